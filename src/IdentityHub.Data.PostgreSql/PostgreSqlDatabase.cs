@@ -1,0 +1,25 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace IdentityHub.Data.PostgreSql;
+
+/// <summary>Configures <see cref="IdentityHubDbContext"/> for PostgreSql with the migrations of this assembly.</summary>
+public static class PostgreSqlDatabase
+{
+    public static DbContextOptionsBuilder UseIdentityHubPostgreSql(this DbContextOptionsBuilder options, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.UseNpgsql(connectionString, o => o.MigrationsAssembly(typeof(PostgreSqlDatabase).Assembly.GetName().Name));
+    }
+}
+
+/// <summary>Lets <c>dotnet ef</c> build the model for PostgreSql without starting the server.</summary>
+public sealed class PostgreSqlDesignTimeFactory : IDesignTimeDbContextFactory<IdentityHubDbContext>
+{
+    public IdentityHubDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<IdentityHubDbContext>();
+        options.UseIdentityHubModel().UseIdentityHubPostgreSql("Host=localhost;Database=identityhub_design");
+        return new IdentityHubDbContext(options.Options);
+    }
+}

@@ -1,0 +1,17 @@
+using IdentityHub.Data.Keys;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace IdentityHub.Data.Configurations;
+
+internal sealed class SigningKeyConfiguration : IEntityTypeConfiguration<SigningKey>
+{
+    public void Configure(EntityTypeBuilder<SigningKey> builder)
+    {
+        builder.ToTable("SigningKeys");
+        builder.Property(k => k.Id).HasMaxLength(64);
+        builder.Property(k => k.Use).HasMaxLength(8);
+        builder.Property(k => k.Algorithm).HasMaxLength(16);
+        builder.HasIndex(k => new { k.Use, k.RetiredAt });
+    }
+}

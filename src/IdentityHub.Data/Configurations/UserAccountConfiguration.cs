@@ -1,0 +1,19 @@
+using IdentityHub.Data.Directory;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace IdentityHub.Data.Configurations;
+
+internal sealed class UserAccountConfiguration : IEntityTypeConfiguration<UserAccount>
+{
+    public void Configure(EntityTypeBuilder<UserAccount> builder)
+    {
+        builder.Property(u => u.EmployeeNumber).HasMaxLength(64);
+        builder.HasIndex(u => u.EmployeeNumber).IsUnique();
+        builder.Property(u => u.DisplayName).HasMaxLength(200);
+        builder.Property(u => u.Status).HasConversion<string>().HasMaxLength(16);
+        builder.Property(u => u.ManagerId).HasMaxLength(450);
+        builder.HasOne(u => u.Department).WithMany().HasForeignKey(u => u.DepartmentId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<UserAccount>().WithMany().HasForeignKey(u => u.ManagerId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -1,0 +1,21 @@
+namespace IdentityHub.Data.Directory;
+
+/// <summary>A node of the company's department tree.</summary>
+public sealed class Department
+{
+    public Guid Id { get; set; }
+
+    /// <summary>A short stable code (for example from HR), unique across the company.</summary>
+    public required string Code { get; set; }
+
+    public required string Name { get; set; }
+
+    public Guid? ParentId { get; set; }
+
+    public Department? Parent { get; set; }
+
+    /// <summary>Materialized path of ids from the root, "/id1/id2/", so a subtree is one prefix query.</summary>
+    public required string Path { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,51 @@
+using IdentityHub.Data.Directory;
+using IdentityHub.Data.Keys;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace IdentityHub.Data;
+
+/// <summary>
+/// The one database context: ASP.NET Core Identity, OpenIddict, Data Protection keys and the domain.
+/// The model is the same on every provider; each provider has its own migrations assembly.
+/// </summary>
+public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> options)
+    : IdentityDbContext<UserAccount>(options), IDataProtectionKeyContext
+{
+    public const string SqliteProviderName = "Microsoft.EntityFrameworkCore.Sqlite";
+
+    public DbSet<Department> Departments => Set<Department>();
+
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // Identity picks its schema from IdentityOptions; a context built without them would silently
+        // lose the passkeys table and disagree with the migrations.
+        if (builder.Model.FindEntityType(typeof(IdentityUserPasskey<string>)) is null)
+        {
+            throw new InvalidOperationException(
+                "IdentityHubDbContext needs Identity schema version 3: configure IdentityOptions with IdentityHubSchema.ConfigureStores.");
+        }
+
+        builder.UseOpenIddict();
+        builder.ApplyConfigurationsFromAssembly(typeof(IdentityHubDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite has no date-time-offset type and cannot compare or order the text EF would store,
+        // so instants are stored there as sortable 64-bit numbers.
+        if (Database.ProviderName == SqliteProviderName)
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+    }
+}

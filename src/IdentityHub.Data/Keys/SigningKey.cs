@@ -1,0 +1,34 @@
+namespace IdentityHub.Data.Keys;
+
+/// <summary>
+/// A private key the server signs or encrypts tokens with. The key material is stored protected by
+/// ASP.NET Core Data Protection, whose own key ring lives in the same database.
+/// </summary>
+public sealed class SigningKey
+{
+    /// <summary>The JWK "kid".</summary>
+    public required string Id { get; set; }
+
+    /// <summary>The JWK "use": <see cref="KeyUses.Signing"/> or <see cref="KeyUses.Encryption"/>.</summary>
+    public required string Use { get; set; }
+
+    /// <summary>The JWA algorithm, for example RS256.</summary>
+    public required string Algorithm { get; set; }
+
+    /// <summary>The private key as PKCS#8 PEM, protected by Data Protection.</summary>
+    public required string ProtectedKey { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>From this instant the key may sign; before it, it is only published.</summary>
+    public DateTimeOffset ActivatesAt { get; set; }
+
+    /// <summary>When set, the key no longer signs; it stays published until its tokens have expired.</summary>
+    public DateTimeOffset? RetiredAt { get; set; }
+}
+
+public static class KeyUses
+{
+    public const string Signing = "sig";
+    public const string Encryption = "enc";
+}

@@ -1,0 +1,51 @@
+using IdentityHub.Core.Directory;
+using IdentityHub.Data;
+using IdentityHub.Data.Directory;
+using Microsoft.AspNetCore.Identity;
+
+namespace IdentityHub.Server.Account;
+
+public static class AccountSetup
+{
+    public static void AddIdentityHubAccounts(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddIdentity<UserAccount, IdentityRole>(options =>
+            {
+                IdentityHubSchema.ConfigureStores(options.Stores);
+                options.Password.RequiredLength = 12;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = builder.Configuration.GetValue("Account:Lockout:MaxFailedAttempts", 5);
+                options.Lockout.DefaultLockoutTimeSpan = builder.Configuration.GetValue("Account:Lockout:Duration", TimeSpan.FromMinutes(15));
+                options.User.RequireUniqueEmail = false;
+            })
+            .AddEntityFrameworkStores<IdentityHubDbContext>()
+            .AddSignInManager<ActiveUserSignInManager>()
+            .AddDefaultTokenProviders();
+
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.Cookie.Name = "identityhub.session";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.LoginPath = "/account/login";
+            cookie.LogoutPath = "/account/logout";
+            cookie.AccessDeniedPath = "/account/access-denied";
+            cookie.ExpireTimeSpan = builder.Configuration.GetValue("Account:SessionLifetime", TimeSpan.FromHours(8));
+            cookie.SlidingExpiration = true;
+        });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ConsolePolicy.Name, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRoles.All));
+
+        services.AddScoped<FirstAdministrator>();
+    }
+}
+
+/// <summary>The console is open to anyone holding one of the admin roles.</summary>
+public static class ConsolePolicy
+{
+    public const string Name = "Console";
+}

@@ -1,0 +1,94 @@
+using IdentityHub.Data;
+using IdentityHub.Data.PostgreSql;
+using IdentityHub.Data.Sqlite;
+using IdentityHub.Data.SqlServer;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Server.Hosting;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    PostgreSql,
+    SqlServer,
+}
+
+/// <summary>The database the server runs on, read and checked once from configuration.</summary>
+public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString, bool ApplyMigrations)
+{
+    public const string DefaultSqliteConnectionString = "Data Source=data/identityhub.db";
+
+    public static DatabaseSettings Read(IConfiguration configuration, string contentRoot)
+    {
+        var providerName = configuration["Database:Provider"] ?? nameof(DatabaseProvider.Sqlite);
+        if (!Enum.TryParse<DatabaseProvider>(providerName, ignoreCase: true, out var provider)
+            || !Enum.IsDefined(provider) || int.TryParse(providerName, out _))
+        {
+            throw new StartupException(
+                $"Database:Provider '{providerName}' is not supported: use Sqlite, PostgreSql or SqlServer.");
+        }
+
+        var connectionString = configuration.GetConnectionString("IdentityHub");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = provider == DatabaseProvider.Sqlite
+                ? DefaultSqliteConnectionString
+                : throw new StartupException(
+                    $"ConnectionStrings:IdentityHub is required when Database:Provider is {provider}; see appsettings.sample.json for an example.");
+        }
+
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            connectionString = AnchorSqliteFile(connectionString, contentRoot);
+        }
+
+        var applyMigrations = configuration.GetValue("Database:ApplyMigrations", defaultValue: true);
+        return new DatabaseSettings(provider, connectionString, applyMigrations);
+    }
+
+    public void Configure(DbContextOptionsBuilder options)
+    {
+        _ = Provider switch
+        {
+            DatabaseProvider.Sqlite => options.UseIdentityHubSqlite(ConnectionString),
+            DatabaseProvider.PostgreSql => options.UseIdentityHubPostgreSql(ConnectionString),
+            DatabaseProvider.SqlServer => options.UseIdentityHubSqlServer(ConnectionString),
+            _ => throw new StartupException($"Database:Provider {Provider} is not supported."),
+        };
+    }
+
+    /// <summary>A relative SQLite file is placed under the content root, and its folder is created.</summary>
+    private static string AnchorSqliteFile(string connectionString, string contentRoot)
+    {
+        SqliteConnectionStringBuilder builder;
+        try
+        {
+            builder = new SqliteConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new StartupException($"ConnectionStrings:IdentityHub is not a valid SQLite connection string: {ex.Message}", ex);
+        }
+
+        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && !file.StartsWith("file:", StringComparison.Ordinal))
+        {
+            var path = Path.GetFullPath(file, contentRoot);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            builder.DataSource = path;
+        }
+
+        return builder.ToString();
+    }
+}
+
+public static class DatabaseSetup
+{
+    public static void AddIdentityHubDatabase(this WebApplicationBuilder builder)
+    {
+        var settings = DatabaseSettings.Read(builder.Configuration, builder.Environment.ContentRootPath);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddDbContextPool<IdentityHubDbContext>(settings.Configure);
+        builder.Services.AddHealthChecks().AddDbContextCheck<IdentityHubDbContext>("database", tags: [HealthEndpoints.ReadyTag]);
+    }
+}

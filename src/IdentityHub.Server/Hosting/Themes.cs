@@ -1,0 +1,31 @@
+using Microsoft.Extensions.FileProviders;
+
+namespace IdentityHub.Server.Hosting;
+
+/// <summary>
+/// Serves the active theme's static files under <c>/theme</c>. Themes are folders
+/// (<c>themes/&lt;name&gt;/login|admin|email</c>); <c>Themes:Path</c> and <c>Themes:Name</c> choose one.
+/// </summary>
+public static class Themes
+{
+    public const string RequestPath = "/theme";
+
+    public static void UseIdentityHubTheme(this WebApplication app)
+    {
+        var root = app.Configuration["Themes:Path"] is { Length: > 0 } configured
+            ? Path.GetFullPath(configured, app.Environment.ContentRootPath)
+            : Path.Combine(AppContext.BaseDirectory, "themes");
+        var name = app.Configuration["Themes:Name"] ?? "default";
+        var folder = Path.Combine(root, name);
+        if (!Directory.Exists(folder))
+        {
+            throw new StartupException($"Theme folder '{folder}' does not exist: check Themes:Path and Themes:Name.");
+        }
+
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(folder),
+            RequestPath = RequestPath,
+        });
+    }
+}

@@ -1,0 +1,34 @@
+using IdentityHub.Server.Account;
+using IdentityHub.Server.Hosting;
+using IdentityHub.Server.Oidc;
+using Serilog;
+
+Log.Logger = IdentityHubLogging.CreateBootstrapLogger();
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddIdentityHubLogging();
+    builder.AddIdentityHubDatabase();
+    builder.AddIdentityHubAccounts();
+    builder.AddIdentityHubOidc();
+    builder.AddIdentityHubWeb();
+
+    var app = builder.Build();
+    await app.PrepareDatabaseAsync();
+    app.UseIdentityHubPipeline();
+    await app.RunAsync();
+    return 0;
+}
+catch (StartupException ex)
+{
+    // One line that says what to fix; a configuration mistake deserves no stack trace.
+    Log.Fatal("IdentityHub cannot start: {Reason}", ex.Message);
+    return 1;
+}
+finally
+{
+    await Log.CloseAndFlushAsync();
+}
+
+/// <summary>Entry point type, visible to WebApplicationFactory in the integration tests.</summary>
+public partial class Program;
