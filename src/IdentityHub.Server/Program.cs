@@ -22,7 +22,7 @@ try
 catch (StartupException ex)
 {
     // One line that says what to fix; a configuration mistake deserves no stack trace.
-    Log.Fatal("IdentityHub cannot start: {Reason}", ex.Message);
+    Log.ForContext("SourceContext", "IdentityHub.Server").Fatal("IdentityHub cannot start: {Reason}", ex.Message);
     return 1;
 }
 finally

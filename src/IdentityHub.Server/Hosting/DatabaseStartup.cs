@@ -47,7 +47,7 @@ public static class DatabaseStartup
         catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
         {
             throw new StartupException(
-                $"Cannot connect to the {settings.Provider} database: {ex.Message} Check ConnectionStrings:IdentityHub and that the database server is running.", ex);
+                $"Cannot connect to the {settings.Provider} database: {ex.Message.TrimEnd('.')}. Check ConnectionStrings:IdentityHub and that the database server is running.", ex);
         }
     }
 

@@ -2,6 +2,7 @@ using IdentityHub.Data;
 using IdentityHub.Data.Keys;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 
 namespace IdentityHub.Server.Oidc;
@@ -34,7 +35,8 @@ public static class OidcSetup
                     .AllowRefreshTokenFlow();
 
                 // RFC 9700 §2.1.1: PKCE on every authorization code, S256 only.
-                server.RequireProofKeyForCodeExchange();
+                server.RequireProofKeyForCodeExchange()
+                    .Configure(options => options.CodeChallengeMethods.Remove(OpenIddictConstants.CodeChallengeMethods.Plain));
 
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();

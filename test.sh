@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Builds IdentityHub and runs every test project against a throwaway PostgreSQL cluster.
+# Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, node/npm) with apt-get.
+# The last line of output is always "N passed, N failed[, N skipped]".
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+export DEBIAN_FRONTEND=noninteractive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export MSBUILDDISABLENODEREUSE=1   # leave no MSBuild nodes running after the script
+PGBIN=/usr/lib/postgresql/15/bin
+ARTIFACTS="$PWD/test-artifacts"
+RESULTS="$ARTIFACTS/results"
+PGTMP=""
+T0=$SECONDS; TP=$SECONDS
+phase() { echo "== [$((SECONDS - TP))s] done; total $((SECONDS - T0))s =="; TP=$SECONDS; echo "== $* =="; }
+die() { echo "test.sh: $*" >&2; exit 1; }
+
+# One cleanup for every exit path: stop and delete the PostgreSQL cluster.
+cleanup() {
+  if [[ -n "$PGTMP" && -d "$PGTMP" ]]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PGTMP"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- 1. System prerequisites (apt-get only when something is missing) ----
+echo "== prerequisites =="
+missing=()
+dpkg -s postgresql-15 >/dev/null 2>&1 || missing+=(postgresql-15)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
+# Debian's npm conflicts with a NodeSource nodejs (which bundles npm): install both or neither.
+{ command -v node && command -v npm; } >/dev/null || missing+=(nodejs npm)
+command -v python3 >/dev/null || missing+=(python3)
+mkdir -p "$ARTIFACTS"
+APTLOG="$ARTIFACTS/apt.log"
+apt_install() {  # quiet apt-get; show the log only when it fails
+  apt-get install -y -qq "$@" >"$APTLOG" 2>&1 || { tail -n 30 "$APTLOG" >&2; return 1; }
+}
+if ((${#missing[@]})); then
+  [[ $EUID -eq 0 ]] || die "missing ${missing[*]} and not root: install them first"
+  echo "installing: ${missing[*]}"
+  apt-get update -qq >"$APTLOG" 2>&1 || { tail -n 30 "$APTLOG" >&2; die "apt-get update failed"; }
+  apt_install --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+fi
+CHROMIUM=/usr/bin/chromium
+[[ -x /usr/lib/chromium/chromium ]] && CHROMIUM=/usr/lib/chromium/chromium
+if ! timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --dump-dom about:blank >/dev/null 2>&1; then
+  echo "chromium does not start headless; installing it with recommended packages"
+  apt_install chromium || die "apt-get install chromium failed"
+  timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --dump-dom about:blank >/dev/null 2>&1 \
+    || die "$CHROMIUM does not start headless"
+fi
+
+# ---- 2. npm packages for the interop tests (if that project exists yet) ----
+if [[ -f tests/interop/package.json && ! -d tests/interop/node_modules ]]; then
+  phase "npm packages"
+  if [[ -f tests/interop/package-lock.json ]]; then npm_cmd=ci; else npm_cmd=install; fi
+  (cd tests/interop && npm "$npm_cmd" --no-audit --no-fund --loglevel=error) || die "npm $npm_cmd failed"
+fi
+
+# ---- 3. Build ----
+phase "dotnet tool restore + build"
+dotnet tool restore >/dev/null || die "dotnet tool restore failed"
+dotnet build IdentityHub.sln -c Release --nologo -v minimal --disable-build-servers || die "build failed"
+
+# ---- 4. Throwaway PostgreSQL cluster (initdb refuses root: run as postgres) ----
+phase "PostgreSQL"
+[[ $EUID -eq 0 ]] || die "run as root: the PostgreSQL cluster is created as the postgres user"
+PGTMP=$(mktemp -d /tmp/pgtest.XXXXXX)
+chown postgres:postgres "$PGTMP"
+PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGTMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+  >"$PGTMP/initdb.log" 2>&1 || { cat "$PGTMP/initdb.log" >&2; die "initdb failed"; }
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/pg.log" -w -t 30 start \
+  -o "-p $PGPORT -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null \
+  || { cat "$PGTMP/pg.log" >&2; die "PostgreSQL did not start"; }
+"$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -Atqc 'select 1' >/dev/null || die "PostgreSQL is not reachable"
+echo "PostgreSQL listening on 127.0.0.1:$PGPORT"
+
+# ---- 5. Tests ----
+phase "dotnet test"
+export IDENTITYHUB_TEST_POSTGRES="Host=127.0.0.1;Port=$PGPORT;Username=postgres"
+export IDENTITYHUB_TEST_STRICT=1
+export IDENTITYHUB_TEST_CHROMIUM="$CHROMIUM"
+export IDENTITYHUB_TEST_ARTIFACTS="$ARTIFACTS"
+rm -rf "$RESULTS"
+test_rc=0
+dotnet test IdentityHub.sln -c Release --no-build --results-directory "$RESULTS" \
+  --logger trx --logger "console;verbosity=normal" </dev/null || test_rc=$?
+phase "results"
+((test_rc == 0)) || echo "dotnet test exited with code $test_rc"
+
+# ---- 6. Total every .trx file; the last line is the summary ----
+summary_rc=0
+python3 - "$RESULTS" <<'PY' || summary_rc=$?
+import pathlib, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+failed_names, skipped_names = [], []
+for trx in sorted(pathlib.Path(sys.argv[1]).rglob("*.trx")):
+    try:
+        root = ET.parse(trx).getroot()
+    except ET.ParseError as e:
+        print(f"unreadable {trx}: {e}"); failed += 1; failed_names.append(str(trx)); continue
+    # Top-level results only (nested InnerResults would count data rows twice).
+    for r in (r for res in root if res.tag.split("}")[-1] == "Results"
+              for r in res if r.tag.split("}")[-1] == "UnitTestResult"):
+        name, outcome = r.get("testName", "?"), r.get("outcome", "")
+        if outcome == "Passed": passed += 1
+        elif outcome in ("NotExecuted", "Inconclusive", "Pending", "NotRunnable"):
+            skipped += 1; skipped_names.append(name)
+        else:
+            failed += 1; failed_names.append(f"{name} ({outcome})")
+for title, names in (("Failed", failed_names), ("Skipped (not allowed here)", skipped_names)):
+    if names:
+        print(f"{title}:"); print("\n".join("  " + n for n in names))
+line = f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+if passed + failed + skipped == 0: print("No tests ran.")
+print(line)
+sys.exit(1 if failed or skipped or passed == 0 else 0)
+PY
+# The summary line must stay last, so only the exit status reports a dotnet test failure.
+(( summary_rc == 0 && test_rc == 0 ))

@@ -1,0 +1,81 @@
+using IdentityHub.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace IdentityHub.Server.IntegrationTests;
+
+/// <summary>
+/// The whole server in memory on a real database of its own. One instance per test class (a class
+/// fixture), so the server starts once and the tests share it.
+/// </summary>
+public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminPassword = "Integration-Admin-Password-1";
+
+    public abstract string Provider { get; }
+
+    public abstract string ConnectionString { get; }
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public new virtual Task DisposeAsync() => base.DisposeAsync().AsTask();
+
+    /// <summary>A client that keeps cookies and does not follow redirects, so tests see every hop.</summary>
+    public HttpClient CreateBrowserLikeClient() =>
+        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Database:Provider", Provider);
+        builder.UseSetting("ConnectionStrings:IdentityHub", ConnectionString);
+        builder.UseSetting("Bootstrap:AdminPassword", AdminPassword);
+        builder.UseSetting("Oidc:RequireHttps", "false");
+    }
+}
+
+public sealed class SqliteFactory : IdentityHubFactory
+{
+    private readonly SqliteFile _file = new();
+
+    public override string Provider => "Sqlite";
+
+    public override string ConnectionString => _file.ConnectionString;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _file.Dispose();
+    }
+}
+
+public sealed class PostgreSqlFactory : IdentityHubFactory
+{
+    private PostgresDatabase? _database;
+
+    public override string Provider => "PostgreSql";
+
+    public override string ConnectionString => _database?.ConnectionString
+        ?? throw new InvalidOperationException("The PostgreSQL database is not reserved yet.");
+
+    public override Task InitializeAsync()
+    {
+        // Outside ./test.sh the tests of this fixture are skipped; under it a missing server fails them.
+        if (TestEnvironment.MissingReason(Prerequisite.PostgreSql) is not null && !TestEnvironment.Strict)
+        {
+            return Task.CompletedTask;
+        }
+
+        _database = PostgresDatabase.Reserve();
+        return Task.CompletedTask;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}

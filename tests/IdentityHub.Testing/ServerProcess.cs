@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace IdentityHub.Testing;
+
+/// <summary>
+/// The real IdentityHub server started as its own process (<c>dotnet IdentityHub.Server.dll</c>) on a free
+/// loopback port, with configuration passed as environment variables. Killed when disposed.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>Browse here, not to 127.0.0.1: WebAuthn needs a host name and localhost is a secure context.</summary>
+    public Uri BaseAddress => new($"http://localhost:{Port}/");
+
+    public string Output => string.Join('\n', _output);
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static string ServerAssembly => Path.Combine(
+        TestEnvironment.SolutionRoot, "src", "IdentityHub.Server", "bin", TestEnvironment.Configuration, "net10.0", "IdentityHub.Server.dll");
+
+    /// <summary>Starts the server; call <see cref="WaitUntilReadyAsync"/> or <see cref="WaitForExitAsync"/> next.</summary>
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory)
+    {
+        if (!File.Exists(ServerAssembly))
+        {
+            throw new InvalidOperationException($"{ServerAssembly} is missing: build the solution first.");
+        }
+
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet", [ServerAssembly, "--urls", $"http://127.0.0.1:{port}"])
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var server = new ServerProcess(process, port);
+        process.OutputDataReceived += (_, e) => server.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Record(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with code {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync("health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The server was not ready after {timeout}:\n{Output}");
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancellation.Token);
+        // The asynchronous readers may still be draining the last lines.
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Record(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
+}

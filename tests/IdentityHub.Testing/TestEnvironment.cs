@@ -1,0 +1,71 @@
+namespace IdentityHub.Testing;
+
+/// <summary>
+/// What the machine offers the tests, read from the variables <c>./test.sh</c> sets. Under test.sh
+/// (<c>IDENTITYHUB_TEST_STRICT=1</c>) a missing prerequisite fails the test; under a plain
+/// <c>dotnet test</c> the test is skipped with the reason.
+/// </summary>
+public static class TestEnvironment
+{
+    public static bool Strict => Environment.GetEnvironmentVariable("IDENTITYHUB_TEST_STRICT") == "1";
+
+    /// <summary>Server-level connection string (no database); tests create and drop their own databases.</summary>
+    public static string? PostgresServer => Environment.GetEnvironmentVariable("IDENTITYHUB_TEST_POSTGRES") is { Length: > 0 } s ? s : null;
+
+    public static string? Chromium =>
+        Environment.GetEnvironmentVariable("IDENTITYHUB_TEST_CHROMIUM") is { Length: > 0 } configured ? configured
+        : DebianChromium.FirstOrDefault(File.Exists);
+
+    // The first avoids the /usr/bin wrapper script and its harmless shell warning.
+    private static readonly string[] DebianChromium = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"];
+
+    public static string ArtifactsDirectory
+    {
+        get
+        {
+            var path = Environment.GetEnvironmentVariable("IDENTITYHUB_TEST_ARTIFACTS") is { Length: > 0 } configured
+                ? configured
+                : Path.Combine(SolutionRoot, "test-artifacts");
+            Directory.CreateDirectory(path);
+            return path;
+        }
+    }
+
+    public static string SolutionRoot { get; } = FindSolutionRoot();
+
+    /// <summary>The build configuration this test assembly was built in (Debug or Release).</summary>
+    public static string Configuration { get; } =
+        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent?.Name ?? "Debug";
+
+    public static string? MissingReason(Prerequisite prerequisite) => prerequisite switch
+    {
+        Prerequisite.PostgreSql when PostgresServer is null =>
+            "PostgreSQL is not configured: set IDENTITYHUB_TEST_POSTGRES to a server connection string, or run ./test.sh, which starts one.",
+        Prerequisite.Browser when Chromium is null =>
+            "Chromium is not installed: apt-get install chromium, set IDENTITYHUB_TEST_CHROMIUM, or run ./test.sh, which installs it.",
+        _ => null,
+    };
+
+    /// <summary>Throws with the reason when a prerequisite is missing; used where a test runs anyway (strict mode).</summary>
+    public static string Require(Prerequisite prerequisite, string? value) =>
+        value ?? throw new InvalidOperationException(MissingReason(prerequisite));
+
+    private static string FindSolutionRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "IdentityHub.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"IdentityHub.sln not found above {AppContext.BaseDirectory}.");
+    }
+}
+
+public enum Prerequisite
+{
+    PostgreSql,
+    Browser,
+}
