@@ -1,0 +1,66 @@
+using IdentityHub.Testing;
+using Microsoft.Playwright;
+
+namespace IdentityHub.Browser.Tests;
+
+/// <summary>
+/// One real server process (SQLite file, known admin password) and one headless Debian Chromium,
+/// shared by every test of a class.
+/// </summary>
+public sealed class ServerAndBrowser : IAsyncLifetime
+{
+    public const string AdminPassword = "Browser-Admin-Password-1";
+
+    private readonly string _workDirectory = Directory.CreateTempSubdirectory("identityhub-browser-").FullName;
+    private ServerProcess? _server;
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public Uri BaseAddress => _server?.BaseAddress ?? throw new InvalidOperationException("The server is not started.");
+
+    public async Task InitializeAsync()
+    {
+        // Outside ./test.sh the tests are skipped when Chromium is missing; under it they fail with the reason.
+        if (TestEnvironment.MissingReason(Prerequisite.Browser) is not null && !TestEnvironment.Strict)
+        {
+            return;
+        }
+
+        var chromium = TestEnvironment.Require(Prerequisite.Browser, TestEnvironment.Chromium);
+        _server = ServerProcess.Start(
+            new Dictionary<string, string>
+            {
+                ["ConnectionStrings:IdentityHub"] = $"Data Source={Path.Combine(_workDirectory, "identityhub.db")}",
+                ["Bootstrap:AdminPassword"] = AdminPassword,
+                ["Oidc:RequireHttps"] = "false",
+            },
+            _workDirectory);
+        await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            // The machine has no network beyond loopback; keep Chromium from reaching for it.
+            Args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_playwright is not null)
+        {
+            await Browser.DisposeAsync();
+            _playwright.Dispose();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        Directory.Delete(_workDirectory, recursive: true);
+    }
+}
