@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds IdentityHub and runs every test project against a throwaway PostgreSQL cluster.
 # Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, node/npm) with apt-get.
-# The last line of output is always "N passed, N failed[, N skipped]".
+# Once the tests have run, the last line is "N passed, N failed[, N skipped]"; non-zero exit on any
+# failure, any skipped test, a dotnet test error, or no tests at all.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
