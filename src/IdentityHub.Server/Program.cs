@@ -1,4 +1,5 @@
 using IdentityHub.Server.Account;
+using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Oidc;
 using Serilog;
@@ -12,6 +13,7 @@ try
     builder.AddIdentityHubAccounts();
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
+    builder.AddIdentityHubAdminApi();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync();

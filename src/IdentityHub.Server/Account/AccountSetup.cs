@@ -1,6 +1,9 @@
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
+using IdentityHub.Server.AdminApi;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 
 namespace IdentityHub.Server.Account;
@@ -35,12 +38,29 @@ public static class AccountSetup
             cookie.AccessDeniedPath = "/account/access-denied";
             cookie.ExpireTimeSpan = builder.Configuration.GetValue("Account:SessionLifetime", TimeSpan.FromHours(8));
             cookie.SlidingExpiration = true;
+            // API callers get status codes, not a redirect to a page they cannot use.
+            cookie.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
         });
 
         services.AddAuthorizationBuilder()
             .AddPolicy(ConsolePolicy.Name, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRoles.All));
 
         services.AddScoped<FirstAdministrator>();
+    }
+
+    private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int apiStatus)
+    {
+        if (context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath))
+        {
+            context.Response.StatusCode = apiStatus;
+        }
+        else
+        {
+            context.Response.Redirect(context.RedirectUri);
+        }
+
+        return Task.CompletedTask;
     }
 }
 

@@ -1,5 +1,6 @@
 using IdentityHub.Data;
 using IdentityHub.Server.Account;
+using IdentityHub.Server.AdminApi;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace IdentityHub.Server.Hosting;
@@ -32,7 +33,13 @@ public static class WebSetup
         }
 
         app.UseIdentityHubRequestLogging();
-        app.UseStatusCodePagesWithReExecute("/error", "?status={0}");
+        // People get the error page; API callers get RFC 9457 problem details.
+        app.UseWhen(
+            context => !context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
+            pages => pages.UseStatusCodePagesWithReExecute("/error", "?status={0}"));
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
+            api => api.UseStatusCodePages());
         app.UseIdentityHubTheme();
         app.UseRouting();
         app.UseAuthentication();
@@ -41,5 +48,6 @@ public static class WebSetup
 
         app.MapIdentityHubHealth();
         app.MapRazorPages();
+        app.MapIdentityHubAdminApi();
     }
 }

@@ -1,0 +1,73 @@
+using IdentityHub.Core.Directory;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Validation.AspNetCore;
+
+namespace IdentityHub.Server.AdminApi;
+
+/// <summary>Who may call the admin API: administrators by console cookie, automation by IdentityHub bearer token.</summary>
+public static class AdminApiPolicies
+{
+    /// <summary>Any administrator (read access).</summary>
+    public const string Read = "AdminApi.Read";
+
+    /// <summary>Super and security administrators: applications, keys, sessions.</summary>
+    public const string Security = "AdminApi.Security";
+
+    internal static readonly string[] Schemes =
+        [IdentityConstants.ApplicationScheme, OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme];
+}
+
+/// <summary>
+/// The admin REST API under <see cref="BasePath"/>: one file per resource (<c>XxxApi.cs</c> with
+/// <c>MapXxxApi</c>), RFC 9457 problem details for every error.
+/// </summary>
+public static class AdminApiSetup
+{
+    public const string BasePath = "/api/admin/v1";
+
+    public static void AddIdentityHubAdminApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminApiPolicies.Read, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.All))
+            .AddPolicy(AdminApiPolicies.Security, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin));
+    }
+
+    public static void MapIdentityHubAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup(BasePath)
+            .RequireAuthorization(AdminApiPolicies.Read)
+            .AddEndpointFilter(RequireAntiforgeryForCookieWrites)
+            .DisableAntiforgery();
+
+        // Resources register here, one line each (api.MapXxxApi()).
+        _ = api;
+    }
+
+    /// <summary>
+    /// A cookie rides along on cross-site requests, a bearer token does not: writes authenticated by the
+    /// console cookie must carry the antiforgery token (header <c>RequestVerificationToken</c>).
+    /// </summary>
+    private static async ValueTask<object?> RequireAntiforgeryForCookieWrites(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var safe = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method);
+        if (!safe && http.Request.Headers.Authorization.Count == 0
+            && !await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "Antiforgery token missing or invalid",
+                detail: "Requests authenticated by the console cookie must send the RequestVerificationToken header; automation should use a bearer token.");
+        }
+
+        return await next(context);
+    }
+}
