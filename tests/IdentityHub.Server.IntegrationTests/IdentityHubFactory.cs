@@ -11,6 +11,7 @@ namespace IdentityHub.Server.IntegrationTests;
 public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string AdminPassword = "Integration-Admin-Password-1";
+    public const string AdminClientSecret = "integration-admin-client-secret-0123456789abcdef";
 
     public abstract string Provider { get; }
 
@@ -30,6 +31,7 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Database:Provider", Provider);
         builder.UseSetting("ConnectionStrings:IdentityHub", ConnectionString);
         builder.UseSetting("Bootstrap:AdminPassword", AdminPassword);
+        builder.UseSetting("Bootstrap:AdminClientSecret", AdminClientSecret);
         builder.UseSetting("Oidc:RequireHttps", "false");
     }
 }

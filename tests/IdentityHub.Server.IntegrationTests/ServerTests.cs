@@ -6,10 +6,12 @@ using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Keys;
 using IdentityHub.Server.Account;
+using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace IdentityHub.Server.IntegrationTests;
 
@@ -203,6 +205,45 @@ public abstract class ServerTests<TFactory>(TFactory factory) : IClassFixture<TF
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("Page not found", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task ClientCredentials_BootstrapAdminClient_IssuesJwtForItselfAndTheAdminApi()
+    {
+        var response = await RequestClientCredentialsTokenAsync(IdentityHubFactory.AdminClientSecret);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var token = new JsonWebToken(body.RootElement.GetProperty("access_token").GetString());
+        Assert.Equal("at+jwt", token.Typ);
+        Assert.Equal(AdminClientBootstrap.DefaultClientId, token.Subject);
+        Assert.Equal([AdminClientBootstrap.DefaultClientId, IdentityHubScopes.AdminApiAudience], token.Audiences.Order(StringComparer.Ordinal));
+        Assert.Equal(AdminRoles.SuperAdmin, token.GetClaim("role").Value);
+    }
+
+    [PrerequisiteFact]
+    public async Task ClientCredentials_WrongSecret_IsRefusedAsInvalidClient()
+    {
+        var response = await RequestClientCredentialsTokenAsync("not-the-secret");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("invalid_client", body.RootElement.GetProperty("error").GetString());
+    }
+
+    private Task<HttpResponseMessage> RequestClientCredentialsTokenAsync(string secret)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["scope"] = IdentityHubScopes.AdminApi,
+            }),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{AdminClientBootstrap.DefaultClientId}:{secret}")));
+        return factory.CreateClient().SendAsync(request);
     }
 
     private async Task CreateUserAsync(string userName, string password, UserStatus status)

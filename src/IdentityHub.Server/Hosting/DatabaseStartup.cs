@@ -28,6 +28,10 @@ public static class DatabaseStartup
 
         await scope.ServiceProvider.GetRequiredService<SigningKeyStore>().EnsureKeysAsync(cancellationToken);
         await SeedFirstAdministratorAsync(scope.ServiceProvider, app.Configuration, logger, cancellationToken);
+        if (await scope.ServiceProvider.GetRequiredService<AdminClientBootstrap>().EnsureAsync(cancellationToken))
+        {
+            logger.LogInformation("Created the bootstrap admin API client from Bootstrap:AdminClientSecret");
+        }
     }
 
     /// <summary>Opens a plain connection first, so an unreachable server is one clear line, not an EF error log.</summary>

@@ -1,6 +1,7 @@
 using IdentityHub.Data;
 using IdentityHub.Server.Account;
 using IdentityHub.Server.AdminApi;
+using IdentityHub.Server.Oidc;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace IdentityHub.Server.Hosting;
@@ -49,5 +50,6 @@ public static class WebSetup
         app.MapIdentityHubHealth();
         app.MapRazorPages();
         app.MapIdentityHubAdminApi();
+        app.MapTokenEndpoint();
     }
 }

@@ -1,3 +1,4 @@
+using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Keys;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,8 @@ public static class OidcSetup
     {
         var configuration = builder.Configuration;
         builder.Services.AddScoped<SigningKeyStore>();
+        builder.Services.AddScoped<AdminClientBootstrap>();
+        builder.Services.AddScoped<EffectiveEntitlements>();
         builder.Services.AddOpenIddict()
             .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>())
             .AddServer(server =>
@@ -30,6 +33,10 @@ public static class OidcSetup
                     .SetRevocationEndpointUris("connect/revoke")
                     .SetJsonWebKeySetEndpointUris(".well-known/jwks");
 
+                server.RegisterScopes(
+                    OpenIddictConstants.Scopes.OpenId, OpenIddictConstants.Scopes.Profile, OpenIddictConstants.Scopes.Email,
+                    OpenIddictConstants.Scopes.OfflineAccess, IdentityHubScopes.Employee, IdentityHubScopes.Roles, IdentityHubScopes.AdminApi);
+
                 server.AllowAuthorizationCodeFlow()
                     .AllowClientCredentialsFlow()
                     .AllowRefreshTokenFlow();
@@ -43,6 +50,7 @@ public static class OidcSetup
 
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
                     .EnableStatusCodePagesIntegration();
                 if (!configuration.GetValue("Oidc:RequireHttps", defaultValue: true))
@@ -53,6 +61,8 @@ public static class OidcSetup
             .AddValidation(validation =>
             {
                 validation.UseLocalServer();
+                // Bearer tokens are accepted only by the admin API, and only when issued for it.
+                validation.AddAudiences(IdentityHubScopes.AdminApiAudience);
                 validation.UseAspNetCore();
             });
 

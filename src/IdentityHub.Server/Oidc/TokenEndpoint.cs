@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Server.Oidc;
+
+/// <summary>
+/// The token endpoint, passthrough: OpenIddict has already authenticated the client and validated the
+/// grant when these handlers run; they decide what identity the tokens carry.
+/// </summary>
+public static class TokenEndpoint
+{
+    public static void MapTokenEndpoint(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapPost("/connect/token", ExchangeAsync).DisableAntiforgery().AllowAnonymous();
+
+    private static async Task<IResult> ExchangeAsync(HttpContext context, IOpenIddictApplicationManager applications)
+    {
+        var request = context.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
+
+        if (request.IsClientCredentialsGrantType())
+        {
+            return await IssueClientCredentialsTokenAsync(request, applications, context.RequestAborted);
+        }
+
+        return Forbid(Errors.UnsupportedGrantType, "This grant type is not supported by IdentityHub yet.");
+    }
+
+    /// <summary>RFC 6749 §4.4: the client acts for itself; the token's subject is the client.</summary>
+    private static async Task<IResult> IssueClientCredentialsTokenAsync(
+        OpenIddictRequest request, IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
+    {
+        var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken);
+        if (application is null)
+        {
+            return Forbid(Errors.InvalidClient, "The client application is unknown.");
+        }
+
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, request.ClientId);
+        identity.SetClaim(Claims.Name, await applications.GetDisplayNameAsync(application, cancellationToken) ?? request.ClientId);
+        identity.SetClaims(Claims.Role, AdminRolesOf(await applications.GetPropertiesAsync(application, cancellationToken)));
+
+        var scopes = request.GetScopes();
+        identity.SetScopes(scopes);
+        // Access tokens are for the calling application itself, plus the admin API when that scope was granted.
+        identity.SetResources(scopes.Contains(IdentityHubScopes.AdminApi)
+            ? [request.ClientId!, IdentityHubScopes.AdminApiAudience]
+            : [request.ClientId!]);
+        identity.SetDestinations(_ => [Destinations.AccessToken]);
+
+        return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static ImmutableArray<string> AdminRolesOf(ImmutableDictionary<string, JsonElement> properties) =>
+        properties.TryGetValue(ClientProperties.AdminRoles, out var roles) && roles.ValueKind == JsonValueKind.Array
+            ? [.. roles.EnumerateArray().Select(r => r.GetString()).OfType<string>()]
+            : [];
+
+    private static IResult Forbid(string error, string description) => Results.Forbid(
+        authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme],
+        properties: new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }));
+}
