@@ -2,9 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using IdentityHub.Core.Directory;
+using IdentityHub.Data;
+using IdentityHub.Data.Keys;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenIddict.Abstractions;
 using static IdentityHub.Server.IntegrationTests.Oidc.OidcTestClient;
@@ -41,6 +44,8 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         var activated = rotation.RootElement.GetProperty("activated").GetProperty("kid").GetString();
         Assert.Equal(before.Kid, rotation.RootElement.GetProperty("retired").GetProperty("kid").GetString());
         Assert.NotEqual(before.Kid, activated);
+        // No next key was published ahead: the caller is told relying parties may not know the new one yet.
+        Assert.Contains("published only", rotation.RootElement.GetProperty("warning").GetString(), StringComparison.Ordinal);
         var jwksAfter = await GetJwksAsync(node);
         Assert.Equal(new[] { before.Kid, activated }.Order(StringComparer.Ordinal), Kids(jwksAfter));
         var beforeAfterRotation = await _nodes.ValidateAsync(before, jwksAfter);
@@ -130,6 +135,65 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         var states = await KeyStatesAsync(nodeA);
         Assert.Equal(1, states.Values.Count(s => s == "next"));
         Assert.Equal(2, (await GetJwksAsync(nodeB)).Keys.Count);
+    }
+
+    [PrerequisiteFact]
+    public async Task Generation_TakenTwice_IsRefusedByTheDatabase()
+    {
+        var node = _nodes.StartNode();
+        await using var scope = node.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var active = await db.SigningKeys.AsNoTracking().SingleAsync(k => k.Use == KeyUses.Signing);
+
+        db.SigningKeys.Add(new SigningKey
+        {
+            Id = "duplicate-generation",
+            Use = KeyUses.Signing,
+            Generation = active.Generation,
+            Algorithm = active.Algorithm,
+            ProtectedKey = active.ProtectedKey,
+        });
+
+        await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+    }
+
+    [PrerequisiteFact]
+    public async Task CheckTimer_RotationOnAnotherNode_IsPickedUpWithoutBeingCalled()
+    {
+        var nodeA = _nodes.StartNode();
+        var nodeB = _nodes.StartNode(("Oidc:Keys:CheckInterval", "00:00:00.200"));
+        var token = await GetTokenAsync(nodeA);
+
+        using var rotation = JsonDocument.Parse(await (await BearerClient(nodeA, token).PostAsync($"{KeysPath}/rotate", content: null)).Content.ReadAsStringAsync());
+        var activated = rotation.RootElement.GetProperty("activated").GetProperty("kid").GetString();
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        string? kid;
+        do
+        {
+            await Task.Delay(100);
+            kid = (await GetTokenAsync(nodeB)).Kid;
+        }
+        while (kid != activated && DateTime.UtcNow < deadline);
+
+        Assert.Equal(activated, kid);
+    }
+
+    [PrerequisiteFact]
+    public async Task Rotate_EncryptionKeys_RetiresTheOldOneAndTokensStillIssue()
+    {
+        var node = _nodes.StartNode();
+        var token = await GetTokenAsync(node);
+
+        var response = await BearerClient(node, token).PostAsync($"{KeysPath}/rotate?use=enc", content: null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var rotation = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("enc", rotation.RootElement.GetProperty("activated").GetProperty("use").GetString());
+        Assert.Equal("RSA-OAEP", rotation.RootElement.GetProperty("activated").GetProperty("algorithm").GetString());
+        Assert.Equal("retired", rotation.RootElement.GetProperty("retired").GetProperty("state").GetString());
+        Assert.Equal(token.Kid, (await GetTokenAsync(node)).Kid);
+        Assert.Single((await GetJwksAsync(node)).Keys);
     }
 
     [PrerequisiteFact]

@@ -25,9 +25,11 @@ public sealed class KeyRing(
     IOptionsMonitorCache<OpenIddictServerOptions> serverOptions,
     IOptionsMonitorCache<OpenIddictValidationOptions> validationOptions,
     TimeProvider clock,
-    ILogger<KeyRing> logger)
+    ILogger<KeyRing> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, SecurityKey> _material = new(StringComparer.Ordinal);
+    // One refresh at a time, so a slow pass that read the keys earlier cannot overwrite a newer snapshot.
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
     private volatile KeyRingSnapshot? _current;
 
     public KeyRingSnapshot Current => _current
@@ -36,25 +38,35 @@ public sealed class KeyRing(
     /// <summary>Reloads the keys from the database; returns true when OpenIddict had to pick up a change.</summary>
     public async Task<bool> RefreshAsync(SigningKeyStore store, TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
     {
-        var rows = await store.ListAsync(cancellationToken);
-        var now = clock.GetUtcNow();
-        var snapshot = new KeyRingSnapshot(
-            InService(rows, KeyUses.Signing, now, retainAfterRetirement, store),
-            InService(rows, KeyUses.Encryption, now, retainAfterRetirement, store));
-
-        var previous = _current;
-        if (previous is not null && previous.Fingerprint == snapshot.Fingerprint)
+        await _refreshing.WaitAsync(cancellationToken);
+        try
         {
-            return false;
-        }
+            var rows = await store.ListAsync(cancellationToken);
+            var now = clock.GetUtcNow();
+            var snapshot = new KeyRingSnapshot(
+                InService(rows, KeyUses.Signing, now, retainAfterRetirement, store),
+                InService(rows, KeyUses.Encryption, now, retainAfterRetirement, store));
 
-        _current = snapshot;
-        // Server first: the validation options copy their keys from the server options when rebuilt.
-        serverOptions.TryRemove(Options.DefaultName);
-        validationOptions.TryRemove(Options.DefaultName);
-        logger.LogInformation("Key ring loaded: {Keys}", snapshot.Fingerprint);
-        return previous is not null;
+            var previous = _current;
+            if (previous is not null && previous.Fingerprint == snapshot.Fingerprint)
+            {
+                return false;
+            }
+
+            _current = snapshot;
+            // Server first: the validation options copy their keys from the server options when rebuilt.
+            serverOptions.TryRemove(Options.DefaultName);
+            validationOptions.TryRemove(Options.DefaultName);
+            logger.LogInformation("Key ring loaded: {Keys}", snapshot.Fingerprint);
+            return previous is not null;
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
     }
+
+    public void Dispose() => _refreshing.Dispose();
 
     private List<RingKey> InService(
         IReadOnlyList<SigningKey> rows, string use, DateTimeOffset now, TimeSpan retainAfterRetirement, SigningKeyStore store)

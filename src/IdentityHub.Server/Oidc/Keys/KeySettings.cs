@@ -56,7 +56,8 @@ public sealed record KeySettings(
     public string AlgorithmFor(string use) =>
         use == Data.Keys.KeyUses.Encryption ? SecurityAlgorithms.RsaOAEP : Algorithm;
 
-    private static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan defaultValue)
+    /// <summary>A duration setting (d.hh:mm:ss); a malformed one stops start-up naming the key.</summary>
+    internal static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan defaultValue)
     {
         var text = configuration[key];
         if (string.IsNullOrEmpty(text))

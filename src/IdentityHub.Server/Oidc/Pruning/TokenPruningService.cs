@@ -1,4 +1,5 @@
 using IdentityHub.Server.Hosting;
+using IdentityHub.Server.Oidc.Keys;
 using OpenIddict.Abstractions;
 
 namespace IdentityHub.Server.Oidc.Pruning;
@@ -9,8 +10,8 @@ public sealed record PruningSettings(TimeSpan Interval, TimeSpan Age)
     public static PruningSettings Read(IConfiguration configuration)
     {
         var settings = new PruningSettings(
-            configuration.GetValue("Oidc:Pruning:Interval", TimeSpan.FromHours(1)),
-            configuration.GetValue("Oidc:Pruning:Age", TimeSpan.FromDays(1)));
+            KeySettings.ReadDuration(configuration, "Oidc:Pruning:Interval", TimeSpan.FromHours(1)),
+            KeySettings.ReadDuration(configuration, "Oidc:Pruning:Age", TimeSpan.FromDays(1)));
         if (settings.Interval <= TimeSpan.Zero)
         {
             throw new StartupException("Oidc:Pruning:Interval must be a positive duration.");
