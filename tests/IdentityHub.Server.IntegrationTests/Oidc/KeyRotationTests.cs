@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
@@ -9,7 +10,10 @@ using IdentityHub.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using static IdentityHub.Server.IntegrationTests.Oidc.OidcTestClient;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -194,6 +198,31 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         Assert.Equal("retired", rotation.RootElement.GetProperty("retired").GetProperty("state").GetString());
         Assert.Equal(token.Kid, (await GetTokenAsync(node)).Kid);
         Assert.Single((await GetJwksAsync(node)).Keys);
+    }
+
+    [PrerequisiteFact]
+    public async Task RunOnce_NothingDue_LeavesOpenIddictAlone()
+    {
+        var node = _nodes.StartNode();
+        await GetTokenAsync(node);
+
+        Assert.False(await RunScheduleAsync(node));
+    }
+
+    [PrerequisiteFact]
+    public async Task RunOnce_OpenIddictBuiltFromStaleKeys_RebuildsItsOptions()
+    {
+        var node = _nodes.StartNode();
+        var kid = (await GetTokenAsync(node)).Kid;
+        // What a request building the options during a refresh could leave behind: a key that is not the active one first.
+        using var stray = RSA.Create(2048);
+        node.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue.SigningCredentials
+            .Insert(0, new SigningCredentials(new RsaSecurityKey(stray) { KeyId = "stray" }, SecurityAlgorithms.RsaSha256));
+        Assert.Equal("stray", (await GetTokenAsync(node)).Kid);
+
+        Assert.True(await RunScheduleAsync(node));
+
+        Assert.Equal(kid, (await GetTokenAsync(node)).Kid);
     }
 
     [PrerequisiteFact]

@@ -54,9 +54,7 @@ public sealed class KeyRing(
             }
 
             _current = snapshot;
-            // Server first: the validation options copy their keys from the server options when rebuilt.
-            serverOptions.TryRemove(Options.DefaultName);
-            validationOptions.TryRemove(Options.DefaultName);
+            Invalidate();
             logger.LogInformation("Key ring loaded: {Keys}", snapshot.Fingerprint);
             return previous is not null;
         }
@@ -64,6 +62,28 @@ public sealed class KeyRing(
         {
             _refreshing.Release();
         }
+    }
+
+    /// <summary>
+    /// Whether the options OpenIddict currently uses were built from the current snapshot. A request that
+    /// started building them just before a refresh can cache the previous keys; the schedule checks this.
+    /// </summary>
+    public bool IsInUse(OpenIddictServerOptions server, OpenIddictValidationOptions validation)
+    {
+        var snapshot = Current;
+        var kids = snapshot.Signing.Select(k => k.Id).Order(StringComparer.Ordinal).ToList();
+        return server.SigningCredentials.FirstOrDefault()?.Key.KeyId == snapshot.Signing.FirstOrDefault(k => k.State == KeyState.Active)?.Id
+            && server.SigningCredentials.Select(c => c.Key.KeyId).Order(StringComparer.Ordinal).SequenceEqual(kids)
+            && server.EncryptionCredentials.FirstOrDefault()?.Key.KeyId == snapshot.Encryption.FirstOrDefault(k => k.State == KeyState.Active)?.Id
+            && validation.Configuration?.SigningKeys.Select(k => k.KeyId).Order(StringComparer.Ordinal).SequenceEqual(kids) == true;
+    }
+
+    /// <summary>Drops OpenIddict's cached options; the next request builds them from the current snapshot.</summary>
+    public void Invalidate()
+    {
+        // Server first: the validation options copy their keys from the server options when rebuilt.
+        serverOptions.TryRemove(Options.DefaultName);
+        validationOptions.TryRemove(Options.DefaultName);
     }
 
     public void Dispose() => _refreshing.Dispose();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
+using OpenIddict.Validation;
 
 namespace IdentityHub.Server.Oidc.Keys;
 
@@ -13,6 +14,7 @@ public sealed class KeyRotationService(
     KeyRing ring,
     KeySettings settings,
     IOptionsMonitor<OpenIddictServerOptions> serverOptions,
+    IOptionsMonitor<OpenIddictValidationOptions> validationOptions,
     ILogger<KeyRotationService> logger) : BackgroundService
 {
     // Until the server's token lifetimes can be read (they need the keys), nothing is removed.
@@ -48,7 +50,15 @@ public sealed class KeyRotationService(
             await store.ApplyScheduleAsync(use, retain, cancellationToken);
         }
 
-        return await ring.RefreshAsync(store, retain, cancellationToken);
+        var changed = await ring.RefreshAsync(store, retain, cancellationToken);
+        if (!ring.IsInUse(serverOptions.CurrentValue, validationOptions.CurrentValue))
+        {
+            logger.LogWarning("OpenIddict was using keys older than the key ring (built during a refresh); rebuilding its options");
+            ring.Invalidate();
+            changed = true;
+        }
+
+        return changed;
     }
 
     /// <summary>Makes the next key of <paramref name="use"/> active now and retires the active one, then reloads.</summary>
