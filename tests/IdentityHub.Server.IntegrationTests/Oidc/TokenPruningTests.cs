@@ -38,6 +38,30 @@ public abstract class TokenPruningTests<TFactory>(TFactory factory) : IClassFixt
         Assert.NotNull(await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().FindByIdAsync(recent));
     }
 
+    [PrerequisiteFact]
+    public async Task RunOnce_OldRevokedAuthorization_IsDeleted()
+    {
+        string id;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+            var revoked = await authorizations.CreateAsync(new OpenIddictAuthorizationDescriptor
+            {
+                CreationDate = DateTimeOffset.UtcNow.AddDays(-3),
+                Status = Statuses.Revoked,
+                Subject = "pruning-test",
+                Type = AuthorizationTypes.Permanent,
+            });
+            id = (await authorizations.GetIdAsync(revoked))!;
+        }
+
+        var outcome = await factory.Services.GetRequiredService<TokenPruningService>().RunOnceAsync(CancellationToken.None);
+
+        Assert.True(outcome.Authorizations >= 1, $"Pruned {outcome.Authorizations} authorizations.");
+        await using var lookup = factory.Services.CreateAsyncScope();
+        Assert.Null(await lookup.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().FindByIdAsync(id));
+    }
+
     private async Task<string> CreateTokenAsync(DateTimeOffset created, DateTimeOffset expires)
     {
         await using var scope = factory.Services.CreateAsyncScope();
