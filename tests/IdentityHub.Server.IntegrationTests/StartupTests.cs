@@ -53,6 +53,14 @@ public sealed partial class StartupTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_UnsupportedKeyAlgorithm_ExitsNamingTheSetting()
+    {
+        var output = await StartExpectingFailureAsync(new() { ["Oidc:Keys:Algorithm"] = "HS256" });
+
+        Assert.Contains("Oidc:Keys:Algorithm 'HS256' is not supported: use RS256 or ES256.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_PostgreSqlWithoutConnectionString_ExitsNamingTheConnectionString()
     {
         var output = await StartExpectingFailureAsync(new() { ["Database:Provider"] = "PostgreSql", ["ConnectionStrings:IdentityHub"] = "" });

@@ -177,9 +177,15 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ProtectedKey")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("RemovedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset?>("RetiredAt")
                         .HasColumnType("timestamp with time zone");
@@ -191,7 +197,8 @@ namespace IdentityHub.Data.PostgreSql.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Use", "RetiredAt");
+                    b.HasIndex("Use", "Generation")
+                        .IsUnique();
 
                     b.ToTable("SigningKeys", (string)null);
                 });

@@ -179,9 +179,15 @@ namespace IdentityHub.Data.SqlServer.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<int>("Generation")
+                        .HasColumnType("int");
+
                     b.Property<string>("ProtectedKey")
                         .IsRequired()
                         .HasColumnType("nvarchar(max)");
+
+                    b.Property<DateTimeOffset?>("RemovedAt")
+                        .HasColumnType("datetimeoffset");
 
                     b.Property<DateTimeOffset?>("RetiredAt")
                         .HasColumnType("datetimeoffset");
@@ -193,7 +199,8 @@ namespace IdentityHub.Data.SqlServer.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Use", "RetiredAt");
+                    b.HasIndex("Use", "Generation")
+                        .IsUnique();
 
                     b.ToTable("SigningKeys", (string)null);
                 });

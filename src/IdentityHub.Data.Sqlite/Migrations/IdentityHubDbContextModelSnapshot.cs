@@ -172,9 +172,15 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Generation")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ProtectedKey")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("RemovedAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("RetiredAt")
                         .HasColumnType("INTEGER");
@@ -186,7 +192,8 @@ namespace IdentityHub.Data.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Use", "RetiredAt");
+                    b.HasIndex("Use", "Generation")
+                        .IsUnique();
 
                     b.ToTable("SigningKeys", (string)null);
                 });

@@ -12,6 +12,7 @@ internal sealed class SigningKeyConfiguration : IEntityTypeConfiguration<Signing
         builder.Property(k => k.Id).HasMaxLength(64);
         builder.Property(k => k.Use).HasMaxLength(8);
         builder.Property(k => k.Algorithm).HasMaxLength(16);
-        builder.HasIndex(k => new { k.Use, k.RetiredAt });
+        // Only one node wins the race to create generation N of a key use.
+        builder.HasIndex(k => new { k.Use, k.Generation }).IsUnique();
     }
 }

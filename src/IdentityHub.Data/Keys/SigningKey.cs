@@ -12,6 +12,12 @@ public sealed class SigningKey
     /// <summary>The JWK "use": <see cref="KeyUses.Signing"/> or <see cref="KeyUses.Encryption"/>.</summary>
     public required string Use { get; set; }
 
+    /// <summary>
+    /// 1, 2, 3... per <see cref="Use"/>, unique: when two nodes race to create the next key, the
+    /// database lets only one of them have that generation.
+    /// </summary>
+    public int Generation { get; set; }
+
     /// <summary>The JWA algorithm, for example RS256.</summary>
     public required string Algorithm { get; set; }
 
@@ -25,6 +31,9 @@ public sealed class SigningKey
 
     /// <summary>When set, the key no longer signs; it stays published until its tokens have expired.</summary>
     public DateTimeOffset? RetiredAt { get; set; }
+
+    /// <summary>When set, the tokens the key protected have expired: it is neither published nor used again.</summary>
+    public DateTimeOffset? RemovedAt { get; set; }
 }
 
 public static class KeyUses

@@ -48,6 +48,7 @@ public static class AdminApiSetup
             .DisableAntiforgery();
 
         // Resources register here, one line each (api.MapXxxApi()).
+        api.MapKeysApi();
         _ = api;
     }
 

@@ -2,6 +2,7 @@ using System.Data.Common;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Keys;
 using Microsoft.Data.SqlClient;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -26,7 +27,7 @@ public static class DatabaseStartup
         var databaseExists = await ProbeAsync(db, settings, cancellationToken);
         await BringSchemaUpToDateAsync(db, settings, databaseExists, logger, cancellationToken);
 
-        await scope.ServiceProvider.GetRequiredService<SigningKeyStore>().EnsureKeysAsync(cancellationToken);
+        await app.Services.GetRequiredService<KeyRotationService>().InitializeAsync(cancellationToken);
         await SeedFirstAdministratorAsync(scope.ServiceProvider, app.Configuration, logger, cancellationToken);
         if (await scope.ServiceProvider.GetRequiredService<AdminClientBootstrap>().EnsureAsync(cancellationToken))
         {

@@ -1,10 +1,8 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Data;
-using IdentityHub.Data.Keys;
-using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
+using IdentityHub.Server.Oidc.Keys;
+using IdentityHub.Server.Oidc.Pruning;
 using OpenIddict.Abstractions;
-using OpenIddict.Server;
 
 namespace IdentityHub.Server.Oidc;
 
@@ -13,7 +11,6 @@ public static class OidcSetup
     public static void AddIdentityHubOidc(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        builder.Services.AddScoped<SigningKeyStore>();
         builder.Services.AddScoped<AdminClientBootstrap>();
         builder.Services.AddScoped<EffectiveEntitlements>();
         builder.Services.AddOpenIddict()
@@ -66,33 +63,7 @@ public static class OidcSetup
                 validation.UseAspNetCore();
             });
 
-        builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerKeys>();
-    }
-
-    /// <summary>Hands the keys stored in the database to OpenIddict when its options are first built.</summary>
-    private sealed class ConfigureServerKeys(IServiceScopeFactory scopes) : IConfigureOptions<OpenIddictServerOptions>
-    {
-        public void Configure(OpenIddictServerOptions options)
-        {
-            using var scope = scopes.CreateScope();
-            var store = scope.ServiceProvider.GetRequiredService<SigningKeyStore>();
-            // Options are built synchronously by design; this runs once per process, after migrations.
-            var signing = store.LoadActiveAsync(KeyUses.Signing, CancellationToken.None).GetAwaiter().GetResult();
-            var encryption = store.LoadActiveAsync(KeyUses.Encryption, CancellationToken.None).GetAwaiter().GetResult();
-            if (signing.Count == 0 || encryption.Count == 0)
-            {
-                throw new InvalidOperationException("No signing or encryption key is stored; start-up should have created them.");
-            }
-
-            foreach (var (row, key) in signing)
-            {
-                options.SigningCredentials.Add(new SigningCredentials(key, row.Algorithm));
-            }
-
-            foreach (var (row, key) in encryption)
-            {
-                options.EncryptionCredentials.Add(new EncryptingCredentials(key, row.Algorithm, SecurityAlgorithms.Aes256CbcHmacSha512));
-            }
-        }
+        builder.AddIdentityHubSigningKeys();
+        builder.AddIdentityHubTokenPruning();
     }
 }

@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using IdentityHub.Data;
+using IdentityHub.Data.Keys;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+
+namespace IdentityHub.Server.Oidc.Keys;
+
+/// <summary>
+/// The server's token signing and encryption keys, kept in the database with their private halves
+/// protected by Data Protection, so every node of a cluster signs with the same keys.
+/// </summary>
+public sealed class SigningKeyStore(
+    IdentityHubDbContext db, IDataProtectionProvider dataProtection, TimeProvider clock, KeySettings settings, ILogger<SigningKeyStore> logger)
+{
+    private const int RsaKeySize = 2048;
+    private readonly IDataProtector _protector = dataProtection.CreateProtector("IdentityHub.SigningKeys.v1");
+
+    public static readonly IReadOnlyList<string> Uses = [KeyUses.Signing, KeyUses.Encryption];
+
+    /// <summary>Creates a signing and an encryption key when none is in service (first start).</summary>
+    public async Task EnsureKeysAsync(TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
+    {
+        foreach (var use in Uses)
+        {
+            await ApplyScheduleAsync(use, retainAfterRetirement, cancellationToken);
+        }
+    }
+
+    /// <summary>Every key of every use, removed ones included, oldest first.</summary>
+    public async Task<IReadOnlyList<SigningKey>> ListAsync(CancellationToken cancellationToken) =>
+        await db.SigningKeys.AsNoTracking().OrderBy(k => k.Use).ThenBy(k => k.Generation).ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// Writes what the schedule says is due for one key use. Safe when several nodes run it at once:
+    /// creations collide on the unique generation and the loser simply reloads; the other writes are idempotent.
+    /// </summary>
+    public async Task<KeyPlan> ApplyScheduleAsync(string use, TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
+    {
+        var keys = await db.SigningKeys.Where(k => k.Use == use).ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var plan = KeyLifecycle.Plan(keys, now, settings, retainAfterRetirement);
+        if (plan.IsEmpty)
+        {
+            return plan;
+        }
+
+        foreach (var (id, at) in plan.Activate)
+        {
+            keys.Single(k => k.Id == id).ActivatesAt = at;
+        }
+
+        foreach (var (id, at) in plan.Retire)
+        {
+            keys.Single(k => k.Id == id).RetiredAt = at;
+        }
+
+        foreach (var id in plan.Remove)
+        {
+            keys.Single(k => k.Id == id).RemovedAt = now;
+        }
+
+        var generation = keys.Count == 0 ? 0 : keys.Max(k => k.Generation);
+        foreach (var activatesAt in plan.Create)
+        {
+            db.SigningKeys.Add(CreateKey(use, ++generation, activatesAt));
+        }
+
+        if (await TrySaveAsync(cancellationToken))
+        {
+            foreach (var activatesAt in plan.Create)
+            {
+                logger.LogInformation("Created a {Use} key to take over at {ActivatesAt:O}", use, activatesAt);
+            }
+
+            foreach (var id in plan.Remove)
+            {
+                logger.LogInformation("Removed {Use} key {KeyId} from service: the tokens it protected have expired", use, id);
+            }
+        }
+
+        return plan;
+    }
+
+    /// <summary>
+    /// Makes the next key of <paramref name="use"/> active now (creating one if none is published) and
+    /// retires the active one. Returns the ids of the activated and the retired key.
+    /// </summary>
+    public async Task<(SigningKey Activated, SigningKey? Retired)> RotateNowAsync(
+        string use, TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
+    {
+        // Two attempts: a node creating the next key at the same instant takes the generation we wanted.
+        for (var attempt = 1; ; attempt++)
+        {
+            var keys = await db.SigningKeys.Where(k => k.Use == use).ToListAsync(cancellationToken);
+            var now = clock.GetUtcNow();
+            var states = KeyLifecycle.StatesAt(keys, now, retainAfterRetirement);
+            var active = keys.FirstOrDefault(k => states[k.Id] == KeyState.Active);
+            var next = keys.Where(k => states[k.Id] == KeyState.Next).MinBy(k => k.ActivatesAt);
+            if (next is null)
+            {
+                next = CreateKey(use, keys.Count == 0 ? 1 : keys.Max(k => k.Generation) + 1, now);
+                db.SigningKeys.Add(next);
+            }
+
+            next.ActivatesAt = now;
+            if (active is not null)
+            {
+                active.RetiredAt = now;
+            }
+
+            if (await TrySaveAsync(cancellationToken))
+            {
+                return (next, active);
+            }
+
+            if (attempt == 2)
+            {
+                throw new InvalidOperationException("Another node kept changing the keys; try the rotation again.");
+            }
+        }
+    }
+
+    /// <summary>The usable key behind a stored row, its private half unprotected.</summary>
+    public SecurityKey Unprotect(SigningKey row)
+    {
+        var pem = _protector.Unprotect(row.ProtectedKey);
+        if (IsEcdsa(row.Algorithm))
+        {
+            var ecdsa = ECDsa.Create();
+            ecdsa.ImportFromPem(pem);
+            return new ECDsaSecurityKey(ecdsa) { KeyId = row.Id };
+        }
+
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(pem);
+        return new RsaSecurityKey(rsa) { KeyId = row.Id };
+    }
+
+    private static bool IsEcdsa(string algorithm) => algorithm.StartsWith("ES", StringComparison.Ordinal);
+
+    private SigningKey CreateKey(string use, int generation, DateTimeOffset activatesAt)
+    {
+        var algorithm = settings.AlgorithmFor(use);
+        string pem;
+        if (IsEcdsa(algorithm))
+        {
+            // RFC 7518 §3.4: ES256 is ECDSA on the P-256 curve with SHA-256.
+            using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            pem = ecdsa.ExportPkcs8PrivateKeyPem();
+        }
+        else
+        {
+            using var rsa = RSA.Create(RsaKeySize);
+            pem = rsa.ExportPkcs8PrivateKeyPem();
+        }
+
+        return new SigningKey
+        {
+            Id = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
+            Use = use,
+            Generation = generation,
+            Algorithm = algorithm,
+            ProtectedKey = _protector.Protect(pem),
+            CreatedAt = clock.GetUtcNow(),
+            ActivatesAt = activatesAt,
+        };
+    }
+
+    private async Task<bool> TrySaveAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException ex)
+        {
+            // Another node created the same generation first: its key wins, ours is dropped.
+            logger.LogInformation("Another node changed the keys at the same time ({Reason}); reloading", ex.InnerException?.Message ?? ex.Message);
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+}
