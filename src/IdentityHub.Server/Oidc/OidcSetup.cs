@@ -65,7 +65,10 @@ public static class OidcSetup
                     server.SetAuthorizationCodeLifetime(codeLifetime);
                 }
 
-                server.AddEventHandler(BackchannelLogoutDiscovery.Descriptor);
+                server.AddEventHandler(BackchannelLogoutDiscovery.Descriptor)
+                    .AddEventHandler(ParameterSizeLimit.AuthorizationDescriptor)
+                    .AddEventHandler(ParameterSizeLimit.PushedDescriptor)
+                    .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor);
 
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();

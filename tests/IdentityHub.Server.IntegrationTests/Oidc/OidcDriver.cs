@@ -86,6 +86,14 @@ public sealed class OidcDriver(IdentityHubFactory factory)
         Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, role)).Succeeded);
     }
 
+    public async Task LockOutAsync(string userId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<UserAccount>>();
+        var user = await users.FindByIdAsync(userId) ?? throw new InvalidOperationException("No such user.");
+        await users.SetLockoutEndDateAsync(user, DateTimeOffset.UtcNow.AddHours(1));
+    }
+
     public async Task SetStatusAsync(string userId, UserStatus status)
     {
         await using var scope = factory.Services.CreateAsyncScope();
@@ -237,6 +245,18 @@ public sealed class OidcDriver(IdentityHubFactory factory)
 
     public static async Task<JsonDocument> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+    /// <summary>RFC 6749 §4.1.2.1: refused at the provider, shown on its error page, never redirected.</summary>
+    public static async Task AssertErrorPageAsync(HttpResponseMessage response, string error)
+    {
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains($"data-testid=\"protocol-error\">{error}<", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The error sent back to the client's redirect URI.</summary>
+    public static void AssertRedirectedError(HttpResponseMessage response, string error) =>
+        Assert.Equal(error, CallbackParameters(response).GetValueOrDefault(Parameters.Error));
 
     public static async Task AssertErrorAsync(HttpResponseMessage response, string error)
     {
