@@ -68,7 +68,8 @@ public static class OidcSetup
                 server.AddEventHandler(BackchannelLogoutDiscovery.Descriptor)
                     .AddEventHandler(ParameterSizeLimit.AuthorizationDescriptor)
                     .AddEventHandler(ParameterSizeLimit.PushedDescriptor)
-                    .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor);
+                    .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor)
+                    .AddEventHandler(RefreshScopeLimit.Descriptor);
 
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();
