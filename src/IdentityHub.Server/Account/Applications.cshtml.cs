@@ -22,7 +22,7 @@ public sealed class ApplicationsModel(
     public async Task<IActionResult> OnPostWithdrawAsync(string authorizationId)
     {
         var cancellationToken = HttpContext.RequestAborted;
-        var authorization = await authorizations.FindByIdAsync(authorizationId, cancellationToken);
+        var authorization = string.IsNullOrEmpty(authorizationId) ? null : await authorizations.FindByIdAsync(authorizationId, cancellationToken);
         // Only the user's own consents: an id from someone else's list is treated as unknown.
         if (authorization is null || await authorizations.GetSubjectAsync(authorization, cancellationToken) != UserId)
         {

@@ -69,7 +69,8 @@ public static class OidcSetup
                     .AddEventHandler(ParameterSizeLimit.AuthorizationDescriptor)
                     .AddEventHandler(ParameterSizeLimit.PushedDescriptor)
                     .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor)
-                    .AddEventHandler(RefreshScopeLimit.Descriptor);
+                    .AddEventHandler(RefreshScopeLimit.Descriptor)
+                    .AddEventHandler(IdTokenHintValidation.Descriptor);
 
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();
