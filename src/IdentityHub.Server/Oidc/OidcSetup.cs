@@ -70,7 +70,8 @@ public static class OidcSetup
                     .AddEventHandler(ParameterSizeLimit.PushedDescriptor)
                     .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor)
                     .AddEventHandler(RefreshScopeLimit.Descriptor)
-                    .AddEventHandler(IdTokenHintValidation.Descriptor);
+                    .AddEventHandler(IdTokenHintValidation.Descriptor)
+                    .AddEventHandler(RequestUriErrorCode.Descriptor);
 
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();

@@ -251,7 +251,9 @@ public sealed class OidcDriver(IdentityHubFactory factory)
     {
         Assert.Null(response.Headers.Location);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains($"data-testid=\"protocol-error\">{error}<", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var html = await response.Content.ReadAsStringAsync();
+        var main = html[Math.Max(0, html.IndexOf("<main", StringComparison.Ordinal))..];
+        Assert.True(html.Contains($"data-testid=\"protocol-error\">{error}<", StringComparison.Ordinal), main);
     }
 
     /// <summary>The error sent back to the client's redirect URI.</summary>
