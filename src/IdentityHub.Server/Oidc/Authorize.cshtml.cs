@@ -91,6 +91,12 @@ public sealed class AuthorizeEndpoint(
                 return Forbid(Errors.AccessDenied, "The user denied the request.");
             }
 
+            // Only an administrator grants externally consented applications; a posted Allow cannot.
+            if (remembered is null && consentType == ConsentTypes.External)
+            {
+                return Forbid(Errors.ConsentRequired, "An administrator must authorize this application for you first.");
+            }
+
             return await IssueAsync(request, user, session, application, remembered ?? await RememberConsentAsync(user, applicationId!, scopes, cancellationToken));
         }
 

@@ -218,6 +218,23 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
     }
 
     [PrerequisiteFact]
+    public async Task Refresh_RoleGrantedSince_ShowsInTheNewAccessToken()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var (code, verifier, _, user) = await _rp.ObtainCodeAsync(clientId, "openid offline_access");
+        using var tokens = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
+        await _rp.AddRoleAsync(user, "attendance-approver");
+
+        using var refreshed = await OidcDriver.JsonAsync(await _rp.RefreshAsync(clientId, tokens.RootElement.GetProperty("refresh_token").GetString()!));
+
+        var before = new JsonWebToken(tokens.RootElement.GetProperty("access_token").GetString());
+        var after = new JsonWebToken(refreshed.RootElement.GetProperty("access_token").GetString());
+        Assert.True(before.TryGetPayloadValue<string[]>("roles", out var oldRoles) && oldRoles.Length == 0);
+        Assert.True(after.TryGetPayloadValue<string[]>("roles", out var newRoles));
+        Assert.Equal(["attendance-approver"], newRoles);
+    }
+
+    [PrerequisiteFact]
     public async Task Refresh_UserSuspendedSince_IsInvalidGrant()
     {
         var clientId = await _rp.RegisterClientAsync();

@@ -92,6 +92,25 @@ public abstract partial class ConsentTests<TFactory>(TFactory factory) : IClassF
     }
 
     [PrerequisiteFact]
+    public async Task Consent_ExternalConsentClientWithoutGrant_IsConsentRequiredEvenWhenAllowIsPosted()
+    {
+        var clientId = await _rp.RegisterClientAsync(consent: ConsentTypes.External);
+        var user = await _rp.CreateUserAsync();
+        var browser = factory.CreateBrowserLikeClient();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        var first = await OidcDriver.AuthorizeAsync(browser, OidcDriver.AuthorizeUrl(parameters), user.UserName);
+        var page = await browser.GetStringAsync("/account/applications");
+        var fields = parameters.Where(p => p.Value is not null).Select(p => KeyValuePair.Create(p.Key, p.Value!)).ToList();
+        fields.Add(KeyValuePair.Create(AuthorizeEndpoint.AcceptField, "yes"));
+        fields.Add(KeyValuePair.Create("__RequestVerificationToken", BrowserSession.AntiforgeryToken(page)));
+
+        var forced = await browser.PostAsync("/connect/authorize", new FormUrlEncodedContent(fields));
+
+        OidcDriver.AssertRedirectedError(first, Errors.ConsentRequired);
+        OidcDriver.AssertRedirectedError(forced, Errors.ConsentRequired);
+    }
+
+    [PrerequisiteFact]
     public async Task Authorize_PromptNoneWithoutConsent_IsConsentRequired()
     {
         var (_, browser, _, parameters, _) = await ConsentPageAsync();
