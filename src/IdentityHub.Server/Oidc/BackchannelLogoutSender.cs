@@ -13,6 +13,9 @@ public sealed class BackchannelLogoutSender(
     IConfiguration configuration, TimeProvider clock, ILogger<BackchannelLogoutSender> logger) : BackgroundService
 {
     public const string HttpClientName = "backchannel-logout";
+
+    /// <summary>How long a claimed row is left alone by other nodes: longer than one POST can take.</summary>
+    private static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(1);
     private readonly TimeSpan _pollInterval = configuration.GetValue("Oidc:BackchannelLogout:PollInterval", TimeSpan.FromSeconds(10));
     private readonly TimeSpan _firstRetryDelay = configuration.GetValue("Oidc:BackchannelLogout:FirstRetryDelay", TimeSpan.FromSeconds(5));
     private readonly int _maxAttempts = configuration.GetValue("Oidc:BackchannelLogout:MaxAttempts", 8);
@@ -53,6 +56,16 @@ public sealed class BackchannelLogoutSender(
             .ToListAsync(cancellationToken);
         foreach (var delivery in due)
         {
+            // Several nodes may run this loop: a row is sent by whichever moves its due time first.
+            var dueAt = delivery.NextAttemptAt;
+            var claimed = await db.BackchannelLogoutDeliveries
+                .Where(d => d.Id == delivery.Id && d.NextAttemptAt == dueAt && d.DeliveredAt == null)
+                .ExecuteUpdateAsync(row => row.SetProperty(d => d.NextAttemptAt, now + ClaimLease), cancellationToken);
+            if (claimed == 0)
+            {
+                continue;
+            }
+
             await AttemptAsync(delivery, tokens, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }
