@@ -201,6 +201,30 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
     }
 
     [PrerequisiteFact]
+    public async Task UserInfo_RolesAndEmployeeScopes_ReturnRolesDepartmentAndEmployeeNumber()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var departmentId = await _rp.CreateDepartmentAsync("Finance");
+        var user = await _rp.CreateUserAsync(configure: u => u.DepartmentId = departmentId);
+        await _rp.AddRoleAsync(user, "expense-submitter");
+        var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, "openid roles employee", user: user);
+        using var tokens = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
+        var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.RootElement.GetProperty("access_token").GetString());
+
+        var response = await factory.CreateClient().SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var info = await OidcDriver.JsonAsync(response);
+        Assert.Equal(["expense-submitter"], info.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, info.RootElement.GetProperty("permissions").ValueKind);
+        Assert.Equal("Finance", info.RootElement.GetProperty("department").GetString());
+        Assert.Equal(user.EmployeeNumber, info.RootElement.GetProperty("employee_number").GetString());
+        var idToken = new JsonWebToken(tokens.RootElement.GetProperty("id_token").GetString());
+        Assert.Equal("Finance", idToken.GetClaim("department").Value);
+    }
+
+    [PrerequisiteFact]
     public async Task Refresh_Rotates_TheNewTokenWorksAndTheOldOneNoLonger()
     {
         var clientId = await _rp.RegisterClientAsync();

@@ -86,6 +86,16 @@ public sealed class OidcDriver(IdentityHubFactory factory)
         Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, role)).Succeeded);
     }
 
+    public async Task<Guid> CreateDepartmentAsync(string name)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
+        var id = Guid.NewGuid();
+        db.Departments.Add(new Department { Id = id, Code = NewId("D"), Name = name, Path = $"/{id}/", CreatedAt = DateTimeOffset.UtcNow });
+        await db.SaveChangesAsync();
+        return id;
+    }
+
     public async Task LockOutAsync(string userId)
     {
         await using var scope = factory.Services.CreateAsyncScope();

@@ -81,7 +81,7 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
             claims[Claims.EmailVerified] = user.EmailConfirmed;
         }
 
-        if (scopes.Contains(IdentityHubScopes.Roles))
+        if (scopes.Contains(IdentityHubScopes.Roles) && clientId.Length > 0)
         {
             var rights = await entitlements.ForApplicationAsync(user.Id, clientId, cancellationToken);
             claims[IdentityHubClaims.Roles] = rights.Roles;
