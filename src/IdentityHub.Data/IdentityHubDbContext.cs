@@ -1,5 +1,6 @@
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Keys;
+using IdentityHub.Data.Sessions;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -22,6 +23,10 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<SessionParticipant> SessionParticipants => Set<SessionParticipant>();
+
+    public DbSet<BackchannelLogoutDelivery> BackchannelLogoutDeliveries => Set<BackchannelLogoutDelivery>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

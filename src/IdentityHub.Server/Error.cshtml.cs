@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -15,6 +16,9 @@ public sealed class ErrorModel : PageModel
 
     public string? RequestId { get; private set; }
 
+    /// <summary>The OAuth 2.0 / OpenID Connect error code when a protocol request was refused without a redirect.</summary>
+    public string? ProtocolError { get; private set; }
+
     public void OnGet(int? status) => Describe(status);
 
     public void OnPost(int? status) => Describe(status);
@@ -29,5 +33,12 @@ public sealed class ErrorModel : PageModel
             403 => ("Not allowed", "You do not have permission to do this."),
             _ => (Title, Explanation),
         };
+
+        // RFC 6749 §4.1.2.1: with a bad client_id or redirect_uri the error is shown here, never sent back.
+        if (HttpContext.GetOpenIddictServerResponse() is { Error: { Length: > 0 } error } response)
+        {
+            ProtocolError = error;
+            (Title, Explanation) = ("Sign-in request refused", response.ErrorDescription ?? Explanation);
+        }
     }
 }

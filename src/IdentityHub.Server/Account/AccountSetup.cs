@@ -1,7 +1,9 @@
+using System.Security.Claims;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.AdminApi;
+using IdentityHub.Server.Oidc.ClaimsMapping;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
@@ -42,6 +44,19 @@ public static class AccountSetup
             cookie.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
         });
+
+        // The security stamp check rebuilds the cookie's principal; the session id must survive it.
+        services.Configure<SecurityStampValidatorOptions>(options => options.OnRefreshingPrincipal = context =>
+        {
+            if (context.CurrentPrincipal?.FindFirst(IdentityHubClaims.SessionId) is { } sid && context.NewPrincipal?.Identity is ClaimsIdentity identity)
+            {
+                identity.AddClaim(new Claim(IdentityHubClaims.SessionId, sid.Value));
+            }
+
+            return Task.CompletedTask;
+        });
+        services.AddScoped<SessionParticipants>();
+        services.AddScoped<SessionSignOut>();
 
         services.AddAuthorizationBuilder()
             .AddPolicy(ConsolePolicy.Name, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRoles.All));

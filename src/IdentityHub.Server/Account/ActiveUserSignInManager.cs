@@ -1,7 +1,11 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
 using IdentityHub.Data.Directory;
+using IdentityHub.Server.Oidc.ClaimsMapping;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace IdentityHub.Server.Account;
 
@@ -21,4 +25,18 @@ public sealed class ActiveUserSignInManager(
         ArgumentNullException.ThrowIfNull(user);
         return user.Status == UserStatus.Active && await base.CanSignInAsync(user);
     }
+
+    /// <summary>Every sign-in starts a browser session with its own id (sid), which logout notices name.</summary>
+    public override Task SignInWithClaimsAsync(UserAccount user, AuthenticationProperties? authenticationProperties, IEnumerable<Claim> additionalClaims)
+    {
+        var claims = additionalClaims.ToList();
+        if (!claims.Exists(c => c.Type == IdentityHubClaims.SessionId))
+        {
+            claims.Add(new Claim(IdentityHubClaims.SessionId, NewSessionId()));
+        }
+
+        return base.SignInWithClaimsAsync(user, authenticationProperties, claims);
+    }
+
+    public static string NewSessionId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
 }

@@ -1,16 +1,14 @@
-using IdentityHub.Data.Directory;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace IdentityHub.Server.Account;
 
 /// <summary>Ends the browser session. POST only (with the antiforgery token), so a link cannot sign anyone out.</summary>
-public sealed class LogoutModel(SignInManager<UserAccount> signIn) : PageModel
+public sealed class LogoutModel(SessionSignOut sessions) : PageModel
 {
     public async Task<IActionResult> OnPostAsync()
     {
-        await signIn.SignOutAsync();
+        await sessions.SignOutAsync(HttpContext);
         return Redirect("/account/login");
     }
 }

@@ -51,5 +51,6 @@ public static class WebSetup
         app.MapRazorPages();
         app.MapIdentityHubAdminApi();
         app.MapTokenEndpoint();
+        app.MapUserInfoEndpoint();
     }
 }

@@ -13,6 +13,12 @@ public static class OidcSetup
         var configuration = builder.Configuration;
         builder.Services.AddScoped<AdminClientBootstrap>();
         builder.Services.AddScoped<EffectiveEntitlements>();
+        builder.Services.AddScoped<ClaimsMapping.UserClaims>();
+        builder.Services.AddScoped<BackchannelLogoutNotices>();
+        builder.Services.AddScoped<BackchannelLogoutToken>();
+        builder.Services.AddSingleton<BackchannelLogoutSignal>();
+        builder.Services.AddHostedService<BackchannelLogoutSender>();
+        builder.Services.AddHttpClient(BackchannelLogoutSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddOpenIddict()
             .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>())
             .AddServer(server =>
@@ -28,6 +34,7 @@ public static class OidcSetup
                     .SetEndSessionEndpointUris("connect/endsession")
                     .SetIntrospectionEndpointUris("connect/introspect")
                     .SetRevocationEndpointUris("connect/revoke")
+                    .SetPushedAuthorizationEndpointUris("connect/par")
                     .SetJsonWebKeySetEndpointUris(".well-known/jwks");
 
                 server.RegisterScopes(
@@ -38,9 +45,30 @@ public static class OidcSetup
                     .AllowClientCredentialsFlow()
                     .AllowRefreshTokenFlow();
 
-                // RFC 9700 §2.1.1: PKCE on every authorization code, S256 only.
-                server.RequireProofKeyForCodeExchange()
-                    .Configure(options => options.CodeChallengeMethods.Remove(OpenIddictConstants.CodeChallengeMethods.Plain));
+                // RFC 9700 §2.1.1: S256 only. PKCE is required per client (always for public ones, see
+                // PublicClientPkceRequirement), so confidential clients may opt out.
+                server.Configure(options => options.CodeChallengeMethods.Remove(OpenIddictConstants.CodeChallengeMethods.Plain));
+                server.AddEventHandler(PublicClientPkceRequirement.Descriptor)
+                    .AddEventHandler(PublicClientPkceRequirement.PushedDescriptor);
+
+                // RFC 9700 §4.14.2: a rotated refresh token used again means it leaked; no grace period, so the
+                // second use revokes the whole token family (OpenIddict revokes the authorization's tokens).
+                server.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+                // RFC 9126 §2.2: request_uri values are short-lived.
+                var requestLifetime = configuration.GetValue("Oidc:PushedRequestLifetime", TimeSpan.FromSeconds(60));
+                server.Configure(options => options.RequestTokenLifetime = requestLifetime);
+                if (configuration.GetValue<TimeSpan?>("Oidc:AuthorizationCodeLifetime") is { } codeLifetime)
+                {
+                    server.SetAuthorizationCodeLifetime(codeLifetime);
+                }
+
+                server.AddEventHandler(BackchannelLogoutDiscovery.Descriptor)
+                    .AddEventHandler(ParameterSizeLimit.AuthorizationDescriptor)
+                    .AddEventHandler(ParameterSizeLimit.PushedDescriptor)
+                    .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor)
+                    .AddEventHandler(RefreshScopeLimit.Descriptor)
+                    .AddEventHandler(IdTokenHintValidation.Descriptor)
+                    .AddEventHandler(RequestUriErrorCode.Descriptor);
 
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();
@@ -49,6 +77,7 @@ public static class OidcSetup
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
                     .EnableStatusCodePagesIntegration();
                 if (!configuration.GetValue("Oidc:RequireHttps", defaultValue: true))
                 {

@@ -2,7 +2,10 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore;
+using IdentityHub.Data.Directory;
+using IdentityHub.Server.Oidc.ClaimsMapping;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
@@ -19,7 +22,9 @@ public static class TokenEndpoint
     public static void MapTokenEndpoint(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/connect/token", ExchangeAsync).DisableAntiforgery().AllowAnonymous();
 
-    private static async Task<IResult> ExchangeAsync(HttpContext context, IOpenIddictApplicationManager applications)
+    private static async Task<IResult> ExchangeAsync(
+        HttpContext context, IOpenIddictApplicationManager applications, UserManager<UserAccount> users,
+        SignInManager<UserAccount> signIn, UserClaims userClaims)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
@@ -29,7 +34,33 @@ public static class TokenEndpoint
             return await IssueClientCredentialsTokenAsync(request, applications, context.RequestAborted);
         }
 
-        return Forbid(Errors.UnsupportedGrantType, "This grant type is not supported by IdentityHub yet.");
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            return await RedeemUserGrantAsync(context, request, users, signIn, userClaims);
+        }
+
+        return Forbid(Errors.UnsupportedGrantType, "This grant type is not supported by IdentityHub.");
+    }
+
+    /// <summary>
+    /// RFC 6749 §4.1.3 / §6: OpenIddict has checked the code or refresh token (PKCE, client, redirect_uri,
+    /// reuse). The user is read again: one who left or was suspended since gets nothing, and roles are fresh.
+    /// </summary>
+    private static async Task<IResult> RedeemUserGrantAsync(
+        HttpContext context, OpenIddictRequest request, UserManager<UserAccount> users, SignInManager<UserAccount> signIn, UserClaims userClaims)
+    {
+        var grant = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var userId = grant.Principal?.GetClaim(Claims.Subject);
+        var user = userId is null ? null : await users.FindByIdAsync(userId);
+        if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+        {
+            return Forbid(Errors.InvalidGrant, "The user is no longer allowed to sign in.");
+        }
+
+        // Keeps OpenIddict's own claims (scopes, authorization id, sid, auth_time) and replaces the user's.
+        var identity = new ClaimsIdentity(grant.Principal!.Claims, TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        await userClaims.ApplyAsync(identity, user, request.ClientId!, context.RequestAborted);
+        return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
     /// <summary>RFC 6749 §4.4: the client acts for itself; the token's subject is the client.</summary>

@@ -1,0 +1,82 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace IdentityHub.Data.PostgreSql.Migrations
+{
+    /// <inheritdoc />
+    public partial class SessionsAndBackchannelLogout : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "BackchannelLogoutDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ClientId = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    LogoutUri = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    Issuer = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    Sid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    NextAttemptAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    DeliveredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    AbandonedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastError = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackchannelLogoutDeliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SessionParticipants",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Sid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Protocol = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    ClientId = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SessionParticipants", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackchannelLogoutDeliveries_DeliveredAt_AbandonedAt_NextAtt~",
+                table: "BackchannelLogoutDeliveries",
+                columns: new[] { "DeliveredAt", "AbandonedAt", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionParticipants_Sid_Protocol_ClientId",
+                table: "SessionParticipants",
+                columns: new[] { "Sid", "Protocol", "ClientId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionParticipants_UserId",
+                table: "SessionParticipants",
+                column: "UserId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "BackchannelLogoutDeliveries");
+
+            migrationBuilder.DropTable(
+                name: "SessionParticipants");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace IdentityHub.Data.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class SessionsAndBackchannelLogout : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "BackchannelLogoutDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    LogoutUri = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    Issuer = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    Sid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DeliveredAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    AbandonedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackchannelLogoutDeliveries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SessionParticipants",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Sid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Protocol = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
+                    ClientId = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SessionParticipants", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackchannelLogoutDeliveries_DeliveredAt_AbandonedAt_NextAttemptAt",
+                table: "BackchannelLogoutDeliveries",
+                columns: new[] { "DeliveredAt", "AbandonedAt", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionParticipants_Sid_Protocol_ClientId",
+                table: "SessionParticipants",
+                columns: new[] { "Sid", "Protocol", "ClientId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionParticipants_UserId",
+                table: "SessionParticipants",
+                column: "UserId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "BackchannelLogoutDeliveries");
+
+            migrationBuilder.DropTable(
+                name: "SessionParticipants");
+        }
+    }
+}

@@ -1,0 +1,253 @@
+using System.Net;
+using IdentityHub.Data.Directory;
+using IdentityHub.Testing;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Server.IntegrationTests.Oidc;
+
+/// <summary>
+/// Bad authorization requests, each refused with the exact error code. OpenIddict 7 shows every request
+/// validation failure on the provider's error page rather than redirecting it, even with a valid
+/// redirect_uri; only the decisions of the endpoint itself (login_required, access_denied) go back to the client.
+/// </summary>
+public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : IdentityHubFactory
+{
+    private readonly OidcDriver _rp = new(factory);
+
+    private async Task<HttpResponseMessage> AuthorizeAsSignedInUserAsync(Dictionary<string, string?> parameters, UserAccount? user = null)
+    {
+        user ??= await _rp.CreateUserAsync();
+        return await OidcDriver.AuthorizeAsync(factory.CreateBrowserLikeClient(), OidcDriver.AuthorizeUrl(parameters), user.UserName);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_RedirectUriNotRegistered_ShowsErrorPageAndNeverRedirects()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.RedirectUri] = "https://evil.example/callback";
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_RedirectUriDiffersOnlyByTrailingPath_IsNotAnExactMatch()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.RedirectUri] = OidcDriver.RedirectUri + "/extra";
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_MalformedRedirectUri_ShowsInvalidRequestPage()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.RedirectUri] = "not a uri";
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_UnknownClient_ShowsErrorPage()
+    {
+        var parameters = OidcDriver.AuthorizeParameters("no-such-client", OidcDriver.NewPkce().Challenge);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_OversizedState_ShowsInvalidRequestPageWithoutEchoingIt()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.State] = new string('s', 10 * 1024);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_PlainCodeChallengeMethod_IsRefused()
+    {
+        var clientId = await _rp.RegisterClientAsync(confidential: false);
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Verifier);
+        parameters[Parameters.CodeChallengeMethod] = CodeChallengeMethods.Plain;
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_PublicClientWithoutCodeChallenge_IsRefused()
+    {
+        var clientId = await _rp.RegisterClientAsync(confidential: false);
+        var parameters = OidcDriver.AuthorizeParameters(clientId, "");
+        parameters.Remove(Parameters.CodeChallenge);
+        parameters.Remove(Parameters.CodeChallengeMethod);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_PkceRequiredConfidentialClientWithoutCodeChallenge_IsRefused()
+    {
+        var clientId = await _rp.RegisterClientAsync(configure: d => d.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange));
+        var parameters = OidcDriver.AuthorizeParameters(clientId, "");
+        parameters.Remove(Parameters.CodeChallenge);
+        parameters.Remove(Parameters.CodeChallengeMethod);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_UnsupportedResponseType_IsRefused()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.ResponseType] = ResponseTypes.Token;
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.UnsupportedResponseType);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_ClientWithoutCodeResponseTypePermission_IsUnauthorizedClient()
+    {
+        var clientId = await _rp.RegisterClientAsync(configure: d => d.Permissions.Remove(Permissions.ResponseTypes.Code));
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.UnauthorizedClient);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_DisabledClient_IsUnauthorizedClient()
+    {
+        // A client is disabled by withdrawing its authorization endpoint permission (OpenIddict has no flag).
+        var clientId = await _rp.RegisterClientAsync(configure: d => d.Permissions.Remove(Permissions.Endpoints.Authorization));
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.UnauthorizedClient);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_ScopeNotPermittedForClient_IsRefused()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge, scope: "openid identityhub.admin");
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_UnknownScope_IsInvalidScope()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge, scope: "openid no-such-scope");
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidScope);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_SuspendedUserWithSession_PromptNoneIsLoginRequired()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var user = await _rp.CreateUserAsync();
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, user.UserName!, OidcDriver.Password);
+        await _rp.SetStatusAsync(user.Id, UserStatus.Suspended);
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.Prompt] = PromptValues.None;
+
+        var response = await browser.GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        OidcDriver.AssertRedirectedError(response, Errors.LoginRequired);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_LeftUserWithSession_IsSentToTheLoginPageNotToTheClient()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var user = await _rp.CreateUserAsync();
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, user.UserName!, OidcDriver.Password);
+        await _rp.SetStatusAsync(user.Id, UserStatus.Left);
+
+        var response = await browser.GetAsync(OidcDriver.AuthorizeUrl(OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge)));
+        var again = await BrowserSession.SignInAsync(browser, user.UserName!, OidcDriver.Password);
+
+        Assert.StartsWith("/account/login", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains(IdentityHub.Server.Account.LoginModel.InvalidCredentials, await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_LockedOutUserWithSession_PromptNoneIsLoginRequired()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var user = await _rp.CreateUserAsync();
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, user.UserName!, OidcDriver.Password);
+        await _rp.LockOutAsync(user.Id);
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.Prompt] = PromptValues.None;
+
+        var response = await browser.GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        OidcDriver.AssertRedirectedError(response, Errors.LoginRequired);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_ParRequiredClientWithoutPar_IsRefused()
+    {
+        var clientId = await _rp.RegisterClientAsync(configure: d => d.Requirements.Add(Requirements.Features.PushedAuthorizationRequests));
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(
+            OidcDriver.AuthorizeUrl(OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge)));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_Nonce_IsCarriedIntoTheIdToken()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, nonce: "n-0S6_WzA2Mj");
+
+        using var body = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
+
+        var idToken = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(body.RootElement.GetProperty("id_token").GetString());
+        Assert.Equal("n-0S6_WzA2Mj", idToken.GetClaim("nonce").Value);
+    }
+}
+
+public sealed class SqliteAuthorizeNegativeTests(SqliteFactory factory) : AuthorizeNegativeTests<SqliteFactory>(factory);
+
+[Requires(Prerequisite.PostgreSql)]
+public sealed class PostgreSqlAuthorizeNegativeTests(PostgreSqlFactory factory) : AuthorizeNegativeTests<PostgreSqlFactory>(factory);

@@ -1,0 +1,275 @@
+using System.Net;
+using System.Text.Json;
+using System.Threading.Channels;
+using IdentityHub.Data;
+using IdentityHub.Server.Oidc;
+using IdentityHub.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHub.Server.IntegrationTests.Oidc;
+
+/// <summary>
+/// OpenID Connect Back-Channel Logout 1.0 against a real HTTP receiver on a local port: the logout token's
+/// contents and signature, delivery after sign-out, and retries after failures.
+/// </summary>
+public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : IdentityHubFactory
+{
+    private readonly OidcDriver _rp = new(factory);
+
+    /// <summary>A relying party's back-channel logout endpoint: records every logout_token, fails the first <paramref name="failures"/> calls.</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _failuresLeft;
+
+        private Receiver(WebApplication app, int failures)
+        {
+            _app = app;
+            _failuresLeft = failures;
+        }
+
+        public Channel<string> Tokens { get; } = Channel.CreateUnbounded<string>();
+
+        public int Calls { get; private set; }
+
+        public string Url => _app.Urls.First() + "/backchannel-logout";
+
+        public static async Task<Receiver> StartAsync(int failures = 0)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var receiver = new Receiver(app, failures);
+            app.MapPost("/backchannel-logout", async (HttpContext context) =>
+            {
+                receiver.Calls++;
+                if (Interlocked.Decrement(ref receiver._failuresLeft) >= 0)
+                {
+                    return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+                }
+
+                var form = await context.Request.ReadFormAsync();
+                await receiver.Tokens.Writer.WriteAsync(form["logout_token"].ToString());
+                return Results.Ok();
+            });
+            await app.StartAsync();
+            return receiver;
+        }
+
+        public async Task<string> NextTokenAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            return await Tokens.Reader.ReadAsync(timeout.Token);
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+
+    private async Task<(string ClientId, string IdToken, HttpClient Browser, string UserId)> SignedInAsync(string? logoutUri)
+    {
+        var clientId = await _rp.RegisterClientAsync(configure: d =>
+        {
+            if (logoutUri is not null)
+            {
+                d.Properties[ClientProperties.BackchannelLogoutUri] = JsonSerializer.SerializeToElement(logoutUri);
+            }
+        });
+        var (code, verifier, browser, user) = await _rp.ObtainCodeAsync(clientId);
+        using var tokens = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
+        return (clientId, tokens.RootElement.GetProperty("id_token").GetString()!, browser, user.Id);
+    }
+
+    private static async Task SignOutAsync(HttpClient browser)
+    {
+        var page = await browser.GetStringAsync("/account/applications");
+        var response = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task SignOut_ParticipatingClient_ReceivesASignedLogoutTokenForTheSession()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (clientId, idToken, browser, userId) = await SignedInAsync(receiver.Url);
+        var sid = new JsonWebToken(idToken).GetClaim("sid").Value;
+
+        await SignOutAsync(browser);
+        var logoutToken = await receiver.NextTokenAsync();
+
+        var jwks = new JsonWebKeySet(await factory.CreateClient().GetStringAsync("/.well-known/jwks"));
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(logoutToken, new TokenValidationParameters
+        {
+            ValidIssuer = "http://localhost/",
+            ValidAudience = clientId,
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidTypes = ["logout+jwt"],
+        });
+        Assert.True(result.IsValid, result.Exception?.Message);
+        var token = (JsonWebToken)result.SecurityToken;
+        Assert.Equal(sid, token.GetClaim("sid").Value);
+        Assert.Equal(userId, token.Subject);
+        Assert.False(string.IsNullOrEmpty(token.Id));
+        Assert.False(token.TryGetClaim("nonce", out _));
+        Assert.True(token.TryGetPayloadValue<JsonElement>("events", out var events));
+        Assert.Equal(JsonValueKind.Object, events.GetProperty(BackchannelLogoutToken.EventType).ValueKind);
+    }
+
+    [PrerequisiteFact]
+    public async Task EndSession_WithIdTokenHint_AlsoNotifiesTheParticipatingClient()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (clientId, idToken, browser, _) = await SignedInAsync(receiver.Url);
+
+        var response = await browser.GetAsync($"/connect/endsession?id_token_hint={idToken}&client_id={clientId}");
+        var logoutToken = await receiver.NextTokenAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(clientId, new JsonWebToken(logoutToken).Audiences.Single());
+    }
+
+    [PrerequisiteFact]
+    public async Task SignOut_ReceiverFailsTwice_IsDeliveredOnTheThirdAttempt()
+    {
+        await using var receiver = await Receiver.StartAsync(failures: 2);
+        var (clientId, _, browser, _) = await SignedInAsync(receiver.Url);
+
+        await SignOutAsync(browser);
+        await receiver.NextTokenAsync();
+
+        Assert.Equal(3, receiver.Calls);
+        var delivery = await DeliveryForAsync(clientId, d => d.DeliveredAt != null);
+        Assert.Equal(3, delivery.Attempts);
+    }
+
+    [PrerequisiteFact]
+    public async Task SignOut_ReceiverAlwaysFails_GivesUpAfterTheConfiguredAttempts()
+    {
+        await using var receiver = await Receiver.StartAsync(failures: int.MaxValue);
+        var (clientId, _, browser, _) = await SignedInAsync(receiver.Url);
+
+        await SignOutAsync(browser);
+        var delivery = await DeliveryForAsync(clientId, d => d.AbandonedAt != null);
+
+        Assert.Equal(BackchannelFactorySettings.MaxAttempts, delivery.Attempts);
+        Assert.Null(delivery.DeliveredAt);
+        Assert.Equal("HTTP 503", delivery.LastError);
+    }
+
+    [PrerequisiteFact]
+    public async Task SignOut_ClientWithoutLogoutUri_QueuesNothing()
+    {
+        var (clientId, _, browser, _) = await SignedInAsync(logoutUri: null);
+
+        await SignOutAsync(browser);
+
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        Assert.False(await db.BackchannelLogoutDeliveries.AnyAsync(d => d.ClientId == clientId));
+        Assert.False(await db.SessionParticipants.AnyAsync(p => p.ClientId == clientId), "the ended session's participants are removed");
+    }
+
+    private async Task<IdentityHub.Data.Sessions.BackchannelLogoutDelivery> DeliveryForAsync(
+        string clientId, Func<IdentityHub.Data.Sessions.BackchannelLogoutDelivery, bool> done)
+    {
+        for (var wait = 0; wait < 100; wait++)
+        {
+            await using var scope = factory.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            var delivery = await db.BackchannelLogoutDeliveries.AsNoTracking().SingleOrDefaultAsync(d => d.ClientId == clientId);
+            if (delivery is not null && done(delivery))
+            {
+                return delivery;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("The delivery did not reach the expected state.");
+    }
+}
+
+/// <summary>Retries in fractions of a second, so the tests can watch them.</summary>
+public static class BackchannelFactorySettings
+{
+    public const int MaxAttempts = 3;
+
+    public static void Apply(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Oidc:BackchannelLogout:PollInterval", "00:00:00.200");
+        builder.UseSetting("Oidc:BackchannelLogout:FirstRetryDelay", "00:00:00.100");
+        builder.UseSetting("Oidc:BackchannelLogout:MaxAttempts", MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
+
+public sealed class BackchannelSqliteFactory : IdentityHubFactory
+{
+    private readonly SqliteFile _file = new();
+
+    public override string Provider => "Sqlite";
+
+    public override string ConnectionString => _file.ConnectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        BackchannelFactorySettings.Apply(builder);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _file.Dispose();
+    }
+}
+
+public sealed class BackchannelPostgreSqlFactory : IdentityHubFactory
+{
+    private PostgresDatabase? _database;
+
+    public override string Provider => "PostgreSql";
+
+    public override string ConnectionString => _database?.ConnectionString
+        ?? throw new InvalidOperationException("The PostgreSQL database is not reserved yet.");
+
+    public override Task InitializeAsync()
+    {
+        if (TestEnvironment.MissingReason(Prerequisite.PostgreSql) is not null && !TestEnvironment.Strict)
+        {
+            return Task.CompletedTask;
+        }
+
+        _database = PostgresDatabase.Reserve();
+        return Task.CompletedTask;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        BackchannelFactorySettings.Apply(builder);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
+
+public sealed class SqliteBackchannelLogoutTests(BackchannelSqliteFactory factory) : BackchannelLogoutTests<BackchannelSqliteFactory>(factory);
+
+[Requires(Prerequisite.PostgreSql)]
+public sealed class PostgreSqlBackchannelLogoutTests(BackchannelPostgreSqlFactory factory) : BackchannelLogoutTests<BackchannelPostgreSqlFactory>(factory);
