@@ -48,7 +48,8 @@ public static class AdminApiSetup
             .DisableAntiforgery();
 
         // Resources register here, one line each (api.MapXxxApi()).
-        _ = api;
+        api.MapApplicationsApi();
+        api.MapApplicationOidcApi();
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using IdentityHub.Data.Keys;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Server;
 
 namespace IdentityHub.Server.Oidc;
@@ -14,10 +15,16 @@ public static class OidcSetup
     {
         var configuration = builder.Configuration;
         builder.Services.AddScoped<SigningKeyStore>();
+        builder.Services.AddSingleton<ClientCache>();
         builder.Services.AddScoped<AdminClientBootstrap>();
         builder.Services.AddScoped<EffectiveEntitlements>();
         builder.Services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>())
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>();
+                // SHA-256 client secrets and a process-wide client cache: the token endpoint's hot path.
+                core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, ClientApplicationManager>();
+            })
             .AddServer(server =>
             {
                 if (configuration["Oidc:Issuer"] is { Length: > 0 } issuer)
@@ -44,6 +51,16 @@ public static class OidcSetup
                 // RFC 9700 §2.1.1: PKCE on every authorization code, S256 only.
                 server.RequireProofKeyForCodeExchange()
                     .Configure(options => options.CodeChallengeMethods.Remove(OpenIddictConstants.CodeChallengeMethods.Plain));
+
+                if (!configuration.GetValue(ClientCredentialsTokenStorage.StoreSettingKey, defaultValue: false))
+                {
+                    server.AddEventHandler(ClientCredentialsTokenStorage.Descriptor);
+                }
+
+                foreach (var descriptor in ClientAssertionChecks.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
 
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();
