@@ -21,13 +21,21 @@ public sealed class ClientApplicationManager(
     IdentityHubDbContext db)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
+    // One token request looks its client up about five times; one copy per request (this manager is scoped) is enough.
+    private OpenIddictEntityFrameworkCoreApplication? _found;
+
     public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(
         string identifier, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
+        if (_found is not null && string.Equals(_found.ClientId, identifier, StringComparison.Ordinal))
+        {
+            return _found;
+        }
+
         if (clients.Find(identifier) is { } cached)
         {
-            return cached;
+            return _found = cached;
         }
 
         var application = await base.FindByClientIdAsync(identifier, cancellationToken);
@@ -42,6 +50,7 @@ public sealed class ClientApplicationManager(
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(application);
+        _found = null;
         clients.Invalidate(application.ClientId);
         // A client from the cache is a detached copy: attach it first, so the store's own look-ups in
         // this context find this instance instead of loading a second one with the same key.
@@ -57,6 +66,7 @@ public sealed class ClientApplicationManager(
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(application);
+        _found = null;
         clients.Invalidate(application.ClientId);
         await base.DeleteAsync(application, cancellationToken);
         clients.Invalidate(application.ClientId);
