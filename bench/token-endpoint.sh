@@ -4,7 +4,7 @@
 # RUNS times for DURATION with CONNECTIONS connections; once with IdentityHub's defaults (no token row for
 # client-credentials access tokens) and once with Oidc:StoreClientCredentialsAccessTokens=true (OpenIddict's
 # default: one row per token). Prints requests/s per run and the median of each.
-#   RUNS=5 DURATION=10 CONNECTIONS=32 ./bench/token-endpoint.sh
+#   RUNS=5 DURATION=10 WARMUP=20 CONNECTIONS=32 MODES="default stored" ./bench/token-endpoint.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +13,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 PORT=${PORT:-5391}
+WARMUP=${WARMUP:-20}
 MODES=${MODES:-"default stored"}
 URL="http://127.0.0.1:$PORT"
 
@@ -113,7 +114,7 @@ for mode in $MODES; do
   echo "== $mode (Oidc:StoreClientCredentialsAccessTokens=$store): $RUNS x ${DURATION}s, $CONNECTIONS connections, $THREADS wrk threads" >&2
   start_server "$store"
   check_token
-  run_wrk 5 >/dev/null  # warm-up: JIT, tiered compilation, pools
+  run_wrk "$WARMUP" >/dev/null  # warm-up: tiered JIT and dynamic PGO reach their final code, pools fill
   results=(); cpus=()
   for run in $(seq 1 "$RUNS"); do
     load=$(cut -d' ' -f1 /proc/loadavg)

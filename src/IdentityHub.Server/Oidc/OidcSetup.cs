@@ -69,7 +69,9 @@ public static class OidcSetup
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
-                    .EnableStatusCodePagesIntegration();
+                    .EnableStatusCodePagesIntegration()
+                    // Machines read these responses; indenting them costs CPU on every token request.
+                    .SuppressJsonResponseIndentation();
                 if (!configuration.GetValue("Oidc:RequireHttps", defaultValue: true))
                 {
                     aspNetCore.DisableTransportSecurityRequirement();

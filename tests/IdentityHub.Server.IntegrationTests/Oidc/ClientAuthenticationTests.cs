@@ -23,6 +23,18 @@ public abstract class ClientAuthenticationTests<TFactory>(TFactory factory) : IC
     private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
     [PrerequisiteFact]
+    public async Task Discovery_Served_AdvertisesTheThreeClientAuthenticationMethods()
+    {
+        using var discovery = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/.well-known/openid-configuration"));
+
+        var methods = discovery.RootElement.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(e => e.GetString()).ToList();
+
+        Assert.Contains("client_secret_basic", methods);
+        Assert.Contains("client_secret_post", methods);
+        Assert.Contains("private_key_jwt", methods);
+    }
+
+    [PrerequisiteFact]
     public async Task ClientSecretBasic_GeneratedSecret_IssuesAnAccessToken()
     {
         var (clientId, secret) = await CreateSecretClientAsync();
