@@ -63,6 +63,8 @@ public static class ClientAssertionChecks
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
+                // Only requests that authenticate with an assertion pay for resolving this handler.
+                .AddFilter<OpenIddictServerHandlerFilters.RequireClientAssertionPrincipal>()
                 .UseScopedHandler<RejectReplayedAssertion>()
                 .SetOrder(OpenIddictServerHandlers.ValidateClientAssertionIssuer.Descriptor.Order + 500)
                 .SetType(OpenIddictServerHandlerType.Custom)
