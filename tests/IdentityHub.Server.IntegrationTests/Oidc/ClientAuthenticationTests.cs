@@ -151,6 +151,27 @@ public abstract class ClientAuthenticationTests<TFactory>(TFactory factory) : IC
     }
 
     [PrerequisiteFact]
+    public async Task Introspection_ClientCredentialsTokenWithoutRow_IsActive()
+    {
+        var (clientId, secret) = await CreateSecretClientAsync();
+        var http = factory.CreateClient();
+        var token = (await AccessTokenAsync(await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret))).EncodedToken;
+
+        var response = await http.PostAsync("/connect/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+            ["token"] = token,
+        }));
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        Assert.True(json.RootElement.GetProperty("active").GetBoolean(), body);
+        Assert.Equal(clientId, json.RootElement.GetProperty("sub").GetString());
+    }
+
+    [PrerequisiteFact]
     public async Task PrivateKeyJwt_AssertionSignedByRegisteredKey_IssuesAnAccessToken()
     {
         using var rsa = RSA.Create(2048);
