@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IdentityHub.Data;
+using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,6 +72,33 @@ public abstract class ApplicationOidcApiTests<TFactory>(TFactory factory) : ICla
         var read = await admin.GetFromJsonAsync<JsonElement>(Oidc(id));
         Assert.Equal(clientId, read.GetProperty("clientId").GetString());
         Assert.DoesNotContain("sha256", read.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task Put_SwitchToPrivateKeyJwtAndBack_ClearsTheSecretThenIssuesANewOne()
+    {
+        var (admin, id) = await NewApplicationAsync();
+        var first = await (await admin.PutAsJsonAsync(Oidc(id), WebClient())).Content.ReadFromJsonAsync<JsonElement>();
+        var clientId = first.GetProperty("clientId").GetString()!;
+        using var rsa = RSA.Create(2048);
+        var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(rsa.ExportParameters(false)));
+
+        var toKeys = await admin.PutAsJsonAsync(Oidc(id), WebClient(c =>
+        {
+            c["tokenEndpointAuthMethod"] = "private_key_jwt";
+            c["jwks"] = new JsonObject { ["keys"] = new JsonArray(new JsonObject { ["kty"] = "RSA", ["n"] = jwk.N, ["e"] = jwk.E }) };
+        }));
+        var withoutSecret = await StoredClientAsync(clientId);
+        var back = await (await admin.PutAsJsonAsync(Oidc(id), WebClient())).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, toKeys.StatusCode);
+        Assert.Null(withoutSecret.ClientSecret);
+        Assert.Contains(jwk.N, withoutSecret.JsonWebKeySet, StringComparison.Ordinal);
+        var newSecret = back.GetProperty("clientSecret").GetString()!;
+        Assert.NotEqual(first.GetProperty("clientSecret").GetString(), newSecret);
+        var stored = await StoredClientAsync(clientId);
+        Assert.Equal(ClientSecrets.Hash(newSecret), stored.ClientSecret);
+        Assert.Null(stored.JsonWebKeySet);
     }
 
     [PrerequisiteFact]
