@@ -1,3 +1,4 @@
+using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Keys;
 using IdentityHub.Data.Sessions;
@@ -19,6 +20,8 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
     public const string SqliteProviderName = "Microsoft.EntityFrameworkCore.Sqlite";
 
     public DbSet<Department> Departments => Set<Department>();
+
+    public DbSet<Application> Applications => Set<Application>();
 
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 

@@ -49,7 +49,8 @@ public static class AdminApiSetup
 
         // Resources register here, one line each (api.MapXxxApi()).
         api.MapKeysApi();
-        _ = api;
+        api.MapApplicationsApi();
+        api.MapApplicationOidcApi();
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using IdentityHub.Data;
 using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Server.Oidc.Pruning;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.Server.Oidc;
 
@@ -11,6 +12,7 @@ public static class OidcSetup
     public static void AddIdentityHubOidc(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        builder.Services.AddSingleton<ClientCache>();
         builder.Services.AddScoped<AdminClientBootstrap>();
         builder.Services.AddScoped<EffectiveEntitlements>();
         builder.Services.AddScoped<ClaimsMapping.UserClaims>();
@@ -20,7 +22,12 @@ public static class OidcSetup
         builder.Services.AddHostedService<BackchannelLogoutSender>();
         builder.Services.AddHttpClient(BackchannelLogoutSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>())
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>();
+                // SHA-256 client secrets and a process-wide client cache: the token endpoint's hot path.
+                core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, ClientApplicationManager>();
+            })
             .AddServer(server =>
             {
                 if (configuration["Oidc:Issuer"] is { Length: > 0 } issuer)
@@ -70,6 +77,16 @@ public static class OidcSetup
                     .AddEventHandler(IdTokenHintValidation.Descriptor)
                     .AddEventHandler(RequestUriErrorCode.Descriptor);
 
+                if (!configuration.GetValue(ClientCredentialsTokenStorage.StoreSettingKey, defaultValue: false))
+                {
+                    server.AddEventHandler(ClientCredentialsTokenStorage.Descriptor);
+                }
+
+                foreach (var descriptor in ClientAssertionChecks.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
+
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();
 
@@ -78,7 +95,9 @@ public static class OidcSetup
                     .EnableTokenEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough()
-                    .EnableStatusCodePagesIntegration();
+                    .EnableStatusCodePagesIntegration()
+                    // Machines read these responses; indenting them costs CPU on every token request.
+                    .SuppressJsonResponseIndentation();
                 if (!configuration.GetValue("Oidc:RequireHttps", defaultValue: true))
                 {
                     aspNetCore.DisableTransportSecurityRequirement();

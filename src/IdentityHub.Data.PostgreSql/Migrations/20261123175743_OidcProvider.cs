@@ -7,11 +7,44 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdentityHub.Data.PostgreSql.Migrations
 {
     /// <inheritdoc />
-    public partial class SessionsAndBackchannelLogout : Migration
+    public partial class OidcProvider : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_SigningKeys_Use_RetiredAt",
+                table: "SigningKeys");
+
+            migrationBuilder.AddColumn<int>(
+                name: "Generation",
+                table: "SigningKeys",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "RemovedAt",
+                table: "SigningKeys",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "Applications",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    OidcClientId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Applications", x => x.Id);
+                });
+
             migrationBuilder.CreateTable(
                 name: "BackchannelLogoutDeliveries",
                 columns: table => new
@@ -53,6 +86,24 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_SigningKeys_Use_Generation",
+                table: "SigningKeys",
+                columns: new[] { "Use", "Generation" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Applications_Name",
+                table: "Applications",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Applications_OidcClientId",
+                table: "Applications",
+                column: "OidcClientId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_BackchannelLogoutDeliveries_DeliveredAt_AbandonedAt_NextAtt~",
                 table: "BackchannelLogoutDeliveries",
                 columns: new[] { "DeliveredAt", "AbandonedAt", "NextAttemptAt" });
@@ -73,10 +124,30 @@ namespace IdentityHub.Data.PostgreSql.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "Applications");
+
+            migrationBuilder.DropTable(
                 name: "BackchannelLogoutDeliveries");
 
             migrationBuilder.DropTable(
                 name: "SessionParticipants");
+
+            migrationBuilder.DropIndex(
+                name: "IX_SigningKeys_Use_Generation",
+                table: "SigningKeys");
+
+            migrationBuilder.DropColumn(
+                name: "Generation",
+                table: "SigningKeys");
+
+            migrationBuilder.DropColumn(
+                name: "RemovedAt",
+                table: "SigningKeys");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SigningKeys_Use_RetiredAt",
+                table: "SigningKeys",
+                columns: new[] { "Use", "RetiredAt" });
         }
     }
 }

@@ -1,15 +1,49 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
 namespace IdentityHub.Data.Sqlite.Migrations
 {
     /// <inheritdoc />
-    public partial class SessionsAndBackchannelLogout : Migration
+    public partial class OidcProvider : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_SigningKeys_Use_RetiredAt",
+                table: "SigningKeys");
+
+            migrationBuilder.AddColumn<int>(
+                name: "Generation",
+                table: "SigningKeys",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<long>(
+                name: "RemovedAt",
+                table: "SigningKeys",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "Applications",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    OidcClientId = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Applications", x => x.Id);
+                });
+
             migrationBuilder.CreateTable(
                 name: "BackchannelLogoutDeliveries",
                 columns: table => new
@@ -51,6 +85,24 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_SigningKeys_Use_Generation",
+                table: "SigningKeys",
+                columns: new[] { "Use", "Generation" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Applications_Name",
+                table: "Applications",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Applications_OidcClientId",
+                table: "Applications",
+                column: "OidcClientId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_BackchannelLogoutDeliveries_DeliveredAt_AbandonedAt_NextAttemptAt",
                 table: "BackchannelLogoutDeliveries",
                 columns: new[] { "DeliveredAt", "AbandonedAt", "NextAttemptAt" });
@@ -71,10 +123,30 @@ namespace IdentityHub.Data.Sqlite.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "Applications");
+
+            migrationBuilder.DropTable(
                 name: "BackchannelLogoutDeliveries");
 
             migrationBuilder.DropTable(
                 name: "SessionParticipants");
+
+            migrationBuilder.DropIndex(
+                name: "IX_SigningKeys_Use_Generation",
+                table: "SigningKeys");
+
+            migrationBuilder.DropColumn(
+                name: "Generation",
+                table: "SigningKeys");
+
+            migrationBuilder.DropColumn(
+                name: "RemovedAt",
+                table: "SigningKeys");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SigningKeys_Use_RetiredAt",
+                table: "SigningKeys",
+                columns: new[] { "Use", "RetiredAt" });
         }
     }
 }

@@ -1,0 +1,144 @@
+using IdentityHub.Data;
+using IdentityHub.Server.Oidc;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+
+namespace IdentityHub.Server.AdminApi;
+
+public sealed record ClientSecretResponse(string ClientId, string ClientSecret);
+
+/// <summary>
+/// /applications/{id}/oidc: the application's OIDC client (an OpenIddict application). The server draws
+/// the client id and the secret; the secret is returned once and stored only as a digest.
+/// </summary>
+public static class ApplicationOidcApi
+{
+    public static void MapApplicationOidcApi(this IEndpointRouteBuilder api)
+    {
+        var oidc = api.MapGroup("/applications/{id:guid}/oidc");
+        oidc.MapGet("/", GetAsync);
+        oidc.MapPut("/", PutAsync).RequireAuthorization(AdminApiPolicies.Security);
+        oidc.MapDelete("/", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+        oidc.MapPost("/secret", RotateSecretAsync).RequireAuthorization(AdminApiPolicies.Security);
+    }
+
+    private static async Task<Results<Ok<ClientRegistrationResponse>, NotFound>> GetAsync(
+        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (application?.OidcClientId is not { } clientId || await clients.FindByClientIdAsync(clientId, cancellationToken) is not { } client)
+        {
+            return TypedResults.NotFound();
+        }
+
+        return TypedResults.Ok(await ClientRegistration.ReadAsync(clients, client, cancellationToken));
+    }
+
+    /// <summary>Creates or replaces the client; the client id stays, a secret is kept unless the method no longer uses one.</summary>
+    private static async Task<Results<Ok<ClientRegistrationResponse>, NotFound, ValidationProblem>> PutAsync(
+        Guid id, ClientRegistrationRequest request, IdentityHubDbContext db, IOpenIddictApplicationManager clients,
+        ClientCache cache, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (application is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var errors = ClientRegistration.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        string? newSecret = null;
+        object client;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var existing = application.OidcClientId is { } current ? await clients.FindByClientIdAsync(current, cancellationToken) : null;
+            var clientId = application.OidcClientId ?? ClientRegistration.NewClientId(application.Name);
+            var descriptor = ClientRegistration.ToDescriptor(request, clientId, application.Name, application.Id);
+            if (existing is null)
+            {
+                newSecret = ClientRegistration.UsesSecret(request) ? ClientSecrets.Generate() : null;
+                descriptor.ClientSecret = newSecret;
+                client = await clients.CreateAsync(descriptor, cancellationToken);
+            }
+            else
+            {
+                var stored = new OpenIddictApplicationDescriptor();
+                await clients.PopulateAsync(stored, existing, cancellationToken);
+                if (ClientRegistration.UsesSecret(request))
+                {
+                    // The stored digest is handed back unchanged, so OpenIddict keeps it; a client that had none gets one.
+                    newSecret = string.IsNullOrEmpty(stored.ClientSecret) ? ClientSecrets.Generate() : null;
+                    descriptor.ClientSecret = newSecret ?? stored.ClientSecret;
+                }
+
+                await clients.UpdateAsync(existing, descriptor, cancellationToken);
+                client = existing;
+            }
+
+            application.OidcClientId = clientId;
+            application.UpdatedAt = ApplicationsApi.Now(clock);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            cache.Invalidate(clientId);
+        }
+
+        var response = await ClientRegistration.ReadAsync(clients, client, cancellationToken);
+        return TypedResults.Ok(response with { ClientSecret = newSecret });
+    }
+
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
+        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (application?.OidcClientId is not { } clientId)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            if (await clients.FindByClientIdAsync(clientId, cancellationToken) is { } client)
+            {
+                await clients.DeleteAsync(client, cancellationToken);
+            }
+
+            application.OidcClientId = null;
+            application.UpdatedAt = ApplicationsApi.Now(clock);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        cache.Invalidate(clientId);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Replaces the secret at once: the old one stops working (on other nodes within the client cache expiry).</summary>
+    private static async Task<Results<Ok<ClientSecretResponse>, NotFound, ValidationProblem>> RotateSecretAsync(
+        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (application?.OidcClientId is not { } clientId || await clients.FindByClientIdAsync(clientId, cancellationToken) is not { } client)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var registration = await ClientRegistration.ReadAsync(clients, client, cancellationToken);
+        if (registration.TokenEndpointAuthMethod is not (ClientRegistration.SecretBasic or ClientRegistration.SecretPost))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["tokenEndpointAuthMethod"] = [$"This client authenticates with {registration.TokenEndpointAuthMethod}; it has no secret to rotate."],
+            });
+        }
+
+        var secret = ClientSecrets.Generate();
+        await clients.UpdateAsync(client, secret, cancellationToken);
+        cache.Invalidate(clientId);
+        return TypedResults.Ok(new ClientSecretResponse(clientId, secret));
+    }
+}

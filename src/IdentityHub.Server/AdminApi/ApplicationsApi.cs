@@ -1,0 +1,185 @@
+using System.Globalization;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using IdentityHub.Server.Oidc;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+
+namespace IdentityHub.Server.AdminApi;
+
+public sealed record ApplicationRequest(string? Name, string? Description);
+
+public sealed record ApplicationDto(Guid Id, string Name, string? Description, string? OidcClientId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record ApplicationPage(IReadOnlyList<ApplicationDto> Items, int Page, int PageSize, int Total);
+
+/// <summary>/applications: the connected systems. Their OIDC client is in <see cref="ApplicationOidcApi"/>.</summary>
+public static class ApplicationsApi
+{
+    private const int MaxPageSize = 100;
+
+    public static void MapApplicationsApi(this IEndpointRouteBuilder api)
+    {
+        var applications = api.MapGroup("/applications");
+        applications.MapGet("/", ListAsync);
+        applications.MapGet("/{id:guid}", GetAsync).WithName("GetApplication");
+        applications.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
+        applications.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security);
+        applications.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+    }
+
+    /// <summary>An entity tag from the last change, for optimistic concurrency (RFC 9110 §13.1.1 If-Match).</summary>
+    public static string ETagOf(Application application) =>
+        "\"" + application.UpdatedAt.UtcTicks.ToString("x", CultureInfo.InvariantCulture) + "\"";
+
+    /// <summary>Now, in whole milliseconds: every provider stores that exactly, so entity tags survive a round trip.</summary>
+    public static DateTimeOffset Now(TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        var now = clock.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
+    }
+
+    internal static ApplicationDto ToDto(Application a) => new(a.Id, a.Name, a.Description, a.OidcClientId, a.CreatedAt, a.UpdatedAt);
+
+    private static async Task<Results<Ok<ApplicationPage>, ValidationProblem>> ListAsync(
+        IdentityHubDbContext db, CancellationToken cancellationToken, int page = 1, int pageSize = 20)
+    {
+        if (page < 1)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = ["page starts at 1."] });
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["pageSize"] = [$"pageSize must be between 1 and {MaxPageSize}."] });
+        }
+
+        var total = await db.Applications.CountAsync(cancellationToken);
+        var items = await db.Applications.AsNoTracking().OrderBy(a => a.Name)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ApplicationPage([.. items.Select(ToDto)], page, pageSize, total));
+    }
+
+    private static async Task<Results<Ok<ApplicationDto>, NotFound>> GetAsync(
+        Guid id, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (application is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        http.Response.Headers.ETag = ETagOf(application);
+        return TypedResults.Ok(ToDto(application));
+    }
+
+    private static async Task<Results<CreatedAtRoute<ApplicationDto>, ValidationProblem>> CreateAsync(
+        ApplicationRequest request, IdentityHubDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var errors = await ValidateAsync(request, db, id: null, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var now = Now(clock);
+        var application = new Application
+        {
+            Id = Guid.CreateVersion7(),
+            Name = request.Name!.Trim(),
+            Description = request.Description,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Applications.Add(application);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.CreatedAtRoute(ToDto(application), "GetApplication", new { id = application.Id });
+    }
+
+    private static async Task<Results<Ok<ApplicationDto>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        Guid id, ApplicationRequest request, IdentityHubDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (application is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        // RFC 9110 §13.1.1: a stale If-Match means someone else changed it since the caller read it.
+        var ifMatch = http.Request.Headers.IfMatch.ToString();
+        if (ifMatch.Length > 0 && ifMatch != "*" && ifMatch != ETagOf(application))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status412PreconditionFailed,
+                title: "The application was changed by someone else",
+                detail: "Read it again and repeat the change with the new ETag in If-Match.");
+        }
+
+        var errors = await ValidateAsync(request, db, id, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        application.Name = request.Name!.Trim();
+        application.Description = request.Description;
+        application.UpdatedAt = Now(clock);
+        await db.SaveChangesAsync(cancellationToken);
+        http.Response.Headers.ETag = ETagOf(application);
+        return TypedResults.Ok(ToDto(application));
+    }
+
+    /// <summary>Deletes the application and its OIDC client (with the client's tokens) in one transaction.</summary>
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
+        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        if (application is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            if (application.OidcClientId is { } clientId && await clients.FindByClientIdAsync(clientId, cancellationToken) is { } client)
+            {
+                await clients.DeleteAsync(client, cancellationToken);
+            }
+
+            db.Applications.Remove(application);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        cache.Invalidate(application.OidcClientId);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Dictionary<string, string[]>> ValidateAsync(
+        ApplicationRequest request, IdentityHubDbContext db, Guid? id, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var name = request.Name?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            errors["name"] = ["name is required."];
+        }
+        else if (name.Length > Application.NameMaxLength)
+        {
+            errors["name"] = [$"name must be at most {Application.NameMaxLength} characters."];
+        }
+        else if (await db.Applications.AnyAsync(a => a.Name == name && a.Id != id, cancellationToken))
+        {
+            errors["name"] = [$"An application named \"{name}\" already exists."];
+        }
+
+        if (request.Description is { Length: > Application.DescriptionMaxLength })
+        {
+            errors["description"] = [$"description must be at most {Application.DescriptionMaxLength} characters."];
+        }
+
+        return errors;
+    }
+}

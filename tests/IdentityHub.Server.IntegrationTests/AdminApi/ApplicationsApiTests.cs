@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using IdentityHub.Core.Directory;
+using IdentityHub.Server.Oidc;
+using IdentityHub.Testing;
+
+namespace IdentityHub.Server.IntegrationTests.AdminApi;
+
+/// <summary>/api/admin/v1/applications: create, read, list, rename, delete, and who may do it.</summary>
+public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : IdentityHubFactory
+{
+    [PrerequisiteFact]
+    public async Task Create_ValidName_Returns201WithLocationAndTheApplication()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+
+        var response = await admin.PostAsJsonAsync(AdminApiClient.Applications, new { name = "Expense system", description = "Claims and approvals" });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var id = body.GetProperty("id").GetGuid();
+        Assert.Equal($"http://localhost/api/admin/v1/applications/{id}", response.Headers.Location?.ToString());
+        var read = await admin.GetFromJsonAsync<JsonElement>(response.Headers.Location);
+        Assert.Equal("Expense system", read.GetProperty("name").GetString());
+        Assert.Equal("Claims and approvals", read.GetProperty("description").GetString());
+        Assert.Equal(JsonValueKind.Null, read.GetProperty("oidcClientId").ValueKind);
+    }
+
+    [PrerequisiteFact]
+    public async Task Create_DuplicateName_Returns400NamingTheField()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        await AdminApiClient.CreateApplicationAsync(admin, "Attendance system");
+
+        var response = await admin.PostAsJsonAsync(AdminApiClient.Applications, new { name = "Attendance system" });
+
+        await AssertFieldProblemAsync(response, "name");
+    }
+
+    [PrerequisiteFact]
+    public async Task Create_MissingOrLongName_Returns400NamingTheField()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+
+        await AssertFieldProblemAsync(await admin.PostAsJsonAsync(AdminApiClient.Applications, new { description = "no name" }), "name");
+        await AssertFieldProblemAsync(await admin.PostAsJsonAsync(AdminApiClient.Applications, new { name = new string('x', 201) }), "name");
+    }
+
+    [PrerequisiteFact]
+    public async Task List_Paged_ReturnsThePageAndTheTotal()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        for (var i = 0; i < 3; i++)
+        {
+            await AdminApiClient.CreateApplicationAsync(admin);
+        }
+
+        var page = await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}?page=2&pageSize=2");
+
+        var total = page.GetProperty("total").GetInt32();
+        Assert.True(total >= 3);
+        Assert.Equal(2, page.GetProperty("page").GetInt32());
+        Assert.Equal(Math.Min(2, total - 2), page.GetProperty("items").GetArrayLength());
+        await AssertFieldProblemAsync(await admin.GetAsync($"{AdminApiClient.Applications}?pageSize=1000"), "pageSize");
+    }
+
+    [PrerequisiteFact]
+    public async Task Update_WithCurrentETag_RenamesAndStaleETagGets412()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var id = await AdminApiClient.CreateApplicationAsync(admin);
+        var read = await admin.GetAsync($"{AdminApiClient.Applications}/{id}");
+        var etag = read.Headers.ETag!;
+
+        var rename = new HttpRequestMessage(HttpMethod.Put, $"{AdminApiClient.Applications}/{id}") { Content = JsonContent.Create(new { name = "Renamed " + id }) };
+        rename.Headers.IfMatch.Add(etag);
+        var renamed = await admin.SendAsync(rename);
+        var stale = new HttpRequestMessage(HttpMethod.Put, $"{AdminApiClient.Applications}/{id}") { Content = JsonContent.Create(new { name = "Again " + id }) };
+        stale.Headers.IfMatch.Add(etag);
+        var refused = await admin.SendAsync(stale);
+
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        Assert.NotEqual(etag, renamed.Headers.ETag);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Equal("Renamed " + id, (await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}")).GetProperty("name").GetString());
+    }
+
+    [PrerequisiteFact]
+    public async Task Delete_WithOidcClient_RemovesBothAndTheClientStopsWorking()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var created = await AdminApiClient.CreateServiceClientAsync(admin);
+        var id = created.GetProperty("applicationId").GetGuid();
+        var clientId = created.GetProperty("registration").GetProperty("clientId").GetString()!;
+        var secret = created.GetProperty("registration").GetProperty("clientSecret").GetString()!;
+        var http = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+
+        var deleted = await admin.DeleteAsync($"{AdminApiClient.Applications}/{id}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"{AdminApiClient.Applications}/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task Get_UnknownApplication_Returns404()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"{AdminApiClient.Applications}/{Guid.NewGuid()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"{AdminApiClient.Applications}/{Guid.NewGuid()}/oidc")).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task Create_WithoutToken_Returns401()
+    {
+        var response = await factory.CreateClient().PostAsJsonAsync(AdminApiClient.Applications, new { name = "Anonymous" });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task Writes_AuditorClient_Get403ButReadsSucceed()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var created = await AdminApiClient.CreateServiceClientAsync(admin, AdminApiClient.ServiceClient(adminRoles: [AdminRoles.Auditor]));
+        var registration = created.GetProperty("registration");
+        var auditor = factory.CreateClient();
+        auditor.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AdminApiClient.TokenAsync(
+            factory.CreateClient(), registration.GetProperty("clientId").GetString()!, registration.GetProperty("clientSecret").GetString()!, IdentityHubScopes.AdminApi));
+        var id = created.GetProperty("applicationId").GetGuid();
+
+        var read = await auditor.GetAsync($"{AdminApiClient.Applications}/{id}/oidc");
+        var create = await auditor.PostAsJsonAsync(AdminApiClient.Applications, new { name = "Auditor's app" });
+        var put = await auditor.PutAsJsonAsync($"{AdminApiClient.Applications}/{id}/oidc", AdminApiClient.ServiceClient());
+        var rotate = await auditor.PostAsync($"{AdminApiClient.Applications}/{id}/oidc/secret", null);
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, put.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, rotate.StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task Read_TokenWithoutAdminApiScope_Returns401()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var created = await AdminApiClient.CreateServiceClientAsync(admin);
+        var registration = created.GetProperty("registration");
+        var client = factory.CreateClient();
+        // Its access token's audience is the client itself, not the admin API.
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AdminApiClient.TokenAsync(
+            factory.CreateClient(), registration.GetProperty("clientId").GetString()!, registration.GetProperty("clientSecret").GetString()!));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(AdminApiClient.Applications)).StatusCode);
+    }
+
+    internal static async Task AssertFieldProblemAsync(HttpResponseMessage response, string field)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await AdminApiClient.ProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"No error for \"{field}\": {problem}");
+    }
+}
+
+public sealed class SqliteApplicationsApiTests(SqliteFactory factory) : ApplicationsApiTests<SqliteFactory>(factory);
+
+[Requires(Prerequisite.PostgreSql)]
+public sealed class PostgreSqlApplicationsApiTests(PostgreSqlFactory factory) : ApplicationsApiTests<PostgreSqlFactory>(factory);
