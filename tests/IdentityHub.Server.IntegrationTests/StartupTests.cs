@@ -99,11 +99,17 @@ public sealed partial class StartupTests : IDisposable
             },
             _workDirectory);
         await server.WaitUntilReadyAsync(StartTimeout);
+        using (var client = new HttpClient { BaseAddress = server.BaseAddress })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("account/login")).StatusCode);
+        }
 
-        var events = server.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l)).ToList();
+        var events = await WaitForEventsAsync(server, e => e.TryGetProperty("RequestPath", out var path) && path.GetString() == "/account/login");
 
-        Assert.Contains(events, e => e.RootElement.TryGetProperty("@t", out _) && e.RootElement.TryGetProperty("@m", out _));
-        Assert.Contains(events, e => e.RootElement.GetProperty("@m").GetString()!.Contains("Now listening on", StringComparison.Ordinal));
+        Assert.All(events, e => Assert.True(e.TryGetProperty("@t", out _) && e.TryGetProperty("@m", out _)));
+        Assert.Contains(events, e => e.GetProperty("@m").GetString()!.Contains("Now listening on", StringComparison.Ordinal));
+        var request = Assert.Single(events, e => e.TryGetProperty("RequestPath", out var path) && path.GetString() == "/account/login");
+        Assert.Equal(200, request.GetProperty("StatusCode").GetInt32());
     }
 
     public void Dispose() => Directory.Delete(_workDirectory, recursive: true);
@@ -119,6 +125,21 @@ public sealed partial class StartupTests : IDisposable
         Assert.Single(output.Split('\n'), line => line.Contains("IdentityHub cannot start", StringComparison.Ordinal));
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
         return output;
+    }
+
+    /// <summary>The JSON events logged so far, once one matches (request logs are written as the response completes).</summary>
+    private static async Task<List<JsonElement>> WaitForEventsAsync(ServerProcess server, Func<JsonElement, bool> awaited)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var events = server.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            if (events.Any(awaited) || attempt == 50)
+            {
+                return events;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     private static async Task<string> SigningKeyIdAsync(ServerProcess server)
