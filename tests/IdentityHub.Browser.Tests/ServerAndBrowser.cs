@@ -13,9 +13,9 @@ public sealed class ServerAndBrowser : IAsyncLifetime
 
     private readonly string _workDirectory = Directory.CreateTempSubdirectory("identityhub-browser-").FullName;
     private ServerProcess? _server;
-    private IPlaywright? _playwright;
+    private HeadlessChromium? _chromium;
 
-    public IBrowser Browser { get; private set; } = null!;
+    public IBrowser Browser => _chromium?.Browser ?? throw new InvalidOperationException("Chromium is not started.");
 
     public Uri BaseAddress => _server?.BaseAddress ?? throw new InvalidOperationException("The server is not started.");
 
@@ -27,7 +27,6 @@ public sealed class ServerAndBrowser : IAsyncLifetime
             return;
         }
 
-        var chromium = TestEnvironment.Require(Prerequisite.Browser, TestEnvironment.Chromium);
         _server = ServerProcess.Start(
             new Dictionary<string, string>
             {
@@ -38,22 +37,14 @@ public sealed class ServerAndBrowser : IAsyncLifetime
             _workDirectory);
         await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            // The machine has no network beyond loopback; keep Chromium from reaching for it.
-            Args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        _chromium = await HeadlessChromium.LaunchAsync();
     }
 
     public async Task DisposeAsync()
     {
-        if (_playwright is not null)
+        if (_chromium is not null)
         {
-            await Browser.DisposeAsync();
-            _playwright.Dispose();
+            await _chromium.DisposeAsync();
         }
 
         if (_server is not null)

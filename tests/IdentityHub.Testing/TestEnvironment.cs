@@ -19,6 +19,12 @@ public static class TestEnvironment
     // The first avoids the /usr/bin wrapper script and its harmless shell warning.
     private static readonly string[] DebianChromium = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"];
 
+    /// <summary>The folder of the Node.js protocol peers (openid-client, ...).</summary>
+    public static string InteropDirectory => Path.Combine(SolutionRoot, "tests", "interop");
+
+    private static bool NodeReady => Directory.Exists(Path.Combine(InteropDirectory, "node_modules"))
+        && (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, "node")));
+
     public static string ArtifactsDirectory
     {
         get
@@ -41,6 +47,8 @@ public static class TestEnvironment
     {
         Prerequisite.PostgreSql when PostgresServer is null =>
             "PostgreSQL is not configured: set IDENTITYHUB_TEST_POSTGRES to a server connection string, or run ./test.sh, which starts one.",
+        Prerequisite.Node when !NodeReady =>
+            "The interop packages are not installed: run npm ci in tests/interop (needs node and npm), or run ./test.sh, which does.",
         Prerequisite.Browser when Chromium is null =>
             "Chromium is not installed: apt-get install chromium, set IDENTITYHUB_TEST_CHROMIUM, or run ./test.sh, which installs it.",
         _ => null,
@@ -68,4 +76,5 @@ public enum Prerequisite
 {
     PostgreSql,
     Browser,
+    Node,
 }

@@ -1,0 +1,95 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IdentityHub.Testing;
+
+namespace IdentityHub.Interop.Tests;
+
+/// <summary>
+/// The real IdentityHub process (SQLite file, known admin password, bootstrap admin API client), shared
+/// by the tests of a class. Clients are registered the way an operator would: through the admin API.
+/// </summary>
+public sealed class InteropServer : IAsyncLifetime
+{
+    public const string AdminPassword = "Interop-Admin-Password-1";
+    private const string AdminClientId = "identityhub-admin";
+    private const string AdminClientSecret = "interop-admin-client-secret-0123456789abcdef";
+
+    private readonly string _workDirectory = Directory.CreateTempSubdirectory("identityhub-interop-").FullName;
+    private ServerProcess? _server;
+
+    public ServerProcess Server => _server ?? throw new InvalidOperationException("The server is not started.");
+
+    /// <summary>The issuer as relying parties on this machine reach it (an IP: Node may try ::1 first for localhost).</summary>
+    public Uri LoopbackIssuer => new($"http://127.0.0.1:{Server.Port}/");
+
+    public async Task InitializeAsync()
+    {
+        _server = ServerProcess.Start(
+            new Dictionary<string, string>
+            {
+                ["ConnectionStrings:IdentityHub"] = $"Data Source={Path.Combine(_workDirectory, "identityhub.db")}",
+                ["Bootstrap:AdminPassword"] = AdminPassword,
+                ["Bootstrap:AdminClientSecret"] = AdminClientSecret,
+                ["Oidc:RequireHttps"] = "false",
+            },
+            _workDirectory);
+        await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Creates an application and its OIDC client through the admin API; returns (clientId, clientSecret?).</summary>
+    public async Task<(string ClientId, string? ClientSecret)> RegisterClientAsync(string name, JsonObject oidc)
+    {
+        using var api = await AdminApiAsync();
+        var created = await api.PostAsJsonAsync("api/admin/v1/applications", new { name, description = "interop test" });
+        await EnsureSuccessAsync(created);
+        var application = await created.Content.ReadFromJsonAsync<JsonObject>();
+        var registered = await api.PutAsync(
+            $"api/admin/v1/applications/{application!["id"]}/oidc",
+            new StringContent(oidc.ToJsonString(), Encoding.UTF8, "application/json"));
+        await EnsureSuccessAsync(registered);
+        var client = await registered.Content.ReadFromJsonAsync<JsonObject>();
+        return (client!["clientId"]!.GetValue<string>(), client["clientSecret"]?.GetValue<string>());
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        Directory.Delete(_workDirectory, recursive: true);
+    }
+
+    private async Task<HttpClient> AdminApiAsync()
+    {
+        var api = new HttpClient { BaseAddress = LoopbackIssuer };
+        var request = new HttpRequestMessage(HttpMethod.Post, "connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["scope"] = "identityhub.admin",
+            }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AdminClientId}:{AdminClientSecret}")));
+        var response = await api.SendAsync(request);
+        await EnsureSuccessAsync(response);
+        using var token = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("access_token").GetString());
+        return api;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException(
+                $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+}
