@@ -24,6 +24,8 @@ public static class IdentityHubLogging
                 .MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                // OpenIddict dumps every protocol message at Information; the request log says enough.
+                .MinimumLevel.Override("OpenIddict", LogEventLevel.Warning)
                 .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
