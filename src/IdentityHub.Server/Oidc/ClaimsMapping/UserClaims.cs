@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using IdentityHub.Core.Access;
+using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.EntityFrameworkCore;
@@ -60,6 +61,14 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
         SetArrayClaim(identity, IdentityHubClaims.Roles, rights.Roles);
         SetArrayClaim(identity, IdentityHubClaims.Permissions, rights.Permissions);
 
+        // The admin API authorizes by admin role (AdminApiPolicies): a token granted its scope carries the
+        // user's own admin roles, never more than the user holds in the console.
+        identity.RemoveClaims(Claims.Role);
+        if (scopes.Contains(IdentityHubScopes.AdminApi))
+        {
+            identity.SetClaims(Claims.Role, [.. await AdminRolesOfAsync(user.Id, cancellationToken)]);
+        }
+
         // Access tokens are for the calling application, plus the admin API when that scope was granted.
         identity.SetResources(scopes.Contains(IdentityHubScopes.AdminApi) ? [clientId, IdentityHubScopes.AdminApiAudience] : [clientId]);
         identity.SetDestinations(claim => DestinationsOf(claim, scopes));
@@ -106,11 +115,20 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
             IdentityHubClaims.Roles or IdentityHubClaims.Permissions => scopes.Contains(IdentityHubScopes.Roles)
                 ? [Destinations.AccessToken, Destinations.IdentityToken]
                 : [Destinations.AccessToken],
+            Claims.Role when scopes.Contains(IdentityHubScopes.AdminApi) => [Destinations.AccessToken],
             // OpenID Connect Core §2 and Back-Channel Logout §2.4: auth_time and sid belong in the ID token.
             IdentityHubClaims.SessionId or Claims.AuthenticationTime => [Destinations.IdentityToken],
             _ => [],
         };
     }
+
+    private Task<List<string>> AdminRolesOfAsync(string userId, CancellationToken cancellationToken) => (
+            from link in db.UserRoles
+            join role in db.Roles on link.RoleId equals role.Id
+            where link.UserId == userId && AdminRoles.All.Contains(role.Name!)
+            orderby role.Name
+            select role.Name!)
+        .ToListAsync(cancellationToken);
 
     /// <summary>One claim holding a JSON array, so a single role is still written as an array, and no role as [].</summary>
     private static void SetArrayClaim(ClaimsIdentity identity, string type, IReadOnlyList<string> values)
