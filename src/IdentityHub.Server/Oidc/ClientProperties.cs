@@ -12,6 +12,9 @@ public static class ClientProperties
     /// <summary>Admin roles a client acting for itself (client credentials) holds: JSON array of strings.</summary>
     public const string AdminRoles = "admin_roles";
 
+    /// <summary>True when an administrator switched the client off (see DisabledClientRefusal).</summary>
+    public const string Disabled = "identityhub_disabled";
+
     /// <summary>The id of the IdentityHub application this client belongs to (string).</summary>
     public const string ApplicationId = "identityhub_application_id";
 }

@@ -24,7 +24,8 @@ public sealed record ClientRegistrationRequest(
     int? RefreshTokenLifetimeSeconds,
     int? IdentityTokenLifetimeSeconds,
     int? AuthorizationCodeLifetimeSeconds,
-    IReadOnlyList<string>? AdminRoles);
+    IReadOnlyList<string>? AdminRoles,
+    bool? Enabled = null);
 
 /// <summary>The OIDC client as stored; <see cref="ClientSecret"/> only right after the server generated one.</summary>
 public sealed record ClientRegistrationResponse(
@@ -45,6 +46,7 @@ public sealed record ClientRegistrationResponse(
     int? IdentityTokenLifetimeSeconds,
     int? AuthorizationCodeLifetimeSeconds,
     IReadOnlyList<string> AdminRoles,
+    bool Enabled,
     string? ClientSecret = null);
 
 /// <summary>
@@ -297,6 +299,11 @@ public static class ClientRegistration
             descriptor.Properties[ClientProperties.BackchannelLogoutUri] = JsonSerializer.SerializeToElement(backchannel);
         }
 
+        if (request.Enabled == false)
+        {
+            descriptor.Properties[ClientProperties.Disabled] = JsonSerializer.SerializeToElement(true);
+        }
+
         return descriptor;
     }
 
@@ -336,7 +343,8 @@ public static class ClientRegistration
             AuthorizationCodeLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.AuthorizationCode),
             AdminRoles: descriptor.Properties.TryGetValue(ClientProperties.AdminRoles, out var roles) && roles.ValueKind == JsonValueKind.Array
                 ? [.. roles.EnumerateArray().Select(r => r.GetString()).OfType<string>()]
-                : []);
+                : [],
+            Enabled: !DisabledClientRefusal.IsDisabled(descriptor.Properties));
     }
 
     /// <summary>

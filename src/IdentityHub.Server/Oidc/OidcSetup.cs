@@ -82,6 +82,11 @@ public static class OidcSetup
                     server.AddEventHandler(ClientCredentialsTokenStorage.Descriptor);
                 }
 
+                foreach (var descriptor in DisabledClientRefusal.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
+
                 foreach (var descriptor in ClientAssertionChecks.Descriptors)
                 {
                     server.AddEventHandler(descriptor);

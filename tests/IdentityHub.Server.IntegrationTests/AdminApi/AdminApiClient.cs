@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IdentityHub.Server.Oidc;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
@@ -90,5 +91,15 @@ internal static class AdminApiClient
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.Clone();
+    }
+}
+
+internal static class JsonObjectExtensions
+{
+    /// <summary>The object with one property set, for building a variant of a registration inline.</summary>
+    public static JsonObject With(this JsonObject json, string name, JsonNode? value)
+    {
+        json[name] = value;
+        return json;
     }
 }

@@ -240,6 +240,33 @@ public abstract class ApplicationOidcApiTests<TFactory>(TFactory factory) : ICla
         Assert.Equal(JsonValueKind.Null, (await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}")).GetProperty("oidcClientId").ValueKind);
     }
 
+    [PrerequisiteFact]
+    public async Task Put_EnabledFalse_RefusesTokensUntilEnabledAgain()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var created = await AdminApiClient.CreateServiceClientAsync(admin);
+        var id = created.GetProperty("applicationId").GetGuid();
+        var clientId = created.GetProperty("registration").GetProperty("clientId").GetString()!;
+        var secret = created.GetProperty("registration").GetProperty("clientSecret").GetString()!;
+        var http = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+
+        var disabled = await admin.PutAsJsonAsync(Oidc(id), JsonSerializer.SerializeToNode(AdminApiClient.ServiceClient())!.AsObject().With("enabled", false));
+
+        Assert.False((await disabled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("enabled").GetBoolean());
+        var refused = await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using (var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("invalid_client", error.RootElement.GetProperty("error").GetString());
+            Assert.Equal(DisabledClientRefusal.Description, error.RootElement.GetProperty("error_description").GetString());
+        }
+
+        var enabled = await admin.PutAsJsonAsync(Oidc(id), AdminApiClient.ServiceClient());
+        Assert.True((await enabled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("enabled").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+    }
+
     private static string Oidc(Guid id) => $"{AdminApiClient.Applications}/{id}/oidc";
 
     private async Task<(HttpClient Admin, Guid Id)> NewApplicationAsync()
