@@ -36,7 +36,8 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
     }
 }
 
-public sealed class SqliteFactory : IdentityHubFactory
+/// <summary>A server on a SQLite file of its own; derive to change settings for one test class.</summary>
+public class SqliteFactory : IdentityHubFactory
 {
     private readonly SqliteFile _file = new();
 
@@ -51,7 +52,8 @@ public sealed class SqliteFactory : IdentityHubFactory
     }
 }
 
-public sealed class PostgreSqlFactory : IdentityHubFactory
+/// <summary>A server on a PostgreSQL database of its own; derive to change settings for one test class.</summary>
+public class PostgreSqlFactory : IdentityHubFactory
 {
     private PostgresDatabase? _database;
 

@@ -77,6 +77,17 @@ internal static class AdminApiClient
         return JsonSerializer.SerializeToElement(new { applicationId = id, registration = root });
     }
 
+    /// <summary>A client_credentials client registered through the API, checked to obtain a token.</summary>
+    public static async Task<(Guid ApplicationId, string ClientId, string Secret)> CreateWorkingServiceClientAsync(HttpClient admin, HttpClient http)
+    {
+        var created = await CreateServiceClientAsync(admin);
+        var registration = created.GetProperty("registration");
+        var clientId = registration.GetProperty("clientId").GetString()!;
+        var secret = registration.GetProperty("clientSecret").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+        return (created.GetProperty("applicationId").GetGuid(), clientId, secret);
+    }
+
     public static object ServiceClient(string method = "client_secret_basic", string[]? adminRoles = null) => new
     {
         clientType = "confidential",

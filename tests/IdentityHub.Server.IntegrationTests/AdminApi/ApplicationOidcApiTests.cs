@@ -244,12 +244,8 @@ public abstract class ApplicationOidcApiTests<TFactory>(TFactory factory) : ICla
     public async Task Put_EnabledFalse_RefusesTokensUntilEnabledAgain()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
-        var created = await AdminApiClient.CreateServiceClientAsync(admin);
-        var id = created.GetProperty("applicationId").GetGuid();
-        var clientId = created.GetProperty("registration").GetProperty("clientId").GetString()!;
-        var secret = created.GetProperty("registration").GetProperty("clientSecret").GetString()!;
         var http = factory.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+        var (id, clientId, secret) = await AdminApiClient.CreateWorkingServiceClientAsync(admin, http);
 
         var disabled = await admin.PutAsJsonAsync(Oidc(id), JsonSerializer.SerializeToNode(AdminApiClient.ServiceClient())!.AsObject().With("enabled", false));
 

@@ -92,12 +92,8 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
     public async Task Delete_WithOidcClient_RemovesBothAndTheClientStopsWorking()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
-        var created = await AdminApiClient.CreateServiceClientAsync(admin);
-        var id = created.GetProperty("applicationId").GetGuid();
-        var clientId = created.GetProperty("registration").GetProperty("clientId").GetString()!;
-        var secret = created.GetProperty("registration").GetProperty("clientSecret").GetString()!;
         var http = factory.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+        var (id, clientId, secret) = await AdminApiClient.CreateWorkingServiceClientAsync(admin, http);
 
         var deleted = await admin.DeleteAsync($"{AdminApiClient.Applications}/{id}");
 

@@ -212,60 +212,21 @@ public static class BackchannelFactorySettings
     }
 }
 
-public sealed class BackchannelSqliteFactory : IdentityHubFactory
+public sealed class BackchannelSqliteFactory : SqliteFactory
 {
-    private readonly SqliteFile _file = new();
-
-    public override string Provider => "Sqlite";
-
-    public override string ConnectionString => _file.ConnectionString;
-
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
         BackchannelFactorySettings.Apply(builder);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _file.Dispose();
     }
 }
 
-public sealed class BackchannelPostgreSqlFactory : IdentityHubFactory
+public sealed class BackchannelPostgreSqlFactory : PostgreSqlFactory
 {
-    private PostgresDatabase? _database;
-
-    public override string Provider => "PostgreSql";
-
-    public override string ConnectionString => _database?.ConnectionString
-        ?? throw new InvalidOperationException("The PostgreSQL database is not reserved yet.");
-
-    public override Task InitializeAsync()
-    {
-        if (TestEnvironment.MissingReason(Prerequisite.PostgreSql) is not null && !TestEnvironment.Strict)
-        {
-            return Task.CompletedTask;
-        }
-
-        _database = PostgresDatabase.Reserve();
-        return Task.CompletedTask;
-    }
-
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
         BackchannelFactorySettings.Apply(builder);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
     }
 }
 
