@@ -75,7 +75,9 @@ public static class OidcSetup
                     .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor)
                     .AddEventHandler(RefreshScopeLimit.Descriptor)
                     .AddEventHandler(IdTokenHintValidation.Descriptor)
-                    .AddEventHandler(RequestUriErrorCode.Descriptor);
+                    .AddEventHandler(RequestUriErrorCode.Descriptor)
+                    .AddEventHandler(AuthorizationErrorRedirect.Descriptor)
+                    .AddEventHandler(AuthorizationErrorRedirect.ResponseModeDescriptor);
 
                 if (!configuration.GetValue(ClientCredentialsTokenStorage.StoreSettingKey, defaultValue: false))
                 {

@@ -6,9 +6,9 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 
 /// <summary>
-/// Bad authorization requests, each refused with the exact error code. OpenIddict 7 shows every request
-/// validation failure on the provider's error page rather than redirecting it, even with a valid
-/// redirect_uri; only the decisions of the endpoint itself (login_required, access_denied) go back to the client.
+/// Bad authorization requests, each refused with the exact error code. RFC 6749 §4.1.2.1: when the client and
+/// its exactly registered redirect_uri are known, the error goes back there with state and iss; a bad client,
+/// redirect_uri or unreadable request is shown on the provider's error page and never redirected.
 /// </summary>
 public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
     where TFactory : IdentityHubFactory
@@ -80,7 +80,7 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_PlainCodeChallengeMethod_IsRefused()
+    public async Task Authorize_PlainCodeChallengeMethod_RedirectsInvalidRequest()
     {
         var clientId = await _rp.RegisterClientAsync(confidential: false);
         var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Verifier);
@@ -88,11 +88,11 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+        OidcDriver.AssertErrorRedirect(response, Errors.InvalidRequest, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_PublicClientWithoutCodeChallenge_IsRefused()
+    public async Task Authorize_PublicClientWithoutCodeChallenge_RedirectsInvalidRequest()
     {
         var clientId = await _rp.RegisterClientAsync(confidential: false);
         var parameters = OidcDriver.AuthorizeParameters(clientId, "");
@@ -101,11 +101,11 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+        OidcDriver.AssertErrorRedirect(response, Errors.InvalidRequest, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_PkceRequiredConfidentialClientWithoutCodeChallenge_IsRefused()
+    public async Task Authorize_PkceRequiredConfidentialClientWithoutCodeChallenge_RedirectsInvalidRequest()
     {
         var clientId = await _rp.RegisterClientAsync(configure: d => d.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange));
         var parameters = OidcDriver.AuthorizeParameters(clientId, "");
@@ -114,11 +114,11 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+        OidcDriver.AssertErrorRedirect(response, Errors.InvalidRequest, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_UnsupportedResponseType_IsRefused()
+    public async Task Authorize_UnsupportedResponseType_RedirectsUnsupportedResponseType()
     {
         var clientId = await _rp.RegisterClientAsync();
         var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
@@ -126,22 +126,22 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.UnsupportedResponseType);
+        OidcDriver.AssertErrorRedirect(response, Errors.UnsupportedResponseType, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_ClientWithoutCodeResponseTypePermission_IsUnauthorizedClient()
+    public async Task Authorize_ClientWithoutCodeResponseTypePermission_RedirectsUnauthorizedClient()
     {
         var clientId = await _rp.RegisterClientAsync(configure: d => d.Permissions.Remove(Permissions.ResponseTypes.Code));
         var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.UnauthorizedClient);
+        OidcDriver.AssertErrorRedirect(response, Errors.UnauthorizedClient, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_DisabledClient_IsUnauthorizedClient()
+    public async Task Authorize_DisabledClient_RedirectsUnauthorizedClient()
     {
         // A client is disabled by withdrawing its authorization endpoint permission (OpenIddict has no flag).
         var clientId = await _rp.RegisterClientAsync(configure: d => d.Permissions.Remove(Permissions.Endpoints.Authorization));
@@ -149,29 +149,29 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.UnauthorizedClient);
+        OidcDriver.AssertErrorRedirect(response, Errors.UnauthorizedClient, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_ScopeNotPermittedForClient_IsRefused()
+    public async Task Authorize_ScopeNotPermittedForClient_RedirectsInvalidRequest()
     {
         var clientId = await _rp.RegisterClientAsync();
         var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge, scope: "openid identityhub.admin");
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+        OidcDriver.AssertErrorRedirect(response, Errors.InvalidRequest, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_UnknownScope_IsInvalidScope()
+    public async Task Authorize_UnknownScope_RedirectsInvalidScope()
     {
         var clientId = await _rp.RegisterClientAsync();
         var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge, scope: "openid no-such-scope");
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
-        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidScope);
+        OidcDriver.AssertErrorRedirect(response, Errors.InvalidScope, parameters[Parameters.State]);
     }
 
     [PrerequisiteFact]
@@ -224,12 +224,50 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_ParRequiredClientWithoutPar_IsRefused()
+    public async Task Authorize_ParRequiredClientWithoutPar_RedirectsInvalidRequest()
     {
         var clientId = await _rp.RegisterClientAsync(configure: d => d.Requirements.Add(Requirements.Features.PushedAuthorizationRequests));
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
 
-        var response = await factory.CreateBrowserLikeClient().GetAsync(
-            OidcDriver.AuthorizeUrl(OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge)));
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        OidcDriver.AssertErrorRedirect(response, Errors.InvalidRequest, parameters[Parameters.State]);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_UnsupportedResponseMode_RedirectsInvalidRequestInTheQuery()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.ResponseMode] = "no-such-mode";
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        OidcDriver.AssertErrorRedirect(response, Errors.InvalidRequest, parameters[Parameters.State]);
+        Assert.Contains("error=", response.Headers.Location!.Query, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_InvalidRequestWithUnregisteredRedirectUri_ShowsErrorPageAndNeverRedirects()
+    {
+        var clientId = await _rp.RegisterClientAsync(confidential: false);
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Verifier);
+        parameters[Parameters.CodeChallengeMethod] = CodeChallengeMethods.Plain;
+        parameters[Parameters.RedirectUri] = "https://evil.example/callback";
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_InvalidRequestFromUnknownClient_ShowsErrorPageAndNeverRedirects()
+    {
+        // The redirect_uri is registered for other clients: it still belongs to no client named in the request.
+        var parameters = OidcDriver.AuthorizeParameters("no-such-client", OidcDriver.NewPkce().Verifier);
+        parameters[Parameters.CodeChallengeMethod] = CodeChallengeMethods.Plain;
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
         await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
     }

@@ -270,6 +270,25 @@ public sealed class OidcDriver(IdentityHubFactory factory)
     public static void AssertRedirectedError(HttpResponseMessage response, string error) =>
         Assert.Equal(error, CallbackParameters(response).GetValueOrDefault(Parameters.Error));
 
+    /// <summary>
+    /// RFC 6749 §4.1.2.1 and RFC 9207: a refused request goes back to exactly the registered redirect URI with the
+    /// error, the request's state and the issuer (in the query, or the fragment when the response type asks for it).
+    /// </summary>
+    public static Dictionary<string, string> AssertErrorRedirect(HttpResponseMessage response, string error, string? state)
+    {
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.Equal(RedirectUri, location.GetLeftPart(UriPartial.Path));
+        var parameters = QueryHelpers.ParseQuery(location.Query)
+            .Concat(QueryHelpers.ParseQuery(location.Fragment.TrimStart('#')))
+            .ToDictionary(p => p.Key, p => p.Value.ToString());
+        Assert.Equal(error, parameters.GetValueOrDefault(Parameters.Error));
+        Assert.Equal(state, parameters.GetValueOrDefault(Parameters.State));
+        Assert.Equal("http://localhost/", parameters.GetValueOrDefault(Parameters.Iss));
+        Assert.False(parameters.ContainsKey(Parameters.Code), location.ToString());
+        return parameters;
+    }
+
     public static async Task AssertErrorAsync(HttpResponseMessage response, string error)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using IdentityHub.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
@@ -92,6 +94,49 @@ public abstract class PushedAuthorizationTests<TFactory>(TFactory factory) : ICl
         var response = await factory.CreateBrowserLikeClient().GetAsync(AuthorizeWithRequestUri(otherClientId, requestUri));
 
         await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequest);
+    }
+
+    [PrerequisiteFact]
+    public async Task Par_UnknownRequestUriWithRegisteredRedirectUri_ShowsErrorPageAndNeverRedirects()
+    {
+        // An unresolved reference leaves the real redirect_uri unknown; the one beside it in the query is not trusted.
+        var clientId = await _rp.RegisterClientAsync();
+        var parameters = new Dictionary<string, string?>
+        {
+            [Parameters.ClientId] = clientId,
+            [Parameters.RequestUri] = "urn:ietf:params:oauth:request_uri:no-such-request",
+            [Parameters.RedirectUri] = OidcDriver.RedirectUri,
+            [Parameters.State] = "state-unknown-request-uri",
+        };
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        await OidcDriver.AssertErrorPageAsync(response, Errors.InvalidRequestUri);
+    }
+
+    [PrerequisiteFact]
+    public async Task Par_ClientDisabledAfterPush_RedirectsUnauthorizedClientToThePushedRedirectUri()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var pushed = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        using var body = await OidcDriver.JsonAsync(await PushAsync(clientId, pushed));
+        var requestUri = body.RootElement.GetProperty("request_uri").GetString()!;
+        await WithdrawAuthorizationEndpointAsync(clientId);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(AuthorizeWithRequestUri(clientId, requestUri));
+
+        OidcDriver.AssertErrorRedirect(response, Errors.UnauthorizedClient, pushed[Parameters.State]);
+    }
+
+    private async Task WithdrawAuthorizationEndpointAsync(string clientId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var application = await applications.FindByClientIdAsync(clientId) ?? throw new InvalidOperationException("No such client.");
+        var descriptor = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(descriptor, application);
+        descriptor.Permissions.Remove(Permissions.Endpoints.Authorization);
+        await applications.UpdateAsync(application, descriptor);
     }
 
     [PrerequisiteFact]
