@@ -1,5 +1,6 @@
 using System.Net;
 using IdentityHub.Data.Directory;
+using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -141,15 +142,27 @@ public abstract class AuthorizeNegativeTests<TFactory>(TFactory factory) : IClas
     }
 
     [PrerequisiteFact]
-    public async Task Authorize_DisabledClient_RedirectsUnauthorizedClient()
+    public async Task Authorize_ClientWithoutAuthorizationEndpointPermission_RedirectsUnauthorizedClient()
     {
-        // A client is disabled by withdrawing its authorization endpoint permission (OpenIddict has no flag).
         var clientId = await _rp.RegisterClientAsync(configure: d => d.Permissions.Remove(Permissions.Endpoints.Authorization));
         var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
 
         OidcDriver.AssertErrorRedirect(response, Errors.UnauthorizedClient, parameters[Parameters.State]);
+    }
+
+    [PrerequisiteFact]
+    public async Task Authorize_DisabledClient_RedirectsUnauthorizedClientSayingSo()
+    {
+        var clientId = await _rp.RegisterClientAsync(
+            configure: d => d.Properties[ClientProperties.Disabled] = System.Text.Json.JsonSerializer.SerializeToElement(true));
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(OidcDriver.AuthorizeUrl(parameters));
+
+        var callback = OidcDriver.AssertErrorRedirect(response, Errors.UnauthorizedClient, parameters[Parameters.State]);
+        Assert.Equal(DisabledClientRefusal.Description, callback[Parameters.ErrorDescription]);
     }
 
     [PrerequisiteFact]
