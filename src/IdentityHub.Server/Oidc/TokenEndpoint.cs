@@ -76,10 +76,15 @@ public static class TokenEndpoint
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, request.ClientId);
         identity.SetClaim(Claims.Name, await applications.GetDisplayNameAsync(application, cancellationToken) ?? request.ClientId);
-        identity.SetClaims(Claims.Role, AdminRolesOf(await applications.GetPropertiesAsync(application, cancellationToken)));
 
         var scopes = request.GetScopes();
         identity.SetScopes(scopes);
+        // Admin roles only matter to the admin API, so only a token granted its scope carries them.
+        if (scopes.Contains(IdentityHubScopes.AdminApi))
+        {
+            identity.SetClaims(Claims.Role, AdminRolesOf(await applications.GetPropertiesAsync(application, cancellationToken)));
+        }
+
         // Access tokens are for the calling application itself, plus the admin API when that scope was granted.
         identity.SetResources(scopes.Contains(IdentityHubScopes.AdminApi)
             ? [request.ClientId!, IdentityHubScopes.AdminApiAudience]
