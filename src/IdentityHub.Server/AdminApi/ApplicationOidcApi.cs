@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Server.Oidc;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -36,8 +38,8 @@ public static class ApplicationOidcApi
     }
 
     /// <summary>Creates or replaces the client; the client id stays, a secret is kept unless the method no longer uses one.</summary>
-    private static async Task<Results<Ok<ClientRegistrationResponse>, NotFound, ValidationProblem>> PutAsync(
-        Guid id, ClientRegistrationRequest request, IdentityHubDbContext db, IOpenIddictApplicationManager clients,
+    private static async Task<Results<Ok<ClientRegistrationResponse>, NotFound, ValidationProblem, ProblemHttpResult>> PutAsync(
+        Guid id, ClientRegistrationRequest request, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients,
         ClientCache cache, TimeProvider clock, CancellationToken cancellationToken)
     {
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
@@ -57,6 +59,12 @@ public static class ApplicationOidcApi
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var existing = application.OidcClientId is { } current ? await clients.FindByClientIdAsync(current, cancellationToken) : null;
+            var heldRoles = existing is null ? [] : (await ClientRegistration.ReadAsync(clients, existing, cancellationToken)).AdminRoles;
+            if (!MayManage(caller, [.. heldRoles, .. request.AdminRoles ?? []]))
+            {
+                return BeyondCallersRoles();
+            }
+
             var clientId = application.OidcClientId ?? ClientRegistration.NewClientId(application.Name);
             var descriptor = ClientRegistration.ToDescriptor(request, clientId, application.Name, application.Id);
             if (existing is null)
@@ -91,8 +99,9 @@ public static class ApplicationOidcApi
         return TypedResults.Ok(response with { ClientSecret = newSecret });
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
-        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(
+        Guid id, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application?.OidcClientId is not { } clientId)
@@ -104,6 +113,11 @@ public static class ApplicationOidcApi
         {
             if (await clients.FindByClientIdAsync(clientId, cancellationToken) is { } client)
             {
+                if (!MayManage(caller, (await ClientRegistration.ReadAsync(clients, client, cancellationToken)).AdminRoles))
+                {
+                    return BeyondCallersRoles();
+                }
+
                 await clients.DeleteAsync(client, cancellationToken);
             }
 
@@ -118,8 +132,8 @@ public static class ApplicationOidcApi
     }
 
     /// <summary>Replaces the secret at once: the old one stops working (on other nodes within the client cache expiry).</summary>
-    private static async Task<Results<Ok<ClientSecretResponse>, NotFound, ValidationProblem>> RotateSecretAsync(
-        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ClientSecretResponse>, NotFound, ValidationProblem, ProblemHttpResult>> RotateSecretAsync(
+        Guid id, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, CancellationToken cancellationToken)
     {
         var application = await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application?.OidcClientId is not { } clientId || await clients.FindByClientIdAsync(clientId, cancellationToken) is not { } client)
@@ -128,6 +142,11 @@ public static class ApplicationOidcApi
         }
 
         var registration = await ClientRegistration.ReadAsync(clients, client, cancellationToken);
+        if (!MayManage(caller, registration.AdminRoles))
+        {
+            return BeyondCallersRoles();
+        }
+
         if (registration.TokenEndpointAuthMethod is not (ClientRegistration.SecretBasic or ClientRegistration.SecretPost))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
@@ -141,4 +160,16 @@ public static class ApplicationOidcApi
         cache.Invalidate(clientId);
         return TypedResults.Ok(new ClientSecretResponse(clientId, secret));
     }
+
+    /// <summary>
+    /// A client's admin roles become its tokens' rights, so a caller may only register, re-key or delete a
+    /// client whose admin roles it holds itself (a super administrator holds them all).
+    /// </summary>
+    private static bool MayManage(ClaimsPrincipal caller, IEnumerable<string> adminRoles) =>
+        caller.IsInRole(AdminRoles.SuperAdmin) || adminRoles.All(caller.IsInRole);
+
+    private static ProblemHttpResult BeyondCallersRoles() => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "Admin roles beyond your own",
+        detail: "This client holds (or would hold) admin roles you do not have; ask an administrator who holds them.");
 }

@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+
 namespace IdentityHub.Server.Oidc;
 
 /// <summary>
@@ -17,6 +20,15 @@ public static class ClientProperties
 
     /// <summary>The id of the IdentityHub application this client belongs to (string).</summary>
     public const string ApplicationId = "identityhub_application_id";
+
+    /// <summary>The client's <see cref="AdminRoles"/>, or none.</summary>
+    public static ImmutableArray<string> AdminRolesOf(IReadOnlyDictionary<string, JsonElement> properties)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        return properties.TryGetValue(AdminRoles, out var roles) && roles.ValueKind == JsonValueKind.Array
+            ? [.. roles.EnumerateArray().Select(r => r.GetString()).OfType<string>()]
+            : [];
+    }
 }
 
 /// <summary>The scopes IdentityHub knows beyond the OpenID Connect standard ones.</summary>

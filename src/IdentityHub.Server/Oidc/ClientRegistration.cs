@@ -341,9 +341,7 @@ public static class ClientRegistration
             RefreshTokenLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.RefreshToken),
             IdentityTokenLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.IdentityToken),
             AuthorizationCodeLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.AuthorizationCode),
-            AdminRoles: descriptor.Properties.TryGetValue(ClientProperties.AdminRoles, out var roles) && roles.ValueKind == JsonValueKind.Array
-                ? [.. roles.EnumerateArray().Select(r => r.GetString()).OfType<string>()]
-                : [],
+            AdminRoles: ClientProperties.AdminRolesOf(descriptor.Properties),
             Enabled: !DisabledClientRefusal.IsDisabled(descriptor.Properties));
     }
 

@@ -1,6 +1,4 @@
-using System.Collections.Immutable;
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.AspNetCore;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Oidc.ClaimsMapping;
@@ -82,7 +80,7 @@ public static class TokenEndpoint
         // Admin roles only matter to the admin API, so only a token granted its scope carries them.
         if (scopes.Contains(IdentityHubScopes.AdminApi))
         {
-            identity.SetClaims(Claims.Role, AdminRolesOf(await applications.GetPropertiesAsync(application, cancellationToken)));
+            identity.SetClaims(Claims.Role, ClientProperties.AdminRolesOf(await applications.GetPropertiesAsync(application, cancellationToken)));
         }
 
         // Access tokens are for the calling application itself, plus the admin API when that scope was granted.
@@ -93,11 +91,6 @@ public static class TokenEndpoint
 
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
-
-    private static ImmutableArray<string> AdminRolesOf(ImmutableDictionary<string, JsonElement> properties) =>
-        properties.TryGetValue(ClientProperties.AdminRoles, out var roles) && roles.ValueKind == JsonValueKind.Array
-            ? [.. roles.EnumerateArray().Select(r => r.GetString()).OfType<string>()]
-            : [];
 
     private static IResult Forbid(string error, string description) => Results.Forbid(
         authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme],

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
@@ -261,6 +262,45 @@ public abstract class ApplicationOidcApiTests<TFactory>(TFactory factory) : ICla
         var enabled = await admin.PutAsJsonAsync(Oidc(id), AdminApiClient.ServiceClient());
         Assert.True((await enabled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("enabled").GetBoolean());
         Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret)).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task Put_SecurityAdminGrantingSuperAdmin_IsForbiddenAndWritesNothing()
+    {
+        var (superAdmin, id) = await NewApplicationAsync();
+        var securityAdmin = await AdminAsync(superAdmin, AdminRoles.SecurityAdmin);
+
+        var response = await securityAdmin.PutAsJsonAsync(Oidc(id), AdminApiClient.ServiceClient(adminRoles: [AdminRoles.SuperAdmin]));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(JsonValueKind.Null, (await superAdmin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}")).GetProperty("oidcClientId").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await securityAdmin.PutAsJsonAsync(Oidc(id), AdminApiClient.ServiceClient(adminRoles: [AdminRoles.SecurityAdmin]))).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task RotateSecretOrDelete_ClientHoldingMoreThanTheCaller_IsForbidden()
+    {
+        var (superAdmin, id) = await NewApplicationAsync();
+        Assert.Equal(HttpStatusCode.OK, (await superAdmin.PutAsJsonAsync(Oidc(id), AdminApiClient.ServiceClient(adminRoles: [AdminRoles.SuperAdmin]))).StatusCode);
+        var securityAdmin = await AdminAsync(superAdmin, AdminRoles.SecurityAdmin);
+
+        var rotate = await securityAdmin.PostAsync($"{Oidc(id)}/secret", content: null);
+        var delete = await securityAdmin.DeleteAsync(Oidc(id));
+
+        Assert.Equal(HttpStatusCode.Forbidden, rotate.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await superAdmin.GetAsync(Oidc(id))).StatusCode);
+    }
+
+    /// <summary>An admin API caller holding only <paramref name="role"/>, through a client the super admin registers.</summary>
+    private async Task<HttpClient> AdminAsync(HttpClient superAdmin, string role)
+    {
+        var created = await AdminApiClient.CreateServiceClientAsync(superAdmin, AdminApiClient.ServiceClient(adminRoles: [role]));
+        var registration = created.GetProperty("registration");
+        var caller = factory.CreateClient();
+        caller.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await AdminApiClient.TokenAsync(
+            factory.CreateClient(), registration.GetProperty("clientId").GetString()!, registration.GetProperty("clientSecret").GetString()!, IdentityHubScopes.AdminApi));
+        return caller;
     }
 
     private static string Oidc(Guid id) => $"{AdminApiClient.Applications}/{id}/oidc";

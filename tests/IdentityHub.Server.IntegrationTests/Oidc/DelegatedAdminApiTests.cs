@@ -8,7 +8,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 
-/// <summary>A user's own token for the admin API (authorization code flow with its scope) carries that user's admin roles.</summary>
+/// <summary>A user's own token for the admin API (code flow with its scope) carries the admin roles both the user and the client hold.</summary>
 public abstract class DelegatedAdminApiTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
     where TFactory : IdentityHubFactory
 {
@@ -20,10 +20,22 @@ public abstract class DelegatedAdminApiTests<TFactory>(TFactory factory) : IClas
         var user = await _rp.CreateUserAsync();
         await _rp.AddRoleAsync(user, AdminRoles.SecurityAdmin);
 
-        var token = await UserTokenForTheAdminApiAsync(user);
+        var token = await UserTokenForTheAdminApiAsync(user, AdminRoles.SecurityAdmin);
 
         Assert.Equal(AdminRoles.SecurityAdmin, new JsonWebToken(token).GetClaim(Claims.Role).Value);
         Assert.Equal(HttpStatusCode.OK, (await GetKeysAsync(token)).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task AdminApi_UserTokenThroughAClientHoldingOtherRoles_CarriesNoneOfTheUsersRoles()
+    {
+        var user = await _rp.CreateUserAsync();
+        await _rp.AddRoleAsync(user, AdminRoles.SecurityAdmin);
+
+        var token = await UserTokenForTheAdminApiAsync(user, AdminRoles.Auditor);
+
+        Assert.False(new JsonWebToken(token).TryGetClaim(Claims.Role, out _));
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetKeysAsync(token)).StatusCode);
     }
 
     [PrerequisiteFact]
@@ -31,15 +43,20 @@ public abstract class DelegatedAdminApiTests<TFactory>(TFactory factory) : IClas
     {
         var user = await _rp.CreateUserAsync();
 
-        var token = await UserTokenForTheAdminApiAsync(user);
+        var token = await UserTokenForTheAdminApiAsync(user, AdminRoles.SecurityAdmin);
 
         Assert.False(new JsonWebToken(token).TryGetClaim(Claims.Role, out _));
         Assert.Equal(HttpStatusCode.Forbidden, (await GetKeysAsync(token)).StatusCode);
     }
 
-    private async Task<string> UserTokenForTheAdminApiAsync(IdentityHub.Data.Directory.UserAccount user)
+    /// <summary>A token from the code flow through a client allowed the admin API scope and holding <paramref name="clientRole"/>.</summary>
+    private async Task<string> UserTokenForTheAdminApiAsync(IdentityHub.Data.Directory.UserAccount user, string clientRole)
     {
-        var clientId = await _rp.RegisterClientAsync(configure: d => d.Permissions.Add(Permissions.Prefixes.Scope + IdentityHubScopes.AdminApi));
+        var clientId = await _rp.RegisterClientAsync(configure: d =>
+        {
+            d.Permissions.Add(Permissions.Prefixes.Scope + IdentityHubScopes.AdminApi);
+            d.Properties[ClientProperties.AdminRoles] = System.Text.Json.JsonSerializer.SerializeToElement(new[] { clientRole });
+        });
         var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, "openid " + IdentityHubScopes.AdminApi, user: user);
         var response = await _rp.RedeemCodeAsync(clientId, code, verifier);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -28,7 +28,7 @@ public static class IdentityHubClaims
 /// What a user's tokens say about them, and where each claim goes. Built from the database every time
 /// (authorize, code exchange, refresh, userinfo) so a change of name, department or roles shows at once.
 /// </summary>
-public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements entitlements)
+public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements entitlements, IOpenIddictApplicationManager applications)
 {
     /// <summary>A fresh identity for the tokens of <paramref name="clientId"/>, granted <paramref name="scopes"/>.</summary>
     public static ClaimsIdentity NewIdentity(IEnumerable<string> scopes)
@@ -62,11 +62,12 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
         SetArrayClaim(identity, IdentityHubClaims.Permissions, rights.Permissions);
 
         // The admin API authorizes by admin role (AdminApiPolicies): a token granted its scope carries the
-        // user's own admin roles, never more than the user holds in the console.
+        // admin roles both the user and the client hold, never more than either could use on its own.
         identity.RemoveClaims(Claims.Role);
         if (scopes.Contains(IdentityHubScopes.AdminApi))
         {
-            identity.SetClaims(Claims.Role, [.. await AdminRolesOfAsync(user.Id, cancellationToken)]);
+            var clientRoles = await ClientAdminRolesAsync(clientId, cancellationToken);
+            identity.SetClaims(Claims.Role, [.. (await AdminRolesOfAsync(user.Id, cancellationToken)).Where(clientRoles.Contains)]);
         }
 
         // Access tokens are for the calling application, plus the admin API when that scope was granted.
@@ -121,6 +122,11 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
             _ => [],
         };
     }
+
+    private async Task<HashSet<string>> ClientAdminRolesAsync(string clientId, CancellationToken cancellationToken) =>
+        await applications.FindByClientIdAsync(clientId, cancellationToken) is { } application
+            ? [.. ClientProperties.AdminRolesOf(await applications.GetPropertiesAsync(application, cancellationToken))]
+            : [];
 
     private Task<List<string>> AdminRolesOfAsync(string userId, CancellationToken cancellationToken) => (
             from link in db.UserRoles
