@@ -33,6 +33,8 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Bootstrap:AdminPassword", AdminPassword);
         builder.UseSetting("Bootstrap:AdminClientSecret", AdminClientSecret);
         builder.UseSetting("Oidc:RequireHttps", "false");
+        // Every request re-checks the session, so tests see suspensions at once.
+        builder.UseSetting("Account:RevalidationInterval", "00:00:00");
     }
 }
 

@@ -151,6 +151,34 @@ public abstract class ServerTests<TFactory>(TFactory factory) : IClassFixture<TF
     }
 
     [PrerequisiteFact]
+    public async Task Session_UserSuspendedAfterSignIn_LosesTheConsole()
+    {
+        const string password = "Suspended-Later-Password-1";
+        var user = await CreateUserAsync("suspended.later", password, UserStatus.Active);
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<UserAccount>>();
+            Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(user))!, AdminRoles.Auditor)).Succeeded);
+        }
+
+        var client = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(client, "suspended.later", password);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/admin")).StatusCode);
+
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            var stored = await db.Users.SingleAsync(u => u.Id == user);
+            stored.Status = UserStatus.Suspended;
+            await db.SaveChangesAsync();
+        }
+
+        var afterwards = await client.GetAsync("/admin");
+        Assert.Equal(HttpStatusCode.Redirect, afterwards.StatusCode);
+        Assert.StartsWith("http://localhost/account/login", afterwards.Headers.Location?.ToString(), StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
     public async Task SignIn_RepeatedWrongPasswords_LocksTheAccount()
     {
         const string password = "Lockout-User-Password-1";
@@ -246,12 +274,14 @@ public abstract class ServerTests<TFactory>(TFactory factory) : IClassFixture<TF
         return factory.CreateClient().SendAsync(request);
     }
 
-    private async Task CreateUserAsync(string userName, string password, UserStatus status)
+    private async Task<string> CreateUserAsync(string userName, string password, UserStatus status)
     {
         await using var scope = factory.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<UserAccount>>();
-        var result = await users.CreateAsync(new UserAccount { UserName = userName, DisplayName = userName, Status = status }, password);
+        var user = new UserAccount { UserName = userName, DisplayName = userName, Status = status };
+        var result = await users.CreateAsync(user, password);
         Assert.True(result.Succeeded, string.Join(" ", result.Errors.Select(e => e.Description)));
+        return user.Id;
     }
 }
 

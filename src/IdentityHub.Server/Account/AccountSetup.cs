@@ -29,6 +29,9 @@ public static class AccountSetup
             .AddSignInManager<ActiveUserSignInManager>()
             .AddDefaultTokenProviders();
 
+        services.Configure<SecurityStampValidatorOptions>(options =>
+            options.ValidationInterval = builder.Configuration.GetValue("Account:RevalidationInterval", TimeSpan.FromMinutes(1)));
+
         services.ConfigureApplicationCookie(cookie =>
         {
             cookie.Cookie.Name = "identityhub.session";

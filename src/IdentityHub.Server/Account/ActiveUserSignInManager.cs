@@ -26,6 +26,16 @@ public sealed class ActiveUserSignInManager(
         return user.Status == UserStatus.Active && await base.CanSignInAsync(user);
     }
 
+    /// <summary>
+    /// The session cookie is re-checked every Account:RevalidationInterval (SecurityStampValidator): a user
+    /// suspended, departed or locked out since signing in loses the session there, and roles are refreshed.
+    /// </summary>
+    public override async Task<UserAccount?> ValidateSecurityStampAsync(ClaimsPrincipal? principal)
+    {
+        var user = await base.ValidateSecurityStampAsync(principal);
+        return user is not null && await CanSignInAsync(user) && !await UserManager.IsLockedOutAsync(user) ? user : null;
+    }
+
     /// <summary>Every sign-in starts a browser session with its own id (sid), which logout notices name.</summary>
     public override Task SignInWithClaimsAsync(UserAccount user, AuthenticationProperties? authenticationProperties, IEnumerable<Claim> additionalClaims)
     {
