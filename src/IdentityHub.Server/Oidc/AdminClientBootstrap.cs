@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IdentityHub.Core.Directory;
+using IdentityHub.Server.Hosting;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -13,6 +14,7 @@ namespace IdentityHub.Server.Oidc;
 public sealed class AdminClientBootstrap(IOpenIddictApplicationManager applications, IConfiguration configuration)
 {
     public const string DefaultClientId = "identityhub-admin";
+    public const int MinimumSecretLength = 43;
 
     public async Task<bool> EnsureAsync(CancellationToken cancellationToken)
     {
@@ -20,6 +22,13 @@ public sealed class AdminClientBootstrap(IOpenIddictApplicationManager applicati
         if (string.IsNullOrEmpty(secret))
         {
             return false;
+        }
+
+        // Stored as a plain SHA-256 digest like server-generated secrets, so it must be as hard to guess (256 bits).
+        if (secret.Length < MinimumSecretLength)
+        {
+            throw new StartupException(
+                $"Bootstrap:AdminClientSecret must have at least {MinimumSecretLength} characters; use a random value, e.g. `openssl rand -base64 32`.");
         }
 
         var clientId = configuration["Bootstrap:AdminClientId"] is { Length: > 0 } configured ? configured : DefaultClientId;

@@ -181,10 +181,12 @@ public sealed class AuthorizeEndpoint(
 
     private RedirectResult RedirectToLogin(OpenIddictRequest request)
     {
-        // prompt=login is dropped from the way back, or the user would be sent to the login page forever.
+        // prompt=login and max_age are dropped from the way back: the sign-in that follows is fresh, and keeping
+        // them would send the user to the login page forever (max_age=0 always looks expired).
         var prompt = string.Join(' ', request.GetPromptValues().Remove(PromptValues.Login));
         var parameters = RequestParameters()
-            .Where(p => p.Key is not (OpenIddictConstants.Parameters.Prompt or AcceptField or DenyField or "__RequestVerificationToken"))
+            .Where(p => p.Key is not (OpenIddictConstants.Parameters.Prompt or OpenIddictConstants.Parameters.MaxAge
+                or AcceptField or DenyField or "__RequestVerificationToken"))
             .Select(p => KeyValuePair.Create(p.Key, new StringValues(p.Value)))
             .ToList();
         if (prompt.Length > 0)
@@ -192,7 +194,6 @@ public sealed class AuthorizeEndpoint(
             parameters.Add(KeyValuePair.Create(OpenIddictConstants.Parameters.Prompt, new StringValues(prompt)));
         }
 
-        // A max_age request came with an old session: the new sign-in below is fresh, so it is satisfied on return.
         var returnUrl = Request.PathBase + Request.Path + QueryString.Create(parameters);
         return Redirect("/account/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl));
     }

@@ -60,6 +60,9 @@ public static class ClientRegistration
     public const string PrivateKeyJwt = "private_key_jwt";
     public const string None = "none";
 
+    // The longest URI the database keeps (back-channel logout deliveries store their target).
+    private const int MaxUriLength = 2000;
+
     /// <summary>Property key (string): the token endpoint auth method the client registered (RFC 7591 §2).</summary>
     public const string AuthMethodProperty = "token_endpoint_auth_method";
 
@@ -390,6 +393,11 @@ public static class ClientRegistration
             return "An empty URI is not allowed.";
         }
 
+        if (value.Length > MaxUriLength)
+        {
+            return $"A URI may have at most {MaxUriLength} characters.";
+        }
+
         if (value.Contains('*', StringComparison.Ordinal))
         {
             return $"\"{value}\" contains a wildcard; URIs are matched exactly.";
@@ -435,7 +443,7 @@ public static class ClientRegistration
                 return $"jwks must hold public keys only; a key carries the private parameter \"{parameter}\".";
             }
 
-            if (!key.TryGetProperty("kty", out var kty) || kty.GetString() is not ("RSA" or "EC"))
+            if (!key.TryGetProperty("kty", out var kty) || kty.ValueKind != JsonValueKind.String || kty.GetString() is not ("RSA" or "EC"))
             {
                 return "Each key needs kty \"RSA\" or \"EC\".";
             }

@@ -8,12 +8,15 @@ namespace IdentityHub.Server.Oidc;
 
 /// <summary>
 /// An administrator can switch a client off without deleting its registration: it then gets no code, no
-/// pushed request and no token. Already issued access tokens run out by their short lifetime.
+/// pushed request, no token, and may not introspect or revoke. Already issued access tokens run out by
+/// their lifetime.
 /// </summary>
 public sealed class DisabledClientRefusal(IOpenIddictApplicationManager applications)
     : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>,
       IOpenIddictServerHandler<ValidatePushedAuthorizationRequestContext>,
-      IOpenIddictServerHandler<ValidateTokenRequestContext>
+      IOpenIddictServerHandler<ValidateTokenRequestContext>,
+      IOpenIddictServerHandler<ValidateIntrospectionRequestContext>,
+      IOpenIddictServerHandler<ValidateRevocationRequestContext>
 {
     public const string Description = "This client has been disabled by an administrator.";
 
@@ -24,6 +27,10 @@ public sealed class DisabledClientRefusal(IOpenIddictApplicationManager applicat
         OpenIddictServerHandlerDescriptor.CreateBuilder<ValidatePushedAuthorizationRequestContext>()
             .UseScopedHandler<DisabledClientRefusal>().SetOrder(Order).SetType(OpenIddictServerHandlerType.Custom).Build(),
         OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+            .UseScopedHandler<DisabledClientRefusal>().SetOrder(Order).SetType(OpenIddictServerHandlerType.Custom).Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateIntrospectionRequestContext>()
+            .UseScopedHandler<DisabledClientRefusal>().SetOrder(Order).SetType(OpenIddictServerHandlerType.Custom).Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateRevocationRequestContext>()
             .UseScopedHandler<DisabledClientRefusal>().SetOrder(Order).SetType(OpenIddictServerHandlerType.Custom).Build(),
     ];
 
@@ -48,6 +55,25 @@ public sealed class DisabledClientRefusal(IOpenIddictApplicationManager applicat
 
     // RFC 6749 §5.2: a client that may not authenticate any more is answered as invalid_client.
     public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (await IsDisabledAsync(context.ClientId))
+        {
+            context.Reject(Errors.InvalidClient, Description);
+        }
+    }
+
+    // RFC 7662 §2.3 / RFC 7009 §2.2.1: the caller is no longer an authorized client.
+    public async ValueTask HandleAsync(ValidateIntrospectionRequestContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (await IsDisabledAsync(context.ClientId))
+        {
+            context.Reject(Errors.InvalidClient, Description);
+        }
+    }
+
+    public async ValueTask HandleAsync(ValidateRevocationRequestContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (await IsDisabledAsync(context.ClientId))

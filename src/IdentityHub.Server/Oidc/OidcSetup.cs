@@ -20,7 +20,9 @@ public static class OidcSetup
         builder.Services.AddScoped<BackchannelLogoutToken>();
         builder.Services.AddSingleton<BackchannelLogoutSignal>();
         builder.Services.AddHostedService<BackchannelLogoutSender>();
-        builder.Services.AddHttpClient(BackchannelLogoutSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddHttpClient(BackchannelLogoutSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
+            // A logout token goes to the registered URI only; a redirect must not carry it to another host.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddOpenIddict()
             .AddCore(core =>
             {
@@ -115,6 +117,9 @@ public static class OidcSetup
                 validation.UseLocalServer();
                 // Bearer tokens are accepted only by the admin API, and only when issued for it.
                 validation.AddAudiences(IdentityHubScopes.AdminApiAudience);
+                // RFC 9700 §4.14.2: a token whose authorization was revoked (refresh token reuse, withdrawn
+                // consent) stops opening the admin API at once, not when it expires.
+                validation.EnableAuthorizationEntryValidation();
                 validation.UseAspNetCore();
             });
 

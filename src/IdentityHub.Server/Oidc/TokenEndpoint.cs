@@ -57,6 +57,12 @@ public static class TokenEndpoint
 
         // Keeps OpenIddict's own claims (scopes, authorization id, sid, auth_time) and replaces the user's.
         var identity = new ClaimsIdentity(grant.Principal!.Claims, TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        // RFC 6749 §6: a refresh may narrow the scope (never widen it: RefreshScopeLimit); the new tokens carry only that.
+        if (request.IsRefreshTokenGrantType() && !string.IsNullOrEmpty(request.Scope))
+        {
+            identity.SetScopes(request.GetScopes());
+        }
+
         await userClaims.ApplyAsync(identity, user, request.ClientId!, context.RequestAborted);
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }

@@ -14,8 +14,9 @@ public abstract class TokenPruningTests<TFactory>(TFactory factory) : IClassFixt
     public async Task RunOnce_OldExpiredToken_IsDeletedAndALiveOneKept()
     {
         var now = DateTimeOffset.UtcNow;
-        var expired = await CreateTokenAsync(created: now.AddDays(-3), expires: now.AddDays(-2));
-        var live = await CreateTokenAsync(created: now.AddDays(-3), expires: now.AddDays(30));
+        // Older than the default age (14 days, the default refresh token lifetime).
+        var expired = await CreateTokenAsync(created: now.AddDays(-20), expires: now.AddDays(-19));
+        var live = await CreateTokenAsync(created: now.AddDays(-20), expires: now.AddDays(30));
 
         var outcome = await factory.Services.GetRequiredService<TokenPruningService>().RunOnceAsync(CancellationToken.None);
 
@@ -30,7 +31,7 @@ public abstract class TokenPruningTests<TFactory>(TFactory factory) : IClassFixt
     public async Task RunOnce_RecentlyExpiredToken_IsKeptForTheConfiguredAge()
     {
         var now = DateTimeOffset.UtcNow;
-        var recent = await CreateTokenAsync(created: now.AddHours(-2), expires: now.AddHours(-1));
+        var recent = await CreateTokenAsync(created: now.AddDays(-3), expires: now.AddDays(-2));
 
         await factory.Services.GetRequiredService<TokenPruningService>().RunOnceAsync(CancellationToken.None);
 
@@ -47,7 +48,7 @@ public abstract class TokenPruningTests<TFactory>(TFactory factory) : IClassFixt
             var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
             var revoked = await authorizations.CreateAsync(new OpenIddictAuthorizationDescriptor
             {
-                CreationDate = DateTimeOffset.UtcNow.AddDays(-3),
+                CreationDate = DateTimeOffset.UtcNow.AddDays(-20),
                 Status = Statuses.Revoked,
                 Subject = "pruning-test",
                 Type = AuthorizationTypes.Permanent,

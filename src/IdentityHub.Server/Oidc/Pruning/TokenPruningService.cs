@@ -11,7 +11,7 @@ public sealed record PruningSettings(TimeSpan Interval, TimeSpan Age)
     {
         var settings = new PruningSettings(
             KeySettings.ReadDuration(configuration, "Oidc:Pruning:Interval", TimeSpan.FromHours(1)),
-            KeySettings.ReadDuration(configuration, "Oidc:Pruning:Age", TimeSpan.FromDays(1)));
+            KeySettings.ReadDuration(configuration, "Oidc:Pruning:Age", TimeSpan.FromDays(14)));
         if (settings.Interval <= TimeSpan.Zero)
         {
             throw new StartupException("Oidc:Pruning:Interval must be a positive duration.");
