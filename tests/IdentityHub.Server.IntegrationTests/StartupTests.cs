@@ -84,6 +84,19 @@ public sealed partial class StartupTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_ShortBootstrapClientSecret_ExitsNamingTheSetting()
+    {
+        var output = await StartExpectingFailureAsync(new()
+        {
+            ["ConnectionStrings:IdentityHub"] = SqliteConnectionString,
+            ["Bootstrap:AdminClientSecret"] = "too-short",
+        });
+
+        Assert.Contains("Bootstrap:AdminClientSecret must have at least 43 characters", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("too-short", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_MigrationsOffOnEmptyDatabase_ExitsNamingTheSetting()
     {
         var output = await StartExpectingFailureAsync(new()

@@ -26,6 +26,20 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
     }
 
     [PrerequisiteFact]
+    public async Task Authorize_MaxAgeZeroWithASession_AsksForTheLoginOnceThenIssuesACode()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var (_, _, browser, user) = await _rp.ObtainCodeAsync(clientId);
+        var parameters = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        parameters[Parameters.MaxAge] = "0";
+
+        var response = await OidcDriver.AuthorizeAsync(browser, OidcDriver.AuthorizeUrl(parameters), user.UserName);
+
+        // OpenID Connect Core §3.1.2.1: max_age=0 means a fresh login, after which the code is issued.
+        Assert.True(OidcDriver.CallbackParameters(response).ContainsKey(Parameters.Code));
+    }
+
+    [PrerequisiteFact]
     public async Task CodeFlow_ConfidentialClient_IssuesIdAndAccessTokensWithScopedClaims()
     {
         var clientId = await _rp.RegisterClientAsync();
