@@ -60,6 +60,9 @@ public static class ClientRegistration
     public const string PrivateKeyJwt = "private_key_jwt";
     public const string None = "none";
 
+    /// <summary>The longest refresh token lifetime a client may be given; signing keys stay published this long.</summary>
+    public static readonly TimeSpan MaxRefreshTokenLifetime = TimeSpan.FromDays(90);
+
     // The longest URI the database keeps (back-channel logout deliveries store their target).
     private const int MaxUriLength = 2000;
 
@@ -206,7 +209,7 @@ public static class ClientRegistration
         CheckLifetime(request.IdentityTokenLifetimeSeconds, "identityTokenLifetimeSeconds", 60, 86_400, Add);
         // RFC 6749 §4.1.2: authorization codes must be short-lived, ten minutes at most.
         CheckLifetime(request.AuthorizationCodeLifetimeSeconds, "authorizationCodeLifetimeSeconds", 10, 600, Add);
-        CheckLifetime(request.RefreshTokenLifetimeSeconds, "refreshTokenLifetimeSeconds", 300, 90 * 86_400, Add);
+        CheckLifetime(request.RefreshTokenLifetimeSeconds, "refreshTokenLifetimeSeconds", 300, (int)MaxRefreshTokenLifetime.TotalSeconds, Add);
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
     }

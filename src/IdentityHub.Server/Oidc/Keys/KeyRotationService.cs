@@ -92,12 +92,14 @@ public sealed class KeyRotationService(
         }
     }
 
+    // Per-client lifetimes count too: a refresh token may live up to ClientRegistration.MaxRefreshTokenLifetime.
     private static TimeSpan LongestTokenLifetime(OpenIddictServerOptions options) =>
         new[]
         {
             options.AccessTokenLifetime, options.AuthorizationCodeLifetime, options.IdentityTokenLifetime,
             options.RefreshTokenLifetime, options.DeviceCodeLifetime, options.UserCodeLifetime,
-        }.Max() ?? TimeSpan.FromDays(1);
+            ClientRegistration.MaxRefreshTokenLifetime,
+        }.Max() ?? ClientRegistration.MaxRefreshTokenLifetime;
 }
 
 /// <summary>The result of an immediate rotation: the new active key, the one it replaced, and all keys after it.</summary>
