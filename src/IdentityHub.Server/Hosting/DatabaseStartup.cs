@@ -26,6 +26,12 @@ public static class DatabaseStartup
 
         var databaseExists = await ProbeAsync(db, settings, cancellationToken);
         await BringSchemaUpToDateAsync(db, settings, databaseExists, logger, cancellationToken);
+        if (settings.Provider == DatabaseProvider.Sqlite)
+        {
+            // Write-ahead logging: readers no longer block the writer (request handlers and background senders
+            // share one file). The mode is stored in the file, so this is a no-op after the first start.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
 
         await app.Services.GetRequiredService<KeyRotationService>().InitializeAsync(cancellationToken);
         await SeedFirstAdministratorAsync(scope.ServiceProvider, app.Configuration, logger, cancellationToken);
