@@ -1,5 +1,6 @@
 using IdentityHub.Core.Directory;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Validation.AspNetCore;
 
@@ -54,14 +55,15 @@ public static class AdminApiSetup
     }
 
     /// <summary>
-    /// A cookie rides along on cross-site requests, a bearer token does not: writes authenticated by the
-    /// console cookie must carry the antiforgery token (header <c>RequestVerificationToken</c>).
+    /// A cookie rides along on cross-site requests, a bearer token does not: any write that carries the
+    /// console cookie must also carry the antiforgery token (header <c>RequestVerificationToken</c>), even
+    /// when a bearer token comes with it.
     /// </summary>
     private static async ValueTask<object?> RequireAntiforgeryForCookieWrites(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var safe = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method);
-        if (!safe && http.Request.Headers.Authorization.Count == 0
+        if (!safe && (await http.AuthenticateAsync(IdentityConstants.ApplicationScheme)).Succeeded
             && !await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http))
         {
             return TypedResults.Problem(

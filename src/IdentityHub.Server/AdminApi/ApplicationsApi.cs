@@ -94,7 +94,11 @@ public static class ApplicationsApi
             UpdatedAt = now,
         };
         db.Applications.Add(application);
-        await db.SaveChangesAsync(cancellationToken);
+        if (await SaveUnlessNameTakenAsync(db, application, cancellationToken) is { } taken)
+        {
+            return TypedResults.ValidationProblem(taken);
+        }
+
         return TypedResults.CreatedAtRoute(ToDto(application), "GetApplication", new { id = application.Id });
     }
 
@@ -126,7 +130,11 @@ public static class ApplicationsApi
         application.Name = request.Name!.Trim();
         application.Description = request.Description;
         application.UpdatedAt = Now(clock);
-        await db.SaveChangesAsync(cancellationToken);
+        if (await SaveUnlessNameTakenAsync(db, application, cancellationToken) is { } taken)
+        {
+            return TypedResults.ValidationProblem(taken);
+        }
+
         http.Response.Headers.ETag = ETagOf(application);
         return TypedResults.Ok(ToDto(application));
     }
@@ -172,7 +180,7 @@ public static class ApplicationsApi
         }
         else if (await db.Applications.AnyAsync(a => a.Name == name && a.Id != id, cancellationToken))
         {
-            errors["name"] = [$"An application named \"{name}\" already exists."];
+            errors["name"] = NameTaken(name);
         }
 
         if (request.Description is { Length: > Application.DescriptionMaxLength })
@@ -181,5 +189,30 @@ public static class ApplicationsApi
         }
 
         return errors;
+    }
+
+    private static string[] NameTaken(string name) => [$"An application named \"{name}\" already exists."];
+
+    /// <summary>
+    /// Saves, and answers like the validation check when another request took the name between the check and
+    /// the save (the unique index refuses the second one).
+    /// </summary>
+    private static async Task<Dictionary<string, string[]>?> SaveUnlessNameTakenAsync(
+        IdentityHubDbContext db, Application application, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateException)
+        {
+            if (await db.Applications.AsNoTracking().AnyAsync(a => a.Name == application.Name && a.Id != application.Id, cancellationToken))
+            {
+                return new Dictionary<string, string[]> { ["name"] = NameTaken(application.Name) };
+            }
+
+            throw;
+        }
     }
 }

@@ -89,6 +89,37 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
     }
 
     [PrerequisiteFact]
+    public async Task Post_ConsoleCookieWithoutAntiforgeryHeader_IsRejectedEvenWithABearerToken()
+    {
+        var (console, _) = await ConsoleSessionAsync();
+        console.DefaultRequestHeaders.Authorization = (await AdminApiClient.CreateAdminAsync(factory)).DefaultRequestHeaders.Authorization;
+
+        var response = await console.PostAsJsonAsync(AdminApiClient.Applications, new { name = "Cross-site " + Guid.NewGuid().ToString("N")[..8] });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Antiforgery token missing or invalid", (await AdminApiClient.ProblemAsync(response)).GetProperty("title").GetString());
+    }
+
+    [PrerequisiteFact]
+    public async Task Post_ConsoleCookieWithAntiforgeryHeader_Creates()
+    {
+        var (console, token) = await ConsoleSessionAsync();
+        console.DefaultRequestHeaders.Add("RequestVerificationToken", token);
+
+        var response = await console.PostAsJsonAsync(AdminApiClient.Applications, new { name = "Console " + Guid.NewGuid().ToString("N")[..8] });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    /// <summary>The super admin signed in to the console, and the antiforgery token its pages carry.</summary>
+    private async Task<(HttpClient Console, string Token)> ConsoleSessionAsync()
+    {
+        var console = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(console, IdentityHub.Core.Directory.FirstAdministrator.UserName, IdentityHubFactory.AdminPassword);
+        return (console, BrowserSession.AntiforgeryToken(await console.GetStringAsync("/admin")));
+    }
+
+    [PrerequisiteFact]
     public async Task Delete_WithOidcClient_RemovesBothAndTheClientStopsWorking()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
