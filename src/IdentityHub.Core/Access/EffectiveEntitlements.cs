@@ -16,9 +16,19 @@ public sealed record Entitlements(IReadOnlyList<string> Roles, IReadOnlyList<str
 /// </summary>
 public sealed class EffectiveEntitlements(IdentityHubDbContext db)
 {
-    public async Task<Entitlements> ForApplicationAsync(string userId, string clientId, CancellationToken cancellationToken)
+    /// <summary>The rights of a user in the application that owns the OIDC client <paramref name="clientId"/>.</summary>
+    public async Task<Entitlements> ForClientAsync(string userId, string clientId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(clientId);
+        return await IdentityRolesAsync(userId, cancellationToken);
+    }
+
+    /// <summary>The rights of a user in one application (SAML attributes and provisioning payloads).</summary>
+    public Task<Entitlements> ForApplicationAsync(string userId, Guid applicationId, CancellationToken cancellationToken) =>
+        IdentityRolesAsync(userId, cancellationToken);
+
+    private async Task<Entitlements> IdentityRolesAsync(string userId, CancellationToken cancellationToken)
+    {
         var roles = await (
                 from link in db.UserRoles
                 join role in db.Roles on link.RoleId equals role.Id

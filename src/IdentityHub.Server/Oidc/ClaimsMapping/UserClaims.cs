@@ -57,7 +57,7 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
             identity.SetClaim(Claims.EmailVerified, JsonSerializer.SerializeToElement(user.EmailConfirmed));
         }
 
-        var rights = await entitlements.ForApplicationAsync(user.Id, clientId, cancellationToken);
+        var rights = await entitlements.ForClientAsync(user.Id, clientId, cancellationToken);
         SetArrayClaim(identity, IdentityHubClaims.Roles, rights.Roles);
         SetArrayClaim(identity, IdentityHubClaims.Permissions, rights.Permissions);
 
@@ -93,7 +93,7 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
 
         if (scopes.Contains(IdentityHubScopes.Roles) && clientId.Length > 0)
         {
-            var rights = await entitlements.ForApplicationAsync(user.Id, clientId, cancellationToken);
+            var rights = await entitlements.ForClientAsync(user.Id, clientId, cancellationToken);
             claims[IdentityHubClaims.Roles] = rights.Roles;
             claims[IdentityHubClaims.Permissions] = rights.Permissions;
         }
