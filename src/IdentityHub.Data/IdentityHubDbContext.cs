@@ -1,4 +1,5 @@
 using IdentityHub.Data.Access;
+using IdentityHub.Data.Audit;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Keys;
 using IdentityHub.Data.Sessions;
@@ -22,6 +23,20 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
     public DbSet<Department> Departments => Set<Department>();
 
     public DbSet<Application> Applications => Set<Application>();
+
+    public DbSet<AdministeredDepartment> AdministeredDepartments => Set<AdministeredDepartment>();
+
+    public DbSet<Permission> Permissions => Set<Permission>();
+
+    public DbSet<Role> AccessRoles => Set<Role>();
+
+    public DbSet<RoleAssignment> RoleAssignments => Set<RoleAssignment>();
+
+    public DbSet<SeparationOfDutyRule> SeparationOfDutyRules => Set<SeparationOfDutyRule>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<AuditChainHead> AuditChainHead => Set<AuditChainHead>();
 
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 

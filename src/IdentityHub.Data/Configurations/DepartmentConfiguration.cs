@@ -14,6 +14,7 @@ internal sealed class DepartmentConfiguration : IEntityTypeConfiguration<Departm
         builder.Property(d => d.Name).HasMaxLength(200);
         builder.Property(d => d.Path).HasMaxLength(2000);
         builder.HasIndex(d => d.Path);
+        builder.HasIndex(d => d.ParentId);
         builder.HasOne(d => d.Parent).WithMany().HasForeignKey(d => d.ParentId).OnDelete(DeleteBehavior.Restrict);
     }
 }

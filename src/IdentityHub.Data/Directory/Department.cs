@@ -18,4 +18,6 @@ public sealed class Department
     public required string Path { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
 }
