@@ -12,8 +12,20 @@ public static class AdminApiPolicies
     /// <summary>Any administrator (read access).</summary>
     public const string Read = "AdminApi.Read";
 
-    /// <summary>Super and security administrators: applications, keys, sessions.</summary>
+    /// <summary>Super and security administrators: applications, permissions, roles, separation of duty, keys, sessions.</summary>
     public const string Security = "AdminApi.Security";
+
+    /// <summary>Super and HR administrators: users, departments, CSV import.</summary>
+    public const string Directory = "AdminApi.Directory";
+
+    /// <summary>Super and HR administrators (the Core further limits HR administrators to delegable roles in their subtrees).</summary>
+    public const string Assignments = "AdminApi.Assignments";
+
+    /// <summary>Super administrators, auditors and security administrators: the audit trail's export and verification.</summary>
+    public const string AuditExport = "AdminApi.AuditExport";
+
+    /// <summary>Super administrators only: who administers what.</summary>
+    public const string SuperAdmin = "AdminApi.SuperAdmin";
 
     internal static readonly string[] Schemes =
         [IdentityConstants.ApplicationScheme, OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme];
@@ -38,11 +50,29 @@ public static class AdminApiSetup
             .AddPolicy(AdminApiPolicies.Security, policy => policy
                 .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
                 .RequireAuthenticatedUser()
-                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin));
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin))
+            .AddPolicy(AdminApiPolicies.Directory, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.HrAdmin))
+            .AddPolicy(AdminApiPolicies.Assignments, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.HrAdmin))
+            .AddPolicy(AdminApiPolicies.AuditExport, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.Auditor, AdminRoles.SecurityAdmin))
+            .AddPolicy(AdminApiPolicies.SuperAdmin, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin));
+        builder.Services.AddIdentityHubApiDocs();
     }
 
     public static void MapIdentityHubAdminApi(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapIdentityHubApiDocs();
         var api = endpoints.MapGroup(BasePath)
             .RequireAuthorization(AdminApiPolicies.Read)
             .AddEndpointFilter(RequireAntiforgeryForCookieWrites)
