@@ -11,6 +11,7 @@ try
     builder.AddIdentityHubLogging();
     builder.AddIdentityHubDatabase();
     builder.AddIdentityHubAccounts();
+    builder.AddIdentityHubDomain();
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();
