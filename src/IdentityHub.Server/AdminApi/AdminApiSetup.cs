@@ -2,6 +2,7 @@ using IdentityHub.Core.Directory;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenIddict.Validation.AspNetCore;
 
 namespace IdentityHub.Server.AdminApi;
@@ -68,6 +69,7 @@ public static class AdminApiSetup
                 .RequireAuthenticatedUser()
                 .RequireRole(AdminRoles.SuperAdmin));
         builder.Services.AddIdentityHubApiDocs();
+        builder.Services.TryAddScoped<CsvImport>();
     }
 
     public static void MapIdentityHubAdminApi(this IEndpointRouteBuilder endpoints)
@@ -76,12 +78,21 @@ public static class AdminApiSetup
         var api = endpoints.MapGroup(BasePath)
             .RequireAuthorization(AdminApiPolicies.Read)
             .AddEndpointFilter(RequireAntiforgeryForCookieWrites)
+            .AddEndpointFilter(Problems.MapRuleViolations)
             .DisableAntiforgery();
 
         // Resources register here, one line each (api.MapXxxApi()).
         api.MapKeysApi();
         api.MapApplicationsApi();
         api.MapApplicationOidcApi();
+        api.MapPermissionsApi();
+        api.MapRolesApi();
+        api.MapUsersApi();
+        api.MapDepartmentsApi();
+        api.MapAssignmentsApi();
+        api.MapSodRulesApi();
+        api.MapAuditApi();
+        api.MapImportApi();
     }
 
     /// <summary>

@@ -47,6 +47,57 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["PUT /applications/{id:guid}/oidc"] = SecurityAdmins,
         ["DELETE /applications/{id:guid}/oidc"] = SecurityAdmins,
         ["POST /applications/{id:guid}/oidc/secret"] = SecurityAdmins,
+
+        ["GET /applications/{applicationId:guid}/permissions"] = AnyAdmin,
+        ["GET /applications/{applicationId:guid}/permissions/{id:guid}"] = AnyAdmin,
+        ["POST /applications/{applicationId:guid}/permissions"] = SecurityAdmins,
+        ["PUT /applications/{applicationId:guid}/permissions/{id:guid}"] = SecurityAdmins,
+        ["DELETE /applications/{applicationId:guid}/permissions/{id:guid}"] = SecurityAdmins,
+
+        ["GET /roles"] = AnyAdmin,
+        ["GET /roles/{id:guid}"] = AnyAdmin,
+        ["POST /roles"] = SecurityAdmins,
+        ["PUT /roles/{id:guid}"] = SecurityAdmins,
+        ["DELETE /roles/{id:guid}"] = SecurityAdmins,
+
+        ["GET /users"] = AnyAdmin,
+        ["GET /users/{id}"] = AnyAdmin,
+        ["GET /users/{id}/entitlements"] = AnyAdmin,
+        ["GET /users/{id}/assignments"] = AnyAdmin,
+        ["GET /users/{id}/admin-roles"] = AnyAdmin,
+        ["POST /users"] = DirectoryAdmins,
+        ["PUT /users/{id}"] = DirectoryAdmins,
+        ["POST /users/{id}/suspend"] = DirectoryAdmins,
+        ["POST /users/{id}/reactivate"] = DirectoryAdmins,
+        ["POST /users/{id}/leave"] = DirectoryAdmins,
+        ["POST /users/{id}/end-sessions"] = SecurityAdmins,
+        ["PUT /users/{id}/admin-roles"] = SuperOnly,
+
+        ["GET /departments"] = AnyAdmin,
+        ["GET /departments/tree"] = AnyAdmin,
+        ["GET /departments/{id:guid}"] = AnyAdmin,
+        ["POST /departments"] = DirectoryAdmins,
+        ["PUT /departments/{id:guid}"] = DirectoryAdmins,
+        ["POST /departments/{id:guid}/move"] = DirectoryAdmins,
+        ["DELETE /departments/{id:guid}"] = DirectoryAdmins,
+
+        ["GET /assignments"] = AnyAdmin,
+        ["GET /assignments/{id:guid}"] = AnyAdmin,
+        ["POST /assignments"] = DirectoryAdmins,
+        ["POST /assignments/{id:guid}/end"] = DirectoryAdmins,
+
+        ["GET /sod-rules"] = AnyAdmin,
+        ["GET /sod-rules/violations"] = AnyAdmin,
+        ["GET /sod-rules/{id:guid}"] = AnyAdmin,
+        ["POST /sod-rules"] = SecurityAdmins,
+        ["DELETE /sod-rules/{id:guid}"] = SecurityAdmins,
+
+        ["GET /audit"] = AnyAdmin,
+        ["GET /audit/verify"] = AuditExporters,
+        ["GET /audit/export"] = AuditExporters,
+
+        ["POST /import/departments"] = DirectoryAdmins,
+        ["POST /import/users"] = DirectoryAdmins,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>
