@@ -79,6 +79,12 @@ public static class AdminApiSetup
             .RequireAuthorization(AdminApiPolicies.Read)
             .AddEndpointFilter(RequireAntiforgeryForCookieWrites)
             .AddEndpointFilter(Problems.MapRuleViolations)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .DisableAntiforgery();
 
         // Resources register here, one line each (api.MapXxxApi()).

@@ -9,6 +9,7 @@ public static class ApiDocs
     public const string BasePath = "/api/docs";
     public const string DocumentName = "v1";
     public const string DocumentPattern = BasePath + "/openapi/{documentName}.json";
+    private const string BearerScheme = "bearer";
 
     public static void AddIdentityHubApiDocs(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, options =>
@@ -26,6 +27,17 @@ public static class ApiDocs
                     Description = "Users, departments, applications, permissions, roles, assignments, separation of duty and audit. "
                         + "Authenticate with an IdentityHub bearer token (scope identityhub.admin) or the console cookie.",
                 };
+                // Automation calls with an IdentityHub access token (client credentials, scope identityhub.admin).
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "An access token from /connect/token with scope identityhub.admin.",
+                };
+                document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
                 return Task.CompletedTask;
             });
         });

@@ -29,6 +29,7 @@ public sealed class ApiDocsTests(SqliteFactory factory) : IClassFixture<SqliteFa
         var undocumented = routes.Where(r => !documented.Contains(r)).ToList();
         Assert.True(undocumented.Count == 0, "Not in the OpenAPI document: " + string.Join(", ", undocumented));
         Assert.All(documented, d => Assert.Contains("/api/admin/v1/", d, StringComparison.Ordinal));
+        Assert.Equal("bearer", document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
     }
 
     [Fact]
