@@ -337,6 +337,11 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
 
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         await OidcDriver.AssertErrorAsync(await _rp.RefreshAsync(clientId, refresh), Errors.InvalidGrant);
+        await using var scope = factory.Services.CreateAsyncScope();
+        var audit = await scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>().AuditEvents
+            .SingleAsync(e => e.Type == "token.revoked" && e.TargetId == clientId);
+        Assert.Equal(clientId, audit.ActorId);
+        Assert.DoesNotContain(refresh, audit.After!, StringComparison.Ordinal);
     }
 
     [PrerequisiteFact]
