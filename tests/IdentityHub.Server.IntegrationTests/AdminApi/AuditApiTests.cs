@@ -26,6 +26,27 @@ public abstract class AuditApiTests<TFactory>(TFactory factory) : IClassFixture<
     }
 
     [PrerequisiteFact]
+    public async Task Audit_ApplicationAndClientChanges_AreRecordedWithoutTheSecret()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var created = await AdminApiClient.CreateServiceClientAsync(admin);
+        var application = created.GetProperty("applicationId").GetGuid();
+        var secret = created.GetProperty("registration").GetProperty("clientSecret").GetString()!;
+        var rotated = await JsonAsync(await admin.PostAsync($"{AdminApiClient.Applications}/{application}/oidc/secret", null), HttpStatusCode.OK);
+        await JsonAsync(await admin.DeleteAsync($"{AdminApiClient.Applications}/{application}"), HttpStatusCode.NoContent);
+
+        var response = await admin.GetAsync($"{Audit}?targetType=application&target={application}&sort=sequence");
+        var text = await response.Content.ReadAsStringAsync();
+        var page = await JsonAsync(response, HttpStatusCode.OK);
+
+        Assert.Equal(
+            ["application.created", "client.registered", "client.secret-rotated", "application.deleted"],
+            page.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("type").GetString()));
+        Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(rotated.GetProperty("clientSecret").GetString()!, text, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
     public async Task Audit_ToBeforeFrom_Answers400NamingTo()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
