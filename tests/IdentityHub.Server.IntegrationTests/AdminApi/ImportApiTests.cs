@@ -40,6 +40,21 @@ public abstract class ImportApiTests<TFactory>(TFactory factory) : IClassFixture
     }
 
     [PrerequisiteFact]
+    public async Task ImportDepartments_ParentsFormingACycle_ReportsBothRowsAndCommitsNothing()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var (a, b, fine) = (NewCode("A"), NewCode("B"), NewCode("F"));
+
+        var response = await PostCsvAsync(admin, "departments?dryRun=false", $"code,name,parentCode\n{fine},Fine,\n{a},A,{b}\n{b},B,{a}\n");
+        var report = await JsonAsync(response, HttpStatusCode.UnprocessableEntity);
+
+        var errors = report.GetProperty("errors").EnumerateArray().ToList();
+        Assert.Equal([3, 4], errors.Select(e => e.GetProperty("row").GetInt32()));
+        Assert.All(errors, e => Assert.Contains("cycle", e.GetProperty("message").GetString(), StringComparison.Ordinal));
+        Assert.False(await InDatabaseAsync(factory, db => db.Departments.AnyAsync(d => d.Code == fine)));
+    }
+
+    [PrerequisiteFact]
     public async Task ImportUsers_RowsWithErrors_ReportsEachRowAndCommitsNothing()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
