@@ -12,6 +12,7 @@ try
     builder.AddIdentityHubLogging();
     builder.AddIdentityHubDatabase();
     builder.AddIdentityHubAccounts();
+    builder.AddIdentityHubDomain();
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();

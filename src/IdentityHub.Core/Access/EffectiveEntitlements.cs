@@ -1,4 +1,6 @@
+using System.Globalization;
 using IdentityHub.Data;
+using IdentityHub.Data.Directory;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Core.Access;
@@ -9,33 +11,91 @@ public sealed record Entitlements(IReadOnlyList<string> Roles, IReadOnlyList<str
     public static Entitlements None { get; } = new([], []);
 }
 
+/// <summary>One permission a user holds, and why: which assignment of which role, where and until when.</summary>
+public sealed record EntitlementGrant(
+    Guid ApplicationId, string ApplicationName, string Permission, IReadOnlyDictionary<string, string> Parameters, Guid RoleId, string RoleName,
+    Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil)
+{
+    public string Reason => string.Create(CultureInfo.InvariantCulture,
+        $"granted by assignment {AssignmentId} of role '{RoleName}', {(DepartmentName is null ? "everywhere" : $"scoped to department '{DepartmentName}'")}, {(ValidUntil is { } until ? $"until {until:yyyy-MM-dd HH:mm} UTC" : "with no end date")}");
+}
+
 /// <summary>
-/// The one computation of a user's rights for an application; tokens, SAML attributes and provisioning
-/// all read it. Until application roles and assignments exist (issue 6), a user's roles are their
-/// Identity roles and they hold no permissions.
+/// The one computation of a user's rights: the permissions of their currently valid assignments. Tokens,
+/// SAML attributes, provisioning payloads and the console's "why" view all read it. Users who are not
+/// active hold nothing.
 /// </summary>
-public sealed class EffectiveEntitlements(IdentityHubDbContext db)
+public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider clock)
 {
     /// <summary>The rights of a user in the application that owns the OIDC client <paramref name="clientId"/>.</summary>
     public async Task<Entitlements> ForClientAsync(string userId, string clientId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(clientId);
-        return await IdentityRolesAsync(userId, cancellationToken);
+        var applicationId = await db.Applications.Where(a => a.OidcClientId == clientId).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(cancellationToken);
+        return applicationId is { } id ? await ForApplicationAsync(userId, id, cancellationToken) : Entitlements.None;
     }
 
-    /// <summary>The rights of a user in one application (SAML attributes and provisioning payloads).</summary>
-    public Task<Entitlements> ForApplicationAsync(string userId, Guid applicationId, CancellationToken cancellationToken) =>
-        IdentityRolesAsync(userId, cancellationToken);
-
-    private async Task<Entitlements> IdentityRolesAsync(string userId, CancellationToken cancellationToken)
+    /// <summary>Role names (the application's and global ones) and the application's permission names.</summary>
+    public async Task<Entitlements> ForApplicationAsync(string userId, Guid applicationId, CancellationToken cancellationToken)
     {
-        var roles = await (
-                from link in db.UserRoles
-                join role in db.Roles on link.RoleId equals role.Id
-                where link.UserId == userId
-                orderby role.Name
-                select role.Name!)
+        var now = clock.GetUtcNow();
+        var held = await ActiveAssignments(userId, now)
+            .Where(a => a.Role!.ApplicationId == applicationId || a.Role.ApplicationId == null)
+            .Select(a => new
+            {
+                Role = a.Role!.Name,
+                Global = a.Role.ApplicationId == null,
+                Permissions = a.Role.Permissions.Where(p => p.Permission!.ApplicationId == applicationId).Select(p => p.Permission!.Name).ToList(),
+            })
             .ToListAsync(cancellationToken);
-        return new Entitlements(roles, []);
+        // A global role counts for an application when it grants something there, or grants nothing at all (a plain label).
+        var roles = held.Where(h => !h.Global || h.Permissions.Count > 0).Select(h => h.Role).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var permissions = held.SelectMany(h => h.Permissions).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new Entitlements(roles, permissions);
+    }
+
+    /// <summary>Every permission the user holds now (in one application, or all), each with the assignment that grants it.</summary>
+    public async Task<IReadOnlyList<EntitlementGrant>> ExplainAsync(string userId, Guid? applicationId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var rows = await ActiveAssignments(userId, now)
+            .SelectMany(a => a.Role!.Permissions, (a, p) => new
+            {
+                p.Permission!.ApplicationId,
+                ApplicationName = p.Permission.Application!.Name,
+                Permission = p.Permission.Name,
+                Defaults = p.Permission.Parameters,
+                Overrides = p.Parameters,
+                a.RoleId,
+                RoleName = a.Role!.Name,
+                AssignmentId = a.Id,
+                a.DepartmentId,
+                DepartmentName = a.Department == null ? null : a.Department.Name,
+                a.ValidUntil,
+            })
+            .Where(r => applicationId == null || r.ApplicationId == applicationId)
+            .ToListAsync(cancellationToken);
+        return [.. rows
+            .OrderBy(r => r.ApplicationName, StringComparer.Ordinal).ThenBy(r => r.Permission, StringComparer.Ordinal).ThenBy(r => r.RoleName, StringComparer.Ordinal)
+            .Select(r => new EntitlementGrant(r.ApplicationId, r.ApplicationName, r.Permission, Merge(r.Defaults, r.Overrides), r.RoleId, r.RoleName,
+                r.AssignmentId, r.DepartmentId, r.DepartmentName, r.ValidUntil))];
+    }
+
+    private IQueryable<Data.Access.RoleAssignment> ActiveAssignments(string userId, DateTimeOffset now) =>
+        from a in db.RoleAssignments.AsNoTracking()
+        join u in db.Users on a.UserId equals u.Id
+        where a.UserId == userId && u.Status == UserStatus.Active
+            && a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now)
+        select a;
+
+    private static Dictionary<string, string> Merge(Dictionary<string, string> defaults, Dictionary<string, string> overrides)
+    {
+        var merged = new Dictionary<string, string>(defaults, StringComparer.Ordinal);
+        foreach (var (key, value) in overrides)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using IdentityHub.Core.Audit;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -9,7 +10,7 @@ namespace IdentityHub.Server.Account;
 
 /// <summary>The sign-in form. Failures say the same thing whatever went wrong, so accounts cannot be probed.</summary>
 [AllowAnonymous]
-public sealed class LoginModel(SignInManager<UserAccount> signIn, ILogger<LoginModel> logger) : PageModel
+public sealed class LoginModel(SignInManager<UserAccount> signIn, AuditTrail audit, CurrentActor actor, ILogger<LoginModel> logger) : PageModel
 {
     public const string InvalidCredentials = "The user name or password is incorrect.";
     public const string LockedOut = "Too many failed attempts. Try again later.";
@@ -34,6 +35,7 @@ public sealed class LoginModel(SignInManager<UserAccount> signIn, ILogger<LoginM
         }
 
         var result = await signIn.PasswordSignInAsync(Input.UserName, Input.Password, isPersistent: false, lockoutOnFailure: true);
+        await RecordAsync(result);
         if (result.Succeeded)
         {
             logger.LogInformation("User {UserName} signed in with a password", Input.UserName);
@@ -44,6 +46,15 @@ public sealed class LoginModel(SignInManager<UserAccount> signIn, ILogger<LoginM
         logger.LogWarning("Password sign-in failed for {UserName}: {Outcome}", Input.UserName, Describe(result));
         ErrorMessage = result.IsLockedOut ? LockedOut : InvalidCredentials;
         return Page();
+    }
+
+    /// <summary>Security events go to the audit trail: who tried, from where, and what came of it.</summary>
+    private async Task RecordAsync(Microsoft.AspNetCore.Identity.SignInResult result)
+    {
+        var user = await signIn.UserManager.FindByNameAsync(Input.UserName);
+        actor.Value = actor.Value with { Id = user?.Id ?? "anonymous", Name = Input.UserName.Length > 256 ? Input.UserName[..256] : Input.UserName };
+        var type = result.Succeeded ? "signin.succeeded" : result.IsLockedOut ? "account.locked" : "signin.failed";
+        await audit.RecordEventAsync(type, user is null ? null : "user", user?.Id, new { method = "password", outcome = result.Succeeded ? "signed in" : Describe(result) }, HttpContext.RequestAborted);
     }
 
     private static string Describe(Microsoft.AspNetCore.Identity.SignInResult result) =>

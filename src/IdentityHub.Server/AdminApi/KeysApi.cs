@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Core.Audit;
 using IdentityHub.Data.Keys;
 using IdentityHub.Server.Oidc.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -36,7 +37,7 @@ public static class KeysApi
     /// </summary>
     private static async Task<Results<Ok<KeyRotationDto>, ProblemHttpResult>> RotateAsync(
         string? use, ClaimsPrincipal user, KeyRotationService rotation, KeySettings settings, TimeProvider clock,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        ILoggerFactory loggers, AuditTrail audit, CancellationToken cancellationToken)
     {
         use ??= KeyUses.Signing;
         if (use is not (KeyUses.Signing or KeyUses.Encryption))
@@ -55,7 +56,8 @@ public static class KeysApi
             ? $"The new key was published only {publishedFor:g} before it started signing (the schedule publishes {settings.PublishAhead:g} ahead); relying parties that cache the JWKS may reject its tokens until they refetch it."
             : null;
 
-        // Audit: who rotated which key (an audit table comes with the audit issue; until then the structured log).
+        await audit.RecordEventAsync("key.rotated", "signing-key", outcome.Activated.Id,
+            new { use, activated = outcome.Activated.Id, retired = outcome.Retired?.Id }, cancellationToken);
         loggers.CreateLogger(typeof(KeysApi)).LogWarning(
             "Audit: {Actor} ({AuthenticationType}) rotated the {Use} key: {NewKeyId} now active, {OldKeyId} retired",
             ActorOf(user), user.Identity?.AuthenticationType, use, outcome.Activated.Id, outcome.Retired?.Id);

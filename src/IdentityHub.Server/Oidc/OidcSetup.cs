@@ -14,7 +14,6 @@ public static class OidcSetup
         var configuration = builder.Configuration;
         builder.Services.AddSingleton<ClientCache>();
         builder.Services.AddScoped<AdminClientBootstrap>();
-        builder.Services.AddScoped<EffectiveEntitlements>();
         builder.Services.AddScoped<ClaimsMapping.UserClaims>();
         builder.Services.AddScoped<BackchannelLogoutNotices>();
         builder.Services.AddScoped<BackchannelLogoutToken>();

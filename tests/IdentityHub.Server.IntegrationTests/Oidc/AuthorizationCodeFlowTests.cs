@@ -76,7 +76,7 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
     {
         var clientId = await _rp.RegisterClientAsync();
         var user = await _rp.CreateUserAsync();
-        await _rp.AddRoleAsync(user, "expense-approver");
+        await _rp.GrantApplicationRoleAsync(user, clientId, "expense-approver");
         var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, "openid roles", user: user);
 
         using var body = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
@@ -84,7 +84,8 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
         var idToken = new JsonWebToken(body.RootElement.GetProperty("id_token").GetString());
         Assert.True(idToken.TryGetPayloadValue<string[]>("roles", out var roles), System.Text.Encoding.UTF8.GetString(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(idToken.EncodedPayload)));
         Assert.Equal(["expense-approver"], roles);
-        Assert.True(idToken.TryGetPayloadValue<string[]>("permissions", out _));
+        Assert.True(idToken.TryGetPayloadValue<string[]>("permissions", out var permissions));
+        Assert.Equal(["expense-approver.act"], permissions);
         Assert.False(idToken.TryGetClaim("name", out _), "no profile scope, no name");
     }
 
@@ -220,7 +221,7 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
         var clientId = await _rp.RegisterClientAsync();
         var departmentId = await _rp.CreateDepartmentAsync("Finance");
         var user = await _rp.CreateUserAsync(configure: u => u.DepartmentId = departmentId);
-        await _rp.AddRoleAsync(user, "expense-submitter");
+        await _rp.GrantApplicationRoleAsync(user, clientId, "expense-submitter");
         var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, "openid roles employee", user: user);
         using var tokens = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
         var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
@@ -261,7 +262,7 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
         var clientId = await _rp.RegisterClientAsync();
         var (code, verifier, _, user) = await _rp.ObtainCodeAsync(clientId, "openid offline_access");
         using var tokens = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
-        await _rp.AddRoleAsync(user, "attendance-approver");
+        await _rp.GrantApplicationRoleAsync(user, clientId, "attendance-approver");
 
         using var refreshed = await OidcDriver.JsonAsync(await _rp.RefreshAsync(clientId, tokens.RootElement.GetProperty("refresh_token").GetString()!));
 

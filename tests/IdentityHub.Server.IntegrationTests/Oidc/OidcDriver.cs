@@ -5,6 +5,7 @@ using System.Text.Json;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
@@ -86,12 +87,45 @@ public sealed class OidcDriver(IdentityHubFactory factory)
         Assert.True((await users.AddToRoleAsync((await users.FindByIdAsync(user.Id))!, role)).Succeeded);
     }
 
+    /// <summary>
+    /// Grants the user an application role holding one permission (<c>&lt;role&gt;.act</c>) in the application
+    /// that owns <paramref name="clientId"/>, creating the application, permission and role when missing.
+    /// </summary>
+    public async Task GrantApplicationRoleAsync(UserAccount user, string clientId, string role)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
+        var application = await db.Applications.SingleOrDefaultAsync(a => a.OidcClientId == clientId);
+        if (application is null)
+        {
+            application = new IdentityHub.Data.Access.Application
+            {
+                Id = Guid.NewGuid(), Name = clientId, OidcClientId = clientId, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            };
+            db.Applications.Add(application);
+            await db.SaveChangesAsync();
+        }
+
+        var existing = await db.AccessRoles.SingleOrDefaultAsync(r => r.ApplicationId == application.Id && r.Name == role);
+        if (existing is null)
+        {
+            var permission = await services.GetRequiredService<IdentityHub.Core.Access.Permissions>()
+                .CreateAsync(application.Id, new(role + ".act", null, null), CancellationToken.None);
+            existing = await services.GetRequiredService<IdentityHub.Core.Access.Roles>()
+                .CreateAsync(new(application.Id, role, null, false, [new(permission.Id)]), CancellationToken.None);
+        }
+
+        await services.GetRequiredService<IdentityHub.Core.Access.RoleAssignments>()
+            .GrantAsync(new(user.Id, existing.Id, null, null, null, "test"), CancellationToken.None);
+    }
+
     public async Task<Guid> CreateDepartmentAsync(string name)
     {
         await using var scope = factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
         var id = Guid.NewGuid();
-        db.Departments.Add(new Department { Id = id, Code = NewId("D"), Name = name, Path = $"/{id}/", CreatedAt = DateTimeOffset.UtcNow });
+        db.Departments.Add(new Department { Id = id, Code = NewId("D"), Name = name, Path = $"/{id:N}/", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
         await db.SaveChangesAsync();
         return id;
     }

@@ -1,0 +1,162 @@
+using System.Text.RegularExpressions;
+using IdentityHub.Core.Audit;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Core.Access;
+
+public sealed record RolePermissionInput(Guid PermissionId, IReadOnlyDictionary<string, string>? Parameters = null);
+
+public sealed record RoleInput(Guid? ApplicationId, string? Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionInput>? Permissions);
+
+public sealed record RoleSnapshot(Guid Id, Guid? ApplicationId, string Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionInput> Permissions)
+{
+    public static RoleSnapshot Of(Role r) => new(r.Id, r.ApplicationId, r.Name, r.Description, r.Delegable,
+        [.. r.Permissions.OrderBy(p => p.PermissionId).Select(p => new RolePermissionInput(p.PermissionId, new Dictionary<string, string>(p.Parameters)))]);
+}
+
+/// <summary>Roles: bundles of one application's permissions (or of any, for a global role).</summary>
+public sealed partial class Roles(IdentityHubDbContext db, AuditTrail audit, TimeProvider clock)
+{
+    public async Task<Role> CreateAsync(RoleInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var now = Revision.Now(clock);
+        var role = new Role { Id = Guid.CreateVersion7(), Name = "", CreatedAt = now, UpdatedAt = now };
+        await ApplyAsync(role, input, cancellationToken);
+        await db.InTransactionAsync(async () =>
+        {
+            db.AccessRoles.Add(role);
+            await audit.RecordAsync("role.created", "role", role.Id.ToString(), null, RoleSnapshot.Of(role), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+        return role;
+    }
+
+    public async Task<Role> UpdateAsync(Guid id, RoleInput input, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var role = await db.AccessRoles.Include(r => r.Permissions).SingleOrDefaultAsync(r => r.Id == id, cancellationToken)
+            ?? throw RuleViolation.NotFound("role", id);
+        Revision.Check("role", role.UpdatedAt, expectedRevision);
+        if (input.ApplicationId != role.ApplicationId)
+        {
+            throw RuleViolation.Field("applicationId", "A role cannot move to another application; create a new role instead.");
+        }
+
+        var before = RoleSnapshot.Of(role);
+        await ApplyAsync(role, input, cancellationToken);
+        role.UpdatedAt = Revision.Now(clock);
+        await db.InTransactionAsync(async () =>
+        {
+            await audit.RecordAsync("role.updated", "role", id.ToString(), before, RoleSnapshot.Of(role), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+        return role;
+    }
+
+    public async Task DeleteAsync(Guid id, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        var role = await db.AccessRoles.Include(r => r.Permissions).SingleOrDefaultAsync(r => r.Id == id, cancellationToken)
+            ?? throw RuleViolation.NotFound("role", id);
+        Revision.Check("role", role.UpdatedAt, expectedRevision);
+        var assignments = await db.RoleAssignments.CountAsync(a => a.RoleId == id, cancellationToken);
+        if (assignments > 0)
+        {
+            throw new RuleViolation(ViolationKind.Conflict, $"Role '{role.Name}' has {assignments} assignment(s), kept as history; it cannot be deleted.");
+        }
+
+        if (await db.SeparationOfDutyRules.AnyAsync(r => r.FirstRoleId == id || r.SecondRoleId == id, cancellationToken))
+        {
+            throw new RuleViolation(ViolationKind.Conflict, $"Role '{role.Name}' is used by a separation-of-duty rule; delete the rule first.");
+        }
+
+        await db.InTransactionAsync(async () =>
+        {
+            db.AccessRoles.Remove(role);
+            await audit.RecordAsync("role.deleted", "role", id.ToString(), RoleSnapshot.Of(role), null, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+    }
+
+    private async Task ApplyAsync(Role role, RoleInput input, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var name = input.Name?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            errors.Add("name", "A role name is required, for example 'expense-approver'.");
+        }
+        else if (name.Length > Role.NameMaxLength || !NamePattern().IsMatch(name))
+        {
+            errors.Add("name", $"The name may have up to {Role.NameMaxLength} letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        }
+
+        if (input.Description is { Length: > 2000 })
+        {
+            errors.Add("description", "The description may have up to 2000 characters.");
+        }
+
+        if (input.ApplicationId is { } applicationId && !await db.Applications.AnyAsync(a => a.Id == applicationId, cancellationToken))
+        {
+            errors.Add("applicationId", $"No application with id '{applicationId}'.");
+        }
+
+        var wanted = input.Permissions ?? [];
+        var ids = wanted.Select(p => p.PermissionId).ToList();
+        if (ids.Count != ids.Distinct().Count())
+        {
+            errors.Add("permissions", "A permission is listed twice.");
+        }
+
+        var found = await db.Permissions.Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
+        foreach (var item in wanted)
+        {
+            if (!found.TryGetValue(item.PermissionId, out var permission))
+            {
+                errors.Add("permissions", $"No permission with id '{item.PermissionId}'.");
+                continue;
+            }
+
+            // An application's role bundles that application's permissions only; a global role may mix them.
+            if (input.ApplicationId is { } owner && permission.ApplicationId != owner)
+            {
+                errors.Add("permissions", $"Permission '{permission.Name}' belongs to another application.");
+            }
+
+            Permissions.ValidateParameters(item.Parameters, "permissions", errors);
+            foreach (var key in (item.Parameters ?? new Dictionary<string, string>()).Keys.Where(k => !permission.Parameters.ContainsKey(k)))
+            {
+                errors.Add("permissions", $"Permission '{permission.Name}' has no parameter '{key}'.");
+            }
+        }
+
+        errors.ThrowIfAny();
+        if (await db.AccessRoles.AnyAsync(r => r.ApplicationId == input.ApplicationId && r.Name == name && r.Id != role.Id, cancellationToken))
+        {
+            throw RuleViolation.Field("name", $"A role named '{name}' already exists {(input.ApplicationId is null ? "among global roles" : "in this application")}.", ViolationKind.Conflict);
+        }
+
+        role.ApplicationId = input.ApplicationId;
+        role.Name = name!;
+        role.Description = input.Description?.Trim();
+        role.Delegable = input.Delegable;
+        role.Permissions.RemoveAll(p => !ids.Contains(p.PermissionId));
+        foreach (var item in wanted)
+        {
+            var parameters = new Dictionary<string, string>(item.Parameters ?? new Dictionary<string, string>());
+            if (role.Permissions.Find(p => p.PermissionId == item.PermissionId) is { } existing)
+            {
+                existing.Parameters = parameters;
+            }
+            else
+            {
+                role.Permissions.Add(new RolePermission { RoleId = role.Id, PermissionId = item.PermissionId, Parameters = parameters });
+            }
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,220 @@
+using IdentityHub.Core.Audit;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Core.Access;
+
+public sealed record SodRuleInput(string? Name, string? Description, Guid? FirstRoleId, Guid? SecondRoleId, Guid? FirstPermissionId, Guid? SecondPermissionId);
+
+public sealed record SodViolation(Guid RuleId, string RuleName, string UserId, string UserName, Guid FirstAssignmentId, Guid SecondAssignmentId, string Message);
+
+/// <summary>An assignment as the conflict check sees it: what it grants, where and when.</summary>
+internal sealed record AssignmentView(
+    Guid Id, string UserId, Guid RoleId, string RoleName, IReadOnlySet<Guid> PermissionIds, string? ScopePath, string? ScopeName,
+    DateTimeOffset From, DateTimeOffset? Until)
+{
+    public string ScopeText => ScopeName is null ? "everywhere" : $"department '{ScopeName}'";
+
+    /// <summary>Two grants meet when their scopes meet (one subtree contains the other) and their windows overlap.</summary>
+    public bool Meets(AssignmentView other) =>
+        (ScopePath is null || other.ScopePath is null
+            || ScopePath.StartsWith(other.ScopePath, StringComparison.Ordinal) || other.ScopePath.StartsWith(ScopePath, StringComparison.Ordinal))
+        && (other.Until is null || From < other.Until) && (Until is null || other.From < Until);
+}
+
+/// <summary>Separation-of-duty rules: pairs of roles or permissions no one may hold together where and when they overlap.</summary>
+public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, TimeProvider clock)
+{
+    public async Task<SeparationOfDutyRule> CreateRuleAsync(SodRuleInput input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = new FieldErrors();
+        var name = input.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 200)
+        {
+            errors.Add("name", "A rule name of up to 200 characters is required.");
+        }
+
+        var roles = input.FirstRoleId is not null || input.SecondRoleId is not null;
+        var permissions = input.FirstPermissionId is not null || input.SecondPermissionId is not null;
+        if (roles == permissions)
+        {
+            errors.Add("firstRoleId", "A rule names either two roles or two permissions.");
+        }
+        else if (roles)
+        {
+            await CheckPairAsync(input.FirstRoleId, input.SecondRoleId, "RoleId", id => db.AccessRoles.AnyAsync(r => r.Id == id, cancellationToken), errors);
+        }
+        else
+        {
+            await CheckPairAsync(input.FirstPermissionId, input.SecondPermissionId, "PermissionId", id => db.Permissions.AnyAsync(p => p.Id == id, cancellationToken), errors);
+        }
+
+        errors.ThrowIfAny();
+        if (await db.SeparationOfDutyRules.AnyAsync(r => r.Name == name, cancellationToken))
+        {
+            throw RuleViolation.Field("name", $"A rule named '{name}' already exists.", ViolationKind.Conflict);
+        }
+
+        var rule = new SeparationOfDutyRule
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name!,
+            Description = input.Description?.Trim(),
+            FirstRoleId = input.FirstRoleId,
+            SecondRoleId = input.SecondRoleId,
+            FirstPermissionId = input.FirstPermissionId,
+            SecondPermissionId = input.SecondPermissionId,
+            CreatedAt = Revision.Now(clock),
+        };
+        await db.InTransactionAsync(async () =>
+        {
+            db.SeparationOfDutyRules.Add(rule);
+            await audit.RecordAsync("sod-rule.created", "sod-rule", rule.Id.ToString(), null, input, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+        return rule;
+    }
+
+    public async Task DeleteRuleAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var rule = await db.SeparationOfDutyRules.SingleOrDefaultAsync(r => r.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("separation-of-duty rule", id);
+        await db.InTransactionAsync(async () =>
+        {
+            db.SeparationOfDutyRules.Remove(rule);
+            await audit.RecordAsync("sod-rule.deleted", "sod-rule", id.ToString(), new { rule.Name, rule.FirstRoleId, rule.SecondRoleId, rule.FirstPermissionId, rule.SecondPermissionId }, null, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>People who hold conflicting grants now (for example assignments made before the rule existed).</summary>
+    public async Task<IReadOnlyList<SodViolation>> ViolationsAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var rules = await db.SeparationOfDutyRules.AsNoTracking().ToListAsync(cancellationToken);
+        if (rules.Count == 0)
+        {
+            return [];
+        }
+
+        var views = await LoadViewsAsync(db.RoleAssignments.Where(a => a.EndedAt == null && (a.ValidUntil == null || a.ValidUntil > now)), cancellationToken);
+        var names = await NamesAsync(rules, cancellationToken);
+        var userNames = await db.Users.Where(u => views.Select(v => v.UserId).Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName ?? u.Id, cancellationToken);
+        var violations = new List<SodViolation>();
+        foreach (var held in views.GroupBy(v => v.UserId))
+        {
+            var list = held.ToList();
+            for (var i = 0; i < list.Count; i++)
+            {
+                for (var j = i; j < list.Count; j++)
+                {
+                    foreach (var rule in rules.Where(r => Conflicts(r, list[i], list[j])))
+                    {
+                        violations.Add(new(rule.Id, rule.Name, held.Key, userNames.GetValueOrDefault(held.Key, held.Key), list[i].Id, list[j].Id,
+                            Describe(rule, names, list[i], list[j])));
+                    }
+                }
+            }
+        }
+
+        return violations;
+    }
+
+    /// <summary>Refuses <paramref name="candidate"/> when, with what the user already holds, it breaks a rule; the message names both.</summary>
+    internal async Task EnsureAllowedAsync(AssignmentView candidate, CancellationToken cancellationToken)
+    {
+        var rules = await db.SeparationOfDutyRules.AsNoTracking().ToListAsync(cancellationToken);
+        if (rules.Count == 0)
+        {
+            return;
+        }
+
+        var held = await LoadViewsAsync(db.RoleAssignments.Where(a => a.UserId == candidate.UserId && a.EndedAt == null), cancellationToken);
+        var names = await NamesAsync(rules, cancellationToken);
+        foreach (var other in held.Prepend(candidate))
+        {
+            if (rules.FirstOrDefault(r => Conflicts(r, candidate, other)) is { } rule)
+            {
+                throw new RuleViolation(ViolationKind.Conflict, Describe(rule, names, candidate, other),
+                    new Dictionary<string, string[]> { ["roleId"] = [Describe(rule, names, candidate, other)] });
+            }
+        }
+    }
+
+    internal static async Task<List<AssignmentView>> LoadViewsAsync(IQueryable<RoleAssignment> assignments, CancellationToken cancellationToken)
+    {
+        var rows = await assignments.AsNoTracking()
+            .Select(a => new
+            {
+                a.Id, a.UserId, a.RoleId, RoleName = a.Role!.Name, Permissions = a.Role.Permissions.Select(p => p.PermissionId).ToList(),
+                Path = a.Department == null ? null : a.Department.Path, DepartmentName = a.Department == null ? null : a.Department.Name,
+                a.ValidFrom, a.ValidUntil,
+            })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new AssignmentView(r.Id, r.UserId, r.RoleId, r.RoleName, r.Permissions.ToHashSet(), r.Path, r.DepartmentName, r.ValidFrom, r.ValidUntil))];
+    }
+
+    private static bool Conflicts(SeparationOfDutyRule rule, AssignmentView a, AssignmentView b)
+    {
+        if (!a.Meets(b))
+        {
+            return false;
+        }
+
+        if (rule.FirstRoleId is { } r1 && rule.SecondRoleId is { } r2)
+        {
+            return a.Id != b.Id && ((a.RoleId == r1 && b.RoleId == r2) || (a.RoleId == r2 && b.RoleId == r1));
+        }
+
+        return rule.FirstPermissionId is { } p1 && rule.SecondPermissionId is { } p2
+            && ((a.PermissionIds.Contains(p1) && b.PermissionIds.Contains(p2)) || (a.PermissionIds.Contains(p2) && b.PermissionIds.Contains(p1)));
+    }
+
+    private static string Describe(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names, AssignmentView candidate, AssignmentView other)
+    {
+        var first = names.GetValueOrDefault(rule.FirstRoleId ?? rule.FirstPermissionId ?? Guid.Empty, "?");
+        var second = names.GetValueOrDefault(rule.SecondRoleId ?? rule.SecondPermissionId ?? Guid.Empty, "?");
+        var pair = rule.FirstRoleId is not null ? $"roles '{first}' and '{second}'" : $"permissions '{first}' and '{second}'";
+        return candidate.Id == other.Id
+            ? $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together, and role '{candidate.RoleName}' grants both."
+            : $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together; the user already holds role '{other.RoleName}' ({other.ScopeText}) through assignment {other.Id}, which overlaps role '{candidate.RoleName}' ({candidate.ScopeText}).";
+    }
+
+    private async Task<Dictionary<Guid, string>> NamesAsync(IReadOnlyList<SeparationOfDutyRule> rules, CancellationToken cancellationToken)
+    {
+        var roleIds = rules.SelectMany(r => new[] { r.FirstRoleId, r.SecondRoleId }).OfType<Guid>().ToList();
+        var permissionIds = rules.SelectMany(r => new[] { r.FirstPermissionId, r.SecondPermissionId }).OfType<Guid>().ToList();
+        var names = await db.AccessRoles.Where(r => roleIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Name, cancellationToken);
+        foreach (var (id, name) in await db.Permissions.Where(p => permissionIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken))
+        {
+            names[id] = name;
+        }
+
+        return names;
+    }
+
+    private static async Task CheckPairAsync(Guid? first, Guid? second, string suffix, Func<Guid, Task<bool>> exists, FieldErrors errors)
+    {
+        if (first is not { } a || second is not { } b)
+        {
+            errors.Add("second" + suffix, "Both sides of the pair are required.");
+            return;
+        }
+
+        if (a == b)
+        {
+            errors.Add("second" + suffix, "The two sides of a rule must differ.");
+        }
+
+        if (!await exists(a))
+        {
+            errors.Add("first" + suffix, $"Unknown id '{a}'.");
+        }
+
+        if (!await exists(b))
+        {
+            errors.Add("second" + suffix, $"Unknown id '{b}'.");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using IdentityHub.Data;
+using IdentityHub.Data.Audit;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Core.Audit;
+
+/// <summary>The result of walking the chain: intact, or the first row whose link is broken.</summary>
+public sealed record AuditVerification(bool Intact, long Checked, long? FirstBrokenSequence, string? Problem);
+
+/// <summary>
+/// Appends audit events to a hash chain: each row's hash covers its content and the previous row's hash,
+/// so editing, inserting or deleting a row afterwards breaks every later link.
+/// </summary>
+public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, TimeProvider clock)
+{
+    private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Adds an event to the caller's transaction (saved by the caller's SaveChanges). Taking the chain head
+    /// first serializes writers on every provider (row lock on PostgreSQL/SQL Server, write lock on SQLite).
+    /// </summary>
+    public async Task<AuditEvent> RecordAsync(string type, string? targetType, string? targetId, object? before, object? after, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Audit events are written in the transaction of the change they record.");
+        }
+
+        await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Sequence, h => h.Sequence + 1), cancellationToken);
+        var head = await db.AuditChainHead.AsNoTracking().SingleAsync(h => h.Id == AuditChainHead.SingletonId, cancellationToken);
+
+        var who = actor.Value;
+        var entry = new AuditEvent
+        {
+            Sequence = head.Sequence,
+            OccurredAt = Revision.Now(clock),
+            Type = type,
+            ActorId = Truncate(who.Id, 450)!,
+            ActorName = Truncate(who.Name, 256)!,
+            TargetType = targetType,
+            TargetId = targetId,
+            Before = before is null ? null : JsonSerializer.Serialize(before, SnapshotJson),
+            After = after is null ? null : JsonSerializer.Serialize(after, SnapshotJson),
+            IpAddress = Truncate(who.IpAddress, 64),
+            UserAgent = Truncate(who.UserAgent, 512),
+            CorrelationId = Truncate(who.CorrelationId, 128),
+            PreviousHash = head.Hash,
+            Hash = "",
+        };
+        entry.Hash = HashOf(entry);
+        await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, entry.Hash), cancellationToken);
+        db.AuditEvents.Add(entry);
+        return entry;
+    }
+
+    /// <summary>Records a standalone event (sign-in, key rotation) in a transaction of its own.</summary>
+    public async Task RecordEventAsync(string type, string? targetType, string? targetId, object? details, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await RecordAsync(type, targetType, targetId, before: null, details, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Walks the chain in order and reports the first row whose hash or link does not hold.</summary>
+    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        const int Batch = 1000;
+        var expectedPrevious = AuditChainHead.GenesisHash;
+        long expectedSequence = 1, checkedRows = 0;
+        while (true)
+        {
+            var rows = await db.AuditEvents.AsNoTracking().Where(e => e.Sequence >= expectedSequence)
+                .OrderBy(e => e.Sequence).Take(Batch).ToListAsync(cancellationToken);
+            foreach (var row in rows)
+            {
+                if (row.Sequence != expectedSequence)
+                {
+                    return new(false, checkedRows, expectedSequence, $"Event {expectedSequence} is missing.");
+                }
+
+                if (row.PreviousHash != expectedPrevious)
+                {
+                    return new(false, checkedRows, row.Sequence, $"Event {row.Sequence} does not link to event {row.Sequence - 1}.");
+                }
+
+                if (HashOf(row) != row.Hash)
+                {
+                    return new(false, checkedRows, row.Sequence, $"Event {row.Sequence} was changed after it was written.");
+                }
+
+                expectedPrevious = row.Hash;
+                expectedSequence++;
+                checkedRows++;
+            }
+
+            if (rows.Count < Batch)
+            {
+                break;
+            }
+        }
+
+        var head = await db.AuditChainHead.AsNoTracking().SingleAsync(h => h.Id == AuditChainHead.SingletonId, cancellationToken);
+        return head.Sequence == checkedRows && head.Hash == expectedPrevious
+            ? new(true, checkedRows, null, null)
+            : new(false, checkedRows, checkedRows + 1, $"Events after {checkedRows} were removed.");
+    }
+
+    private static string HashOf(AuditEvent e)
+    {
+        var canonical = JsonSerializer.Serialize(new object?[]
+        {
+            e.Sequence, e.OccurredAt.UtcTicks, e.Type, e.ActorId, e.ActorName, e.TargetType, e.TargetId,
+            e.Before, e.After, e.IpAddress, e.UserAgent, e.CorrelationId, e.PreviousHash,
+        });
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+}

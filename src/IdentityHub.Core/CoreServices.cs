@@ -1,0 +1,27 @@
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Audit;
+using IdentityHub.Core.Directory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace IdentityHub.Core;
+
+public static class CoreServices
+{
+    /// <summary>The domain services the console, the admin API and the protocols share. The host registers <see cref="CurrentActor"/>.</summary>
+    public static IServiceCollection AddIdentityHubCore(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddScoped(_ => new CurrentActor());
+        services.AddScoped<AuditTrail>();
+        services.AddScoped<Departments>();
+        services.AddScoped<UserDirectory>();
+        services.AddScoped<Permissions>();
+        services.AddScoped<Roles>();
+        services.AddScoped<RoleAssignments>();
+        services.AddScoped<SeparationOfDuty>();
+        services.AddScoped<EffectiveEntitlements>();
+        services.AddScoped<AssignmentExpiry>();
+        return services;
+    }
+}

@@ -1,0 +1,298 @@
+using System.Net.Mail;
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Audit;
+using IdentityHub.Data;
+using IdentityHub.Data.Directory;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
+
+namespace IdentityHub.Core.Directory;
+
+public sealed record UserInput(
+    string? UserName, string? DisplayName, string? Email, string? PhoneNumber, string? EmployeeNumber, Guid? DepartmentId, string? ManagerId);
+
+/// <summary>What the audit trail keeps of a user (never the password hash or the security stamp).</summary>
+public sealed record UserSnapshot(
+    string Id, string UserName, string DisplayName, string? Email, string? PhoneNumber, string? EmployeeNumber, Guid? DepartmentId, string? ManagerId, string Status)
+{
+    public static UserSnapshot Of(UserAccount u) =>
+        new(u.Id, u.UserName ?? "", u.DisplayName, u.Email, u.PhoneNumber, u.EmployeeNumber, u.DepartmentId, u.ManagerId, u.Status.ToString());
+}
+
+/// <summary>The people in the directory: create and edit, suspend, mark as left (everything they held ends), end sessions.</summary>
+public sealed class UserDirectory(
+    IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
+    RoleAssignments assignments, AuditTrail audit, CurrentActor actor, TimeProvider clock)
+{
+    public const int DisplayNameMaxLength = 200;
+    public const int EmployeeNumberMaxLength = 64;
+
+    public async Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = await ValidateAsync(input, existingId: null, cancellationToken);
+        errors.ThrowIfAny();
+        await EnsureUniqueAsync(input, existingId: null, cancellationToken);
+
+        var now = Revision.Now(clock);
+        var user = new UserAccount { CreatedAt = now, UpdatedAt = now };
+        Apply(user, input);
+        return await db.InTransactionAsync(async () =>
+        {
+            var created = initialPassword is null ? await users.CreateAsync(user) : await users.CreateAsync(user, initialPassword);
+            ThrowIfFailed(created, initialPassword is null ? "userName" : "password");
+            await audit.RecordAsync("user.created", "user", user.Id, null, UserSnapshot.Of(user), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return user;
+        }, cancellationToken);
+    }
+
+    public async Task<UserAccount> UpdateAsync(string id, UserInput input, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var user = await FindAsync(id, cancellationToken);
+        Revision.Check("user", user.UpdatedAt, expectedRevision);
+        var errors = await ValidateAsync(input, id, cancellationToken);
+        errors.ThrowIfAny();
+        await EnsureUniqueAsync(input, id, cancellationToken);
+
+        var before = UserSnapshot.Of(user);
+        Apply(user, input);
+        if (before == UserSnapshot.Of(user))
+        {
+            return user;
+        }
+
+        user.UpdatedAt = Revision.Now(clock);
+        return await db.InTransactionAsync(async () =>
+        {
+            ThrowIfFailed(await users.UpdateAsync(user), "userName");
+            await audit.RecordAsync("user.updated", "user", id, before, UserSnapshot.Of(user), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return user;
+        }, cancellationToken);
+    }
+
+    /// <summary>A suspended user cannot sign in and loses their sessions and tokens; their assignments stay.</summary>
+    public Task<UserAccount> SuspendAsync(string id, string? reason, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Suspended, "user.suspended", reason, cancellationToken);
+
+    public Task<UserAccount> ReactivateAsync(string id, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Active, "user.reactivated", reason: null, cancellationToken);
+
+    /// <summary>Someone who left: disabled for good, signed out everywhere, every assignment ended.</summary>
+    public Task<UserAccount> MarkLeftAsync(string id, string? reason, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Left, "user.left", reason, cancellationToken);
+
+    /// <summary>Ends the user's browser sessions (the security stamp changes) and revokes their tokens.</summary>
+    public async Task EndSessionsAsync(string id, CancellationToken cancellationToken)
+    {
+        var user = await FindAsync(id, cancellationToken);
+        await db.InTransactionAsync(async () =>
+        {
+            var revoked = await EndSessionsOfAsync(user, cancellationToken);
+            await audit.RecordAsync("user.sessions-ended", "user", id, null, new { revokedTokens = revoked }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>Sets a user's admin roles and the department subtrees they administer; only a super admin may.</summary>
+    public async Task SetAdminRolesAsync(string id, IReadOnlyCollection<string> roles, IReadOnlyCollection<Guid> administeredDepartments, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(roles);
+        ArgumentNullException.ThrowIfNull(administeredDepartments);
+        if (!actor.Value.IsSuperAdmin)
+        {
+            throw RuleViolation.Forbidden("Only a super administrator may change administrator roles.");
+        }
+
+        var errors = new FieldErrors();
+        foreach (var role in roles.Where(r => !AdminRoles.All.Contains(r)))
+        {
+            errors.Add("roles", $"'{role}' is not an administrator role; use one of {string.Join(", ", AdminRoles.All)}.");
+        }
+
+        var departments = administeredDepartments.Distinct().ToList();
+        var known = await db.Departments.Where(d => departments.Contains(d.Id)).Select(d => d.Id).ToListAsync(cancellationToken);
+        foreach (var missing in departments.Except(known))
+        {
+            errors.Add("departments", $"No department with id '{missing}'.");
+        }
+
+        errors.ThrowIfAny();
+        var user = await FindAsync(id, cancellationToken);
+        var current = await users.GetRolesAsync(user);
+        var held = current.Where(AdminRoles.All.Contains).ToHashSet(StringComparer.Ordinal);
+        var wanted = roles.ToHashSet(StringComparer.Ordinal);
+        if (held.Contains(AdminRoles.SuperAdmin) && !wanted.Contains(AdminRoles.SuperAdmin)
+            && (await users.GetUsersInRoleAsync(AdminRoles.SuperAdmin)).Count == 1)
+        {
+            throw RuleViolation.Field("roles", "This is the last super administrator; grant the role to someone else first.", ViolationKind.Conflict);
+        }
+
+        var previous = await db.AdministeredDepartments.Where(a => a.UserId == id).ToListAsync(cancellationToken);
+        await db.InTransactionAsync(async () =>
+        {
+            foreach (var role in wanted.Where(r => !held.Contains(r)))
+            {
+                if (!await identityRoles.RoleExistsAsync(role))
+                {
+                    ThrowIfFailed(await identityRoles.CreateAsync(new IdentityRole(role)), "roles");
+                }
+            }
+
+            ThrowIfFailed(await users.RemoveFromRolesAsync(user, held.Except(wanted)), "roles");
+            ThrowIfFailed(await users.AddToRolesAsync(user, wanted.Except(held)), "roles");
+            db.AdministeredDepartments.RemoveRange(previous);
+            db.AdministeredDepartments.AddRange(departments.Select(d => new AdministeredDepartment { UserId = id, DepartmentId = d }));
+            await audit.RecordAsync("user.admin-roles-changed", "user", id,
+                new { roles = held.Order(), departments = previous.Select(p => p.DepartmentId).Order() },
+                new { roles = wanted.Order(), departments = departments.Order() }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+    }
+
+    private async Task<UserAccount> ChangeStatusAsync(string id, UserStatus status, string eventType, string? reason, CancellationToken cancellationToken)
+    {
+        var user = await FindAsync(id, cancellationToken);
+        if (user.Status == UserStatus.Left && status != UserStatus.Left)
+        {
+            throw new RuleViolation(ViolationKind.Conflict, $"'{user.UserName}' has left the company; create a new account instead of reactivating this one.");
+        }
+
+        if (user.Status == status)
+        {
+            return user;
+        }
+
+        var before = UserSnapshot.Of(user);
+        user.Status = status;
+        user.UpdatedAt = Revision.Now(clock);
+        return await db.InTransactionAsync(async () =>
+        {
+            if (status != UserStatus.Active)
+            {
+                await EndSessionsOfAsync(user, cancellationToken);
+            }
+
+            if (status == UserStatus.Left)
+            {
+                await assignments.EndAllForUserAsync(id, reason ?? "The user left the company.", cancellationToken);
+            }
+
+            ThrowIfFailed(await users.UpdateAsync(user), "status");
+            await audit.RecordAsync(eventType, "user", id, before, UserSnapshot.Of(user), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return user;
+        }, cancellationToken);
+    }
+
+    private async Task<int> EndSessionsOfAsync(UserAccount user, CancellationToken cancellationToken)
+    {
+        // The cookie is revalidated against the security stamp, so changing it signs the user out everywhere.
+        await users.UpdateSecurityStampAsync(user);
+        var revoked = await db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .Where(t => t.Subject == user.Id && t.Status != OpenIddictConstants.Statuses.Revoked)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Status, OpenIddictConstants.Statuses.Revoked), cancellationToken);
+        await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
+            .Where(a => a.Subject == user.Id && a.Status != OpenIddictConstants.Statuses.Revoked)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, OpenIddictConstants.Statuses.Revoked), cancellationToken);
+        return revoked;
+    }
+
+    private async Task<UserAccount> FindAsync(string id, CancellationToken cancellationToken) =>
+        await db.Users.SingleOrDefaultAsync(u => u.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("user", id);
+
+    private static void Apply(UserAccount user, UserInput input)
+    {
+        user.UserName = input.UserName!.Trim();
+        user.DisplayName = input.DisplayName!.Trim();
+        user.Email = string.IsNullOrWhiteSpace(input.Email) ? null : input.Email.Trim();
+        user.PhoneNumber = string.IsNullOrWhiteSpace(input.PhoneNumber) ? null : input.PhoneNumber.Trim();
+        user.EmployeeNumber = string.IsNullOrWhiteSpace(input.EmployeeNumber) ? null : input.EmployeeNumber.Trim();
+        user.DepartmentId = input.DepartmentId;
+        user.ManagerId = string.IsNullOrWhiteSpace(input.ManagerId) ? null : input.ManagerId;
+    }
+
+    private async Task<FieldErrors> ValidateAsync(UserInput input, string? existingId, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(input.UserName))
+        {
+            errors.Add("userName", "A user name is required.");
+        }
+        else if (input.UserName.Trim().Length > 256 || input.UserName.Trim().Any(c => !users.Options.User.AllowedUserNameCharacters.Contains(c)))
+        {
+            errors.Add("userName", "The user name may have up to 256 letters, digits and the characters - . _ @ +.");
+        }
+
+        if (string.IsNullOrWhiteSpace(input.DisplayName))
+        {
+            errors.Add("displayName", "A display name is required.");
+        }
+        else if (input.DisplayName.Trim().Length > DisplayNameMaxLength)
+        {
+            errors.Add("displayName", $"The display name may have up to {DisplayNameMaxLength} characters.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(input.Email) && !(MailAddress.TryCreate(input.Email.Trim(), out var mail) && mail.Address == input.Email.Trim()))
+        {
+            errors.Add("email", $"'{input.Email}' is not an email address.");
+        }
+
+        if (input.PhoneNumber is { Length: > 32 })
+        {
+            errors.Add("phoneNumber", "The phone number may have up to 32 characters.");
+        }
+
+        if (input.EmployeeNumber?.Trim() is { Length: > EmployeeNumberMaxLength })
+        {
+            errors.Add("employeeNumber", $"The employee number may have up to {EmployeeNumberMaxLength} characters.");
+        }
+
+        if (input.DepartmentId is { } departmentId && !await db.Departments.AnyAsync(d => d.Id == departmentId, cancellationToken))
+        {
+            errors.Add("departmentId", $"No department with id '{departmentId}'.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(input.ManagerId))
+        {
+            if (input.ManagerId == existingId)
+            {
+                errors.Add("managerId", "A user cannot be their own manager.");
+            }
+            else if (!await db.Users.AnyAsync(u => u.Id == input.ManagerId, cancellationToken))
+            {
+                errors.Add("managerId", $"No user with id '{input.ManagerId}'.");
+            }
+        }
+
+        return errors;
+    }
+
+    private async Task EnsureUniqueAsync(UserInput input, string? existingId, CancellationToken cancellationToken)
+    {
+        var normalized = users.NormalizeName(input.UserName!.Trim());
+        if (await db.Users.AnyAsync(u => u.NormalizedUserName == normalized && u.Id != existingId, cancellationToken))
+        {
+            throw RuleViolation.Field("userName", $"The user name '{input.UserName!.Trim()}' is taken.", ViolationKind.Conflict);
+        }
+
+        var employeeNumber = input.EmployeeNumber?.Trim();
+        if (!string.IsNullOrEmpty(employeeNumber) && await db.Users.AnyAsync(u => u.EmployeeNumber == employeeNumber && u.Id != existingId, cancellationToken))
+        {
+            throw RuleViolation.Field("employeeNumber", $"Employee number '{employeeNumber}' already belongs to another user.", ViolationKind.Conflict);
+        }
+    }
+
+    private static void ThrowIfFailed(IdentityResult result, string field)
+    {
+        if (!result.Succeeded)
+        {
+            throw new RuleViolation(ViolationKind.Invalid, string.Join(" ", result.Errors.Select(e => e.Description)),
+                new Dictionary<string, string[]> { [field] = [.. result.Errors.Select(e => e.Description)] });
+        }
+    }
+}

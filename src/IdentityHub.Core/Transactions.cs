@@ -1,0 +1,32 @@
+using IdentityHub.Data;
+
+namespace IdentityHub.Core;
+
+/// <summary>Runs a write and its audit event in one transaction, joining the caller's when there is one (CSV import).</summary>
+internal static class Transactions
+{
+    public static async Task<T> InTransactionAsync<T>(this IdentityHubDbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (db.Database.CurrentTransaction is not null)
+        {
+            return await work();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            var result = await work();
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+        catch
+        {
+            // Nothing half-written: the tracked changes go too, or a later save on this context would replay them.
+            db.ChangeTracker.Clear();
+            throw;
+        }
+    }
+
+    public static Task InTransactionAsync(this IdentityHubDbContext db, Func<Task> work, CancellationToken cancellationToken) =>
+        db.InTransactionAsync(async () => { await work(); return true; }, cancellationToken);
+}
