@@ -1,3 +1,4 @@
+using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Audit;
 using Microsoft.AspNetCore.Mvc;
@@ -7,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace IdentityHub.Server.Admin.Audit;
 
 /// <summary>The audit viewer: filter by actor, target, type and time, page through, check the hash chain, export.</summary>
-public sealed class IndexModel(IdentityHubDbContext db) : PageModel
+public sealed class IndexModel(IdentityHubDbContext db, AuditTrail audit) : PageModel
 {
     public const int PageSize = 50;
 
@@ -21,6 +22,9 @@ public sealed class IndexModel(IdentityHubDbContext db) : PageModel
 
     public int Total { get; private set; }
 
+    /// <summary>Set when the "verify chain" button was pressed.</summary>
+    public AuditVerification? Verification { get; private set; }
+
     public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
@@ -29,6 +33,13 @@ public sealed class IndexModel(IdentityHubDbContext db) : PageModel
         var query = Filter.Apply(db.AuditEvents.AsNoTracking());
         Total = await query.CountAsync(cancellationToken);
         Events = await query.OrderByDescending(e => e.Sequence).Skip((PageNumber - 1) * PageSize).Take(PageSize).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Walks the whole hash chain (a read: the auditor may press it too).</summary>
+    public async Task OnGetVerifyAsync(CancellationToken cancellationToken)
+    {
+        Verification = await audit.VerifyAsync(cancellationToken);
+        await OnGetAsync(cancellationToken);
     }
 
     /// <summary>The current filters as query parameters, for paging and export links.</summary>
