@@ -85,8 +85,16 @@ public sealed record DepartmentNode(Department Department, int Depth, int Users)
         return ordered;
     }
 
-    /// <summary>"Company / Finance / Payables", for selects.</summary>
-    public string Label(IReadOnlyList<DepartmentNode> tree) =>
-        string.Join(" / ", Department.Path.Split('/', StringSplitOptions.RemoveEmptyEntries)
-            .Select(id => tree.FirstOrDefault(n => n.Department.Id.ToString() == id)?.Department.Name ?? "?"));
+    /// <summary>"Company / Finance / Payables", for selects (walks up the parents, so it does not depend on how paths are spelled).</summary>
+    public string Label(IReadOnlyList<DepartmentNode> tree)
+    {
+        var names = new List<string>();
+        for (var current = Department; current is not null && names.Count <= tree.Count;
+             current = current.ParentId is { } parent ? tree.FirstOrDefault(n => n.Department.Id == parent)?.Department : null)
+        {
+            names.Insert(0, current.Name);
+        }
+
+        return string.Join(" / ", names);
+    }
 }
