@@ -1,4 +1,5 @@
 using IdentityHub.Core;
+using IdentityHub.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -23,9 +24,11 @@ public abstract class ConsolePageModel : PageModel
     /// <summary>Shows the Core's refusal on the form, with the status code its kind calls for.</summary>
     protected void Refused(RuleViolation violation, string prefix = "Input") => Alert = ModelState.Show(violation, Response, prefix);
 
-    protected IActionResult Done(string notice, string location)
+    /// <summary>After a write: "Saved: what" on the next page (post/redirect/get).</summary>
+    protected IActionResult Done(string? what, string location)
     {
-        Notice = notice;
+        var saved = HttpContext.RequestServices.GetRequiredService<ThemeMessages>()["common.saved"].Value;
+        Notice = what is null ? saved : $"{saved}: {what}";
         return LocalRedirect(location);
     }
 }

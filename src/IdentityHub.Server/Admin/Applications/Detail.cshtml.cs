@@ -41,7 +41,7 @@ public sealed class DetailModel(IdentityHubDbContext db, Permissions permissions
         try
         {
             await write();
-            return Done("✓", $"/admin/applications/{id}");
+            return Done(null, $"/admin/applications/{id}");
         }
         catch (RuleViolation violation)
         {

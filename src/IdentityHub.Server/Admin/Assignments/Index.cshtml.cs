@@ -43,7 +43,7 @@ public sealed class IndexModel(IdentityHubDbContext db, RoleAssignments assignme
         try
         {
             await assignments.EndAsync(assignmentId, string.IsNullOrWhiteSpace(reason) ? "Ended in the console" : reason, cancellationToken);
-            return Done("✓", back);
+            return Done(null, back);
         }
         catch (RuleViolation violation)
         {

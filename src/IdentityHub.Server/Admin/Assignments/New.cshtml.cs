@@ -37,7 +37,7 @@ public sealed class NewModel(IdentityHubDbContext db, RoleAssignments assignment
             var granted = await assignments.GrantAsync(
                 new AssignmentInput(Input.UserId, Input.RoleId, Input.DepartmentId, ConsoleForms.StartOfDay(Input.ValidFrom), ConsoleForms.EndOfDay(Input.ValidUntil), Input.Reason),
                 cancellationToken);
-            return Done("✓", $"/admin/users/{granted.UserId}");
+            return Done(null, $"/admin/users/{granted.UserId}");
         }
         catch (RuleViolation violation)
         {

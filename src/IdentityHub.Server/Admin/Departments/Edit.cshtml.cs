@@ -37,7 +37,7 @@ public sealed class EditModel(IdentityHubDbContext db, IdentityHub.Core.Director
         try
         {
             var saved = await departments.UpdateAsync(id, new DepartmentInput(Input.Code, Input.Name, Input.ParentId), Revision, cancellationToken);
-            return Done($"{saved.Name} ✓", "/admin/departments");
+            return Done(saved.Name, "/admin/departments");
         }
         catch (RuleViolation violation)
         {

@@ -23,7 +23,7 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Directo
         try
         {
             var created = await departments.CreateAsync(new DepartmentInput(Input.Code, Input.Name, Input.ParentId), cancellationToken);
-            return Done($"{created.Name} ({created.Code}) ✓", "/admin/departments");
+            return Done($"{created.Name} ({created.Code})", "/admin/departments");
         }
         catch (RuleViolation violation)
         {
@@ -38,7 +38,7 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Directo
         try
         {
             await departments.DeleteAsync(id, revision, cancellationToken);
-            return Done("✓", "/admin/departments");
+            return Done(null, "/admin/departments");
         }
         catch (RuleViolation violation)
         {

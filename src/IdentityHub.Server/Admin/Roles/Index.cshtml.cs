@@ -28,7 +28,7 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
         try
         {
             await roles.CreateAsync(new RoleInput(ApplicationId: null, Input.Name, Input.Description, Input.Delegable, []), cancellationToken);
-            return Done("✓", "/admin/roles");
+            return Done(null, "/admin/roles");
         }
         catch (RuleViolation violation)
         {
@@ -44,7 +44,7 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
         try
         {
             await roles.DeleteAsync(roleId, revision, cancellationToken);
-            return Done("✓", back);
+            return Done(null, back);
         }
         catch (RuleViolation violation)
         {

@@ -41,7 +41,7 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
                     byRoles ? Input.FirstRoleId : null, byRoles ? Input.SecondRoleId : null,
                     byRoles ? null : Input.FirstPermissionId, byRoles ? null : Input.SecondPermissionId),
                 cancellationToken);
-            return Done("✓", "/admin/separation-of-duty");
+            return Done(null, "/admin/separation-of-duty");
         }
         catch (RuleViolation violation)
         {
@@ -56,7 +56,7 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
         try
         {
             await separation.DeleteRuleAsync(ruleId, cancellationToken);
-            return Done("✓", "/admin/separation-of-duty");
+            return Done(null, "/admin/separation-of-duty");
         }
         catch (RuleViolation violation)
         {

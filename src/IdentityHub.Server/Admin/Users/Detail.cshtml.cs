@@ -72,7 +72,7 @@ public sealed class DetailModel(
         try
         {
             await write();
-            return Done("✓", $"/admin/users/{id}");
+            return Done(null, $"/admin/users/{id}");
         }
         catch (RuleViolation violation)
         {

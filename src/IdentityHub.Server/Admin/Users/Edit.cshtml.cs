@@ -53,13 +53,13 @@ public sealed class EditModel(IdentityHubDbContext db, UserDirectory directory) 
             if (id is null)
             {
                 var created = await directory.CreateAsync(input, string.IsNullOrEmpty(Input.Password) ? null : Input.Password, cancellationToken);
-                return Done($"{created.UserName} ✓", $"/admin/users/{created.Id}");
+                return Done(created.UserName, $"/admin/users/{created.Id}");
             }
 
             // The manager is kept as it is: the console does not edit it yet.
             var current = await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => u.ManagerId).SingleOrDefaultAsync(cancellationToken);
             var saved = await directory.UpdateAsync(id, input with { ManagerId = current }, Revision, cancellationToken);
-            return Done($"{saved.UserName} ✓", $"/admin/users/{saved.Id}");
+            return Done(saved.UserName, $"/admin/users/{saved.Id}");
         }
         catch (RuleViolation violation)
         {
