@@ -1,5 +1,6 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Changes;
 using IdentityHub.Core.Directory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,6 +15,9 @@ public static class CoreServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddScoped(_ => new CurrentActor());
         services.AddScoped<AuditTrail>();
+        services.AddScoped<EntitlementChanges>();
+        services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<OutboxCommitInterceptor>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
         services.AddScoped<Permissions>();
@@ -22,6 +26,7 @@ public static class CoreServices
         services.AddScoped<SeparationOfDuty>();
         services.AddScoped<EffectiveEntitlements>();
         services.AddScoped<AssignmentExpiry>();
+        services.AddScoped<AccessLossRevocation>();
         return services;
     }
 }

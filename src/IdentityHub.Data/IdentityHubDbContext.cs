@@ -2,6 +2,7 @@ using IdentityHub.Data.Access;
 using IdentityHub.Data.Audit;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Keys;
+using IdentityHub.Data.Provisioning;
 using IdentityHub.Data.Sessions;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
@@ -37,6 +38,14 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     public DbSet<AuditChainHead> AuditChainHead => Set<AuditChainHead>();
+
+    public DbSet<Connector> Connectors => Set<Connector>();
+
+    public DbSet<OutboxEntry> Outbox => Set<OutboxEntry>();
+
+    public DbSet<ConnectorUserState> ConnectorUserStates => Set<ConnectorUserState>();
+
+    public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
 
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 

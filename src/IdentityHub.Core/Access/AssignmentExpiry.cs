@@ -1,4 +1,5 @@
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -8,7 +9,7 @@ namespace IdentityHub.Core.Access;
 /// Assignments stop counting by themselves when <c>ValidUntil</c> passes; this records each expiry once,
 /// as a change like any other (an audit event; issue 7 pushes it downstream).
 /// </summary>
-public sealed class AssignmentExpiry(IdentityHubDbContext db, AuditTrail audit, TimeProvider clock)
+public sealed class AssignmentExpiry(IdentityHubDbContext db, EntitlementChanges changes, AccessLossRevocation revocation, AuditTrail audit, TimeProvider clock)
 {
     private const int Batch = 200;
 
@@ -33,6 +34,8 @@ public sealed class AssignmentExpiry(IdentityHubDbContext db, AuditTrail audit, 
                     assignment.ExpiryRecordedAt = Revision.Now(clock);
                     await audit.RecordAsync("assignment.expired", "user", assignment.UserId, null,
                         AssignmentSnapshot.Of(assignment, assignment.Role!.Name), cancellationToken);
+                    await changes.AccessChangedAsync([assignment.UserId], assignment.Role.ApplicationId, "assignment.expired", cancellationToken);
+                    await revocation.RevokeAsync(assignment.UserId, assignment.Role.ApplicationId, cancellationToken);
                 }
 
                 await db.SaveChangesAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +15,7 @@ public sealed record PermissionSnapshot(Guid Id, Guid ApplicationId, string Name
 }
 
 /// <summary>An application's permissions (<c>expense.approve</c> with <c>amountLimit</c>).</summary>
-public sealed partial class Permissions(IdentityHubDbContext db, AuditTrail audit, TimeProvider clock)
+public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, TimeProvider clock)
 {
     public const int MaxParameters = 20;
     public const int ParameterValueMaxLength = 200;
@@ -64,6 +65,9 @@ public sealed partial class Permissions(IdentityHubDbContext db, AuditTrail audi
         await db.InTransactionAsync(async () =>
         {
             await audit.RecordAsync("permission.updated", "permission", id.ToString(), before, PermissionSnapshot.Of(permission), cancellationToken);
+            var holders = await db.RoleAssignments.Where(a => a.EndedAt == null && a.Role!.Permissions.Any(p => p.PermissionId == id))
+                .Select(a => a.UserId).Distinct().ToListAsync(cancellationToken);
+            await changes.AccessChangedAsync(holders, permission.ApplicationId, "permission.updated", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return permission;

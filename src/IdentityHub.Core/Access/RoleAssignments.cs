@@ -1,4 +1,5 @@
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Changes;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
@@ -21,7 +22,8 @@ public sealed record AssignmentSnapshot(
 /// Granting and ending roles. A grant is checked for existence, its window, separation of duty and, for
 /// HR administrators, delegation (delegable roles only, inside the departments they administer).
 /// </summary>
-public sealed class RoleAssignments(IdentityHubDbContext db, SeparationOfDuty separation, AuditTrail audit, CurrentActor actor, TimeProvider clock)
+public sealed class RoleAssignments(
+    IdentityHubDbContext db, SeparationOfDuty separation, EntitlementChanges changes, AccessLossRevocation revocation, AuditTrail audit, CurrentActor actor, TimeProvider clock)
 {
     public async Task<RoleAssignment> GrantAsync(AssignmentInput input, CancellationToken cancellationToken)
     {
@@ -111,6 +113,8 @@ public sealed class RoleAssignments(IdentityHubDbContext db, SeparationOfDuty se
         {
             db.RoleAssignments.Add(assignment);
             await audit.RecordAsync("assignment.granted", "user", user.Id, null, AssignmentSnapshot.Of(assignment, role.Name), cancellationToken);
+            // A grant that starts later is pushed when it starts; the state is computed at send time.
+            await changes.AccessChangedAsync([user.Id], role.ApplicationId, "assignment.granted", cancellationToken, dueAt: from);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return assignment;
@@ -159,6 +163,8 @@ public sealed class RoleAssignments(IdentityHubDbContext db, SeparationOfDuty se
         assignment.EndReason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim()[..Math.Min(reason.Trim().Length, RoleAssignment.ReasonMaxLength)];
         assignment.UpdatedAt = now;
         await audit.RecordAsync("assignment.ended", "user", assignment.UserId, before, AssignmentSnapshot.Of(assignment, assignment.Role.Name), cancellationToken);
+        await changes.AccessChangedAsync([assignment.UserId], assignment.Role.ApplicationId, "assignment.ended", cancellationToken);
+        await revocation.RevokeAsync(assignment.UserId, assignment.Role.ApplicationId, cancellationToken);
     }
 
     /// <summary>Delegated administration: HR administrators handle delegable roles inside the subtrees they administer.</summary>

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ public sealed record RoleSnapshot(Guid Id, Guid? ApplicationId, string Name, str
 }
 
 /// <summary>Roles: bundles of one application's permissions (or of any, for a global role).</summary>
-public sealed partial class Roles(IdentityHubDbContext db, AuditTrail audit, TimeProvider clock)
+public sealed partial class Roles(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, TimeProvider clock)
 {
     public async Task<Role> CreateAsync(RoleInput input, CancellationToken cancellationToken)
     {
@@ -51,6 +52,9 @@ public sealed partial class Roles(IdentityHubDbContext db, AuditTrail audit, Tim
         await db.InTransactionAsync(async () =>
         {
             await audit.RecordAsync("role.updated", "role", id.ToString(), before, RoleSnapshot.Of(role), cancellationToken);
+            // Every holder's rights changed with the role.
+            var holders = await db.RoleAssignments.Where(a => a.RoleId == id && a.EndedAt == null).Select(a => a.UserId).Distinct().ToListAsync(cancellationToken);
+            await changes.AccessChangedAsync(holders, role.ApplicationId, "role.updated", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return role;

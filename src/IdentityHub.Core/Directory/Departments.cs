@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +16,7 @@ public sealed record DepartmentSnapshot(Guid Id, string Code, string Name, Guid?
 }
 
 /// <summary>The department tree: create, rename, move a subtree (never under itself), delete an empty leaf.</summary>
-public sealed partial class Departments(IdentityHubDbContext db, AuditTrail audit, TimeProvider clock)
+public sealed partial class Departments(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, TimeProvider clock)
 {
     public const int CodeMaxLength = 64;
     public const int NameMaxLength = 200;
@@ -77,6 +78,8 @@ public sealed partial class Departments(IdentityHubDbContext db, AuditTrail audi
             {
                 department.UpdatedAt = Revision.Now(clock);
                 await audit.RecordAsync("department.updated", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
+                var members = await db.Users.Where(u => u.DepartmentId == id).Select(u => u.Id).ToListAsync(cancellationToken);
+                await changes.UsersChangedAsync(members, "department.updated", cancellationToken);
                 await db.SaveChangesAsync(cancellationToken);
             }
 
@@ -122,6 +125,12 @@ public sealed partial class Departments(IdentityHubDbContext db, AuditTrail audi
         await db.InTransactionAsync(async () =>
         {
             await audit.RecordAsync("department.moved", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
+            // Everyone below moved too, and so did every right scoped to the subtree.
+            var ids = subtree.Select(d => d.Id).ToList();
+            var affected = await db.Users.Where(u => u.DepartmentId != null && ids.Contains(u.DepartmentId.Value)).Select(u => u.Id)
+                .Union(db.RoleAssignments.Where(a => a.EndedAt == null && a.DepartmentId != null && ids.Contains(a.DepartmentId.Value)).Select(a => a.UserId))
+                .ToListAsync(cancellationToken);
+            await changes.UsersChangedAsync(affected, "department.moved", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return department;

@@ -1,6 +1,7 @@
 using System.Net.Mail;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Identity;
@@ -24,7 +25,7 @@ public sealed record UserSnapshot(
 /// <summary>The people in the directory: create and edit, suspend, mark as left (everything they held ends), end sessions.</summary>
 public sealed class UserDirectory(
     IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
-    RoleAssignments assignments, AuditTrail audit, CurrentActor actor, TimeProvider clock)
+    RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, CurrentActor actor, TimeProvider clock)
 {
     public const int DisplayNameMaxLength = 200;
     public const int EmployeeNumberMaxLength = 64;
@@ -44,6 +45,7 @@ public sealed class UserDirectory(
             var created = initialPassword is null ? await users.CreateAsync(user) : await users.CreateAsync(user, initialPassword);
             ThrowIfFailed(created, initialPassword is null ? "userName" : "password");
             await audit.RecordAsync("user.created", "user", user.Id, null, UserSnapshot.Of(user), cancellationToken);
+            await changes.UsersChangedAsync([user.Id], "user.created", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             return user;
         }, cancellationToken);
@@ -70,6 +72,7 @@ public sealed class UserDirectory(
         {
             ThrowIfFailed(await users.UpdateAsync(user), "userName");
             await audit.RecordAsync("user.updated", "user", id, before, UserSnapshot.Of(user), cancellationToken);
+            await changes.UsersChangedAsync([id], "user.updated", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             return user;
         }, cancellationToken);
@@ -184,6 +187,7 @@ public sealed class UserDirectory(
 
             ThrowIfFailed(await users.UpdateAsync(user), "status");
             await audit.RecordAsync(eventType, "user", id, before, UserSnapshot.Of(user), cancellationToken);
+            await changes.UsersChangedAsync([id], eventType, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             return user;
         }, cancellationToken);

@@ -19,6 +19,9 @@ public sealed class Application
     /// <summary>The client_id of the application's OpenIddict application, when it has an OIDC client.</summary>
     public string? OidcClientId { get; set; }
 
+    /// <summary>Losing a role in this application revokes the user's refresh tokens and authorizations of its client.</summary>
+    public bool RevokeTokensOnAccessLoss { get; set; } = true;
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -1,3 +1,4 @@
+using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.PostgreSql;
 using IdentityHub.Data.Sqlite;
@@ -88,7 +89,12 @@ public static class DatabaseSetup
     {
         var settings = DatabaseSettings.Read(builder.Configuration, builder.Environment.ContentRootPath);
         builder.Services.AddSingleton(settings);
-        builder.Services.AddDbContextPool<IdentityHubDbContext>(settings.Configure);
+        builder.Services.AddDbContextPool<IdentityHubDbContext>((services, options) =>
+        {
+            settings.Configure(options);
+            // A commit wakes the provisioning dispatcher at once instead of at its next poll.
+            options.AddInterceptors(services.GetRequiredService<OutboxCommitInterceptor>());
+        });
         builder.Services.AddHealthChecks().AddDbContextCheck<IdentityHubDbContext>("database", tags: [HealthEndpoints.ReadyTag]);
     }
 }

@@ -1,0 +1,36 @@
+namespace IdentityHub.Data.Provisioning;
+
+public enum ConnectorKind
+{
+    Scim,
+    Webhook,
+}
+
+/// <summary>
+/// A downstream system of an application that IdentityHub pushes users and their rights to (SCIM 2.0 or
+/// signed webhooks). Changes queue while it is paused and flow again when it resumes.
+/// </summary>
+public sealed class Connector
+{
+    public Guid Id { get; set; }
+
+    public Guid ApplicationId { get; set; }
+
+    public Access.Application? Application { get; set; }
+
+    public required string Name { get; set; }
+
+    public ConnectorKind Kind { get; set; }
+
+    public bool Paused { get; set; }
+
+    /// <summary>Kind-specific settings as JSON (base URL, auth mode, groups mode...); never a secret.</summary>
+    public string Settings { get; set; } = "{}";
+
+    /// <summary>The bearer token, OAuth client secret or webhook signing secret, protected with Data Protection.</summary>
+    public string? ProtectedSecret { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}

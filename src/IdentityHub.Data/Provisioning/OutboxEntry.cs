@@ -1,0 +1,81 @@
+namespace IdentityHub.Data.Provisioning;
+
+public enum OutboxStatus
+{
+    /// <summary>Waiting for its due time or being delivered.</summary>
+    Pending,
+
+    /// <summary>Gave up after the retry limit; shown in the console, replayable.</summary>
+    Dead,
+}
+
+/// <summary>
+/// "This user's state changed for this connector": written in the transaction of the change itself, so
+/// nothing is lost; delivered later by the dispatcher, which sends the user's state as it is at send time.
+/// Delivered rows are removed (their history is in <see cref="DeliveryAttempt"/>).
+/// </summary>
+public sealed class OutboxEntry
+{
+    public long Id { get; set; }
+
+    public Guid ConnectorId { get; set; }
+
+    public required string UserId { get; set; }
+
+    /// <summary>The change that queued it (<c>assignment.granted</c>, <c>department.moved</c>...), for the console.</summary>
+    public required string Change { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Not before this instant (retry backoff, Retry-After, or an assignment that starts later).</summary>
+    public DateTimeOffset DueAt { get; set; }
+
+    public int Attempts { get; set; }
+
+    public OutboxStatus Status { get; set; }
+
+    /// <summary>The dispatcher that claimed the row and until when; an expired claim is free again (a crashed node).</summary>
+    public string? ClaimedBy { get; set; }
+
+    public DateTimeOffset? ClaimedUntil { get; set; }
+
+    public string? LastError { get; set; }
+}
+
+/// <summary>What IdentityHub knows of one user at one connector: the version only grows, the downstream id once found.</summary>
+public sealed class ConnectorUserState
+{
+    public Guid ConnectorId { get; set; }
+
+    public required string UserId { get; set; }
+
+    /// <summary>The version of the last delivered state; each delivery sends a larger one.</summary>
+    public long Version { get; set; }
+
+    /// <summary>The user's id in the downstream system (SCIM <c>id</c>).</summary>
+    public string? ExternalId { get; set; }
+
+    public DateTimeOffset? LastDeliveredAt { get; set; }
+}
+
+/// <summary>One delivery attempt, kept for the console's history, charts and error list.</summary>
+public sealed class DeliveryAttempt
+{
+    public long Id { get; set; }
+
+    public Guid ConnectorId { get; set; }
+
+    public required string UserId { get; set; }
+
+    public long Version { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    public bool Succeeded { get; set; }
+
+    public int? StatusCode { get; set; }
+
+    public string? Error { get; set; }
+
+    public int DurationMilliseconds { get; set; }
+}

@@ -1,0 +1,56 @@
+using IdentityHub.Data.Provisioning;
+
+namespace IdentityHub.Provisioning.Connectors;
+
+/// <summary>A permission as a downstream system receives it: name, parameters, and the department subtree it applies to.</summary>
+public sealed record ProvisionedPermission(string Name, IReadOnlyDictionary<string, string> Parameters, string? DepartmentCode, string? DepartmentName);
+
+/// <summary>
+/// A user's whole state for one application at send time (state-based delivery): repeated or coalesced
+/// deliveries are harmless, and a receiver drops anything with a version lower than what it has.
+/// <see cref="Exists"/> is false when the user is gone from IdentityHub (deleted) and must be removed downstream.
+/// </summary>
+public sealed record ProvisionedUser(
+    string UserId,
+    string UserName,
+    string DisplayName,
+    string? Email,
+    string? PhoneNumber,
+    string? EmployeeNumber,
+    string? DepartmentCode,
+    string? DepartmentName,
+    string? ManagerUserId,
+    string? ManagerEmployeeNumber,
+    bool Active,
+    bool Exists,
+    IReadOnlyList<string> Roles,
+    IReadOnlyList<ProvisionedPermission> Permissions,
+    long Version);
+
+/// <summary>What came of one delivery; the dispatcher turns it into done, retry later, or dead-letter.</summary>
+public abstract record DeliveryOutcome
+{
+    private DeliveryOutcome()
+    {
+    }
+
+    /// <summary>Accepted; <paramref name="ExternalId"/> is the user's id downstream when the connector learned it.</summary>
+    public sealed record Delivered(string? ExternalId) : DeliveryOutcome;
+
+    /// <summary>A transient failure (5xx, 429, timeout, refused connection): retried with backoff, or after <paramref name="RetryAfter"/>.</summary>
+    public sealed record Retry(string Error, int? StatusCode = null, TimeSpan? RetryAfter = null) : DeliveryOutcome;
+
+    /// <summary>A failure retrying cannot fix (4xx other than 408/409/429): dead-lettered at once.</summary>
+    public sealed record Permanent(string Error, int? StatusCode = null) : DeliveryOutcome;
+}
+
+/// <summary>Delivers a user's state to one kind of downstream system (SCIM, webhooks).</summary>
+public interface IConnectorClient
+{
+    ConnectorKind Kind { get; }
+
+    /// <param name="connector">Its settings JSON is the connector kind's own.</param>
+    /// <param name="secret">The unprotected secret (bearer token, client secret, signing secret), or null.</param>
+    /// <param name="known">The last delivered version and the downstream id, as IdentityHub knows them.</param>
+    Task<DeliveryOutcome> DeliverAsync(Connector connector, string? secret, ProvisionedUser state, ConnectorUserState known, CancellationToken cancellationToken);
+}
