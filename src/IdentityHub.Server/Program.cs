@@ -1,4 +1,5 @@
 using IdentityHub.Server.Account;
+using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Oidc;
@@ -15,6 +16,7 @@ try
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();
+    builder.AddIdentityHubConsole();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync();
