@@ -36,8 +36,14 @@ public sealed class RuleViolation : Exception
     }
 
     public RuleViolation(string message, Exception innerException)
+        : this(ViolationKind.Invalid, message, innerException)
+    {
+    }
+
+    public RuleViolation(ViolationKind kind, string message, Exception innerException)
         : base(message, innerException)
     {
+        Kind = kind;
         Title = message;
         Errors = new Dictionary<string, string[]>();
     }

@@ -1,4 +1,5 @@
 using IdentityHub.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Core;
 
@@ -18,6 +19,12 @@ internal static class Transactions
             var result = await work();
             await transaction.CommitAsync(cancellationToken);
             return result;
+        }
+        catch (DbUpdateException ex)
+        {
+            // The checks passed but a concurrent request saved the same name or number first (a unique index caught it).
+            db.ChangeTracker.Clear();
+            throw new RuleViolation(ViolationKind.Conflict, "Another change to the same record was saved at the same moment; reload and try again.", ex);
         }
         catch
         {

@@ -31,6 +31,7 @@ public abstract class CsvImportBenchmark<TFactory>(TFactory factory, ITestOutput
     private const int DepartmentCount = 100;
 
     [BenchFact]
+    [Trait("Category", "Benchmark")]
     public async Task ImportUsers_TenThousandRows_PrintsDryRunAndCommitTimes()
     {
         if (factory is PostgreSqlFactory && TestEnvironment.MissingReason(Prerequisite.PostgreSql) is { } missing)
