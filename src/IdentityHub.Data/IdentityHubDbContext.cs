@@ -23,6 +23,10 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
 
     public DbSet<Application> Applications => Set<Application>();
 
+    public DbSet<SamlServiceProvider> SamlServiceProviders => Set<SamlServiceProvider>();
+
+    public DbSet<SamlSeenMessage> SamlSeenMessages => Set<SamlSeenMessage>();
+
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
