@@ -36,7 +36,7 @@ public static class NameIdFormats
 }
 
 /// <summary>SAML core §3.2.2.2: top-level and second-level status codes.</summary>
-public static class StatusCodes
+public static class SamlStatus
 {
     public const string Success = "urn:oasis:names:tc:SAML:2.0:status:Success";
     public const string Requester = "urn:oasis:names:tc:SAML:2.0:status:Requester";

@@ -2,6 +2,7 @@ using IdentityHub.Server.Account;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Saml;
 using Serilog;
 
 Log.Logger = IdentityHubLogging.CreateBootstrapLogger();
@@ -14,10 +15,12 @@ try
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();
+    builder.AddIdentityHubSaml();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync();
     app.UseIdentityHubPipeline();
+    app.MapIdentityHubSaml();
     await app.RunAsync();
     return 0;
 }

@@ -56,6 +56,6 @@ public sealed class MessageRulesTests
 
         var error = Assert.Throws<SamlProtocolException>(() => AuthnRequest.Read(SafeXml.Parse(xml)));
 
-        Assert.Equal(StatusCodes.VersionMismatch, error.StatusCode);
+        Assert.Equal(SamlStatus.VersionMismatch, error.StatusCode);
     }
 }

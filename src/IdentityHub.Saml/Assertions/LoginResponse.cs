@@ -41,7 +41,7 @@ public static class LoginResponse
         ArgumentNullException.ThrowIfNull(signingCertificate);
         var document = new XmlDocument { PreserveWhitespace = true };
         var response = ResponseRoot(document, content.IdpEntityId, content.AssertionConsumerService, content.InResponseTo, content.Now);
-        response.Add(SamlXml.Status(document, StatusCodes.Success));
+        response.Add(SamlXml.Status(document, SamlStatus.Success));
         var assertion = response.Add(Assertion(document, content));
         if (content.SignAssertion)
         {

@@ -36,13 +36,18 @@ public static class PostBinding
     /// The page that makes the browser POST the message to <paramref name="destination"/> (bindings §3.5.4);
     /// without script the user presses the button.
     /// </summary>
-    public static string FormPage(Uri destination, string parameter, string xml, string? relayState)
+    public static string FormPage(Uri destination, string parameter, string xml, string? relayState) =>
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing in</title></head><body>"
+        + Form(destination, parameter, xml, relayState)
+        + "<script>document.getElementById('saml-post').submit();</script></body></html>";
+
+    /// <summary>The form element alone (id "saml-post"), for pages that submit it later.</summary>
+    public static string Form(Uri destination, string parameter, string xml, string? relayState)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(xml);
         var html = new StringBuilder()
-            .Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing in</title></head>")
-            .Append("<body><form id=\"saml-post\" method=\"post\" action=\"").Append(WebUtility.HtmlEncode(destination.AbsoluteUri)).Append("\">")
+            .Append("<form id=\"saml-post\" method=\"post\" action=\"").Append(WebUtility.HtmlEncode(destination.AbsoluteUri)).Append("\">")
             .Append("<input type=\"hidden\" name=\"").Append(parameter).Append("\" value=\"")
             .Append(Convert.ToBase64String(Encoding.UTF8.GetBytes(xml))).Append("\">");
         if (!string.IsNullOrEmpty(relayState))
@@ -50,8 +55,6 @@ public static class PostBinding
             html.Append("<input type=\"hidden\" name=\"RelayState\" value=\"").Append(WebUtility.HtmlEncode(relayState)).Append("\">");
         }
 
-        return html.Append("<noscript><button type=\"submit\">Continue</button></noscript></form>")
-            .Append("<script>document.getElementById('saml-post').submit();</script></body></html>")
-            .ToString();
+        return html.Append("<noscript><button type=\"submit\">Continue</button></noscript></form>").ToString();
     }
 }

@@ -18,7 +18,7 @@ public abstract record ReceivedMessage(XmlElement Root, string Id, string Issuer
         // SAML core §3.2.2: the version is checked first and answered with VersionMismatch.
         if (root.GetAttribute("Version") != "2.0")
         {
-            throw new SamlProtocolException(StatusCodes.VersionMismatch, "Only SAML Version=\"2.0\" is supported.");
+            throw new SamlProtocolException(SamlStatus.VersionMismatch, "Only SAML Version=\"2.0\" is supported.");
         }
 
         var id = root.GetAttribute("ID");
@@ -52,19 +52,19 @@ public abstract record ReceivedMessage(XmlElement Root, string Id, string Issuer
         ArgumentNullException.ThrowIfNull(endpoint);
         if (IssueInstant > now + skew)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "IssueInstant is in the future; check the service provider's clock.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "IssueInstant is in the future; check the service provider's clock.");
         }
 
         if (IssueInstant < now - maxAge - skew)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "IssueInstant is too old; the message has expired.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "IssueInstant is too old; the message has expired.");
         }
 
         if (Destination is null)
         {
             if (isSigned)
             {
-                throw new SamlProtocolException(StatusCodes.RequestDenied, "A signed message must carry Destination (bindings §3.4.5.2).");
+                throw new SamlProtocolException(SamlStatus.RequestDenied, "A signed message must carry Destination (bindings §3.4.5.2).");
             }
 
             return;
@@ -72,7 +72,7 @@ public abstract record ReceivedMessage(XmlElement Root, string Id, string Issuer
 
         if (!string.Equals(Destination, endpoint.AbsoluteUri, StringComparison.Ordinal))
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, $"Destination {Destination} is not this endpoint ({endpoint.AbsoluteUri}).");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"Destination {Destination} is not this endpoint ({endpoint.AbsoluteUri}).");
         }
     }
 

@@ -7,7 +7,7 @@ namespace IdentityHub.Saml.Protocol;
 public sealed class SamlProtocolException : Exception
 {
     public SamlProtocolException(string message)
-        : this(StatusCodes.Requester, message)
+        : this(SamlStatus.Requester, message)
     {
     }
 
@@ -15,7 +15,7 @@ public sealed class SamlProtocolException : Exception
         : base(message) => StatusCode = statusCode;
 
     public SamlProtocolException(string message, Exception innerException)
-        : base(message, innerException) => StatusCode = StatusCodes.Requester;
+        : base(message, innerException) => StatusCode = SamlStatus.Requester;
 
     public SamlProtocolException()
         : this("The SAML message is invalid.")

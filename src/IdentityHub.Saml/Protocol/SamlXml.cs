@@ -67,8 +67,8 @@ public static class SamlXml
 
     private static string TopLevel(string code) => code switch
     {
-        StatusCodes.Success or StatusCodes.Requester or StatusCodes.Responder or StatusCodes.VersionMismatch => code,
-        StatusCodes.NoPassive or StatusCodes.RequestDenied or StatusCodes.InvalidNameIdPolicy => StatusCodes.Requester,
-        _ => StatusCodes.Responder,
+        SamlStatus.Success or SamlStatus.Requester or SamlStatus.Responder or SamlStatus.VersionMismatch => code,
+        SamlStatus.NoPassive or SamlStatus.RequestDenied or SamlStatus.InvalidNameIdPolicy => SamlStatus.Requester,
+        _ => SamlStatus.Responder,
     };
 }

@@ -37,13 +37,13 @@ public static class SignatureValidation
         var signatures = SignatureChildren(root);
         if (signatures.Count != 1)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, $"The message must carry exactly one signature as a child of its root element, not {signatures.Count}.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"The message must carry exactly one signature as a child of its root element, not {signatures.Count}.");
         }
 
         var id = root.GetAttribute("ID");
         if (id.Length == 0)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "The signed element has no ID.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The signed element has no ID.");
         }
 
         SafeXml.RejectDuplicateIds(root.OwnerDocument);
@@ -52,11 +52,11 @@ public static class SignatureValidation
         CheckSignedInfo(signed.SignedInfo!, id);
 
         using var key = registered.GetRSAPublicKey()
-            ?? throw new SamlProtocolException(StatusCodes.RequestDenied, "The registered certificate holds no RSA key.");
+            ?? throw new SamlProtocolException(SamlStatus.RequestDenied, "The registered certificate holds no RSA key.");
         // CheckSignature(key) uses this key and nothing from the message's KeyInfo.
         if (!signed.CheckSignature(key))
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "The signature does not verify with the service provider's registered certificate.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The signature does not verify with the service provider's registered certificate.");
         }
     }
 
@@ -67,20 +67,20 @@ public static class SignatureValidation
         ArgumentNullException.ThrowIfNull(registered);
         if (message.SigAlg is null || message.Signature is null)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "The message is not signed.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The message is not signed.");
         }
 
         var hash = message.SigAlg switch
         {
             Saml2Names.RsaSha256 => HashAlgorithmName.SHA256,
             "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => HashAlgorithmName.SHA512,
-            _ => throw new SamlProtocolException(StatusCodes.RequestDenied, $"SigAlg {message.SigAlg} is not accepted; use {Saml2Names.RsaSha256}."),
+            _ => throw new SamlProtocolException(SamlStatus.RequestDenied, $"SigAlg {message.SigAlg} is not accepted; use {Saml2Names.RsaSha256}."),
         };
         using var key = registered.GetRSAPublicKey()
-            ?? throw new SamlProtocolException(StatusCodes.RequestDenied, "The registered certificate holds no RSA key.");
+            ?? throw new SamlProtocolException(SamlStatus.RequestDenied, "The registered certificate holds no RSA key.");
         if (!key.VerifyData(message.SignedOctets, message.Signature, hash, RSASignaturePadding.Pkcs1))
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "The Redirect binding signature does not verify with the service provider's registered certificate.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The Redirect binding signature does not verify with the service provider's registered certificate.");
         }
     }
 
@@ -91,28 +91,28 @@ public static class SignatureValidation
     {
         if (info.CanonicalizationMethod != Saml2Names.ExclusiveC14n)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, $"CanonicalizationMethod must be {Saml2Names.ExclusiveC14n}.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"CanonicalizationMethod must be {Saml2Names.ExclusiveC14n}.");
         }
 
         if (!AllowedSignatureMethods.Contains(info.SignatureMethod ?? ""))
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, $"SignatureMethod {info.SignatureMethod} is not accepted; use {Saml2Names.RsaSha256}.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"SignatureMethod {info.SignatureMethod} is not accepted; use {Saml2Names.RsaSha256}.");
         }
 
         // SAML core §5.4.2: exactly one Reference, to the element that carries the signature.
         if (info.References.Count != 1 || info.References[0] is not Reference reference)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "The signature must have exactly one Reference.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The signature must have exactly one Reference.");
         }
 
         if (reference.Uri != "#" + rootId)
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, "The signature's Reference does not point at the signed message's own ID.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The signature's Reference does not point at the signed message's own ID.");
         }
 
         if (!AllowedDigestMethods.Contains(reference.DigestMethod ?? ""))
         {
-            throw new SamlProtocolException(StatusCodes.RequestDenied, $"DigestMethod {reference.DigestMethod} is not accepted; use {Saml2Names.Sha256}.");
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"DigestMethod {reference.DigestMethod} is not accepted; use {Saml2Names.Sha256}.");
         }
 
         // SAML core §5.4.4: only the enveloped-signature and exclusive c14n transforms (no comments variant).
@@ -120,7 +120,7 @@ public static class SignatureValidation
         {
             if (transform.Algorithm is not (Saml2Names.EnvelopedSignature or Saml2Names.ExclusiveC14n))
             {
-                throw new SamlProtocolException(StatusCodes.RequestDenied, $"Transform {transform.Algorithm} is not accepted.");
+                throw new SamlProtocolException(SamlStatus.RequestDenied, $"Transform {transform.Algorithm} is not accepted.");
             }
         }
     }
