@@ -17,7 +17,7 @@ public static class IdpMetadata
         var root = SamlXml.Element(document, "md", Md, "EntityDescriptor", ("entityID", entityId));
         document.AppendChild(root);
         var idp = root.Add(SamlXml.Element(document, "md", Md, "IDPSSODescriptor",
-            ("WantAuthnRequestsSigned", "false"), ("protocolSupportEnumeration", Saml2Names.Protocol)));
+            ("WantAuthnRequestsSigned", "true"), ("protocolSupportEnumeration", Saml2Names.Protocol)));
 
         foreach (var certificate in signingCertificates)
         {
@@ -27,6 +27,7 @@ public static class IdpMetadata
                 .Add(SamlXml.Element(document, "ds", Saml2Names.XmlDsig, "X509Certificate")).Text(Convert.ToBase64String(certificate.RawData));
         }
 
+        // WantAuthnRequestsSigned: SPs are asked to sign; whether unsigned ones are refused is per SP (AuthnRequestsSigned).
         // Schema order (SSODescriptorType): SingleLogoutService, NameIDFormat, then SingleSignOnService.
         foreach (var binding in new[] { Saml2Names.HttpRedirectBinding, Saml2Names.HttpPostBinding })
         {
