@@ -141,6 +141,38 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
             "The OIDC client of the same session was not queued a back-channel logout.");
     }
 
+    [PrerequisiteFact]
+    public async Task OidcEndSession_SamlParticipant_IsToldThenTheRpIsRedirectedWithItsState()
+    {
+        var clientId = await _driver.RegisterClientAsync();
+        var (code, verifier, browser, _) = await _driver.ObtainCodeAsync(clientId);
+        using var tokens = await OidcDriver.JsonAsync(await _driver.RedeemCodeAsync(clientId, code, verifier));
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var login = await LoginAsync(browser, sp);
+
+        var page = await browser.GetAsync(QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
+        {
+            ["id_token_hint"] = tokens.RootElement.GetProperty("id_token").GetString(),
+            ["client_id"] = clientId,
+            ["post_logout_redirect_uri"] = OidcDriver.PostLogoutRedirectUri,
+            ["state"] = "bye-saml",
+        }));
+
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var frame = RedirectFrame().Match(html);
+        Assert.True(frame.Success, html);
+        var message = RedirectBinding.Decode(new Uri(WebUtility.HtmlDecode(frame.Groups[1].Value)).Query, SamlParameters.Request);
+        Assert.Equal(login.NameId, LogoutRequest.Read(SafeXml.Parse(message.Xml)).NameId);
+        // The page continues to the same end-session request, which now finds no session and redirects.
+        var again = ContinueUrl().Match(html);
+        Assert.True(again.Success, html);
+        var finish = await browser.GetAsync(JsonSerializer.Deserialize<string>(again.Groups[1].Value));
+        Assert.Equal(HttpStatusCode.Redirect, finish.StatusCode);
+        Assert.Equal(OidcDriver.PostLogoutRedirectUri + "?state=bye-saml", finish.Headers.Location!.ToString());
+        Assert.True(await NeedsLoginAsync(browser, sp));
+    }
+
     private sealed record Login(string NameId, string SessionIndex);
 
     private sealed record Posted(string Action, string Xml);
@@ -192,6 +224,9 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
 
     [GeneratedRegex("<iframe class=\"slo\" title=\"[^\"]*\" src=\"([^\"]+)\"")]
     private static partial Regex RedirectFrame();
+
+    [GeneratedRegex("location\\.replace\\((\"[^\"]+\")\\)")]
+    private static partial Regex ContinueUrl();
 
     [GeneratedRegex("<iframe class=\"slo\" title=\"[^\"]*\" srcdoc=\"([^\"]+)\"")]
     private static partial Regex SrcdocFrame();
