@@ -62,7 +62,7 @@ public sealed class SamlLoginIssuer(
             NameIdFormat = sp.NameIdFormat,
             // The browser session id: a LogoutRequest naming it ends exactly this session.
             SessionIndex = sid,
-            AuthnInstant = session.Properties?.IssuedUtc ?? now,
+            AuthnInstant = AuthenticatedAt(session) ?? now,
             AuthnContextClass = AuthnContextOf(session.Principal),
             Attributes = await AttributesAsync(sp, user, cancellationToken),
             Now = now,
@@ -74,6 +74,15 @@ public sealed class SamlLoginIssuer(
             EncryptFor = sp.EncryptionCertificate is { } der ? X509CertificateLoader.LoadCertificate(der) : null,
         };
         return Post(acs, LoginResponse.Build(content, certificate).OuterXml, pending.RelayState);
+    }
+
+    /// <summary>When the session's user signed in (not when the cookie was last renewed).</summary>
+    public static DateTimeOffset? AuthenticatedAt(AuthenticateResult session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return long.TryParse(session.Principal?.FindFirst(ActiveUserSignInManager.AuthenticationTimeClaim)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : session.Properties?.IssuedUtc;
     }
 
     public static IResult Post(Uri destination, string xml, string? relayState) =>

@@ -193,7 +193,8 @@ public static class SamlSsoEndpoints
         var session = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         var users = services.GetRequiredService<UserManager<UserAccount>>();
         var user = session.Succeeded ? await users.GetUserAsync(session.Principal!) : null;
-        var fresh = !pending.ForceAuthn || session.Properties?.IssuedUtc >= pending.ReceivedAt.AddSeconds(-1);
+        // Core §3.4.1: ForceAuthn means a sign-in that happened after the request arrived.
+        var fresh = !pending.ForceAuthn || (session.Succeeded && SamlLoginIssuer.AuthenticatedAt(session) >= pending.ReceivedAt);
         if (user is null || !fresh || !await services.GetRequiredService<SignInManager<UserAccount>>().CanSignInAsync(user) || await users.IsLockedOutAsync(user))
         {
             if (pending.IsPassive)

@@ -58,6 +58,24 @@ public abstract class SamlSsoTests<TFactory>(TFactory factory) : IClassFixture<T
     }
 
     [PrerequisiteFact]
+    public async Task Sso_ForceAuthnSignedIn_AsksForThePasswordAgainThenAnswers()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (browser, user) = await SignedInBrowserAsync();
+        var requestId = SamlXml.NewId();
+
+        var response = await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId, forceAuthn: true)));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/login", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        var resume = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(new Uri(SamlTestSp.IdpBase), response.Headers.Location).Query)["ReturnUrl"].ToString();
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync(resume)).StatusCode);
+        var signIn = await BrowserSession.SignInAsync(browser, user.UserName!, OidcDriver.Password, resume);
+        var post = await SamlTestSp.ReadAutoPostAsync(await browser.GetAsync(signIn.Headers.Location));
+        await SamlAssert.ValidResponseAsync(factory, post, sp, requestId);
+    }
+
+    [PrerequisiteFact]
     public async Task Sso_PersistentNameId_IsStablePerSpAndDiffersBetweenSps()
     {
         var first = await new SamlTestSp().RegisterAsync(factory);
