@@ -47,6 +47,10 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
 
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
 
+    public DbSet<SamlServiceProvider> SamlServiceProviders => Set<SamlServiceProvider>();
+
+    public DbSet<SamlSeenMessage> SamlSeenMessages => Set<SamlSeenMessage>();
+
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

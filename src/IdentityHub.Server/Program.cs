@@ -3,6 +3,7 @@ using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Saml;
 using Serilog;
 
 Log.Logger = IdentityHubLogging.CreateBootstrapLogger();
@@ -17,10 +18,12 @@ try
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();
     builder.AddIdentityHubConsole();
+    builder.AddIdentityHubSaml();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync();
     app.UseIdentityHubPipeline();
+    app.MapIdentityHubSaml();
     await app.RunAsync();
     return 0;
 }

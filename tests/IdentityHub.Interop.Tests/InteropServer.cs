@@ -54,6 +54,16 @@ public sealed class InteropServer : IAsyncLifetime
         return (client!["clientId"]!.GetValue<string>(), client["clientSecret"]?.GetValue<string>());
     }
 
+    /// <summary>Creates an application and registers its SAML service provider from the SP's metadata, through the admin API.</summary>
+    public async Task RegisterSamlServiceProviderAsync(string name, string metadataXml)
+    {
+        using var api = await AdminApiAsync();
+        var created = await api.PostAsJsonAsync("api/admin/v1/applications", new { name, description = "interop test" });
+        await EnsureSuccessAsync(created);
+        var application = await created.Content.ReadFromJsonAsync<JsonObject>();
+        await EnsureSuccessAsync(await api.PostAsJsonAsync($"api/admin/v1/applications/{application!["id"]}/saml/metadata", new { metadataXml }));
+    }
+
     public async Task DisposeAsync()
     {
         if (_server is not null)

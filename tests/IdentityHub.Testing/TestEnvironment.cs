@@ -25,6 +25,10 @@ public static class TestEnvironment
     private static bool NodeReady => Directory.Exists(Path.Combine(InteropDirectory, "node_modules"))
         && (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, "node")));
 
+    /// <summary>The xmlsec1 command line tool (Debian package xmlsec1), used as an independent signature checker.</summary>
+    public static string? Xmlsec1 =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "xmlsec1")).FirstOrDefault(File.Exists);
+
     public static string ArtifactsDirectory
     {
         get
@@ -51,6 +55,8 @@ public static class TestEnvironment
             "The interop packages are not installed: run npm ci in tests/interop (needs node and npm), or run ./test.sh, which does.",
         Prerequisite.Browser when Chromium is null =>
             "Chromium is not installed: apt-get install chromium, set IDENTITYHUB_TEST_CHROMIUM, or run ./test.sh, which installs it.",
+        Prerequisite.Xmlsec1 when Xmlsec1 is null =>
+            "xmlsec1 is not installed: apt-get install xmlsec1, or run ./test.sh, which installs it.",
         _ => null,
     };
 
@@ -77,4 +83,5 @@ public enum Prerequisite
     PostgreSql,
     Browser,
     Node,
+    Xmlsec1,
 }

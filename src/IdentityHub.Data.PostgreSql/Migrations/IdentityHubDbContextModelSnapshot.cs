@@ -219,6 +219,94 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     b.ToTable("RolePermissions", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlSeenMessage", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("SamlSeenMessages", (string)null);
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlServiceProvider", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ApplicationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("AssertionConsumerServices")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("AttributeMappings")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("AuthnRequestsSigned")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("EncryptionCertificate")
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("EntityId")
+                        .IsRequired()
+                        .HasMaxLength(800)
+                        .HasColumnType("character varying(800)");
+
+                    b.Property<string>("NameIdFormat")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<byte[]>("PairwiseSalt")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<bool>("SignAssertion")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("SignResponse")
+                        .HasColumnType("boolean");
+
+                    b.Property<byte[]>("SigningCertificate")
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("SingleLogoutBinding")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("SingleLogoutUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApplicationId")
+                        .IsUnique();
+
+                    b.HasIndex("EntityId")
+                        .IsUnique();
+
+                    b.ToTable("SamlServiceProviders", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.Access.SeparationOfDutyRule", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1271,6 +1359,15 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .IsRequired();
 
                     b.Navigation("Permission");
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlServiceProvider", b =>
+                {
+                    b.HasOne("IdentityHub.Data.Access.Application", null)
+                        .WithOne()
+                        .HasForeignKey("IdentityHub.Data.Access.SamlServiceProvider", "ApplicationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("IdentityHub.Data.Access.SeparationOfDutyRule", b =>

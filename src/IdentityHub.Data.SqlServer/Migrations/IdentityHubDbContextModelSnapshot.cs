@@ -221,6 +221,94 @@ namespace IdentityHub.Data.SqlServer.Migrations
                     b.ToTable("RolePermissions", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlSeenMessage", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("SamlSeenMessages", (string)null);
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlServiceProvider", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<Guid>("ApplicationId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("AssertionConsumerServices")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("AttributeMappings")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<bool>("AuthnRequestsSigned")
+                        .HasColumnType("bit");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<byte[]>("EncryptionCertificate")
+                        .HasColumnType("varbinary(max)");
+
+                    b.Property<string>("EntityId")
+                        .IsRequired()
+                        .HasMaxLength(800)
+                        .HasColumnType("nvarchar(800)");
+
+                    b.Property<string>("NameIdFormat")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("nvarchar(128)");
+
+                    b.Property<byte[]>("PairwiseSalt")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varbinary(32)");
+
+                    b.Property<bool>("SignAssertion")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("SignResponse")
+                        .HasColumnType("bit");
+
+                    b.Property<byte[]>("SigningCertificate")
+                        .HasColumnType("varbinary(max)");
+
+                    b.Property<string>("SingleLogoutBinding")
+                        .HasMaxLength(128)
+                        .HasColumnType("nvarchar(128)");
+
+                    b.Property<string>("SingleLogoutUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("nvarchar(2048)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApplicationId")
+                        .IsUnique();
+
+                    b.HasIndex("EntityId")
+                        .IsUnique();
+
+                    b.ToTable("SamlServiceProviders", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.Access.SeparationOfDutyRule", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1279,6 +1367,15 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .IsRequired();
 
                     b.Navigation("Permission");
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlServiceProvider", b =>
+                {
+                    b.HasOne("IdentityHub.Data.Access.Application", null)
+                        .WithOne()
+                        .HasForeignKey("IdentityHub.Data.Access.SamlServiceProvider", "ApplicationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("IdentityHub.Data.Access.SeparationOfDutyRule", b =>

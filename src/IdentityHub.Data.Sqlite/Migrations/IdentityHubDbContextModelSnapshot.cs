@@ -214,6 +214,94 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     b.ToTable("RolePermissions", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlSeenMessage", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("SamlSeenMessages", (string)null);
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlServiceProvider", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ApplicationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AssertionConsumerServices")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AttributeMappings")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AuthnRequestsSigned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("EncryptionCertificate")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("EntityId")
+                        .IsRequired()
+                        .HasMaxLength(800)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NameIdFormat")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PairwiseSalt")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<bool>("SignAssertion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("SignResponse")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("SigningCertificate")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("SingleLogoutBinding")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SingleLogoutUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApplicationId")
+                        .IsUnique();
+
+                    b.HasIndex("EntityId")
+                        .IsUnique();
+
+                    b.ToTable("SamlServiceProviders", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.Access.SeparationOfDutyRule", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1252,6 +1340,15 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .IsRequired();
 
                     b.Navigation("Permission");
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Access.SamlServiceProvider", b =>
+                {
+                    b.HasOne("IdentityHub.Data.Access.Application", null)
+                        .WithOne()
+                        .HasForeignKey("IdentityHub.Data.Access.SamlServiceProvider", "ApplicationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("IdentityHub.Data.Access.SeparationOfDutyRule", b =>

@@ -54,6 +54,10 @@ public static class AccountSetup
             if (context.CurrentPrincipal?.FindFirst(IdentityHubClaims.SessionId) is { } sid && context.NewPrincipal?.Identity is ClaimsIdentity identity)
             {
                 identity.AddClaim(new Claim(IdentityHubClaims.SessionId, sid.Value));
+                if (context.CurrentPrincipal.FindFirst(ActiveUserSignInManager.AuthenticationTimeClaim) is { } authTime)
+                {
+                    identity.AddClaim(new Claim(ActiveUserSignInManager.AuthenticationTimeClaim, authTime.Value));
+                }
             }
 
             return Task.CompletedTask;

@@ -45,8 +45,17 @@ public sealed class ActiveUserSignInManager(
             claims.Add(new Claim(IdentityHubClaims.SessionId, NewSessionId()));
         }
 
+        // When the user really authenticated: the cookie's IssuedUtc moves on every renewal (SAML ForceAuthn needs this).
+        if (!claims.Exists(c => c.Type == AuthenticationTimeClaim))
+        {
+            claims.Add(new Claim(AuthenticationTimeClaim, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
         return base.SignInWithClaimsAsync(user, authenticationProperties, claims);
     }
+
+    /// <summary>Unix milliseconds of the sign-in that started the session.</summary>
+    public const string AuthenticationTimeClaim = "identityhub_auth_time";
 
     public static string NewSessionId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
 }

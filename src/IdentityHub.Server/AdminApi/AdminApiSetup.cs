@@ -100,6 +100,7 @@ public static class AdminApiSetup
         api.MapSodRulesApi();
         api.MapAuditApi();
         api.MapImportApi();
+        api.MapApplicationSamlApi();
     }
 
     /// <summary>

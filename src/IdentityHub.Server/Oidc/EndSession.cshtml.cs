@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using IdentityHub.Server.Account;
+using IdentityHub.Server.Saml;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -20,7 +21,7 @@ namespace IdentityHub.Server.Oidc;
 /// user, the user confirms first (§2: a logout link on another site must not sign anyone out silently).
 /// </summary>
 [IgnoreAntiforgeryToken] // An RP may POST the logout request; only our confirmation form is checked, below.
-public sealed class EndSessionEndpoint(SessionSignOut sessions, IAntiforgery antiforgery) : PageModel
+public sealed class EndSessionEndpoint(SessionSignOut sessions, IAntiforgery antiforgery, SamlFrontChannelLogout saml) : PageModel
 {
     public const string ConfirmField = "confirm";
 
@@ -52,6 +53,12 @@ public sealed class EndSessionEndpoint(SessionSignOut sessions, IAntiforgery ant
             }
 
             await sessions.SignOutAsync(HttpContext);
+            // SAML SPs of the session are told through the browser, then this request runs again without a session.
+            var again = "/connect/endsession" + QueryString.Create(RequestParameters().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+            if (await saml.PageAsync(HttpContext, session.Principal, exceptEntityId: null, new LogoutFinish(again)) is { } page)
+            {
+                return Content(page, "text/html; charset=utf-8");
+            }
         }
 
         if (string.IsNullOrEmpty(request.PostLogoutRedirectUri))

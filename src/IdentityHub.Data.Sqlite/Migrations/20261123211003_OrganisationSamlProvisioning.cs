@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace IdentityHub.Data.Sqlite.Migrations
 {
     /// <inheritdoc />
-    public partial class AccessModel : Migration
+    public partial class OrganisationSamlProvisioning : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -17,6 +17,13 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 type: "INTEGER",
                 nullable: false,
                 defaultValue: 0L);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "RevokeTokensOnAccessLoss",
+                table: "Applications",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
 
             migrationBuilder.CreateTable(
                 name: "AccessRoles",
@@ -103,6 +110,31 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "Connectors",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Paused = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Settings = table.Column<string>(type: "TEXT", maxLength: 8000, nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Connectors", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Connectors_Applications_ApplicationId",
+                        column: x => x.ApplicationId,
+                        principalTable: "Applications",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Permissions",
                 columns: table => new
                 {
@@ -119,6 +151,50 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     table.PrimaryKey("PK_Permissions", x => x.Id);
                     table.ForeignKey(
                         name: "FK_Permissions_Applications_ApplicationId",
+                        column: x => x.ApplicationId,
+                        principalTable: "Applications",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamlSeenMessages",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamlSeenMessages", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamlServiceProviders",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    EntityId = table.Column<string>(type: "TEXT", maxLength: 800, nullable: false),
+                    AssertionConsumerServices = table.Column<string>(type: "TEXT", nullable: false),
+                    SingleLogoutUrl = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: true),
+                    SingleLogoutBinding = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    SigningCertificate = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    EncryptionCertificate = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    AuthnRequestsSigned = table.Column<bool>(type: "INTEGER", nullable: false),
+                    SignResponse = table.Column<bool>(type: "INTEGER", nullable: false),
+                    SignAssertion = table.Column<bool>(type: "INTEGER", nullable: false),
+                    NameIdFormat = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    AttributeMappings = table.Column<string>(type: "TEXT", nullable: false),
+                    PairwiseSalt = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamlServiceProviders", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SamlServiceProviders_Applications_ApplicationId",
                         column: x => x.ApplicationId,
                         principalTable: "Applications",
                         principalColumn: "Id",
@@ -165,6 +241,81 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         principalTable: "Departments",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ConnectorUserStates",
+                columns: table => new
+                {
+                    ConnectorId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false),
+                    ExternalId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: true),
+                    LastDeliveredAt = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ConnectorUserStates", x => new { x.ConnectorId, x.UserId });
+                    table.ForeignKey(
+                        name: "FK_ConnectorUserStates_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeliveryAttempts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ConnectorId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    Succeeded = table.Column<bool>(type: "INTEGER", nullable: false),
+                    StatusCode = table.Column<int>(type: "INTEGER", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    DurationMilliseconds = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeliveryAttempts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DeliveryAttempts_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningOutbox",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ConnectorId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    Change = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    DueAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    ClaimedBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    ClaimedUntil = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningOutbox", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ProvisioningOutbox_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -271,10 +422,36 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 columns: new[] { "Type", "OccurredAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Connectors_ApplicationId_Name",
+                table: "Connectors",
+                columns: new[] { "ApplicationId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryAttempts_ConnectorId_At",
+                table: "DeliveryAttempts",
+                columns: new[] { "ConnectorId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryAttempts_UserId_At",
+                table: "DeliveryAttempts",
+                columns: new[] { "UserId", "At" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Permissions_ApplicationId_Name",
                 table: "Permissions",
                 columns: new[] { "ApplicationId", "Name" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningOutbox_ConnectorId_UserId_Id",
+                table: "ProvisioningOutbox",
+                columns: new[] { "ConnectorId", "UserId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningOutbox_Status_DueAt",
+                table: "ProvisioningOutbox",
+                columns: new[] { "Status", "DueAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_RoleAssignments_DepartmentId",
@@ -300,6 +477,23 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "IX_RolePermissions_PermissionId",
                 table: "RolePermissions",
                 column: "PermissionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlSeenMessages_ExpiresAt",
+                table: "SamlSeenMessages",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlServiceProviders_ApplicationId",
+                table: "SamlServiceProviders",
+                column: "ApplicationId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlServiceProviders_EntityId",
+                table: "SamlServiceProviders",
+                column: "EntityId",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_SeparationOfDutyRules_FirstPermissionId",
@@ -341,13 +535,31 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "AuditEvents");
 
             migrationBuilder.DropTable(
+                name: "ConnectorUserStates");
+
+            migrationBuilder.DropTable(
+                name: "DeliveryAttempts");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningOutbox");
+
+            migrationBuilder.DropTable(
                 name: "RoleAssignments");
 
             migrationBuilder.DropTable(
                 name: "RolePermissions");
 
             migrationBuilder.DropTable(
+                name: "SamlSeenMessages");
+
+            migrationBuilder.DropTable(
+                name: "SamlServiceProviders");
+
+            migrationBuilder.DropTable(
                 name: "SeparationOfDutyRules");
+
+            migrationBuilder.DropTable(
+                name: "Connectors");
 
             migrationBuilder.DropTable(
                 name: "AccessRoles");
@@ -358,6 +570,10 @@ namespace IdentityHub.Data.Sqlite.Migrations
             migrationBuilder.DropColumn(
                 name: "UpdatedAt",
                 table: "Departments");
+
+            migrationBuilder.DropColumn(
+                name: "RevokeTokensOnAccessLoss",
+                table: "Applications");
         }
     }
 }

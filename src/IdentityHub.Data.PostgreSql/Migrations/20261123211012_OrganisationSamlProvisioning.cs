@@ -1,12 +1,13 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
 namespace IdentityHub.Data.PostgreSql.Migrations
 {
     /// <inheritdoc />
-    public partial class AccessModel : Migration
+    public partial class OrganisationSamlProvisioning : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -17,6 +18,13 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 type: "timestamp with time zone",
                 nullable: false,
                 defaultValue: new DateTimeOffset(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)));
+
+            migrationBuilder.AddColumn<bool>(
+                name: "RevokeTokensOnAccessLoss",
+                table: "Applications",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
 
             migrationBuilder.CreateTable(
                 name: "AccessRoles",
@@ -103,6 +111,31 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "Connectors",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Paused = table.Column<bool>(type: "boolean", nullable: false),
+                    Settings = table.Column<string>(type: "character varying(8000)", maxLength: 8000, nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Connectors", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Connectors_Applications_ApplicationId",
+                        column: x => x.ApplicationId,
+                        principalTable: "Applications",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Permissions",
                 columns: table => new
                 {
@@ -119,6 +152,50 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     table.PrimaryKey("PK_Permissions", x => x.Id);
                     table.ForeignKey(
                         name: "FK_Permissions_Applications_ApplicationId",
+                        column: x => x.ApplicationId,
+                        principalTable: "Applications",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamlSeenMessages",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamlSeenMessages", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamlServiceProviders",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uuid", nullable: false),
+                    EntityId = table.Column<string>(type: "character varying(800)", maxLength: 800, nullable: false),
+                    AssertionConsumerServices = table.Column<string>(type: "text", nullable: false),
+                    SingleLogoutUrl = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: true),
+                    SingleLogoutBinding = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    SigningCertificate = table.Column<byte[]>(type: "bytea", nullable: true),
+                    EncryptionCertificate = table.Column<byte[]>(type: "bytea", nullable: true),
+                    AuthnRequestsSigned = table.Column<bool>(type: "boolean", nullable: false),
+                    SignResponse = table.Column<bool>(type: "boolean", nullable: false),
+                    SignAssertion = table.Column<bool>(type: "boolean", nullable: false),
+                    NameIdFormat = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    AttributeMappings = table.Column<string>(type: "text", nullable: false),
+                    PairwiseSalt = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamlServiceProviders", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SamlServiceProviders_Applications_ApplicationId",
                         column: x => x.ApplicationId,
                         principalTable: "Applications",
                         principalColumn: "Id",
@@ -165,6 +242,81 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         principalTable: "Departments",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ConnectorUserStates",
+                columns: table => new
+                {
+                    ConnectorId = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    ExternalId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    LastDeliveredAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ConnectorUserStates", x => new { x.ConnectorId, x.UserId });
+                    table.ForeignKey(
+                        name: "FK_ConnectorUserStates_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeliveryAttempts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ConnectorId = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Succeeded = table.Column<bool>(type: "boolean", nullable: false),
+                    StatusCode = table.Column<int>(type: "integer", nullable: true),
+                    Error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    DurationMilliseconds = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeliveryAttempts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DeliveryAttempts_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningOutbox",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ConnectorId = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
+                    Change = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    DueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    ClaimedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    ClaimedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningOutbox", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ProvisioningOutbox_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -271,10 +423,36 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 columns: new[] { "Type", "OccurredAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Connectors_ApplicationId_Name",
+                table: "Connectors",
+                columns: new[] { "ApplicationId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryAttempts_ConnectorId_At",
+                table: "DeliveryAttempts",
+                columns: new[] { "ConnectorId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryAttempts_UserId_At",
+                table: "DeliveryAttempts",
+                columns: new[] { "UserId", "At" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Permissions_ApplicationId_Name",
                 table: "Permissions",
                 columns: new[] { "ApplicationId", "Name" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningOutbox_ConnectorId_UserId_Id",
+                table: "ProvisioningOutbox",
+                columns: new[] { "ConnectorId", "UserId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningOutbox_Status_DueAt",
+                table: "ProvisioningOutbox",
+                columns: new[] { "Status", "DueAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_RoleAssignments_DepartmentId",
@@ -300,6 +478,23 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 name: "IX_RolePermissions_PermissionId",
                 table: "RolePermissions",
                 column: "PermissionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlSeenMessages_ExpiresAt",
+                table: "SamlSeenMessages",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlServiceProviders_ApplicationId",
+                table: "SamlServiceProviders",
+                column: "ApplicationId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlServiceProviders_EntityId",
+                table: "SamlServiceProviders",
+                column: "EntityId",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_SeparationOfDutyRules_FirstPermissionId",
@@ -341,13 +536,31 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 name: "AuditEvents");
 
             migrationBuilder.DropTable(
+                name: "ConnectorUserStates");
+
+            migrationBuilder.DropTable(
+                name: "DeliveryAttempts");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningOutbox");
+
+            migrationBuilder.DropTable(
                 name: "RoleAssignments");
 
             migrationBuilder.DropTable(
                 name: "RolePermissions");
 
             migrationBuilder.DropTable(
+                name: "SamlSeenMessages");
+
+            migrationBuilder.DropTable(
+                name: "SamlServiceProviders");
+
+            migrationBuilder.DropTable(
                 name: "SeparationOfDutyRules");
+
+            migrationBuilder.DropTable(
+                name: "Connectors");
 
             migrationBuilder.DropTable(
                 name: "AccessRoles");
@@ -358,6 +571,10 @@ namespace IdentityHub.Data.PostgreSql.Migrations
             migrationBuilder.DropColumn(
                 name: "UpdatedAt",
                 table: "Departments");
+
+            migrationBuilder.DropColumn(
+                name: "RevokeTokensOnAccessLoss",
+                table: "Applications");
         }
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace IdentityHub.Data.SqlServer.Migrations
 {
     /// <inheritdoc />
-    public partial class AccessModel : Migration
+    public partial class OrganisationSamlProvisioning : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -17,6 +17,13 @@ namespace IdentityHub.Data.SqlServer.Migrations
                 type: "datetimeoffset",
                 nullable: false,
                 defaultValue: new DateTimeOffset(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)));
+
+            migrationBuilder.AddColumn<bool>(
+                name: "RevokeTokensOnAccessLoss",
+                table: "Applications",
+                type: "bit",
+                nullable: false,
+                defaultValue: false);
 
             migrationBuilder.CreateTable(
                 name: "AccessRoles",
@@ -103,6 +110,31 @@ namespace IdentityHub.Data.SqlServer.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "Connectors",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
+                    Paused = table.Column<bool>(type: "bit", nullable: false),
+                    Settings = table.Column<string>(type: "nvarchar(max)", maxLength: 8000, nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Connectors", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Connectors_Applications_ApplicationId",
+                        column: x => x.ApplicationId,
+                        principalTable: "Applications",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Permissions",
                 columns: table => new
                 {
@@ -119,6 +151,50 @@ namespace IdentityHub.Data.SqlServer.Migrations
                     table.PrimaryKey("PK_Permissions", x => x.Id);
                     table.ForeignKey(
                         name: "FK_Permissions_Applications_ApplicationId",
+                        column: x => x.ApplicationId,
+                        principalTable: "Applications",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamlSeenMessages",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamlSeenMessages", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamlServiceProviders",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    EntityId = table.Column<string>(type: "nvarchar(800)", maxLength: 800, nullable: false),
+                    AssertionConsumerServices = table.Column<string>(type: "nvarchar(max)", nullable: false),
+                    SingleLogoutUrl = table.Column<string>(type: "nvarchar(2048)", maxLength: 2048, nullable: true),
+                    SingleLogoutBinding = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: true),
+                    SigningCertificate = table.Column<byte[]>(type: "varbinary(max)", nullable: true),
+                    EncryptionCertificate = table.Column<byte[]>(type: "varbinary(max)", nullable: true),
+                    AuthnRequestsSigned = table.Column<bool>(type: "bit", nullable: false),
+                    SignResponse = table.Column<bool>(type: "bit", nullable: false),
+                    SignAssertion = table.Column<bool>(type: "bit", nullable: false),
+                    NameIdFormat = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: false),
+                    AttributeMappings = table.Column<string>(type: "nvarchar(max)", nullable: false),
+                    PairwiseSalt = table.Column<byte[]>(type: "varbinary(32)", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamlServiceProviders", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SamlServiceProviders_Applications_ApplicationId",
                         column: x => x.ApplicationId,
                         principalTable: "Applications",
                         principalColumn: "Id",
@@ -165,6 +241,81 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         principalTable: "Departments",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ConnectorUserStates",
+                columns: table => new
+                {
+                    ConnectorId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    ExternalId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: true),
+                    LastDeliveredAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ConnectorUserStates", x => new { x.ConnectorId, x.UserId });
+                    table.ForeignKey(
+                        name: "FK_ConnectorUserStates_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeliveryAttempts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    ConnectorId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    Succeeded = table.Column<bool>(type: "bit", nullable: false),
+                    StatusCode = table.Column<int>(type: "int", nullable: true),
+                    Error = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true),
+                    DurationMilliseconds = table.Column<int>(type: "int", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeliveryAttempts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DeliveryAttempts_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ProvisioningOutbox",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    ConnectorId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    Change = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    DueAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    Attempts = table.Column<int>(type: "int", nullable: false),
+                    Status = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
+                    ClaimedBy = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true),
+                    ClaimedUntil = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    LastError = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ProvisioningOutbox", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ProvisioningOutbox_Connectors_ConnectorId",
+                        column: x => x.ConnectorId,
+                        principalTable: "Connectors",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -272,10 +423,36 @@ namespace IdentityHub.Data.SqlServer.Migrations
                 columns: new[] { "Type", "OccurredAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Connectors_ApplicationId_Name",
+                table: "Connectors",
+                columns: new[] { "ApplicationId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryAttempts_ConnectorId_At",
+                table: "DeliveryAttempts",
+                columns: new[] { "ConnectorId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryAttempts_UserId_At",
+                table: "DeliveryAttempts",
+                columns: new[] { "UserId", "At" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Permissions_ApplicationId_Name",
                 table: "Permissions",
                 columns: new[] { "ApplicationId", "Name" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningOutbox_ConnectorId_UserId_Id",
+                table: "ProvisioningOutbox",
+                columns: new[] { "ConnectorId", "UserId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ProvisioningOutbox_Status_DueAt",
+                table: "ProvisioningOutbox",
+                columns: new[] { "Status", "DueAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_RoleAssignments_DepartmentId",
@@ -301,6 +478,23 @@ namespace IdentityHub.Data.SqlServer.Migrations
                 name: "IX_RolePermissions_PermissionId",
                 table: "RolePermissions",
                 column: "PermissionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlSeenMessages_ExpiresAt",
+                table: "SamlSeenMessages",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlServiceProviders_ApplicationId",
+                table: "SamlServiceProviders",
+                column: "ApplicationId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamlServiceProviders_EntityId",
+                table: "SamlServiceProviders",
+                column: "EntityId",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_SeparationOfDutyRules_FirstPermissionId",
@@ -342,13 +536,31 @@ namespace IdentityHub.Data.SqlServer.Migrations
                 name: "AuditEvents");
 
             migrationBuilder.DropTable(
+                name: "ConnectorUserStates");
+
+            migrationBuilder.DropTable(
+                name: "DeliveryAttempts");
+
+            migrationBuilder.DropTable(
+                name: "ProvisioningOutbox");
+
+            migrationBuilder.DropTable(
                 name: "RoleAssignments");
 
             migrationBuilder.DropTable(
                 name: "RolePermissions");
 
             migrationBuilder.DropTable(
+                name: "SamlSeenMessages");
+
+            migrationBuilder.DropTable(
+                name: "SamlServiceProviders");
+
+            migrationBuilder.DropTable(
                 name: "SeparationOfDutyRules");
+
+            migrationBuilder.DropTable(
+                name: "Connectors");
 
             migrationBuilder.DropTable(
                 name: "AccessRoles");
@@ -359,6 +571,10 @@ namespace IdentityHub.Data.SqlServer.Migrations
             migrationBuilder.DropColumn(
                 name: "UpdatedAt",
                 table: "Departments");
+
+            migrationBuilder.DropColumn(
+                name: "RevokeTokensOnAccessLoss",
+                table: "Applications");
         }
     }
 }

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Xml;
+using IdentityHub.Saml.Protocol;
+
+namespace IdentityHub.Saml.Metadata;
+
+/// <summary>An indexed assertion consumer service endpoint (metadata §2.2.3).</summary>
+public sealed record AcsEndpoint(int Index, string Binding, string Location, bool IsDefault);
+
+/// <summary>What a service provider's metadata says, ready to register.</summary>
+public sealed record SpMetadataInfo(
+    string EntityId,
+    IReadOnlyList<AcsEndpoint> AssertionConsumerServices,
+    string? SingleLogoutUrl,
+    string? SingleLogoutBinding,
+    byte[]? SigningCertificate,
+    byte[]? EncryptionCertificate,
+    bool AuthnRequestsSigned,
+    string? NameIdFormat);
+
+/// <summary>Reads an SPSSODescriptor (metadata §2.4.4) from untrusted XML, parsed by <see cref="SafeXml"/>.</summary>
+public static class SpMetadata
+{
+    public const int MaxChars = 512 * 1024;
+
+    public static SpMetadataInfo Read(string xml)
+    {
+        var document = SafeXml.Parse(xml, MaxChars);
+        var ns = SafeXml.Namespaces(document);
+        var entity = document.DocumentElement is { LocalName: "EntityDescriptor", NamespaceURI: Saml2Names.Metadata } root
+            ? root
+            : throw new SamlProtocolException("The document is not an md:EntityDescriptor.");
+        var sp = entity.SelectSingleNode("md:SPSSODescriptor", ns) as XmlElement
+            ?? throw new SamlProtocolException("The metadata has no md:SPSSODescriptor.");
+
+        var acs = sp.SelectNodes("md:AssertionConsumerService", ns)!.OfType<XmlElement>()
+            .Select(e => new AcsEndpoint(
+                int.TryParse(e.GetAttribute("index"), NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : 0,
+                e.GetAttribute("Binding"), e.GetAttribute("Location"), e.GetAttribute("isDefault") is "true" or "1"))
+            .ToList();
+        var slo = sp.SelectNodes("md:SingleLogoutService", ns)!.OfType<XmlElement>()
+            .OrderBy(e => e.GetAttribute("Binding") == Saml2Names.HttpRedirectBinding ? 0 : 1)
+            .FirstOrDefault();
+        var nameIdFormat = sp.SelectSingleNode("md:NameIDFormat", ns)?.InnerText.Trim();
+
+        return new SpMetadataInfo(
+            entity.GetAttribute("entityID"),
+            acs,
+            slo?.GetAttribute("Location"),
+            slo?.GetAttribute("Binding"),
+            Certificate(sp, ns, "signing"),
+            Certificate(sp, ns, "encryption"),
+            sp.GetAttribute("AuthnRequestsSigned") is "true" or "1",
+            nameIdFormat is { Length: > 0 } && NameIdFormats.Supported.Contains(nameIdFormat) ? nameIdFormat : null);
+    }
+
+    /// <summary>The certificate for <paramref name="use"/>; a KeyDescriptor without "use" serves both (metadata §2.4.1.1).</summary>
+    private static byte[]? Certificate(XmlElement sp, XmlNamespaceManager ns, string use)
+    {
+        var text = sp.SelectNodes("md:KeyDescriptor", ns)!.OfType<XmlElement>()
+            .Where(k => k.GetAttribute("use") is var u && (u == use || u.Length == 0))
+            .Select(k => k.SelectSingleNode("ds:KeyInfo/ds:X509Data/ds:X509Certificate", ns)?.InnerText)
+            .FirstOrDefault(t => !string.IsNullOrWhiteSpace(t));
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var der = Convert.FromBase64String(string.Concat(text.Where(c => !char.IsWhiteSpace(c))));
+            using var check = X509CertificateLoader.LoadCertificate(der);
+            return der;
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException)
+        {
+            throw new SamlProtocolException($"The {use} certificate in the metadata is not a valid X.509 certificate.", ex);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Xml;
+
+namespace IdentityHub.Saml.Protocol;
+
+/// <summary>What every SAML request or response IdentityHub receives carries (SAML core §3.2.1, §3.2.2).</summary>
+public abstract record ReceivedMessage(XmlElement Root, string Id, string Issuer, DateTimeOffset IssueInstant, string? Destination)
+{
+    /// <summary>Reads the common attributes of <paramref name="root"/>, which must be samlp:<paramref name="localName"/>.</summary>
+    protected static (string Id, string Issuer, DateTimeOffset IssueInstant, string? Destination) ReadCommon(XmlElement root, string localName)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        if (root.LocalName != localName || root.NamespaceURI != Saml2Names.Protocol)
+        {
+            throw new SamlProtocolException($"Expected a samlp:{localName}, got {root.LocalName}.");
+        }
+
+        // SAML core §3.2.2: the version is checked first and answered with VersionMismatch.
+        if (root.GetAttribute("Version") != "2.0")
+        {
+            throw new SamlProtocolException(SamlStatus.VersionMismatch, "Only SAML Version=\"2.0\" is supported.");
+        }
+
+        var id = root.GetAttribute("ID");
+        if (id.Length is 0 or > 256)
+        {
+            throw new SamlProtocolException("The message ID is missing or longer than 256 characters.");
+        }
+
+        if (!DateTimeOffset.TryParse(root.GetAttribute("IssueInstant"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var issued))
+        {
+            throw new SamlProtocolException("IssueInstant is missing or not an xs:dateTime.");
+        }
+
+        var issuer = root.ChildNodes.OfType<XmlElement>()
+            .FirstOrDefault(e => e.LocalName == "Issuer" && e.NamespaceURI == Saml2Names.Assertion)?.InnerText.Trim();
+        if (string.IsNullOrEmpty(issuer))
+        {
+            throw new SamlProtocolException("The message has no saml:Issuer naming the service provider.");
+        }
+
+        var destination = root.HasAttribute("Destination") ? root.GetAttribute("Destination") : null;
+        return (id, issuer, issued, destination);
+    }
+
+    /// <summary>
+    /// IssueInstant within [now - maxAge - skew, now + skew]; Destination, when present (and it must be
+    /// when the message is signed, bindings §3.4.5.2), names the endpoint that received it.
+    /// </summary>
+    public void CheckFreshnessAndDestination(DateTimeOffset now, TimeSpan skew, TimeSpan maxAge, Uri endpoint, bool isSigned)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (IssueInstant > now + skew)
+        {
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "IssueInstant is in the future; check the service provider's clock.");
+        }
+
+        if (IssueInstant < now - maxAge - skew)
+        {
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "IssueInstant is too old; the message has expired.");
+        }
+
+        if (Destination is null)
+        {
+            if (isSigned)
+            {
+                throw new SamlProtocolException(SamlStatus.RequestDenied, "A signed message must carry Destination (bindings §3.4.5.2).");
+            }
+
+            return;
+        }
+
+        if (!string.Equals(Destination, endpoint.AbsoluteUri, StringComparison.Ordinal))
+        {
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"Destination {Destination} is not this endpoint ({endpoint.AbsoluteUri}).");
+        }
+    }
+
+    protected static XmlElement? Child(XmlElement parent, string ns, string localName) =>
+        parent.ChildNodes.OfType<XmlElement>().FirstOrDefault(e => e.LocalName == localName && e.NamespaceURI == ns);
+}
+
+/// <summary>SAML core §3.4.1: an AuthnRequest, as received.</summary>
+public sealed record AuthnRequest(
+    XmlElement Root, string Id, string Issuer, DateTimeOffset IssueInstant, string? Destination,
+    string? AssertionConsumerServiceUrl, int? AssertionConsumerServiceIndex, string? ProtocolBinding,
+    bool ForceAuthn, bool IsPassive, string? NameIdFormat)
+    : ReceivedMessage(Root, Id, Issuer, IssueInstant, Destination)
+{
+    public static AuthnRequest Read(XmlDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var root = document.DocumentElement ?? throw new SamlProtocolException("The message is empty.");
+        var (id, issuer, issued, destination) = ReadCommon(root, "AuthnRequest");
+        int? index = null;
+        if (root.HasAttribute("AssertionConsumerServiceIndex"))
+        {
+            index = int.TryParse(root.GetAttribute("AssertionConsumerServiceIndex"), NumberStyles.None, CultureInfo.InvariantCulture, out var i)
+                ? i
+                : throw new SamlProtocolException("AssertionConsumerServiceIndex is not an unsigned short.");
+        }
+
+        var policy = Child(root, Saml2Names.Protocol, "NameIDPolicy");
+        return new AuthnRequest(
+            root, id, issuer, issued, destination,
+            root.HasAttribute("AssertionConsumerServiceURL") ? root.GetAttribute("AssertionConsumerServiceURL") : null,
+            index,
+            root.HasAttribute("ProtocolBinding") ? root.GetAttribute("ProtocolBinding") : null,
+            IsTrue(root, "ForceAuthn"), IsTrue(root, "IsPassive"),
+            policy is not null && policy.HasAttribute("Format") ? policy.GetAttribute("Format") : null);
+    }
+
+    private static bool IsTrue(XmlElement root, string name) => root.GetAttribute(name) is "true" or "1";
+}
+
+/// <summary>SAML core §3.7.1: a LogoutRequest, as received.</summary>
+public sealed record LogoutRequest(
+    XmlElement Root, string Id, string Issuer, DateTimeOffset IssueInstant, string? Destination,
+    string NameId, IReadOnlyList<string> SessionIndexes)
+    : ReceivedMessage(Root, Id, Issuer, IssueInstant, Destination)
+{
+    public static LogoutRequest Read(XmlDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var root = document.DocumentElement ?? throw new SamlProtocolException("The message is empty.");
+        var (id, issuer, issued, destination) = ReadCommon(root, "LogoutRequest");
+        var nameId = Child(root, Saml2Names.Assertion, "NameID")?.InnerText.Trim()
+            ?? throw new SamlProtocolException("The LogoutRequest has no saml:NameID (encrypted identifiers are not supported).");
+        var indexes = root.ChildNodes.OfType<XmlElement>()
+            .Where(e => e.LocalName == "SessionIndex" && e.NamespaceURI == Saml2Names.Protocol)
+            .Select(e => e.InnerText.Trim())
+            .ToList();
+        return new LogoutRequest(root, id, issuer, issued, destination, nameId, indexes);
+    }
+}
+
+/// <summary>SAML core §3.7.2: a LogoutResponse, as received.</summary>
+public sealed record LogoutResponse(
+    XmlElement Root, string Id, string Issuer, DateTimeOffset IssueInstant, string? Destination, string? InResponseTo, string Status)
+    : ReceivedMessage(Root, Id, Issuer, IssueInstant, Destination)
+{
+    public static LogoutResponse Read(XmlDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var root = document.DocumentElement ?? throw new SamlProtocolException("The message is empty.");
+        var (id, issuer, issued, destination) = ReadCommon(root, "LogoutResponse");
+        var status = Child(root, Saml2Names.Protocol, "Status") is { } s && Child(s, Saml2Names.Protocol, "StatusCode") is { } code
+            ? code.GetAttribute("Value")
+            : throw new SamlProtocolException("The LogoutResponse has no samlp:Status.");
+        return new LogoutResponse(root, id, issuer, issued, destination, root.HasAttribute("InResponseTo") ? root.GetAttribute("InResponseTo") : null, status);
+    }
+}

@@ -1,0 +1,57 @@
+namespace IdentityHub.Saml;
+
+/// <summary>The URIs SAML 2.0 names things with (core, bindings, metadata), in one place.</summary>
+public static class Saml2Names
+{
+    public const string Protocol = "urn:oasis:names:tc:SAML:2.0:protocol";
+    public const string Assertion = "urn:oasis:names:tc:SAML:2.0:assertion";
+    public const string Metadata = "urn:oasis:names:tc:SAML:2.0:metadata";
+    public const string XmlDsig = "http://www.w3.org/2000/09/xmldsig#";
+    public const string XmlEnc = "http://www.w3.org/2001/04/xmlenc#";
+
+    public const string HttpRedirectBinding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+    public const string HttpPostBinding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+
+    public const string RsaSha256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+    public const string Sha256 = "http://www.w3.org/2001/04/xmlenc#sha256";
+    public const string ExclusiveC14n = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    public const string EnvelopedSignature = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+
+    public const string BearerConfirmation = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+    public const string EntityNameIdFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+    public const string AttributeNameFormatBasic = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
+}
+
+/// <summary>SAML core §8.3: the NameID formats IdentityHub issues.</summary>
+public static class NameIdFormats
+{
+    /// <summary>A pairwise-stable opaque id per (SP, user).</summary>
+    public const string Persistent = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+    public const string EmailAddress = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+    /// <summary>IdentityHub sends the employee number under this format.</summary>
+    public const string Unspecified = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+    public const string Transient = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+
+    public static readonly IReadOnlyList<string> Supported = [Persistent, EmailAddress, Unspecified];
+}
+
+/// <summary>SAML core §3.2.2.2: top-level and second-level status codes.</summary>
+public static class SamlStatus
+{
+    public const string Success = "urn:oasis:names:tc:SAML:2.0:status:Success";
+    public const string Requester = "urn:oasis:names:tc:SAML:2.0:status:Requester";
+    public const string Responder = "urn:oasis:names:tc:SAML:2.0:status:Responder";
+    public const string VersionMismatch = "urn:oasis:names:tc:SAML:2.0:status:VersionMismatch";
+    public const string RequestDenied = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied";
+    public const string NoPassive = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
+    public const string InvalidNameIdPolicy = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy";
+    public const string PartialLogout = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
+}
+
+/// <summary>SAML authentication context classes (authn-context §3.4).</summary>
+public static class AuthnContextClasses
+{
+    public const string PasswordProtectedTransport = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+    /// <summary>Used when the session's amr says a second factor was used (REFEDS MFA profile).</summary>
+    public const string MultiFactor = "https://refeds.org/profile/mfa";
+}

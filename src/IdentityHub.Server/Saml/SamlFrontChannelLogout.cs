@@ -1,0 +1,116 @@
+using System.Net;
+using System.Security.Claims;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using IdentityHub.Data.Directory;
+using IdentityHub.Saml;
+using IdentityHub.Saml.Bindings;
+using IdentityHub.Saml.Protocol;
+using IdentityHub.Server.Oidc.ClaimsMapping;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Server.Saml;
+
+/// <summary>Where the browser goes once every service provider has been told: a local page, or a LogoutResponse to the SP that asked.</summary>
+public sealed record LogoutFinish(string? RedirectTo, Uri? PostTo = null, string? PostXml = null, string? RelayState = null);
+
+/// <summary>
+/// Profiles §4.4.3.4: when a session ends at the IdP, every other SAML SP that took part in it gets a
+/// LogoutRequest through the browser. One page loads each request in a hidden frame (the SP answers
+/// with a LogoutResponse to /saml/slo inside that frame), then continues to the finish.
+/// </summary>
+public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningCertificate signing, SamlSettings settings, TimeProvider clock)
+{
+    /// <summary>Time a frame gets to answer before the page moves on anyway.</summary>
+    private const int FrameTimeoutMs = 5000;
+
+    /// <summary>The page notifying the SAML participants of the session that <paramref name="signedOut"/> held, or null when there are none.</summary>
+    public async Task<string?> PageAsync(HttpContext context, ClaimsPrincipal? signedOut, string? exceptEntityId, LogoutFinish finish)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(finish);
+        var cancellationToken = context.RequestAborted;
+        if (signedOut?.FindFirst(IdentityHubClaims.SessionId)?.Value is not { } sid || signedOut.FindFirst(ClaimTypes.NameIdentifier)?.Value is not { } userId)
+        {
+            return null;
+        }
+
+        var rows = await db.SessionParticipants.Where(p => p.Sid == sid && p.Protocol == SamlLoginIssuer.Protocol).ToListAsync(cancellationToken);
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+
+        // Told once: the rows go whatever the SPs answer.
+        db.SessionParticipants.RemoveRange(rows);
+        await db.SaveChangesAsync(cancellationToken);
+        var entityIds = rows.Select(r => r.ClientId).Where(e => e != exceptEntityId).ToList();
+        var sps = await db.SamlServiceProviders.AsNoTracking()
+            .Where(s => entityIds.Contains(s.EntityId) && s.SingleLogoutUrl != null).ToListAsync(cancellationToken);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
+        if (user is null || sps.Count == 0)
+        {
+            return null;
+        }
+
+        var idp = SamlIdpEndpoints.Of(context, settings);
+        var certificate = await signing.GetAsync(cancellationToken);
+        var frames = sps.Select(sp => Frame(sp, user, sid, idp, certificate)).Where(f => f is not null).ToList();
+        return frames.Count == 0 ? null : Page(frames!, finish);
+    }
+
+    private string? Frame(SamlServiceProvider sp, UserAccount user, string sid, SamlIdpEndpoints idp, X509Certificate2 certificate)
+    {
+        if (SamlSubjects.NameIdFor(sp, user) is not { } nameId)
+        {
+            return null;
+        }
+
+        var destination = new Uri(sp.SingleLogoutUrl!);
+        var qualifier = sp.NameIdFormat == NameIdFormats.Persistent ? sp.EntityId : null;
+        var now = clock.GetUtcNow();
+        if (sp.SingleLogoutBinding == Saml2Names.HttpPostBinding)
+        {
+            var xml = LogoutMessages.Request(idp.EntityId, destination, nameId, sp.NameIdFormat, qualifier, sid, now, certificate).OuterXml;
+            var form = PostBinding.FormPage(destination, SamlParameters.Request, xml, null);
+            return $"<iframe class=\"slo\" title=\"{WebUtility.HtmlEncode(sp.EntityId)}\" srcdoc=\"{WebUtility.HtmlEncode(form)}\"></iframe>";
+        }
+
+        var unsigned = LogoutMessages.Request(idp.EntityId, destination, nameId, sp.NameIdFormat, qualifier, sid, now, null).OuterXml;
+        var query = RedirectBinding.Encode(unsigned, SamlParameters.Request, null, certificate.GetRSAPrivateKey());
+        var url = destination.AbsoluteUri + (destination.Query.Length > 0 ? "&" : "?") + query;
+        return $"<iframe class=\"slo\" title=\"{WebUtility.HtmlEncode(sp.EntityId)}\" src=\"{WebUtility.HtmlEncode(url)}\"></iframe>";
+    }
+
+    public static string Page(IReadOnlyList<string> frames, LogoutFinish finish)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(finish);
+        var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing out</title></head><body><p>Signing you out of every application…</p><div style=\"display:none\">");
+        foreach (var frame in frames)
+        {
+            html.Append(frame);
+        }
+
+        html.Append("</div>");
+        string go;
+        if (finish.PostTo is not null)
+        {
+            html.Append(PostBinding.Form(finish.PostTo, SamlParameters.Response, finish.PostXml!, finish.RelayState));
+            go = "document.getElementById('saml-post').submit()";
+        }
+        else
+        {
+            go = $"location.replace({System.Text.Json.JsonSerializer.Serialize(finish.RedirectTo ?? "/")})";
+        }
+
+        // Continue when every frame has loaded once, or after the timeout.
+        html.Append("<script>(function(){var f=document.querySelectorAll('iframe.slo'),n=f.length,done=false;")
+            .Append("function go(){if(done)return;done=true;").Append(go).Append(";}")
+            .Append("f.forEach(function(x){x.addEventListener('load',function(){if(--n<=0)setTimeout(go,200);},{once:true});});")
+            .Append("setTimeout(go,").Append(FrameTimeoutMs).Append(");})();</script></body></html>");
+        return html.ToString();
+    }
+}

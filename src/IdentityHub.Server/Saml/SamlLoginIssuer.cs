@@ -1,0 +1,124 @@
+using System.Security.Claims;
+using IdentityHub.Core.Access;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using IdentityHub.Data.Directory;
+using IdentityHub.Saml;
+using IdentityHub.Saml.Assertions;
+using IdentityHub.Saml.Bindings;
+using IdentityHub.Server.Account;
+using IdentityHub.Server.Oidc.ClaimsMapping;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using System.Security.Cryptography.X509Certificates;
+
+namespace IdentityHub.Server.Saml;
+
+/// <summary>A login the IdP owes a service provider: what the validated AuthnRequest (or the IdP-initiated link) asked for.</summary>
+public sealed record PendingLogin(Guid ServiceProviderId, string? RequestId, string AcsUrl, string? RelayState, bool ForceAuthn, bool IsPassive, DateTimeOffset ReceivedAt);
+
+/// <summary>Profiles §4.1.4.2: issues the Response for a signed-in user and records the SP as a session participant.</summary>
+public sealed class SamlLoginIssuer(
+    IdentityHubDbContext db, EffectiveEntitlements entitlements, SessionParticipants participants,
+    SamlSigningCertificate signing, SamlSettings settings, TimeProvider clock)
+{
+    public const string Protocol = "saml";
+
+    /// <summary>The auto-posting form carrying the Response, or a Response with an error status when the user cannot be named.</summary>
+    public async Task<IResult> IssueAsync(HttpContext context, SamlServiceProvider sp, PendingLogin pending, UserAccount user, AuthenticateResult session)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(sp);
+        ArgumentNullException.ThrowIfNull(pending);
+        ArgumentNullException.ThrowIfNull(session);
+        var cancellationToken = context.RequestAborted;
+        var idp = SamlIdpEndpoints.Of(context, settings);
+        var certificate = await signing.GetAsync(cancellationToken);
+        var acs = new Uri(pending.AcsUrl);
+        var now = clock.GetUtcNow();
+
+        var nameId = SamlSubjects.NameIdFor(sp, user);
+        if (nameId is null)
+        {
+            // Core §3.4.1.1: the requested identifier cannot be produced for this user.
+            var error = LoginResponse.Error(idp.EntityId, acs, pending.RequestId, SamlStatus.InvalidNameIdPolicy,
+                "The user has no value for the service provider's NameID format.", now, certificate);
+            return Post(acs, error.OuterXml, pending.RelayState);
+        }
+
+        var sid = session.Principal!.FindFirst(IdentityHubClaims.SessionId)?.Value ?? "";
+        if (sid.Length > 0)
+        {
+            await participants.RecordAsync(sid, Protocol, sp.EntityId, user.Id, cancellationToken);
+        }
+
+        var content = new LoginResponseContent
+        {
+            IdpEntityId = idp.EntityId,
+            SpEntityId = sp.EntityId,
+            AssertionConsumerService = acs,
+            InResponseTo = pending.RequestId,
+            NameId = nameId,
+            NameIdFormat = sp.NameIdFormat,
+            // The browser session id: a LogoutRequest naming it ends exactly this session.
+            SessionIndex = sid,
+            AuthnInstant = AuthenticatedAt(session) ?? now,
+            AuthnContextClass = AuthnContextOf(session.Principal),
+            Attributes = await AttributesAsync(sp, user, cancellationToken),
+            Now = now,
+            ClockSkew = settings.ClockSkew,
+            Lifetime = settings.AssertionLifetime,
+            SignResponse = sp.SignResponse,
+            // An assertion nobody signed would be forgeable: sign it when the Response is not signed.
+            SignAssertion = sp.SignAssertion || !sp.SignResponse,
+            EncryptFor = sp.EncryptionCertificate is { } der ? X509CertificateLoader.LoadCertificate(der) : null,
+        };
+        return Post(acs, LoginResponse.Build(content, certificate).OuterXml, pending.RelayState);
+    }
+
+    /// <summary>When the session's user signed in (not when the cookie was last renewed).</summary>
+    public static DateTimeOffset? AuthenticatedAt(AuthenticateResult session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return long.TryParse(session.Principal?.FindFirst(ActiveUserSignInManager.AuthenticationTimeClaim)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : session.Properties?.IssuedUtc;
+    }
+
+    public static IResult Post(Uri destination, string xml, string? relayState) =>
+        Results.Content(PostBinding.FormPage(destination, SamlParameters.Response, xml, relayState), "text/html; charset=utf-8");
+
+    /// <summary>Authn-context §3.4: password over TLS, or multi-factor when the session's amr says so.</summary>
+    private static string AuthnContextOf(ClaimsPrincipal principal) =>
+        principal.FindAll("amr").Any(c => c.Value is "mfa" or "otp" or "hwk" or "swk")
+            ? AuthnContextClasses.MultiFactor
+            : AuthnContextClasses.PasswordProtectedTransport;
+
+    private async Task<IReadOnlyList<AttributeValues>> AttributesAsync(SamlServiceProvider sp, UserAccount user, CancellationToken cancellationToken)
+    {
+        var mappings = sp.AttributeMappings.Count > 0
+            ? sp.AttributeMappings
+            : SamlAttributeSources.All.Select(s => new SamlAttributeMapping(s, s)).ToList();
+        var department = user.DepartmentId is { } departmentId
+            ? await db.Departments.Where(d => d.Id == departmentId).Select(d => d.Name).FirstOrDefaultAsync(cancellationToken)
+            : null;
+        Entitlements? rights = null;
+        if (mappings.Any(m => m.Source is SamlAttributeSources.Roles or SamlAttributeSources.Permissions))
+        {
+            rights = await entitlements.ForApplicationAsync(user.Id, sp.ApplicationId, cancellationToken);
+        }
+
+        return mappings.Select(m => new AttributeValues(m.Name, m.Source switch
+        {
+            SamlAttributeSources.Name => One(user.DisplayName),
+            SamlAttributeSources.Email => One(user.Email),
+            SamlAttributeSources.Department => One(department),
+            SamlAttributeSources.EmployeeNumber => One(user.EmployeeNumber),
+            SamlAttributeSources.Roles => rights!.Roles,
+            SamlAttributeSources.Permissions => rights!.Permissions,
+            _ => [],
+        })).ToList();
+    }
+
+    private static IReadOnlyList<string> One(string? value) => string.IsNullOrEmpty(value) ? [] : [value];
+}

@@ -1,0 +1,44 @@
+namespace IdentityHub.Server.Saml;
+
+/// <summary>The Saml configuration section.</summary>
+public sealed class SamlSettings
+{
+    /// <summary>The IdP entityID; default: this server's /saml/metadata address.</summary>
+    public string? EntityId { get; init; }
+
+    /// <summary>Clock difference tolerated with service providers (IssueInstant checks, assertion NotBefore).</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How old a received request may be (and how long its ID is remembered against replay).</summary>
+    public TimeSpan MessageLifetime { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long an assertion may be used (Conditions/@NotOnOrAfter, SubjectConfirmationData/@NotOnOrAfter).</summary>
+    public TimeSpan AssertionLifetime { get; init; } = TimeSpan.FromMinutes(5);
+
+    public static SamlSettings From(IConfiguration configuration) => new()
+    {
+        EntityId = configuration["Saml:EntityId"] is { Length: > 0 } id ? id : null,
+        ClockSkew = configuration.GetValue("Saml:ClockSkew", TimeSpan.FromMinutes(2)),
+        MessageLifetime = configuration.GetValue("Saml:MessageLifetime", TimeSpan.FromMinutes(5)),
+        AssertionLifetime = configuration.GetValue("Saml:AssertionLifetime", TimeSpan.FromMinutes(5)),
+    };
+}
+
+/// <summary>This IdP's own addresses, from configuration or the request's base address.</summary>
+public sealed record SamlIdpEndpoints(string EntityId, Uri Metadata, Uri SingleSignOn, Uri SingleLogout)
+{
+    public const string MetadataPath = "/saml/metadata";
+    public const string SingleSignOnPath = "/saml/sso";
+    public const string SingleLogoutPath = "/saml/slo";
+    public const string ResumePath = "/saml/sso/resume";
+    public const string IdpInitiatedPath = "/saml/idp-initiated";
+
+    public static SamlIdpEndpoints Of(HttpContext context, SamlSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(settings);
+        var root = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
+        var metadata = new Uri(root + MetadataPath);
+        return new SamlIdpEndpoints(settings.EntityId ?? metadata.AbsoluteUri, metadata, new Uri(root + SingleSignOnPath), new Uri(root + SingleLogoutPath));
+    }
+}

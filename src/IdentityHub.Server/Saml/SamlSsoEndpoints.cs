@@ -1,0 +1,218 @@
+using System.Text.Json;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using IdentityHub.Data.Directory;
+using IdentityHub.Saml;
+using IdentityHub.Saml.Assertions;
+using IdentityHub.Saml.Bindings;
+using IdentityHub.Saml.Protocol;
+using IdentityHub.Saml.Signing;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using System.Security.Cryptography.X509Certificates;
+
+namespace IdentityHub.Server.Saml;
+
+/// <summary>Profiles §4.1 (Web Browser SSO): SP-initiated over HTTP-Redirect and HTTP-POST, and IdP-initiated.</summary>
+public static class SamlSsoEndpoints
+{
+    private const string PendingPurpose = "IdentityHub.Saml.PendingLogin.v1";
+    private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
+
+    public static void MapSamlSso(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet(SamlIdpEndpoints.SingleSignOnPath, ReceiveAuthnRequestAsync);
+        endpoints.MapPost(SamlIdpEndpoints.SingleSignOnPath, ReceiveAuthnRequestAsync).DisableAntiforgery();
+        endpoints.MapGet(SamlIdpEndpoints.ResumePath, ResumeAsync);
+        endpoints.MapGet(SamlIdpEndpoints.IdpInitiatedPath, IdpInitiatedAsync);
+    }
+
+    private static async Task<IResult> ReceiveAuthnRequestAsync(HttpContext context, IdentityHubDbContext db, SamlReplayCache replays, SamlSettings settings, TimeProvider clock)
+    {
+        PendingLogin pending;
+        try
+        {
+            pending = await ValidateAsync(context, db, replays, settings, clock);
+        }
+        catch (SamlProtocolException ex)
+        {
+            return SamlErrorPage.Show(ex.Message);
+        }
+
+        return await ContinueAsync(context, pending);
+    }
+
+    /// <summary>Every check of issue 5 point 4 an AuthnRequest must pass before anything is sent anywhere.</summary>
+    private static async Task<PendingLogin> ValidateAsync(HttpContext context, IdentityHubDbContext db, SamlReplayCache replays, SamlSettings settings, TimeProvider clock)
+    {
+        var cancellationToken = context.RequestAborted;
+        string xml;
+        string? relayState;
+        RedirectMessage? redirect = null;
+        if (HttpMethods.IsGet(context.Request.Method))
+        {
+            redirect = RedirectBinding.Decode(context.Request.QueryString.Value ?? "", SamlParameters.Request);
+            (xml, relayState) = (redirect.Xml, redirect.RelayState);
+        }
+        else
+        {
+            var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(cancellationToken) : null;
+            xml = PostBinding.Decode(form?[SamlParameters.Request], SamlParameters.Request);
+            relayState = form?[SamlParameters.RelayState].ToString() is { Length: > 0 } r ? r : null;
+            RelayStateRule.Check(relayState);
+        }
+
+        var request = AuthnRequest.Read(SafeXml.Parse(xml));
+        var sp = await db.SamlServiceProviders.AsNoTracking().FirstOrDefaultAsync(s => s.EntityId == request.Issuer, cancellationToken)
+            ?? throw new SamlProtocolException($"The service provider '{request.Issuer}' is not registered with IdentityHub.");
+
+        var signed = CheckSignature(sp, request, redirect);
+        var idp = SamlIdpEndpoints.Of(context, settings);
+        request.CheckFreshnessAndDestination(clock.GetUtcNow(), settings.ClockSkew, settings.MessageLifetime, idp.SingleSignOn, signed);
+        var acs = ResolveAcs(sp, request);
+        if (!await replays.TryRememberAsync(sp.EntityId, request.Id, settings.MessageLifetime + (2 * settings.ClockSkew), cancellationToken))
+        {
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"The request {request.Id} was already received (replay).");
+        }
+
+        return new PendingLogin(sp.Id, request.Id, acs, relayState, request.ForceAuthn, request.IsPassive, clock.GetUtcNow());
+    }
+
+    /// <summary>Signatures are checked with the SP's registered certificate only; required when the SP registered so.</summary>
+    private static bool CheckSignature(SamlServiceProvider sp, AuthnRequest request, RedirectMessage? redirect)
+    {
+        var present = redirect is not null ? redirect.SigAlg is not null : SignatureValidation.HasEnvelopedSignature(request.Root);
+        if (!present)
+        {
+            return sp.AuthnRequestsSigned
+                ? throw new SamlProtocolException(SamlStatus.RequestDenied, "This service provider's AuthnRequests must be signed.")
+                : false;
+        }
+
+        using var certificate = sp.SigningCertificate is { } der
+            ? X509CertificateLoader.LoadCertificate(der)
+            : throw new SamlProtocolException(SamlStatus.RequestDenied, "The request is signed but the service provider has no registered signing certificate.");
+        if (redirect is not null)
+        {
+            SignatureValidation.VerifyRedirect(redirect, certificate);
+        }
+        else
+        {
+            SignatureValidation.VerifyEnveloped(request.Root, certificate);
+        }
+
+        return true;
+    }
+
+    /// <summary>Profiles §4.1.4.1: the Response goes only to a registered ACS, named by URL, by index, or the default.</summary>
+    private static string ResolveAcs(SamlServiceProvider sp, AuthnRequest request)
+    {
+        if (request.ProtocolBinding is { } binding && binding != Saml2Names.HttpPostBinding)
+        {
+            throw new SamlProtocolException(SamlStatus.RequestDenied, $"ProtocolBinding {binding} is not supported; IdentityHub sends Responses with HTTP-POST.");
+        }
+
+        var posts = sp.AssertionConsumerServices.Where(a => a.Binding == Saml2Names.HttpPostBinding).ToList();
+        SamlAcsEndpoint? acs;
+        if (request.AssertionConsumerServiceUrl is { } url)
+        {
+            acs = posts.FirstOrDefault(a => string.Equals(a.Url, url, StringComparison.Ordinal))
+                ?? throw new SamlProtocolException(SamlStatus.RequestDenied, $"AssertionConsumerServiceURL {url} is not registered for this service provider.");
+        }
+        else if (request.AssertionConsumerServiceIndex is { } index)
+        {
+            acs = posts.FirstOrDefault(a => a.Index == index)
+                ?? throw new SamlProtocolException(SamlStatus.RequestDenied, $"AssertionConsumerServiceIndex {index} is not registered for this service provider.");
+        }
+        else
+        {
+            acs = DefaultAcs(sp) ?? throw new SamlProtocolException(SamlStatus.RequestDenied, "The service provider has no HTTP-POST assertion consumer service.");
+        }
+
+        return acs.Url;
+    }
+
+    internal static SamlAcsEndpoint? DefaultAcs(SamlServiceProvider sp)
+    {
+        var posts = sp.AssertionConsumerServices.Where(a => a.Binding == Saml2Names.HttpPostBinding).OrderBy(a => a.Index).ToList();
+        return posts.FirstOrDefault(a => a.IsDefault) ?? posts.FirstOrDefault();
+    }
+
+    private static async Task<IResult> ResumeAsync(HttpContext context, IDataProtectionProvider protection, string? p)
+    {
+        try
+        {
+            var json = protection.CreateProtector(PendingPurpose).ToTimeLimitedDataProtector().Unprotect(p ?? "");
+            var pending = JsonSerializer.Deserialize<PendingLogin>(json) ?? throw new System.Security.Cryptography.CryptographicException();
+            return await ContinueAsync(context, pending);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return SamlErrorPage.Show("The sign-in request has expired or is invalid; start again from the application.");
+        }
+    }
+
+    private static async Task<IResult> IdpInitiatedAsync(HttpContext context, IdentityHubDbContext db, TimeProvider clock, string? sp, string? relayState)
+    {
+        var cancellationToken = context.RequestAborted;
+        var provider = sp is null ? null
+            : Guid.TryParse(sp, out var applicationId)
+                ? await db.SamlServiceProviders.AsNoTracking().FirstOrDefaultAsync(s => s.ApplicationId == applicationId, cancellationToken)
+                : await db.SamlServiceProviders.AsNoTracking().FirstOrDefaultAsync(s => s.EntityId == sp, cancellationToken);
+        if (provider is null || DefaultAcs(provider) is not { } acs)
+        {
+            return SamlErrorPage.Show("No SAML service provider with that entity ID or application id is registered.", StatusCodes.Status404NotFound);
+        }
+
+        try
+        {
+            RelayStateRule.Check(relayState);
+        }
+        catch (SamlProtocolException ex)
+        {
+            return SamlErrorPage.Show(ex.Message);
+        }
+
+        // Profiles §4.1.5: an unsolicited Response has no InResponseTo.
+        return await ContinueAsync(context, new PendingLogin(provider.Id, null, acs.Url, relayState, false, false, clock.GetUtcNow()));
+    }
+
+    /// <summary>Sends the user to the login page first when needed (the pending login survives it, protected), then issues the Response.</summary>
+    private static async Task<IResult> ContinueAsync(HttpContext context, PendingLogin pending)
+    {
+        var services = context.RequestServices;
+        var db = services.GetRequiredService<IdentityHubDbContext>();
+        var sp = await db.SamlServiceProviders.AsNoTracking().FirstOrDefaultAsync(s => s.Id == pending.ServiceProviderId, context.RequestAborted);
+        if (sp is null)
+        {
+            return SamlErrorPage.Show("The service provider is no longer registered.");
+        }
+
+        var session = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        var users = services.GetRequiredService<UserManager<UserAccount>>();
+        var user = session.Succeeded ? await users.GetUserAsync(session.Principal!) : null;
+        // Core §3.4.1: ForceAuthn means a sign-in that happened after the request arrived.
+        var fresh = !pending.ForceAuthn || (session.Succeeded && SamlLoginIssuer.AuthenticatedAt(session) >= pending.ReceivedAt);
+        if (user is null || !fresh || !await services.GetRequiredService<SignInManager<UserAccount>>().CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+        {
+            if (pending.IsPassive)
+            {
+                var idp = SamlIdpEndpoints.Of(context, services.GetRequiredService<SamlSettings>());
+                var certificate = await services.GetRequiredService<SamlSigningCertificate>().GetAsync(context.RequestAborted);
+                var error = LoginResponse.Error(idp.EntityId, new Uri(pending.AcsUrl), pending.RequestId, SamlStatus.NoPassive,
+                    "The user is not signed in and IsPassive forbids asking.", services.GetRequiredService<TimeProvider>().GetUtcNow(), certificate);
+                return SamlLoginIssuer.Post(new Uri(pending.AcsUrl), error.OuterXml, pending.RelayState);
+            }
+
+            var token = services.GetRequiredService<IDataProtectionProvider>().CreateProtector(PendingPurpose).ToTimeLimitedDataProtector()
+                .Protect(JsonSerializer.Serialize(pending), PendingLifetime);
+            // ForceAuthn is honoured on resume: the new session must start after the request arrived.
+            var resume = $"{SamlIdpEndpoints.ResumePath}?p={Uri.EscapeDataString(token)}";
+            return Results.Redirect($"/account/login?ReturnUrl={Uri.EscapeDataString(resume)}");
+        }
+
+        return await services.GetRequiredService<SamlLoginIssuer>().IssueAsync(context, sp, pending, user, session);
+    }
+}

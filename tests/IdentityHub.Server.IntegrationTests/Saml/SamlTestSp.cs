@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Xml;
+using IdentityHub.Saml;
+using IdentityHub.Saml.Bindings;
+using IdentityHub.Saml.Protocol;
+using IdentityHub.Saml.Signing;
+using IdentityHub.Server.IntegrationTests.AdminApi;
+
+namespace IdentityHub.Server.IntegrationTests.Saml;
+
+/// <summary>A message the IdP made the browser POST (the auto-submitting form), decoded.</summary>
+public sealed record AutoPost(Uri Action, string Parameter, string Xml, string? RelayState)
+{
+    public XmlDocument Document => SafeXml.Parse(Xml);
+}
+
+/// <summary>A service provider the tests play: its key, its registration, the messages it sends.</summary>
+public sealed partial class SamlTestSp
+{
+    public const string IdpBase = "http://localhost";
+    public static readonly Uri Sso = new(IdpBase + "/saml/sso");
+    public static readonly Uri Slo = new(IdpBase + "/saml/slo");
+
+    public SamlTestSp(string? name = null)
+    {
+        var id = name ?? Guid.NewGuid().ToString("N")[..10];
+        EntityId = $"https://sp-{id}.example.test/saml";
+        Acs = $"https://sp-{id}.example.test/acs";
+        SingleLogout = $"https://sp-{id}.example.test/slo";
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest($"CN=sp-{id}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        Certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+    }
+
+    public string EntityId { get; }
+
+    public string Acs { get; }
+
+    public string SingleLogout { get; }
+
+    public X509Certificate2 Certificate { get; }
+
+    public Guid ApplicationId { get; private set; }
+
+    public object Registration(bool authnRequestsSigned = true, string nameIdFormat = "persistent", string? encryptionCertificate = null,
+        string sloBinding = Saml2Names.HttpRedirectBinding, bool signResponse = true, bool signAssertion = true) => new
+    {
+        entityId = EntityId,
+        assertionConsumerServices = new[] { new { index = 0, binding = Saml2Names.HttpPostBinding, url = Acs, isDefault = true } },
+        singleLogoutUrl = SingleLogout,
+        singleLogoutBinding = sloBinding,
+        signingCertificate = Convert.ToBase64String(Certificate.RawData),
+        encryptionCertificate,
+        authnRequestsSigned,
+        signResponse,
+        signAssertion,
+        nameIdFormat,
+    };
+
+    public async Task<SamlTestSp> RegisterAsync(IdentityHubFactory factory, object? registration = null)
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        ApplicationId = await AdminApiClient.CreateApplicationAsync(admin);
+        var response = await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{ApplicationId}/saml", registration ?? Registration());
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return this;
+    }
+
+    public string AuthnRequest(string? id = null, string? acs = null, DateTimeOffset? issued = null, Uri? destination = null, bool forceAuthn = false, bool isPassive = false) =>
+        $"""<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(issued ?? DateTimeOffset.UtcNow)}" Destination="{(destination ?? Sso).AbsoluteUri}" AssertionConsumerServiceURL="{acs ?? Acs}" ProtocolBinding="{Saml2Names.HttpPostBinding}" ForceAuthn="{(forceAuthn ? "true" : "false")}" IsPassive="{(isPassive ? "true" : "false")}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/></samlp:AuthnRequest>""";
+
+    public string LogoutRequest(string nameId, string? sessionIndex, string? id = null) =>
+        $"""<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(DateTimeOffset.UtcNow)}" Destination="{Slo.AbsoluteUri}"><saml:Issuer>{EntityId}</saml:Issuer><saml:NameID>{nameId}</saml:NameID>{(sessionIndex is null ? "" : $"<samlp:SessionIndex>{sessionIndex}</samlp:SessionIndex>")}</samlp:LogoutRequest>""";
+
+    /// <summary>HTTP-Redirect binding URL, signed over the query string when <paramref name="sign"/>.</summary>
+    public string RedirectUrl(Uri endpoint, string xml, string? relayState = null, bool sign = true, string parameter = SamlParameters.Request) =>
+        endpoint.PathAndQuery + "?" + RedirectBinding.Encode(xml, parameter, relayState, sign ? Certificate.GetRSAPrivateKey() : null);
+
+    /// <summary>HTTP-POST binding form, the XML signed enveloped when <paramref name="sign"/>.</summary>
+    public FormUrlEncodedContent PostForm(string xml, string? relayState = null, bool sign = true, string parameter = SamlParameters.Request)
+    {
+        if (sign)
+        {
+            var document = SafeXml.Parse(xml);
+            XmlSigning.SignEnveloped(document.DocumentElement!, Certificate);
+            xml = document.OuterXml;
+        }
+
+        var fields = new Dictionary<string, string> { [parameter] = Convert.ToBase64String(Encoding.UTF8.GetBytes(xml)) };
+        if (relayState is not null)
+        {
+            fields[SamlParameters.RelayState] = relayState;
+        }
+
+        return new FormUrlEncodedContent(fields);
+    }
+
+    /// <summary>Reads the auto-posting form the IdP answered with.</summary>
+    public static async Task<AutoPost> ReadAutoPostAsync(HttpResponseMessage response)
+    {
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {html}");
+        var form = FormPattern().Match(html);
+        Assert.True(form.Success, "No SAML form in: " + html);
+        var relay = RelayPattern().Match(html);
+        return new AutoPost(
+            new Uri(WebUtility.HtmlDecode(form.Groups["action"].Value)),
+            form.Groups["name"].Value,
+            Encoding.UTF8.GetString(Convert.FromBase64String(form.Groups["value"].Value)),
+            relay.Success ? WebUtility.HtmlDecode(relay.Groups[1].Value) : null);
+    }
+
+    [GeneratedRegex("<form id=\"saml-post\" method=\"post\" action=\"(?<action>[^\"]+)\"><input type=\"hidden\" name=\"(?<name>SAML(?:Request|Response))\" value=\"(?<value>[^\"]+)\">")]
+    private static partial Regex FormPattern();
+
+    [GeneratedRegex("name=\"RelayState\" value=\"([^\"]*)\"")]
+    private static partial Regex RelayPattern();
+}
