@@ -53,8 +53,8 @@ public sealed class AspNetCoreRelyingPartyTests(InteropServer idp) : IClassFixtu
 
         using var seen = JsonDocument.Parse(await page.Locator("body").InnerTextAsync());
         Assert.Equal("admin", seen.RootElement.GetProperty("preferredUserName").GetString());
-        Assert.Contains("super-admin", seen.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
-        Assert.True(seen.RootElement.GetProperty("isInRoleSuperAdmin").GetBoolean());
+        Assert.Equal([InteropServer.ApplicationRole], seen.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.True(seen.RootElement.GetProperty("isInApplicationRole").GetBoolean());
         await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, "aspnetcore-rp-signed-in.png") });
     }
 
@@ -105,7 +105,7 @@ public sealed class AspNetCoreRelyingPartyTests(InteropServer idp) : IClassFixtu
         {
             preferredUserName = user.FindFirst("preferred_username")?.Value,
             roles = user.FindAll("roles").Select(c => c.Value).Distinct(),
-            isInRoleSuperAdmin = user.IsInRole("super-admin"),
+            isInApplicationRole = user.IsInRole(InteropServer.ApplicationRole),
         }));
         await app.StartAsync();
         return app;

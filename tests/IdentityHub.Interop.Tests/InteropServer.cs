@@ -51,7 +51,25 @@ public sealed class InteropServer : IAsyncLifetime
             new StringContent(oidc.ToJsonString(), Encoding.UTF8, "application/json"));
         await EnsureSuccessAsync(registered);
         var client = await registered.Content.ReadFromJsonAsync<JsonObject>();
+        await GrantAdminApplicationRoleAsync(api, application["id"]!.GetValue<Guid>());
         return (client!["clientId"]!.GetValue<string>(), client["clientSecret"]?.GetValue<string>());
+    }
+
+    /// <summary>The role every interop client expects in the roles claim: <see cref="ApplicationRole"/> of that application, granted to admin.</summary>
+    public const string ApplicationRole = "expense-approver";
+
+    /// <summary>Through the admin API, as an administrator would: a permission, a role holding it, and an assignment to admin.</summary>
+    private static async Task GrantAdminApplicationRoleAsync(HttpClient api, Guid applicationId)
+    {
+        var permission = await api.PostAsJsonAsync($"api/admin/v1/applications/{applicationId}/permissions", new { name = "expense.approve" });
+        await EnsureSuccessAsync(permission);
+        var permissionId = (await permission.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
+        var role = await api.PostAsJsonAsync("api/admin/v1/roles", new { applicationId, name = ApplicationRole, permissions = new[] { new { permissionId } } });
+        await EnsureSuccessAsync(role);
+        var roleId = (await role.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<Guid>();
+        var users = await api.GetFromJsonAsync<JsonObject>("api/admin/v1/users?q=admin");
+        var adminId = users!["items"]!.AsArray().Single(u => u!["userName"]!.GetValue<string>() == "admin")!["id"]!.GetValue<string>();
+        await EnsureSuccessAsync(await api.PostAsJsonAsync("api/admin/v1/assignments", new { userId = adminId, roleId, reason = "interop test" }));
     }
 
     /// <summary>Creates an application and registers its SAML service provider from the SP's metadata, through the admin API.</summary>
@@ -62,6 +80,7 @@ public sealed class InteropServer : IAsyncLifetime
         await EnsureSuccessAsync(created);
         var application = await created.Content.ReadFromJsonAsync<JsonObject>();
         await EnsureSuccessAsync(await api.PostAsJsonAsync($"api/admin/v1/applications/{application!["id"]}/saml/metadata", new { metadataXml }));
+        await GrantAdminApplicationRoleAsync(api, application["id"]!.GetValue<Guid>());
     }
 
     public async Task DisposeAsync()

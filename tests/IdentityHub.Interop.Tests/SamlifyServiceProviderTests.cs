@@ -58,7 +58,8 @@ public sealed class SamlifyServiceProviderTests(InteropServer idp) : IClassFixtu
         Assert.Equal(login.GetProperty("id").GetString(), response.GetProperty("inResponseTo").GetString());
         Assert.Equal(idp.LoopbackIssuer + "saml/metadata", response.GetProperty("issuer").GetString());
         var attributes = response.GetProperty("attributes");
-        Assert.Contains("super-admin", Values(attributes.GetProperty("roles")));
+        Assert.Equal([InteropServer.ApplicationRole], Values(attributes.GetProperty("roles")));
+        Assert.Equal(["expense.approve"], Values(attributes.GetProperty("permissions")));
         Assert.False(string.IsNullOrEmpty(response.GetProperty("nameID").GetString()));
         var sessionIndex = response.GetProperty("sessionIndex").GetString()!;
 

@@ -47,6 +47,10 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["PUT /applications/{id:guid}/oidc"] = SecurityAdmins,
         ["DELETE /applications/{id:guid}/oidc"] = SecurityAdmins,
         ["POST /applications/{id:guid}/oidc/secret"] = SecurityAdmins,
+        ["GET /applications/{id:guid}/saml"] = AnyAdmin,
+        ["PUT /applications/{id:guid}/saml"] = SecurityAdmins,
+        ["DELETE /applications/{id:guid}/saml"] = SecurityAdmins,
+        ["POST /applications/{id:guid}/saml/metadata"] = SecurityAdmins,
 
         ["GET /applications/{applicationId:guid}/permissions"] = AnyAdmin,
         ["GET /applications/{applicationId:guid}/permissions/{id:guid}"] = AnyAdmin,

@@ -93,27 +93,40 @@ public sealed class OidcDriver(IdentityHubFactory factory)
     /// </summary>
     public async Task GrantApplicationRoleAsync(UserAccount user, string clientId, string role)
     {
+        Guid applicationId;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
+            var application = await db.Applications.SingleOrDefaultAsync(a => a.OidcClientId == clientId);
+            if (application is null)
+            {
+                application = new IdentityHub.Data.Access.Application
+                {
+                    Id = Guid.NewGuid(), Name = clientId, OidcClientId = clientId, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+                };
+                db.Applications.Add(application);
+                await db.SaveChangesAsync();
+            }
+
+            applicationId = application.Id;
+        }
+
+        await GrantApplicationRoleAsync(user, applicationId, role);
+    }
+
+    /// <summary>Grants the user an application role holding one permission (<c>&lt;role&gt;.act</c>), creating both when missing.</summary>
+    public async Task GrantApplicationRoleAsync(UserAccount user, Guid applicationId, string role)
+    {
         await using var scope = factory.Services.CreateAsyncScope();
         var services = scope.ServiceProvider;
         var db = services.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
-        var application = await db.Applications.SingleOrDefaultAsync(a => a.OidcClientId == clientId);
-        if (application is null)
-        {
-            application = new IdentityHub.Data.Access.Application
-            {
-                Id = Guid.NewGuid(), Name = clientId, OidcClientId = clientId, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-            };
-            db.Applications.Add(application);
-            await db.SaveChangesAsync();
-        }
-
-        var existing = await db.AccessRoles.SingleOrDefaultAsync(r => r.ApplicationId == application.Id && r.Name == role);
+        var existing = await db.AccessRoles.SingleOrDefaultAsync(r => r.ApplicationId == applicationId && r.Name == role);
         if (existing is null)
         {
             var permission = await services.GetRequiredService<IdentityHub.Core.Access.Permissions>()
-                .CreateAsync(application.Id, new(role + ".act", null, null), CancellationToken.None);
+                .CreateAsync(applicationId, new(role + ".act", null, null), CancellationToken.None);
             existing = await services.GetRequiredService<IdentityHub.Core.Access.Roles>()
-                .CreateAsync(new(application.Id, role, null, false, [new(permission.Id)]), CancellationToken.None);
+                .CreateAsync(new(applicationId, role, null, false, [new(permission.Id)]), CancellationToken.None);
         }
 
         await services.GetRequiredService<IdentityHub.Core.Access.RoleAssignments>()

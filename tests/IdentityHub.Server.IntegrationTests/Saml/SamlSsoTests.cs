@@ -20,7 +20,7 @@ public abstract class SamlSsoTests<TFactory>(TFactory factory) : IClassFixture<T
         var sp = await new SamlTestSp().RegisterAsync(factory);
         var department = await _driver.CreateDepartmentAsync("Finance");
         var user = await _driver.CreateUserAsync(configure: u => u.DepartmentId = department);
-        await _driver.AddRoleAsync(user, "expense-approver");
+        await _driver.GrantApplicationRoleAsync(user, sp.ApplicationId, "expense-approver");
         var requestId = SamlXml.NewId();
         var browser = factory.CreateBrowserLikeClient();
 
