@@ -66,6 +66,8 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
 
         var state = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
         Assert.True(ProvisioningDriver.HasUser(state, userId), state.ToString());
+        // The attempt row is written once the receiver's answer is in.
+        await driver.WaitForAsync(db => db.DeliveryAttempts.CountAsync(a => a.ConnectorId == connectorId && a.Succeeded), n => n == 1, Patience);
         var attempts = await driver.AttemptsAsync(connectorId, userId);
         Assert.Equal([false, false, false, true], attempts.Select(a => a.Succeeded));
         Assert.Equal([500, 429, null, null], attempts.Select(a => a.StatusCode));
@@ -94,7 +96,10 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
         Assert.Equal(1, status.GetProperty("failed").GetInt32());
         Assert.Contains("ConnectionError", status.GetProperty("lastErrors")[0].GetProperty("error").GetString(), StringComparison.Ordinal);
 
+        // Paused while the target starts, so the few attempts these tests allow are not spent meanwhile.
+        await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/pause");
         await using var receiver = await WebhookReceiver.StartAsync(secret, port);
+        await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/resume");
         var state = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
         Assert.True(ProvisioningDriver.HasUser(state, userId), state.ToString());
     }
@@ -121,6 +126,7 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
 
         var state = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
         Assert.True(ProvisioningDriver.HasUser(state, userId), state.ToString());
+        await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId), n => n == 0, Patience);
         var status = await driver.GetJsonAsync($"/api/admin/v1/connectors/{connectorId}/status");
         Assert.Equal(0, status.GetProperty("dead").GetInt32());
     }
@@ -174,6 +180,7 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
         var user = state.GetProperty("users").GetProperty(userId);
         Assert.Equal("Final name", user.GetProperty("data").GetProperty("displayName").GetString());
         Assert.Equal("user.created", user.GetProperty("type").GetString());
+        await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId), n => n == 0, Patience);
         var history = await driver.GetJsonAsync($"/api/admin/v1/connectors/{connectorId}/deliveries?userId={userId}");
         Assert.Single(history.EnumerateArray());
         var stats = await driver.GetJsonAsync($"/api/admin/v1/connectors/{connectorId}/deliveries/stats?bucket=minute");
