@@ -11,6 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 USERS=${USERS:-10000}
 PARALLEL=${PARALLEL:-8}
+BATCH=${BATCH:-64}
 PORT=${PORT:-5392}
 PGURL=${PGURL:-postgresql://postgres@127.0.0.1:55432}
 PSQL=${PSQL:-/usr/lib/postgresql/15/bin/psql}
@@ -42,7 +43,7 @@ PGHOSTPORT=${PGURL#postgresql://postgres@}
 Database__Provider=PostgreSql \
 ConnectionStrings__IdentityHub="Host=${PGHOSTPORT%:*};Port=${PGHOSTPORT#*:};Username=postgres;Database=$DB" \
 Bootstrap__AdminPassword="Burst-Admin-Password-1" Bootstrap__AdminClientSecret="$SECRET" Oidc__RequireHttps=false \
-Serilog__MinimumLevel__Default=Warning Provisioning__MaxParallelDeliveries="$PARALLEL" Provisioning__PollInterval=00:00:00.200 \
+Serilog__MinimumLevel__Default=Warning Provisioning__MaxParallelDeliveries="$PARALLEL" Provisioning__BatchSize="$BATCH" Provisioning__PollInterval=00:00:00.200 \
   dotnet "$ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll" --urls "$URL" >"$WORK/server.log" 2>&1 & SERVER_PID=$!
 for _ in $(seq 300); do curl -fs "$URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 
@@ -80,4 +81,4 @@ start, end, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 print(f"drained {n} changes in {end - start:.1f} s ({n / (end - start):.0f} deliveries/s)")
 PY
 echo "receiver: received/accepted $RECEIVED; delivery attempts ok|failed: $ATTEMPTS"
-echo "server peak working set (VmHWM): $PEAK; cores: $(nproc); parallel deliveries: $PARALLEL"
+echo "server peak working set (VmHWM): $PEAK; cores: $(nproc); parallel deliveries: $PARALLEL; batch: $BATCH"
