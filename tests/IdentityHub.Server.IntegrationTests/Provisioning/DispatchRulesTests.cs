@@ -141,3 +141,29 @@ public sealed class DispatchRulesTests
         public void Dispose() => _meters.ForEach(m => m.Dispose());
     }
 }
+
+public sealed class MetricsExportTests
+{
+    [Fact]
+    public void AddIdentityHubProvisioning_OtlpEndpointConfigured_RegistersAMeterProvider()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        builder.Configuration["Telemetry:OtlpEndpoint"] = "http://127.0.0.1:4317";
+
+        IdentityHub.Provisioning.ProvisioningSetup.AddIdentityHubProvisioning(builder);
+        using var host = builder.Build();
+
+        Assert.NotNull(host.Services.GetService(typeof(OpenTelemetry.Metrics.MeterProvider)));
+    }
+
+    [Fact]
+    public void AddIdentityHubProvisioning_NoOtlpEndpoint_ExportsNothing()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { EnvironmentName = "Production" });
+
+        IdentityHub.Provisioning.ProvisioningSetup.AddIdentityHubProvisioning(builder);
+        using var host = builder.Build();
+
+        Assert.Null(host.Services.GetService(typeof(OpenTelemetry.Metrics.MeterProvider)));
+    }
+}
