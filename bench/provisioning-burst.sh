@@ -4,7 +4,7 @@
 # Builds Release, starts the server on a fresh PostgreSQL database (IDENTITYHUB_TEST_POSTGRES, server-level
 # connection string) with logging at Warning, creates the connector through the admin API, inserts USERS users and
 # one outbox row each with SQL (the burst a role edit with USERS holders writes), then prints the drain time, the
-# deliveries per second and the server's peak working set (VmHWM).
+# deliveries per second, the server's CPU time per delivery and its peak working set (VmHWM).
 #   USERS=10000 PARALLEL=8 PGURL=postgresql://postgres@127.0.0.1:55432 ./bench/provisioning-burst.sh
 set -euo pipefail
 
@@ -68,17 +68,22 @@ FROM generate_series(1, $USERS) AS i;
 INSERT INTO \"ProvisioningOutbox\" (\"ConnectorId\", \"UserId\", \"Change\", \"CreatedAt\", \"DueAt\", \"Attempts\", \"Status\")
 SELECT '$CONNECTOR', 'burst-' || i, 'bench.burst', now(), now(), 0, 'Pending' FROM generate_series(1, $USERS) AS i;
 COMMIT;"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+CPU0=$(cpu_ticks)
 START=$(date +%s.%N)
 while [[ $(sql "SELECT count(*) FROM \"ProvisioningOutbox\"") != 0 ]]; do sleep 0.2; done
 END=$(date +%s.%N)
+CPU1=$(cpu_ticks)
 
 RECEIVED=$(curl -fs "http://127.0.0.1:$RPORT/state" | sed -n 's/^{"received":\([0-9]*\),"accepted":\([0-9]*\).*/\1 \2/p')
 PEAK=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$SERVER_PID/status")
 ATTEMPTS=$(sql "SELECT count(*) FILTER (WHERE \"Succeeded\"), count(*) FILTER (WHERE NOT \"Succeeded\") FROM \"DeliveryAttempts\"")
-python3 - "$START" "$END" "$USERS" <<'PY'
+python3 - "$START" "$END" "$USERS" "$CPU0" "$CPU1" "$(getconf CLK_TCK)" <<'PY'
 import sys
-start, end, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+start, end, n, cpu0, cpu1, hz = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 print(f"drained {n} changes in {end - start:.1f} s ({n / (end - start):.0f} deliveries/s)")
+# CPU per delivery hardly depends on what else the machine runs: compare this figure across machines.
+print(f"server CPU: {(cpu1 - cpu0) / hz:.1f} s, {(cpu1 - cpu0) / hz * 1000 / n:.2f} ms per delivery")
 PY
 echo "receiver: received/accepted $RECEIVED; delivery attempts ok|failed: $ATTEMPTS"
 echo "server peak working set (VmHWM): $PEAK; cores: $(nproc); parallel deliveries: $PARALLEL; batch: $BATCH"
