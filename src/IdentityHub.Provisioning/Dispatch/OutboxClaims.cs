@@ -79,6 +79,11 @@ public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedBy, (string?)null).SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), cancellationToken);
     }
 
+    /// <summary>Gives back every row of a claim still held (shutdown).</summary>
+    public Task ReleaseBatchAsync(string claimToken, CancellationToken cancellationToken) =>
+        db.Outbox.Where(o => o.ClaimedBy == claimToken)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedBy, (string?)null).SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), cancellationToken);
+
     /// <summary>Pairs with due, unclaimed rows and no live claim, of connectors that are not paused; oldest first.</summary>
     private async Task<List<(Guid ConnectorId, string UserId)>> CandidatePairsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
     {

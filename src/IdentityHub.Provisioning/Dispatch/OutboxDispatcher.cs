@@ -81,7 +81,24 @@ public sealed class OutboxDispatcher(
             return 0;
         }
 
-        await Parallel.ForEachAsync(
+        try
+        {
+            await DeliverAllAsync(pairs, settings, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: give the batch back now rather than when the claim lapses, so a restart resumes at once.
+            // A delivery cut off mid-flight is sent again with the same version: a harmless duplicate.
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<OutboxClaims>().ReleaseBatchAsync(pairs[0].ClaimToken, CancellationToken.None);
+            throw;
+        }
+
+        return pairs.Count;
+    }
+
+    private Task DeliverAllAsync(IReadOnlyList<ClaimedPair> pairs, ProvisioningOptions settings, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
             pairs,
             new ParallelOptions { MaxDegreeOfParallelism = settings.MaxParallelDeliveries, CancellationToken = cancellationToken },
             async (pair, ct) =>
@@ -97,8 +114,6 @@ public sealed class OutboxDispatcher(
                     logger.LogError(ex, "Delivering user {UserId} to connector {ConnectorId} failed unexpectedly.", pair.UserId, pair.ConnectorId);
                 }
             });
-        return pairs.Count;
-    }
 
     private async Task RefreshQueueGaugeAsync(CancellationToken cancellationToken)
     {
