@@ -45,7 +45,8 @@ public static class ConnectorsApi
         connectors.MapGet("/{id:guid}/dead-letters", DeadLettersAsync);
         connectors.MapPost("/{id:guid}/dead-letters/replay", (Guid id, IdentityHubDbContext db, ConnectorOperations operations, CancellationToken ct) => ReplayAsync(id, null, db, operations, ct))
             .RequireAuthorization(AdminApiPolicies.Security);
-        connectors.MapPost("/{id:guid}/dead-letters/{rowId:long}/replay", (Guid id, long rowId, IdentityHubDbContext db, ConnectorOperations operations, CancellationToken ct) => ReplayAsync(id, rowId, db, operations, ct))
+        // No route constraint on rowId: a non-number is a 400 from binding, after authorization, like any bad input.
+        connectors.MapPost("/{id:guid}/dead-letters/{rowId}/replay", (Guid id, long rowId, IdentityHubDbContext db, ConnectorOperations operations, CancellationToken ct) => ReplayAsync(id, rowId, db, operations, ct))
             .RequireAuthorization(AdminApiPolicies.Security);
         connectors.MapGet("/{id:guid}/deliveries", HistoryAsync);
         connectors.MapGet("/{id:guid}/deliveries/stats", StatsAsync);
