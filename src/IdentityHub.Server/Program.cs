@@ -1,3 +1,4 @@
+using IdentityHub.Provisioning;
 using IdentityHub.Server.Account;
 using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
@@ -14,6 +15,7 @@ try
     builder.AddIdentityHubDatabase();
     builder.AddIdentityHubAccounts();
     builder.AddIdentityHubDomain();
+    builder.AddIdentityHubProvisioning();
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();

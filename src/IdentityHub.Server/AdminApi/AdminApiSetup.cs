@@ -101,6 +101,7 @@ public static class AdminApiSetup
         api.MapAuditApi();
         api.MapImportApi();
         api.MapApplicationSamlApi();
+        api.MapConnectorsApi();
     }
 
     /// <summary>

@@ -102,6 +102,20 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
 
         ["POST /import/departments"] = DirectoryAdmins,
         ["POST /import/users"] = DirectoryAdmins,
+
+        ["GET /applications/{id:guid}/connectors"] = AnyAdmin,
+        ["POST /applications/{id:guid}/connectors"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}"] = AnyAdmin,
+        ["PUT /connectors/{id:guid}"] = SecurityAdmins,
+        ["DELETE /connectors/{id:guid}"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/pause"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/resume"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}/status"] = AnyAdmin,
+        ["GET /connectors/{id:guid}/dead-letters"] = AnyAdmin,
+        ["POST /connectors/{id:guid}/dead-letters/replay"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/dead-letters/{rowId}/replay"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}/deliveries"] = AnyAdmin,
+        ["GET /connectors/{id:guid}/deliveries/stats"] = AnyAdmin,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>

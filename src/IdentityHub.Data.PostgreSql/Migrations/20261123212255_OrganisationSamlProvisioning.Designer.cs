@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdentityHub.Data.PostgreSql.Migrations
 {
     [DbContext(typeof(IdentityHubDbContext))]
-    [Migration("20261123211012_OrganisationSamlProvisioning")]
+    [Migration("20261123212255_OrganisationSamlProvisioning")]
     partial class OrganisationSamlProvisioning
     {
         /// <inheritdoc />
@@ -714,6 +714,10 @@ namespace IdentityHub.Data.PostgreSql.Migrations
 
                     b.Property<DateTimeOffset?>("LastDeliveredAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SentState")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<long>("Version")
                         .HasColumnType("bigint");

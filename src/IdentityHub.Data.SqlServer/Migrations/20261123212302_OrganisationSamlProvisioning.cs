@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace IdentityHub.Data.Sqlite.Migrations
+namespace IdentityHub.Data.SqlServer.Migrations
 {
     /// <inheritdoc />
     public partial class OrganisationSamlProvisioning : Migration
@@ -11,17 +11,17 @@ namespace IdentityHub.Data.Sqlite.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.AddColumn<long>(
+            migrationBuilder.AddColumn<DateTimeOffset>(
                 name: "UpdatedAt",
                 table: "Departments",
-                type: "INTEGER",
+                type: "datetimeoffset",
                 nullable: false,
-                defaultValue: 0L);
+                defaultValue: new DateTimeOffset(new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)));
 
             migrationBuilder.AddColumn<bool>(
                 name: "RevokeTokensOnAccessLoss",
                 table: "Applications",
-                type: "INTEGER",
+                type: "bit",
                 nullable: false,
                 defaultValue: false);
 
@@ -29,13 +29,13 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "AccessRoles",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ApplicationId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    Description = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
-                    Delegable = table.Column<bool>(type: "INTEGER", nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    Name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    Description = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true),
+                    Delegable = table.Column<bool>(type: "bit", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -52,8 +52,8 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "AdministeredDepartments",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    DepartmentId = table.Column<Guid>(type: "TEXT", nullable: false)
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    DepartmentId = table.Column<Guid>(type: "uniqueidentifier", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -76,9 +76,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "AuditChainHead",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false),
-                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
-                    Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                    Id = table.Column<int>(type: "int", nullable: false),
+                    Sequence = table.Column<long>(type: "bigint", nullable: false),
+                    Hash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -89,20 +89,20 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "AuditEvents",
                 columns: table => new
                 {
-                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
-                    OccurredAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Type = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    ActorId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    ActorName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    TargetType = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
-                    TargetId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: true),
-                    Before = table.Column<string>(type: "TEXT", nullable: true),
-                    After = table.Column<string>(type: "TEXT", nullable: true),
-                    IpAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
-                    UserAgent = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
-                    CorrelationId = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
-                    PreviousHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false)
+                    Sequence = table.Column<long>(type: "bigint", nullable: false),
+                    OccurredAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    Type = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    ActorId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    ActorName = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
+                    TargetType = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
+                    TargetId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: true),
+                    Before = table.Column<string>(type: "nvarchar(max)", nullable: true),
+                    After = table.Column<string>(type: "nvarchar(max)", nullable: true),
+                    IpAddress = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
+                    UserAgent = table.Column<string>(type: "nvarchar(512)", maxLength: 512, nullable: true),
+                    CorrelationId = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: true),
+                    PreviousHash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    Hash = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -113,15 +113,15 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "Connectors",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ApplicationId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    Paused = table.Column<bool>(type: "INTEGER", nullable: false),
-                    Settings = table.Column<string>(type: "TEXT", maxLength: 8000, nullable: false),
-                    ProtectedSecret = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
+                    Paused = table.Column<bool>(type: "bit", nullable: false),
+                    Settings = table.Column<string>(type: "nvarchar(max)", maxLength: 8000, nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -138,13 +138,13 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "Permissions",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ApplicationId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    Description = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
-                    Parameters = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    Description = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true),
+                    Parameters = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -161,8 +161,8 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "SamlSeenMessages",
                 columns: table => new
                 {
-                    Key = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Key = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -173,22 +173,22 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "SamlServiceProviders",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ApplicationId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    EntityId = table.Column<string>(type: "TEXT", maxLength: 800, nullable: false),
-                    AssertionConsumerServices = table.Column<string>(type: "TEXT", nullable: false),
-                    SingleLogoutUrl = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: true),
-                    SingleLogoutBinding = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
-                    SigningCertificate = table.Column<byte[]>(type: "BLOB", nullable: true),
-                    EncryptionCertificate = table.Column<byte[]>(type: "BLOB", nullable: true),
-                    AuthnRequestsSigned = table.Column<bool>(type: "INTEGER", nullable: false),
-                    SignResponse = table.Column<bool>(type: "INTEGER", nullable: false),
-                    SignAssertion = table.Column<bool>(type: "INTEGER", nullable: false),
-                    NameIdFormat = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
-                    AttributeMappings = table.Column<string>(type: "TEXT", nullable: false),
-                    PairwiseSalt = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    ApplicationId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    EntityId = table.Column<string>(type: "nvarchar(800)", maxLength: 800, nullable: false),
+                    AssertionConsumerServices = table.Column<string>(type: "nvarchar(max)", nullable: false),
+                    SingleLogoutUrl = table.Column<string>(type: "nvarchar(2048)", maxLength: 2048, nullable: true),
+                    SingleLogoutBinding = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: true),
+                    SigningCertificate = table.Column<byte[]>(type: "varbinary(max)", nullable: true),
+                    EncryptionCertificate = table.Column<byte[]>(type: "varbinary(max)", nullable: true),
+                    AuthnRequestsSigned = table.Column<bool>(type: "bit", nullable: false),
+                    SignResponse = table.Column<bool>(type: "bit", nullable: false),
+                    SignAssertion = table.Column<bool>(type: "bit", nullable: false),
+                    NameIdFormat = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: false),
+                    AttributeMappings = table.Column<string>(type: "nvarchar(max)", nullable: false),
+                    PairwiseSalt = table.Column<byte[]>(type: "varbinary(32)", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -205,20 +205,20 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "RoleAssignments",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    RoleId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    DepartmentId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    ValidFrom = table.Column<long>(type: "INTEGER", nullable: false),
-                    ValidUntil = table.Column<long>(type: "INTEGER", nullable: true),
-                    Reason = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
-                    GrantedBy = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
-                    GrantedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    EndedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    EndedBy = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    EndReason = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    ExpiryRecordedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    RoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    DepartmentId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    ValidFrom = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    ValidUntil = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    Reason = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: false),
+                    GrantedBy = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: false),
+                    GrantedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    EndedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    EndedBy = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: true),
+                    EndReason = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: true),
+                    ExpiryRecordedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -247,11 +247,12 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "ConnectorUserStates",
                 columns: table => new
                 {
-                    ConnectorId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    Version = table.Column<long>(type: "INTEGER", nullable: false),
-                    ExternalId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: true),
-                    LastDeliveredAt = table.Column<long>(type: "INTEGER", nullable: true)
+                    ConnectorId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    ExternalId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: true),
+                    LastDeliveredAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    SentState = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -268,16 +269,16 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "DeliveryAttempts",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    ConnectorId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    Version = table.Column<long>(type: "INTEGER", nullable: false),
-                    At = table.Column<long>(type: "INTEGER", nullable: false),
-                    Succeeded = table.Column<bool>(type: "INTEGER", nullable: false),
-                    StatusCode = table.Column<int>(type: "INTEGER", nullable: true),
-                    Error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
-                    DurationMilliseconds = table.Column<int>(type: "INTEGER", nullable: false)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    ConnectorId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false),
+                    At = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    Succeeded = table.Column<bool>(type: "bit", nullable: false),
+                    StatusCode = table.Column<int>(type: "int", nullable: true),
+                    Error = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true),
+                    DurationMilliseconds = table.Column<int>(type: "int", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -294,18 +295,18 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "ProvisioningOutbox",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    ConnectorId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
-                    Change = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    DueAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    ClaimedBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
-                    ClaimedUntil = table.Column<long>(type: "INTEGER", nullable: true),
-                    LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    ConnectorId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    UserId = table.Column<string>(type: "nvarchar(450)", maxLength: 450, nullable: false),
+                    Change = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    DueAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    Attempts = table.Column<int>(type: "int", nullable: false),
+                    Status = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
+                    ClaimedBy = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true),
+                    ClaimedUntil = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    LastError = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -322,9 +323,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "RolePermissions",
                 columns: table => new
                 {
-                    RoleId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    PermissionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Parameters = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false)
+                    RoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    PermissionId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    Parameters = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -347,14 +348,14 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "SeparationOfDutyRules",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    Description = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
-                    FirstRoleId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    SecondRoleId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    FirstPermissionId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    SecondPermissionId = table.Column<Guid>(type: "TEXT", nullable: true),
-                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    Name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true),
+                    FirstRoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    SecondRoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    FirstPermissionId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    SecondPermissionId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -394,7 +395,8 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 name: "IX_AccessRoles_ApplicationId_Name",
                 table: "AccessRoles",
                 columns: new[] { "ApplicationId", "Name" },
-                unique: true);
+                unique: true,
+                filter: "[ApplicationId] IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_AdministeredDepartments_DepartmentId",
