@@ -20,7 +20,7 @@ public sealed class ScimSessions(IHttpClientFactory httpClients, ScimAccessToken
     public async Task<ScimSession> OpenAsync(ScimSettings settings, string? secret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var token = settings.Authentication == ScimAuthentication.OAuth2 ? await tokens.GetAsync(settings, secret, cancellationToken) : secret;
+        var token = settings.Authentication == ScimAuthentication.ClientCredentials ? await tokens.GetAsync(settings, secret, cancellationToken) : secret;
         return new ScimSession(httpClients.CreateClient(HttpClientName), settings, token, clock);
     }
 

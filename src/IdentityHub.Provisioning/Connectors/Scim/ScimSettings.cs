@@ -10,7 +10,7 @@ public enum ScimAuthentication
     Bearer,
 
     /// <summary>OAuth 2.0 client credentials (RFC 6749 §4.4); the client secret is the connector's protected secret.</summary>
-    OAuth2,
+    ClientCredentials,
 }
 
 /// <summary>Which IdentityHub attribute becomes the SCIM <c>userName</c>.</summary>
@@ -88,7 +88,7 @@ public sealed record ScimSettings
             found["baseUrl"] = ["An absolute http(s) URL of the SCIM service provider is required, e.g. https://app.example/scim/v2."];
         }
 
-        if (settings.Authentication == ScimAuthentication.OAuth2)
+        if (settings.Authentication == ScimAuthentication.ClientCredentials)
         {
             if (settings.TokenEndpoint is not { IsAbsoluteUri: true })
             {
