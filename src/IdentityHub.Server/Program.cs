@@ -1,3 +1,4 @@
+using IdentityHub.Provisioning;
 using IdentityHub.Server.Account;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
@@ -12,6 +13,7 @@ try
     builder.AddIdentityHubDatabase();
     builder.AddIdentityHubAccounts();
     builder.AddIdentityHubDomain();
+    builder.AddIdentityHubProvisioning();
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();

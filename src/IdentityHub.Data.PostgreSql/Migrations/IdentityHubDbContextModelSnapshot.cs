@@ -624,6 +624,10 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     b.Property<DateTimeOffset?>("LastDeliveredAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("SentState")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<long>("Version")
                         .HasColumnType("bigint");
 

@@ -628,6 +628,10 @@ namespace IdentityHub.Data.SqlServer.Migrations
                     b.Property<DateTimeOffset?>("LastDeliveredAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<string>("SentState")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
                     b.Property<long>("Version")
                         .HasColumnType("bigint");
 

@@ -619,6 +619,10 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     b.Property<long?>("LastDeliveredAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("SentState")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("Version")
                         .HasColumnType("INTEGER");
 

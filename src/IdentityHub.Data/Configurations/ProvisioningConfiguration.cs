@@ -44,6 +44,7 @@ internal sealed class ConnectorUserStateConfiguration : IEntityTypeConfiguration
         builder.HasKey(s => new { s.ConnectorId, s.UserId });
         builder.Property(s => s.UserId).HasMaxLength(450);
         builder.Property(s => s.ExternalId).HasMaxLength(450);
+        builder.Property(s => s.SentState).HasMaxLength(200);
         builder.HasOne<Connector>().WithMany().HasForeignKey(s => s.ConnectorId).OnDelete(DeleteBehavior.Cascade);
     }
 }

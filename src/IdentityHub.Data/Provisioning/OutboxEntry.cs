@@ -56,6 +56,12 @@ public sealed class ConnectorUserState
     public string? ExternalId { get; set; }
 
     public DateTimeOffset? LastDeliveredAt { get; set; }
+
+    /// <summary>
+    /// What was sent as <see cref="Version"/>: "{event}:{access hash}.{profile hash}". The same state again (a retry,
+    /// a duplicate) keeps the version, a different one takes the next, so one version never names two states.
+    /// </summary>
+    public string? SentState { get; set; }
 }
 
 /// <summary>One delivery attempt, kept for the console's history, charts and error list.</summary>

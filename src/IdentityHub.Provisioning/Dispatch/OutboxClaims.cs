@@ -1,0 +1,152 @@
+using System.Text.Json;
+using IdentityHub.Data;
+using IdentityHub.Data.Provisioning;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Provisioning.Dispatch;
+
+/// <summary>The due rows of one (connector, user), claimed together so they go out as one delivery (coalescing).</summary>
+public sealed record ClaimedPair(Guid ConnectorId, string UserId, IReadOnlyList<long> RowIds, IReadOnlyList<string> Changes, string ClaimToken, DateTimeOffset ClaimedUntil);
+
+/// <summary>
+/// Claims due rows for this dispatcher. Per (connector, user) there is never more than one live claim, so deliveries
+/// of one user stay in order and never overlap, while several nodes share the work:
+/// PostgreSQL locks the pair's ConnectorUserStates row with <c>FOR UPDATE SKIP LOCKED</c>, SQL Server with
+/// <c>UPDLOCK, READPAST, ROWLOCK</c>; SQLite lets one writer in at a time (the claim is one write transaction).
+/// Inside the lock, rows of a pair are claimed only when no row of that pair holds a live claim.
+/// </summary>
+public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
+{
+    private const string PostgreSqlProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
+    private const string SqlServerProvider = "Microsoft.EntityFrameworkCore.SqlServer";
+
+    public async Task<IReadOnlyList<ClaimedPair>> ClaimAsync(string node, int batchSize, TimeSpan claimTimeout, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var candidates = await CandidatePairsAsync(now, batchSize, cancellationToken);
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        var token = $"{node}/{Guid.NewGuid():N}";
+        var until = now + claimTimeout;
+        var provider = db.Database.ProviderName;
+        if (provider != IdentityHubDbContext.SqliteProviderName)
+        {
+            await EnsureStateRowsAsync(candidates, cancellationToken);
+        }
+
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var locked = provider switch
+            {
+                PostgreSqlProvider => await LockPairsOnPostgreSqlAsync(candidates, cancellationToken),
+                SqlServerProvider => await LockPairsOnSqlServerAsync(candidates, cancellationToken),
+                // SQLite: the write transaction itself is the lock (BEGIN IMMEDIATE: one writer at a time).
+                _ => candidates,
+            };
+            foreach (var group in locked.GroupBy(p => p.ConnectorId))
+            {
+                var connectorId = group.Key;
+                var users = group.Select(p => p.UserId).ToList();
+                await db.Outbox
+                    .Where(o => o.ConnectorId == connectorId && users.Contains(o.UserId)
+                        && o.Status == OutboxStatus.Pending && o.DueAt <= now
+                        && (o.ClaimedUntil == null || o.ClaimedUntil <= now)
+                        && !db.Outbox.Any(x => x.ConnectorId == o.ConnectorId && x.UserId == o.UserId && x.ClaimedUntil > now)
+                        && db.Connectors.Any(c => c.Id == o.ConnectorId && !c.Paused))
+                    .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedBy, token).SetProperty(o => o.ClaimedUntil, until), cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        var rows = await db.Outbox.AsNoTracking().Where(o => o.ClaimedBy == token)
+            .Select(o => new { o.Id, o.ConnectorId, o.UserId, o.Change })
+            .ToListAsync(cancellationToken);
+        return [.. rows
+            .GroupBy(r => (r.ConnectorId, r.UserId))
+            .Select(g => new ClaimedPair(g.Key.ConnectorId, g.Key.UserId, [.. g.Select(r => r.Id).Order()], [.. g.Select(r => r.Change).Distinct(StringComparer.Ordinal)], token, until))
+            .OrderBy(p => p.RowIds[0])];
+    }
+
+    /// <summary>Gives rows back without counting an attempt (the connector was paused, or the claim ran short).</summary>
+    public Task ReleaseAsync(ClaimedPair pair, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        return db.Outbox.Where(o => o.ClaimedBy == pair.ClaimToken && o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedBy, (string?)null).SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), cancellationToken);
+    }
+
+    /// <summary>Pairs with due, unclaimed rows and no live claim, of connectors that are not paused; oldest first.</summary>
+    private async Task<List<(Guid ConnectorId, string UserId)>> CandidatePairsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    {
+        var pairs = await db.Outbox.AsNoTracking()
+            .Where(o => o.Status == OutboxStatus.Pending && o.DueAt <= now && (o.ClaimedUntil == null || o.ClaimedUntil <= now))
+            .Where(o => db.Connectors.Any(c => c.Id == o.ConnectorId && !c.Paused))
+            .Where(o => !db.Outbox.Any(x => x.ConnectorId == o.ConnectorId && x.UserId == o.UserId && x.ClaimedUntil > now))
+            .GroupBy(o => new { o.ConnectorId, o.UserId })
+            .Select(g => new { g.Key.ConnectorId, g.Key.UserId, First = g.Min(o => o.Id) })
+            .OrderBy(g => g.First)
+            .Take(batchSize)
+            .ToListAsync(cancellationToken);
+        return [.. pairs.Select(p => (p.ConnectorId, p.UserId))];
+    }
+
+    /// <summary>The lock rows must exist before they can be locked; a concurrent dispatcher may create the same ones.</summary>
+    private async Task EnsureStateRowsAsync(List<(Guid ConnectorId, string UserId)> pairs, CancellationToken cancellationToken)
+    {
+        var connectors = pairs.Select(p => p.ConnectorId).ToArray();
+        var users = pairs.Select(p => p.UserId).ToArray();
+        if (db.Database.ProviderName == PostgreSqlProvider)
+        {
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO "ConnectorUserStates" ("ConnectorId", "UserId", "Version")
+                SELECT c, u, 0 FROM unnest({connectors}, {users}) AS p(c, u)
+                ON CONFLICT DO NOTHING
+                """, cancellationToken);
+            return;
+        }
+
+        foreach (var (connectorId, userId) in pairs)
+        {
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO [ConnectorUserStates] ([ConnectorId], [UserId], [Version])
+                SELECT {connectorId}, {userId}, 0
+                WHERE NOT EXISTS (SELECT 1 FROM [ConnectorUserStates] WITH (UPDLOCK, HOLDLOCK) WHERE [ConnectorId] = {connectorId} AND [UserId] = {userId})
+                """, cancellationToken);
+        }
+    }
+
+    private async Task<List<(Guid ConnectorId, string UserId)>> LockPairsOnPostgreSqlAsync(List<(Guid ConnectorId, string UserId)> pairs, CancellationToken cancellationToken)
+    {
+        var connectors = pairs.Select(p => p.ConnectorId).ToArray();
+        var users = pairs.Select(p => p.UserId).ToArray();
+        // A pair locked by another dispatcher's claim transaction is skipped, not waited for.
+        var locked = await db.ConnectorUserStates.FromSql($"""
+            SELECT s.* FROM "ConnectorUserStates" s
+            JOIN unnest({connectors}, {users}) AS p(c, u) ON s."ConnectorId" = p.c AND s."UserId" = p.u
+            FOR UPDATE OF s SKIP LOCKED
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        return [.. locked.Select(s => (s.ConnectorId, s.UserId))];
+    }
+
+    private async Task<List<(Guid ConnectorId, string UserId)>> LockPairsOnSqlServerAsync(List<(Guid ConnectorId, string UserId)> pairs, CancellationToken cancellationToken)
+    {
+        var result = new List<(Guid, string)>();
+        foreach (var group in pairs.GroupBy(p => p.ConnectorId))
+        {
+            var connectorId = group.Key;
+            var users = JsonSerializer.Serialize(group.Select(p => p.UserId));
+            // READPAST skips pairs another dispatcher holds; UPDLOCK keeps ours until commit. Compiled, not run here.
+            var locked = await db.ConnectorUserStates.FromSql($"""
+                SELECT * FROM [ConnectorUserStates] WITH (UPDLOCK, READPAST, ROWLOCK)
+                WHERE [ConnectorId] = {connectorId} AND [UserId] IN (SELECT [value] FROM OPENJSON({users}))
+                """).AsNoTracking().ToListAsync(cancellationToken);
+            result.AddRange(locked.Select(s => (s.ConnectorId, s.UserId)));
+        }
+
+        return result;
+    }
+}

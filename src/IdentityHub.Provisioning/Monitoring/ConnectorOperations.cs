@@ -1,0 +1,108 @@
+using IdentityHub.Core.Changes;
+using IdentityHub.Data;
+using IdentityHub.Data.Provisioning;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Provisioning.Monitoring;
+
+public sealed record ConnectorError(DateTimeOffset At, string UserId, long Version, int? StatusCode, string? Error);
+
+/// <summary>A connector's health for the console: healthy, failing (recent or pending failures) or paused.</summary>
+public sealed record ConnectorStatus(
+    Guid ConnectorId, string Health, bool Paused, double LagSeconds, DateTimeOffset? OldestPendingAt, int Pending, int Failed, int Dead,
+    DateTimeOffset? LastDeliveredAt, IReadOnlyList<ConnectorError> LastErrors);
+
+public sealed record DeadLetter(long Id, string UserId, string Change, DateTimeOffset CreatedAt, int Attempts, string? LastError);
+
+public sealed record DeliveryRecord(long Id, string UserId, long Version, DateTimeOffset At, bool Succeeded, int? StatusCode, string? Error, int DurationMilliseconds);
+
+public sealed record DeliveryBucket(DateTimeOffset Start, int Deliveries, int Failures);
+
+/// <summary>What the console and the admin API do with a connector's queue: watch it, pause it, replay its dead letters.</summary>
+public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal signal, TimeProvider clock)
+{
+    public const string Healthy = "healthy";
+    public const string Failing = "failing";
+    public const string PausedHealth = "paused";
+
+    /// <summary>Buckets a chart shows at most.</summary>
+    public const int MaxBuckets = 120;
+
+    public async Task<ConnectorStatus> StatusAsync(Connector connector, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        var now = clock.GetUtcNow();
+        var rows = db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connector.Id);
+        var pending = await rows.CountAsync(o => o.Status == OutboxStatus.Pending, cancellationToken);
+        var failed = await rows.CountAsync(o => o.Status == OutboxStatus.Pending && o.Attempts > 0, cancellationToken);
+        var dead = await rows.CountAsync(o => o.Status == OutboxStatus.Dead, cancellationToken);
+        // Ids grow with time, so the lowest pending id is the oldest row (and ordering by id works on every provider).
+        var oldest = await rows.Where(o => o.Status == OutboxStatus.Pending).OrderBy(o => o.Id).Select(o => (DateTimeOffset?)o.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        var attempts = db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connector.Id);
+        var lastSucceeded = await attempts.OrderByDescending(a => a.Id).Select(a => (bool?)a.Succeeded).FirstOrDefaultAsync(cancellationToken);
+        var lastDelivered = await attempts.Where(a => a.Succeeded).OrderByDescending(a => a.Id).Select(a => (DateTimeOffset?)a.At).FirstOrDefaultAsync(cancellationToken);
+        var errors = await attempts.Where(a => !a.Succeeded).OrderByDescending(a => a.Id).Take(10)
+            .Select(a => new ConnectorError(a.At, a.UserId, a.Version, a.StatusCode, a.Error)).ToListAsync(cancellationToken);
+        var health = connector.Paused ? PausedHealth : failed > 0 || lastSucceeded == false ? Failing : Healthy;
+        var lag = oldest is { } at && now > at ? (now - at).TotalSeconds : 0;
+        return new ConnectorStatus(connector.Id, health, connector.Paused, lag, oldest, pending, failed, dead, lastDelivered, errors);
+    }
+
+    public async Task SetPausedAsync(Connector connector, bool paused, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        connector.Paused = paused;
+        connector.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        signal.Notify();
+    }
+
+    public Task<List<DeadLetter>> DeadLettersAsync(Guid connectorId, int skip, int take, CancellationToken cancellationToken) =>
+        db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead).OrderBy(o => o.Id).Skip(skip).Take(take)
+            .Select(o => new DeadLetter(o.Id, o.UserId, o.Change, o.CreatedAt, o.Attempts, o.LastError)).ToListAsync(cancellationToken);
+
+    public Task<int> CountDeadLettersAsync(Guid connectorId, CancellationToken cancellationToken) =>
+        db.Outbox.CountAsync(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead, cancellationToken);
+
+    /// <summary>Puts dead rows back in the queue, due now with a fresh attempt count; <paramref name="rowId"/> null replays them all.</summary>
+    public async Task<int> ReplayAsync(Guid connectorId, long? rowId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var replayed = await db.Outbox
+            .Where(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead && (rowId == null || o.Id == rowId))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(o => o.Status, OutboxStatus.Pending)
+                .SetProperty(o => o.Attempts, 0)
+                .SetProperty(o => o.DueAt, now)
+                .SetProperty(o => o.ClaimedBy, (string?)null)
+                .SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), cancellationToken);
+        if (replayed > 0)
+        {
+            signal.Notify();
+        }
+
+        return replayed;
+    }
+
+    public Task<List<DeliveryRecord>> HistoryAsync(Guid connectorId, string? userId, int take, CancellationToken cancellationToken) =>
+        db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId && (userId == null || a.UserId == userId))
+            .OrderByDescending(a => a.Id).Take(take)
+            .Select(a => new DeliveryRecord(a.Id, a.UserId, a.Version, a.At, a.Succeeded, a.StatusCode, a.Error, a.DurationMilliseconds))
+            .ToListAsync(cancellationToken);
+
+    /// <summary>Deliveries and failures per bucket over the last <see cref="MaxBuckets"/> buckets, oldest first (the console's chart).</summary>
+    public async Task<List<DeliveryBucket>> StatsAsync(Guid connectorId, TimeSpan bucket, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var end = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % bucket.Ticks), TimeSpan.Zero) + bucket;
+        var start = end - (bucket * MaxBuckets);
+        var attempts = await db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId && a.At >= start)
+            .Select(a => new { a.At, a.Succeeded }).ToListAsync(cancellationToken);
+        var counts = attempts.GroupBy(a => (a.At.UtcTicks - start.UtcTicks) / bucket.Ticks)
+            .ToDictionary(g => g.Key, g => (Deliveries: g.Count(a => a.Succeeded), Failures: g.Count(a => !a.Succeeded)));
+        return [.. Enumerable.Range(0, MaxBuckets)
+            .Select(i => (i, counts.GetValueOrDefault(i)))
+            .SkipWhile(x => x.Item2 == default && x.i < MaxBuckets - 60)
+            .Select(x => new DeliveryBucket(start + (bucket * x.i), x.Item2.Deliveries, x.Item2.Failures))];
+    }
+}

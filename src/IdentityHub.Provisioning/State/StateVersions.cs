@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Connectors;
+
+namespace IdentityHub.Provisioning.State;
+
+/// <summary>What a delivery says happened, for connectors that name events (webhooks).</summary>
+public static class ProvisioningEvents
+{
+    public const string UserCreated = "user.created";
+    public const string UserUpdated = "user.updated";
+    public const string UserDisabled = "user.disabled";
+    public const string UserDeleted = "user.deleted";
+    public const string AccessChanged = "access.changed";
+
+    /// <summary>The event of the version in <paramref name="known"/> (set by <see cref="StateVersions.Assign"/>).</summary>
+    public static string Of(ConnectorUserState known)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        var sent = known.SentState;
+        var colon = sent?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        return colon > 0 ? sent![..colon] : UserUpdated;
+    }
+}
+
+/// <summary>
+/// The per-(connector, user) version: the same state sent again (a retry, a duplicate after a crash) keeps its
+/// version, any different state takes the next one, and the version is saved BEFORE sending, so one number never
+/// names two states and a receiver that drops versions it has seen loses nothing.
+/// </summary>
+public static class StateVersions
+{
+    /// <summary>Sets <paramref name="known"/>'s Version and SentState for <paramref name="state"/>; returns the state with its version.</summary>
+    public static ProvisionedUser Assign(ConnectorUserState known, ProvisionedUser state)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        ArgumentNullException.ThrowIfNull(state);
+        var access = Hash(new { state.Roles, state.Permissions });
+        var profile = Hash(state with { Roles = [], Permissions = [], Version = 0 });
+        var fingerprint = access + "." + profile;
+        var previous = known.SentState;
+        var previousFingerprint = previous?[(previous.IndexOf(':', StringComparison.Ordinal) + 1)..];
+        if (previousFingerprint == fingerprint && known.Version > 0)
+        {
+            return state with { Version = known.Version };
+        }
+
+        var previousEvent = previous is null ? null : ProvisioningEvents.Of(known);
+        var previousAccess = previousFingerprint?.Split('.')[0];
+        var change = !state.Exists ? ProvisioningEvents.UserDeleted
+            : previousEvent is null or ProvisioningEvents.UserDeleted ? ProvisioningEvents.UserCreated
+            : !state.Active ? ProvisioningEvents.UserDisabled
+            : previousAccess != access ? ProvisioningEvents.AccessChanged
+            : ProvisioningEvents.UserUpdated;
+        known.Version++;
+        known.SentState = change + ":" + fingerprint;
+        return state with { Version = known.Version };
+    }
+
+    private static string Hash<T>(T value)
+    {
+        var bytes = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(value));
+        return Convert.ToBase64String(bytes, 0, 16).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+}
