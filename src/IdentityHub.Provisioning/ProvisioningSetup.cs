@@ -1,4 +1,5 @@
 using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Connectors.Webhooks;
 using IdentityHub.Provisioning.Dispatch;
 using IdentityHub.Provisioning.Monitoring;
@@ -32,6 +33,7 @@ public static class ProvisioningSetup
         services.TryAddScoped<ConnectorOperations>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConnectorClient, WebhookConnector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorSettingsValidator, WebhookSettingsValidator>());
+        services.AddIdentityHubScim();
 
         services.AddHttpClient(ProvisioningHttp.ClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)

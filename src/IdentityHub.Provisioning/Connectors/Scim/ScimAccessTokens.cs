@@ -39,9 +39,9 @@ public sealed class ScimAccessTokens(IHttpClientFactory httpClients, TimeProvide
         HttpResponseMessage response;
         try
         {
-            response = await httpClients.CreateClient(ScimSessions.HttpClientName).SendAsync(request, timeout.Token);
+            response = await httpClients.CreateClient(ProvisioningHttp.ClientName).SendAsync(request, timeout.Token);
         }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new ScimCallException(ScimResponses.Unreachable(HttpMethod.Post, "token endpoint", ex));
         }

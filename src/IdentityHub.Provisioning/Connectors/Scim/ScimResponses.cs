@@ -41,7 +41,7 @@ public static class ScimResponses
     public static DeliveryOutcome Unreachable(HttpMethod method, string path, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        var reason = exception is OperationCanceledException ? "timed out" : exception.Message;
+        var reason = exception is OperationCanceledException or Polly.Timeout.TimeoutRejectedException ? "timed out" : exception.Message;
         return new DeliveryOutcome.Retry($"{method} {path}: {reason}");
     }
 

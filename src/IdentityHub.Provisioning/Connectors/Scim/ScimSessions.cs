@@ -15,13 +15,11 @@ public sealed record ScimAnswer(int Status, JsonElement? Body)
 /// <summary>Opens authenticated SCIM sessions for a connector.</summary>
 public sealed class ScimSessions(IHttpClientFactory httpClients, ScimAccessTokens tokens, TimeProvider clock)
 {
-    public const string HttpClientName = "scim";
-
     public async Task<ScimSession> OpenAsync(ScimSettings settings, string? secret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var token = settings.Authentication == ScimAuthentication.ClientCredentials ? await tokens.GetAsync(settings, secret, cancellationToken) : secret;
-        return new ScimSession(httpClients.CreateClient(HttpClientName), settings, token, clock);
+        return new ScimSession(httpClients.CreateClient(ProvisioningHttp.ClientName), settings, token, clock);
     }
 
     /// <summary>The connector's settings, or a permanent failure naming what is wrong with them.</summary>
@@ -77,7 +75,7 @@ public sealed class ScimSession(HttpClient http, ScimSettings settings, string? 
 
             return new ScimAnswer(status, string.IsNullOrWhiteSpace(text) || !response.IsSuccessStatusCode ? null : JsonDocument.Parse(text).RootElement.Clone());
         }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new ScimCallException(ScimResponses.Unreachable(method, PathOnly(path), ex));
         }
