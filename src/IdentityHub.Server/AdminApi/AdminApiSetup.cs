@@ -52,6 +52,7 @@ public static class AdminApiSetup
         api.MapKeysApi();
         api.MapApplicationsApi();
         api.MapApplicationOidcApi();
+        api.MapReconciliationApi();
     }
 
     /// <summary>

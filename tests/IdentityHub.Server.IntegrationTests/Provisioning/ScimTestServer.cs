@@ -10,7 +10,7 @@ namespace IdentityHub.Server.IntegrationTests.Provisioning;
 /// The scimmy SCIM 2.0 service provider of tests/interop/scim-server.mjs as a real Node process with its
 /// own in-memory store, shared by the tests of a class. Its /_store side door reads and tampers with the store.
 /// </summary>
-public sealed class ScimTestServer : IAsyncLifetime
+public sealed class ScimTestServer : IAsyncLifetime, IAsyncDisposable
 {
     public const string Token = "scim-test-bearer-token-0123456789";
 
@@ -90,6 +90,8 @@ public sealed class ScimTestServer : IAsyncLifetime
         using var response = await Store.DeleteAsync(new Uri($"_store/users/{scimUserId}", UriKind.Relative));
         response.EnsureSuccessStatusCode();
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     public Task DisposeAsync()
     {

@@ -42,7 +42,7 @@ public sealed record ScimUser(
             Blank(state.DepartmentName),
             managerId,
             [.. state.Roles.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            [.. state.Permissions.Select(EntitlementOf).Distinct().OrderBy(e => e.Value, StringComparer.Ordinal).ThenBy(e => e.Type, StringComparer.Ordinal)]);
+            [.. state.Permissions.Select(EntitlementOf).Distinct().OrderBy(e => e.Value, StringComparer.Ordinal).ThenBy(e => e.Type, StringComparer.Ordinal).ThenBy(e => e.Display, StringComparer.Ordinal)]);
     }
 
     /// <summary>The SCIM <c>userName</c>: the employee number by default (falling back to the user name when a user has none).</summary>
@@ -119,7 +119,7 @@ public sealed record ScimUser(
             [.. Items(resource, "roles").Select(r => String(r, "value")).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
             [.. Items(resource, "entitlements").Where(x => String(x, "value") is not null)
                 .Select(x => new ScimEntitlement(String(x, "value")!, String(x, "type"), String(x, "display")))
-                .Distinct().OrderBy(x => x.Value, StringComparer.Ordinal).ThenBy(x => x.Type, StringComparer.Ordinal)]);
+                .Distinct().OrderBy(x => x.Value, StringComparer.Ordinal).ThenBy(x => x.Type, StringComparer.Ordinal).ThenBy(x => x.Display, StringComparer.Ordinal)]);
     }
 
     /// <summary>The names of the attributes whose values differ (SCIM attribute names, for the drift report).</summary>
