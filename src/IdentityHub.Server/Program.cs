@@ -1,5 +1,6 @@
 using IdentityHub.Provisioning;
 using IdentityHub.Server.Account;
+using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Oidc;
@@ -17,6 +18,7 @@ try
     builder.AddIdentityHubOidc();
     builder.AddIdentityHubWeb();
     builder.AddIdentityHubAdminApi();
+    builder.AddIdentityHubConsole();
 
     var app = builder.Build();
     await app.PrepareDatabaseAsync();

@@ -1,14 +1,19 @@
 using System.Security.Claims;
 using IdentityHub.Data;
+using IdentityHub.Data.Audit;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
-using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.Server.Admin;
 
-/// <summary>The console home: who is signed in and how much the directory holds.</summary>
-public sealed class IndexModel(IdentityHubDbContext db) : PageModel
+/// <summary>The console home: how much the directory holds, the latest changes, and sign-ins over time.</summary>
+public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : PageModel
 {
+    public const string SignInSucceeded = "signin.succeeded";
+    public const string SignInFailed = "signin.failed";
+    private const int RecentChanges = 10;
+
     public string UserName { get; private set; } = "";
 
     public IReadOnlyList<string> Roles { get; private set; } = [];
@@ -19,12 +24,61 @@ public sealed class IndexModel(IdentityHubDbContext db) : PageModel
 
     public int Applications { get; private set; }
 
+    public int AccessRoles { get; private set; }
+
+    public int ActiveAssignments { get; private set; }
+
+    public IReadOnlyList<AuditEvent> Recent { get; private set; } = [];
+
+    /// <summary>"day" (the last 14 days) or "hour" (the last 24 hours).</summary>
+    [BindProperty(SupportsGet = true)]
+    public string By { get; set; } = "day";
+
+    public SignInChart Chart { get; private set; } = new([], 0);
+
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         UserName = User.Identity?.Name ?? "";
         Roles = User.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList();
+        var now = clock.GetUtcNow();
         Users = await db.Users.CountAsync(cancellationToken);
         Departments = await db.Departments.CountAsync(cancellationToken);
-        Applications = await db.Set<OpenIddictEntityFrameworkCoreApplication>().CountAsync(cancellationToken);
+        Applications = await db.Applications.CountAsync(cancellationToken);
+        AccessRoles = await db.AccessRoles.CountAsync(cancellationToken);
+        ActiveAssignments = await db.RoleAssignments.CountAsync(
+            a => a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now), cancellationToken);
+        Recent = await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Take(RecentChanges).ToListAsync(cancellationToken);
+        Chart = await SignInsAsync(now, hourly: By == "hour", cancellationToken);
     }
+
+    private async Task<SignInChart> SignInsAsync(DateTimeOffset now, bool hourly, CancellationToken cancellationToken)
+    {
+        var step = hourly ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        var buckets = hourly ? 24 : 14;
+        var end = hourly
+            ? new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).Add(step)
+            : new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).Add(step);
+        var start = end - (step * buckets);
+        var events = await db.AuditEvents.AsNoTracking()
+            .Where(e => (e.Type == SignInSucceeded || e.Type == SignInFailed) && e.OccurredAt >= start)
+            .Select(e => new { e.Type, e.OccurredAt })
+            .ToListAsync(cancellationToken);
+        var bars = Enumerable.Range(0, buckets).Select(i =>
+        {
+            var from = start + (step * i);
+            var inBucket = events.Where(e => e.OccurredAt >= from && e.OccurredAt < from + step).ToList();
+            return new SignInBar(from, hourly ? from.ToString("HH", System.Globalization.CultureInfo.InvariantCulture) : from.ToString("MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                inBucket.Count(e => e.Type == SignInSucceeded), inBucket.Count(e => e.Type == SignInFailed));
+        }).ToList();
+        return new SignInChart(bars, Math.Max(1, bars.Max(b => Math.Max(b.Succeeded, b.Failed))));
+    }
+}
+
+public sealed record SignInBar(DateTimeOffset From, string Label, int Succeeded, int Failed);
+
+public sealed record SignInChart(IReadOnlyList<SignInBar> Bars, int Max)
+{
+    public int Succeeded => Bars.Sum(b => b.Succeeded);
+
+    public int Failed => Bars.Sum(b => b.Failed);
 }

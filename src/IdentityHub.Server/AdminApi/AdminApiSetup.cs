@@ -30,6 +30,7 @@ public static class AdminApiSetup
     public static void AddIdentityHubAdminApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, CookieCallerForbidden>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminApiPolicies.Read, policy => policy
                 .AddAuthenticationSchemes(AdminApiPolicies.Schemes)

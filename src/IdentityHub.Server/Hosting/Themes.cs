@@ -12,11 +12,7 @@ public static class Themes
 
     public static void UseIdentityHubTheme(this WebApplication app)
     {
-        var root = app.Configuration["Themes:Path"] is { Length: > 0 } configured
-            ? Path.GetFullPath(configured, app.Environment.ContentRootPath)
-            : Path.Combine(AppContext.BaseDirectory, "themes");
-        var name = app.Configuration["Themes:Name"] ?? "default";
-        var folder = Path.Combine(root, name);
+        var folder = FolderOf(app.Configuration, app.Environment.ContentRootPath);
         if (!Directory.Exists(folder))
         {
             throw new StartupException($"Theme folder '{folder}' does not exist: check Themes:Path and Themes:Name.");
@@ -27,5 +23,15 @@ public static class Themes
             FileProvider = new PhysicalFileProvider(folder),
             RequestPath = RequestPath,
         });
+    }
+
+    /// <summary>The active theme's folder, from <c>Themes:Path</c> and <c>Themes:Name</c>.</summary>
+    public static string FolderOf(IConfiguration configuration, string contentRoot)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var root = configuration["Themes:Path"] is { Length: > 0 } configured
+            ? Path.GetFullPath(configured, contentRoot)
+            : Path.Combine(AppContext.BaseDirectory, "themes");
+        return Path.Combine(root, configuration["Themes:Name"] ?? "default");
     }
 }

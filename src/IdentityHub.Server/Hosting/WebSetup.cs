@@ -1,5 +1,6 @@
 using IdentityHub.Data;
 using IdentityHub.Server.Account;
+using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Oidc;
 using Microsoft.AspNetCore.DataProtection;
@@ -42,6 +43,7 @@ public static class WebSetup
             context => context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
             api => api.UseStatusCodePages());
         app.UseIdentityHubTheme();
+        app.UseIdentityHubLocalization();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -75,6 +75,7 @@ public static class OidcSetup
                     .AddEventHandler(ParameterSizeLimit.PushedDescriptor)
                     .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor)
                     .AddEventHandler(RefreshScopeLimit.Descriptor)
+                    .AddEventHandler(RevocationAudit.Descriptor)
                     .AddEventHandler(IdTokenHintValidation.Descriptor)
                     .AddEventHandler(RequestUriErrorCode.Descriptor)
                     .AddEventHandler(AuthorizationErrorRedirect.Descriptor)

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using IdentityHub.Data.Directory;
 using IdentityHub.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -287,6 +289,43 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
     }
 
     [PrerequisiteFact]
+    public async Task Refresh_RoleInTheApplicationEndedSince_IsInvalidGrant()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var user = await _rp.CreateUserAsync();
+        await _rp.GrantApplicationRoleAsync(user, clientId, "expense-approver");
+        var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, "openid offline_access", user: user);
+        using var tokens = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
+
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
+            var assignment = await db.RoleAssignments.SingleAsync(a => a.UserId == user.Id);
+            await scope.ServiceProvider.GetRequiredService<IdentityHub.Core.Access.RoleAssignments>().EndAsync(assignment.Id, "moved on", CancellationToken.None);
+        }
+
+        var response = await _rp.RefreshAsync(clientId, tokens.RootElement.GetProperty("refresh_token").GetString()!);
+
+        await OidcDriver.AssertErrorAsync(response, Errors.InvalidGrant);
+    }
+
+    [PrerequisiteFact]
+    public async Task CodeFlow_UserIsAlsoAnAdministrator_AdminRolesStayOutOfTheApplicationsRoles()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var user = await _rp.CreateUserAsync();
+        await _rp.AddRoleAsync(user, IdentityHub.Core.Directory.AdminRoles.SecurityAdmin);
+        await _rp.GrantApplicationRoleAsync(user, clientId, "expense-approver");
+        var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, "openid roles", user: user);
+
+        using var body = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
+
+        var access = new JsonWebToken(body.RootElement.GetProperty("access_token").GetString());
+        Assert.True(access.TryGetPayloadValue<string[]>("roles", out var roles));
+        Assert.Equal(["expense-approver"], roles);
+    }
+
+    [PrerequisiteFact]
     public async Task Revocation_RefreshToken_CannotBeUsedAfterwards()
     {
         var clientId = await _rp.RegisterClientAsync();
@@ -298,6 +337,11 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
 
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         await OidcDriver.AssertErrorAsync(await _rp.RefreshAsync(clientId, refresh), Errors.InvalidGrant);
+        await using var scope = factory.Services.CreateAsyncScope();
+        var audit = await scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>().AuditEvents
+            .SingleAsync(e => e.Type == "token.revoked" && e.TargetId == clientId);
+        Assert.Equal(clientId, audit.ActorId);
+        Assert.DoesNotContain(refresh, audit.After!, StringComparison.Ordinal);
     }
 
     [PrerequisiteFact]

@@ -1,0 +1,82 @@
+using IdentityHub.Core;
+using IdentityHub.Core.Access;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Server.Admin.Applications;
+
+/// <summary>One application: its permissions (with parameters such as an amount limit) and the roles that bundle them.</summary>
+public sealed class DetailModel(IdentityHubDbContext db, Permissions permissions, IdentityHub.Core.Access.Roles roles) : ConsolePageModel
+{
+    public Application? Application { get; private set; }
+
+    public IReadOnlyList<Permission> PermissionList { get; private set; } = [];
+
+    public IReadOnlyList<Role> RoleList { get; private set; } = [];
+
+    [BindProperty]
+    public PermissionForm NewPermission { get; set; } = new();
+
+    [BindProperty]
+    public RoleForm NewRole { get; set; } = new();
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+
+    public Task<IActionResult> OnPostPermissionAsync(Guid id, CancellationToken cancellationToken) =>
+        WriteAsync(id, "NewPermission", () => permissions.CreateAsync(
+            id, new PermissionInput(NewPermission.Name, NewPermission.Description, ConsoleForms.ParseParameters(NewPermission.Parameters)), cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostRoleAsync(Guid id, CancellationToken cancellationToken) =>
+        WriteAsync(id, "NewRole", () => roles.CreateAsync(
+            new RoleInput(id, NewRole.Name, NewRole.Description, NewRole.Delegable, [.. NewRole.Permissions.Select(p => new RolePermissionInput(p))]), cancellationToken), cancellationToken);
+
+    public Task<IActionResult> OnPostDeletePermissionAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken) =>
+        WriteAsync(id, "", () => permissions.DeleteAsync(permissionId, revision, cancellationToken), cancellationToken);
+
+    private async Task<IActionResult> WriteAsync(Guid id, string prefix, Func<Task> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await write();
+            return Done(null, $"/admin/applications/{id}");
+        }
+        catch (RuleViolation violation)
+        {
+            Refused(violation, prefix);
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+        }
+    }
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        Application = await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        PermissionList = await db.Permissions.AsNoTracking().Where(p => p.ApplicationId == id).OrderBy(p => p.Name).ToListAsync(cancellationToken);
+        RoleList = await db.AccessRoles.AsNoTracking().Include(r => r.Permissions).ThenInclude(p => p.Permission)
+            .Where(r => r.ApplicationId == id).OrderBy(r => r.Name).ToListAsync(cancellationToken);
+        return Application is not null;
+    }
+}
+
+public sealed class PermissionForm
+{
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>"key=value" lines, for example <c>amountLimit=5000</c>.</summary>
+    public string? Parameters { get; set; }
+}
+
+public sealed class RoleForm
+{
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public bool Delegable { get; set; }
+
+    public List<Guid> Permissions { get; set; } = [];
+}

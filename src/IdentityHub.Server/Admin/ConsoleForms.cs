@@ -1,0 +1,61 @@
+using IdentityHub.Core;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+
+namespace IdentityHub.Server.Admin;
+
+/// <summary>What a console page tells the person after a write: the Core's refusal, or that it worked.</summary>
+public sealed record ConsoleAlert(string Title, IReadOnlyList<string> Messages, bool IsError = true);
+
+public static class ConsoleForms
+{
+    /// <summary>
+    /// Puts a <see cref="RuleViolation"/> on the form: each field error next to its input (the Core names fields
+    /// in camelCase, the form binds <c>Input.PascalCase</c>), and every message in the alert.
+    /// </summary>
+    public static ConsoleAlert Show(this ModelStateDictionary modelState, RuleViolation violation, HttpResponse response, string prefix = "Input")
+    {
+        ArgumentNullException.ThrowIfNull(modelState);
+        ArgumentNullException.ThrowIfNull(violation);
+        ArgumentNullException.ThrowIfNull(response);
+        foreach (var (field, messages) in violation.Errors)
+        {
+            var name = field.Length == 0 ? field : char.ToUpperInvariant(field[0]) + field[1..];
+            foreach (var message in messages)
+            {
+                modelState.AddModelError(prefix.Length == 0 ? name : $"{prefix}.{name}", message);
+            }
+        }
+
+        response.StatusCode = StatusOf(violation.Kind);
+        var details = violation.Errors.SelectMany(e => e.Value).Where(m => m != violation.Title).Distinct().ToList();
+        return new ConsoleAlert(violation.Title, details);
+    }
+
+    public static int StatusOf(ViolationKind kind) => kind switch
+    {
+        ViolationKind.NotFound => StatusCodes.Status404NotFound,
+        ViolationKind.Conflict => StatusCodes.Status409Conflict,
+        ViolationKind.Forbidden => StatusCodes.Status403Forbidden,
+        ViolationKind.Stale => StatusCodes.Status412PreconditionFailed,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
+    /// <summary>Reads "key=value" lines (permission parameters such as <c>amountLimit=5000</c>).</summary>
+    public static Dictionary<string, string> ParseParameters(string? text) =>
+        (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('=', 2, StringSplitOptions.TrimEntries))
+            .Where(parts => parts[0].Length > 0)
+            .GroupBy(parts => parts[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last().ElementAtOrDefault(1) ?? "", StringComparer.Ordinal);
+
+    public static string FormatParameters(IReadOnlyDictionary<string, string> parameters) =>
+        string.Join(", ", parameters.Select(p => $"{p.Key}={p.Value}"));
+
+    /// <summary>A date picked in the form as the start of that day, UTC.</summary>
+    public static DateTimeOffset? StartOfDay(DateOnly? date) =>
+        date is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
+
+    /// <summary>An "until" date includes the whole day: the assignment stops at the next midnight, UTC.</summary>
+    public static DateTimeOffset? EndOfDay(DateOnly? date) =>
+        date is { } d ? new DateTimeOffset(d.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
+}

@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Http.Json;
+using IdentityHub.Core.Directory;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using IdentityHub.Server.IntegrationTests.Oidc;
+using IdentityHub.Testing;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHub.Server.IntegrationTests.Admin;
+
+/// <summary>
+/// Every console page × every admin role (and a plain employee), taken from the live route table so a new page
+/// cannot escape: who may open it, and that a forged write by anyone who may not change it is refused with 403.
+/// The expectations are written out here, independently of the server's own section table.
+/// </summary>
+public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : IdentityHubFactory
+{
+    private const string Plain = "(no admin role)";
+
+    private static readonly string[] Roles = [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor, Plain];
+
+    /// <summary>Folder → (who may read, who may write). A page in a folder missing here fails the test.</summary>
+    private static readonly Dictionary<string, (string[] Readers, string[] Writers)> Expected = new(StringComparer.Ordinal)
+    {
+        ["/Admin"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], []),
+        ["/Admin/Users"] = ([AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.HrAdmin]),
+        ["/Admin/Departments"] = ([AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.HrAdmin]),
+        ["/Admin/Assignments"] = ([AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.HrAdmin]),
+        ["/Admin/Applications"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
+        ["/Admin/Roles"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
+        ["/Admin/SeparationOfDuty"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
+        ["/Admin/Audit"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], []),
+    };
+
+    private readonly OidcDriver _driver = new(factory);
+
+    [PrerequisiteFact]
+    public async Task EveryConsolePage_EveryAdminRole_OpensOnlyForItsReadersAndRefusesWritesByOthers()
+    {
+        var samples = await SampleIdsAsync();
+        var pages = ConsolePages().ToList();
+        Assert.True(pages.Count >= 10, $"Expected the console's pages in the route table, found {pages.Count}.");
+        var failures = new List<string>();
+
+        foreach (var role in Roles)
+        {
+            var client = await SignedInAsync(role);
+            var token = BrowserSession.AntiforgeryToken(await client.GetStringAsync(role == Plain ? "/" : "/admin"));
+            foreach (var (viewPath, template) in pages)
+            {
+                var folder = Expected.Keys.Where(f => viewPath.StartsWith(f + "/", StringComparison.Ordinal)).MaxBy(f => f.Length);
+                Assert.True(folder is not null, $"{viewPath} is in no folder the test knows: add its expected readers and writers.");
+                var (readers, writers) = Expected[folder!];
+                var url = Fill(template, viewPath, samples);
+
+                var get = await client.GetAsync(url);
+                var opened = get.StatusCode == HttpStatusCode.OK;
+                if (readers.Contains(role) ? !opened : !IsAccessDenied(get))
+                {
+                    failures.Add($"GET {url} as {role}: {(int)get.StatusCode} {get.Headers.Location}");
+                }
+
+                // Readers who may not write get 403 from the write filter; others never reach the page at all.
+                if (!writers.Contains(role))
+                {
+                    var post = await client.PostAsync(url, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+                    if (readers.Contains(role) ? post.StatusCode != HttpStatusCode.Forbidden : !IsAccessDenied(post))
+                    {
+                        failures.Add($"POST {url} as {role}: {(int)post.StatusCode} {post.Headers.Location}, expected to be refused");
+                    }
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [PrerequisiteFact]
+    public async Task AdminApiWrite_AuditorConsoleCookieWithAntiforgeryToken_Gets403()
+    {
+        var client = await SignedInAsync(AdminRoles.Auditor);
+        var token = BrowserSession.AntiforgeryToken(await client.GetStringAsync("/admin"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/admin/v1/applications")
+        {
+            Content = JsonContent.Create(new { name = "Auditor's application" }),
+        };
+        request.Headers.Add("RequestVerificationToken", token);
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    /// <summary>The console sends a signed-in person without the role to the "not allowed" page.</summary>
+    private static bool IsAccessDenied(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.Redirect
+        && response.Headers.Location?.AbsolutePath.StartsWith("/account/access-denied", StringComparison.Ordinal) == true;
+
+    /// <summary>The console's pages: (view path, route template) of every Razor page under /Admin.</summary>
+    private IEnumerable<(string ViewPath, string Template)> ConsolePages() =>
+        factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => (Page: e.Metadata.GetMetadata<PageActionDescriptor>(), e.RoutePattern.RawText))
+            .Where(p => p.Page is not null && p.Page.ViewEnginePath.StartsWith("/Admin/", StringComparison.Ordinal))
+            .Select(p => (p.Page!.ViewEnginePath, "/" + p.RawText!.TrimStart('/')))
+            .Distinct();
+
+    /// <summary>Route parameters filled with real ids, so authorized readers see the page itself; an unknown parameter fails the test.</summary>
+    private static string Fill(string template, string viewPath, Dictionary<string, string> samples)
+    {
+        var url = template.Replace("{id?}", "", StringComparison.Ordinal).TrimEnd('/');
+        if (!url.Contains('{', StringComparison.Ordinal))
+        {
+            return url;
+        }
+
+        var folder = viewPath.Split('/')[2];
+        Assert.True(samples.TryGetValue(folder, out var id), $"No sample id for the route {template} of {viewPath}: add one.");
+        return System.Text.RegularExpressions.Regex.Replace(url, @"\{id(:[a-z]+)?\}", id!);
+    }
+
+    private async Task<Dictionary<string, string>> SampleIdsAsync()
+    {
+        var user = await _driver.CreateUserAsync();
+        var department = await _driver.CreateDepartmentAsync("Authorization matrix");
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var application = new Application { Id = Guid.NewGuid(), Name = OidcDriver.NewId("matrix-app"), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+        db.Applications.Add(application);
+        await db.SaveChangesAsync();
+        return new(StringComparer.Ordinal)
+        {
+            ["Users"] = user.Id,
+            ["Departments"] = department.ToString(),
+            ["Applications"] = application.Id.ToString(),
+        };
+    }
+
+    private async Task<HttpClient> SignedInAsync(string role)
+    {
+        var client = factory.CreateBrowserLikeClient();
+        if (role == AdminRoles.SuperAdmin)
+        {
+            await BrowserSession.SignInAsync(client, "admin", IdentityHubFactory.AdminPassword);
+            return client;
+        }
+
+        var user = await _driver.CreateUserAsync();
+        if (role != Plain)
+        {
+            await _driver.AddRoleAsync(user, role);
+        }
+
+        await BrowserSession.SignInAsync(client, user.UserName!, OidcDriver.Password);
+        return client;
+    }
+}
+
+public sealed class SqliteConsoleAuthorizationTests(SqliteFactory factory) : ConsoleAuthorizationTests<SqliteFactory>(factory);
+
+[Requires(Prerequisite.PostgreSql)]
+public sealed class PostgreSqlConsoleAuthorizationTests(PostgreSqlFactory factory) : ConsoleAuthorizationTests<PostgreSqlFactory>(factory);
