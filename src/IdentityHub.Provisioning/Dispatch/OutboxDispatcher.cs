@@ -1,12 +1,12 @@
 using IdentityHub.Core.Changes;
 using IdentityHub.Data;
+using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Monitoring;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using IdentityHub.Provisioning.Monitoring;
-using IdentityHub.Data.Provisioning;
 
 namespace IdentityHub.Provisioning.Dispatch;
 
@@ -44,9 +44,10 @@ public sealed class OutboxDispatcher(
             {
                 break;
             }
-            catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or System.Data.Common.DbException or TimeoutException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // The database is unreachable or busy: nothing was lost (rows stay), try again at the next poll.
+                // The database is unreachable or busy, or a bug: nothing was lost (rows stay), and a dispatcher that
+                // threw would stop the whole host (BackgroundServiceExceptionBehavior.StopHost). Try again at the next poll.
                 logger.LogWarning(ex, "The provisioning dispatcher could not claim or record deliveries; retrying at the next poll.");
             }
 
@@ -85,8 +86,16 @@ public sealed class OutboxDispatcher(
             new ParallelOptions { MaxDegreeOfParallelism = settings.MaxParallelDeliveries, CancellationToken = cancellationToken },
             async (pair, ct) =>
             {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<PairDelivery>().DeliverAsync(pair, ct);
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    await scope.ServiceProvider.GetRequiredService<PairDelivery>().DeliverAsync(pair, ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One user's failure must not abandon the rest of the batch; its rows come back when the claim lapses.
+                    logger.LogError(ex, "Delivering user {UserId} to connector {ConnectorId} failed unexpectedly.", pair.UserId, pair.ConnectorId);
+                }
             });
         return pairs.Count;
     }

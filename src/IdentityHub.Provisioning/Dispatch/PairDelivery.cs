@@ -91,6 +91,11 @@ public sealed class PairDelivery(
         {
             return new DeliveryOutcome.Permanent("The connector's secret cannot be unprotected (Data Protection keys changed); set the secret again.");
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A connector bug or an odd answer: recorded and retried with backoff like any failure, never lost.
+            return new DeliveryOutcome.Retry($"{ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private async Task RecordAsync(Connector connector, ClaimedPair pair, ConnectorUserState known, long version, DeliveryOutcome outcome, TimeSpan duration, CancellationToken cancellationToken)

@@ -54,6 +54,7 @@ public static class AdminApiSetup
         api.MapApplicationsApi();
         api.MapApplicationOidcApi();
         api.MapReconciliationApi();
+        api.MapConnectorsApi();
     }
 
     /// <summary>

@@ -158,6 +158,20 @@ public sealed class ScimProvisioningTests(SqliteFactory factory) : IClassFixture
         Assert.True((await CheckAsync(world.ConnectorId)).InSync);
     }
 
+    [PrerequisiteFact]
+    public async Task CreateConnector_ScimWithoutBaseUrlOrToken_IsRefusedNamingTheFields()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var applicationId = await AdminApiClient.CreateApplicationAsync(admin);
+
+        using var refused = await admin.PostAsJsonAsync($"/api/admin/v1/applications/{applicationId}/connectors", new { kind = "scim", name = "broken", settings = new { groupsMode = true } });
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        var errors = (await refused.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey("settings.baseUrl"), errors.ToJsonString());
+        Assert.True(errors.ContainsKey("secret"), errors.ToJsonString());
+    }
+
     private sealed record World(string Prefix, Guid ApplicationId, Guid ConnectorId, Guid ApproverRoleId, Guid ViewerRoleId, Guid SalesId, Guid EastId, string EastCode, Guid MarketingId);
 
     private static async Task<ScimTestServer> StartScimAsync()
@@ -179,20 +193,22 @@ public sealed class ScimProvisioningTests(SqliteFactory factory) : IClassFixture
         var db = services.GetRequiredService<IdentityHubDbContext>();
         var application = new Application { Id = Guid.NewGuid(), Name = $"expense {prefix}", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
         db.Applications.Add(application);
-        var connector = new Connector
-        {
-            Id = Guid.NewGuid(), ApplicationId = application.Id, Name = "scimmy", Kind = ConnectorKind.Scim, Settings = scim.Settings(groupsMode, extra),
-            ProtectedSecret = services.GetRequiredService<ConnectorSecrets>().Protect(ScimTestServer.Token), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-        };
-        db.Connectors.Add(connector);
         await db.SaveChangesAsync();
+        // Configured the way an operator does: through the connectors admin API, with the bearer token as the write-only secret.
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        using var created = await admin.PostAsJsonAsync($"/api/admin/v1/applications/{application.Id}/connectors", new
+        {
+            kind = "scim", name = "scimmy", settings = JsonNode.Parse(scim.Settings(groupsMode, extra)), secret = ScimTestServer.Token,
+        });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var connector = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
         var permissions = services.GetRequiredService<Permissions>();
         var approve = await permissions.CreateAsync(application.Id, new("expense.approve", null, new Dictionary<string, string> { ["amountLimit"] = "5000" }), CancellationToken.None);
         var view = await permissions.CreateAsync(application.Id, new("expense.view", null, null), CancellationToken.None);
         var roles = services.GetRequiredService<Roles>();
         var approver = await roles.CreateAsync(new(application.Id, "approver", null, false, [new(approve.Id)]), CancellationToken.None);
         var viewer = await roles.CreateAsync(new(application.Id, "viewer", null, false, [new(view.Id)]), CancellationToken.None);
-        return new World(prefix, application.Id, connector.Id, approver.Id, viewer.Id, sales.Id, east.Id, east.Code, marketing.Id);
+        return new World(prefix, application.Id, Guid.Parse(connector["id"]!.GetValue<string>()), approver.Id, viewer.Id, sales.Id, east.Id, east.Code, marketing.Id);
     }
 
     private async Task<UserAccount> CreateUserAsync(World world, string name)

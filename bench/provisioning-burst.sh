@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Provisioning burst: 10,000 changes land in the outbox in one commit and the dispatcher drains them to a
+# webhook receiver (tests/interop/webhook-receiver.mjs, which verifies every signature with `standardwebhooks`).
+# Builds Release, starts the server on a fresh PostgreSQL database (IDENTITYHUB_TEST_POSTGRES, server-level
+# connection string) with logging at Warning, creates the connector through the admin API, inserts USERS users and
+# one outbox row each with SQL (the burst a role edit with USERS holders writes), then prints the drain time, the
+# deliveries per second and the server's peak working set (VmHWM).
+#   USERS=10000 PARALLEL=8 PGURL=postgresql://postgres@127.0.0.1:55432 ./bench/provisioning-burst.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+USERS=${USERS:-10000}
+PARALLEL=${PARALLEL:-8}
+BATCH=${BATCH:-64}
+PORT=${PORT:-5392}
+PGURL=${PGURL:-postgresql://postgres@127.0.0.1:55432}
+PSQL=${PSQL:-/usr/lib/postgresql/15/bin/psql}
+DB="ih_burst_$$"
+URL="http://127.0.0.1:$PORT"
+SECRET="burst-admin-client-secret-0123456789abcdef0123"
+
+WORK=$(mktemp -d /tmp/identityhub-burst.XXXXXX)
+SERVER_PID=""; RECEIVER_PID=""
+cleanup() {
+  for pid in "$SERVER_PID" "$RECEIVER_PID"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  done
+  "$PSQL" "$PGURL/postgres" -qAtc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+sql() { "$PSQL" "$PGURL/$DB" -qAtc "$1"; }
+
+echo "Building Release..." >&2
+dotnet build "$ROOT/src/IdentityHub.Server" -c Release -nologo -v quiet >/dev/null
+[[ -d "$ROOT/tests/interop/node_modules" ]] || (cd "$ROOT/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
+
+(cd "$ROOT/tests/interop" && exec node webhook-receiver.mjs >"$WORK/receiver.out" 2>&1) & RECEIVER_PID=$!
+for _ in $(seq 50); do [[ -s "$WORK/receiver.out" ]] && break; sleep 0.1; done
+RPORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$WORK/receiver.out" | head -1)
+
+PGHOSTPORT=${PGURL#postgresql://postgres@}
+Database__Provider=PostgreSql \
+ConnectionStrings__IdentityHub="Host=${PGHOSTPORT%:*};Port=${PGHOSTPORT#*:};Username=postgres;Database=$DB" \
+Bootstrap__AdminPassword="Burst-Admin-Password-1" Bootstrap__AdminClientSecret="$SECRET" Oidc__RequireHttps=false \
+Serilog__MinimumLevel__Default=Warning Provisioning__MaxParallelDeliveries="$PARALLEL" Provisioning__BatchSize="$BATCH" Provisioning__PollInterval=00:00:00.200 \
+  dotnet "$ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll" --urls "$URL" >"$WORK/server.log" 2>&1 & SERVER_PID=$!
+for _ in $(seq 300); do curl -fs "$URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+
+TOKEN=$(curl -fs -u "identityhub-admin:$SECRET" -d grant_type=client_credentials -d scope=identityhub.admin "$URL/connect/token" \
+  | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+APP=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"Burst"}' "$URL/api/admin/v1/applications" \
+  | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+CONNECTOR_JSON=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+  -d "{\"kind\":\"webhook\",\"name\":\"burst\",\"settings\":{\"url\":\"http://127.0.0.1:$RPORT/hooks\"}}" "$URL/api/admin/v1/applications/$APP/connectors")
+CONNECTOR=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' <<<"$CONNECTOR_JSON")
+WHSEC=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$CONNECTOR_JSON")
+curl -fs -H 'content-type: application/json' -d "{\"secret\":\"$WHSEC\"}" "http://127.0.0.1:$RPORT/control/secret" >/dev/null
+
+echo "Inserting $USERS users and the burst of $USERS outbox rows in one commit..." >&2
+sql "BEGIN;
+INSERT INTO \"AspNetUsers\" (\"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", \"NormalizedEmail\", \"EmailConfirmed\",
+  \"PhoneNumberConfirmed\", \"TwoFactorEnabled\", \"LockoutEnabled\", \"AccessFailedCount\", \"EmployeeNumber\", \"DisplayName\",
+  \"Status\", \"CreatedAt\", \"UpdatedAt\", \"SecurityStamp\", \"ConcurrencyStamp\")
+SELECT 'burst-' || i, 'burst' || i, 'BURST' || i, 'burst' || i || '@example.test', 'BURST' || i || '@EXAMPLE.TEST', true,
+  false, false, true, 0, 'B' || i, 'Burst user ' || i, 'Active', now(), now(), md5(i::text), md5(i::text)
+FROM generate_series(1, $USERS) AS i;
+INSERT INTO \"ProvisioningOutbox\" (\"ConnectorId\", \"UserId\", \"Change\", \"CreatedAt\", \"DueAt\", \"Attempts\", \"Status\")
+SELECT '$CONNECTOR', 'burst-' || i, 'bench.burst', now(), now(), 0, 'Pending' FROM generate_series(1, $USERS) AS i;
+COMMIT;"
+START=$(date +%s.%N)
+while [[ $(sql "SELECT count(*) FROM \"ProvisioningOutbox\"") != 0 ]]; do sleep 0.2; done
+END=$(date +%s.%N)
+
+RECEIVED=$(curl -fs "http://127.0.0.1:$RPORT/state" | sed -n 's/^{"received":\([0-9]*\),"accepted":\([0-9]*\).*/\1 \2/p')
+PEAK=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$SERVER_PID/status")
+ATTEMPTS=$(sql "SELECT count(*) FILTER (WHERE \"Succeeded\"), count(*) FILTER (WHERE NOT \"Succeeded\") FROM \"DeliveryAttempts\"")
+python3 - "$START" "$END" "$USERS" <<'PY'
+import sys
+start, end, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+print(f"drained {n} changes in {end - start:.1f} s ({n / (end - start):.0f} deliveries/s)")
+PY
+echo "receiver: received/accepted $RECEIVED; delivery attempts ok|failed: $ATTEMPTS"
+echo "server peak working set (VmHWM): $PEAK; cores: $(nproc); parallel deliveries: $PARALLEL; batch: $BATCH"

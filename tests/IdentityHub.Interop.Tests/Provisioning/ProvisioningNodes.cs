@@ -1,0 +1,172 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using IdentityHub.Core;
+using IdentityHub.Core.Directory;
+using IdentityHub.Data;
+using IdentityHub.Data.Directory;
+using IdentityHub.Data.PostgreSql;
+using IdentityHub.Data.Sqlite;
+using IdentityHub.Testing;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHub.Interop.Tests.Provisioning;
+
+/// <summary>One database (SQLite file or PostgreSQL) shared by IdentityHub server processes and the test's own directory writer.</summary>
+public sealed class ProvisioningDatabase : IAsyncDisposable
+{
+    public const string AdminClientSecret = "provisioning-admin-client-secret-0123456789abcdef";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("identityhub-provisioning-").FullName;
+    private readonly PostgresDatabase? _postgres;
+    private ServiceProvider? _services;
+
+    public ProvisioningDatabase(bool postgreSql)
+    {
+        _postgres = postgreSql ? PostgresDatabase.Reserve() : null;
+        ConnectionString = _postgres?.ConnectionString ?? $"Data Source={Path.Combine(_directory, "identityhub.db")}";
+    }
+
+    public string ConnectionString { get; }
+
+    public bool IsPostgreSql => _postgres is not null;
+
+    /// <summary>Starts a server process on this database with fast provisioning settings; waits until it is ready.</summary>
+    public async Task<ServerProcess> StartServerAsync(string nodeName, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Database:Provider"] = IsPostgreSql ? "PostgreSql" : "Sqlite",
+            ["ConnectionStrings:IdentityHub"] = ConnectionString,
+            ["Bootstrap:AdminPassword"] = "Provisioning-Admin-Password-1",
+            ["Bootstrap:AdminClientSecret"] = AdminClientSecret,
+            ["Oidc:RequireHttps"] = "false",
+            ["Provisioning:NodeName"] = nodeName,
+            ["Provisioning:PollInterval"] = "00:00:00.200",
+            ["Provisioning:BackoffBase"] = "00:00:00.200",
+            ["Provisioning:BackoffCap"] = "00:00:02",
+            ["Provisioning:AttemptTimeout"] = "00:00:02",
+            ["Provisioning:ClaimTimeout"] = "00:00:05",
+            ["Provisioning:MaxAttempts"] = "50",
+            ["Provisioning:MaxParallelDeliveries"] = "4",
+            ["Provisioning:BatchSize"] = "16",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        var server = ServerProcess.Start(settings, _directory);
+        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    /// <summary>A client of the admin API with a bootstrap client token.</summary>
+    public static async Task<HttpClient> AdminApiAsync(ServerProcess server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Port}/") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = "identityhub.admin" }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"identityhub-admin:{AdminClientSecret}")));
+        using var response = await api.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var token = JsonDocument.Parse(body);
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("access_token").GetString());
+        return api;
+    }
+
+    /// <summary>Creates an application and a webhook connector through the admin API; returns the connector id and its secret.</summary>
+    public static async Task<(Guid ConnectorId, string Secret)> CreateWebhookConnectorAsync(HttpClient admin, Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        var application = await admin.PostAsJsonAsync("api/admin/v1/applications", new { name = "Hooks " + Guid.NewGuid().ToString("N")[..6] });
+        Assert.True(application.IsSuccessStatusCode, await application.Content.ReadAsStringAsync());
+        var applicationId = (await application.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var connector = await admin.PostAsJsonAsync($"api/admin/v1/applications/{applicationId}/connectors", new { kind = "webhook", name = "hooks", settings = new { url } });
+        var body = await connector.Content.ReadAsStringAsync();
+        Assert.True(connector.IsSuccessStatusCode, body);
+        using var json = JsonDocument.Parse(body);
+        return (json.RootElement.GetProperty("id").GetGuid(), json.RootElement.GetProperty("secret").GetString()!);
+    }
+
+    /// <summary>Runs work with the domain services on this database (another writer, as a second node or an import would be).</summary>
+    public async Task<T> RunAsync<T>(Func<IServiceProvider, Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        _services ??= BuildServices();
+        await using var scope = _services.CreateAsyncScope();
+        return await work(scope.ServiceProvider);
+    }
+
+    public Task<List<string>> CreateUsersAsync(int count, string prefix) => RunAsync(async services =>
+    {
+        var directory = services.GetRequiredService<UserDirectory>();
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var name = $"{prefix}{i:D5}";
+            ids.Add((await directory.CreateAsync(new UserInput(name, "Round 0", name + "@example.test", null, "E" + name, null, null), null, CancellationToken.None)).Id);
+        }
+
+        return ids;
+    });
+
+    /// <summary>Renames every user to <paramref name="displayName"/> (one change, so one outbox row, per user).</summary>
+    public Task RenameAllAsync(IEnumerable<string> userIds, string displayName) => RunAsync(async services =>
+    {
+        var directory = services.GetRequiredService<UserDirectory>();
+        var db = services.GetRequiredService<IdentityHubDbContext>();
+        foreach (var id in userIds)
+        {
+            var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == id);
+            await directory.UpdateAsync(id, new UserInput(user.UserName, displayName, user.Email, user.PhoneNumber, user.EmployeeNumber, user.DepartmentId, user.ManagerId), null, CancellationToken.None);
+        }
+
+        return true;
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private ServiceProvider BuildServices()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddDbContext<IdentityHubDbContext>(options =>
+        {
+            if (IsPostgreSql)
+            {
+                options.UseIdentityHubPostgreSql(ConnectionString);
+            }
+            else
+            {
+                options.UseIdentityHubSqlite(ConnectionString);
+            }
+        });
+        services.AddIdentityCore<UserAccount>(o => IdentityHubSchema.ConfigureStores(o.Stores))
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<IdentityHubDbContext>();
+        services.AddIdentityHubCore();
+        return services.BuildServiceProvider();
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics.Metrics;
+using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Connectors.Webhooks;
+using IdentityHub.Provisioning.Dispatch;
+using IdentityHub.Provisioning.Monitoring;
+using IdentityHub.Provisioning.State;
+
+namespace IdentityHub.Server.IntegrationTests.Provisioning;
+
+/// <summary>The dispatcher's pure rules: backoff, versions and events, signatures, metrics.</summary>
+public sealed class DispatchRulesTests
+{
+    private static ProvisionedUser State(bool active = true, bool exists = true, string name = "Ada", params string[] roles) =>
+        new("u1", "ada", name, "ada@example.test", null, "E1", null, null, null, null, active, exists, roles, [], 0);
+
+    [Fact]
+    public void Backoff_Attempts_StayUnderTheExponentialCeilingAndTheCap()
+    {
+        var random = new Random(7);
+        for (var attempt = 1; attempt <= 12; attempt++)
+        {
+            var ceiling = TimeSpan.FromMilliseconds(Math.Min(60_000, 1000 * Math.Pow(2, attempt - 1)));
+            var wait = Backoff.Next(attempt, TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), random);
+            Assert.InRange(wait, TimeSpan.Zero, ceiling);
+        }
+    }
+
+    [Fact]
+    public void Backoff_RetryAfterGiven_WinsOverTheCap()
+    {
+        var wait = Backoff.Next(1, TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), new Random(1));
+
+        Assert.Equal(TimeSpan.FromSeconds(90), wait);
+    }
+
+    [Fact]
+    public void Assign_SameStateAgain_KeepsTheVersionOtherwiseTheNextOne()
+    {
+        var known = new ConnectorUserState { ConnectorId = Guid.NewGuid(), UserId = "u1" };
+
+        Assert.Equal(1, StateVersions.Assign(known, State()).Version);
+        Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
+        Assert.Equal(1, StateVersions.Assign(known, State()).Version);
+        Assert.Equal(2, StateVersions.Assign(known, State(name: "Ada L.")).Version);
+        Assert.Equal(ProvisioningEvents.UserUpdated, ProvisioningEvents.Of(known));
+        Assert.Equal(3, StateVersions.Assign(known, State(name: "Ada L.", roles: "approver")).Version);
+        Assert.Equal(ProvisioningEvents.AccessChanged, ProvisioningEvents.Of(known));
+        Assert.Equal(4, StateVersions.Assign(known, State(active: false, name: "Ada L.")).Version);
+        Assert.Equal(ProvisioningEvents.UserDisabled, ProvisioningEvents.Of(known));
+        Assert.Equal(5, StateVersions.Assign(known, State(exists: false)).Version);
+        Assert.Equal(ProvisioningEvents.UserDeleted, ProvisioningEvents.Of(known));
+        Assert.Equal(6, StateVersions.Assign(known, State()).Version);
+        Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
+    }
+
+    [Fact]
+    public void Sign_KnownVector_MatchesTheStandardWebhooksScheme()
+    {
+        // HMAC-SHA256 over "{id}.{timestamp}.{body}" with the base64 key after "whsec_", base64 after "v1,".
+        var key = new byte[32];
+        var secret = "whsec_" + Convert.ToBase64String(key);
+        var expected = "v1," + Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(key, "msg_1.1700000000.{}"u8.ToArray()));
+
+        Assert.Equal(expected, WebhookSignature.Sign(secret, "msg_1", 1700000000, "{}"));
+        Assert.StartsWith("whsec_", WebhookSignature.NewSecret(), StringComparison.Ordinal);
+        Assert.Equal(32, Convert.FromBase64String(WebhookSignature.NewSecret()["whsec_".Length..]).Length);
+    }
+
+    [Fact]
+    public void MessageId_SameVersion_IsStableAndDiffersPerVersion()
+    {
+        var connector = Guid.NewGuid();
+
+        Assert.Equal(WebhookConnector.MessageId(connector, "u1", 3), WebhookConnector.MessageId(connector, "u1", 3));
+        Assert.NotEqual(WebhookConnector.MessageId(connector, "u1", 3), WebhookConnector.MessageId(connector, "u1", 4));
+        Assert.NotEqual(WebhookConnector.MessageId(connector, "u1", 3), WebhookConnector.MessageId(connector, "u2", 3));
+    }
+
+    [Fact]
+    public void Settings_PlainHttpToAnotherHost_IsRefused()
+    {
+        Assert.False(WebhookSettings.TryParse("""{"url":"http://hooks.example.com/x"}""", out _, out var errors));
+        Assert.Contains("settings.url", errors.Keys);
+        Assert.True(WebhookSettings.TryParse("""{"url":"http://127.0.0.1:8080/x"}""", out _, out _));
+        Assert.True(WebhookSettings.TryParse("""{"url":"https://hooks.example.com/x"}""", out _, out _));
+    }
+
+    [Fact]
+    public void RecordDelivery_Failure_MeasuresLatencyAndCountsTheFailure()
+    {
+        using var meters = new ServiceMeterFactory();
+        using var metrics = new ProvisioningMetrics(meters);
+        var seen = new List<(string Instrument, double Value, string? Outcome)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ProvisioningMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => seen.Add((i.Name, v, Outcome(tags))));
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => seen.Add((i.Name, v, Outcome(tags))));
+        listener.Start();
+
+        metrics.RecordDelivery("Webhook", "retry", TimeSpan.FromMilliseconds(250));
+        metrics.SetQueue(42, 3);
+        listener.RecordObservableInstruments();
+
+        Assert.Contains(("identityhub.provisioning.delivery.duration", 0.25, "retry"), seen);
+        Assert.Contains(("identityhub.provisioning.delivery.failures", 1, "retry"), seen);
+        Assert.Contains(("identityhub.provisioning.queue.depth", 42, null), seen);
+    }
+
+    private static string? Outcome(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "outcome")
+            {
+                return tag.Value as string;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A meter factory of its own, so other servers in this test process do not add measurements.</summary>
+    private sealed class ServiceMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose() => _meters.ForEach(m => m.Dispose());
+    }
+}

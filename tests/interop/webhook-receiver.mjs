@@ -1,0 +1,90 @@
+// A webhook receiver for the provisioning proofs: verifies every message with the `standardwebhooks` package,
+// keeps each user's newest state (dropping versions it has seen, as the spec's receivers should), and records
+// what a test must check: deliveries, bad signatures, versions going backwards, and overlapping deliveries per user.
+// Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} | {hangMs}] (used in
+// order, then 200s); POST /control/delay {ms}; GET /state. Prints {"port": N} once listening.
+import http from "node:http";
+import { Webhook } from "standardwebhooks";
+
+let webhook = process.env.WEBHOOK_SECRET ? new Webhook(process.env.WEBHOOK_SECRET) : null;
+let faults = [];
+let delayMs = 0;
+const state = { received: 0, accepted: 0, duplicates: 0, badSignatures: 0, backwards: [], overlaps: [], faultsServed: 0, maxInFlight: 0, users: {}, messages: [] };
+const inFlight = new Map();
+
+const readBody = (req) => new Promise((resolve, reject) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  req.on("error", reject);
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const json = (res, status, value, headers = {}) => {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(value));
+};
+
+async function receive(req, res, body) {
+  state.received++;
+  let message;
+  try {
+    // Standard Webhooks: checks webhook-id, webhook-timestamp (±5 min) and the v1 HMAC-SHA256 signature.
+    message = webhook.verify(body, req.headers);
+  } catch (e) {
+    state.badSignatures++;
+    return json(res, 401, { error: String(e) });
+  }
+  const user = message.data.userId;
+  const now = (inFlight.get(user) ?? 0) + 1;
+  inFlight.set(user, now);
+  if (now > 1) state.overlaps.push({ user, version: message.data.version });
+  const total = [...inFlight.values()].reduce((a, b) => a + b, 0);
+  state.maxInFlight = Math.max(state.maxInFlight, total);
+  try {
+    const fault = faults.shift();
+    if (fault) {
+      state.faultsServed++;
+      if (fault.hangMs) { await sleep(fault.hangMs); }
+      const headers = fault.retryAfter ? { "retry-after": String(fault.retryAfter) } : {};
+      return json(res, fault.status ?? 503, { error: "injected fault" }, headers);
+    }
+    if (delayMs) await sleep(delayMs);
+    const id = req.headers["webhook-id"];
+    const known = state.users[user];
+    state.messages.push({ id, type: message.type, user, version: message.data.version, at: Date.now() });
+    if (state.messages.length > 20000) state.messages.shift();
+    if (known && message.data.version < known.version) {
+      state.backwards.push({ user, got: message.data.version, had: known.version });
+    } else if (known && message.data.version === known.version) {
+      state.duplicates++;
+    } else {
+      state.accepted++;
+      state.users[user] = { version: message.data.version, type: message.type, id, data: message.data };
+    }
+    return json(res, 200, { ok: true });
+  } finally {
+    inFlight.set(user, inFlight.get(user) - 1);
+  }
+}
+
+const server = http.createServer(async (req, res) => {
+  try {
+    const body = await readBody(req);
+    const url = new URL(req.url, "http://localhost");
+    if (req.method === "GET" && url.pathname === "/state") return json(res, 200, state);
+    if (req.method === "POST" && url.pathname === "/control/secret") { webhook = new Webhook(JSON.parse(body).secret); return json(res, 200, {}); }
+    if (req.method === "POST" && url.pathname === "/control/faults") { faults = JSON.parse(body); return json(res, 200, {}); }
+    if (req.method === "POST" && url.pathname === "/control/delay") { delayMs = JSON.parse(body).ms; return json(res, 200, {}); }
+    if (req.method === "POST" && url.pathname === "/hooks") {
+      if (!webhook) return json(res, 503, { error: "no secret yet" });
+      return await receive(req, res, body);
+    }
+    json(res, 404, { error: "not found" });
+  } catch (e) {
+    json(res, 500, { error: String(e) });
+  }
+});
+server.keepAliveTimeout = 1000;
+server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+  console.log(JSON.stringify({ port: server.address().port }));
+});
