@@ -104,10 +104,26 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group)
     }
   });
 
+// Faults the next SCIM requests suffer, in order: {status, retryAfter?} answers with that status, {delayMs} stalls.
+const faults = [];
+
 const app = express();
 app.use((req, _res, next) => {
   requests.push({ method: req.method, path: req.originalUrl });
   next();
+});
+app.use("/scim/v2", (req, res, next) => {
+  const fault = faults.shift();
+  if (!fault) return next();
+  if (fault.delayMs) return setTimeout(next, fault.delayMs);
+  if (fault.retryAfter !== undefined) res.set("Retry-After", String(fault.retryAfter));
+  res.status(fault.status).type("application/scim+json").send(JSON.stringify({
+    schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(fault.status), detail: "injected fault",
+  }));
+});
+app.post("/_faults", express.json(), (req, res) => {
+  faults.push(...req.body);
+  res.json({ queued: faults.length });
 });
 
 // The side door for tests: read the raw store, edit or add a user behind IdentityHub's back.

@@ -22,9 +22,23 @@ namespace IdentityHub.Server.IntegrationTests.Provisioning;
 /// scimmy back. Each test gets a scimmy of its own, so drift reports see only that test's users.
 /// </summary>
 [Requires(Prerequisite.Node)]
-public sealed class ScimProvisioningTests(SqliteFactory factory) : IClassFixture<SqliteFactory>
+public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClassFixture<TFactory>, IAsyncLifetime
+    where TFactory : IdentityHubFactory
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
+
+    private readonly List<Guid> _connectors = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Removes this test's connector: its scimmy is gone, and its retries would slow the next tests' deliveries.</summary>
+    public async Task DisposeAsync()
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        db.Connectors.RemoveRange(db.Connectors.Where(c => _connectors.Contains(c.Id)));
+        await db.SaveChangesAsync();
+    }
 
     [PrerequisiteFact]
     public async Task GrantAsync_ApprovalRole_AppearsInScimWithRolesAndEntitlementsWithinOneSecond()
@@ -172,6 +186,37 @@ public sealed class ScimProvisioningTests(SqliteFactory factory) : IClassFixture
         Assert.True(errors.ContainsKey("secret"), errors.ToJsonString());
     }
 
+    [PrerequisiteFact]
+    public async Task Deliveries_TargetFailingThenThrottlingThenStalling_AllArriveAndReconciliationReportsZeroDrift()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim);
+        await scim.InjectFaultsAsync(
+            new JsonObject { ["status"] = 500 }, new JsonObject { ["status"] = 503 }, new JsonObject { ["status"] = 500 },
+            new JsonObject { ["status"] = 429, ["retryAfter"] = 1 }, new JsonObject { ["delayMs"] = 3000 }, new JsonObject { ["status"] = 502 });
+        var users = new List<UserAccount>();
+        for (var i = 0; i < 3; i++)
+        {
+            var user = await CreateUserAsync(world, $"X{i}");
+            await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+            users.Add(user);
+        }
+
+        foreach (var user in users)
+        {
+            await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"), limit: TimeSpan.FromSeconds(30));
+        }
+
+        var report = await CheckAsync(world.ConnectorId);
+        Assert.True(report.InSync, JsonSerializer.Serialize(report));
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var failures = db.DeliveryAttempts.Where(a => a.ConnectorId == world.ConnectorId && !a.Succeeded).Select(a => a.StatusCode).ToList();
+        Assert.Contains(500, failures.OfType<int>());
+        Assert.Contains(429, failures.OfType<int>());
+        Assert.Contains(null, failures);
+    }
+
     private sealed record World(string Prefix, Guid ApplicationId, Guid ConnectorId, Guid ApproverRoleId, Guid ViewerRoleId, Guid SalesId, Guid EastId, string EastCode, Guid MarketingId);
 
     private static async Task<ScimTestServer> StartScimAsync()
@@ -202,6 +247,7 @@ public sealed class ScimProvisioningTests(SqliteFactory factory) : IClassFixture
         });
         Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
         var connector = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        _connectors.Add(Guid.Parse(connector["id"]!.GetValue<string>()));
         var permissions = services.GetRequiredService<Permissions>();
         var approve = await permissions.CreateAsync(application.Id, new("expense.approve", null, new Dictionary<string, string> { ["amountLimit"] = "5000" }), CancellationToken.None);
         var view = await permissions.CreateAsync(application.Id, new("expense.view", null, null), CancellationToken.None);
@@ -238,10 +284,10 @@ public sealed class ScimProvisioningTests(SqliteFactory factory) : IClassFixture
     }
 
     /// <summary>Polls scimmy's store every 20 ms (up to 10 s) until the user matches (or is gone); returns it and the time it took.</summary>
-    private static async Task<(JsonElement Resource, TimeSpan Elapsed)> WaitForAsync(ScimTestServer scim, string userId, Func<JsonElement, bool> matches, bool expectGone = false)
+    private static async Task<(JsonElement Resource, TimeSpan Elapsed)> WaitForAsync(ScimTestServer scim, string userId, Func<JsonElement, bool> matches, bool expectGone = false, TimeSpan? limit = null)
     {
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        while (clock.Elapsed < (limit ?? TimeSpan.FromSeconds(10)))
         {
             var user = await scim.UserByExternalIdAsync(userId);
             if (expectGone ? user is null : user is { } found && matches(found))
@@ -271,3 +317,39 @@ public sealed class ScimProvisioningTests(SqliteFactory factory) : IClassFixture
     private static string? Display(JsonElement user) =>
         user.TryGetProperty("entitlements", out var e) && e.GetArrayLength() > 0 && e[0].TryGetProperty("display", out var d) ? d.GetString() : null;
 }
+
+/// <summary>Quick retries (backoff 0.2 s to 2 s, 2 s attempt timeout) so fault tests finish in seconds.</summary>
+public sealed class ScimSqliteFactory : SqliteFactory
+{
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        ScimFactorySettings.Apply(builder);
+    }
+}
+
+/// <inheritdoc cref="ScimSqliteFactory"/>
+public sealed class ScimPostgreSqlFactory : PostgreSqlFactory
+{
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        ScimFactorySettings.Apply(builder);
+    }
+}
+
+internal static class ScimFactorySettings
+{
+    public static void Apply(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Provisioning:BackoffBase", "00:00:00.200");
+        builder.UseSetting("Provisioning:BackoffCap", "00:00:02");
+        builder.UseSetting("Provisioning:AttemptTimeout", "00:00:02");
+        builder.UseSetting("Provisioning:ClaimTimeout", "00:00:10");
+    }
+}
+
+public sealed class SqliteScimProvisioningTests(ScimSqliteFactory factory) : ScimProvisioningTests<ScimSqliteFactory>(factory);
+
+[Requires(Prerequisite.PostgreSql)]
+public sealed class PostgreSqlScimProvisioningTests(ScimPostgreSqlFactory factory) : ScimProvisioningTests<ScimPostgreSqlFactory>(factory);

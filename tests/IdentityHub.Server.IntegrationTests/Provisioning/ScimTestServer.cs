@@ -85,6 +85,13 @@ public sealed class ScimTestServer : IAsyncLifetime, IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
     }
 
+    /// <summary>Makes the next SCIM requests fail or stall, in order: objects like {"status":500}, {"status":429,"retryAfter":1}, {"delayMs":3000}.</summary>
+    public async Task InjectFaultsAsync(params JsonObject[] faults)
+    {
+        using var response = await Store.PostAsJsonAsync(new Uri("_faults", UriKind.Relative), new JsonArray([.. faults]));
+        response.EnsureSuccessStatusCode();
+    }
+
     public async Task RemoveBehindBackAsync(string scimUserId)
     {
         using var response = await Store.DeleteAsync(new Uri($"_store/users/{scimUserId}", UriKind.Relative));
