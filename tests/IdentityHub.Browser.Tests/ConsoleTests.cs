@@ -159,6 +159,42 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         await Assertions.Expect(page.GetByLabel("Search")).ToBeVisibleAsync();
     }
 
+    [PrerequisiteFact]
+    public async Task Dashboard_TabletWidthAfterAFailedAndAGoodSignIn_ChartsBothAndKeyboardReachesTheSkipLinkFirst()
+    {
+        await using (var failed = await NewContextAsync())
+        {
+            await failed.Page.GotoAsync("/account/login");
+            await failed.Page.GetByLabel("User name").FillAsync("admin");
+            await failed.Page.GetByLabel("Password").FillAsync("not-the-password");
+            await failed.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Assertions.Expect(failed.Page.GetByTestId("login-error")).ToBeVisibleAsync();
+        }
+
+        await using var admin = await SignInAsync("admin", ServerAndBrowser.AdminPassword);
+        var page = admin.Page;
+        await page.SetViewportSizeAsync(820, 1180);
+        await page.GotoAsync("/admin");
+
+        Assert.True(int.Parse(await page.GetByTestId("signins-succeeded").InnerTextAsync(), CultureInfo.InvariantCulture) >= 1);
+        Assert.True(int.Parse(await page.GetByTestId("signins-failed").InnerTextAsync(), CultureInfo.InvariantCulture) >= 1);
+        Assert.True(await page.Locator("[data-testid=signin-chart] rect.failed[height]:not([height='0'])").CountAsync() >= 1);
+        Assert.Contains("signin.succeeded", await page.GetByTestId("recent-changes").InnerTextAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(page.GetByTestId("nav-Audit")).ToBeVisibleAsync();
+
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("skip-link", await page.EvaluateAsync<string>("document.activeElement.className"));
+        await page.Keyboard.PressAsync("Enter");
+        Assert.Equal("main", await page.EvaluateAsync<string>("document.activeElement.id"));
+        await ShotAsync(page, "console-8-dashboard-tablet");
+    }
+
+    private async Task<SignedIn> NewContextAsync()
+    {
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString(), Locale = "en-US" });
+        return new SignedIn(context, await context.NewPageAsync());
+    }
+
     private async Task<SignedIn> SignInAsync(string userName, string password)
     {
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions

@@ -121,7 +121,7 @@ public sealed class UserDirectory(
         var known = await db.Departments.Where(d => departments.Contains(d.Id)).Select(d => d.Id).ToListAsync(cancellationToken);
         foreach (var missing in departments.Except(known))
         {
-            errors.Add("departments", $"No department with id '{missing}'.");
+            errors.Add("administeredDepartments", $"No department with id '{missing}'.");
         }
 
         errors.ThrowIfAny();

@@ -2,6 +2,7 @@ using IdentityHub.Core.Directory;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenIddict.Validation.AspNetCore;
 
 namespace IdentityHub.Server.AdminApi;
@@ -12,8 +13,20 @@ public static class AdminApiPolicies
     /// <summary>Any administrator (read access).</summary>
     public const string Read = "AdminApi.Read";
 
-    /// <summary>Super and security administrators: applications, keys, sessions.</summary>
+    /// <summary>Super and security administrators: applications, permissions, roles, separation of duty, keys, sessions.</summary>
     public const string Security = "AdminApi.Security";
+
+    /// <summary>Super and HR administrators: users, departments, CSV import.</summary>
+    public const string Directory = "AdminApi.Directory";
+
+    /// <summary>Super and HR administrators (the Core further limits HR administrators to delegable roles in their subtrees).</summary>
+    public const string Assignments = "AdminApi.Assignments";
+
+    /// <summary>Super administrators, auditors and security administrators: the audit trail's export and verification.</summary>
+    public const string AuditExport = "AdminApi.AuditExport";
+
+    /// <summary>Super administrators only: who administers what.</summary>
+    public const string SuperAdmin = "AdminApi.SuperAdmin";
 
     internal static readonly string[] Schemes =
         [IdentityConstants.ApplicationScheme, OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme];
@@ -39,14 +52,40 @@ public static class AdminApiSetup
             .AddPolicy(AdminApiPolicies.Security, policy => policy
                 .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
                 .RequireAuthenticatedUser()
-                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin));
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin))
+            .AddPolicy(AdminApiPolicies.Directory, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.HrAdmin))
+            .AddPolicy(AdminApiPolicies.Assignments, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.HrAdmin))
+            .AddPolicy(AdminApiPolicies.AuditExport, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin, AdminRoles.Auditor, AdminRoles.SecurityAdmin))
+            .AddPolicy(AdminApiPolicies.SuperAdmin, policy => policy
+                .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
+                .RequireAuthenticatedUser()
+                .RequireRole(AdminRoles.SuperAdmin));
+        builder.Services.AddIdentityHubApiDocs();
+        builder.Services.TryAddScoped<CsvImport>();
     }
 
     public static void MapIdentityHubAdminApi(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapIdentityHubApiDocs();
         var api = endpoints.MapGroup(BasePath)
             .RequireAuthorization(AdminApiPolicies.Read)
             .AddEndpointFilter(RequireAntiforgeryForCookieWrites)
+            .AddEndpointFilter(Problems.MapRuleViolations)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .DisableAntiforgery();
 
         // Resources register here, one line each (api.MapXxxApi()).
@@ -55,6 +94,14 @@ public static class AdminApiSetup
         api.MapApplicationOidcApi();
         api.MapReconciliationApi();
         api.MapConnectorsApi();
+        api.MapPermissionsApi();
+        api.MapRolesApi();
+        api.MapUsersApi();
+        api.MapDepartmentsApi();
+        api.MapAssignmentsApi();
+        api.MapSodRulesApi();
+        api.MapAuditApi();
+        api.MapImportApi();
     }
 
     /// <summary>

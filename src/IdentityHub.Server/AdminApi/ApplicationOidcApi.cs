@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Server.Oidc;
@@ -40,7 +41,7 @@ public static class ApplicationOidcApi
     /// <summary>Creates or replaces the client; the client id stays, a secret is kept unless the method no longer uses one.</summary>
     private static async Task<Results<Ok<ClientRegistrationResponse>, NotFound, ValidationProblem, ProblemHttpResult>> PutAsync(
         Guid id, ClientRegistrationRequest request, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients,
-        ClientCache cache, TimeProvider clock, CancellationToken cancellationToken)
+        ClientCache cache, AuditTrail audit, TimeProvider clock, CancellationToken cancellationToken)
     {
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application is null)
@@ -59,7 +60,8 @@ public static class ApplicationOidcApi
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var existing = application.OidcClientId is { } current ? await clients.FindByClientIdAsync(current, cancellationToken) : null;
-            var heldRoles = existing is null ? [] : (await ClientRegistration.ReadAsync(clients, existing, cancellationToken)).AdminRoles;
+            var previous = existing is null ? null : (await ClientRegistration.ReadAsync(clients, existing, cancellationToken)) with { ClientSecret = null };
+            var heldRoles = previous?.AdminRoles ?? [];
             if (!MayManage(caller, [.. heldRoles, .. request.AdminRoles ?? []]))
             {
                 return BeyondCallersRoles();
@@ -90,6 +92,9 @@ public static class ApplicationOidcApi
 
             application.OidcClientId = clientId;
             application.UpdatedAt = ApplicationsApi.Now(clock);
+            // The audit trail keeps the registration, never a secret.
+            var registered = (await ClientRegistration.ReadAsync(clients, client, cancellationToken)) with { ClientSecret = null };
+            await audit.RecordAsync(existing is null ? "client.registered" : "client.updated", "application", application.Id.ToString(), previous, registered, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             cache.Invalidate(clientId);
@@ -100,8 +105,8 @@ public static class ApplicationOidcApi
     }
 
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(
-        Guid id, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, TimeProvider clock,
-        CancellationToken cancellationToken)
+        Guid id, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, AuditTrail audit,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application?.OidcClientId is not { } clientId)
@@ -111,9 +116,11 @@ public static class ApplicationOidcApi
 
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            ClientRegistrationResponse? previous = null;
             if (await clients.FindByClientIdAsync(clientId, cancellationToken) is { } client)
             {
-                if (!MayManage(caller, (await ClientRegistration.ReadAsync(clients, client, cancellationToken)).AdminRoles))
+                previous = (await ClientRegistration.ReadAsync(clients, client, cancellationToken)) with { ClientSecret = null };
+                if (!MayManage(caller, previous.AdminRoles))
                 {
                     return BeyondCallersRoles();
                 }
@@ -123,6 +130,7 @@ public static class ApplicationOidcApi
 
             application.OidcClientId = null;
             application.UpdatedAt = ApplicationsApi.Now(clock);
+            await audit.RecordAsync("client.deleted", "application", application.Id.ToString(), previous, after: null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -133,7 +141,8 @@ public static class ApplicationOidcApi
 
     /// <summary>Replaces the secret at once: the old one stops working (on other nodes within the client cache expiry).</summary>
     private static async Task<Results<Ok<ClientSecretResponse>, NotFound, ValidationProblem, ProblemHttpResult>> RotateSecretAsync(
-        Guid id, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, CancellationToken cancellationToken)
+        Guid id, ClaimsPrincipal caller, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, AuditTrail audit,
+        CancellationToken cancellationToken)
     {
         var application = await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application?.OidcClientId is not { } clientId || await clients.FindByClientIdAsync(clientId, cancellationToken) is not { } client)
@@ -156,7 +165,14 @@ public static class ApplicationOidcApi
         }
 
         var secret = ClientSecrets.Generate();
-        await clients.UpdateAsync(client, secret, cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await clients.UpdateAsync(client, secret, cancellationToken);
+            await audit.RecordAsync("client.secret-rotated", "application", application.Id.ToString(), before: null, after: new { clientId }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         cache.Invalidate(clientId);
         return TypedResults.Ok(new ClientSecretResponse(clientId, secret));
     }

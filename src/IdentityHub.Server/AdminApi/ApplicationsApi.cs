@@ -1,4 +1,5 @@
 using System.Globalization;
+using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Server.Oidc;
@@ -76,7 +77,7 @@ public static class ApplicationsApi
     }
 
     private static async Task<Results<CreatedAtRoute<ApplicationDto>, ValidationProblem>> CreateAsync(
-        ApplicationRequest request, IdentityHubDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        ApplicationRequest request, IdentityHubDbContext db, AuditTrail audit, TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = await ValidateAsync(request, db, id: null, cancellationToken);
         if (errors.Count > 0)
@@ -94,7 +95,7 @@ public static class ApplicationsApi
             UpdatedAt = now,
         };
         db.Applications.Add(application);
-        if (await SaveUnlessNameTakenAsync(db, application, cancellationToken) is { } taken)
+        if (await SaveAuditedAsync(db, audit, application, "application.created", before: null, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);
         }
@@ -103,7 +104,7 @@ public static class ApplicationsApi
     }
 
     private static async Task<Results<Ok<ApplicationDto>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        Guid id, ApplicationRequest request, IdentityHubDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+        Guid id, ApplicationRequest request, IdentityHubDbContext db, AuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
     {
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application is null)
@@ -127,10 +128,11 @@ public static class ApplicationsApi
             return TypedResults.ValidationProblem(errors);
         }
 
+        var before = ToDto(application);
         application.Name = request.Name!.Trim();
         application.Description = request.Description;
         application.UpdatedAt = Now(clock);
-        if (await SaveUnlessNameTakenAsync(db, application, cancellationToken) is { } taken)
+        if (await SaveAuditedAsync(db, audit, application, "application.updated", before, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);
         }
@@ -141,7 +143,7 @@ public static class ApplicationsApi
 
     /// <summary>Deletes the application and its OIDC client (with the client's tokens) in one transaction.</summary>
     private static async Task<Results<NoContent, NotFound>> DeleteAsync(
-        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, CancellationToken cancellationToken)
+        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, AuditTrail audit, CancellationToken cancellationToken)
     {
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application is null)
@@ -157,6 +159,7 @@ public static class ApplicationsApi
             }
 
             db.Applications.Remove(application);
+            await audit.RecordAsync("application.deleted", "application", application.Id.ToString(), ToDto(application), after: null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -192,6 +195,21 @@ public static class ApplicationsApi
     }
 
     private static string[] NameTaken(string name) => [$"An application named \"{name}\" already exists."];
+
+    /// <summary>Saves the change with its audit event in one transaction; answers the name error when another request took the name.</summary>
+    private static async Task<Dictionary<string, string[]>?> SaveAuditedAsync(
+        IdentityHubDbContext db, AuditTrail audit, Application application, string type, ApplicationDto? before, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await audit.RecordAsync(type, "application", application.Id.ToString(), before, ToDto(application), cancellationToken);
+        if (await SaveUnlessNameTakenAsync(db, application, cancellationToken) is { } taken)
+        {
+            return taken;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return null;
+    }
 
     /// <summary>
     /// Saves, and answers like the validation check when another request took the name between the check and

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using IdentityHub.Core;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
@@ -51,7 +50,6 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Directo
 
 public sealed class DepartmentForm
 {
-    [Display(Name = "Code")]
     public string? Code { get; set; }
 
     public string? Name { get; set; }

@@ -1,0 +1,57 @@
+using System.Text;
+using IdentityHub.Core.Directory;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace IdentityHub.Server.AdminApi;
+
+/// <summary>
+/// /import: departments and users from CSV (a <c>text/csv</c> body, or a multipart form with one file). A dry
+/// run (the default) reports every row's problems; <c>dryRun=false</c> writes all rows in one transaction, or none.
+/// </summary>
+public static class ImportApi
+{
+    public static void MapImportApi(this IEndpointRouteBuilder api)
+    {
+        // No Accepts(...) metadata: routing would answer 415 to a wrong content type before authorization runs.
+        var import = api.MapGroup("/import").RequireAuthorization(AdminApiPolicies.Directory);
+        import.MapPost("/departments", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true) =>
+                ImportAsync(request, (reader, ct) => csv.ImportDepartmentsAsync(reader, dryRun, ct), cancellationToken));
+        import.MapPost("/users", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true) =>
+                ImportAsync(request, (reader, ct) => csv.ImportUsersAsync(reader, dryRun, ct), cancellationToken));
+    }
+
+    /// <summary>200 with the report when every row is fine (committed or not), 422 with the same report when a row is not.</summary>
+    private static async Task<Results<Ok<CsvImportResult>, UnprocessableEntity<CsvImportResult>, ValidationProblem, ProblemHttpResult>> ImportAsync(
+        HttpRequest request, Func<TextReader, CancellationToken, Task<CsvImportResult>> import, CancellationToken cancellationToken)
+    {
+        // CsvHelper reads synchronously and the server forbids synchronous body reads: buffer the file first.
+        var buffer = new MemoryStream();
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(cancellationToken);
+            if (form.Files is not [var file])
+            {
+                return Problems.Invalid("file", "Send exactly one CSV file in the multipart form.");
+            }
+
+            await file.CopyToAsync(buffer, cancellationToken);
+        }
+        else if (request.ContentType is { } type
+            && (type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) || type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase)))
+        {
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+        }
+        else
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported media type",
+                detail: "Send the CSV as a text/csv body or as one file in a multipart/form-data form.");
+        }
+
+        buffer.Position = 0;
+        using var reader = new StreamReader(buffer, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var result = await import(reader, cancellationToken);
+        return result.Errors.Count == 0 ? TypedResults.Ok(result) : TypedResults.UnprocessableEntity(result);
+    }
+}

@@ -1,0 +1,157 @@
+using System.Linq.Expressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Server.AdminApi;
+
+/// <summary>A page of a list, with the total so a client can show "41–60 of 312".</summary>
+public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
+
+/// <summary>
+/// The query parameters every list takes: <c>page</c> (from 1), <c>pageSize</c> (1–100), <c>sort</c>
+/// (comma-separated fields, <c>-field</c> for descending) and <c>q</c> (free-text search).
+/// </summary>
+public sealed record ListQuery(int? Page, int? PageSize, string? Sort, string? Q)
+{
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
+    public int PageNumber => Page ?? 1;
+
+    public int Size => PageSize ?? DefaultPageSize;
+
+    /// <summary>The search text trimmed, or null when there is none.</summary>
+    public string? Search => string.IsNullOrWhiteSpace(Q) ? null : Q.Trim();
+}
+
+/// <summary>The fields a list can be sorted by, each with its key, and the order used when the caller gives none.</summary>
+public sealed class SortFields<T>
+{
+    private readonly Dictionary<string, Func<IQueryable<T>, bool, bool, IOrderedQueryable<T>>> _fields = new(StringComparer.OrdinalIgnoreCase);
+    private readonly string _default;
+
+    public SortFields(string defaultSort) => _default = defaultSort;
+
+    public IReadOnlyCollection<string> Names => _fields.Keys;
+
+    public SortFields<T> Add<TKey>(string name, Expression<Func<T, TKey>> key)
+    {
+        _fields[name] = (query, first, descending) => (first, descending) switch
+        {
+            (true, false) => query.OrderBy(key),
+            (true, true) => query.OrderByDescending(key),
+            (false, false) => ((IOrderedQueryable<T>)query).ThenBy(key),
+            (false, true) => ((IOrderedQueryable<T>)query).ThenByDescending(key),
+        };
+        return this;
+    }
+
+    /// <summary>Orders the query by <paramref name="sort"/>; an unknown field is an error naming it.</summary>
+    public IQueryable<T> Apply(IQueryable<T> query, string? sort, IDictionary<string, string[]> errors)
+    {
+        var first = true;
+        foreach (var part in (string.IsNullOrWhiteSpace(sort) ? _default : sort).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var descending = part.StartsWith('-');
+            var name = descending ? part[1..] : part;
+            if (!_fields.TryGetValue(name, out var order))
+            {
+                errors["sort"] = [$"Cannot sort by \"{name}\"; sort by {string.Join(", ", _fields.Keys)} (prefix - for descending)."];
+                return query;
+            }
+
+            query = order(query, first, descending);
+            first = false;
+        }
+
+        return query;
+    }
+}
+
+/// <summary>Paging, sorting and their validation, shared by every list of the admin API.</summary>
+public static class Listing
+{
+    /// <summary>Problems with the paging parameters, by parameter name (empty when they are fine).</summary>
+    public static Dictionary<string, string[]> Validate(ListQuery list)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (list.PageNumber < 1)
+        {
+            errors["page"] = ["page starts at 1."];
+        }
+
+        if (list.Size is < 1 or > ListQuery.MaxPageSize)
+        {
+            errors["pageSize"] = [$"pageSize must be between 1 and {ListQuery.MaxPageSize}."];
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Sorts, counts and cuts one page out of <paramref name="query"/>, or answers 400 naming each bad
+    /// parameter (and anything already in <paramref name="errors"/>, such as a bad filter).
+    /// </summary>
+    public static async Task<Results<Ok<Paged<TDto>>, ValidationProblem>> PageAsync<T, TDto>(
+        IQueryable<T> query, ListQuery list, SortFields<T> sort, Func<T, TDto> map,
+        CancellationToken cancellationToken, IDictionary<string, string[]>? errors = null)
+    {
+        ArgumentNullException.ThrowIfNull(sort);
+        ArgumentNullException.ThrowIfNull(map);
+        var problems = Validate(list);
+        foreach (var (field, messages) in errors ?? new Dictionary<string, string[]>())
+        {
+            problems[field] = messages;
+        }
+
+        var sorted = sort.Apply(query, list.Sort, problems);
+        if (problems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(problems);
+        }
+
+        var total = await query.CountAsync(cancellationToken);
+        var items = await sorted.Skip((list.PageNumber - 1) * list.Size).Take(list.Size).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new Paged<TDto>([.. items.Select(map)], list.PageNumber, list.Size, total));
+    }
+}
+
+/// <summary>The <c>q</c> search: a row matches when any of the given text fields contains the text, ignoring case.</summary>
+public static class Search
+{
+    private static readonly System.Reflection.MethodInfo ToUpper = typeof(string).GetMethod(nameof(string.ToUpper), Type.EmptyTypes)!;
+    private static readonly System.Reflection.MethodInfo Contains = typeof(string).GetMethod(nameof(string.Contains), [typeof(string)])!;
+
+    /// <summary>
+    /// Filters by <paramref name="text"/> (no filter when null). Both sides are upper-cased in SQL (<c>upper()</c>), which
+    /// every provider translates, so the search ignores case on SQLite and PostgreSQL alike.
+    /// </summary>
+    public static IQueryable<T> WhereAnyContains<T>(this IQueryable<T> query, string? text, params Expression<Func<T, string?>>[] fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (string.IsNullOrWhiteSpace(text) || fields.Length == 0)
+        {
+            return query;
+        }
+
+        var row = Expression.Parameter(typeof(T), "row");
+        var needle = Expression.Constant(text.Trim().ToUpperInvariant());
+        Expression? any = null;
+        foreach (var field in fields)
+        {
+            var value = new ParameterReplacer(field.Parameters[0], row).Visit(field.Body);
+            var match = Expression.AndAlso(
+                Expression.NotEqual(value, Expression.Constant(null, typeof(string))),
+                Expression.Call(Expression.Call(value, ToUpper), Contains, needle));
+            any = any is null ? match : Expression.OrElse(any, match);
+        }
+
+        return query.Where(Expression.Lambda<Func<T, bool>>(any!, row));
+    }
+
+    private sealed class ParameterReplacer(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : base.VisitParameter(node);
+    }
+}

@@ -1,0 +1,107 @@
+using IdentityHub.Core.Access;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Server.AdminApi;
+
+public sealed record RolePermissionRequest(Guid PermissionId, Dictionary<string, string>? Parameters);
+
+public sealed record RoleRequest(
+    Guid? ApplicationId, string? Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionRequest>? Permissions);
+
+public sealed record RolePermissionDto(Guid PermissionId, IReadOnlyDictionary<string, string> Parameters);
+
+public sealed record RoleDto(
+    Guid Id, Guid? ApplicationId, string Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionDto> Permissions,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>/roles: bundles of one application's permissions (or global roles); <c>delegable</c> lets HR administrators assign them.</summary>
+public static class RolesApi
+{
+    private static readonly SortFields<Role> Sort = new SortFields<Role>("name")
+        .Add("name", r => r.Name)
+        .Add("delegable", r => r.Delegable)
+        .Add("createdAt", r => r.CreatedAt)
+        .Add("updatedAt", r => r.UpdatedAt);
+
+    public static void MapRolesApi(this IEndpointRouteBuilder api)
+    {
+        var roles = api.MapGroup("/roles");
+        roles.MapGet("/", ListAsync);
+        roles.MapGet("/{id:guid}", GetAsync).WithName("GetRole");
+        roles.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
+        roles.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security);
+        roles.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+    }
+
+    internal static RoleDto ToDto(Role r) => new(
+        r.Id, r.ApplicationId, r.Name, r.Description, r.Delegable,
+        [.. r.Permissions.Select(p => new RolePermissionDto(p.PermissionId, p.Parameters))], r.CreatedAt, r.UpdatedAt);
+
+    /// <summary>Lists roles; <c>applicationId</c> filters by application, <c>global=true</c> gives the global roles.</summary>
+    private static async Task<Results<Ok<Paged<RoleDto>>, ValidationProblem>> ListAsync(
+        [AsParameters] ListQuery list, IdentityHubDbContext db, CancellationToken cancellationToken,
+        Guid? applicationId = null, bool? global = null, bool? delegable = null)
+    {
+        var query = db.AccessRoles.AsNoTracking().Include(r => r.Permissions).AsQueryable();
+        if (applicationId is { } application)
+        {
+            query = query.Where(r => r.ApplicationId == application);
+        }
+        else if (global == true)
+        {
+            query = query.Where(r => r.ApplicationId == null);
+        }
+
+        if (delegable is { } isDelegable)
+        {
+            query = query.Where(r => r.Delegable == isDelegable);
+        }
+
+        query = query.WhereAnyContains(list.Search, r => r.Name, r => r.Description);
+
+        return await Listing.PageAsync(query, list, Sort, ToDto, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<RoleDto>, NotFound>> GetAsync(
+        Guid id, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+    {
+        var role = await db.AccessRoles.AsNoTracking().Include(r => r.Permissions).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (role is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        ETags.Set(http, role.UpdatedAt);
+        return TypedResults.Ok(ToDto(role));
+    }
+
+    private static async Task<Results<CreatedAtRoute<RoleDto>, NotFound>> CreateAsync(
+        RoleRequest request, Roles roles, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+    {
+        var role = await roles.CreateAsync(InputOf(request), cancellationToken);
+        var created = await GetAsync(role.Id, db, http, cancellationToken);
+        return created.Result is Ok<RoleDto> ok
+            ? TypedResults.CreatedAtRoute(ok.Value, "GetRole", new { id = role.Id })
+            : TypedResults.NotFound();
+    }
+
+    private static async Task<Results<Ok<RoleDto>, NotFound>> UpdateAsync(
+        Guid id, RoleRequest request, IfMatch ifMatch, Roles roles, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+    {
+        await roles.UpdateAsync(id, InputOf(request), ifMatch.Revision, cancellationToken);
+        return await GetAsync(id, db, http, cancellationToken);
+    }
+
+    private static async Task<NoContent> DeleteAsync(Guid id, IfMatch ifMatch, Roles roles, CancellationToken cancellationToken)
+    {
+        await roles.DeleteAsync(id, ifMatch.Revision, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static RoleInput InputOf(RoleRequest r) => new(
+        r.ApplicationId, r.Name ?? "", r.Description, r.Delegable,
+        [.. (r.Permissions ?? []).Select(p => new RolePermissionInput(p.PermissionId, p.Parameters))]);
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Text.Json;
+using IdentityHub.Server.AdminApi;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHub.Server.IntegrationTests.AdminApi;
+
+/// <summary>The OpenAPI document and the Scalar reference UI at /api/docs (provider-independent: SQLite only).</summary>
+public sealed class ApiDocsTests(SqliteFactory factory) : IClassFixture<SqliteFactory>
+{
+    [Fact]
+    public async Task OpenApiDocument_Anonymous_ListsEveryAdminRoute()
+    {
+        var response = await factory.CreateClient().GetAsync("/api/docs/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = document.RootElement.GetProperty("paths");
+        var documented = paths.EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name.ToUpperInvariant()} {Normalize(p.Name)}"))
+            .ToHashSet(StringComparer.Ordinal);
+        var routes = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => ("/" + e.RoutePattern.RawText?.TrimStart('/')).StartsWith(AdminApiSetup.BasePath + "/", StringComparison.Ordinal))
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+                .Select(m => $"{m} {Normalize(e.RoutePattern.RawText!)}"))
+            .ToList();
+        Assert.NotEmpty(routes);
+        var undocumented = routes.Where(r => !documented.Contains(r)).ToList();
+        Assert.True(undocumented.Count == 0, "Not in the OpenAPI document: " + string.Join(", ", undocumented));
+        Assert.All(documented, d => Assert.Contains("/api/admin/v1/", d, StringComparison.Ordinal));
+        Assert.Equal("bearer", document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+    }
+
+    [Fact]
+    public async Task ScalarUi_Anonymous_AnswersHtmlPointingAtTheDocument()
+    {
+        var response = await factory.CreateClient().GetAsync("/api/docs");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("openapi/v1.json", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>"/api/admin/v1/users/{id:guid}/" and "/api/admin/v1/users/{id}" both become "/api/admin/v1/users/{id}".</summary>
+    private static string Normalize(string route)
+    {
+        var path = "/" + route.Trim('/');
+        return System.Text.RegularExpressions.Regex.Replace(path, @"\{([^}:?=]+)[^}]*\}", "{$1}");
+    }
+}
