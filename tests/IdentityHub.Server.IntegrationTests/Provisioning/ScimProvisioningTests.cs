@@ -41,13 +41,16 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
     }
 
     [PrerequisiteFact]
-    public async Task GrantAsync_ApprovalRole_AppearsInScimWithRolesAndEntitlementsWithinOneSecond()
+    public async Task AssignmentsApi_ApprovalRoleGrantedThenEnded_AppearsInScimWithinOneSecondAndIsRemovedWithinOneSecond()
     {
         await using var scim = await StartScimAsync();
         var world = await WorldAsync(scim);
         var user = await CreateUserAsync(world, "P1");
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
 
-        var assignment = await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+        using var granted = await admin.PostAsJsonAsync("/api/admin/v1/assignments", new { userId = user.Id, roleId = world.ApproverRoleId, departmentId = world.EastId, reason = "approves East's expenses" });
+        Assert.True(granted.IsSuccessStatusCode, await granted.Content.ReadAsStringAsync());
+        var assignment = (await granted.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var (stored, elapsed) = await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"));
 
         Assert.True(elapsed < Within, $"visible after {elapsed.TotalMilliseconds:0} ms");
@@ -57,7 +60,8 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
         Assert.Equal(world.EastCode, entitlement.GetProperty("type").GetString());
         Assert.Equal($"{world.Prefix} Sales / {world.Prefix} East; amountLimit=5000", entitlement.GetProperty("display").GetString());
 
-        await EndAsync(assignment);
+        using var ended = await admin.PostAsJsonAsync($"/api/admin/v1/assignments/{assignment}/end", new { reason = "moved on" });
+        Assert.True(ended.IsSuccessStatusCode, await ended.Content.ReadAsStringAsync());
         var (_, removedAfter) = await WaitForAsync(scim, user.Id, _ => false, expectGone: true);
         Assert.True(removedAfter < Within, $"removed after {removedAfter.TotalMilliseconds:0} ms");
     }
