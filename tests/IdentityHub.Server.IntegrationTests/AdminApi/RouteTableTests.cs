@@ -98,6 +98,24 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
 
         ["POST /import/departments"] = DirectoryAdmins,
         ["POST /import/users"] = DirectoryAdmins,
+
+        ["GET /applications/{id:guid}/connectors"] = AnyAdmin,
+        ["POST /applications/{id:guid}/connectors"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}"] = AnyAdmin,
+        ["PUT /connectors/{id:guid}"] = SecurityAdmins,
+        ["DELETE /connectors/{id:guid}"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/pause"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/resume"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}/status"] = AnyAdmin,
+        ["GET /connectors/{id:guid}/dead-letters"] = AnyAdmin,
+        ["POST /connectors/{id:guid}/dead-letters/replay"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/dead-letters/{rowId:long}/replay"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}/deliveries"] = AnyAdmin,
+        ["GET /connectors/{id:guid}/deliveries/stats"] = AnyAdmin,
+        ["GET /connectors/{id:guid}/drift"] = AnyAdmin,
+        ["POST /connectors/{id:guid}/drift/fix"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/full-sync"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}/full-sync"] = AnyAdmin,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>
@@ -182,6 +200,7 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
                 {
                     RoutePatternLiteralPart literal => literal.Content,
                     RoutePatternParameterPart parameter when parameter.ParameterPolicies.Any(p => p.Content == "guid") => Guid.NewGuid().ToString(),
+                    RoutePatternParameterPart parameter when parameter.ParameterPolicies.Any(p => p.Content is "long" or "int") => "1",
                     RoutePatternParameterPart => "no-such-" + Guid.NewGuid().ToString("N")[..8],
                     _ => "",
                 });
