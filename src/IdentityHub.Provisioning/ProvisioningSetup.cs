@@ -1,4 +1,6 @@
 using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Provisioning.Connectors.Webhooks;
 using IdentityHub.Provisioning.Dispatch;
 using IdentityHub.Provisioning.Monitoring;
@@ -34,6 +36,8 @@ public static class ProvisioningSetup
         services.TryAddScoped<ConnectorOperations>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConnectorClient, WebhookConnector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorSettingsValidator, WebhookSettingsValidator>());
+        services.AddIdentityHubScim();
+        services.AddIdentityHubReconciliation();
 
         services.AddHttpClient(ProvisioningHttp.ClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)

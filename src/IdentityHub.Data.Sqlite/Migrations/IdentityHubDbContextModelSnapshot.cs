@@ -814,6 +814,48 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     b.ToTable("ProvisioningOutbox", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ReconciliationRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ConnectorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Report")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ConnectorId", "Kind", "StartedAt");
+
+                    b.ToTable("ReconciliationRuns", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.Sessions.BackchannelLogoutDelivery", b =>
                 {
                     b.Property<long>("Id")
@@ -1450,6 +1492,15 @@ namespace IdentityHub.Data.Sqlite.Migrations
                 });
 
             modelBuilder.Entity("IdentityHub.Data.Provisioning.OutboxEntry", b =>
+                {
+                    b.HasOne("IdentityHub.Data.Provisioning.Connector", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ReconciliationRun", b =>
                 {
                     b.HasOne("IdentityHub.Data.Provisioning.Connector", null)
                         .WithMany()

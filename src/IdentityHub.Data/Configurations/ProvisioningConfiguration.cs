@@ -61,3 +61,17 @@ internal sealed class DeliveryAttemptConfiguration : IEntityTypeConfiguration<De
         builder.HasOne<Connector>().WithMany().HasForeignKey(a => a.ConnectorId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class ReconciliationRunConfiguration : IEntityTypeConfiguration<ReconciliationRun>
+{
+    public void Configure(EntityTypeBuilder<ReconciliationRun> builder)
+    {
+        builder.ToTable("ReconciliationRuns");
+        builder.Property(r => r.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.RequestedBy).HasMaxLength(256);
+        builder.Property(r => r.Error).HasMaxLength(2000);
+        // The console asks for the latest run of a kind per connector.
+        builder.HasIndex(r => new { r.ConnectorId, r.Kind, r.StartedAt });
+        builder.HasOne<Connector>().WithMany().HasForeignKey(r => r.ConnectorId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -40,15 +40,13 @@ public sealed class UserStates(IdentityHubDbContext db, EffectiveEntitlements en
         var access = await entitlements.ForApplicationAsync(userId, applicationId, cancellationToken);
         var grants = await entitlements.ExplainAsync(userId, applicationId, cancellationToken);
         var departmentIds = grants.Where(g => g.DepartmentId is not null).Select(g => g.DepartmentId!.Value).Distinct().ToList();
-        var codes = departmentIds.Count == 0
-            ? []
-            : await db.Departments.AsNoTracking().Where(d => departmentIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Code, cancellationToken);
+        var scopes = await ScopesAsync(departmentIds, cancellationToken);
         var permissions = grants
             .Select(g => new ProvisionedPermission(
                 g.Permission,
                 new SortedDictionary<string, string>(g.Parameters.ToDictionary(), StringComparer.Ordinal),
-                g.DepartmentId is { } id ? codes.GetValueOrDefault(id) : null,
-                g.DepartmentName))
+                g.DepartmentId is { } id ? scopes.GetValueOrDefault(id).Code : null,
+                g.DepartmentId is { } scoped ? scopes.GetValueOrDefault(scoped).Path ?? g.DepartmentName : null))
             // One entry per distinct (permission, parameters, scope): two roles granting the same thing are one right downstream.
             .DistinctBy(p => (p.Name, p.DepartmentCode, string.Join('\u001f', p.Parameters.Select(kv => kv.Key + "=" + kv.Value))))
             .ToList();
@@ -69,5 +67,24 @@ public sealed class UserStates(IdentityHubDbContext db, EffectiveEntitlements en
             access.Roles,
             permissions,
             0);
+    }
+
+    /// <summary>
+    /// Each scope department's code and its place in the tree ("Company / Sales / East"): a scoped right reads the
+    /// same downstream wherever it is shown, and moving a department changes it, so the move reaches the targets.
+    /// </summary>
+    private async Task<Dictionary<Guid, (string Code, string? Path)>> ScopesAsync(List<Guid> departmentIds, CancellationToken cancellationToken)
+    {
+        if (departmentIds.Count == 0)
+        {
+            return [];
+        }
+
+        var scoped = await db.Departments.AsNoTracking().Where(d => departmentIds.Contains(d.Id)).Select(d => new { d.Id, d.Code, d.Path }).ToListAsync(cancellationToken);
+        var ancestorIds = scoped.SelectMany(d => d.Path.Split('/', StringSplitOptions.RemoveEmptyEntries)).Select(Guid.Parse).Distinct().ToList();
+        var names = await db.Departments.AsNoTracking().Where(d => ancestorIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Name, cancellationToken);
+        return scoped.ToDictionary(
+            d => d.Id,
+            d => (d.Code, (string?)string.Join(" / ", d.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Guid.Parse).Select(id => names.GetValueOrDefault(id) ?? "?"))));
     }
 }

@@ -40,11 +40,14 @@ public static class ConsoleSections
 
     public static ConsoleSection SeparationOfDuty { get; } = new("SeparationOfDuty", "/Admin/SeparationOfDuty", "/admin/separation-of-duty", "admin.nav.sod", AccessReaders, AccessWriters);
 
+    /// <summary>Provisioning: every administrator watches the connectors; security administrators pause, replay, sync and fix drift.</summary>
+    public static ConsoleSection Provisioning { get; } = new("Provisioning", "/Admin/Provisioning", "/admin/provisioning", "admin.nav.provisioning", Everyone, AccessWriters);
+
     /// <summary>The audit trail: read by the super admin, the security admin and the auditor; never written from the console.</summary>
     public static ConsoleSection Audit { get; } = new("Audit", "/Admin/Audit", "/admin/audit", "admin.nav.audit", AccessReaders, []);
 
     /// <summary>In navigation order.</summary>
-    public static IReadOnlyList<ConsoleSection> All { get; } = [Dashboard, Users, Departments, Applications, Roles, Assignments, SeparationOfDuty, Audit];
+    public static IReadOnlyList<ConsoleSection> All { get; } = [Dashboard, Users, Departments, Applications, Roles, Assignments, SeparationOfDuty, Provisioning, Audit];
 
     /// <summary>The section a page belongs to, by its view path (<c>/Admin/Users/Detail</c>).</summary>
     public static ConsoleSection Of(string viewEnginePath) =>

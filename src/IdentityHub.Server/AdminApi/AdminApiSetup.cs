@@ -92,6 +92,7 @@ public static class AdminApiSetup
         api.MapKeysApi();
         api.MapApplicationsApi();
         api.MapApplicationOidcApi();
+        api.MapReconciliationApi();
         api.MapPermissionsApi();
         api.MapRolesApi();
         api.MapUsersApi();

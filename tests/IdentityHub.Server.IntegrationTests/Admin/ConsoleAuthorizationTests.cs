@@ -33,6 +33,7 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
         ["/Admin/Applications"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
         ["/Admin/Roles"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
         ["/Admin/SeparationOfDuty"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
+        ["/Admin/Provisioning"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
         ["/Admin/Audit"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], []),
     };
 
@@ -130,9 +131,16 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
         var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
         var application = new Application { Id = Guid.NewGuid(), Name = OidcDriver.NewId("matrix-app"), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
         db.Applications.Add(application);
+        var connector = new IdentityHub.Data.Provisioning.Connector
+        {
+            Id = Guid.NewGuid(), ApplicationId = application.Id, Name = "matrix", Kind = IdentityHub.Data.Provisioning.ConnectorKind.Scim,
+            Settings = """{"baseUrl":"http://127.0.0.1:9/scim/v2"}""", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Connectors.Add(connector);
         await db.SaveChangesAsync();
         return new(StringComparer.Ordinal)
         {
+            ["Provisioning"] = connector.Id.ToString(),
             ["Users"] = user.Id,
             ["Departments"] = department.ToString(),
             ["Applications"] = application.Id.ToString(),

@@ -116,6 +116,10 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /connectors/{id:guid}/dead-letters/{rowId}/replay"] = SecurityAdmins,
         ["GET /connectors/{id:guid}/deliveries"] = AnyAdmin,
         ["GET /connectors/{id:guid}/deliveries/stats"] = AnyAdmin,
+        ["GET /connectors/{id:guid}/drift"] = AnyAdmin,
+        ["POST /connectors/{id:guid}/drift/fix"] = SecurityAdmins,
+        ["POST /connectors/{id:guid}/full-sync"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}/full-sync"] = AnyAdmin,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>
@@ -200,6 +204,7 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
                 {
                     RoutePatternLiteralPart literal => literal.Content,
                     RoutePatternParameterPart parameter when parameter.ParameterPolicies.Any(p => p.Content == "guid") => Guid.NewGuid().ToString(),
+                    RoutePatternParameterPart parameter when parameter.ParameterPolicies.Any(p => p.Content is "long" or "int") => "1",
                     RoutePatternParameterPart => "no-such-" + Guid.NewGuid().ToString("N")[..8],
                     _ => "",
                 });

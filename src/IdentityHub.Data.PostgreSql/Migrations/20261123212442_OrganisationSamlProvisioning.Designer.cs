@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace IdentityHub.Data.PostgreSql.Migrations
 {
     [DbContext(typeof(IdentityHubDbContext))]
-    [Migration("20261123212255_OrganisationSamlProvisioning")]
+    [Migration("20261123212442_OrganisationSamlProvisioning")]
     partial class OrganisationSamlProvisioning
     {
         /// <inheritdoc />
@@ -826,6 +826,48 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     b.ToTable("ProvisioningOutbox", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ReconciliationRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ConnectorId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Report")
+                        .HasColumnType("text");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ConnectorId", "Kind", "StartedAt");
+
+                    b.ToTable("ReconciliationRuns", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.Sessions.BackchannelLogoutDelivery", b =>
                 {
                     b.Property<long>("Id")
@@ -1472,6 +1514,15 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 });
 
             modelBuilder.Entity("IdentityHub.Data.Provisioning.OutboxEntry", b =>
+                {
+                    b.HasOne("IdentityHub.Data.Provisioning.Connector", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ReconciliationRun", b =>
                 {
                     b.HasOne("IdentityHub.Data.Provisioning.Connector", null)
                         .WithMany()

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace IdentityHub.Provisioning.Connectors.Scim;
+
+/// <summary>
+/// OAuth 2.0 client credentials (RFC 6749 §4.4) for SCIM targets that want them: one cached access token
+/// per (token endpoint, client), renewed a minute before it expires.
+/// </summary>
+public sealed class ScimAccessTokens(IHttpClientFactory httpClients, TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset RenewAt)> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>The bearer token; a failure throws <see cref="ScimCallException"/> (an unreachable or failing token endpoint retries, a refusal does not).</summary>
+    public async Task<string> GetAsync(ScimSettings settings, string? clientSecret, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var endpoint = settings.TokenEndpoint!;
+        var key = $"{endpoint}|{settings.ClientId}|{settings.Scope}|{clientSecret?.GetHashCode(StringComparison.Ordinal)}";
+        if (_cache.TryGetValue(key, out var cached) && cached.RenewAt > clock.GetUtcNow())
+        {
+            return cached.Token;
+        }
+
+        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
+        if (!string.IsNullOrWhiteSpace(settings.Scope))
+        {
+            form["scope"] = settings.Scope;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
+        // RFC 6749 §2.3.1: client_secret_basic, form-encoding the id and secret first.
+        var credentials = $"{Uri.EscapeDataString(settings.ClientId!)}:{Uri.EscapeDataString(clientSecret ?? "")}";
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await httpClients.CreateClient(ProvisioningHttp.ClientName).SendAsync(request, timeout.Token);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new ScimCallException(ScimResponses.Unreachable(HttpMethod.Post, "token endpoint", ex));
+        }
+
+        using (response)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new ScimCallException(ScimResponses.Failure(HttpMethod.Post, "token endpoint", response.StatusCode, body, response.Headers.RetryAfter, clock.GetUtcNow()));
+            }
+
+            using var json = JsonDocument.Parse(body);
+            var token = json.RootElement.GetProperty("access_token").GetString()
+                ?? throw new ScimCallException(new DeliveryOutcome.Permanent("The token endpoint answered without an access_token."));
+            var lifetime = json.RootElement.TryGetProperty("expires_in", out var expires) && expires.TryGetInt32(out var seconds) ? seconds : 300;
+            _cache[key] = (token, clock.GetUtcNow().AddSeconds(Math.Max(lifetime - 60, 0)));
+            return token;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using IdentityHub.Data;
+using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Provisioning.Reconciliation;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace IdentityHub.Server.Admin.Provisioning;
+
+/// <summary>The latest drift report of a SCIM connector; checking reads the target now, fixing queues what differs.</summary>
+public sealed class DriftModel(IdentityHubDbContext db, Reconciler reconciler) : ConsolePageModel
+{
+    public Connector? Connector { get; private set; }
+
+    public DriftReport? Report { get; private set; }
+
+    public IReadOnlyDictionary<string, string> UserNames { get; private set; } = new Dictionary<string, string>();
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+
+    public Task<IActionResult> OnPostCheckAsync(Guid id, CancellationToken cancellationToken) =>
+        RunAsync(id, async () => { await reconciler.CheckAsync(id, cancellationToken); return Message("admin.provisioning.checked"); }, cancellationToken);
+
+    public Task<IActionResult> OnPostFixAsync(Guid id, CancellationToken cancellationToken) =>
+        RunAsync(id, async () =>
+        {
+            var fix = await reconciler.FixAsync(id, cancellationToken);
+            return Message("admin.provisioning.fixed", fix.Queued, fix.ExtrasRemoved, fix.ExtrasKept);
+        }, cancellationToken);
+
+    private async Task<IActionResult> RunAsync(Guid id, Func<Task<string>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Done(await work(), $"/admin/provisioning/{id}/drift");
+        }
+        catch (Exception ex) when (ex is ReconciliationException or ScimCallException)
+        {
+            Alert = new ConsoleAlert(ex.Message, [], IsError: true);
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+        }
+    }
+
+    private string Message(string key, params object[] arguments) =>
+        HttpContext.RequestServices.GetRequiredService<Hosting.ThemeMessages>()[key, arguments].Value;
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        Connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.Kind == ConnectorKind.Scim, cancellationToken);
+        if (Connector is null)
+        {
+            return false;
+        }
+
+        Report = await reconciler.LatestAsync(id, cancellationToken);
+        var ids = Report is null ? [] : Report.Missing.Concat(Report.Extra).Concat(Report.Different).Select(i => i.UserId).OfType<string>().Distinct().ToList();
+        UserNames = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, cancellationToken);
+        return true;
+    }
+}

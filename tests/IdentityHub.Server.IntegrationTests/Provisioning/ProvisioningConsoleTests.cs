@@ -1,0 +1,98 @@
+using System.Net;
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Directory;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHub.Server.IntegrationTests.Provisioning;
+
+/// <summary>The provisioning console pages as the super admin uses them, with forms posted the way a browser does (antiforgery token included).</summary>
+[Requires(Prerequisite.Node)]
+public sealed class ProvisioningConsoleTests(SqliteFactory factory) : IClassFixture<SqliteFactory>
+{
+    [PrerequisiteFact]
+    public async Task ConnectorPage_DeliveredUser_ShowsHealthChartAndHistoryAndPauseResumeWork()
+    {
+        await using var scim = new ScimTestServer();
+        await scim.InitializeAsync();
+        var (connectorId, userId) = await ConnectorWithDeliveredUserAsync(scim);
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, "admin", IdentityHubFactory.AdminPassword);
+
+        var page = await browser.GetStringAsync($"/admin/provisioning/{connectorId}");
+        Assert.Contains("data-testid=\"delivery-chart\"", page, StringComparison.Ordinal);
+        Assert.Matches("data-testid=\"health\">healthy<", page);
+        Assert.Matches("data-testid=\"chart-delivered\">[1-9]", page);
+
+        var paused = await PostFormAsync(browser, $"/admin/provisioning/{connectorId}?handler=pause", page);
+        Assert.Equal(HttpStatusCode.Redirect, paused.StatusCode);
+        Assert.True(await PausedAsync(connectorId));
+        var pausedPage = await browser.GetStringAsync($"/admin/provisioning/{connectorId}");
+        Assert.Matches("data-testid=\"health\">paused<", pausedPage);
+        await PostFormAsync(browser, $"/admin/provisioning/{connectorId}?handler=resume", pausedPage);
+        Assert.False(await PausedAsync(connectorId));
+
+        var history = await browser.GetStringAsync($"/admin/provisioning/history?user={userId}");
+        Assert.Contains("data-testid=\"user-history\"", history, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task DriftPage_CheckNow_ShowsInSyncAndFullSyncShowsAProgressBar()
+    {
+        await using var scim = new ScimTestServer();
+        await scim.InitializeAsync();
+        var (connectorId, _) = await ConnectorWithDeliveredUserAsync(scim);
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, "admin", IdentityHubFactory.AdminPassword);
+
+        var empty = await browser.GetStringAsync($"/admin/provisioning/{connectorId}/drift");
+        var checkedNow = await PostFormAsync(browser, $"/admin/provisioning/{connectorId}/drift?handler=check", empty);
+        Assert.Equal(HttpStatusCode.Redirect, checkedNow.StatusCode);
+        Assert.Contains("data-testid=\"in-sync\"", await browser.GetStringAsync($"/admin/provisioning/{connectorId}/drift"), StringComparison.Ordinal);
+
+        var connectorPage = await browser.GetStringAsync($"/admin/provisioning/{connectorId}");
+        await PostFormAsync(browser, $"/admin/provisioning/{connectorId}?handler=fullSync", connectorPage);
+        Assert.Contains("data-testid=\"sync-progress\"", await browser.GetStringAsync($"/admin/provisioning/{connectorId}"), StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string url, string pageWithForm) =>
+        await browser.PostAsync(url, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(pageWithForm) }));
+
+    private async Task<bool> PausedAsync(Guid connectorId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>().Connectors.Where(c => c.Id == connectorId).Select(c => c.Paused).SingleAsync();
+    }
+
+    private async Task<(Guid ConnectorId, string UserId)> ConnectorWithDeliveredUserAsync(ScimTestServer scim)
+    {
+        var prefix = Guid.NewGuid().ToString("N")[..6];
+        await using var scope = factory.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<IdentityHubDbContext>();
+        var application = new Application { Id = Guid.NewGuid(), Name = $"console {prefix}", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+        db.Applications.Add(application);
+        var connector = new Connector
+        {
+            Id = Guid.NewGuid(), ApplicationId = application.Id, Name = $"scimmy {prefix}", Kind = ConnectorKind.Scim, Settings = scim.Settings(),
+            ProtectedSecret = services.GetRequiredService<ConnectorSecrets>().Protect(ScimTestServer.Token), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        db.Connectors.Add(connector);
+        await db.SaveChangesAsync();
+        var permission = await services.GetRequiredService<Permissions>().CreateAsync(application.Id, new("expense.view", null, null), CancellationToken.None);
+        var role = await services.GetRequiredService<Roles>().CreateAsync(new(application.Id, "viewer", null, false, [new(permission.Id)]), CancellationToken.None);
+        var user = await services.GetRequiredService<UserDirectory>().CreateAsync(new($"c{prefix}", $"Console {prefix}", null, null, $"C-{prefix}", null, null), null, CancellationToken.None);
+        await services.GetRequiredService<RoleAssignments>().GrantAsync(new(user.Id, role.Id, null, null, null, "test"), CancellationToken.None);
+        for (var i = 0; i < 200 && !await db.DeliveryAttempts.AnyAsync(a => a.ConnectorId == connector.Id && a.UserId == user.Id && a.Succeeded); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        return (connector.Id, user.Id);
+    }
+}

@@ -1,0 +1,359 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Directory;
+using IdentityHub.Data;
+using IdentityHub.Data.Access;
+using IdentityHub.Data.Directory;
+using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Reconciliation;
+using IdentityHub.Server.IntegrationTests.AdminApi;
+using IdentityHub.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHub.Server.IntegrationTests.Provisioning;
+
+/// <summary>
+/// The whole path to a real SCIM server: a change made through the Core services (the users/assignments admin
+/// API is on another branch) is queued, dispatched and visible in scimmy's own store; reconciliation then reads
+/// scimmy back. Each test gets a scimmy of its own, so drift reports see only that test's users.
+/// </summary>
+[Requires(Prerequisite.Node)]
+public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClassFixture<TFactory>, IAsyncLifetime
+    where TFactory : IdentityHubFactory
+{
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
+
+    private readonly List<Guid> _connectors = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Removes this test's connector: its scimmy is gone, and its retries would slow the next tests' deliveries.</summary>
+    public async Task DisposeAsync()
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        db.Connectors.RemoveRange(db.Connectors.Where(c => _connectors.Contains(c.Id)));
+        await db.SaveChangesAsync();
+    }
+
+    [PrerequisiteFact]
+    public async Task AssignmentsApi_ApprovalRoleGrantedThenEnded_AppearsInScimWithinOneSecondAndIsRemovedWithinOneSecond()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim);
+        var user = await CreateUserAsync(world, "P1");
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+
+        using var granted = await admin.PostAsJsonAsync("/api/admin/v1/assignments", new { userId = user.Id, roleId = world.ApproverRoleId, departmentId = world.EastId, reason = "approves East's expenses" });
+        Assert.True(granted.IsSuccessStatusCode, await granted.Content.ReadAsStringAsync());
+        var assignment = (await granted.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var (stored, elapsed) = await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"));
+
+        Assert.True(elapsed < Within, $"visible after {elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal(user.EmployeeNumber, stored.GetProperty("userName").GetString());
+        var entitlement = stored.GetProperty("entitlements").EnumerateArray().Single();
+        Assert.Equal("expense.approve", entitlement.GetProperty("value").GetString());
+        Assert.Equal(world.EastCode, entitlement.GetProperty("type").GetString());
+        Assert.Equal($"{world.Prefix} Sales / {world.Prefix} East; amountLimit=5000", entitlement.GetProperty("display").GetString());
+
+        using var ended = await admin.PostAsJsonAsync($"/api/admin/v1/assignments/{assignment}/end", new { reason = "moved on" });
+        Assert.True(ended.IsSuccessStatusCode, await ended.Content.ReadAsStringAsync());
+        var (_, removedAfter) = await WaitForAsync(scim, user.Id, _ => false, expectGone: true);
+        Assert.True(removedAfter < Within, $"removed after {removedAfter.TotalMilliseconds:0} ms");
+    }
+
+    [PrerequisiteFact]
+    public async Task MoveAsync_ScopeDepartmentMoved_UpdatesTheScopedEntitlementDownstream()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim);
+        var user = await CreateUserAsync(world, "P2");
+        await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+        await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"));
+
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Departments>().MoveAsync(world.EastId, world.MarketingId, null, CancellationToken.None);
+        }
+
+        var expected = $"{world.Prefix} Marketing / {world.Prefix} East; amountLimit=5000";
+        var (_, elapsed) = await WaitForAsync(scim, user.Id, u => Display(u) == expected);
+        Assert.True(elapsed < Within, $"moved scope visible after {elapsed.TotalMilliseconds:0} ms");
+    }
+
+    [PrerequisiteFact]
+    public async Task GrantAsync_GroupsMode_RoleBecomesGroupMembershipAndEndingItLeavesTheGroup()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim, groupsMode: true);
+        var user = await CreateUserAsync(world, "P3");
+        await GrantAsync(user.Id, world.ViewerRoleId, null);
+        var approver = await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+
+        var (stored, _) = await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"));
+        var scimId = stored.GetProperty("id").GetString()!;
+        await WaitUntilAsync(async () => (await scim.GroupsOfAsync(scimId)).SequenceEqual(["approver", "viewer"]));
+
+        await EndAsync(approver);
+
+        await WaitUntilAsync(async () => (await scim.GroupsOfAsync(scimId)).SequenceEqual(["viewer"]));
+    }
+
+    [PrerequisiteFact]
+    public async Task Drift_AfterDeliveryAndAfterTampering_ReportsNothingThenEachKindAndFixesIt()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim, extra: ""","removeExtras":true""");
+        var kept = await CreateUserAsync(world, "P4");
+        var changed = await CreateUserAsync(world, "P5");
+        var lost = await CreateUserAsync(world, "P6");
+        foreach (var user in new[] { kept, changed, lost })
+        {
+            await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+        }
+
+        var changedScim = (await WaitForAsync(scim, changed.Id, u => Roles(u).Contains("approver"))).Resource.GetProperty("id").GetString()!;
+        var lostScim = (await WaitForAsync(scim, lost.Id, u => Roles(u).Contains("approver"))).Resource.GetProperty("id").GetString()!;
+        await WaitForAsync(scim, kept.Id, u => Roles(u).Contains("approver"));
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var clean = await admin.GetFromJsonAsync<DriftReport>($"/api/admin/v1/connectors/{world.ConnectorId}/drift?refresh=true", AdminApiClient.Json);
+        Assert.True(clean!.InSync, JsonSerializer.Serialize(clean));
+        Assert.Equal(3, clean.Downstream);
+
+        await scim.TamperAsync(changedScim, new JsonObject { ["roles"] = new JsonArray(new JsonObject { ["value"] = "root" }), ["active"] = false });
+        await scim.RemoveBehindBackAsync(lostScim);
+        var foreign = await scim.AddForeignUserAsync($"{world.Prefix}-stranger");
+        var drift = await admin.GetFromJsonAsync<DriftReport>($"/api/admin/v1/connectors/{world.ConnectorId}/drift?refresh=true", AdminApiClient.Json);
+
+        Assert.Equal([lost.Id], drift!.Missing.Select(i => i.UserId));
+        Assert.Equal([foreign], drift.Extra.Select(i => i.ScimId));
+        var different = Assert.Single(drift.Different);
+        Assert.Equal(changed.Id, different.UserId);
+        Assert.Equal(["active", "roles"], different.Fields.Order(StringComparer.Ordinal));
+
+        var fixResponse = await admin.PostAsync(new Uri($"/api/admin/v1/connectors/{world.ConnectorId}/drift/fix", UriKind.Relative), null);
+        var fix = await fixResponse.Content.ReadFromJsonAsync<DriftFix>(AdminApiClient.Json);
+        Assert.Equal(new DriftFix(2, 1, 0), fix);
+        await WaitUntilAsync(async () => (await CheckAsync(world.ConnectorId)).InSync);
+    }
+
+    [PrerequisiteFact]
+    public async Task FullSync_AfterStoreWiped_QueuesEveryHolderAndProgressReachesTheTotal()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim);
+        var users = new List<UserAccount>();
+        for (var i = 0; i < 5; i++)
+        {
+            var user = await CreateUserAsync(world, $"F{i}");
+            await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+            users.Add(user);
+        }
+
+        foreach (var user in users)
+        {
+            var (stored, _) = await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"));
+            await scim.RemoveBehindBackAsync(stored.GetProperty("id").GetString()!);
+        }
+
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var started = await admin.PostAsync(new Uri($"/api/admin/v1/connectors/{world.ConnectorId}/full-sync", UriKind.Relative), null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
+        Assert.Equal(5, (await started.Content.ReadFromJsonAsync<FullSyncProgress>(AdminApiClient.Json))!.Total);
+
+        FullSyncProgress? progress = null;
+        await WaitUntilAsync(async () =>
+        {
+            progress = await admin.GetFromJsonAsync<FullSyncProgress>($"/api/admin/v1/connectors/{world.ConnectorId}/full-sync", AdminApiClient.Json);
+            return progress!.Done;
+        });
+        Assert.Equal(5, progress!.Processed);
+        Assert.Equal(0, progress.Failed);
+        Assert.True((await CheckAsync(world.ConnectorId)).InSync);
+    }
+
+    [PrerequisiteFact]
+    public async Task CreateConnector_ScimWithoutBaseUrlOrToken_IsRefusedNamingTheFields()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var applicationId = await AdminApiClient.CreateApplicationAsync(admin);
+
+        using var refused = await admin.PostAsJsonAsync($"/api/admin/v1/applications/{applicationId}/connectors", new { kind = "scim", name = "broken", settings = new { groupsMode = true } });
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        var errors = (await refused.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey("settings.baseUrl"), errors.ToJsonString());
+        Assert.True(errors.ContainsKey("secret"), errors.ToJsonString());
+    }
+
+    [PrerequisiteFact]
+    public async Task Deliveries_TargetFailingThenThrottlingThenStalling_AllArriveAndReconciliationReportsZeroDrift()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim);
+        await scim.InjectFaultsAsync(
+            new JsonObject { ["status"] = 500 }, new JsonObject { ["status"] = 503 }, new JsonObject { ["status"] = 500 },
+            new JsonObject { ["status"] = 429, ["retryAfter"] = 1 }, new JsonObject { ["delayMs"] = 3000 }, new JsonObject { ["status"] = 502 });
+        var users = new List<UserAccount>();
+        for (var i = 0; i < 3; i++)
+        {
+            var user = await CreateUserAsync(world, $"X{i}");
+            await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+            users.Add(user);
+        }
+
+        foreach (var user in users)
+        {
+            await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"), limit: TimeSpan.FromSeconds(30));
+        }
+
+        var report = await CheckAsync(world.ConnectorId);
+        Assert.True(report.InSync, JsonSerializer.Serialize(report));
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var failures = db.DeliveryAttempts.Where(a => a.ConnectorId == world.ConnectorId && !a.Succeeded).Select(a => a.StatusCode).ToList();
+        Assert.Contains(500, failures.OfType<int>());
+        Assert.Contains(429, failures.OfType<int>());
+        Assert.Contains(null, failures);
+    }
+
+    private sealed record World(string Prefix, Guid ApplicationId, Guid ConnectorId, Guid ApproverRoleId, Guid ViewerRoleId, Guid SalesId, Guid EastId, string EastCode, Guid MarketingId);
+
+    private static async Task<ScimTestServer> StartScimAsync()
+    {
+        var scim = new ScimTestServer();
+        await scim.InitializeAsync();
+        return scim;
+    }
+
+    private async Task<World> WorldAsync(ScimTestServer scim, bool groupsMode = false, string extra = "")
+    {
+        var prefix = Guid.NewGuid().ToString("N")[..6];
+        await using var scope = factory.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var departments = services.GetRequiredService<Departments>();
+        var sales = await departments.CreateAsync(new($"{prefix}-S", $"{prefix} Sales", null), CancellationToken.None);
+        var east = await departments.CreateAsync(new($"{prefix}-E", $"{prefix} East", sales.Id), CancellationToken.None);
+        var marketing = await departments.CreateAsync(new($"{prefix}-M", $"{prefix} Marketing", null), CancellationToken.None);
+        var db = services.GetRequiredService<IdentityHubDbContext>();
+        var application = new Application { Id = Guid.NewGuid(), Name = $"expense {prefix}", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+        db.Applications.Add(application);
+        await db.SaveChangesAsync();
+        // Configured the way an operator does: through the connectors admin API, with the bearer token as the write-only secret.
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        using var created = await admin.PostAsJsonAsync($"/api/admin/v1/applications/{application.Id}/connectors", new
+        {
+            kind = "scim", name = "scimmy", settings = JsonNode.Parse(scim.Settings(groupsMode, extra)), secret = ScimTestServer.Token,
+        });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var connector = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        _connectors.Add(Guid.Parse(connector["id"]!.GetValue<string>()));
+        var permissions = services.GetRequiredService<Permissions>();
+        var approve = await permissions.CreateAsync(application.Id, new("expense.approve", null, new Dictionary<string, string> { ["amountLimit"] = "5000" }), CancellationToken.None);
+        var view = await permissions.CreateAsync(application.Id, new("expense.view", null, null), CancellationToken.None);
+        var roles = services.GetRequiredService<Roles>();
+        var approver = await roles.CreateAsync(new(application.Id, "approver", null, false, [new(approve.Id)]), CancellationToken.None);
+        var viewer = await roles.CreateAsync(new(application.Id, "viewer", null, false, [new(view.Id)]), CancellationToken.None);
+        return new World(prefix, application.Id, Guid.Parse(connector["id"]!.GetValue<string>()), approver.Id, viewer.Id, sales.Id, east.Id, east.Code, marketing.Id);
+    }
+
+    private async Task<UserAccount> CreateUserAsync(World world, string name)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var number = $"{world.Prefix}-{name}";
+        return await scope.ServiceProvider.GetRequiredService<UserDirectory>().CreateAsync(
+            new(number.ToLowerInvariant(), $"User {number}", $"{number.ToLowerInvariant()}@example.test", null, number, world.SalesId, null), null, CancellationToken.None);
+    }
+
+    private async Task<Guid> GrantAsync(string userId, Guid roleId, Guid? departmentId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<RoleAssignments>().GrantAsync(new(userId, roleId, departmentId, null, null, "test"), CancellationToken.None)).Id;
+    }
+
+    private async Task EndAsync(Guid assignmentId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<RoleAssignments>().EndAsync(assignmentId, "test", CancellationToken.None);
+    }
+
+    private async Task<DriftReport> CheckAsync(Guid connectorId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Reconciler>().CheckAsync(connectorId, CancellationToken.None);
+    }
+
+    /// <summary>Polls scimmy's store every 20 ms (up to 10 s) until the user matches (or is gone); returns it and the time it took.</summary>
+    private static async Task<(JsonElement Resource, TimeSpan Elapsed)> WaitForAsync(ScimTestServer scim, string userId, Func<JsonElement, bool> matches, bool expectGone = false, TimeSpan? limit = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < (limit ?? TimeSpan.FromSeconds(10)))
+        {
+            var user = await scim.UserByExternalIdAsync(userId);
+            if (expectGone ? user is null : user is { } found && matches(found))
+            {
+                return (user ?? default, clock.Elapsed);
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"user {userId} did not reach the expected state in scimmy: {JsonSerializer.Serialize(await scim.UserByExternalIdAsync(userId))}");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "condition not reached within 10 s");
+            await Task.Delay(50);
+        }
+    }
+
+    private static List<string> Roles(JsonElement user) =>
+        user.TryGetProperty("roles", out var roles) ? [.. roles.EnumerateArray().Select(r => r.GetProperty("value").GetString()!)] : [];
+
+    private static string? Display(JsonElement user) =>
+        user.TryGetProperty("entitlements", out var e) && e.GetArrayLength() > 0 && e[0].TryGetProperty("display", out var d) ? d.GetString() : null;
+}
+
+/// <summary>Quick retries (backoff 0.2 s to 2 s, 2 s attempt timeout) so fault tests finish in seconds.</summary>
+public sealed class ScimSqliteFactory : SqliteFactory
+{
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        ScimFactorySettings.Apply(builder);
+    }
+}
+
+/// <inheritdoc cref="ScimSqliteFactory"/>
+public sealed class ScimPostgreSqlFactory : PostgreSqlFactory
+{
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        ScimFactorySettings.Apply(builder);
+    }
+}
+
+internal static class ScimFactorySettings
+{
+    public static void Apply(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("Provisioning:BackoffBase", "00:00:00.200");
+        builder.UseSetting("Provisioning:BackoffCap", "00:00:02");
+        builder.UseSetting("Provisioning:AttemptTimeout", "00:00:02");
+        builder.UseSetting("Provisioning:ClaimTimeout", "00:00:10");
+    }
+}
+
+public sealed class SqliteScimProvisioningTests(ScimSqliteFactory factory) : ScimProvisioningTests<ScimSqliteFactory>(factory);
+
+[Requires(Prerequisite.PostgreSql)]
+public sealed class PostgreSqlScimProvisioningTests(ScimPostgreSqlFactory factory) : ScimProvisioningTests<ScimPostgreSqlFactory>(factory);
