@@ -57,7 +57,9 @@ if ! timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --dump-dom abo
 fi
 
 # ---- 2. npm packages for the interop tests (if that project exists yet) ----
-if [[ -f tests/interop/package.json && ! -d tests/interop/node_modules ]]; then
+# Also when the lockfile changed since the last install (npm keeps its own copy in node_modules).
+if [[ -f tests/interop/package.json ]] && { [[ ! -f tests/interop/node_modules/.package-lock.json ]] \
+    || [[ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]]; }; then
   phase "npm packages"
   if [[ -f tests/interop/package-lock.json ]]; then npm_cmd=ci; else npm_cmd=install; fi
   (cd tests/interop && npm "$npm_cmd" --no-audit --no-fund --loglevel=error) || die "npm $npm_cmd failed"
