@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 dotnet build tests/IdentityHub.Server.IntegrationTests -v q -nologo >/dev/null
-IDENTITYHUB_BENCH=1 IDENTITYHUB_BENCH_OUT="$out" \
+IDENTITYHUB_BENCH_USERS=10000 IDENTITYHUB_BENCH_OUT="$out" \
   dotnet test tests/IdentityHub.Server.IntegrationTests --no-build -v q -nologo \
   --filter "FullyQualifiedName~CsvImportBenchmark" >/dev/null
 cat "$out"

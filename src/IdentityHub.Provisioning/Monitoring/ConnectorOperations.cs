@@ -1,3 +1,4 @@
+using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
@@ -19,7 +20,7 @@ public sealed record DeliveryRecord(long Id, string UserId, long Version, DateTi
 public sealed record DeliveryBucket(DateTimeOffset Start, int Deliveries, int Failures);
 
 /// <summary>What the console and the admin API do with a connector's queue: watch it, pause it, replay its dead letters.</summary>
-public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal signal, TimeProvider clock)
+public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal signal, AuditTrail audit, TimeProvider clock)
 {
     public const string Healthy = "healthy";
     public const string Failing = "failing";
@@ -51,9 +52,20 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
     public async Task SetPausedAsync(Connector connector, bool paused, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connector);
+        if (connector.Paused == paused)
+        {
+            return;
+        }
+
         connector.Paused = paused;
         connector.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await audit.RecordAsync(paused ? "connector.paused" : "connector.resumed", "connector", connector.Id.ToString(), null, new { connector.Name }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         signal.Notify();
     }
 
@@ -68,6 +80,7 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
     public async Task<int> ReplayAsync(Guid connectorId, long? rowId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var replayed = await db.Outbox
             .Where(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead && (rowId == null || o.Id == rowId))
             .ExecuteUpdateAsync(s => s
@@ -76,6 +89,13 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
                 .SetProperty(o => o.DueAt, now)
                 .SetProperty(o => o.ClaimedBy, (string?)null)
                 .SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), cancellationToken);
+        if (replayed > 0)
+        {
+            await audit.RecordAsync("connector.dead-letters-replayed", "connector", connectorId.ToString(), null, new { rowId, replayed }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         if (replayed > 0)
         {
             signal.Notify();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
@@ -73,7 +74,7 @@ public static class ConnectorsApi
 
     private static async Task<Results<CreatedAtRoute<ConnectorDto>, NotFound, ValidationProblem>> CreateAsync(
         Guid id, ConnectorRequest request, IdentityHubDbContext db, IEnumerable<IConnectorSettingsValidator> validators, ConnectorSecrets secrets, TimeProvider clock,
-        CancellationToken cancellationToken)
+        AuditTrail audit, CancellationToken cancellationToken)
     {
         if (!await db.Applications.AnyAsync(a => a.Id == id, cancellationToken))
         {
@@ -114,7 +115,7 @@ public static class ConnectorsApi
             UpdatedAt = now,
         };
         db.Connectors.Add(connector);
-        if (await SaveUnlessNameTakenAsync(db, connector, cancellationToken) is { } taken)
+        if (await SaveAuditedAsync(db, audit, connector, "connector.created", before: null, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);
         }
@@ -131,7 +132,7 @@ public static class ConnectorsApi
     /// <summary>Changes the name and settings; a secret is replaced only when sent (never for webhooks: theirs is generated).</summary>
     private static async Task<Results<Ok<ConnectorDto>, NotFound, ValidationProblem>> UpdateAsync(
         Guid id, ConnectorRequest request, IdentityHubDbContext db, IEnumerable<IConnectorSettingsValidator> validators, ConnectorSecrets secrets, TimeProvider clock,
-        CancellationToken cancellationToken)
+        AuditTrail audit, CancellationToken cancellationToken)
     {
         var connector = await db.Connectors.SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
         if (connector is null)
@@ -152,6 +153,7 @@ public static class ConnectorsApi
             return TypedResults.ValidationProblem(errors);
         }
 
+        var before = AuditSnapshot(connector);
         connector.Name = request.Name!.Trim();
         connector.Settings = settings!;
         if (request.Secret is { } secret)
@@ -160,7 +162,7 @@ public static class ConnectorsApi
         }
 
         connector.UpdatedAt = ApplicationsApi.Now(clock);
-        if (await SaveUnlessNameTakenAsync(db, connector, cancellationToken) is { } taken)
+        if (await SaveAuditedAsync(db, audit, connector, "connector.updated", before, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);
         }
@@ -169,8 +171,39 @@ public static class ConnectorsApi
     }
 
     /// <summary>Deletes the connector with its queue, states and history (cascade).</summary>
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(Guid id, IdentityHubDbContext db, CancellationToken cancellationToken) =>
-        await db.Connectors.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken) > 0 ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(Guid id, IdentityHubDbContext db, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        if (connector is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Connectors.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken);
+        await audit.RecordAsync("connector.deleted", "connector", id.ToString(), AuditSnapshot(connector), null, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>What the audit trail keeps of a connector: never its secret.</summary>
+    private static object AuditSnapshot(Connector c) => new { c.Id, c.ApplicationId, c.Name, Kind = KindName(c.Kind), c.Paused, c.Settings, HasSecret = c.ProtectedSecret is not null };
+
+    /// <summary>Saves the change with its audit event in one transaction.</summary>
+    private static async Task<Dictionary<string, string[]>?> SaveAuditedAsync(
+        IdentityHubDbContext db, AuditTrail audit, Connector connector, string type, object? before, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await audit.RecordAsync(type, "connector", connector.Id.ToString(), before, AuditSnapshot(connector), cancellationToken);
+        if (await SaveUnlessNameTakenAsync(db, connector, cancellationToken) is { } taken)
+        {
+            return taken;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return null;
+    }
 
     private static async Task<Results<Ok<ConnectorStatus>, NotFound>> SetPausedAsync(
         Guid id, bool paused, IdentityHubDbContext db, ConnectorOperations operations, CancellationToken cancellationToken)

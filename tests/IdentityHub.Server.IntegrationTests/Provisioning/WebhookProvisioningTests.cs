@@ -185,6 +185,13 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
         Assert.Single(history.EnumerateArray());
         var stats = await driver.GetJsonAsync($"/api/admin/v1/connectors/{connectorId}/deliveries/stats?bucket=minute");
         Assert.Equal(1, stats.EnumerateArray().Sum(b => b.GetProperty("deliveries").GetInt32()));
+
+        // Connector changes are admin changes: audited in their own transaction, never with the secret.
+        var audited = await driver.WaitForAsync(
+            db => db.AuditEvents.Where(e => e.TargetType == "connector" && e.TargetId == connectorId.ToString()).OrderBy(e => e.Sequence).ToListAsync(),
+            events => events.Count >= 3, Patience);
+        Assert.Equal(["connector.created", "connector.paused", "connector.resumed"], audited.Select(e => e.Type));
+        Assert.All(audited, e => Assert.DoesNotContain(secret, (e.Before ?? "") + (e.After ?? ""), StringComparison.Ordinal));
     }
 
     [PrerequisiteFact]
