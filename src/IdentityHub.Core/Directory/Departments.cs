@@ -16,7 +16,7 @@ public sealed record DepartmentSnapshot(Guid Id, string Code, string Name, Guid?
 }
 
 /// <summary>The department tree: create, rename, move a subtree (never under itself), delete an empty leaf.</summary>
-public sealed partial class Departments(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, TimeProvider clock)
+public sealed partial class Departments(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, Delegation delegation, TimeProvider clock)
 {
     public const int CodeMaxLength = 64;
     public const int NameMaxLength = 200;
@@ -32,6 +32,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
         }
 
         errors.ThrowIfAny();
+        await delegation.EnsureInsideAsync(parent, "parentId", cancellationToken);
         await EnsureCodeFreeAsync(input.Code!.Trim(), exceptId: null, cancellationToken);
 
         var now = Revision.Now(clock);
@@ -62,6 +63,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
         errors.ThrowIfAny();
         var department = await FindAsync(id, cancellationToken);
         Revision.Check("department", department.UpdatedAt, expectedRevision);
+        await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
         await EnsureCodeFreeAsync(input.Code!.Trim(), id, cancellationToken);
         // A move and a rename in one request land together or not at all.
         return await db.InTransactionAsync(async () =>
@@ -92,6 +94,8 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
     {
         var department = await FindAsync(id, cancellationToken);
         Revision.Check("department", department.UpdatedAt, expectedRevision);
+        // An HR administrator moves only what they administer, and only to under something they administer.
+        await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
         Department? parent = null;
         if (newParentId is { } parentId)
         {
@@ -102,8 +106,13 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             {
                 throw RuleViolation.Field("parentId",
                     $"Cannot move '{department.Name}' under '{parent.Name}': '{parent.Name}' is inside '{department.Name}', which would make a cycle.",
-                    ViolationKind.Conflict);
+                    ViolationKind.Conflict, "department.cycle", department.Name, parent.Name);
             }
+        }
+
+        if (department.ParentId != newParentId)
+        {
+            await delegation.EnsureInsideAsync(parent, "parentId", cancellationToken);
         }
 
         if (department.ParentId == newParentId)
@@ -140,10 +149,12 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
     {
         var department = await FindAsync(id, cancellationToken);
         Revision.Check("department", department.UpdatedAt, expectedRevision);
+        await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
         var users = await db.Users.CountAsync(u => u.DepartmentId == id, cancellationToken);
         if (users > 0)
         {
-            throw new RuleViolation(ViolationKind.Conflict, $"Department '{department.Name}' still has {users} user(s); move them to another department first.");
+            throw RuleViolation.Coded(ViolationKind.Conflict, $"Department '{department.Name}' still has {users} user(s); move them to another department first.",
+                "department.hasUsers", department.Name, users.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         if (await db.Departments.AnyAsync(d => d.ParentId == id, cancellationToken))
