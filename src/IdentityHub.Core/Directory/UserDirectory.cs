@@ -206,7 +206,9 @@ public sealed class UserDirectory(
 
             if (status != UserStatus.Active)
             {
-                await EndSessionsOfAsync(user, cancellationToken);
+                // Revoking tokens is a security event of its own, recorded like an explicit end of sessions.
+                var revoked = await EndSessionsOfAsync(user, cancellationToken);
+                await audit.RecordAsync("user.sessions-ended", "user", id, null, new { revokedTokens = revoked, because = eventType }, cancellationToken);
             }
 
             if (status == UserStatus.Left)
