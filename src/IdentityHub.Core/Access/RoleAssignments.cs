@@ -124,10 +124,15 @@ public sealed class RoleAssignments(
         return assignment;
     }
 
-    public async Task<RoleAssignment> EndAsync(Guid id, string? reason, CancellationToken cancellationToken)
+    public Task<RoleAssignment> EndAsync(Guid id, string? reason, CancellationToken cancellationToken) =>
+        EndAsync(id, reason, expectedRevision: null, cancellationToken);
+
+    /// <summary>Ends an assignment now; a stale <paramref name="expectedRevision"/> (the caller read an older version) is refused.</summary>
+    public async Task<RoleAssignment> EndAsync(Guid id, string? reason, long? expectedRevision, CancellationToken cancellationToken)
     {
         var assignment = await db.RoleAssignments.Include(a => a.Role).Include(a => a.Department).SingleOrDefaultAsync(a => a.Id == id, cancellationToken)
             ?? throw RuleViolation.NotFound("assignment", id);
+        Revision.Check("assignment", assignment.UpdatedAt, expectedRevision);
         if (assignment.EndedAt is not null)
         {
             throw new RuleViolation(ViolationKind.Conflict, $"Assignment {id} already ended on {assignment.EndedAt:u}.");

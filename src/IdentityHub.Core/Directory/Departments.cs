@@ -101,18 +101,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
         {
             parent = await db.Departments.SingleOrDefaultAsync(d => d.Id == parentId, cancellationToken)
                 ?? throw RuleViolation.Field("parentId", $"No department with id '{parentId}'.");
-            // A tree has no cycles: the new parent may not be the department itself or anything below it.
-            if (parent.Path.StartsWith(department.Path, StringComparison.Ordinal))
-            {
-                throw RuleViolation.Field("parentId",
-                    $"Cannot move '{department.Name}' under '{parent.Name}': '{parent.Name}' is inside '{department.Name}', which would make a cycle.",
-                    ViolationKind.Conflict, "department.cycle", department.Name, parent.Name);
-            }
-        }
-
-        if (department.ParentId != newParentId)
-        {
-            await delegation.EnsureInsideAsync(parent, "parentId", cancellationToken);
+            EnsureNoCycle(department, parent);
         }
 
         if (department.ParentId == newParentId)
@@ -120,19 +109,31 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             return department;
         }
 
-        var before = DepartmentSnapshot.Of(department);
-        var oldPath = department.Path;
-        var newPath = (parent?.Path ?? "/") + id.ToString("N") + "/";
-        var subtree = await db.Departments.Where(d => d.Path.StartsWith(oldPath)).ToListAsync(cancellationToken);
-        foreach (var node in subtree)
-        {
-            node.Path = string.Concat(newPath, node.Path.AsSpan(oldPath.Length));
-        }
-
-        department.ParentId = parent?.Id;
-        department.UpdatedAt = Revision.Now(clock);
+        await delegation.EnsureInsideAsync(parent, "parentId", cancellationToken);
         await db.InTransactionAsync(async () =>
         {
+            // Two moves at once (A under B, B under A) would each pass the cycle check on the tree as it was:
+            // take the write lock first, then check again on the tree as it is now.
+            await audit.SerializeAsync(cancellationToken);
+            await db.Entry(department).ReloadAsync(cancellationToken);
+            Revision.Check("department", department.UpdatedAt, expectedRevision);
+            if (parent is not null)
+            {
+                await db.Entry(parent).ReloadAsync(cancellationToken);
+                EnsureNoCycle(department, parent);
+            }
+
+            var before = DepartmentSnapshot.Of(department);
+            var oldPath = department.Path;
+            var newPath = (parent?.Path ?? "/") + id.ToString("N") + "/";
+            var subtree = await db.Departments.Where(d => d.Path.StartsWith(oldPath)).ToListAsync(cancellationToken);
+            foreach (var node in subtree)
+            {
+                node.Path = string.Concat(newPath, node.Path.AsSpan(oldPath.Length));
+            }
+
+            department.ParentId = parent?.Id;
+            department.UpdatedAt = Revision.Now(clock);
             await audit.RecordAsync("department.moved", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
             // Everyone below moved too, and so did every right scoped to the subtree.
             var ids = subtree.Select(d => d.Id).ToList();
@@ -174,6 +175,17 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             await audit.RecordAsync("department.deleted", "department", id.ToString(), DepartmentSnapshot.Of(department), null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>A tree has no cycles: the new parent may not be the department itself or anything below it.</summary>
+    private static void EnsureNoCycle(Department department, Department parent)
+    {
+        if (parent.Path.StartsWith(department.Path, StringComparison.Ordinal))
+        {
+            throw RuleViolation.Field("parentId",
+                $"Cannot move '{department.Name}' under '{parent.Name}': '{parent.Name}' is inside '{department.Name}', which would make a cycle.",
+                ViolationKind.Conflict, "department.cycle", department.Name, parent.Name);
+        }
     }
 
     private async Task<Department> FindAsync(Guid id, CancellationToken cancellationToken) =>

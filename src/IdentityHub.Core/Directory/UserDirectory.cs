@@ -92,14 +92,25 @@ public sealed class UserDirectory(
 
     /// <summary>A suspended user cannot sign in and loses their sessions and tokens; their assignments stay.</summary>
     public Task<UserAccount> SuspendAsync(string id, string? reason, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(id, UserStatus.Suspended, "user.suspended", reason, cancellationToken);
+        SuspendAsync(id, reason, expectedRevision: null, cancellationToken);
+
+    /// <inheritdoc cref="SuspendAsync(string, string?, CancellationToken)"/>
+    public Task<UserAccount> SuspendAsync(string id, string? reason, long? expectedRevision, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Suspended, "user.suspended", reason, expectedRevision, cancellationToken);
 
     public Task<UserAccount> ReactivateAsync(string id, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(id, UserStatus.Active, "user.reactivated", reason: null, cancellationToken);
+        ReactivateAsync(id, expectedRevision: null, cancellationToken);
+
+    public Task<UserAccount> ReactivateAsync(string id, long? expectedRevision, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Active, "user.reactivated", reason: null, expectedRevision, cancellationToken);
 
     /// <summary>Someone who left: disabled for good, signed out everywhere, every assignment ended.</summary>
     public Task<UserAccount> MarkLeftAsync(string id, string? reason, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(id, UserStatus.Left, "user.left", reason, cancellationToken);
+        MarkLeftAsync(id, reason, expectedRevision: null, cancellationToken);
+
+    /// <inheritdoc cref="MarkLeftAsync(string, string?, CancellationToken)"/>
+    public Task<UserAccount> MarkLeftAsync(string id, string? reason, long? expectedRevision, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Left, "user.left", reason, expectedRevision, cancellationToken);
 
     /// <summary>Ends the user's browser sessions (the security stamp changes) and revokes their tokens.</summary>
     public async Task EndSessionsAsync(string id, CancellationToken cancellationToken)
@@ -178,9 +189,11 @@ public sealed class UserDirectory(
         }, cancellationToken);
     }
 
-    private async Task<UserAccount> ChangeStatusAsync(string id, UserStatus status, string eventType, string? reason, CancellationToken cancellationToken)
+    private async Task<UserAccount> ChangeStatusAsync(
+        string id, UserStatus status, string eventType, string? reason, long? expectedRevision, CancellationToken cancellationToken)
     {
         var user = await FindAsync(id, cancellationToken);
+        Revision.Check("user", user.UpdatedAt, expectedRevision);
         await delegation.EnsureUserInsideAsync(user, cancellationToken);
         await delegation.EnsureMayManageAdministratorAsync(user, "status");
         if (user.Status == UserStatus.Left && status != UserStatus.Left)

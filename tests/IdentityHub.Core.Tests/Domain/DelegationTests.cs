@@ -278,10 +278,46 @@ public sealed class SqliteDelegationTests(SqliteDomainDatabase database) : Deleg
 [Requires(Prerequisite.PostgreSql)]
 public sealed class PostgreSqlDelegationTests(PostgreSqlDomainDatabase database) : DelegationTests<PostgreSqlDomainDatabase>(database);
 
-/// <summary>Issue 6: two conflicting grants for one person at the same instant cannot both pass the separation-of-duty check.</summary>
+/// <summary>Issue 6: checks that two changes at the same instant could both pass on PostgreSQL (read committed) are serialised.</summary>
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlConcurrentGrantTests(PostgreSqlDomainDatabase database) : IClassFixture<PostgreSqlDomainDatabase>
+public sealed class PostgreSqlConcurrencyTests(PostgreSqlDomainDatabase database) : IClassFixture<PostgreSqlDomainDatabase>
 {
+    [PrerequisiteFact]
+    public async Task MoveAsync_TwoDepartmentsUnderEachOtherAtOnce_ExactlyOneMovesAndNoCycleForms()
+    {
+        var pairs = await Task.WhenAll(Enumerable.Range(0, 5).Select(async i =>
+            (A: await database.CreateDepartmentAsync($"A{i}"), B: await database.CreateDepartmentAsync($"B{i}"))));
+
+        var outcomes = await Task.WhenAll(pairs.Select(async pair =>
+        {
+            using var start = new SemaphoreSlim(0);
+            var moves = new[] { (pair.A.Id, pair.B.Id), (pair.B.Id, pair.A.Id) }.Select(async move =>
+            {
+                await start.WaitAsync();
+                try
+                {
+                    await database.RunAsync(s => s.GetRequiredService<Departments>().MoveAsync(move.Item1, move.Item2, null, CancellationToken.None));
+                    return (RuleViolation?)null;
+                }
+                catch (RuleViolation violation)
+                {
+                    return violation;
+                }
+            }).ToList();
+            start.Release(2);
+            return (pair.A, pair.B, Results: await Task.WhenAll(moves));
+        }));
+
+        foreach (var (a, b, results) in outcomes)
+        {
+            Assert.Equal(1, results.Count(r => r is null));
+            Assert.Contains("cycle", Assert.Single(results, r => r is not null)!.Title, StringComparison.Ordinal);
+            var parents = await database.RunAsync(s => DomainDatabase.Db(s).Departments.AsNoTracking()
+                .Where(d => d.Id == a.Id || d.Id == b.Id).ToDictionaryAsync(d => d.Id, d => d.ParentId));
+            Assert.Single(parents.Values, p => p is null);
+        }
+    }
+
     [PrerequisiteFact]
     public async Task GrantAsync_TwoConflictingGrantsAtOnce_ExactlyOneSucceeds()
     {
