@@ -18,6 +18,7 @@ public static class CoreServices
         services.AddScoped<EntitlementChanges>();
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<OutboxCommitInterceptor>();
+        services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
         services.AddScoped<Permissions>();

@@ -36,7 +36,7 @@ public static class Revision
     {
         if (expected is { } value && value != Of(updatedAt))
         {
-            throw new RuleViolation(ViolationKind.Stale, $"The {what} was changed by someone else since you read it; reload it and try again.");
+            throw RuleViolation.Coded(ViolationKind.Stale, $"The {what} was changed by someone else since you read it; reload it and try again.", "stale");
         }
     }
 }

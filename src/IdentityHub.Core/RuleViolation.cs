@@ -11,18 +11,27 @@ public enum ViolationKind
 }
 
 /// <summary>
+/// A refusal's stable code (<c>sod.conflict</c>) and the values its text names, so the console can say it in the
+/// reader's language from the theme's messages; the API keeps the English text and sends the code alongside.
+/// </summary>
+public sealed record RuleMessage(string Code, IReadOnlyList<string> Arguments);
+
+/// <summary>
 /// A request the domain refuses. Thrown before anything is written, so a refused operation changes nothing.
-/// <see cref="Errors"/> names the input fields (camelCase, as the API and the forms call them).
+/// <see cref="Errors"/> names the input fields (camelCase, as the API and the forms call them);
+/// <see cref="Codes"/> gives the code of the title and of any field message that has one, keyed by the English text.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1710", Justification = "A domain outcome named by what it is; callers catch it by this name.")]
 public sealed class RuleViolation : Exception
 {
-    public RuleViolation(ViolationKind kind, string title, IReadOnlyDictionary<string, string[]>? errors = null)
+    public RuleViolation(
+        ViolationKind kind, string title, IReadOnlyDictionary<string, string[]>? errors = null, IReadOnlyDictionary<string, RuleMessage>? codes = null)
         : base(title)
     {
         Kind = kind;
         Title = title;
         Errors = errors ?? new Dictionary<string, string[]>();
+        Codes = codes ?? new Dictionary<string, RuleMessage>();
     }
 
     public RuleViolation()
@@ -46,6 +55,7 @@ public sealed class RuleViolation : Exception
         Kind = kind;
         Title = message;
         Errors = new Dictionary<string, string[]>();
+        Codes = new Dictionary<string, RuleMessage>();
     }
 
     public ViolationKind Kind { get; }
@@ -54,8 +64,23 @@ public sealed class RuleViolation : Exception
 
     public IReadOnlyDictionary<string, string[]> Errors { get; }
 
+    /// <summary>English text (the title or a field message) → its code and arguments.</summary>
+    public IReadOnlyDictionary<string, RuleMessage> Codes { get; }
+
+    /// <summary>The title's code, when it has one.</summary>
+    public RuleMessage? Code => Codes.GetValueOrDefault(Title);
+
     public static RuleViolation Field(string field, string message, ViolationKind kind = ViolationKind.Invalid) =>
         new(kind, message, new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>A refusal naming one field, with a code for the console's translation.</summary>
+    public static RuleViolation Field(string field, string message, ViolationKind kind, string code, params string[] arguments) =>
+        new(kind, message, new Dictionary<string, string[]> { [field] = [message] },
+            new Dictionary<string, RuleMessage>(StringComparer.Ordinal) { [message] = new(code, arguments) });
+
+    /// <summary>A refusal of the whole request, with a code for the console's translation.</summary>
+    public static RuleViolation Coded(ViolationKind kind, string message, string code, params string[] arguments) =>
+        new(kind, message, errors: null, new Dictionary<string, RuleMessage>(StringComparer.Ordinal) { [message] = new(code, arguments) });
 
     public static RuleViolation NotFound(string what, object id) =>
         new(ViolationKind.NotFound, $"No {what} with id '{id}'.");
@@ -66,7 +91,10 @@ public sealed class RuleViolation : Exception
 /// <summary>Collects field errors, then throws them together so a form shows every problem at once.</summary>
 public sealed class FieldErrors
 {
+    public const string InvalidFields = "The request has invalid fields.";
+
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RuleMessage> _codes = new(StringComparer.Ordinal);
 
     public bool Any => _errors.Count > 0;
 
@@ -80,11 +108,24 @@ public sealed class FieldErrors
         list.Add(message);
     }
 
-    public void ThrowIfAny(string title = "The request has invalid fields.")
+    /// <summary>A field error with a code for the console's translation.</summary>
+    public void Add(string field, string message, string code, params string[] arguments)
+    {
+        Add(field, message);
+        _codes[message] = new RuleMessage(code, arguments);
+    }
+
+    public void ThrowIfAny(string title = InvalidFields)
     {
         if (Any)
         {
-            throw new RuleViolation(ViolationKind.Invalid, title, _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+            var codes = new Dictionary<string, RuleMessage>(_codes, StringComparer.Ordinal);
+            if (title == InvalidFields)
+            {
+                codes[title] = new RuleMessage("invalid", []);
+            }
+
+            throw new RuleViolation(ViolationKind.Invalid, title, _errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), codes);
         }
     }
 }

@@ -23,7 +23,8 @@ public sealed record AssignmentSnapshot(
 /// HR administrators, delegation (delegable roles only, inside the departments they administer).
 /// </summary>
 public sealed class RoleAssignments(
-    IdentityHubDbContext db, SeparationOfDuty separation, EntitlementChanges changes, AccessLossRevocation revocation, AuditTrail audit, CurrentActor actor, TimeProvider clock)
+    IdentityHubDbContext db, SeparationOfDuty separation, EntitlementChanges changes, AccessLossRevocation revocation, AuditTrail audit,
+    Delegation delegation, CurrentActor actor, TimeProvider clock)
 {
     public async Task<RoleAssignment> GrantAsync(AssignmentInput input, CancellationToken cancellationToken)
     {
@@ -65,7 +66,7 @@ public sealed class RoleAssignments(
         {
             if (until <= from)
             {
-                errors.Add("validUntil", "'Valid until' must be after 'valid from'.");
+                errors.Add("validUntil", "'Valid until' must be after 'valid from'.", "assignment.untilBeforeFrom");
             }
             else if (until <= now)
             {
@@ -83,19 +84,10 @@ public sealed class RoleAssignments(
         }
 
         errors.ThrowIfAny();
-        await EnsureDelegatedAsync(role!, scope, cancellationToken);
+        await EnsureDelegatedAsync(role!, scope, user!, cancellationToken);
 
         var candidate = new AssignmentView(Guid.CreateVersion7(), user!.Id, role!.Id, role.Name, role.Permissions.Select(p => p.PermissionId).ToHashSet(),
             scope?.Path, scope?.Name, from, input.ValidUntil);
-        var same = await SeparationOfDuty.LoadViewsAsync(
-            db.RoleAssignments.Where(a => a.UserId == user.Id && a.RoleId == role.Id && a.DepartmentId == input.DepartmentId && a.EndedAt == null), cancellationToken);
-        if (same.FirstOrDefault(s => s.Meets(candidate) && s.ScopePath == candidate.ScopePath) is { } duplicate)
-        {
-            throw RuleViolation.Field("roleId", $"'{user.UserName}' already holds role '{role.Name}' ({duplicate.ScopeText}) in an overlapping period (assignment {duplicate.Id}).", ViolationKind.Conflict);
-        }
-
-        await separation.EnsureAllowedAsync(candidate, cancellationToken);
-
         var assignment = new RoleAssignment
         {
             Id = candidate.Id,
@@ -111,6 +103,18 @@ public sealed class RoleAssignments(
         };
         await db.InTransactionAsync(async () =>
         {
+            // Two grants for one user at once must not both pass the checks below: the first statement locks the
+            // user's row (PostgreSQL, SQL Server) until commit; SQLite lets one writer in at a time anyway.
+            await db.Users.Where(u => u.Id == user.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(u => u.ConcurrencyStamp, u => u.ConcurrencyStamp), cancellationToken);
+            var same = await SeparationOfDuty.LoadViewsAsync(
+                db.RoleAssignments.Where(a => a.UserId == user.Id && a.RoleId == role.Id && a.DepartmentId == input.DepartmentId && a.EndedAt == null), cancellationToken);
+            if (same.FirstOrDefault(s => s.Meets(candidate) && s.ScopePath == candidate.ScopePath) is { } duplicate)
+            {
+                throw RuleViolation.Field("roleId", $"'{user.UserName}' already holds role '{role.Name}' ({duplicate.ScopeText}) in an overlapping period (assignment {duplicate.Id}).", ViolationKind.Conflict);
+            }
+
+            await separation.EnsureAllowedAsync(candidate, cancellationToken);
             db.RoleAssignments.Add(assignment);
             await audit.RecordAsync("assignment.granted", "user", user.Id, null, AssignmentSnapshot.Of(assignment, role.Name), cancellationToken);
             // A grant that starts later is pushed when it starts; the state is computed at send time.
@@ -120,16 +124,22 @@ public sealed class RoleAssignments(
         return assignment;
     }
 
-    public async Task<RoleAssignment> EndAsync(Guid id, string? reason, CancellationToken cancellationToken)
+    public Task<RoleAssignment> EndAsync(Guid id, string? reason, CancellationToken cancellationToken) =>
+        EndAsync(id, reason, expectedRevision: null, cancellationToken);
+
+    /// <summary>Ends an assignment now; a stale <paramref name="expectedRevision"/> (the caller read an older version) is refused.</summary>
+    public async Task<RoleAssignment> EndAsync(Guid id, string? reason, long? expectedRevision, CancellationToken cancellationToken)
     {
         var assignment = await db.RoleAssignments.Include(a => a.Role).Include(a => a.Department).SingleOrDefaultAsync(a => a.Id == id, cancellationToken)
             ?? throw RuleViolation.NotFound("assignment", id);
+        Revision.Check("assignment", assignment.UpdatedAt, expectedRevision);
         if (assignment.EndedAt is not null)
         {
             throw new RuleViolation(ViolationKind.Conflict, $"Assignment {id} already ended on {assignment.EndedAt:u}.");
         }
 
-        await EnsureDelegatedAsync(assignment.Role!, assignment.Department, cancellationToken);
+        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == assignment.UserId, cancellationToken);
+        await EnsureDelegatedAsync(assignment.Role!, assignment.Department, user, cancellationToken);
         await db.InTransactionAsync(async () =>
         {
             await EndOneAsync(assignment, reason, cancellationToken);
@@ -167,8 +177,11 @@ public sealed class RoleAssignments(
         await revocation.RevokeAsync(assignment.UserId, assignment.Role.ApplicationId, cancellationToken);
     }
 
-    /// <summary>Delegated administration: HR administrators handle delegable roles inside the subtrees they administer.</summary>
-    private async Task EnsureDelegatedAsync(Role role, Department? scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Delegated administration: HR administrators handle delegable roles, scoped inside the subtrees they
+    /// administer, of people in those subtrees, and never their own.
+    /// </summary>
+    private async Task EnsureDelegatedAsync(Role role, Department? scope, UserAccount user, CancellationToken cancellationToken)
     {
         var who = actor.Value;
         if (who.IsSuperAdmin)
@@ -178,23 +191,23 @@ public sealed class RoleAssignments(
 
         if (!who.Holds(AdminRoles.HrAdmin))
         {
-            throw RuleViolation.Forbidden("Only super administrators and HR administrators may grant or end roles.");
+            throw RuleViolation.Coded(ViolationKind.Forbidden, "Only super administrators and HR administrators may grant or end roles.", "delegation.assignmentsOnly");
         }
 
+        delegation.EnsureNotSelf(user.Id);
         if (!role.Delegable)
         {
-            throw RuleViolation.Forbidden($"Role '{role.Name}' is not delegable; only a super administrator may grant or end it.");
+            throw RuleViolation.Coded(ViolationKind.Forbidden, $"Role '{role.Name}' is not delegable; only a super administrator may grant or end it.",
+                "delegation.notDelegable", role.Name);
         }
 
         if (scope is null)
         {
-            throw RuleViolation.Forbidden("HR administrators grant roles scoped to a department they administer, not everywhere.");
+            throw RuleViolation.Coded(ViolationKind.Forbidden, "HR administrators grant roles scoped to a department they administer, not everywhere.",
+                "delegation.scopeEverywhere");
         }
 
-        var administered = await db.AdministeredDepartments.Where(a => a.UserId == who.Id).Select(a => a.Department!.Path).ToListAsync(cancellationToken);
-        if (!administered.Any(path => scope.Path.StartsWith(path, StringComparison.Ordinal)))
-        {
-            throw RuleViolation.Forbidden($"Department '{scope.Name}' is outside the departments you administer.");
-        }
+        await delegation.EnsureInsideAsync(scope, field: null, cancellationToken);
+        await delegation.EnsureUserInsideAsync(user, cancellationToken);
     }
 }

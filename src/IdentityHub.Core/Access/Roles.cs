@@ -18,7 +18,7 @@ public sealed record RoleSnapshot(Guid Id, Guid? ApplicationId, string Name, str
 }
 
 /// <summary>Roles: bundles of one application's permissions (or of any, for a global role).</summary>
-public sealed partial class Roles(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, TimeProvider clock)
+public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty separation, EntitlementChanges changes, AuditTrail audit, TimeProvider clock)
 {
     public async Task<Role> CreateAsync(RoleInput input, CancellationToken cancellationToken)
     {
@@ -51,6 +51,8 @@ public sealed partial class Roles(IdentityHubDbContext db, EntitlementChanges ch
         role.UpdatedAt = Revision.Now(clock);
         await db.InTransactionAsync(async () =>
         {
+            // A new permission in the bundle must not hand a forbidden pair to someone who already holds the role.
+            await separation.EnsureRoleChangeAllowedAsync(id, role.Name, role.Permissions.Select(p => p.PermissionId).ToHashSet(), cancellationToken);
             await audit.RecordAsync("role.updated", "role", id.ToString(), before, RoleSnapshot.Of(role), cancellationToken);
             // Every holder's rights changed with the role.
             var holders = await db.RoleAssignments.Where(a => a.RoleId == id && a.EndedAt == null).Select(a => a.UserId).Distinct().ToListAsync(cancellationToken);

@@ -136,8 +136,58 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
         {
             if (rules.FirstOrDefault(r => Conflicts(r, candidate, other)) is { } rule)
             {
-                throw new RuleViolation(ViolationKind.Conflict, Describe(rule, names, candidate, other),
-                    new Dictionary<string, string[]> { ["roleId"] = [Describe(rule, names, candidate, other)] });
+                var message = Describe(rule, names, candidate, other);
+                throw new RuleViolation(ViolationKind.Conflict, message, new Dictionary<string, string[]> { ["roleId"] = [message] },
+                    new Dictionary<string, RuleMessage>(StringComparer.Ordinal) { [message] = CodeOf(rule, names, candidate, other) });
+            }
+        }
+    }
+
+    /// <summary>
+    /// Refuses a change to what role <paramref name="roleId"/> bundles when, with the new permissions, one of its
+    /// current holders would break a permission rule; the message names the rule and the first such holder.
+    /// </summary>
+    internal async Task EnsureRoleChangeAllowedAsync(Guid roleId, string roleName, IReadOnlySet<Guid> permissionIds, CancellationToken cancellationToken)
+    {
+        // Role-pair rules name roles, not their contents: only permission rules can start to bite here.
+        var rules = await db.SeparationOfDutyRules.AsNoTracking().Where(r => r.FirstPermissionId != null).ToListAsync(cancellationToken);
+        if (rules.Count == 0)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var holders = db.RoleAssignments.Where(a => a.RoleId == roleId && a.EndedAt == null && (a.ValidUntil == null || a.ValidUntil > now)).Select(a => a.UserId);
+        var views = await LoadViewsAsync(
+            db.RoleAssignments.Where(a => holders.Contains(a.UserId) && a.EndedAt == null && (a.ValidUntil == null || a.ValidUntil > now)), cancellationToken);
+        if (views.Count == 0)
+        {
+            return;
+        }
+
+        var changed = views.Select(v => v.RoleId == roleId ? v with { PermissionIds = permissionIds } : v).ToList();
+        var userNames = await db.Users.Where(u => holders.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName ?? u.Id, cancellationToken);
+        var names = await NamesAsync(rules, cancellationToken);
+        foreach (var held in changed.GroupBy(v => v.UserId).OrderBy(g => userNames.GetValueOrDefault(g.Key, g.Key), StringComparer.Ordinal))
+        {
+            var list = held.ToList();
+            foreach (var mine in list.Where(v => v.RoleId == roleId))
+            {
+                foreach (var other in list)
+                {
+                    if (rules.FirstOrDefault(r => Conflicts(r, mine, other)) is { } rule)
+                    {
+                        var user = userNames.GetValueOrDefault(held.Key, held.Key);
+                        var message = $"Separation of duty: rule '{rule.Name}' forbids holding {Pair(rule, names)} together, and with this change "
+                            + $"role '{roleName}' would give that to '{user}' ({(mine.Id == other.Id ? $"assignment {mine.Id}" : $"assignments {mine.Id} and {other.Id}")}); "
+                            + "nothing was changed. End the conflicting assignment first, or bundle other permissions.";
+                        throw new RuleViolation(ViolationKind.Conflict, message, new Dictionary<string, string[]> { ["permissions"] = [message] },
+                            new Dictionary<string, RuleMessage>(StringComparer.Ordinal)
+                            {
+                                [message] = new("sod.roleChange", [rule.Name, First(rule, names), Second(rule, names), roleName, user]),
+                            });
+                    }
+                }
             }
         }
     }
@@ -173,13 +223,26 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
 
     private static string Describe(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names, AssignmentView candidate, AssignmentView other)
     {
-        var first = names.GetValueOrDefault(rule.FirstRoleId ?? rule.FirstPermissionId ?? Guid.Empty, "?");
-        var second = names.GetValueOrDefault(rule.SecondRoleId ?? rule.SecondPermissionId ?? Guid.Empty, "?");
-        var pair = rule.FirstRoleId is not null ? $"roles '{first}' and '{second}'" : $"permissions '{first}' and '{second}'";
+        var pair = Pair(rule, names);
         return candidate.Id == other.Id
             ? $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together, and role '{candidate.RoleName}' grants both."
             : $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together; the user already holds role '{other.RoleName}' ({other.ScopeText}) through assignment {other.Id}, which overlaps role '{candidate.RoleName}' ({candidate.ScopeText}).";
     }
+
+    /// <summary>The same refusal as a code and its values, for the console's translation.</summary>
+    private static RuleMessage CodeOf(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names, AssignmentView candidate, AssignmentView other) =>
+        candidate.Id == other.Id
+            ? new("sod.grantsBoth", [rule.Name, First(rule, names), Second(rule, names), candidate.RoleName])
+            : new("sod.conflict", [rule.Name, First(rule, names), Second(rule, names), other.RoleName, other.Id.ToString(), candidate.RoleName]);
+
+    private static string First(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names) =>
+        names.GetValueOrDefault(rule.FirstRoleId ?? rule.FirstPermissionId ?? Guid.Empty, "?");
+
+    private static string Second(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names) =>
+        names.GetValueOrDefault(rule.SecondRoleId ?? rule.SecondPermissionId ?? Guid.Empty, "?");
+
+    private static string Pair(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names) =>
+        rule.FirstRoleId is not null ? $"roles '{First(rule, names)}' and '{Second(rule, names)}'" : $"permissions '{First(rule, names)}' and '{Second(rule, names)}'";
 
     private async Task<Dictionary<Guid, string>> NamesAsync(IReadOnlyList<SeparationOfDutyRule> rules, CancellationToken cancellationToken)
     {

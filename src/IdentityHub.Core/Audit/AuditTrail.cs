@@ -59,6 +59,22 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
         return entry;
     }
 
+    /// <summary>
+    /// Takes the chain head's lock now, in the caller's transaction, before it reads what its change depends on:
+    /// every audited write takes it anyway, so a change that must not interleave with another (a department move
+    /// and its cycle check) is serialised without a lock of its own.
+    /// </summary>
+    public async Task SerializeAsync(CancellationToken cancellationToken)
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Serialising only holds inside a transaction.");
+        }
+
+        await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, h => h.Hash), cancellationToken);
+    }
+
     /// <summary>Records a standalone event (sign-in, key rotation) in a transaction of its own.</summary>
     public async Task RecordEventAsync(string type, string? targetType, string? targetId, object? details, CancellationToken cancellationToken)
     {

@@ -16,7 +16,7 @@ public sealed record DepartmentSnapshot(Guid Id, string Code, string Name, Guid?
 }
 
 /// <summary>The department tree: create, rename, move a subtree (never under itself), delete an empty leaf.</summary>
-public sealed partial class Departments(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, TimeProvider clock)
+public sealed partial class Departments(IdentityHubDbContext db, EntitlementChanges changes, AuditTrail audit, Delegation delegation, TimeProvider clock)
 {
     public const int CodeMaxLength = 64;
     public const int NameMaxLength = 200;
@@ -32,6 +32,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
         }
 
         errors.ThrowIfAny();
+        await delegation.EnsureInsideAsync(parent, "parentId", cancellationToken);
         await EnsureCodeFreeAsync(input.Code!.Trim(), exceptId: null, cancellationToken);
 
         var now = Revision.Now(clock);
@@ -62,6 +63,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
         errors.ThrowIfAny();
         var department = await FindAsync(id, cancellationToken);
         Revision.Check("department", department.UpdatedAt, expectedRevision);
+        await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
         await EnsureCodeFreeAsync(input.Code!.Trim(), id, cancellationToken);
         // A move and a rename in one request land together or not at all.
         return await db.InTransactionAsync(async () =>
@@ -92,18 +94,14 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
     {
         var department = await FindAsync(id, cancellationToken);
         Revision.Check("department", department.UpdatedAt, expectedRevision);
+        // An HR administrator moves only what they administer, and only to under something they administer.
+        await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
         Department? parent = null;
         if (newParentId is { } parentId)
         {
             parent = await db.Departments.SingleOrDefaultAsync(d => d.Id == parentId, cancellationToken)
                 ?? throw RuleViolation.Field("parentId", $"No department with id '{parentId}'.");
-            // A tree has no cycles: the new parent may not be the department itself or anything below it.
-            if (parent.Path.StartsWith(department.Path, StringComparison.Ordinal))
-            {
-                throw RuleViolation.Field("parentId",
-                    $"Cannot move '{department.Name}' under '{parent.Name}': '{parent.Name}' is inside '{department.Name}', which would make a cycle.",
-                    ViolationKind.Conflict);
-            }
+            EnsureNoCycle(department, parent);
         }
 
         if (department.ParentId == newParentId)
@@ -111,19 +109,31 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             return department;
         }
 
-        var before = DepartmentSnapshot.Of(department);
-        var oldPath = department.Path;
-        var newPath = (parent?.Path ?? "/") + id.ToString("N") + "/";
-        var subtree = await db.Departments.Where(d => d.Path.StartsWith(oldPath)).ToListAsync(cancellationToken);
-        foreach (var node in subtree)
-        {
-            node.Path = string.Concat(newPath, node.Path.AsSpan(oldPath.Length));
-        }
-
-        department.ParentId = parent?.Id;
-        department.UpdatedAt = Revision.Now(clock);
+        await delegation.EnsureInsideAsync(parent, "parentId", cancellationToken);
         await db.InTransactionAsync(async () =>
         {
+            // Two moves at once (A under B, B under A) would each pass the cycle check on the tree as it was:
+            // take the write lock first, then check again on the tree as it is now.
+            await audit.SerializeAsync(cancellationToken);
+            await db.Entry(department).ReloadAsync(cancellationToken);
+            Revision.Check("department", department.UpdatedAt, expectedRevision);
+            if (parent is not null)
+            {
+                await db.Entry(parent).ReloadAsync(cancellationToken);
+                EnsureNoCycle(department, parent);
+            }
+
+            var before = DepartmentSnapshot.Of(department);
+            var oldPath = department.Path;
+            var newPath = (parent?.Path ?? "/") + id.ToString("N") + "/";
+            var subtree = await db.Departments.Where(d => d.Path.StartsWith(oldPath)).ToListAsync(cancellationToken);
+            foreach (var node in subtree)
+            {
+                node.Path = string.Concat(newPath, node.Path.AsSpan(oldPath.Length));
+            }
+
+            department.ParentId = parent?.Id;
+            department.UpdatedAt = Revision.Now(clock);
             await audit.RecordAsync("department.moved", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
             // Everyone below moved too, and so did every right scoped to the subtree.
             var ids = subtree.Select(d => d.Id).ToList();
@@ -140,10 +150,12 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
     {
         var department = await FindAsync(id, cancellationToken);
         Revision.Check("department", department.UpdatedAt, expectedRevision);
+        await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
         var users = await db.Users.CountAsync(u => u.DepartmentId == id, cancellationToken);
         if (users > 0)
         {
-            throw new RuleViolation(ViolationKind.Conflict, $"Department '{department.Name}' still has {users} user(s); move them to another department first.");
+            throw RuleViolation.Coded(ViolationKind.Conflict, $"Department '{department.Name}' still has {users} user(s); move them to another department first.",
+                "department.hasUsers", department.Name, users.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         if (await db.Departments.AnyAsync(d => d.ParentId == id, cancellationToken))
@@ -163,6 +175,17 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             await audit.RecordAsync("department.deleted", "department", id.ToString(), DepartmentSnapshot.Of(department), null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>A tree has no cycles: the new parent may not be the department itself or anything below it.</summary>
+    private static void EnsureNoCycle(Department department, Department parent)
+    {
+        if (parent.Path.StartsWith(department.Path, StringComparison.Ordinal))
+        {
+            throw RuleViolation.Field("parentId",
+                $"Cannot move '{department.Name}' under '{parent.Name}': '{parent.Name}' is inside '{department.Name}', which would make a cycle.",
+                ViolationKind.Conflict, "department.cycle", department.Name, parent.Name);
+        }
     }
 
     private async Task<Department> FindAsync(Guid id, CancellationToken cancellationToken) =>

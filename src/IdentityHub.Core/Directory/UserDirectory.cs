@@ -25,7 +25,7 @@ public sealed record UserSnapshot(
 /// <summary>The people in the directory: create and edit, suspend, mark as left (everything they held ends), end sessions.</summary>
 public sealed class UserDirectory(
     IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
-    RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, CurrentActor actor, TimeProvider clock)
+    RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, Delegation delegation, CurrentActor actor, TimeProvider clock)
 {
     public const int DisplayNameMaxLength = 200;
     public const int EmployeeNumberMaxLength = 64;
@@ -35,6 +35,7 @@ public sealed class UserDirectory(
         ArgumentNullException.ThrowIfNull(input);
         var errors = await ValidateAsync(input, existingId: null, cancellationToken);
         errors.ThrowIfAny();
+        await delegation.EnsureInsideAsync(input.DepartmentId, "departmentId", cancellationToken);
         await EnsureUniqueAsync(input, existingId: null, cancellationToken);
 
         var now = Revision.Now(clock);
@@ -58,6 +59,17 @@ public sealed class UserDirectory(
         Revision.Check("user", user.UpdatedAt, expectedRevision);
         var errors = await ValidateAsync(input, id, cancellationToken);
         errors.ThrowIfAny();
+        await delegation.EnsureUserInsideAsync(user, cancellationToken);
+        if (input.DepartmentId != user.DepartmentId)
+        {
+            await delegation.EnsureInsideAsync(input.DepartmentId, "departmentId", cancellationToken);
+        }
+
+        if (!string.Equals(input.UserName!.Trim(), user.UserName, StringComparison.Ordinal))
+        {
+            await delegation.EnsureMayManageAdministratorAsync(user, "user name");
+        }
+
         await EnsureUniqueAsync(input, id, cancellationToken);
 
         var before = UserSnapshot.Of(user);
@@ -80,18 +92,35 @@ public sealed class UserDirectory(
 
     /// <summary>A suspended user cannot sign in and loses their sessions and tokens; their assignments stay.</summary>
     public Task<UserAccount> SuspendAsync(string id, string? reason, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(id, UserStatus.Suspended, "user.suspended", reason, cancellationToken);
+        SuspendAsync(id, reason, expectedRevision: null, cancellationToken);
+
+    /// <inheritdoc cref="SuspendAsync(string, string?, CancellationToken)"/>
+    public Task<UserAccount> SuspendAsync(string id, string? reason, long? expectedRevision, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Suspended, "user.suspended", reason, expectedRevision, cancellationToken);
 
     public Task<UserAccount> ReactivateAsync(string id, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(id, UserStatus.Active, "user.reactivated", reason: null, cancellationToken);
+        ReactivateAsync(id, expectedRevision: null, cancellationToken);
+
+    public Task<UserAccount> ReactivateAsync(string id, long? expectedRevision, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Active, "user.reactivated", reason: null, expectedRevision, cancellationToken);
 
     /// <summary>Someone who left: disabled for good, signed out everywhere, every assignment ended.</summary>
     public Task<UserAccount> MarkLeftAsync(string id, string? reason, CancellationToken cancellationToken) =>
-        ChangeStatusAsync(id, UserStatus.Left, "user.left", reason, cancellationToken);
+        MarkLeftAsync(id, reason, expectedRevision: null, cancellationToken);
+
+    /// <inheritdoc cref="MarkLeftAsync(string, string?, CancellationToken)"/>
+    public Task<UserAccount> MarkLeftAsync(string id, string? reason, long? expectedRevision, CancellationToken cancellationToken) =>
+        ChangeStatusAsync(id, UserStatus.Left, "user.left", reason, expectedRevision, cancellationToken);
 
     /// <summary>Ends the user's browser sessions (the security stamp changes) and revokes their tokens.</summary>
     public async Task EndSessionsAsync(string id, CancellationToken cancellationToken)
     {
+        // Sessions and tokens are the security administrator's (issue 6); a status change ends them as a consequence.
+        if (!actor.Value.IsSuperAdmin && !actor.Value.Holds(AdminRoles.SecurityAdmin))
+        {
+            throw RuleViolation.Coded(ViolationKind.Forbidden, "Only super administrators and security administrators may end sessions.", "delegation.sessionsOnly");
+        }
+
         var user = await FindAsync(id, cancellationToken);
         await db.InTransactionAsync(async () =>
         {
@@ -108,7 +137,7 @@ public sealed class UserDirectory(
         ArgumentNullException.ThrowIfNull(administeredDepartments);
         if (!actor.Value.IsSuperAdmin)
         {
-            throw RuleViolation.Forbidden("Only a super administrator may change administrator roles.");
+            throw RuleViolation.Coded(ViolationKind.Forbidden, "Only a super administrator may change administrator roles.", "delegation.adminRolesOnly");
         }
 
         var errors = new FieldErrors();
@@ -129,15 +158,15 @@ public sealed class UserDirectory(
         var current = await users.GetRolesAsync(user);
         var held = current.Where(AdminRoles.All.Contains).ToHashSet(StringComparer.Ordinal);
         var wanted = roles.ToHashSet(StringComparer.Ordinal);
-        if (held.Contains(AdminRoles.SuperAdmin) && !wanted.Contains(AdminRoles.SuperAdmin)
-            && (await users.GetUsersInRoleAsync(AdminRoles.SuperAdmin)).Count == 1)
-        {
-            throw RuleViolation.Field("roles", "This is the last super administrator; grant the role to someone else first.", ViolationKind.Conflict);
-        }
-
+        var removed = held.Except(wanted).ToList();
         var previous = await db.AdministeredDepartments.Where(a => a.UserId == id).ToListAsync(cancellationToken);
         await db.InTransactionAsync(async () =>
         {
+            if (removed.Contains(AdminRoles.SuperAdmin) && user.Status == UserStatus.Active)
+            {
+                await EnsureNotLastSuperAdminAsync(user, "roles", cancellationToken);
+            }
+
             foreach (var role in wanted.Where(r => !held.Contains(r)))
             {
                 if (!await identityRoles.RoleExistsAsync(role))
@@ -146,20 +175,27 @@ public sealed class UserDirectory(
                 }
             }
 
-            ThrowIfFailed(await users.RemoveFromRolesAsync(user, held.Except(wanted)), "roles");
+            ThrowIfFailed(await users.RemoveFromRolesAsync(user, removed), "roles");
             ThrowIfFailed(await users.AddToRolesAsync(user, wanted.Except(held)), "roles");
+            // A demoted administrator's tokens and console session carry the old roles: revoke them, so the
+            // admin API refuses the tokens now and the cookie fails its next security-stamp check.
+            var revoked = removed.Count > 0 ? await EndSessionsOfAsync(user, cancellationToken) : 0;
             db.AdministeredDepartments.RemoveRange(previous);
             db.AdministeredDepartments.AddRange(departments.Select(d => new AdministeredDepartment { UserId = id, DepartmentId = d }));
             await audit.RecordAsync("user.admin-roles-changed", "user", id,
                 new { roles = held.Order(), departments = previous.Select(p => p.DepartmentId).Order() },
-                new { roles = wanted.Order(), departments = departments.Order() }, cancellationToken);
+                new { roles = wanted.Order(), departments = departments.Order(), revokedTokens = revoked }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
     }
 
-    private async Task<UserAccount> ChangeStatusAsync(string id, UserStatus status, string eventType, string? reason, CancellationToken cancellationToken)
+    private async Task<UserAccount> ChangeStatusAsync(
+        string id, UserStatus status, string eventType, string? reason, long? expectedRevision, CancellationToken cancellationToken)
     {
         var user = await FindAsync(id, cancellationToken);
+        Revision.Check("user", user.UpdatedAt, expectedRevision);
+        await delegation.EnsureUserInsideAsync(user, cancellationToken);
+        await delegation.EnsureMayManageAdministratorAsync(user, "status");
         if (user.Status == UserStatus.Left && status != UserStatus.Left)
         {
             throw new RuleViolation(ViolationKind.Conflict, $"'{user.UserName}' has left the company; create a new account instead of reactivating this one.");
@@ -171,13 +207,21 @@ public sealed class UserDirectory(
         }
 
         var before = UserSnapshot.Of(user);
+        var activeSuperAdmin = user.Status == UserStatus.Active && (await users.GetRolesAsync(user)).Contains(AdminRoles.SuperAdmin);
         user.Status = status;
         user.UpdatedAt = Revision.Now(clock);
         return await db.InTransactionAsync(async () =>
         {
+            if (activeSuperAdmin)
+            {
+                await EnsureNotLastSuperAdminAsync(user, "status", cancellationToken);
+            }
+
             if (status != UserStatus.Active)
             {
-                await EndSessionsOfAsync(user, cancellationToken);
+                // Revoking tokens is a security event of its own, recorded like an explicit end of sessions.
+                var revoked = await EndSessionsOfAsync(user, cancellationToken);
+                await audit.RecordAsync("user.sessions-ended", "user", id, null, new { revokedTokens = revoked, because = eventType }, cancellationToken);
             }
 
             if (status == UserStatus.Left)
@@ -191,6 +235,23 @@ public sealed class UserDirectory(
             await db.SaveChangesAsync(cancellationToken);
             return user;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses to take the last active super administrator out of service (suspended, left or demoted): nobody could
+    /// administer the administrators then. Runs in the change's transaction after locking the role's row, so two
+    /// super administrators taking each other out at once cannot both pass.
+    /// </summary>
+    private async Task EnsureNotLastSuperAdminAsync(UserAccount user, string field, CancellationToken cancellationToken)
+    {
+        await db.Roles.Where(r => r.Name == AdminRoles.SuperAdmin)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ConcurrencyStamp, r => r.ConcurrencyStamp), cancellationToken);
+        var others = (await users.GetUsersInRoleAsync(AdminRoles.SuperAdmin)).Count(u => u.Id != user.Id && u.Status == UserStatus.Active);
+        if (others == 0)
+        {
+            throw RuleViolation.Field(field, $"'{user.UserName}' is the last active super administrator; make someone else a super administrator first.",
+                ViolationKind.Conflict, "superAdmin.last", user.UserName ?? user.Id);
+        }
     }
 
     private async Task<int> EndSessionsOfAsync(UserAccount user, CancellationToken cancellationToken)
@@ -287,7 +348,8 @@ public sealed class UserDirectory(
         var employeeNumber = input.EmployeeNumber?.Trim();
         if (!string.IsNullOrEmpty(employeeNumber) && await db.Users.AnyAsync(u => u.EmployeeNumber == employeeNumber && u.Id != existingId, cancellationToken))
         {
-            throw RuleViolation.Field("employeeNumber", $"Employee number '{employeeNumber}' already belongs to another user.", ViolationKind.Conflict);
+            throw RuleViolation.Field("employeeNumber", $"Employee number '{employeeNumber}' already belongs to another user.", ViolationKind.Conflict,
+                "user.employeeNumberTaken", employeeNumber);
         }
     }
 

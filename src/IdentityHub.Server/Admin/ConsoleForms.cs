@@ -1,4 +1,6 @@
+using System.Globalization;
 using IdentityHub.Core;
+using IdentityHub.Server.Hosting;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 
 namespace IdentityHub.Server.Admin;
@@ -10,25 +12,40 @@ public static class ConsoleForms
 {
     /// <summary>
     /// Puts a <see cref="RuleViolation"/> on the form: each field error next to its input (the Core names fields
-    /// in camelCase, the form binds <c>Input.PascalCase</c>), and every message in the alert.
+    /// in camelCase, the form binds <c>Input.PascalCase</c>), and every message in the alert, in the reader's
+    /// language where the theme has a text for the message's code (<c>admin.error.&lt;code&gt;</c>).
     /// </summary>
-    public static ConsoleAlert Show(this ModelStateDictionary modelState, RuleViolation violation, HttpResponse response, string prefix = "Input")
+    public static ConsoleAlert Show(this ModelStateDictionary modelState, RuleViolation violation, HttpResponse response, ThemeMessages texts, string prefix = "Input")
     {
         ArgumentNullException.ThrowIfNull(modelState);
         ArgumentNullException.ThrowIfNull(violation);
         ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(texts);
         foreach (var (field, messages) in violation.Errors)
         {
             var name = field.Length == 0 ? field : char.ToUpperInvariant(field[0]) + field[1..];
             foreach (var message in messages)
             {
-                modelState.AddModelError(prefix.Length == 0 ? name : $"{prefix}.{name}", message);
+                modelState.AddModelError(prefix.Length == 0 ? name : $"{prefix}.{name}", Localize(violation, message, texts));
             }
         }
 
         response.StatusCode = StatusOf(violation.Kind);
-        var details = violation.Errors.SelectMany(e => e.Value).Where(m => m != violation.Title).Distinct().ToList();
-        return new ConsoleAlert(violation.Title, details);
+        var details = violation.Errors.SelectMany(e => e.Value).Where(m => m != violation.Title).Distinct().Select(m => Localize(violation, m, texts)).ToList();
+        return new ConsoleAlert(Localize(violation, violation.Title, texts), details);
+    }
+
+    /// <summary>The theme's text for the message's code with its values filled in; the Core's English text when there is none.</summary>
+    public static string Localize(RuleViolation violation, string message, ThemeMessages texts)
+    {
+        ArgumentNullException.ThrowIfNull(violation);
+        ArgumentNullException.ThrowIfNull(texts);
+        if (!violation.Codes.TryGetValue(message, out var code) || texts["admin.error." + code.Code] is not { ResourceNotFound: false } text)
+        {
+            return message;
+        }
+
+        return string.Format(CultureInfo.CurrentCulture, text.Value, [.. code.Arguments]);
     }
 
     public static int StatusOf(ViolationKind kind) => kind switch

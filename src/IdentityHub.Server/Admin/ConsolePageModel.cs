@@ -22,7 +22,8 @@ public abstract class ConsolePageModel : PageModel
     public ConsoleAlert? Shown => Alert ?? (Notice is { } notice ? new ConsoleAlert(notice, [], IsError: false) : null);
 
     /// <summary>Shows the Core's refusal on the form, with the status code its kind calls for.</summary>
-    protected void Refused(RuleViolation violation, string prefix = "Input") => Alert = ModelState.Show(violation, Response, prefix);
+    protected void Refused(RuleViolation violation, string prefix = "Input") =>
+        Alert = ModelState.Show(violation, Response, HttpContext.RequestServices.GetRequiredService<ThemeMessages>(), prefix);
 
     /// <summary>After a write: "Saved: what" on the next page (post/redirect/get).</summary>
     protected IActionResult Done(string? what, string location)

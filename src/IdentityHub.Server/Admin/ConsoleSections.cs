@@ -21,6 +21,9 @@ public static class ConsoleSections
 {
     private static readonly string[] Everyone = [.. AdminRoles.All];
     private static readonly string[] DirectoryReaders = [AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor];
+
+    // Security administrators open people's pages to end their sessions (the one write of theirs there).
+    private static readonly string[] UserReaders = [.. AdminRoles.All];
     private static readonly string[] DirectoryWriters = [AdminRoles.SuperAdmin, AdminRoles.HrAdmin];
     private static readonly string[] AccessReaders = [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor];
     private static readonly string[] AccessWriters = [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin];
@@ -28,7 +31,7 @@ public static class ConsoleSections
     /// <summary>The dashboard: every administrator reads it; nothing is written there.</summary>
     public static ConsoleSection Dashboard { get; } = new("Dashboard", "/Admin", "/admin", "admin.nav.dashboard", Everyone, []);
 
-    public static ConsoleSection Users { get; } = new("Users", "/Admin/Users", "/admin/users", "admin.nav.users", DirectoryReaders, DirectoryWriters);
+    public static ConsoleSection Users { get; } = new("Users", "/Admin/Users", "/admin/users", "admin.nav.users", UserReaders, DirectoryWriters);
 
     public static ConsoleSection Departments { get; } = new("Departments", "/Admin/Departments", "/admin/departments", "admin.nav.departments", DirectoryReaders, DirectoryWriters);
 
@@ -43,7 +46,10 @@ public static class ConsoleSections
     /// <summary>Provisioning: every administrator watches the connectors; security administrators pause, replay, sync and fix drift.</summary>
     public static ConsoleSection Provisioning { get; } = new("Provisioning", "/Admin/Provisioning", "/admin/provisioning", "admin.nav.provisioning", Everyone, AccessWriters);
 
-    /// <summary>The audit trail: read by the super admin, the security admin and the auditor; never written from the console.</summary>
+    /// <summary>
+    /// The audit trail: read by the super admin, the security admin and the auditor (never by HR administrators: not
+    /// here, not on the dashboard or a person's page, not through the API); never written from the console.
+    /// </summary>
     public static ConsoleSection Audit { get; } = new("Audit", "/Admin/Audit", "/admin/audit", "admin.nav.audit", AccessReaders, []);
 
     /// <summary>In navigation order.</summary>

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using IdentityHub.Server.Hosting;
@@ -54,7 +55,8 @@ public static class ConsoleSetup
 
 /// <summary>
 /// Refuses any write (a non-GET request) to a console page with 403 unless the caller is one of its
-/// section's writers: hiding the buttons is not enough, a forged form post must fail too.
+/// section's writers (or of the handler's own <see cref="ConsoleWritersAttribute"/>): hiding the buttons is
+/// not enough, a forged form post must fail too.
 /// </summary>
 public sealed class ConsoleWriteFilter(ConsoleSection section) : IAsyncPageFilter
 {
@@ -67,7 +69,11 @@ public sealed class ConsoleWriteFilter(ConsoleSection section) : IAsyncPageFilte
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var method = context.HttpContext.Request.Method;
-        if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !Section.CanWrite(context.HttpContext.User))
+        var user = context.HttpContext.User;
+        var allowed = context.HandlerMethod?.MethodInfo.GetCustomAttribute<ConsoleWritersAttribute>() is { } handler
+            ? handler.Roles.Any(user.IsInRole)
+            : Section.CanWrite(user);
+        if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !allowed)
         {
             context.Result = new StatusCodeResult(StatusCodes.Status403Forbidden);
             return;
@@ -75,4 +81,11 @@ public sealed class ConsoleWriteFilter(ConsoleSection section) : IAsyncPageFilte
 
         await next();
     }
+}
+
+/// <summary>A page handler whose writers differ from its section's (ending sessions on a person's page).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ConsoleWritersAttribute(params string[] roles) : Attribute
+{
+    public IReadOnlyList<string> Roles { get; } = roles;
 }

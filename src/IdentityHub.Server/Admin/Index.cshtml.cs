@@ -47,7 +47,10 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
         AccessRoles = await db.AccessRoles.CountAsync(cancellationToken);
         ActiveAssignments = await db.RoleAssignments.CountAsync(
             a => a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now), cancellationToken);
-        Recent = await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Take(RecentChanges).ToListAsync(cancellationToken);
+        // The trail is the audit readers' (issue 6): others see the counts, not who changed what.
+        Recent = ConsoleSections.Audit.CanRead(User)
+            ? await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Take(RecentChanges).ToListAsync(cancellationToken)
+            : [];
         Chart = await SignInsAsync(now, hourly: By == "hour", cancellationToken);
     }
 

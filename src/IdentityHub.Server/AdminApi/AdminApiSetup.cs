@@ -22,8 +22,8 @@ public static class AdminApiPolicies
     /// <summary>Super and HR administrators (the Core further limits HR administrators to delegable roles in their subtrees).</summary>
     public const string Assignments = "AdminApi.Assignments";
 
-    /// <summary>Super administrators, auditors and security administrators: the audit trail's export and verification.</summary>
-    public const string AuditExport = "AdminApi.AuditExport";
+    /// <summary>Super administrators, auditors and security administrators: the audit trail (read, verify, export); not HR administrators.</summary>
+    public const string Audit = "AdminApi.Audit";
 
     /// <summary>Super administrators only: who administers what.</summary>
     public const string SuperAdmin = "AdminApi.SuperAdmin";
@@ -61,7 +61,7 @@ public static class AdminApiSetup
                 .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
                 .RequireAuthenticatedUser()
                 .RequireRole(AdminRoles.SuperAdmin, AdminRoles.HrAdmin))
-            .AddPolicy(AdminApiPolicies.AuditExport, policy => policy
+            .AddPolicy(AdminApiPolicies.Audit, policy => policy
                 .AddAuthenticationSchemes(AdminApiPolicies.Schemes)
                 .RequireAuthenticatedUser()
                 .RequireRole(AdminRoles.SuperAdmin, AdminRoles.Auditor, AdminRoles.SecurityAdmin))

@@ -113,13 +113,9 @@ public static class ApplicationsApi
         }
 
         // RFC 9110 §13.1.1: a stale If-Match means someone else changed it since the caller read it.
-        var ifMatch = http.Request.Headers.IfMatch.ToString();
-        if (ifMatch.Length > 0 && ifMatch != "*" && ifMatch != ETagOf(application))
+        if (StaleIfMatch(http, application) is { } stale)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status412PreconditionFailed,
-                title: "The application was changed by someone else",
-                detail: "Read it again and repeat the change with the new ETag in If-Match.");
+            return stale;
         }
 
         var errors = await ValidateAsync(request, db, id, cancellationToken);
@@ -141,9 +137,15 @@ public static class ApplicationsApi
         return TypedResults.Ok(ToDto(application));
     }
 
-    /// <summary>Deletes the application and its OIDC client (with the client's tokens) in one transaction.</summary>
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
-        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, AuditTrail audit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the application with what is only its own: its OIDC client (with the client's tokens), its SAML
+    /// service provider and its permissions. Roles (with their assignments, kept as history), separation-of-duty
+    /// rules on its permissions and provisioning connectors (with their delivery history) are decisions of their
+    /// own: while any is attached the answer is 409 naming them, and nothing is deleted.
+    /// </summary>
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeleteAsync(
+        Guid id, IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, AuditTrail audit, HttpContext http,
+        CancellationToken cancellationToken)
     {
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         if (application is null)
@@ -151,8 +153,20 @@ public static class ApplicationsApi
             return TypedResults.NotFound();
         }
 
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        // RFC 9110 §13.1.1: a stale If-Match means the caller decided on a version that is gone.
+        if (StaleIfMatch(http, application) is { } stale)
         {
+            return stale;
+        }
+
+        if (await AttachedAsync(db, application, cancellationToken) is { } attached)
+        {
+            return attached;
+        }
+
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (application.OidcClientId is { } clientId && await clients.FindByClientIdAsync(clientId, cancellationToken) is { } client)
             {
                 await clients.DeleteAsync(client, cancellationToken);
@@ -163,9 +177,71 @@ public static class ApplicationsApi
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
+        catch (DbUpdateException)
+        {
+            // A role or connector was attached between the check and the delete: the foreign key refused it.
+            db.ChangeTracker.Clear();
+            return await AttachedAsync(db, application, cancellationToken) ?? throw new InvalidOperationException("The application could not be deleted.");
+        }
 
         cache.Invalidate(application.OidcClientId);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>409 naming the roles, rules and connectors still attached to the application; null when none is.</summary>
+    private static async Task<ProblemHttpResult?> AttachedAsync(IdentityHubDbContext db, Application application, CancellationToken cancellationToken)
+    {
+        var roles = await db.AccessRoles.AsNoTracking().Where(r => r.ApplicationId == application.Id)
+            .Select(r => new { r.Name, Assignments = db.RoleAssignments.Count(a => a.RoleId == r.Id) })
+            .OrderBy(r => r.Name).ToListAsync(cancellationToken);
+        var permissions = db.Permissions.Where(p => p.ApplicationId == application.Id).Select(p => (Guid?)p.Id);
+        var rules = await db.SeparationOfDutyRules.AsNoTracking()
+            .Where(r => permissions.Contains(r.FirstPermissionId) || permissions.Contains(r.SecondPermissionId))
+            .Select(r => r.Name).OrderBy(n => n).ToListAsync(cancellationToken);
+        var connectors = await db.Connectors.AsNoTracking().Where(c => c.ApplicationId == application.Id)
+            .Select(c => c.Name).OrderBy(n => n).ToListAsync(cancellationToken);
+        if (roles.Count == 0 && rules.Count == 0 && connectors.Count == 0)
+        {
+            return null;
+        }
+
+        var parts = new List<string>();
+        if (roles.Count > 0)
+        {
+            parts.Add($"role(s) {string.Join(", ", roles.Select(r => $"'{r.Name}' ({r.Assignments} assignment(s))"))}");
+        }
+
+        if (rules.Count > 0)
+        {
+            parts.Add($"separation-of-duty rule(s) {string.Join(", ", rules.Select(r => $"'{r}'"))} on its permissions");
+        }
+
+        if (connectors.Count > 0)
+        {
+            parts.Add($"provisioning connector(s) {string.Join(", ", connectors.Select(c => $"'{c}'"))}");
+        }
+
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: $"Application '{application.Name}' still has {string.Join("; ", parts)}.",
+            detail: "Delete the roles (a role with assignments is kept as history, so end its use instead of deleting the application), the rules and the connectors first.",
+            extensions: new Dictionary<string, object?>
+            {
+                ["roles"] = roles.Select(r => r.Name).ToList(),
+                ["sodRules"] = rules,
+                ["connectors"] = connectors,
+            });
+    }
+
+    private static ProblemHttpResult? StaleIfMatch(HttpContext http, Application application)
+    {
+        var ifMatch = http.Request.Headers.IfMatch.ToString();
+        return ifMatch.Length > 0 && ifMatch != "*" && ifMatch != ETagOf(application)
+            ? TypedResults.Problem(
+                statusCode: StatusCodes.Status412PreconditionFailed,
+                title: "The application was changed by someone else",
+                detail: "Read it again and repeat the change with the new ETag in If-Match.")
+            : null;
     }
 
     private static async Task<Dictionary<string, string[]>> ValidateAsync(

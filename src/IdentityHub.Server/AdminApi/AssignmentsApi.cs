@@ -99,10 +99,10 @@ public static class AssignmentsApi
     }
 
     private static async Task<Results<Ok<AssignmentDto>, NotFound>> EndAsync(
-        Guid id, EndAssignmentRequest? request, RoleAssignments assignments, IdentityHubDbContext db, TimeProvider clock, HttpContext http,
+        Guid id, EndAssignmentRequest? request, IfMatch ifMatch, RoleAssignments assignments, IdentityHubDbContext db, TimeProvider clock, HttpContext http,
         CancellationToken cancellationToken)
     {
-        await assignments.EndAsync(id, request?.Reason, cancellationToken);
+        await assignments.EndAsync(id, request?.Reason, ifMatch.Revision, cancellationToken);
         return await GetAsync(id, db, clock, http, cancellationToken);
     }
 }

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using IdentityHub.Core.Audit;
 using IdentityHub.Data.Keys;
 using IdentityHub.Server.Oidc.Keys;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,11 +32,12 @@ public static class KeysApi
     /// Makes the next key active now and retires the active one (which stays published until its tokens
     /// expire). Other nodes switch within <c>Oidc:Keys:CheckInterval</c>. A key created or published only
     /// now may be unknown to relying parties that cache the JWKS: they refetch it on an unknown kid, or
-    /// reject its tokens until their cache expires; the response warns when that can happen.
+    /// reject its tokens until their cache expires; the response warns when that can happen. The audit event
+    /// is written in the rotation's own transaction (<see cref="SigningKeyStore.RotateNowAsync"/>).
     /// </summary>
     private static async Task<Results<Ok<KeyRotationDto>, ProblemHttpResult>> RotateAsync(
         string? use, ClaimsPrincipal user, KeyRotationService rotation, KeySettings settings, TimeProvider clock,
-        ILoggerFactory loggers, AuditTrail audit, CancellationToken cancellationToken)
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         use ??= KeyUses.Signing;
         if (use is not (KeyUses.Signing or KeyUses.Encryption))
@@ -56,8 +56,6 @@ public static class KeysApi
             ? $"The new key was published only {publishedFor:g} before it started signing (the schedule publishes {settings.PublishAhead:g} ahead); relying parties that cache the JWKS may reject its tokens until they refetch it."
             : null;
 
-        await audit.RecordEventAsync("key.rotated", "signing-key", outcome.Activated.Id,
-            new { use, activated = outcome.Activated.Id, retired = outcome.Retired?.Id }, cancellationToken);
         loggers.CreateLogger(typeof(KeysApi)).LogWarning(
             "Audit: {Actor} ({AuthenticationType}) rotated the {Use} key: {NewKeyId} now active, {OldKeyId} retired",
             ActorOf(user), user.Identity?.AuthenticationType, use, outcome.Activated.Id, outcome.Retired?.Id);

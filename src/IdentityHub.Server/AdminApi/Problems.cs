@@ -27,9 +27,17 @@ public static class Problems
     {
         ArgumentNullException.ThrowIfNull(violation);
         var errors = violation.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        // The stable code lets a client tell refusals apart without parsing the English title.
+        var code = violation.Code is { } coded ? new Dictionary<string, object?> { ["code"] = coded.Code } : null;
         if (violation.Kind == ViolationKind.Invalid)
         {
-            return TypedResults.ValidationProblem(errors, title: violation.Title, detail: DetailOf(violation));
+            return TypedResults.ValidationProblem(errors, title: violation.Title, detail: DetailOf(violation), extensions: code);
+        }
+
+        var extensions = code ?? [];
+        if (errors.Count > 0)
+        {
+            extensions["errors"] = errors;
         }
 
         return TypedResults.Problem(
@@ -43,7 +51,7 @@ public static class Problems
             },
             title: violation.Title,
             detail: DetailOf(violation),
-            extensions: errors.Count == 0 ? null : new Dictionary<string, object?> { ["errors"] = errors });
+            extensions: extensions);
     }
 
     /// <summary>A 400 naming one field, for what the API checks itself (filters, query parameters).</summary>

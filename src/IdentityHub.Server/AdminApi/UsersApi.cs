@@ -126,24 +126,24 @@ public static class UsersApi
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound>> SuspendAsync(
-        string id, StatusChangeRequest? request, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        string id, StatusChangeRequest? request, IfMatch ifMatch, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
     {
-        await directory.SuspendAsync(id, request?.Reason, cancellationToken);
+        await directory.SuspendAsync(id, request?.Reason, ifMatch.Revision, cancellationToken);
         return await GetAsync(id, db, http, cancellationToken);
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound>> ReactivateAsync(
-        string id, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        string id, IfMatch ifMatch, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
     {
-        await directory.ReactivateAsync(id, cancellationToken);
+        await directory.ReactivateAsync(id, ifMatch.Revision, cancellationToken);
         return await GetAsync(id, db, http, cancellationToken);
     }
 
     /// <summary>Marks the user as having left: disabled, sessions and tokens ended, every assignment ended.</summary>
     private static async Task<Results<Ok<UserDto>, NotFound>> LeaveAsync(
-        string id, StatusChangeRequest? request, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        string id, StatusChangeRequest? request, IfMatch ifMatch, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
     {
-        await directory.MarkLeftAsync(id, request?.Reason, cancellationToken);
+        await directory.MarkLeftAsync(id, request?.Reason, ifMatch.Revision, cancellationToken);
         return await GetAsync(id, db, http, cancellationToken);
     }
 

@@ -118,7 +118,10 @@ public static class OidcSetup
                 // Bearer tokens are accepted only by the admin API, and only when issued for it.
                 validation.AddAudiences(IdentityHubScopes.AdminApiAudience);
                 // RFC 9700 §4.14.2: a token whose authorization was revoked (refresh token reuse, withdrawn
-                // consent) stops opening the admin API at once, not when it expires.
+                // consent, a demoted or suspended administrator) stops opening the admin API at once, not when it
+                // expires. OpenIddict learns a JWT's authorization from its token entry, so both checks are on; a
+                // token without an entry (client credentials, not stored) has nothing to revoke and skips them.
+                validation.EnableTokenEntryValidation();
                 validation.EnableAuthorizationEntryValidation();
                 validation.UseAspNetCore();
             });

@@ -1,6 +1,8 @@
+using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
+using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.PostgreSql;
 using IdentityHub.Data.Sqlite;
@@ -56,6 +58,65 @@ public abstract class DomainDatabase : IAsyncLifetime
     }
 
     public Task RunAsync(Func<IServiceProvider, Task> work) => RunAsync(async s => { await work(s); return true; });
+
+    /// <summary>Runs <paramref name="work"/> as <paramref name="actor"/>, then acts as IdentityHub again.</summary>
+    public async Task<T> AsAsync<T>(Actor actor, Func<Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Actor = actor;
+        try
+        {
+            return await work();
+        }
+        finally
+        {
+            Actor = Actor.System;
+        }
+    }
+
+    public Task AsAsync(Actor actor, Func<Task> work) => AsAsync(actor, async () => { await work(); return true; });
+
+    public static string NewCode(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+
+    public static IdentityHubDbContext Db(IServiceProvider services) => services.GetRequiredService<IdentityHubDbContext>();
+
+    public Task<RoleAssignment> GrantAsync(AssignmentInput input) =>
+        RunAsync(s => s.GetRequiredService<RoleAssignments>().GrantAsync(input, CancellationToken.None));
+
+    public Task<Department> CreateDepartmentAsync(string name, Guid? parentId = null) =>
+        RunAsync(s => s.GetRequiredService<Departments>().CreateAsync(new DepartmentInput(NewCode("D"), name, parentId), CancellationToken.None));
+
+    public Task<UserAccount> CreateUserAsync(Guid? departmentId = null) =>
+        RunAsync(s => s.GetRequiredService<UserDirectory>().CreateAsync(
+            new UserInput(NewCode("user"), "Test Person", "person@example.com", null, NewCode("E"), departmentId, null), null, CancellationToken.None));
+
+    public Task<Role> CreateRoleAsync(Guid applicationId, string name, bool delegable, params RolePermissionInput[] permissions) =>
+        RunAsync(s => s.GetRequiredService<Roles>().CreateAsync(new RoleInput(applicationId, name, null, delegable, permissions), CancellationToken.None));
+
+    /// <summary>An HR administrator of <paramref name="departments"/>, as the actor the Core sees.</summary>
+    public async Task<Actor> CreateHrAdminAsync(Guid? ownDepartment, params Guid[] departments)
+    {
+        var user = await CreateUserAsync(ownDepartment);
+        await RunAsync(s => s.GetRequiredService<UserDirectory>().SetAdminRolesAsync(user.Id, [AdminRoles.HrAdmin], departments, CancellationToken.None));
+        return new Actor(user.Id, user.UserName!, new HashSet<string>(StringComparer.Ordinal) { AdminRoles.HrAdmin });
+    }
+
+    /// <summary>An application with the permissions <c>expense.approve</c> (with <c>amountLimit</c>) and <c>expense.submit</c>.</summary>
+    public async Task<(Application Application, Permission Approve, Permission Submit)> CreateExpenseAppAsync()
+    {
+        var application = await RunAsync(async s =>
+        {
+            var app = new Application { Id = Guid.NewGuid(), Name = NewCode("expense"), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+            Db(s).Applications.Add(app);
+            await Db(s).SaveChangesAsync();
+            return app;
+        });
+        var approve = await RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(
+            application.Id, new PermissionInput("expense.approve", null, new Dictionary<string, string> { ["amountLimit"] = "5000" }), CancellationToken.None));
+        var submit = await RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(
+            application.Id, new PermissionInput("expense.submit", null, null), CancellationToken.None));
+        return (application, approve, submit);
+    }
 
     public virtual async Task DisposeAsync() => await _services.DisposeAsync();
 }

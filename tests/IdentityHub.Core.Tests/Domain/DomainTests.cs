@@ -14,13 +14,11 @@ namespace IdentityHub.Core.Tests.Domain;
 public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture<TDatabase>
     where TDatabase : DomainDatabase
 {
-    private static string NewCode(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
-
     [PrerequisiteFact]
     public async Task MoveAsync_UnderItsOwnDescendant_IsRefusedNamingTheCycleAndChangesNothing()
     {
-        var parent = await CreateDepartmentAsync("Finance");
-        var child = await CreateDepartmentAsync("Payables", parent.Id);
+        var parent = await database.CreateDepartmentAsync("Finance");
+        var child = await database.CreateDepartmentAsync("Payables", parent.Id);
 
         var error = await Assert.ThrowsAsync<RuleViolation>(() =>
             database.RunAsync(s => s.GetRequiredService<Departments>().MoveAsync(parent.Id, child.Id, null, CancellationToken.None)));
@@ -28,7 +26,7 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
         Assert.Equal(ViolationKind.Conflict, error.Kind);
         Assert.Contains("cycle", error.Title, StringComparison.Ordinal);
         Assert.True(error.Errors.ContainsKey("parentId"));
-        var stored = await database.RunAsync(s => Db(s).Departments.AsNoTracking().SingleAsync(d => d.Id == parent.Id));
+        var stored = await database.RunAsync(s => DomainDatabase.Db(s).Departments.AsNoTracking().SingleAsync(d => d.Id == parent.Id));
         Assert.Null(stored.ParentId);
         Assert.Equal(parent.Path, stored.Path);
     }
@@ -36,49 +34,49 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     [PrerequisiteFact]
     public async Task MoveAsync_Subtree_RewritesEveryPathBelow()
     {
-        var a = await CreateDepartmentAsync("A");
-        var b = await CreateDepartmentAsync("B", a.Id);
-        var c = await CreateDepartmentAsync("C", b.Id);
-        var target = await CreateDepartmentAsync("Target");
+        var a = await database.CreateDepartmentAsync("A");
+        var b = await database.CreateDepartmentAsync("B", a.Id);
+        var c = await database.CreateDepartmentAsync("C", b.Id);
+        var target = await database.CreateDepartmentAsync("Target");
 
         await database.RunAsync(s => s.GetRequiredService<Departments>().MoveAsync(b.Id, target.Id, null, CancellationToken.None));
 
-        var moved = await database.RunAsync(s => Db(s).Departments.AsNoTracking().SingleAsync(d => d.Id == c.Id));
+        var moved = await database.RunAsync(s => DomainDatabase.Db(s).Departments.AsNoTracking().SingleAsync(d => d.Id == c.Id));
         Assert.Equal($"{target.Path}{b.Id:N}/{c.Id:N}/", moved.Path);
     }
 
     [PrerequisiteFact]
     public async Task DeleteAsync_DepartmentWithUsers_IsRefusedAndKept()
     {
-        var department = await CreateDepartmentAsync("Sales");
-        await CreateUserAsync(department.Id);
+        var department = await database.CreateDepartmentAsync("Sales");
+        await database.CreateUserAsync(department.Id);
 
         var error = await Assert.ThrowsAsync<RuleViolation>(() =>
             database.RunAsync(s => s.GetRequiredService<Departments>().DeleteAsync(department.Id, null, CancellationToken.None)));
 
         Assert.Equal(ViolationKind.Conflict, error.Kind);
         Assert.Contains("1 user", error.Title, StringComparison.Ordinal);
-        Assert.True(await database.RunAsync(s => Db(s).Departments.AnyAsync(d => d.Id == department.Id)));
+        Assert.True(await database.RunAsync(s => DomainDatabase.Db(s).Departments.AnyAsync(d => d.Id == department.Id)));
     }
 
     [PrerequisiteFact]
     public async Task CreateAsync_DuplicateEmployeeNumber_IsAConflictOnThatField()
     {
-        var first = await CreateUserAsync();
-        var count = await database.RunAsync(s => Db(s).Users.CountAsync());
+        var first = await database.CreateUserAsync();
+        var count = await database.RunAsync(s => DomainDatabase.Db(s).Users.CountAsync());
 
         var error = await Assert.ThrowsAsync<RuleViolation>(() => database.RunAsync(s => s.GetRequiredService<UserDirectory>().CreateAsync(
-            new UserInput(NewCode("u"), "Copy", null, null, first.EmployeeNumber, null, null), null, CancellationToken.None)));
+            new UserInput(DomainDatabase.NewCode("u"), "Copy", null, null, first.EmployeeNumber, null, null), null, CancellationToken.None)));
 
         Assert.Equal(ViolationKind.Conflict, error.Kind);
         Assert.Contains(first.EmployeeNumber!, error.Errors["employeeNumber"][0], StringComparison.Ordinal);
-        Assert.Equal(count, await database.RunAsync(s => Db(s).Users.CountAsync()));
+        Assert.Equal(count, await database.RunAsync(s => DomainDatabase.Db(s).Users.CountAsync()));
     }
 
     [PrerequisiteFact]
     public async Task UpdateAsync_StaleRevision_IsRefused()
     {
-        var department = await CreateDepartmentAsync("Legal");
+        var department = await database.CreateDepartmentAsync("Legal");
         await database.RunAsync(s => s.GetRequiredService<Departments>().UpdateAsync(
             department.Id, new DepartmentInput(department.Code, "Legal & Compliance", null), Revision.Of(department.UpdatedAt), CancellationToken.None));
 
@@ -86,7 +84,7 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
             department.Id, new DepartmentInput(department.Code, "Old view", null), Revision.Of(department.UpdatedAt), CancellationToken.None)));
 
         Assert.Equal(ViolationKind.Stale, error.Kind);
-        Assert.Equal("Legal & Compliance", await database.RunAsync(s => Db(s).Departments.Where(d => d.Id == department.Id).Select(d => d.Name).SingleAsync()));
+        Assert.Equal("Legal & Compliance", await database.RunAsync(s => DomainDatabase.Db(s).Departments.Where(d => d.Id == department.Id).Select(d => d.Name).SingleAsync()));
     }
 
     [PrerequisiteFact]
@@ -94,7 +92,7 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     {
         var now = database.Clock.GetUtcNow();
 
-        var error = await Assert.ThrowsAsync<RuleViolation>(() => Grant(new AssignmentInput(
+        var error = await Assert.ThrowsAsync<RuleViolation>(() => database.GrantAsync(new AssignmentInput(
             "no-such-user", Guid.NewGuid(), null, now.AddDays(2), now.AddDays(1), "because")));
 
         Assert.Equal(ViolationKind.Invalid, error.Kind);
@@ -106,12 +104,12 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     [PrerequisiteFact]
     public async Task ExplainAsync_ScopedAssignment_GivesPermissionWithParametersAndReason()
     {
-        var (application, approve, _) = await CreateExpenseAppAsync();
-        var role = await CreateRoleAsync(application.Id, "approver", delegable: false, new RolePermissionInput(approve.Id, new Dictionary<string, string> { ["amountLimit"] = "20000" }));
-        var finance = await CreateDepartmentAsync("Finance");
-        var user = await CreateUserAsync();
+        var (application, approve, _) = await database.CreateExpenseAppAsync();
+        var role = await database.CreateRoleAsync(application.Id, "approver", delegable: false, new RolePermissionInput(approve.Id, new Dictionary<string, string> { ["amountLimit"] = "20000" }));
+        var finance = await database.CreateDepartmentAsync("Finance");
+        var user = await database.CreateUserAsync();
         var until = database.Clock.GetUtcNow().AddDays(30);
-        var assignment = await Grant(new AssignmentInput(user.Id, role.Id, finance.Id, null, until, "quarter close"));
+        var assignment = await database.GrantAsync(new AssignmentInput(user.Id, role.Id, finance.Id, null, until, "quarter close"));
 
         var grants = await database.RunAsync(s => s.GetRequiredService<EffectiveEntitlements>().ExplainAsync(user.Id, application.Id, CancellationToken.None));
         var rights = await database.RunAsync(s => s.GetRequiredService<EffectiveEntitlements>().ForApplicationAsync(user.Id, application.Id, CancellationToken.None));
@@ -129,37 +127,37 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     [PrerequisiteFact]
     public async Task GrantAsync_SeparationOfDutyConflictInOverlappingScope_IsRefusedNamingRuleAndAssignment()
     {
-        var (application, approve, submit) = await CreateExpenseAppAsync();
-        var approver = await CreateRoleAsync(application.Id, "approver", false, new RolePermissionInput(approve.Id));
-        var submitter = await CreateRoleAsync(application.Id, "submitter", false, new RolePermissionInput(submit.Id));
-        var rule = NewCode("sod");
+        var (application, approve, submit) = await database.CreateExpenseAppAsync();
+        var approver = await database.CreateRoleAsync(application.Id, "approver", false, new RolePermissionInput(approve.Id));
+        var submitter = await database.CreateRoleAsync(application.Id, "submitter", false, new RolePermissionInput(submit.Id));
+        var rule = DomainDatabase.NewCode("sod");
         await database.RunAsync(s => s.GetRequiredService<SeparationOfDuty>().CreateRuleAsync(
             new SodRuleInput(rule, null, null, null, submit.Id, approve.Id), CancellationToken.None));
-        var finance = await CreateDepartmentAsync("Finance");
-        var team = await CreateDepartmentAsync("Team", finance.Id);
-        var user = await CreateUserAsync();
-        var first = await Grant(new AssignmentInput(user.Id, submitter.Id, team.Id, null, null, "submits"));
+        var finance = await database.CreateDepartmentAsync("Finance");
+        var team = await database.CreateDepartmentAsync("Team", finance.Id);
+        var user = await database.CreateUserAsync();
+        var first = await database.GrantAsync(new AssignmentInput(user.Id, submitter.Id, team.Id, null, null, "submits"));
 
-        var error = await Assert.ThrowsAsync<RuleViolation>(() => Grant(new AssignmentInput(user.Id, approver.Id, finance.Id, null, null, "approves")));
+        var error = await Assert.ThrowsAsync<RuleViolation>(() => database.GrantAsync(new AssignmentInput(user.Id, approver.Id, finance.Id, null, null, "approves")));
 
         Assert.Equal(ViolationKind.Conflict, error.Kind);
         Assert.Contains($"rule '{rule}'", error.Title, StringComparison.Ordinal);
         Assert.Contains(first.Id.ToString(), error.Title, StringComparison.Ordinal);
-        Assert.Equal(1, await database.RunAsync(s => Db(s).RoleAssignments.CountAsync(a => a.UserId == user.Id)));
+        Assert.Equal(1, await database.RunAsync(s => DomainDatabase.Db(s).RoleAssignments.CountAsync(a => a.UserId == user.Id)));
     }
 
     [PrerequisiteFact]
     public async Task GrantAsync_SeparationOfDutyInDisjointDepartments_IsAllowed()
     {
-        var (application, approve, submit) = await CreateExpenseAppAsync();
-        var approver = await CreateRoleAsync(application.Id, "approver", false, new RolePermissionInput(approve.Id));
-        var submitter = await CreateRoleAsync(application.Id, "submitter", false, new RolePermissionInput(submit.Id));
+        var (application, approve, submit) = await database.CreateExpenseAppAsync();
+        var approver = await database.CreateRoleAsync(application.Id, "approver", false, new RolePermissionInput(approve.Id));
+        var submitter = await database.CreateRoleAsync(application.Id, "submitter", false, new RolePermissionInput(submit.Id));
         await database.RunAsync(s => s.GetRequiredService<SeparationOfDuty>().CreateRuleAsync(
-            new SodRuleInput(NewCode("sod"), null, submitter.Id, approver.Id, null, null), CancellationToken.None));
-        var user = await CreateUserAsync();
-        await Grant(new AssignmentInput(user.Id, submitter.Id, (await CreateDepartmentAsync("East")).Id, null, null, "east"));
+            new SodRuleInput(DomainDatabase.NewCode("sod"), null, submitter.Id, approver.Id, null, null), CancellationToken.None));
+        var user = await database.CreateUserAsync();
+        await database.GrantAsync(new AssignmentInput(user.Id, submitter.Id, (await database.CreateDepartmentAsync("East")).Id, null, null, "east"));
 
-        var second = await Grant(new AssignmentInput(user.Id, approver.Id, (await CreateDepartmentAsync("West")).Id, null, null, "west"));
+        var second = await database.GrantAsync(new AssignmentInput(user.Id, approver.Id, (await database.CreateDepartmentAsync("West")).Id, null, null, "west"));
 
         Assert.NotEqual(Guid.Empty, second.Id);
     }
@@ -167,21 +165,22 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     [PrerequisiteFact]
     public async Task GrantAsync_HrAdminWithNonDelegableRoleOrOutsideSubtree_IsForbidden()
     {
-        var (application, approve, _) = await CreateExpenseAppAsync();
-        var delegable = await CreateRoleAsync(application.Id, "delegable", true, new RolePermissionInput(approve.Id));
-        var restricted = await CreateRoleAsync(application.Id, "restricted", false, new RolePermissionInput(approve.Id));
-        var mine = await CreateDepartmentAsync("Mine");
-        var below = await CreateDepartmentAsync("Below", mine.Id);
-        var other = await CreateDepartmentAsync("Other");
-        var hr = await CreateUserAsync();
+        var (application, approve, _) = await database.CreateExpenseAppAsync();
+        var delegable = await database.CreateRoleAsync(application.Id, "delegable", true, new RolePermissionInput(approve.Id));
+        var restricted = await database.CreateRoleAsync(application.Id, "restricted", false, new RolePermissionInput(approve.Id));
+        var mine = await database.CreateDepartmentAsync("Mine");
+        var below = await database.CreateDepartmentAsync("Below", mine.Id);
+        var other = await database.CreateDepartmentAsync("Other");
+        var hr = await database.CreateUserAsync();
         await database.RunAsync(s => s.GetRequiredService<UserDirectory>().SetAdminRolesAsync(hr.Id, [AdminRoles.HrAdmin], [mine.Id], CancellationToken.None));
-        var user = await CreateUserAsync();
+        // HR administrators act on people inside their subtrees only; this one works in it.
+        var user = await database.CreateUserAsync(below.Id);
         database.Actor = new Actor(hr.Id, hr.UserName!, new HashSet<string> { AdminRoles.HrAdmin });
         try
         {
-            var notDelegable = await Assert.ThrowsAsync<RuleViolation>(() => Grant(new AssignmentInput(user.Id, restricted.Id, below.Id, null, null, "x")));
-            var outside = await Assert.ThrowsAsync<RuleViolation>(() => Grant(new AssignmentInput(user.Id, delegable.Id, other.Id, null, null, "x")));
-            var allowed = await Grant(new AssignmentInput(user.Id, delegable.Id, below.Id, null, null, "x"));
+            var notDelegable = await Assert.ThrowsAsync<RuleViolation>(() => database.GrantAsync(new AssignmentInput(user.Id, restricted.Id, below.Id, null, null, "x")));
+            var outside = await Assert.ThrowsAsync<RuleViolation>(() => database.GrantAsync(new AssignmentInput(user.Id, delegable.Id, other.Id, null, null, "x")));
+            var allowed = await database.GrantAsync(new AssignmentInput(user.Id, delegable.Id, below.Id, null, null, "x"));
 
             Assert.Equal(ViolationKind.Forbidden, notDelegable.Kind);
             Assert.Contains("not delegable", notDelegable.Title, StringComparison.Ordinal);
@@ -198,10 +197,10 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     [PrerequisiteFact]
     public async Task RecordExpiredAsync_AfterUntilPasses_StopsCountingAndRecordsOnce()
     {
-        var (application, approve, _) = await CreateExpenseAppAsync();
-        var role = await CreateRoleAsync(application.Id, "temp", false, new RolePermissionInput(approve.Id));
-        var user = await CreateUserAsync();
-        var assignment = await Grant(new AssignmentInput(user.Id, role.Id, null, null, database.Clock.GetUtcNow().AddHours(1), "cover"));
+        var (application, approve, _) = await database.CreateExpenseAppAsync();
+        var role = await database.CreateRoleAsync(application.Id, "temp", false, new RolePermissionInput(approve.Id));
+        var user = await database.CreateUserAsync();
+        var assignment = await database.GrantAsync(new AssignmentInput(user.Id, role.Id, null, null, database.Clock.GetUtcNow().AddHours(1), "cover"));
         try
         {
             database.Clock.Offset = TimeSpan.FromHours(2);
@@ -212,7 +211,7 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
             Assert.True(first >= 1);
             Assert.Equal(0, second);
             Assert.Empty(rights.Permissions);
-            Assert.Equal(1, await database.RunAsync(s => Db(s).AuditEvents.CountAsync(e => e.Type == "assignment.expired" && e.After!.Contains(assignment.Id.ToString()))));
+            Assert.Equal(1, await database.RunAsync(s => DomainDatabase.Db(s).AuditEvents.CountAsync(e => e.Type == "assignment.expired" && e.After!.Contains(assignment.Id.ToString()))));
         }
         finally
         {
@@ -223,15 +222,15 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     [PrerequisiteFact]
     public async Task MarkLeftAsync_UserWithAssignments_EndsThemAndHoldsNothing()
     {
-        var (application, approve, _) = await CreateExpenseAppAsync();
-        var role = await CreateRoleAsync(application.Id, "approver", false, new RolePermissionInput(approve.Id));
-        var user = await CreateUserAsync();
-        await Grant(new AssignmentInput(user.Id, role.Id, null, null, null, "job"));
+        var (application, approve, _) = await database.CreateExpenseAppAsync();
+        var role = await database.CreateRoleAsync(application.Id, "approver", false, new RolePermissionInput(approve.Id));
+        var user = await database.CreateUserAsync();
+        await database.GrantAsync(new AssignmentInput(user.Id, role.Id, null, null, null, "job"));
 
         await database.RunAsync(s => s.GetRequiredService<UserDirectory>().MarkLeftAsync(user.Id, "resigned", CancellationToken.None));
 
-        var open = await database.RunAsync(s => Db(s).RoleAssignments.CountAsync(a => a.UserId == user.Id && a.EndedAt == null));
-        var status = await database.RunAsync(s => Db(s).Users.Where(u => u.Id == user.Id).Select(u => u.Status).SingleAsync());
+        var open = await database.RunAsync(s => DomainDatabase.Db(s).RoleAssignments.CountAsync(a => a.UserId == user.Id && a.EndedAt == null));
+        var status = await database.RunAsync(s => DomainDatabase.Db(s).Users.Where(u => u.Id == user.Id).Select(u => u.Status).SingleAsync());
         Assert.Equal(0, open);
         Assert.Equal(UserStatus.Left, status);
         await Assert.ThrowsAsync<RuleViolation>(() => database.RunAsync(s => s.GetRequiredService<UserDirectory>().ReactivateAsync(user.Id, CancellationToken.None)));
@@ -240,12 +239,12 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     [PrerequisiteFact]
     public async Task VerifyAsync_AfterARowIsEdited_ReportsThatRowAsTheFirstBrokenLink()
     {
-        await CreateDepartmentAsync("Audited");
+        await database.CreateDepartmentAsync("Audited");
         var intact = await database.RunAsync(s => s.GetRequiredService<AuditTrail>().VerifyAsync(CancellationToken.None));
         Assert.True(intact.Intact, intact.Problem);
-        var victim = await database.RunAsync(s => Db(s).AuditEvents.Where(e => e.Type == "department.created").OrderBy(e => e.Sequence).Select(e => e.Sequence).FirstAsync());
+        var victim = await database.RunAsync(s => DomainDatabase.Db(s).AuditEvents.Where(e => e.Type == "department.created").OrderBy(e => e.Sequence).Select(e => e.Sequence).FirstAsync());
 
-        await database.RunAsync(s => Db(s).AuditEvents.Where(e => e.Sequence == victim).ExecuteUpdateAsync(u => u.SetProperty(e => e.ActorName, "someone else")));
+        await database.RunAsync(s => DomainDatabase.Db(s).AuditEvents.Where(e => e.Sequence == victim).ExecuteUpdateAsync(u => u.SetProperty(e => e.ActorName, "someone else")));
         try
         {
             var broken = await database.RunAsync(s => s.GetRequiredService<AuditTrail>().VerifyAsync(CancellationToken.None));
@@ -255,49 +254,18 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
         }
         finally
         {
-            await database.RunAsync(s => Db(s).AuditEvents.Where(e => e.Sequence == victim).ExecuteUpdateAsync(u => u.SetProperty(e => e.ActorName, Actor.System.Name)));
+            await database.RunAsync(s => DomainDatabase.Db(s).AuditEvents.Where(e => e.Sequence == victim).ExecuteUpdateAsync(u => u.SetProperty(e => e.ActorName, Actor.System.Name)));
         }
     }
 
     [PrerequisiteFact]
     public async Task RecordAsync_ConcurrentWriters_KeepOneUnbrokenChain()
     {
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => CreateDepartmentAsync($"Parallel {i}")));
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => database.CreateDepartmentAsync($"Parallel {i}")));
 
         var verification = await database.RunAsync(s => s.GetRequiredService<AuditTrail>().VerifyAsync(CancellationToken.None));
 
         Assert.True(verification.Intact, verification.Problem);
-    }
-
-    private static IdentityHubDbContext Db(IServiceProvider services) => services.GetRequiredService<IdentityHubDbContext>();
-
-    private Task<RoleAssignment> Grant(AssignmentInput input) =>
-        database.RunAsync(s => s.GetRequiredService<RoleAssignments>().GrantAsync(input, CancellationToken.None));
-
-    private Task<Department> CreateDepartmentAsync(string name, Guid? parentId = null) =>
-        database.RunAsync(s => s.GetRequiredService<Departments>().CreateAsync(new DepartmentInput(NewCode("D"), name, parentId), CancellationToken.None));
-
-    private Task<UserAccount> CreateUserAsync(Guid? departmentId = null) =>
-        database.RunAsync(s => s.GetRequiredService<UserDirectory>().CreateAsync(
-            new UserInput(NewCode("user"), "Test Person", "person@example.com", null, NewCode("E"), departmentId, null), null, CancellationToken.None));
-
-    private Task<Role> CreateRoleAsync(Guid applicationId, string name, bool delegable, params RolePermissionInput[] permissions) =>
-        database.RunAsync(s => s.GetRequiredService<Roles>().CreateAsync(new RoleInput(applicationId, name, null, delegable, permissions), CancellationToken.None));
-
-    private async Task<(Application Application, Permission Approve, Permission Submit)> CreateExpenseAppAsync()
-    {
-        var application = await database.RunAsync(async s =>
-        {
-            var app = new Application { Id = Guid.NewGuid(), Name = NewCode("expense"), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
-            Db(s).Applications.Add(app);
-            await Db(s).SaveChangesAsync();
-            return app;
-        });
-        var approve = await database.RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(
-            application.Id, new PermissionInput("expense.approve", null, new Dictionary<string, string> { ["amountLimit"] = "5000" }), CancellationToken.None));
-        var submit = await database.RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(
-            application.Id, new PermissionInput("expense.submit", null, null), CancellationToken.None));
-        return (application, approve, submit);
     }
 }
 

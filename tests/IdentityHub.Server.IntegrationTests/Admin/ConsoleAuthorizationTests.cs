@@ -7,6 +7,7 @@ using IdentityHub.Server.IntegrationTests.Oidc;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Server.IntegrationTests.Admin;
@@ -27,7 +28,8 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
     private static readonly Dictionary<string, (string[] Readers, string[] Writers)> Expected = new(StringComparer.Ordinal)
     {
         ["/Admin"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], []),
-        ["/Admin/Users"] = ([AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.HrAdmin]),
+        // Security administrators read people's pages to end their sessions (a handler of its own, tested below).
+        ["/Admin/Users"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.HrAdmin]),
         ["/Admin/Departments"] = ([AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.HrAdmin]),
         ["/Admin/Assignments"] = ([AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.HrAdmin]),
         ["/Admin/Applications"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
@@ -81,6 +83,49 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
     }
 
     [PrerequisiteFact]
+    public async Task EndSessions_OnAPersonsPage_SecurityAdminMayAndHrAdminMayNot()
+    {
+        var target = await _driver.CreateUserAsync();
+        var security = await SignedInAsync(AdminRoles.SecurityAdmin);
+        var hr = await SignedInAsync(AdminRoles.HrAdmin);
+        var url = $"/admin/users/{target.Id}";
+        var securityPage = await security.GetStringAsync(url);
+        var hrPage = await hr.GetStringAsync(url);
+
+        var refused = await PostHandlerAsync(hr, url, "endSessions", BrowserSession.AntiforgeryToken(hrPage));
+        var stampAfterRefusal = await StampAsync(target.Id);
+        var ended = await PostHandlerAsync(security, url, "endSessions", BrowserSession.AntiforgeryToken(securityPage));
+        var suspendBySecurity = await PostHandlerAsync(security, url, "suspend", BrowserSession.AntiforgeryToken(securityPage));
+
+        Assert.Contains("data-testid=\"end-sessions\"", securityPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"status-form\"", securityPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"end-sessions\"", hrPage, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(target.SecurityStamp, stampAfterRefusal);
+        Assert.Equal(HttpStatusCode.Redirect, ended.StatusCode);
+        Assert.NotEqual(target.SecurityStamp, await StampAsync(target.Id));
+        Assert.Equal(HttpStatusCode.Forbidden, suspendBySecurity.StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task AuditTrail_HrAdmin_SeesItNeitherOnTheDashboardNorOnAPersonsPage()
+    {
+        var target = await _driver.CreateUserAsync();
+        var hr = await SignedInAsync(AdminRoles.HrAdmin);
+        var auditor = await SignedInAsync(AdminRoles.Auditor);
+
+        var hrDashboard = await hr.GetStringAsync("/admin");
+        var hrPerson = await hr.GetStringAsync($"/admin/users/{target.Id}");
+        var auditorDashboard = await auditor.GetStringAsync("/admin");
+        var auditorPerson = await auditor.GetStringAsync($"/admin/users/{target.Id}");
+
+        Assert.DoesNotContain("recent-heading", hrDashboard, StringComparison.Ordinal);
+        Assert.DoesNotContain("trail-heading", hrPerson, StringComparison.Ordinal);
+        Assert.Contains("recent-heading", auditorDashboard, StringComparison.Ordinal);
+        Assert.Contains("trail-heading", auditorPerson, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
     public async Task AdminApiWrite_AuditorConsoleCookieWithAntiforgeryToken_Gets403()
     {
         var client = await SignedInAsync(AdminRoles.Auditor);
@@ -94,6 +139,16 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
         var response = await client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> PostHandlerAsync(HttpClient client, string url, string handler, string token) =>
+        client.PostAsync($"{url}?handler={handler}", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+
+    private async Task<string?> StampAsync(string userId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        return await db.Users.Where(u => u.Id == userId).Select(u => u.SecurityStamp).SingleAsync();
     }
 
     /// <summary>The console sends a signed-in person without the role to the "not allowed" page.</summary>

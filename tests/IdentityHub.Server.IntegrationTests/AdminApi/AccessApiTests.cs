@@ -92,6 +92,22 @@ public abstract class AccessApiTests<TFactory>(TFactory factory) : IClassFixture
     }
 
     [PrerequisiteFact]
+    public async Task Assignments_EndWithStaleIfMatch_Answers412AndKeepsItActive()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var user = await CreateUserAsync(admin);
+        var (_, _, role) = await CreateRoleAsync(admin);
+        var id = (await PostAsync(admin, Assignments, new { userId = user, roleId = role, reason = "Project" })).GetProperty("id").GetGuid();
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{Assignments}/{id}/end") { Content = JsonContent.Create(new { reason = "Over" }) };
+        request.Headers.IfMatch.ParseAdd("\"1\"");
+        var response = await admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        Assert.Null(await InDatabaseAsync(factory, db => db.RoleAssignments.Where(a => a.Id == id).Select(a => a.EndedAt).SingleAsync()));
+    }
+
+    [PrerequisiteFact]
     public async Task Assignments_UntilBeforeFrom_Answers400NamingValidUntilAndWritesNothing()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);

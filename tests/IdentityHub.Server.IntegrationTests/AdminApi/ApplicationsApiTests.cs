@@ -134,6 +134,60 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
     }
 
     [PrerequisiteFact]
+    public async Task Delete_WithRolesASodRuleAndAConnector_Answers409NamingThemAndDeletesNothing()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var (application, permission, role) = await AdminCallers.CreateRoleAsync(admin);
+        var user = await AdminCallers.CreateUserAsync(admin);
+        await AdminCallers.PostAsync(admin, AdminCallers.Assignments, new { userId = user, roleId = role, reason = "Approves" });
+        var other = await AdminCallers.PostAsync(admin, $"{AdminApiClient.Applications}/{application}/permissions", new { name = "expense.submit" });
+        var rule = AdminCallers.NewCode("submit-vs-approve");
+        await AdminCallers.PostAsync(admin, AdminCallers.SodRules, new { name = rule, firstPermissionId = permission, secondPermissionId = other.GetProperty("id").GetGuid() });
+        var connector = AdminCallers.NewCode("hooks");
+        await AdminCallers.InDatabaseAsync(factory, async db =>
+        {
+            db.Connectors.Add(new IdentityHub.Data.Provisioning.Connector
+            {
+                Id = Guid.NewGuid(), ApplicationId = application, Name = connector, Kind = IdentityHub.Data.Provisioning.ConnectorKind.Webhook,
+                Settings = """{"url":"http://127.0.0.1:9/hooks"}""", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            });
+            return await db.SaveChangesAsync();
+        });
+        var roleName = (await AdminCallers.JsonAsync(await admin.GetAsync($"{AdminCallers.Roles}/{role}"), HttpStatusCode.OK)).GetProperty("name").GetString()!;
+
+        var response = await admin.DeleteAsync($"{AdminApiClient.Applications}/{application}");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = await AdminApiClient.ProblemAsync(response);
+        var title = problem.GetProperty("title").GetString()!;
+        Assert.Contains($"'{roleName}' (1 assignment(s))", title, StringComparison.Ordinal);
+        Assert.Contains($"'{rule}'", title, StringComparison.Ordinal);
+        Assert.Contains($"'{connector}'", title, StringComparison.Ordinal);
+        Assert.Equal([roleName], problem.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"{AdminApiClient.Applications}/{application}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"{AdminApiClient.Applications}/{application}/permissions/{permission}")).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task Delete_WithStaleIfMatch_Answers412AndWithTheCurrentOneDeletes()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var id = await AdminApiClient.CreateApplicationAsync(admin);
+        var etag = (await admin.GetAsync($"{AdminApiClient.Applications}/{id}")).Headers.ETag!.ToString();
+
+        using var stale = new HttpRequestMessage(HttpMethod.Delete, $"{AdminApiClient.Applications}/{id}");
+        stale.Headers.IfMatch.ParseAdd("\"1\"");
+        var refused = await admin.SendAsync(stale);
+        using var current = new HttpRequestMessage(HttpMethod.Delete, $"{AdminApiClient.Applications}/{id}");
+        current.Headers.IfMatch.ParseAdd(etag);
+        var deleted = await admin.SendAsync(current);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"{AdminApiClient.Applications}/{id}")).StatusCode);
+    }
+
+    [PrerequisiteFact]
     public async Task Get_UnknownApplication_Returns404()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);

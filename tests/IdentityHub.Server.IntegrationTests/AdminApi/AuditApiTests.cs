@@ -115,6 +115,56 @@ public abstract class AuditApiTests<TFactory>(TFactory factory) : IClassFixture<
     }
 
     [PrerequisiteFact]
+    public async Task AuditExport_CsvCellsThatASpreadsheetWouldRunAsFormulas_StartWithAQuote()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var typed = new[] { "=1+2", "+1+2", "-1+2", "@SUM(A1)", "\tTAB" };
+        foreach (var name in typed)
+        {
+            await BrowserSession.SignInAsync(factory.CreateBrowserLikeClient(), name, "not-a-password");
+        }
+
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O"));
+        var csv = await (await admin.GetAsync($"{Audit}/export?format=csv&type=signin.failed&from={since}")).Content.ReadAsStringAsync();
+
+        foreach (var name in typed)
+        {
+            var escaped = System.Text.RegularExpressions.Regex.Escape(name);
+            Assert.Matches($",\"?'{escaped}\"?,", csv);
+            Assert.DoesNotMatch($",\"?{escaped}", csv);
+        }
+    }
+
+    [PrerequisiteFact]
+    public async Task Audit_HrAdmin_IsForbiddenTheTrail()
+    {
+        var (hr, _) = await CreateAsync(factory, IdentityHub.Core.Directory.AdminRoles.HrAdmin);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await hr.GetAsync(Audit)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await hr.GetAsync($"{Audit}/export")).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task EndSessionsAndSuspend_UserWithTokens_AuditTheRevocationWithTheCount()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var rp = new IdentityHub.Server.IntegrationTests.Oidc.OidcDriver(factory);
+        var clientId = await rp.RegisterClientAsync();
+        var (code, verifier, _, user) = await rp.ObtainCodeAsync(clientId, "openid offline_access");
+        Assert.Equal(HttpStatusCode.OK, (await rp.RedeemCodeAsync(clientId, code, verifier)).StatusCode);
+
+        await JsonAsync(await admin.PostAsync($"{Users}/{user.Id}/end-sessions", null), HttpStatusCode.NoContent);
+        await PostAsync(admin, $"{Users}/{user.Id}/suspend", new { reason = "Investigation" }, HttpStatusCode.OK);
+
+        var events = await InDatabaseAsync(factory, db => db.AuditEvents.AsNoTracking()
+            .Where(e => e.TargetId == user.Id && e.Type == "user.sessions-ended").OrderBy(e => e.Sequence).ToListAsync());
+        Assert.Equal(2, events.Count);
+        Assert.Matches("\"revokedTokens\":[1-9]", events[0].After!);
+        Assert.Equal("identityhub-admin", events[0].ActorId);
+        Assert.Contains("\"because\":\"user.suspended\"", events[1].After!, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
     public async Task AuditExport_UnknownFormat_Answers400NamingFormat()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);

@@ -121,6 +121,26 @@ public abstract class DirectoryApiTests<TFactory>(TFactory factory) : IClassFixt
     }
 
     [PrerequisiteFact]
+    public async Task Users_SuspendWithStaleIfMatch_Answers412AndWithTheCurrentOneSuspends()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var id = await CreateUserAsync(admin);
+        var etag = (await admin.GetAsync($"{Users}/{id}")).Headers.ETag!.ToString();
+
+        using var stale = new HttpRequestMessage(HttpMethod.Post, $"{Users}/{id}/suspend") { Content = JsonContent.Create(new { reason = "x" }) };
+        stale.Headers.IfMatch.ParseAdd("\"1\"");
+        var refused = await admin.SendAsync(stale);
+        var statusAfterRefusal = await InDatabaseAsync(factory, db => db.Users.Where(u => u.Id == id).Select(u => u.Status).SingleAsync());
+        using var current = new HttpRequestMessage(HttpMethod.Post, $"{Users}/{id}/suspend") { Content = JsonContent.Create(new { reason = "x" }) };
+        current.Headers.IfMatch.ParseAdd(etag);
+        var suspended = await JsonAsync(await admin.SendAsync(current), HttpStatusCode.OK);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Equal(UserStatus.Active, statusAfterRefusal);
+        Assert.Equal("suspended", suspended.GetProperty("status").GetString());
+    }
+
+    [PrerequisiteFact]
     public async Task Users_UnknownUser_Answers404Problem()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);

@@ -96,7 +96,8 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /sod-rules"] = SecurityAdmins,
         ["DELETE /sod-rules/{id:guid}"] = SecurityAdmins,
 
-        ["GET /audit"] = AnyAdmin,
+        // HR administrators do not read the trail (nor in the console); the auditor and the security side do.
+        ["GET /audit"] = AuditExporters,
         ["GET /audit/verify"] = AuditExporters,
         ["GET /audit/export"] = AuditExporters,
 

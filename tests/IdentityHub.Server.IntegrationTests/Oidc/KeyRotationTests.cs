@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Keys;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -298,6 +300,75 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
 
         Assert.DoesNotContain("PRIVATE", body, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("protected", body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [PrerequisiteFact]
+    public async Task Rotate_ByAdminEndpoint_IsAuditedWithTheCallerAndBothKeys()
+    {
+        var node = _nodes.StartNode();
+        var before = await GetTokenAsync(node);
+
+        using var rotation = JsonDocument.Parse(await (await BearerClient(node, before).PostAsync($"{KeysPath}/rotate", content: null)).Content.ReadAsStringAsync());
+
+        var activated = rotation.RootElement.GetProperty("activated").GetProperty("kid").GetString()!;
+        var entry = Assert.Single(await KeyEventsAsync(node, "key.rotated"));
+        Assert.Equal(AdminClientBootstrap.DefaultClientId, entry.ActorId);
+        Assert.Equal(activated, entry.TargetId);
+        Assert.Contains($"\"retired\":\"{before.Kid}\"", entry.After, StringComparison.Ordinal);
+        Assert.Contains("\"scheduled\":false", entry.After, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task Rotate_AuditRowCannotBeWritten_NothingRotates()
+    {
+        var node = _nodes.StartNode();
+        var before = await GetTokenAsync(node);
+        await using var scope = node.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var head = await db.AuditChainHead.AsNoTracking().SingleAsync();
+        var keys = await db.SigningKeys.AsNoTracking().OrderBy(k => k.Id).Select(k => new { k.Id, k.ActivatesAt, k.RetiredAt }).ToListAsync();
+        // Without its chain head the audit trail cannot append: the rotation must fail with it, not commit alone.
+        await db.AuditChainHead.ExecuteDeleteAsync();
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => node.Services.GetRequiredService<KeyRotationService>().RotateNowAsync(KeyUses.Signing, CancellationToken.None));
+        }
+        finally
+        {
+            db.AuditChainHead.Add(head);
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(keys, await db.SigningKeys.AsNoTracking().OrderBy(k => k.Id).Select(k => new { k.Id, k.ActivatesAt, k.RetiredAt }).ToListAsync());
+        Assert.Equal(before.Kid, (await GetTokenAsync(node)).Kid);
+    }
+
+    [PrerequisiteFact]
+    public async Task Schedule_PublishAndRotate_AreAuditedAsIdentityHub()
+    {
+        var node = _nodes.StartNode(("Oidc:Keys:RotationInterval", "10.00:00:00"), ("Oidc:Keys:PublishAhead", "2.00:00:00"));
+        var first = await GetTokenAsync(node);
+        _nodes.Clock.Advance(TimeSpan.FromDays(8) + TimeSpan.FromMinutes(1));
+        Assert.True(await RunScheduleAsync(node));
+        var created = (await KeyEventsAsync(node, "key.created")).Last(e => e.After!.Contains("\"use\":\"sig\"", StringComparison.Ordinal));
+
+        _nodes.Clock.Advance(TimeSpan.FromDays(2));
+        Assert.True(await RunScheduleAsync(node));
+
+        var rotated = (await KeyEventsAsync(node, "key.rotated")).Single(e => e.After!.Contains("\"use\":\"sig\"", StringComparison.Ordinal));
+        Assert.Equal(Actor.System.Id, created.ActorId);
+        Assert.Equal(Actor.System.Id, rotated.ActorId);
+        Assert.Equal(created.TargetId, rotated.TargetId);
+        Assert.Contains($"\"retired\":\"{first.Kid}\"", rotated.After, StringComparison.Ordinal);
+        Assert.Contains("\"scheduled\":true", rotated.After, StringComparison.Ordinal);
+        Assert.True(rotated.Sequence > created.Sequence);
+    }
+
+    private static async Task<List<IdentityHub.Data.Audit.AuditEvent>> KeyEventsAsync(WebApplicationFactory<Program> node, string type)
+    {
+        await using var scope = node.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>().AuditEvents.AsNoTracking()
+            .Where(e => e.Type == type).OrderBy(e => e.Sequence).ToListAsync();
     }
 
     private static async Task<Dictionary<string, string>> KeyStatesAsync(WebApplicationFactory<Program> node)

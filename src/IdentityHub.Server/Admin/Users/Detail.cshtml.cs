@@ -1,3 +1,4 @@
+using System.Reflection;
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
@@ -49,6 +50,13 @@ public sealed class DetailModel(
 
     public bool CanSetAdminRoles => User.IsInRole(AdminRoles.SuperAdmin);
 
+    /// <summary>Sessions are the security side's, as in the admin API; the handler's own writers say who.</summary>
+    public bool CanEndSessions =>
+        typeof(DetailModel).GetMethod(nameof(OnPostEndSessionsAsync))!.GetCustomAttribute<ConsoleWritersAttribute>()!.Roles.Any(User.IsInRole);
+
+    /// <summary>The person's audit trail is shown to the audit trail's readers only.</summary>
+    public bool CanReadTrail => ConsoleSections.Audit.CanRead(User);
+
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFound();
 
@@ -61,6 +69,7 @@ public sealed class DetailModel(
     public Task<IActionResult> OnPostLeftAsync(string id, CancellationToken cancellationToken) =>
         WriteAsync(id, () => directory.MarkLeftAsync(id, Reason, cancellationToken), cancellationToken);
 
+    [ConsoleWriters(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin)]
     public Task<IActionResult> OnPostEndSessionsAsync(string id, CancellationToken cancellationToken) =>
         WriteAsync(id, () => directory.EndSessionsAsync(id, cancellationToken), cancellationToken);
 
@@ -94,8 +103,10 @@ public sealed class DetailModel(
             .Where(a => a.UserId == id).ToListAsync(cancellationToken);
         Assignments = [.. Assignments.OrderByDescending(a => a.GrantedAt)];
         Grants = await entitlements.ExplainAsync(id, applicationId: null, cancellationToken);
-        Trail = await db.AuditEvents.AsNoTracking().Where(e => e.TargetId == id || e.ActorId == id)
-            .OrderByDescending(e => e.Sequence).Take(TrailLength).ToListAsync(cancellationToken);
+        Trail = CanReadTrail
+            ? await db.AuditEvents.AsNoTracking().Where(e => e.TargetId == id || e.ActorId == id)
+                .OrderByDescending(e => e.Sequence).Take(TrailLength).ToListAsync(cancellationToken)
+            : [];
         AdminRolesHeld = [.. (await users.GetRolesAsync(Account)).Where(AdminRoles.All.Contains)];
         Administered = (await db.AdministeredDepartments.Where(a => a.UserId == id).Select(a => a.DepartmentId).ToListAsync(cancellationToken)).ToHashSet();
         Tree = await DepartmentNode.TreeAsync(db, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Keys;
 using Microsoft.AspNetCore.DataProtection;
@@ -10,9 +11,10 @@ namespace IdentityHub.Server.Oidc.Keys;
 /// <summary>
 /// The server's token signing and encryption keys, kept in the database with their private halves
 /// protected by Data Protection, so every node of a cluster signs with the same keys.
+/// Every change is audited in its transaction: a key exists, signs or retires exactly when the trail says so.
 /// </summary>
 public sealed class SigningKeyStore(
-    IdentityHubDbContext db, IDataProtectionProvider dataProtection, TimeProvider clock, KeySettings settings, ILogger<SigningKeyStore> logger)
+    IdentityHubDbContext db, IDataProtectionProvider dataProtection, AuditTrail audit, TimeProvider clock, KeySettings settings, ILogger<SigningKeyStore> logger)
 {
     private const int RsaKeySize = 2048;
     private readonly IDataProtector _protector = dataProtection.CreateProtector("IdentityHub.SigningKeys.v1");
@@ -62,13 +64,14 @@ public sealed class SigningKeyStore(
         }
 
         var generation = keys.Count == 0 ? 0 : keys.Max(k => k.Generation);
-        foreach (var activatesAt in plan.Create)
-        {
-            db.SigningKeys.Add(CreateKey(use, ++generation, activatesAt));
-        }
+        var created = plan.Create.Select(activatesAt => CreateKey(use, ++generation, activatesAt)).ToList();
+        db.SigningKeys.AddRange(created);
 
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await RecordScheduleAsync(use, plan, created, StatesAfter(keys.Concat(created), retainAfterRetirement), cancellationToken);
         if (await TrySaveAsync(cancellationToken))
         {
+            await transaction.CommitAsync(cancellationToken);
             foreach (var activatesAt in plan.Create)
             {
                 logger.LogInformation("Created a {Use} key to take over at {ActivatesAt:O}", use, activatesAt);
@@ -110,8 +113,12 @@ public sealed class SigningKeyStore(
                 active.RetiredAt = now;
             }
 
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await audit.RecordAsync("key.rotated", "signing-key", next.Id, before: null,
+                new { use, activated = next.Id, retired = active?.Id, scheduled = false }, cancellationToken);
             if (await TrySaveAsync(cancellationToken))
             {
+                await transaction.CommitAsync(cancellationToken);
                 return (next, active);
             }
 
@@ -121,6 +128,40 @@ public sealed class SigningKeyStore(
             }
         }
     }
+
+    /// <summary>
+    /// One audit event per change a schedule pass writes (IdentityHub itself is the actor): a key created to be
+    /// published ahead, a key made active because nothing signed, a rotation (the successor took over and the
+    /// old key is recorded as retired), a key removed once its tokens expired.
+    /// </summary>
+    private async Task RecordScheduleAsync(
+        string use, KeyPlan plan, IReadOnlyList<SigningKey> created, IReadOnlyDictionary<string, KeyState> states, CancellationToken cancellationToken)
+    {
+        foreach (var key in created)
+        {
+            await audit.RecordAsync("key.created", "signing-key", key.Id, before: null, new { use, kid = key.Id, key.ActivatesAt }, cancellationToken);
+        }
+
+        foreach (var (id, at) in plan.Activate)
+        {
+            await audit.RecordAsync("key.activated", "signing-key", id, before: null, new { use, kid = id, activatesAt = at }, cancellationToken);
+        }
+
+        var active = states.FirstOrDefault(s => s.Value == KeyState.Active).Key;
+        foreach (var (id, at) in plan.Retire)
+        {
+            await audit.RecordAsync("key.rotated", "signing-key", active ?? id, before: null,
+                new { use, activated = active, retired = id, retiredAt = at, scheduled = true }, cancellationToken);
+        }
+
+        foreach (var id in plan.Remove)
+        {
+            await audit.RecordAsync("key.removed", "signing-key", id, before: null, new { use, kid = id }, cancellationToken);
+        }
+    }
+
+    private IReadOnlyDictionary<string, KeyState> StatesAfter(IEnumerable<SigningKey> keys, TimeSpan retainAfterRetirement) =>
+        KeyLifecycle.StatesAt(keys.ToList(), clock.GetUtcNow(), retainAfterRetirement);
 
     /// <summary>The usable key behind a stored row, its private half unprotected.</summary>
     public SecurityKey Unprotect(SigningKey row)
