@@ -79,7 +79,7 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
         var application = await AdminApiClient.CreateApplicationAsync(admin);
         var sp = new SamlTestSp();
 
-        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata", new { metadataXml = SpMetadata(sp) });
+        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata", new { metadataXml = sp.Metadata() });
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
@@ -246,7 +246,7 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
     public async Task ImportMetadata_FromUrl_FetchesItFromTheSpsServerAndSetsIdpInitiated()
     {
         var sp = new SamlTestSp();
-        await using var host = await MetadataHost.StartAsync(SpMetadata(sp));
+        await using var host = await MetadataHost.StartAsync(sp.Metadata());
         using var admin = await AdminApiClient.CreateAdminAsync(factory);
         var application = await AdminApiClient.CreateApplicationAsync(admin);
 
@@ -264,7 +264,7 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
     [PrerequisiteFact]
     public async Task ImportMetadata_UrlAnsweringWithARedirect_IsNotFollowed()
     {
-        await using var host = await MetadataHost.StartAsync(SpMetadata(new SamlTestSp()));
+        await using var host = await MetadataHost.StartAsync(new SamlTestSp().Metadata());
         using var admin = await AdminApiClient.CreateAdminAsync(factory);
         var application = await AdminApiClient.CreateApplicationAsync(admin);
 
@@ -290,9 +290,6 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
             .Replace("{{ENTITY_ID}}", sp.EntityId, StringComparison.Ordinal)
             .Replace("{{BASE}}", new Uri(sp.EntityId).GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
             .Replace("{{CERTIFICATE}}", string.Join('\n', Convert.ToBase64String(sp.Certificate.RawData).Chunk(64).Select(c => new string(c))), StringComparison.Ordinal);
-
-    private static string SpMetadata(SamlTestSp sp) =>
-        $"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{sp.EntityId}"><md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{Convert.ToBase64String(sp.Certificate.RawData)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="{Saml2Names.HttpRedirectBinding}" Location="{sp.SingleLogout}"/><md:NameIDFormat>{NameIdFormats.Persistent}</md:NameIDFormat><md:AssertionConsumerService index="1" isDefault="true" Binding="{Saml2Names.HttpPostBinding}" Location="{sp.Acs}"/></md:SPSSODescriptor></md:EntityDescriptor>""";
 
     /// <summary>The OASIS schemas shipped in Saml/Schemas, read from disk only (the resolver refuses anything else).</summary>
     private static XmlSchemaSet MetadataSchemas()

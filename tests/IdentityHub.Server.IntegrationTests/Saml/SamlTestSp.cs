@@ -62,6 +62,10 @@ public sealed class SamlTestSp
         attributeMappings,
     };
 
+    /// <summary>This SP's metadata (metadata §2.4.4): signing key, Redirect SLO, persistent NameID, one HTTP-POST ACS.</summary>
+    public string Metadata() =>
+        $"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{EntityId}"><md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{Convert.ToBase64String(Certificate.RawData)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="{Saml2Names.HttpRedirectBinding}" Location="{SingleLogout}"/><md:NameIDFormat>{NameIdFormats.Persistent}</md:NameIDFormat><md:AssertionConsumerService index="1" isDefault="true" Binding="{Saml2Names.HttpPostBinding}" Location="{Acs}"/></md:SPSSODescriptor></md:EntityDescriptor>""";
+
     public async Task<SamlTestSp> RegisterAsync(IdentityHubFactory factory, object? registration = null)
     {
         using var admin = await AdminApiClient.CreateAdminAsync(factory);
