@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Saml.Metadata;
@@ -19,9 +20,9 @@ public sealed record SamlRegistrationOutcome(
 
 /// <summary>
 /// The SAML part of an application, registered, replaced or removed: the one place its rules run, for the
-/// admin API and the console alike.
+/// admin API and the console alike; every change is audited in its own transaction.
 /// </summary>
-public sealed class SamlServiceProviderRegistry(IdentityHubDbContext db, IHttpClientFactory http, TimeProvider clock)
+public sealed class SamlServiceProviderRegistry(IdentityHubDbContext db, AuditTrail audit, IHttpClientFactory http, TimeProvider clock)
 {
     public const string MetadataHttpClient = "saml-metadata";
 
@@ -47,7 +48,9 @@ public sealed class SamlServiceProviderRegistry(IdentityHubDbContext db, IHttpCl
         }
 
         var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var sp = await db.SamlServiceProviders.SingleOrDefaultAsync(s => s.ApplicationId == applicationId, cancellationToken);
+        var before = sp is null ? null : SamlRegistration.Read(sp);
         if (sp is null)
         {
             sp = new SamlServiceProvider
@@ -60,9 +63,12 @@ public sealed class SamlServiceProviderRegistry(IdentityHubDbContext db, IHttpCl
 
         SamlRegistration.Apply(request, sp);
         sp.UpdatedAt = now;
+        var saved = SamlRegistration.Read(sp);
         try
         {
+            await audit.RecordAsync(before is null ? "saml.registered" : "saml.updated", "application", applicationId.ToString(), before, saved, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException)
         {
@@ -70,7 +76,7 @@ public sealed class SamlServiceProviderRegistry(IdentityHubDbContext db, IHttpCl
             return DuplicateEntityId();
         }
 
-        return new SamlRegistrationOutcome(true, SamlRegistration.Read(sp), new Dictionary<string, string[]>(), []);
+        return new SamlRegistrationOutcome(true, saved, new Dictionary<string, string[]>(), []);
     }
 
     /// <summary>Registers (or replaces) the SP from its metadata, given inline or fetched from an http(s) URL.</summary>
@@ -121,8 +127,21 @@ public sealed class SamlServiceProviderRegistry(IdentityHubDbContext db, IHttpCl
     }
 
     /// <summary>False when the application has no SP.</summary>
-    public async Task<bool> DeleteAsync(Guid applicationId, CancellationToken cancellationToken) =>
-        await db.SamlServiceProviders.Where(s => s.ApplicationId == applicationId).ExecuteDeleteAsync(cancellationToken) > 0;
+    public async Task<bool> DeleteAsync(Guid applicationId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var sp = await db.SamlServiceProviders.SingleOrDefaultAsync(s => s.ApplicationId == applicationId, cancellationToken);
+        if (sp is null)
+        {
+            return false;
+        }
+
+        await audit.RecordAsync("saml.deleted", "application", applicationId.ToString(), SamlRegistration.Read(sp), after: null, cancellationToken);
+        db.SamlServiceProviders.Remove(sp);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
 
     private sealed record Fetched(string? Xml, string? Error);
 

@@ -10,6 +10,8 @@ using IdentityHub.Saml.Protocol;
 using IdentityHub.Server.IntegrationTests.AdminApi;
 using IdentityHub.Server.IntegrationTests.Oidc;
 using IdentityHub.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Server.IntegrationTests.Saml;
 
@@ -164,6 +166,28 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
 
         var response = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest()));
         await SamlAssert.ErrorPageAsync(response, "not registered");
+    }
+
+    [PrerequisiteFact]
+    public async Task RegisterReplaceDelete_EachChange_IsAuditedWithBeforeAndAfter()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var replaced = JsonSerializer.SerializeToNode(sp.Registration(nameIdFormat: "unspecified"))!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{sp.ApplicationId}/saml", replaced)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"{AdminApiClient.Applications}/{sp.ApplicationId}/saml")).StatusCode);
+
+        await using var scope = factory.Services.CreateAsyncScope();
+        var events = await scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>().AuditEvents.AsNoTracking()
+            .Where(e => e.TargetId == sp.ApplicationId.ToString() && e.Type.StartsWith("saml."))
+            .OrderBy(e => e.Sequence).ToListAsync();
+        Assert.Equal(["saml.registered", "saml.updated", "saml.deleted"], events.Select(e => e.Type));
+        Assert.Null(events[0].Before);
+        Assert.Contains(NameIdFormats.Unspecified, events[1].After!, StringComparison.Ordinal);
+        Assert.Contains(NameIdFormats.Persistent, events[1].Before!, StringComparison.Ordinal);
+        Assert.Null(events[2].After);
+        Assert.Contains(sp.EntityId, events[2].Before!, StringComparison.Ordinal);
     }
 
     [PrerequisiteFact]
