@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
@@ -8,7 +7,6 @@ using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
 using IdentityHub.Saml.Signing;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using System.Security.Cryptography.X509Certificates;
