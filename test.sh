@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds IdentityHub and runs every test project against a throwaway PostgreSQL cluster.
-# Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, node/npm) with apt-get.
+# Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, openssl, node/npm) with apt-get.
 # Once the tests have run, the last line is "N passed, N failed[, N skipped]"; non-zero exit on any
 # failure, any skipped test, a dotnet test error, or no tests at all.
 set -euo pipefail
@@ -33,6 +33,7 @@ missing=()
 dpkg -s postgresql-15 >/dev/null 2>&1 || missing+=(postgresql-15)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
+command -v openssl >/dev/null || missing+=(openssl)
 # Debian's npm conflicts with a NodeSource nodejs (which bundles npm): install both or neither.
 { command -v node && command -v npm; } >/dev/null || missing+=(nodejs npm)
 command -v python3 >/dev/null || missing+=(python3)

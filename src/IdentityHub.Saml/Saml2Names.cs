@@ -51,7 +51,28 @@ public static class SamlStatus
 /// <summary>SAML authentication context classes (authn-context §3.4).</summary>
 public static class AuthnContextClasses
 {
+    /// <summary>Authn-context §3.4.12: a password over a protected (TLS) session.</summary>
     public const string PasswordProtectedTransport = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
-    /// <summary>Used when the session's amr says a second factor was used (REFEDS MFA profile).</summary>
+
+    /// <summary>
+    /// REFEDS MFA Profile (2017): "two or more factors" without naming them; the OASIS classes (e.g.
+    /// MobileTwoFactorContract, authn-context §3.4.5) each name one specific device and registration process.
+    /// </summary>
     public const string MultiFactor = "https://refeds.org/profile/mfa";
+
+    /// <summary>Authn-context §3.4.25: the IdP does not say how the user authenticated.</summary>
+    public const string Unspecified = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified";
+
+    /// <summary>
+    /// The class for a session's RFC 8176 "amr" values: a second factor (mfa, otp, hwk) wins over the password
+    /// (pwd); a session that records neither is <see cref="Unspecified"/> rather than claimed to be a password.
+    /// </summary>
+    public static string ForMethods(IEnumerable<string> amr)
+    {
+        ArgumentNullException.ThrowIfNull(amr);
+        var methods = amr.ToHashSet(StringComparer.Ordinal);
+        return methods.Overlaps(["mfa", "otp", "hwk"]) ? MultiFactor
+            : methods.Contains("pwd") ? PasswordProtectedTransport
+            : Unspecified;
+    }
 }

@@ -58,4 +58,28 @@ public sealed class MessageRulesTests
 
         Assert.Equal(SamlStatus.VersionMismatch, error.StatusCode);
     }
+
+    [Fact]
+    public void CheckNotExpired_LogoutRequestPastNotOnOrAfter_IsRefused()
+    {
+        var request = LogoutRequest.Read(SafeXml.Parse(LogoutRequestXml(DateTimeOffset.UtcNow.AddMinutes(-10))));
+
+        var error = Assert.Throws<SamlProtocolException>(() => request.CheckNotExpired(DateTimeOffset.UtcNow, Skew));
+
+        Assert.Equal(SamlStatus.RequestDenied, error.StatusCode);
+        Assert.Contains("NotOnOrAfter", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckNotExpired_LogoutRequestWithinNotOnOrAfter_Passes()
+    {
+        var request = LogoutRequest.Read(SafeXml.Parse(LogoutRequestXml(DateTimeOffset.UtcNow.AddMinutes(5))));
+
+        request.CheckNotExpired(DateTimeOffset.UtcNow, Skew);
+
+        Assert.NotNull(request.NotOnOrAfter);
+    }
+
+    private static string LogoutRequestXml(DateTimeOffset notOnOrAfter) =>
+        $"""<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lr1" Version="2.0" IssueInstant="{SamlXml.Instant(DateTimeOffset.UtcNow)}" NotOnOrAfter="{SamlXml.Instant(notOnOrAfter)}"><saml:Issuer>{SpEntityId}</saml:Issuer><saml:NameID>n</saml:NameID></samlp:LogoutRequest>""";
 }

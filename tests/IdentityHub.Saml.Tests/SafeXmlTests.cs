@@ -41,6 +41,17 @@ public sealed class SafeXmlTests
     }
 
     [Fact]
+    public void Parse_ManyPredefinedEntities_AreReadDespiteTheEntityCap()
+    {
+        // The cap on entity expansion is for declared entities (impossible without a DTD), not &amp; and character references.
+        var text = string.Concat(Enumerable.Repeat("a&amp;b&#x41;", SafeXml.MaxCharactersFromEntities * 2));
+
+        var document = SafeXml.Parse($"<a>{text}</a>");
+
+        Assert.Equal(string.Concat(Enumerable.Repeat("a&bA", SafeXml.MaxCharactersFromEntities * 2)), document.DocumentElement!.InnerText);
+    }
+
+    [Fact]
     public void Parse_CommentInsideText_IsDroppedSoTheWholeValueIsRead()
     {
         var document = SafeXml.Parse("<a>admin@example.test<!-- -->.evil.test</a>");

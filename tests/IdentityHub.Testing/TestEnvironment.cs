@@ -29,6 +29,10 @@ public static class TestEnvironment
     public static string? Xmlsec1 =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "xmlsec1")).FirstOrDefault(File.Exists);
 
+    /// <summary>The openssl command line tool (Debian package openssl), the independent checker of Redirect-binding signatures.</summary>
+    public static string? OpenSsl =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "openssl")).FirstOrDefault(File.Exists);
+
     public static string ArtifactsDirectory
     {
         get
@@ -57,6 +61,8 @@ public static class TestEnvironment
             "Chromium is not installed: apt-get install chromium, set IDENTITYHUB_TEST_CHROMIUM, or run ./test.sh, which installs it.",
         Prerequisite.Xmlsec1 when Xmlsec1 is null =>
             "xmlsec1 is not installed: apt-get install xmlsec1, or run ./test.sh, which installs it.",
+        Prerequisite.OpenSsl when OpenSsl is null =>
+            "openssl is not installed: apt-get install openssl, or run ./test.sh, which installs it.",
         _ => null,
     };
 
@@ -84,4 +90,5 @@ public enum Prerequisite
     Browser,
     Node,
     Xmlsec1,
+    OpenSsl,
 }

@@ -241,6 +241,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("AllowIdpInitiated")
+                        .HasColumnType("boolean");
+
                     b.Property<Guid>("ApplicationId")
                         .HasColumnType("uuid");
 

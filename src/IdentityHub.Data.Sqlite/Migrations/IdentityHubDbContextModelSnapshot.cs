@@ -236,6 +236,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("AllowIdpInitiated")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid>("ApplicationId")
                         .HasColumnType("TEXT");
 

@@ -38,6 +38,9 @@ public sealed class SamlServiceProvider
 
     public bool SignAssertion { get; set; } = true;
 
+    /// <summary>Whether /saml/idp-initiated may send this SP an unsolicited Response; off by default (a plain GET would be login CSRF).</summary>
+    public bool AllowIdpInitiated { get; set; }
+
     /// <summary>persistent, emailAddress or unspecified (employee number) NameID format URI.</summary>
     public required string NameIdFormat { get; set; }
 

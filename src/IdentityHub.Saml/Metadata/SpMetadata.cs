@@ -9,6 +9,9 @@ namespace IdentityHub.Saml.Metadata;
 /// <summary>An indexed assertion consumer service endpoint (metadata §2.2.3).</summary>
 public sealed record AcsEndpoint(int Index, string Binding, string Location, bool IsDefault);
 
+/// <summary>An endpoint of the metadata left out because IdentityHub does not speak its binding.</summary>
+public sealed record SkippedEndpoint(string Element, string Binding, string Location);
+
 /// <summary>What a service provider's metadata says, ready to register.</summary>
 public sealed record SpMetadataInfo(
     string EntityId,
@@ -18,12 +21,19 @@ public sealed record SpMetadataInfo(
     byte[]? SigningCertificate,
     byte[]? EncryptionCertificate,
     bool AuthnRequestsSigned,
-    string? NameIdFormat);
+    string? NameIdFormat,
+    IReadOnlyList<SkippedEndpoint> Skipped);
 
 /// <summary>Reads an SPSSODescriptor (metadata §2.4.4) from untrusted XML, parsed by <see cref="SafeXml"/>.</summary>
 public static class SpMetadata
 {
     public const int MaxChars = 512 * 1024;
+
+    /// <summary>Profiles §4.1.2: IdentityHub delivers Responses by HTTP-POST only (no Artifact, PAOS or POST-SimpleSign).</summary>
+    private static readonly HashSet<string> AcsBindings = [Saml2Names.HttpPostBinding];
+
+    /// <summary>Profiles §4.4: front-channel logout by HTTP-Redirect or HTTP-POST (no SOAP back channel, no Artifact).</summary>
+    private static readonly HashSet<string> SloBindings = [Saml2Names.HttpRedirectBinding, Saml2Names.HttpPostBinding];
 
     public static SpMetadataInfo Read(string xml)
     {
@@ -35,15 +45,26 @@ public static class SpMetadata
         var sp = entity.SelectSingleNode("md:SPSSODescriptor", ns) as XmlElement
             ?? throw new SamlProtocolException("The metadata has no md:SPSSODescriptor.");
 
-        var acs = sp.SelectNodes("md:AssertionConsumerService", ns)!.OfType<XmlElement>()
+        var skipped = new List<SkippedEndpoint>();
+        var acs = Endpoints(sp, ns, "AssertionConsumerService", AcsBindings, skipped)
             .Select(e => new AcsEndpoint(
                 int.TryParse(e.GetAttribute("index"), NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : 0,
                 e.GetAttribute("Binding"), e.GetAttribute("Location"), e.GetAttribute("isDefault") is "true" or "1"))
             .ToList();
-        var slo = sp.SelectNodes("md:SingleLogoutService", ns)!.OfType<XmlElement>()
+        if (acs.Count == 0)
+        {
+            throw new SamlProtocolException(
+                "The metadata has no AssertionConsumerService with the HTTP-POST binding, the only one IdentityHub sends Responses with"
+                + (skipped.Count == 0 ? "." : $" (left out: {string.Join(", ", skipped.Select(s => s.Binding).Distinct())})."));
+        }
+
+        var slo = Endpoints(sp, ns, "SingleLogoutService", SloBindings, skipped)
             .OrderBy(e => e.GetAttribute("Binding") == Saml2Names.HttpRedirectBinding ? 0 : 1)
             .FirstOrDefault();
-        var nameIdFormat = sp.SelectSingleNode("md:NameIDFormat", ns)?.InnerText.Trim();
+        // Metadata §2.4.1: NameIDFormat elements list what the SP supports, in no required order; take the first IdentityHub issues.
+        var nameIdFormat = sp.SelectNodes("md:NameIDFormat", ns)!.OfType<XmlElement>()
+            .Select(e => e.InnerText.Trim())
+            .FirstOrDefault(NameIdFormats.Supported.Contains);
 
         return new SpMetadataInfo(
             entity.GetAttribute("entityID"),
@@ -53,7 +74,27 @@ public static class SpMetadata
             Certificate(sp, ns, "signing"),
             Certificate(sp, ns, "encryption"),
             sp.GetAttribute("AuthnRequestsSigned") is "true" or "1",
-            nameIdFormat is { Length: > 0 } && NameIdFormats.Supported.Contains(nameIdFormat) ? nameIdFormat : null);
+            nameIdFormat,
+            skipped);
+    }
+
+    /// <summary>The endpoints named <paramref name="element"/> whose binding is supported; the others are noted in <paramref name="skipped"/>.</summary>
+    private static List<XmlElement> Endpoints(XmlElement sp, XmlNamespaceManager ns, string element, HashSet<string> supported, List<SkippedEndpoint> skipped)
+    {
+        var usable = new List<XmlElement>();
+        foreach (var endpoint in sp.SelectNodes("md:" + element, ns)!.OfType<XmlElement>())
+        {
+            if (supported.Contains(endpoint.GetAttribute("Binding")))
+            {
+                usable.Add(endpoint);
+            }
+            else
+            {
+                skipped.Add(new SkippedEndpoint(element, endpoint.GetAttribute("Binding"), endpoint.GetAttribute("Location")));
+            }
+        }
+
+        return usable;
     }
 
     /// <summary>The certificate for <paramref name="use"/>; a KeyDescriptor without "use" serves both (metadata §2.4.1.1).</summary>

@@ -116,7 +116,7 @@ public sealed record AuthnRequest(
 /// <summary>SAML core §3.7.1: a LogoutRequest, as received.</summary>
 public sealed record LogoutRequest(
     XmlElement Root, string Id, string Issuer, DateTimeOffset IssueInstant, string? Destination,
-    string NameId, IReadOnlyList<string> SessionIndexes)
+    string NameId, IReadOnlyList<string> SessionIndexes, DateTimeOffset? NotOnOrAfter = null)
     : ReceivedMessage(Root, Id, Issuer, IssueInstant, Destination)
 {
     public static LogoutRequest Read(XmlDocument document)
@@ -130,7 +130,24 @@ public sealed record LogoutRequest(
             .Where(e => e.LocalName == "SessionIndex" && e.NamespaceURI == Saml2Names.Protocol)
             .Select(e => e.InnerText.Trim())
             .ToList();
-        return new LogoutRequest(root, id, issuer, issued, destination, nameId, indexes);
+        DateTimeOffset? notOnOrAfter = null;
+        if (root.HasAttribute("NotOnOrAfter"))
+        {
+            notOnOrAfter = DateTimeOffset.TryParse(root.GetAttribute("NotOnOrAfter"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expiry)
+                ? expiry
+                : throw new SamlProtocolException("NotOnOrAfter is not an xs:dateTime.");
+        }
+
+        return new LogoutRequest(root, id, issuer, issued, destination, nameId, indexes, notOnOrAfter);
+    }
+
+    /// <summary>Core §3.7.1: past NotOnOrAfter the request has expired and is not acted on (the skew allowed for the SP's clock).</summary>
+    public void CheckNotExpired(DateTimeOffset now, TimeSpan skew)
+    {
+        if (NotOnOrAfter is { } expiry && now - skew >= expiry)
+        {
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The LogoutRequest has expired (its NotOnOrAfter has passed).");
+        }
     }
 }
 

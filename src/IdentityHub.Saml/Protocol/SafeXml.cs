@@ -12,6 +12,9 @@ public static class SafeXml
     /// <summary>Far above any real AuthnRequest or LogoutRequest, far below anything harmful.</summary>
     public const int MaxMessageChars = 256 * 1024;
 
+    /// <summary>Characters entity references may expand to in one message.</summary>
+    public const int MaxCharactersFromEntities = 1024;
+
     private static readonly string[] IdAttributeNames = ["ID", "Id", "id", "AssertionID"];
 
     public static XmlDocument Parse(string xml, int maxChars = MaxMessageChars)
@@ -27,7 +30,8 @@ public static class SafeXml
             // XXE and "billion laughs": a DTD is refused outright rather than ignored.
             DtdProcessing = DtdProcessing.Prohibit,
             XmlResolver = null,
-            MaxCharactersFromEntities = 0,
+            // No DTD means no declared entities; a small cap still bounds expansion should that ever change (0 is "unlimited").
+            MaxCharactersFromEntities = MaxCharactersFromEntities,
             MaxCharactersInDocument = maxChars,
             IgnoreProcessingInstructions = true,
             // Comments can split a signed text node (the "comment truncation" attack); exc-c14n ignores them anyway.

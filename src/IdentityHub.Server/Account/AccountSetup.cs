@@ -48,7 +48,7 @@ public static class AccountSetup
             cookie.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
         });
 
-        // The security stamp check rebuilds the cookie's principal; the session id must survive it.
+        // The security stamp check rebuilds the cookie's principal; the session id, sign-in time and methods must survive it.
         services.Configure<SecurityStampValidatorOptions>(options => options.OnRefreshingPrincipal = context =>
         {
             if (context.CurrentPrincipal?.FindFirst(IdentityHubClaims.SessionId) is { } sid && context.NewPrincipal?.Identity is ClaimsIdentity identity)
@@ -57,6 +57,11 @@ public static class AccountSetup
                 if (context.CurrentPrincipal.FindFirst(ActiveUserSignInManager.AuthenticationTimeClaim) is { } authTime)
                 {
                     identity.AddClaim(new Claim(ActiveUserSignInManager.AuthenticationTimeClaim, authTime.Value));
+                }
+
+                foreach (var method in context.CurrentPrincipal.FindAll(ActiveUserSignInManager.AuthenticationMethodsClaim))
+                {
+                    identity.AddClaim(new Claim(ActiveUserSignInManager.AuthenticationMethodsClaim, method.Value));
                 }
             }
 

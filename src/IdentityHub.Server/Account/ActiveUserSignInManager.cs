@@ -57,5 +57,8 @@ public sealed class ActiveUserSignInManager(
     /// <summary>Unix milliseconds of the sign-in that started the session.</summary>
     public const string AuthenticationTimeClaim = "identityhub_auth_time";
 
+    /// <summary>RFC 8176 §2: how the user authenticated; Identity's password sign-in adds "pwd" (SAML's AuthnContextClassRef comes from it).</summary>
+    public const string AuthenticationMethodsClaim = "amr";
+
     public static string NewSessionId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
 }

@@ -21,7 +21,7 @@ public sealed record LogoutFinish(string? RedirectTo, Uri? PostTo = null, string
 /// LogoutRequest through the browser. One page loads each request in a hidden frame (the SP answers
 /// with a LogoutResponse to /saml/slo inside that frame), then continues to the finish.
 /// </summary>
-public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningCertificate signing, SamlSettings settings, TimeProvider clock)
+public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningCertificate signing, SamlSettings settings, SamlReplayCache sent, TimeProvider clock)
 {
     /// <summary>Time a frame gets to answer before the page moves on anyway.</summary>
     private const int FrameTimeoutMs = 5000;
@@ -57,11 +57,22 @@ public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningC
 
         var idp = SamlIdpEndpoints.Of(context, settings);
         var certificate = await signing.GetAsync(cancellationToken);
-        var frames = sps.Select(sp => Frame(sp, user, sid, idp, certificate)).Where(f => f is not null).ToList();
-        return frames.Count == 0 ? null : Page(frames!, finish);
+        var frames = new List<string>();
+        foreach (var sp in sps)
+        {
+            if (await FrameAsync(sp, user, sid, idp, certificate, cancellationToken) is { } frame)
+            {
+                frames.Add(frame);
+            }
+        }
+
+        return frames.Count == 0 ? null : Page(frames, finish);
     }
 
-    private string? Frame(SamlServiceProvider sp, UserAccount user, string sid, SamlIdpEndpoints idp, X509Certificate2 certificate)
+    /// <summary>The issuer under which the IDs of LogoutRequests sent to <paramref name="spEntityId"/> are remembered until answered.</summary>
+    public static string SentTo(string spEntityId) => "identityhub:logout-request-to:" + spEntityId;
+
+    private async Task<string?> FrameAsync(SamlServiceProvider sp, UserAccount user, string sid, SamlIdpEndpoints idp, X509Certificate2 certificate, CancellationToken cancellationToken)
     {
         if (SamlSubjects.NameIdFor(sp, user) is not { } nameId)
         {
@@ -71,15 +82,18 @@ public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningC
         var destination = new Uri(sp.SingleLogoutUrl!);
         var qualifier = sp.NameIdFormat == NameIdFormats.Persistent ? sp.EntityId : null;
         var now = clock.GetUtcNow();
-        if (sp.SingleLogoutBinding == Saml2Names.HttpPostBinding)
+        var post = sp.SingleLogoutBinding == Saml2Names.HttpPostBinding;
+        var request = LogoutMessages.Request(idp.EntityId, destination, nameId, sp.NameIdFormat, qualifier, sid, now, post ? certificate : null);
+        // Core §3.7.2 InResponseTo: the SP's LogoutResponse must answer a request really sent to it, once.
+        await sent.TryRememberAsync(SentTo(sp.EntityId), request.DocumentElement!.GetAttribute("ID"), settings.MessageLifetime + (2 * settings.ClockSkew), cancellationToken);
+        if (post)
         {
-            var xml = LogoutMessages.Request(idp.EntityId, destination, nameId, sp.NameIdFormat, qualifier, sid, now, certificate).OuterXml;
-            var form = PostBinding.FormPage(destination, SamlParameters.Request, xml, null);
+            var form = PostBinding.FormPage(destination, SamlParameters.Request, request.OuterXml, null);
             return $"<iframe class=\"slo\" title=\"{WebUtility.HtmlEncode(sp.EntityId)}\" srcdoc=\"{WebUtility.HtmlEncode(form)}\"></iframe>";
         }
 
-        var unsigned = LogoutMessages.Request(idp.EntityId, destination, nameId, sp.NameIdFormat, qualifier, sid, now, null).OuterXml;
-        var query = RedirectBinding.Encode(unsigned, SamlParameters.Request, null, certificate.GetRSAPrivateKey());
+        using var key = certificate.GetRSAPrivateKey();
+        var query = RedirectBinding.Encode(request.OuterXml, SamlParameters.Request, null, key);
         var url = destination.AbsoluteUri + (destination.Query.Length > 0 ? "&" : "?") + query;
         return $"<iframe class=\"slo\" title=\"{WebUtility.HtmlEncode(sp.EntityId)}\" src=\"{WebUtility.HtmlEncode(url)}\"></iframe>";
     }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
@@ -15,7 +14,11 @@ using System.Security.Cryptography.X509Certificates;
 namespace IdentityHub.Server.Saml;
 
 /// <summary>A login the IdP owes a service provider: what the validated AuthnRequest (or the IdP-initiated link) asked for.</summary>
-public sealed record PendingLogin(Guid ServiceProviderId, string? RequestId, string AcsUrl, string? RelayState, bool ForceAuthn, bool IsPassive, DateTimeOffset ReceivedAt);
+public sealed record PendingLogin(Guid ServiceProviderId, string? RequestId, string AcsUrl, string? RelayState, bool ForceAuthn, bool IsPassive, DateTimeOffset ReceivedAt)
+{
+    /// <summary>Names this pending login across every resume link made for it, so it is answered once.</summary>
+    public string Ticket { get; init; } = IdentityHub.Saml.Protocol.SamlXml.NewId();
+}
 
 /// <summary>Profiles §4.1.4.2: issues the Response for a signed-in user and records the SP as a session participant.</summary>
 public sealed class SamlLoginIssuer(
@@ -63,7 +66,7 @@ public sealed class SamlLoginIssuer(
             // The browser session id: a LogoutRequest naming it ends exactly this session.
             SessionIndex = sid,
             AuthnInstant = AuthenticatedAt(session) ?? now,
-            AuthnContextClass = AuthnContextOf(session.Principal),
+            AuthnContextClass = AuthnContextClasses.ForMethods(session.Principal.FindAll(ActiveUserSignInManager.AuthenticationMethodsClaim).Select(c => c.Value)),
             Attributes = await AttributesAsync(sp, user, cancellationToken),
             Now = now,
             ClockSkew = settings.ClockSkew,
@@ -87,12 +90,6 @@ public sealed class SamlLoginIssuer(
 
     public static IResult Post(Uri destination, string xml, string? relayState) =>
         Results.Content(PostBinding.FormPage(destination, SamlParameters.Response, xml, relayState), "text/html; charset=utf-8");
-
-    /// <summary>Authn-context §3.4: password over TLS, or multi-factor when the session's amr says so.</summary>
-    private static string AuthnContextOf(ClaimsPrincipal principal) =>
-        principal.FindAll("amr").Any(c => c.Value is "mfa" or "otp" or "hwk" or "swk")
-            ? AuthnContextClasses.MultiFactor
-            : AuthnContextClasses.PasswordProtectedTransport;
 
     private async Task<IReadOnlyList<AttributeValues>> AttributesAsync(SamlServiceProvider sp, UserAccount user, CancellationToken cancellationToken)
     {

@@ -22,10 +22,11 @@ public sealed record SamlServiceProviderDto(
     bool SignResponse = true,
     bool SignAssertion = true,
     string NameIdFormat = NameIdFormats.Persistent,
-    IReadOnlyList<SamlAttributeMappingDto>? AttributeMappings = null);
+    IReadOnlyList<SamlAttributeMappingDto>? AttributeMappings = null,
+    bool AllowIdpInitiated = false);
 
 /// <summary>Register from SP metadata: the XML itself, or an http(s) URL to fetch it from.</summary>
-public sealed record SamlMetadataImportRequest(string? MetadataXml = null, string? MetadataUrl = null, string? NameIdFormat = null);
+public sealed record SamlMetadataImportRequest(string? MetadataXml = null, string? MetadataUrl = null, string? NameIdFormat = null, bool AllowIdpInitiated = false);
 
 /// <summary>Checks an SP registration field by field and copies it onto the entity.</summary>
 public static class SamlRegistration
@@ -127,6 +128,7 @@ public static class SamlRegistration
         sp.AuthnRequestsSigned = dto.AuthnRequestsSigned;
         sp.SignResponse = dto.SignResponse;
         sp.SignAssertion = dto.SignAssertion;
+        sp.AllowIdpInitiated = dto.AllowIdpInitiated;
         sp.NameIdFormat = NameIdFormatUri(dto.NameIdFormat)!;
         sp.AttributeMappings = (dto.AttributeMappings ?? []).Select(m => new SamlAttributeMapping(m.Source, m.Name)).ToList();
     }
@@ -141,10 +143,11 @@ public static class SamlRegistration
             sp.SigningCertificate is null ? null : Convert.ToBase64String(sp.SigningCertificate),
             sp.EncryptionCertificate is null ? null : Convert.ToBase64String(sp.EncryptionCertificate),
             sp.AuthnRequestsSigned, sp.SignResponse, sp.SignAssertion, sp.NameIdFormat,
-            sp.AttributeMappings.Select(m => new SamlAttributeMappingDto(m.Source, m.Name)).ToList());
+            sp.AttributeMappings.Select(m => new SamlAttributeMappingDto(m.Source, m.Name)).ToList(),
+            sp.AllowIdpInitiated);
     }
 
-    public static SamlServiceProviderDto FromMetadata(SpMetadataInfo info, string? nameIdFormat)
+    public static SamlServiceProviderDto FromMetadata(SpMetadataInfo info, string? nameIdFormat, bool allowIdpInitiated)
     {
         ArgumentNullException.ThrowIfNull(info);
         return new SamlServiceProviderDto(
@@ -154,7 +157,8 @@ public static class SamlRegistration
             info.SigningCertificate is null ? null : Convert.ToBase64String(info.SigningCertificate),
             info.EncryptionCertificate is null ? null : Convert.ToBase64String(info.EncryptionCertificate),
             info.AuthnRequestsSigned,
-            NameIdFormat: nameIdFormat ?? info.NameIdFormat ?? NameIdFormats.Persistent);
+            NameIdFormat: nameIdFormat ?? info.NameIdFormat ?? NameIdFormats.Persistent,
+            AllowIdpInitiated: allowIdpInitiated);
     }
 
     private static bool IsAbsoluteHttpUrl(string? value) =>

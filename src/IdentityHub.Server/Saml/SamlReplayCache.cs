@@ -9,6 +9,7 @@ namespace IdentityHub.Server.Saml;
 /// <summary>
 /// Request IDs seen within their lifetime, in the database so every node shares them: a replayed
 /// AuthnRequest or LogoutRequest hits the primary key and is refused (profiles §4.1.4.5 asks the same of SPs).
+/// The IDs of LogoutRequests IdentityHub sent are kept here too, until the SP's answer consumes them.
 /// </summary>
 public sealed class SamlReplayCache(IdentityHubDbContext db, TimeProvider clock)
 {
@@ -16,7 +17,7 @@ public sealed class SamlReplayCache(IdentityHubDbContext db, TimeProvider clock)
     public async Task<bool> TryRememberAsync(string issuer, string messageId, TimeSpan keepFor, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(issuer + "\n" + messageId)));
+        var key = Key(issuer, messageId);
         // Expired entries go first, so the table stays as small as the traffic of one lifetime.
         await db.SamlSeenMessages.Where(m => m.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
         if (await db.SamlSeenMessages.AnyAsync(m => m.Key == key, cancellationToken))
@@ -38,4 +39,15 @@ public sealed class SamlReplayCache(IdentityHubDbContext db, TimeProvider clock)
             return false;
         }
     }
+
+    /// <summary>Forgets (<paramref name="issuer"/>, <paramref name="messageId"/>); false when it was not remembered or has expired, so each is used once.</summary>
+    public async Task<bool> TryConsumeAsync(string issuer, string messageId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var key = Key(issuer, messageId);
+        return await db.SamlSeenMessages.Where(m => m.Key == key && m.ExpiresAt >= now).ExecuteDeleteAsync(cancellationToken) == 1;
+    }
+
+    private static string Key(string issuer, string messageId) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(issuer + "\n" + messageId)));
 }

@@ -14,6 +14,7 @@ public static class SamlSetup
         services.AddScoped<SamlReplayCache>();
         services.AddScoped<SamlLoginIssuer>();
         services.AddScoped<SamlFrontChannelLogout>();
+        services.AddScoped<SamlServiceProviderRegistry>();
         services.AddSamlMetadataClient();
     }
 

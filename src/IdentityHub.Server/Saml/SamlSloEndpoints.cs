@@ -71,6 +71,7 @@ public static class SamlSloEndpoints
         Verify(sp, request.Root, received.Redirect, required: true);
         var idp = SamlIdpEndpoints.Of(context, settings);
         request.CheckFreshnessAndDestination(clock.GetUtcNow(), settings.ClockSkew, settings.MessageLifetime, idp.SingleLogout, isSigned: true);
+        request.CheckNotExpired(clock.GetUtcNow(), settings.ClockSkew);
         if (sp.SingleLogoutUrl is null)
         {
             throw new SamlProtocolException("The service provider has no registered SingleLogoutService to answer.");
@@ -122,9 +123,22 @@ public static class SamlSloEndpoints
     /// <summary>An SP answering the LogoutRequest we sent it (inside the logout page's frame).</summary>
     private static async Task<IResult> LogoutResponseAsync(HttpContext context, IdentityHubDbContext db, Received received)
     {
+        var services = context.RequestServices;
+        var settings = services.GetRequiredService<SamlSettings>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var response = LogoutResponse.Read(SafeXml.Parse(received.Xml));
         var sp = await FindAsync(db, response.Issuer, context.RequestAborted);
-        Verify(sp, response.Root, received.Redirect, required: false);
+        // Profiles §4.4.4.2: the responder MUST authenticate its LogoutResponse; we require a signature.
+        Verify(sp, response.Root, received.Redirect, required: true);
+        response.CheckFreshnessAndDestination(now, settings.ClockSkew, settings.MessageLifetime, SamlIdpEndpoints.Of(context, settings).SingleLogout, isSigned: true);
+        // Core §3.2.2: InResponseTo names our LogoutRequest. The IdP session has already ended when the SP answers (and
+        // the frame is cross-site, so no SameSite=Lax cookie comes with it): the request is matched by SP and ID, once.
+        if (response.InResponseTo is not { } answered
+            || !await services.GetRequiredService<SamlReplayCache>().TryConsumeAsync(SamlFrontChannelLogout.SentTo(sp.EntityId), answered, context.RequestAborted))
+        {
+            throw new SamlProtocolException(SamlStatus.RequestDenied, "The LogoutResponse does not answer a LogoutRequest IdentityHub sent this service provider, or that request was already answered.");
+        }
+
         var outcome = response.Status == SamlStatus.Success ? "signed out" : "could not sign out (" + response.Status + ")";
         return Results.Content(
             $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signed out</title></head><body><p id=\"slo-result\">{WebUtility.HtmlEncode(sp.EntityId)}: {WebUtility.HtmlEncode(outcome)}</p></body></html>",

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
@@ -8,7 +7,6 @@ using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
 using IdentityHub.Saml.Signing;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using System.Security.Cryptography.X509Certificates;
@@ -18,9 +16,6 @@ namespace IdentityHub.Server.Saml;
 /// <summary>Profiles §4.1 (Web Browser SSO): SP-initiated over HTTP-Redirect and HTTP-POST, and IdP-initiated.</summary>
 public static class SamlSsoEndpoints
 {
-    private const string PendingPurpose = "IdentityHub.Saml.PendingLogin.v1";
-    private static readonly TimeSpan PendingLifetime = TimeSpan.FromMinutes(15);
-
     public static void MapSamlSso(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet(SamlIdpEndpoints.SingleSignOnPath, ReceiveAuthnRequestAsync);
@@ -140,18 +135,19 @@ public static class SamlSsoEndpoints
         return posts.FirstOrDefault(a => a.IsDefault) ?? posts.FirstOrDefault();
     }
 
-    private static async Task<IResult> ResumeAsync(HttpContext context, IDataProtectionProvider protection, string? p)
+    private static async Task<IResult> ResumeAsync(HttpContext context, string? p)
     {
+        PendingLogin pending;
         try
         {
-            var json = protection.CreateProtector(PendingPurpose).ToTimeLimitedDataProtector().Unprotect(p ?? "");
-            var pending = JsonSerializer.Deserialize<PendingLogin>(json) ?? throw new System.Security.Cryptography.CryptographicException();
-            return await ContinueAsync(context, pending);
+            pending = SamlLoginResume.Read(context, p);
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        catch (SamlProtocolException ex)
         {
-            return SamlErrorPage.Show("The sign-in request has expired or is invalid; start again from the application.");
+            return SamlErrorPage.Show(ex.Message);
         }
+
+        return await ContinueAsync(context, pending, resumed: true);
     }
 
     private static async Task<IResult> IdpInitiatedAsync(HttpContext context, IdentityHubDbContext db, TimeProvider clock, string? sp, string? relayState)
@@ -164,6 +160,12 @@ public static class SamlSsoEndpoints
         if (provider is null || DefaultAcs(provider) is not { } acs)
         {
             return SamlErrorPage.Show("No SAML service provider with that entity ID or application id is registered.", StatusCodes.Status404NotFound);
+        }
+
+        // An unsolicited Response from a plain GET is login CSRF into the SP: only SPs registered for it get one.
+        if (!provider.AllowIdpInitiated)
+        {
+            return SamlErrorPage.Show("This service provider does not accept IdP-initiated login; start from the application.", StatusCodes.Status403Forbidden);
         }
 
         try
@@ -180,7 +182,7 @@ public static class SamlSsoEndpoints
     }
 
     /// <summary>Sends the user to the login page first when needed (the pending login survives it, protected), then issues the Response.</summary>
-    private static async Task<IResult> ContinueAsync(HttpContext context, PendingLogin pending)
+    private static async Task<IResult> ContinueAsync(HttpContext context, PendingLogin pending, bool resumed = false)
     {
         var services = context.RequestServices;
         var db = services.GetRequiredService<IdentityHubDbContext>();
@@ -199,6 +201,11 @@ public static class SamlSsoEndpoints
         {
             if (pending.IsPassive)
             {
+                if (await AlreadyAnsweredAsync(context, pending, resumed) is { } answered)
+                {
+                    return answered;
+                }
+
                 var idp = SamlIdpEndpoints.Of(context, services.GetRequiredService<SamlSettings>());
                 var certificate = await services.GetRequiredService<SamlSigningCertificate>().GetAsync(context.RequestAborted);
                 var error = LoginResponse.Error(idp.EntityId, new Uri(pending.AcsUrl), pending.RequestId, SamlStatus.NoPassive,
@@ -206,13 +213,21 @@ public static class SamlSsoEndpoints
                 return SamlLoginIssuer.Post(new Uri(pending.AcsUrl), error.OuterXml, pending.RelayState);
             }
 
-            var token = services.GetRequiredService<IDataProtectionProvider>().CreateProtector(PendingPurpose).ToTimeLimitedDataProtector()
-                .Protect(JsonSerializer.Serialize(pending), PendingLifetime);
             // ForceAuthn is honoured on resume: the new session must start after the request arrived.
-            var resume = $"{SamlIdpEndpoints.ResumePath}?p={Uri.EscapeDataString(token)}";
+            var resume = SamlLoginResume.UrlFor(context, pending);
             return Results.Redirect($"/account/login?ReturnUrl={Uri.EscapeDataString(resume)}");
         }
 
-        return await services.GetRequiredService<SamlLoginIssuer>().IssueAsync(context, sp, pending, user, session);
+        return await AlreadyAnsweredAsync(context, pending, resumed)
+            ?? await services.GetRequiredService<SamlLoginIssuer>().IssueAsync(context, sp, pending, user, session);
+    }
+
+    /// <summary>A resumed login is answered once: a second use of its link gets the error page, not a second Response.</summary>
+    private static async Task<IResult?> AlreadyAnsweredAsync(HttpContext context, PendingLogin pending, bool resumed)
+    {
+        var replays = context.RequestServices.GetRequiredService<SamlReplayCache>();
+        return resumed && !await SamlLoginResume.TryConsumeAsync(replays, pending, context.RequestAborted)
+            ? SamlErrorPage.Show("This sign-in request was already answered; start again from the application.")
+            : null;
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using IdentityHub.Data;
@@ -7,7 +6,6 @@ using IdentityHub.Data.Directory;
 using IdentityHub.Saml;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
-using IdentityHub.Saml.Signing;
 using IdentityHub.Server.IntegrationTests.Oidc;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
@@ -17,12 +15,17 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Server.IntegrationTests.Saml;
 
-/// <summary>Single logout both ways, and one browser session shared by OIDC and SAML (issue 5 points 1 and 6).</summary>
+/// <summary>
+/// Single logout both ways, and one browser session shared by OIDC and SAML (issue 5 points 1 and 6); every
+/// message the IdP sends is verified by xmlsec1 (HTTP-POST) or openssl (HTTP-Redirect) through <see cref="IdpMessages"/>.
+/// </summary>
 [Requires(Prerequisite.Xmlsec1)]
+[Requires(Prerequisite.OpenSsl)]
 public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
     where TFactory : IdentityHubFactory
 {
     private readonly OidcDriver _driver = new(factory);
+    private readonly IdpMessages _messages = new(factory);
 
     [PrerequisiteFact]
     public async Task SpInitiatedLogout_SignedRedirect_EndsTheSessionAndAnswersASignedLogoutResponse()
@@ -35,14 +38,32 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         var response = await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutRequest(login.NameId, login.SessionIndex, requestId), "back-to"));
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var location = response.Headers.Location!;
-        Assert.StartsWith(sp.SingleLogout + "?", location.AbsoluteUri, StringComparison.Ordinal);
-        var message = RedirectBinding.Decode(location.Query, SamlParameters.Response);
-        SignatureValidation.VerifyRedirect(message, await IdpCertificateAsync());
+        Assert.StartsWith(sp.SingleLogout + "?", response.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
+        var message = await _messages.ReadRedirectAsync(response, SamlParameters.Response);
         var logoutResponse = LogoutResponse.Read(SafeXml.Parse(message.Xml));
         Assert.Equal(requestId, logoutResponse.InResponseTo);
         Assert.Equal(SamlStatus.Success, logoutResponse.Status);
         Assert.Equal("back-to", message.RelayState);
+        Assert.True(await NeedsLoginAsync(browser, sp), "The IdP session survived the logout.");
+    }
+
+    [PrerequisiteFact]
+    public async Task SpInitiatedLogout_SignedPost_EndsTheSessionAndPostsASignedLogoutResponse()
+    {
+        var sp = new SamlTestSp();
+        await sp.RegisterAsync(factory, sp.Registration(sloBinding: Saml2Names.HttpPostBinding));
+        var (browser, _) = await SignedInBrowserAsync();
+        var login = await LoginAsync(browser, sp);
+        var requestId = SamlXml.NewId();
+
+        var post = await _messages.ReadPostAsync(await browser.PostAsync("/saml/slo", sp.PostForm(sp.LogoutRequest(login.NameId, login.SessionIndex, requestId), "back-to")));
+
+        Assert.Equal(sp.SingleLogout, post.Action.AbsoluteUri);
+        Assert.Equal(SamlParameters.Response, post.Parameter);
+        Assert.Equal("back-to", post.RelayState);
+        var logoutResponse = LogoutResponse.Read(post.Document);
+        Assert.Equal(requestId, logoutResponse.InResponseTo);
+        Assert.Equal(SamlStatus.Success, logoutResponse.Status);
         Assert.True(await NeedsLoginAsync(browser, sp), "The IdP session survived the logout.");
     }
 
@@ -60,6 +81,33 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
     }
 
     [PrerequisiteFact]
+    public async Task SpInitiatedLogout_SameRequestIdTwice_TheSecondIsRefused()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (browser, _) = await SignedInBrowserAsync();
+        var login = await LoginAsync(browser, sp);
+        var url = sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutRequest(login.NameId, login.SessionIndex));
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync(url)).StatusCode);
+
+        var replay = await browser.GetAsync(url);
+
+        await SamlAssert.ErrorPageAsync(replay, "replay");
+    }
+
+    [PrerequisiteFact]
+    public async Task SpInitiatedLogout_NotOnOrAfterPassed_IsRefusedAndTheSessionStays()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (browser, _) = await SignedInBrowserAsync();
+        var login = await LoginAsync(browser, sp);
+
+        var response = await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutRequest(login.NameId, login.SessionIndex, notOnOrAfter: DateTimeOffset.UtcNow.AddMinutes(-10))));
+
+        await SamlAssert.ErrorPageAsync(response, "NotOnOrAfter");
+        Assert.False(await NeedsLoginAsync(browser, sp));
+    }
+
+    [PrerequisiteFact]
     public async Task SpInitiatedLogout_OtherSamlParticipant_GetsASignedLogoutRequestThroughTheBrowser()
     {
         var first = await new SamlTestSp().RegisterAsync(factory);
@@ -73,14 +121,18 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
 
         var html = await page.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        var notice = PostedLogoutRequest(html);
-        SignatureValidation.VerifyEnveloped(SafeXml.Parse(notice.Xml).DocumentElement!, await IdpCertificateAsync());
+        var notice = Assert.Single(await _messages.ReadLogoutFramesAsync(html));
         var request = LogoutRequest.Read(SafeXml.Parse(notice.Xml));
-        Assert.Equal(second.SingleLogout, notice.Action);
+        Assert.Equal(Saml2Names.HttpPostBinding, notice.Binding);
+        Assert.Equal(second.SingleLogout, notice.Destination.AbsoluteUri);
         Assert.Equal(atSecond.NameId, request.NameId);
         Assert.Equal([atSecond.SessionIndex], request.SessionIndexes);
-        // The page then returns the LogoutResponse to the SP that asked.
-        Assert.Contains(JsonSerializer.Serialize(first.SingleLogout).Trim('"'), html, StringComparison.Ordinal);
+        // The page then returns the LogoutResponse to the SP that asked, by that SP's Redirect binding.
+        var finish = ContinueUrl().Match(html);
+        Assert.True(finish.Success, html);
+        var finishUrl = JsonSerializer.Deserialize<string>(finish.Groups[1].Value)!;
+        Assert.StartsWith(first.SingleLogout + "?", finishUrl, StringComparison.Ordinal);
+        Assert.Equal(SamlStatus.Success, LogoutResponse.Read(SafeXml.Parse((await _messages.ReadRedirectAsync(finishUrl, SamlParameters.Response)).Xml)).Status);
         Assert.True(await NeedsLoginAsync(browser, second));
     }
 
@@ -93,28 +145,72 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
 
         var html = await (await LogoutAsync(browser)).Content.ReadAsStringAsync();
 
-        var frame = RedirectFrame().Match(html);
-        Assert.True(frame.Success, html);
-        var url = new Uri(WebUtility.HtmlDecode(frame.Groups[1].Value));
-        Assert.Equal(sp.SingleLogout, url.GetLeftPart(UriPartial.Path));
-        var message = RedirectBinding.Decode(url.Query, SamlParameters.Request);
-        SignatureValidation.VerifyRedirect(message, await IdpCertificateAsync());
-        Assert.Equal(login.NameId, LogoutRequest.Read(SafeXml.Parse(message.Xml)).NameId);
+        var frame = Assert.Single(await _messages.ReadLogoutFramesAsync(html));
+        Assert.Equal(Saml2Names.HttpRedirectBinding, frame.Binding);
+        Assert.Equal(sp.SingleLogout, frame.Destination.AbsoluteUri);
+        Assert.Equal(login.NameId, LogoutRequest.Read(SafeXml.Parse(frame.Xml)).NameId);
         Assert.Contains("/account/login", html, StringComparison.Ordinal);
     }
 
     [PrerequisiteFact]
     public async Task LogoutResponse_FromTheSpWeNotified_IsVerifiedAndAcknowledged()
     {
-        var sp = await new SamlTestSp().RegisterAsync(factory);
-        var xml = $"""<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(DateTimeOffset.UtcNow)}" Destination="{SamlTestSp.Slo}" InResponseTo="_x"><saml:Issuer>{sp.EntityId}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{SamlStatus.Success}"/></samlp:Status></samlp:LogoutResponse>""";
+        var (sp, requestId) = await NotifiedSpAsync();
+        var xml = sp.LogoutResponse(requestId);
 
-        var ok = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Slo, xml, parameter: SamlParameters.Response));
         var forged = await factory.CreateBrowserLikeClient().GetAsync(new SamlTestSp().RedirectUrl(SamlTestSp.Slo, xml, parameter: SamlParameters.Response));
+        var ok = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Slo, xml, parameter: SamlParameters.Response));
 
+        await SamlAssert.ErrorPageAsync(forged, "registered certificate");
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Contains("signed out", await ok.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        await SamlAssert.ErrorPageAsync(forged, "registered certificate");
+    }
+
+    [PrerequisiteFact]
+    public async Task LogoutResponse_InResponseToNoRequestWeSent_IsRefused()
+    {
+        var (sp, _) = await NotifiedSpAsync();
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutResponse("_never-sent"), parameter: SamlParameters.Response));
+
+        await SamlAssert.ErrorPageAsync(response, "does not answer a LogoutRequest");
+    }
+
+    [PrerequisiteFact]
+    public async Task LogoutResponse_SecondAnswerToTheSameRequest_IsRefused()
+    {
+        var (sp, requestId) = await NotifiedSpAsync();
+        var first = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutResponse(requestId), parameter: SamlParameters.Response));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        var second = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutResponse(requestId), parameter: SamlParameters.Response));
+
+        await SamlAssert.ErrorPageAsync(second, "already answered");
+    }
+
+    [PrerequisiteFact]
+    public async Task LogoutResponse_FromAnotherSpThanTheOneAsked_IsRefused()
+    {
+        var (_, requestId) = await NotifiedSpAsync();
+        var other = await new SamlTestSp().RegisterAsync(factory);
+
+        var response = await factory.CreateBrowserLikeClient().GetAsync(other.RedirectUrl(SamlTestSp.Slo, other.LogoutResponse(requestId), parameter: SamlParameters.Response));
+
+        await SamlAssert.ErrorPageAsync(response, "does not answer a LogoutRequest");
+    }
+
+    [PrerequisiteFact]
+    public async Task IdpMessages_RedirectAlteredAfterSigning_FailsOpenssl()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (browser, _) = await SignedInBrowserAsync();
+        var login = await LoginAsync(browser, sp);
+        var response = await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutRequest(login.NameId, login.SessionIndex), "original"));
+        var url = response.Headers.Location!.OriginalString;
+        Assert.Contains("RelayState=original", url, StringComparison.Ordinal);
+
+        // The check these tests rely on can fail: a RelayState swapped after signing breaks the query-string signature.
+        await Assert.ThrowsAsync<Xunit.Sdk.TrueException>(() => _messages.ReadRedirectAsync(url.Replace("RelayState=original", "RelayState=swapped", StringComparison.Ordinal), SamlParameters.Response));
     }
 
     [PrerequisiteFact]
@@ -160,10 +256,8 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
 
         var html = await page.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        var frame = RedirectFrame().Match(html);
-        Assert.True(frame.Success, html);
-        var message = RedirectBinding.Decode(new Uri(WebUtility.HtmlDecode(frame.Groups[1].Value)).Query, SamlParameters.Request);
-        Assert.Equal(login.NameId, LogoutRequest.Read(SafeXml.Parse(message.Xml)).NameId);
+        var frame = Assert.Single(await _messages.ReadLogoutFramesAsync(html));
+        Assert.Equal(login.NameId, LogoutRequest.Read(SafeXml.Parse(frame.Xml)).NameId);
         // The page continues to the same end-session request, which now finds no session and redirects.
         var again = ContinueUrl().Match(html);
         Assert.True(again.Success, html);
@@ -174,8 +268,6 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
     }
 
     private sealed record Login(string NameId, string SessionIndex);
-
-    private sealed record Posted(string Action, string Xml);
 
     private async Task<(HttpClient Browser, UserAccount User)> SignedInBrowserAsync()
     {
@@ -188,9 +280,19 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
     private async Task<Login> LoginAsync(HttpClient browser, SamlTestSp sp)
     {
         var requestId = SamlXml.NewId();
-        var post = await SamlTestSp.ReadAutoPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId))));
-        var view = await SamlAssert.ValidResponseAsync(factory, post, sp, requestId);
+        var post = await _messages.ReadPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId))));
+        var view = SamlAssert.ValidResponse(post, sp, requestId);
         return new Login(view.Text("//saml:Subject/saml:NameID")!, view.Text("//saml:AuthnStatement/@SessionIndex")!);
+    }
+
+    /// <summary>An SP a user signed in to and then out of at IdentityHub: it was sent a LogoutRequest, whose ID is returned.</summary>
+    private async Task<(SamlTestSp Sp, string RequestId)> NotifiedSpAsync()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (browser, _) = await SignedInBrowserAsync();
+        await LoginAsync(browser, sp);
+        var frame = Assert.Single(await _messages.ReadLogoutFramesAsync(await (await LogoutAsync(browser)).Content.ReadAsStringAsync()));
+        return (sp, LogoutRequest.Read(SafeXml.Parse(frame.Xml)).Id);
     }
 
     private static async Task<bool> NeedsLoginAsync(HttpClient browser, SamlTestSp sp)
@@ -208,31 +310,8 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         }));
     }
 
-    private async Task<System.Security.Cryptography.X509Certificates.X509Certificate2> IdpCertificateAsync() =>
-        System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await Xmlsec1.MetadataCertificatePemAsync(factory.CreateClient()));
-
-    /// <summary>The LogoutRequest inside a frame's srcdoc (POST binding).</summary>
-    private static Posted PostedLogoutRequest(string html)
-    {
-        var srcdoc = SrcdocFrame().Match(html);
-        Assert.True(srcdoc.Success, html);
-        var inner = WebUtility.HtmlDecode(srcdoc.Groups[1].Value);
-        var form = FormFields().Match(inner);
-        Assert.True(form.Success, inner);
-        return new Posted(WebUtility.HtmlDecode(form.Groups[1].Value), System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(form.Groups[2].Value)));
-    }
-
-    [GeneratedRegex("<iframe class=\"slo\" title=\"[^\"]*\" src=\"([^\"]+)\"")]
-    private static partial Regex RedirectFrame();
-
     [GeneratedRegex("location\\.replace\\((\"[^\"]+\")\\)")]
     private static partial Regex ContinueUrl();
-
-    [GeneratedRegex("<iframe class=\"slo\" title=\"[^\"]*\" srcdoc=\"([^\"]+)\"")]
-    private static partial Regex SrcdocFrame();
-
-    [GeneratedRegex("action=\"([^\"]+)\"><input type=\"hidden\" name=\"SAMLRequest\" value=\"([^\"]+)\"")]
-    private static partial Regex FormFields();
 }
 
 public sealed class SqliteSamlLogoutTests(SqliteFactory factory) : SamlLogoutTests<SqliteFactory>(factory);

@@ -10,6 +10,8 @@ using IdentityHub.Saml.Protocol;
 using IdentityHub.Server.IntegrationTests.AdminApi;
 using IdentityHub.Server.IntegrationTests.Oidc;
 using IdentityHub.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Server.IntegrationTests.Saml;
 
@@ -18,6 +20,20 @@ namespace IdentityHub.Server.IntegrationTests.Saml;
 public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
     where TFactory : IdentityHubFactory
 {
+    /// <summary>The endpoints of Saml/Metadata/shibboleth-sp.xml whose bindings IdentityHub does not speak.</summary>
+    private static readonly string[] ShibbolethSkipped =
+    [
+        "AssertionConsumerService urn:oasis:names:tc:SAML:1.0:profiles:artifact-01",
+        "AssertionConsumerService urn:oasis:names:tc:SAML:1.0:profiles:browser-post",
+        "AssertionConsumerService urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact",
+        "AssertionConsumerService urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST-SimpleSign",
+        "AssertionConsumerService urn:oasis:names:tc:SAML:2.0:bindings:PAOS",
+        "SingleLogoutService urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact",
+        "SingleLogoutService urn:oasis:names:tc:SAML:2.0:bindings:SOAP",
+    ];
+
+    private readonly IdpMessages _messages = new(factory);
+
     [PrerequisiteFact]
     public async Task Metadata_Served_ValidatesAgainstTheOasisMetadataSchema()
     {
@@ -65,7 +81,7 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
         var application = await AdminApiClient.CreateApplicationAsync(admin);
         var sp = new SamlTestSp();
 
-        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata", new { metadataXml = SpMetadata(sp) });
+        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata", new { metadataXml = sp.Metadata() });
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
@@ -153,6 +169,28 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
     }
 
     [PrerequisiteFact]
+    public async Task RegisterReplaceDelete_EachChange_IsAuditedWithBeforeAndAfter()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var replaced = JsonSerializer.SerializeToNode(sp.Registration(nameIdFormat: "unspecified"))!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{sp.ApplicationId}/saml", replaced)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"{AdminApiClient.Applications}/{sp.ApplicationId}/saml")).StatusCode);
+
+        await using var scope = factory.Services.CreateAsyncScope();
+        var events = await scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>().AuditEvents.AsNoTracking()
+            .Where(e => e.TargetId == sp.ApplicationId.ToString() && e.Type.StartsWith("saml."))
+            .OrderBy(e => e.Sequence).ToListAsync();
+        Assert.Equal(["saml.registered", "saml.updated", "saml.deleted"], events.Select(e => e.Type));
+        Assert.Null(events[0].Before);
+        Assert.Contains(NameIdFormats.Unspecified, events[1].After!, StringComparison.Ordinal);
+        Assert.Contains(NameIdFormats.Persistent, events[1].Before!, StringComparison.Ordinal);
+        Assert.Null(events[2].After);
+        Assert.Contains(sp.EntityId, events[2].Before!, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
     public async Task Sso_EncryptionCertificate_SendsAnEncryptedAssertionXmlsec1Decrypts()
     {
         var sp = new SamlTestSp();
@@ -164,17 +202,101 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
         var user = await driver.CreateUserAsync();
         var browser = factory.CreateBrowserLikeClient();
         await BrowserSession.SignInAsync(browser, user.UserName!, OidcDriver.Password);
+        var requestId = SamlXml.NewId();
 
-        var post = await SamlTestSp.ReadAutoPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest())));
+        var post = await _messages.ReadPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId))), encryptionKey.ExportPkcs8PrivateKeyPem());
 
         Assert.DoesNotContain(user.Email!, post.Xml, StringComparison.Ordinal);
-        var certificate = await Xmlsec1.MetadataCertificatePemAsync(factory.CreateClient());
-        await Xmlsec1.VerifyResponseAsync(post.Xml, certificate);
-        var decrypted = await Xmlsec1.DecryptAsync(post.Xml, encryptionKey.ExportPkcs8PrivateKeyPem());
-        var view = new SamlResponseView(SafeXml.Parse(decrypted));
+        Assert.NotNull(new SamlResponseView(post.Document).Text("/samlp:Response/ds:Signature"));
+        var view = SamlAssert.ValidResponse(post, sp, requestId);
         Assert.Equal(user.Email, view.Attribute("email").Single());
-        var assertion = (XmlElement)view.Document.SelectSingleNode("//saml:Assertion", SafeXml.Namespaces(view.Document))!;
-        await Xmlsec1.VerifyAsync(assertion.OuterXml, certificate, "urn:oasis:names:tc:SAML:2.0:assertion:Assertion");
+        Assert.NotNull(view.Text("/samlp:Response/saml:Assertion/ds:Signature"));
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportMetadata_ShibbolethSp_SkipsUnsupportedBindingsSaysWhichAndTheSpSignsIn()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var application = await AdminApiClient.CreateApplicationAsync(admin);
+        var sp = new SamlTestSp();
+        var spBase = new Uri(sp.EntityId).GetLeftPart(UriPartial.Authority);
+
+        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata", new { metadataXml = ShibbolethMetadata(sp) });
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        var registered = json.RootElement.GetProperty("serviceProvider");
+        var acs = Assert.Single(registered.GetProperty("assertionConsumerServices").EnumerateArray());
+        Assert.Equal(spBase + "/Shibboleth.sso/SAML2/POST", acs.GetProperty("url").GetString());
+        Assert.Equal(1, acs.GetProperty("index").GetInt32());
+        Assert.Equal(spBase + "/Shibboleth.sso/SLO/Redirect", registered.GetProperty("singleLogoutUrl").GetString());
+        Assert.Equal(NameIdFormats.EmailAddress, registered.GetProperty("nameIdFormat").GetString());
+        Assert.False(registered.GetProperty("allowIdpInitiated").GetBoolean());
+        Assert.NotNull(registered.GetProperty("encryptionCertificate").GetString());
+        var skipped = json.RootElement.GetProperty("skipped").EnumerateArray()
+            .Select(e => $"{e.GetProperty("element").GetString()} {e.GetProperty("binding").GetString()}").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(ShibbolethSkipped, skipped);
+
+        // The registration works: the SP's signed AuthnRequest gets an encrypted, signed Response at its HTTP-POST ACS.
+        var user = await new OidcDriver(factory).CreateUserAsync();
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, user.UserName!, OidcDriver.Password);
+        var requestId = SamlXml.NewId();
+        var post = await _messages.ReadPostAsync(
+            await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId, acs: spBase + "/Shibboleth.sso/SAML2/POST"))),
+            sp.Certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        var view = SamlAssert.ValidResponse(post, sp, requestId, acs: spBase + "/Shibboleth.sso/SAML2/POST");
+        Assert.Equal(user.Email, view.Text("//saml:Subject/saml:NameID"));
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportMetadata_NoHttpPostAcs_IsAProblemNamingTheSkippedBindings()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var application = await AdminApiClient.CreateApplicationAsync(admin);
+        var xml = ShibbolethMetadata(new SamlTestSp()).Replace(
+            "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"https://", "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact\" Location=\"https://", StringComparison.Ordinal);
+
+        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata", new { metadataXml = xml });
+
+        await AssertProblemAsync(response, "metadataXml");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("PAOS", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"{AdminApiClient.Applications}/{application}/saml")).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportMetadata_FromUrl_FetchesItFromTheSpsServerAndSetsIdpInitiated()
+    {
+        var sp = new SamlTestSp();
+        await using var host = await MetadataHost.StartAsync(sp.Metadata());
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var application = await AdminApiClient.CreateApplicationAsync(admin);
+
+        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata",
+            new { metadataUrl = host.MetadataUrl.AbsoluteUri, allowIdpInitiated = true });
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(await admin.GetStringAsync($"{AdminApiClient.Applications}/{application}/saml"));
+        Assert.Equal(sp.EntityId, json.RootElement.GetProperty("entityId").GetString());
+        Assert.True(json.RootElement.GetProperty("allowIdpInitiated").GetBoolean());
+        Assert.Equal(1, host.Requests);
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportMetadata_UrlAnsweringWithARedirect_IsNotFollowed()
+    {
+        await using var host = await MetadataHost.StartAsync(new SamlTestSp().Metadata());
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var application = await AdminApiClient.CreateApplicationAsync(admin);
+
+        var response = await admin.PostAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml/metadata", new { metadataUrl = host.RedirectUrl.AbsoluteUri });
+
+        await AssertProblemAsync(response, "metadataUrl");
+        Assert.Contains("302", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, host.Requests);
     }
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, string field)
@@ -186,8 +308,12 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
         Assert.True(json.RootElement.GetProperty("errors").TryGetProperty(field, out _), body);
     }
 
-    private static string SpMetadata(SamlTestSp sp) =>
-        $"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{sp.EntityId}"><md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{Convert.ToBase64String(sp.Certificate.RawData)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="{Saml2Names.HttpRedirectBinding}" Location="{sp.SingleLogout}"/><md:NameIDFormat>{NameIdFormats.Persistent}</md:NameIDFormat><md:AssertionConsumerService index="1" isDefault="true" Binding="{Saml2Names.HttpPostBinding}" Location="{sp.Acs}"/></md:SPSSODescriptor></md:EntityDescriptor>""";
+    /// <summary>The Shibboleth SP 3 style metadata of Saml/Metadata/shibboleth-sp.xml, for <paramref name="sp"/>'s entityID and certificate.</summary>
+    private static string ShibbolethMetadata(SamlTestSp sp) =>
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Saml", "Metadata", "shibboleth-sp.xml"))
+            .Replace("{{ENTITY_ID}}", sp.EntityId, StringComparison.Ordinal)
+            .Replace("{{BASE}}", new Uri(sp.EntityId).GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
+            .Replace("{{CERTIFICATE}}", string.Join('\n', Convert.ToBase64String(sp.Certificate.RawData).Chunk(64).Select(c => new string(c))), StringComparison.Ordinal);
 
     /// <summary>The OASIS schemas shipped in Saml/Schemas, read from disk only (the resolver refuses anything else).</summary>
     private static XmlSchemaSet MetadataSchemas()

@@ -3,8 +3,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.RegularExpressions;
-using System.Xml;
 using IdentityHub.Saml;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
@@ -13,14 +11,8 @@ using IdentityHub.Server.IntegrationTests.AdminApi;
 
 namespace IdentityHub.Server.IntegrationTests.Saml;
 
-/// <summary>A message the IdP made the browser POST (the auto-submitting form), decoded.</summary>
-public sealed record AutoPost(Uri Action, string Parameter, string Xml, string? RelayState)
-{
-    public XmlDocument Document => SafeXml.Parse(Xml);
-}
-
 /// <summary>A service provider the tests play: its key, its registration, the messages it sends.</summary>
-public sealed partial class SamlTestSp
+public sealed class SamlTestSp
 {
     public const string IdpBase = "http://localhost";
     public static readonly Uri Sso = new(IdpBase + "/saml/sso");
@@ -47,11 +39,17 @@ public sealed partial class SamlTestSp
 
     public Guid ApplicationId { get; private set; }
 
+    /// <summary>A second assertion consumer service, registered at index 1 when asked for.</summary>
+    public string SecondAcs => Acs + "/second";
+
     public object Registration(bool authnRequestsSigned = true, string nameIdFormat = "persistent", string? encryptionCertificate = null,
-        string sloBinding = Saml2Names.HttpRedirectBinding, bool signResponse = true, bool signAssertion = true) => new
+        string sloBinding = Saml2Names.HttpRedirectBinding, bool signResponse = true, bool signAssertion = true, bool allowIdpInitiated = false,
+        bool secondAcs = false, object[]? attributeMappings = null) => new
     {
         entityId = EntityId,
-        assertionConsumerServices = new[] { new { index = 0, binding = Saml2Names.HttpPostBinding, url = Acs, isDefault = true } },
+        assertionConsumerServices = secondAcs
+            ? new[] { new { index = 0, binding = Saml2Names.HttpPostBinding, url = Acs, isDefault = true }, new { index = 1, binding = Saml2Names.HttpPostBinding, url = SecondAcs, isDefault = false } }
+            : new[] { new { index = 0, binding = Saml2Names.HttpPostBinding, url = Acs, isDefault = true } },
         singleLogoutUrl = SingleLogout,
         singleLogoutBinding = sloBinding,
         signingCertificate = Convert.ToBase64String(Certificate.RawData),
@@ -60,7 +58,13 @@ public sealed partial class SamlTestSp
         signResponse,
         signAssertion,
         nameIdFormat,
+        allowIdpInitiated,
+        attributeMappings,
     };
+
+    /// <summary>This SP's metadata (metadata §2.4.4): signing key, Redirect SLO, persistent NameID, one HTTP-POST ACS.</summary>
+    public string Metadata() =>
+        $"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{EntityId}"><md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{Convert.ToBase64String(Certificate.RawData)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="{Saml2Names.HttpRedirectBinding}" Location="{SingleLogout}"/><md:NameIDFormat>{NameIdFormats.Persistent}</md:NameIDFormat><md:AssertionConsumerService index="1" isDefault="true" Binding="{Saml2Names.HttpPostBinding}" Location="{Acs}"/></md:SPSSODescriptor></md:EntityDescriptor>""";
 
     public async Task<SamlTestSp> RegisterAsync(IdentityHubFactory factory, object? registration = null)
     {
@@ -71,11 +75,22 @@ public sealed partial class SamlTestSp
         return this;
     }
 
-    public string AuthnRequest(string? id = null, string? acs = null, DateTimeOffset? issued = null, Uri? destination = null, bool forceAuthn = false, bool isPassive = false) =>
-        $"""<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(issued ?? DateTimeOffset.UtcNow)}" Destination="{(destination ?? Sso).AbsoluteUri}" AssertionConsumerServiceURL="{acs ?? Acs}" ProtocolBinding="{Saml2Names.HttpPostBinding}" ForceAuthn="{(forceAuthn ? "true" : "false")}" IsPassive="{(isPassive ? "true" : "false")}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/></samlp:AuthnRequest>""";
+    /// <summary>An AuthnRequest; with <paramref name="acsIndex"/> it names the ACS by index instead of by URL.</summary>
+    public string AuthnRequest(string? id = null, string? acs = null, DateTimeOffset? issued = null, Uri? destination = null, bool forceAuthn = false, bool isPassive = false, int? acsIndex = null)
+    {
+        var consumer = acsIndex is { } index ? $"AssertionConsumerServiceIndex=\"{index}\"" : $"AssertionConsumerServiceURL=\"{acs ?? Acs}\" ProtocolBinding=\"{Saml2Names.HttpPostBinding}\"";
+        return $"""<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(issued ?? DateTimeOffset.UtcNow)}" Destination="{(destination ?? Sso).AbsoluteUri}" {consumer} ForceAuthn="{(forceAuthn ? "true" : "false")}" IsPassive="{(isPassive ? "true" : "false")}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/></samlp:AuthnRequest>""";
+    }
 
-    public string LogoutRequest(string nameId, string? sessionIndex, string? id = null) =>
-        $"""<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(DateTimeOffset.UtcNow)}" Destination="{Slo.AbsoluteUri}"><saml:Issuer>{EntityId}</saml:Issuer><saml:NameID>{nameId}</saml:NameID>{(sessionIndex is null ? "" : $"<samlp:SessionIndex>{sessionIndex}</samlp:SessionIndex>")}</samlp:LogoutRequest>""";
+    public string LogoutRequest(string nameId, string? sessionIndex, string? id = null, DateTimeOffset? notOnOrAfter = null, Uri? destination = null)
+    {
+        var expiry = notOnOrAfter is { } at ? $" NotOnOrAfter=\"{SamlXml.Instant(at)}\"" : "";
+        return $"""<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(DateTimeOffset.UtcNow)}" Destination="{(destination ?? Slo).AbsoluteUri}"{expiry}><saml:Issuer>{EntityId}</saml:Issuer><saml:NameID>{nameId}</saml:NameID>{(sessionIndex is null ? "" : $"<samlp:SessionIndex>{sessionIndex}</samlp:SessionIndex>")}</samlp:LogoutRequest>""";
+    }
+
+    /// <summary>The SP's answer to a LogoutRequest the IdP sent it.</summary>
+    public string LogoutResponse(string inResponseTo, string status = SamlStatus.Success) =>
+        $"""<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(DateTimeOffset.UtcNow)}" Destination="{Slo.AbsoluteUri}" InResponseTo="{inResponseTo}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status></samlp:LogoutResponse>""";
 
     /// <summary>HTTP-Redirect binding URL, signed over the query string when <paramref name="sign"/>.</summary>
     public string RedirectUrl(Uri endpoint, string xml, string? relayState = null, bool sign = true, string parameter = SamlParameters.Request) =>
@@ -99,25 +114,4 @@ public sealed partial class SamlTestSp
 
         return new FormUrlEncodedContent(fields);
     }
-
-    /// <summary>Reads the auto-posting form the IdP answered with.</summary>
-    public static async Task<AutoPost> ReadAutoPostAsync(HttpResponseMessage response)
-    {
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {html}");
-        var form = FormPattern().Match(html);
-        Assert.True(form.Success, "No SAML form in: " + html);
-        var relay = RelayPattern().Match(html);
-        return new AutoPost(
-            new Uri(WebUtility.HtmlDecode(form.Groups["action"].Value)),
-            form.Groups["name"].Value,
-            Encoding.UTF8.GetString(Convert.FromBase64String(form.Groups["value"].Value)),
-            relay.Success ? WebUtility.HtmlDecode(relay.Groups[1].Value) : null);
-    }
-
-    [GeneratedRegex("<form id=\"saml-post\" method=\"post\" action=\"(?<action>[^\"]+)\"><input type=\"hidden\" name=\"(?<name>SAML(?:Request|Response))\" value=\"(?<value>[^\"]+)\">")]
-    private static partial Regex FormPattern();
-
-    [GeneratedRegex("name=\"RelayState\" value=\"([^\"]*)\"")]
-    private static partial Regex RelayPattern();
 }

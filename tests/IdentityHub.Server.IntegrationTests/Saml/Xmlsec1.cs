@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Xml;
 using IdentityHub.Saml;
 using IdentityHub.Saml.Protocol;
@@ -7,8 +6,8 @@ using IdentityHub.Testing;
 namespace IdentityHub.Server.IntegrationTests.Saml;
 
 /// <summary>
-/// Debian's xmlsec1 as an independent verifier: every Response the IdP sends in these tests must verify
-/// with it, using only the certificate published in /saml/metadata.
+/// Debian's xmlsec1 as an independent verifier: every XML message the IdP sends in these tests must verify
+/// with it, using only the certificate published in /saml/metadata (<see cref="IdpMessages"/> sees to that).
 /// </summary>
 public static class Xmlsec1
 {
@@ -20,24 +19,53 @@ public static class Xmlsec1
         return "-----BEGIN CERTIFICATE-----\n" + string.Join('\n', base64.Chunk(64).Select(c => new string(c))) + "\n-----END CERTIFICATE-----\n";
     }
 
-    /// <summary>Verifies the Response's own signature (if any) and the Assertion's (if any) with xmlsec1; fails the test otherwise.</summary>
-    public static async Task VerifyResponseAsync(string responseXml, string certificatePem)
+    /// <summary>
+    /// Verifies with xmlsec1 the Response's own signature (if any) and its Assertion's (if any), decrypting an
+    /// EncryptedAssertion first with <paramref name="decryptionKeyPem"/> (sign-then-encrypt, core §6.1: the
+    /// assertion's signature is inside). Fails the test when nothing signed covers the content. Returns the
+    /// decrypted Response, or null when the assertion was not encrypted.
+    /// </summary>
+    public static async Task<string?> VerifyResponseAsync(string responseXml, string certificatePem, string? decryptionKeyPem = null)
     {
         var document = SafeXml.Parse(responseXml);
         var ns = SafeXml.Namespaces(document);
         var responseSigned = document.SelectSingleNode("/samlp:Response/ds:Signature", ns) is not null;
-        var assertion = document.SelectSingleNode("/samlp:Response/saml:Assertion", ns) as XmlElement;
-        Assert.True(responseSigned || assertion?.SelectSingleNode("ds:Signature", ns) is not null, "Neither the Response nor its Assertion is signed.");
         if (responseSigned)
         {
             await VerifyAsync(responseXml, certificatePem, "urn:oasis:names:tc:SAML:2.0:protocol:Response");
         }
 
-        if (assertion?.SelectSingleNode("ds:Signature", ns) is not null)
+        string? decrypted = null;
+        if (document.SelectSingleNode("/samlp:Response/saml:EncryptedAssertion", ns) is not null)
+        {
+            Assert.True(decryptionKeyPem is not null, "The Response carries an EncryptedAssertion: give the SP's decryption key to check the assertion inside.");
+            document = SafeXml.Parse(await DecryptAsync(responseXml, decryptionKeyPem!));
+            // xmlsec1 leaves the plain Assertion inside saml:EncryptedAssertion; unwrap it, as an SP does after decrypting.
+            var wrapper = (XmlElement)document.SelectSingleNode("/samlp:Response/saml:EncryptedAssertion", ns)!;
+            var inner = wrapper.SelectSingleNode("saml:Assertion", ns);
+            Assert.True(inner is not null, "xmlsec1 decrypted no saml:Assertion: " + document.OuterXml);
+            wrapper.ParentNode!.ReplaceChild(inner!, wrapper);
+            decrypted = document.OuterXml;
+        }
+
+        var assertion = document.SelectSingleNode("/samlp:Response/saml:Assertion", ns) as XmlElement;
+        var assertionSigned = assertion?.SelectSingleNode("ds:Signature", ns) is not null;
+        Assert.True(responseSigned || assertionSigned, "Neither the Response nor its Assertion is signed.");
+        if (assertionSigned)
         {
             // Exclusive c14n makes the assertion's signature independent of its ancestors: verify it alone.
-            await VerifyAsync(assertion.OuterXml, certificatePem, "urn:oasis:names:tc:SAML:2.0:assertion:Assertion");
+            await VerifyAsync(assertion!.OuterXml, certificatePem, "urn:oasis:names:tc:SAML:2.0:assertion:Assertion");
         }
+
+        return decrypted;
+    }
+
+    /// <summary>Verifies the enveloped signature of the message's root element (LogoutRequest, LogoutResponse, ...), which must have one.</summary>
+    public static async Task VerifyRootAsync(string xml, string certificatePem)
+    {
+        var root = SafeXml.Parse(xml).DocumentElement!;
+        Assert.True(root.ChildNodes.OfType<XmlElement>().Any(e => e.LocalName == "Signature" && e.NamespaceURI == Saml2Names.XmlDsig), $"The {root.LocalName} is not signed.");
+        await VerifyAsync(xml, certificatePem, $"{root.NamespaceURI}:{root.LocalName}");
     }
 
     public static async Task VerifyAsync(string xml, string certificatePem, string idNode)
@@ -58,37 +86,6 @@ public static class Xmlsec1
         return await File.ReadAllTextAsync(output);
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(TestEnvironment.Require(Prerequisite.Xmlsec1, TestEnvironment.Xmlsec1))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private sealed class TempFiles : IDisposable
-    {
-        private readonly string _dir = Directory.CreateTempSubdirectory("identityhub-xmlsec").FullName;
-
-        public string Path(string name) => System.IO.Path.Combine(_dir, name);
-
-        public string Write(string name, string content)
-        {
-            File.WriteAllText(Path(name), content);
-            return Path(name);
-        }
-
-        public void Dispose() => Directory.Delete(_dir, recursive: true);
-    }
+    private static Task<(int Code, string Output)> RunAsync(params string[] arguments) =>
+        ExternalTool.RunAsync(TestEnvironment.Require(Prerequisite.Xmlsec1, TestEnvironment.Xmlsec1), arguments);
 }

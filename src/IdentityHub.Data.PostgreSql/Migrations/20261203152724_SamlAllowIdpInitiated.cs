@@ -1,0 +1,29 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace IdentityHub.Data.PostgreSql.Migrations
+{
+    /// <inheritdoc />
+    public partial class SamlAllowIdpInitiated : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<bool>(
+                name: "AllowIdpInitiated",
+                table: "SamlServiceProviders",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "AllowIdpInitiated",
+                table: "SamlServiceProviders");
+        }
+    }
+}
