@@ -16,11 +16,12 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
         QueueAsync(userIds, db.Connectors, change, dueAt: null, cancellationToken);
 
     /// <summary>
-    /// The users' rights in one application changed (null = a global role: every application). Connectors of
-    /// that application hear of it, at <paramref name="dueAt"/> when the change takes effect later.
+    /// The users' rights in these applications changed (see <see cref="Access.RoleApplications"/>). Connectors of
+    /// those applications hear of it, at <paramref name="dueAt"/> when the change takes effect later.
     /// </summary>
-    public Task AccessChangedAsync(IReadOnlyCollection<string> userIds, Guid? applicationId, string change, CancellationToken cancellationToken, DateTimeOffset? dueAt = null) =>
-        QueueAsync(userIds, applicationId is { } id ? db.Connectors.Where(c => c.ApplicationId == id) : db.Connectors, change, dueAt, cancellationToken);
+    public Task AccessChangedAsync(
+        IReadOnlyCollection<string> userIds, IReadOnlyCollection<Guid> applicationIds, string change, CancellationToken cancellationToken, DateTimeOffset? dueAt = null) =>
+        QueueAsync(userIds, db.Connectors.Where(c => applicationIds.Contains(c.ApplicationId)), change, dueAt, cancellationToken);
 
     private async Task QueueAsync(IReadOnlyCollection<string> userIds, IQueryable<Connector> connectors, string change, DateTimeOffset? dueAt, CancellationToken cancellationToken)
     {
