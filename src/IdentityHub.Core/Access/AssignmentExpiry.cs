@@ -35,7 +35,7 @@ public sealed class AssignmentExpiry(IdentityHubDbContext db, EntitlementChanges
                     await audit.RecordAsync("assignment.expired", "user", assignment.UserId, null,
                         AssignmentSnapshot.Of(assignment, assignment.Role!.Name), cancellationToken);
                     var applications = await RoleApplications.OfRoleAsync(db, assignment.RoleId, assignment.Role.ApplicationId, cancellationToken);
-                    await changes.AccessChangedAsync([assignment.UserId], applications, "assignment.expired", cancellationToken);
+                    await changes.AssignmentChangedAsync(assignment.UserId, applications, "assignment.expired", cancellationToken);
                     await revocation.RevokeAsync(assignment.UserId, applications, cancellationToken);
                 }
 

@@ -115,7 +115,7 @@ public sealed class RoleAssignments(
             await audit.RecordAsync("assignment.granted", "user", user.Id, null, AssignmentSnapshot.Of(assignment, role.Name), cancellationToken);
             // A grant that starts later is pushed when it starts; the state is computed at send time.
             var applications = await RoleApplications.OfRoleAsync(db, role.Id, role.ApplicationId, cancellationToken);
-            await changes.AccessChangedAsync([user.Id], applications, "assignment.granted", cancellationToken, dueAt: from);
+            await changes.AssignmentChangedAsync(user.Id, applications, "assignment.granted", cancellationToken, dueAt: from);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return assignment;
@@ -165,7 +165,7 @@ public sealed class RoleAssignments(
         assignment.UpdatedAt = now;
         await audit.RecordAsync("assignment.ended", "user", assignment.UserId, before, AssignmentSnapshot.Of(assignment, assignment.Role.Name), cancellationToken);
         var applications = await RoleApplications.OfRoleAsync(db, assignment.RoleId, assignment.Role.ApplicationId, cancellationToken);
-        await changes.AccessChangedAsync([assignment.UserId], applications, "assignment.ended", cancellationToken);
+        await changes.AssignmentChangedAsync(assignment.UserId, applications, "assignment.ended", cancellationToken);
         await revocation.RevokeAsync(assignment.UserId, applications, cancellationToken);
     }
 

@@ -114,7 +114,11 @@ public sealed class OidcDriver(IdentityHubFactory factory)
     }
 
     /// <summary>Grants the user an application role holding one permission (<c>&lt;role&gt;.act</c>), creating both when missing; returns the assignment id.</summary>
-    public async Task<Guid> GrantApplicationRoleAsync(UserAccount user, Guid applicationId, string role, DateTimeOffset? validUntil = null)
+    public Task<Guid> GrantApplicationRoleAsync(UserAccount user, Guid applicationId, string role, DateTimeOffset? validUntil = null) =>
+        GrantApplicationRoleAsync(user.Id, applicationId, role, validUntil);
+
+    /// <inheritdoc cref="GrantApplicationRoleAsync(UserAccount, Guid, string, DateTimeOffset?)"/>
+    public async Task<Guid> GrantApplicationRoleAsync(string userId, Guid applicationId, string role, DateTimeOffset? validUntil = null)
     {
         await using var scope = factory.Services.CreateAsyncScope();
         var services = scope.ServiceProvider;
@@ -129,7 +133,7 @@ public sealed class OidcDriver(IdentityHubFactory factory)
         }
 
         return (await services.GetRequiredService<IdentityHub.Core.Access.RoleAssignments>()
-            .GrantAsync(new(user.Id, existing.Id, null, null, validUntil, "test"), CancellationToken.None)).Id;
+            .GrantAsync(new(userId, existing.Id, null, null, validUntil, "test"), CancellationToken.None)).Id;
     }
 
     public async Task<Guid> CreateDepartmentAsync(string name)
