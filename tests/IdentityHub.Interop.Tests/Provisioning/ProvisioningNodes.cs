@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
@@ -93,6 +94,21 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         Assert.True(connector.IsSuccessStatusCode, body);
         using var json = JsonDocument.Parse(body);
         return (applicationId, json.RootElement.GetProperty("id").GetGuid(), json.RootElement.GetProperty("secret").GetString()!);
+    }
+
+    /// <summary>Creates a SCIM connector of the application to <paramref name="scim"/> through the admin API; returns its id.</summary>
+    public static async Task<Guid> CreateScimConnectorAsync(HttpClient admin, Guid applicationId, ScimTestServer scim, string extraSettings = "")
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        ArgumentNullException.ThrowIfNull(scim);
+        var connector = await admin.PostAsJsonAsync($"api/admin/v1/applications/{applicationId}/connectors", new
+        {
+            kind = "scim", name = "scimmy", settings = JsonNode.Parse(scim.Settings(extra: extraSettings)), secret = scim.Secret,
+        });
+        var body = await connector.Content.ReadAsStringAsync();
+        Assert.True(connector.IsSuccessStatusCode, body);
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("id").GetGuid();
     }
 
     public static async Task<Guid> CreateApplicationAsync(HttpClient admin, string name)

@@ -60,10 +60,10 @@ public abstract class ProvisioningProofTests(bool postgreSql)
         await AssertReceiverMatchesAsync(database, connectorId, users, state, "Round 2 (while down)");
     }
 
-    protected static async Task<int> PendingAsync(ProvisioningDatabase database, Guid connectorId) =>
+    internal static async Task<int> PendingAsync(ProvisioningDatabase database, Guid connectorId) =>
         await database.RunAsync(s => s.GetRequiredService<IdentityHubDbContext>().Outbox.CountAsync(o => o.ConnectorId == connectorId));
 
-    protected static async Task WaitForDrainAsync(ProvisioningDatabase database, Guid connectorId)
+    internal static async Task WaitForDrainAsync(ProvisioningDatabase database, Guid connectorId)
     {
         var clock = Stopwatch.StartNew();
         while (await PendingAsync(database, connectorId) > 0)
