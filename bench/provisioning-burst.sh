@@ -2,8 +2,9 @@
 # Provisioning burst: 10,000 changes land in the outbox in one commit and the dispatcher drains them to a
 # webhook receiver (tests/interop/webhook-receiver.mjs, which verifies every signature with `standardwebhooks`).
 # Builds Release, starts the server on a fresh PostgreSQL database (IDENTITYHUB_TEST_POSTGRES, server-level
-# connection string) with logging at Warning, creates the connector through the admin API, inserts USERS users and
-# one outbox row each with SQL (the burst a role edit with USERS holders writes), then prints the drain time, the
+# connection string) with logging at Warning, creates the connector through the admin API, inserts USERS users holding
+# a role of the application (a connector hears only of users in its scope) and one outbox row each with SQL (the burst
+# a role edit with USERS holders writes), then prints the drain time, the
 # deliveries per second, the server's CPU time per delivery and its peak working set (VmHWM).
 #   USERS=10000 PARALLEL=8 PGURL=postgresql://postgres@127.0.0.1:55432 ./bench/provisioning-burst.sh
 set -euo pipefail
@@ -64,6 +65,15 @@ INSERT INTO \"AspNetUsers\" (\"Id\", \"UserName\", \"NormalizedUserName\", \"Ema
   \"Status\", \"CreatedAt\", \"UpdatedAt\", \"SecurityStamp\", \"ConcurrencyStamp\")
 SELECT 'burst-' || i, 'burst' || i, 'BURST' || i, 'burst' || i || '@example.test', 'BURST' || i || '@EXAMPLE.TEST', true,
   false, false, true, 0, 'B' || i, 'Burst user ' || i, 'Active', now(), now(), md5(i::text), md5(i::text)
+FROM generate_series(1, $USERS) AS i;
+INSERT INTO \"Permissions\" (\"Id\", \"ApplicationId\", \"Name\", \"Parameters\", \"CreatedAt\", \"UpdatedAt\")
+VALUES ('00000000-0000-7000-8000-00000000b001', '$APP', 'burst.use', '{}', now(), now());
+INSERT INTO \"AccessRoles\" (\"Id\", \"ApplicationId\", \"Name\", \"Delegable\", \"CreatedAt\", \"UpdatedAt\")
+VALUES ('00000000-0000-7000-8000-00000000b002', '$APP', 'burst-member', false, now(), now());
+INSERT INTO \"RolePermissions\" (\"RoleId\", \"PermissionId\", \"Parameters\")
+VALUES ('00000000-0000-7000-8000-00000000b002', '00000000-0000-7000-8000-00000000b001', '{}');
+INSERT INTO \"RoleAssignments\" (\"Id\", \"UserId\", \"RoleId\", \"ValidFrom\", \"Reason\", \"GrantedBy\", \"GrantedAt\", \"UpdatedAt\")
+SELECT gen_random_uuid(), 'burst-' || i, '00000000-0000-7000-8000-00000000b002', now(), 'bench', 'bench', now(), now()
 FROM generate_series(1, $USERS) AS i;
 INSERT INTO \"ProvisioningOutbox\" (\"ConnectorId\", \"UserId\", \"Change\", \"CreatedAt\", \"DueAt\", \"Attempts\", \"Status\")
 SELECT '$CONNECTOR', 'burst-' || i, 'bench.burst', now(), now(), 0, 'Pending' FROM generate_series(1, $USERS) AS i;

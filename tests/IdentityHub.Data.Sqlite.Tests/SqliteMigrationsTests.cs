@@ -1,6 +1,8 @@
 using IdentityHub.Data.Sqlite;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace IdentityHub.Data.Sqlite.Tests;
 
@@ -34,5 +36,24 @@ public sealed class SqliteMigrateTests : IDisposable
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
     }
 
+    [Fact]
+    public async Task Migrate_ApplicationsFromBeforeTheFlagCouldBeSet_RevokeTokensOnAccessLoss()
+    {
+        await using var db = _file.CreateContext();
+        var before = db.Database.GetMigrations().Single(m => m.EndsWith("_OrganisationSamlProvisioning", StringComparison.Ordinal));
+        await db.GetService<IMigrator>().MigrateAsync(before);
+        await db.Database.ExecuteSqlRawAsync(Insert("0191d5e2-0000-7000-8000-000000000001", "existing"));
+
+        await db.Database.MigrateAsync();
+        await db.Database.ExecuteSqlRawAsync(Insert("0191d5e2-0000-7000-8000-000000000002", "written without the column"));
+
+        var flags = await db.Applications.AsNoTracking().ToDictionaryAsync(a => a.Name, a => a.RevokeTokensOnAccessLoss);
+        Assert.True(flags["existing"], "An application that existed before the migration must be switched on.");
+        Assert.True(flags["written without the column"], "The column's default must be on.");
+    }
+
     public void Dispose() => _file.Dispose();
+
+    private static string Insert(string id, string name) =>
+        $"INSERT INTO \"Applications\" (\"Id\", \"Name\", \"CreatedAt\", \"UpdatedAt\") VALUES ('{id}', '{name}', 0, 0)";
 }

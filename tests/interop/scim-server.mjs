@@ -1,10 +1,18 @@
 // A small SCIM 2.0 service provider (RFC 7643/7644) built on scimmy + scimmy-routers, with its own
-// in-memory store: Users (with the enterprise extension) and Groups, bearer-token auth. The .NET tests
-// start it, read the port from the first line it prints, and inspect or tamper with its store through
-// the /_store side endpoints (outside SCIM, no auth) to create drift.
+// in-memory store: Users (with the enterprise extension and IdentityHub's version extension) and Groups,
+// bearer-token auth. The .NET tests start it, read the port from the first line it prints, and inspect or
+// tamper with its store through the /_store side endpoints (outside SCIM, no auth) to create drift.
 //
-// Environment: SCIM_TOKEN (required bearer token), PORT (default 0 = any free port).
-import { randomUUID } from "node:crypto";
+// Environment: SCIM_TOKEN (a static bearer token, required), PORT (default 0 = any free port),
+// SCIM_STORE_FILE (keep the store in this JSON file, so a restart on the same port keeps its users),
+// OAUTH_CLIENT_ID + OAUTH_CLIENT_SECRET (also serve POST /token, RFC 6749 §4.4 client credentials with
+// client_secret_basic, and accept the tokens it issued), OAUTH_TOKEN_SECONDS (their lifetime, default 3600).
+//
+// Versions: a User may carry urn:identityhub:params:scim:schemas:extension:2.0:Provisioning {version}. The
+// server keeps the highest version seen per externalId; a lower one is recorded in `backwards` (and stored
+// anyway, so a test sees the damage), the same one again in `duplicates`.
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import express from "express";
 import SCIMMY from "scimmy";
 import SCIMMYRouters from "scimmy-routers";
@@ -15,19 +23,48 @@ if (!token) {
   process.exit(2);
 }
 
-const users = new Map();
-const groups = new Map();
+const ProvisioningSchema = "urn:identityhub:params:scim:schemas:extension:2.0:Provisioning";
+const storeFile = process.env.SCIM_STORE_FILE;
+const saved = storeFile && existsSync(storeFile) ? JSON.parse(readFileSync(storeFile, "utf8")) : {};
+const users = new Map(Object.entries(saved.users ?? {}));
+const groups = new Map(Object.entries(saved.groups ?? {}));
+const versions = saved.versions ?? {};
+const backwards = saved.backwards ?? [];
 const requests = [];
+let duplicates = saved.duplicates ?? 0;
 
 const copy = (value) => JSON.parse(JSON.stringify(value));
+
+function persist() {
+  if (!storeFile) return;
+  const state = { users: Object.fromEntries(users), groups: Object.fromEntries(groups), versions, backwards, duplicates };
+  // Written whole and renamed, so a kill mid-write leaves the previous file.
+  writeFileSync(storeFile + ".tmp", JSON.stringify(state));
+  renameSync(storeFile + ".tmp", storeFile);
+}
 
 function stamp(resourceType, existing) {
   const now = new Date().toISOString();
   return { resourceType, created: existing?.meta?.created ?? now, lastModified: now };
 }
 
+function observeVersion(data) {
+  const version = data[ProvisioningSchema]?.version;
+  if (version === undefined || !data.externalId) return;
+  const had = versions[data.externalId];
+  if (had !== undefined && version < had) backwards.push({ externalId: data.externalId, got: version, had });
+  else if (had === version) duplicates++;
+  versions[data.externalId] = Math.max(version, had ?? version);
+}
+
+// scimmy accepts only urn:ietf:params:scim:schemas: ids at construction; RFC 7643 §3.3 lets vendors use their own URN.
+const provisioning = new SCIMMY.Types.SchemaDefinition("Provisioning", "urn:ietf:params:scim:schemas:extension:placeholder", "IdentityHub provisioning state", [
+  new SCIMMY.Types.Attribute("integer", "version", { description: "The per-(connector, user) state version; it only grows." }),
+]);
+provisioning.id = ProvisioningSchema;
+
 // RFC 7644 §3.3 / §3.5.1: create and replace; userName is unique (case-insensitive, RFC 7643 §4.1.1).
-SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false))
+SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false).extend(provisioning, false))
   .ingress((resource, instance) => {
     const data = copy(instance);
     const clash = [...users.values()].find((u) => u.userName?.toLowerCase() === data.userName?.toLowerCase() && u.id !== resource.id);
@@ -39,12 +76,16 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
       if (!existing) {
         throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
       }
+      observeVersion(data);
       const replaced = { ...data, id: resource.id, meta: stamp("User", existing) };
       users.set(resource.id, replaced);
+      persist();
       return replaced;
     }
+    observeVersion(data);
     const created = { ...data, id: randomUUID(), meta: stamp("User") };
     users.set(created.id, created);
+    persist();
     return created;
   })
   .egress((resource) => {
@@ -65,6 +106,7 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
     for (const group of groups.values()) {
       group.members = (group.members ?? []).filter((m) => m.value !== resource.id);
     }
+    persist();
   });
 
 // Groups: PATCH (RFC 7644 §3.5.2) is applied by scimmy, which then hands the result to ingress.
@@ -85,6 +127,7 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group)
     const id = resource.id ?? randomUUID();
     const saved = { ...data, members: data.members ?? [], id, meta: stamp("Group", groups.get(id)) };
     groups.set(id, saved);
+    persist();
     return saved;
   })
   .egress((resource) => {
@@ -102,51 +145,105 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group)
     if (!groups.delete(resource.id)) {
       throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
     }
+    persist();
   });
 
-// Faults the next SCIM requests suffer, in order: {status, retryAfter?} answers with that status, {delayMs} stalls.
+// Faults the next SCIM requests suffer, in order: {status, retryAfter?} answers with that status, {delayMs} stalls;
+// {method: "POST", ...} waits for the next request with that method; {race: true} on a POST first stores the user
+// as a concurrent writer would, then answers 409 uniqueness (RFC 7644 §3.3). {delayMs: N} at /_delay slows every request.
 const faults = [];
+let everyRequestDelayMs = 0;
+
+const issued = new Map();
+const oauth = process.env.OAUTH_CLIENT_ID ? { id: process.env.OAUTH_CLIENT_ID, secret: process.env.OAUTH_CLIENT_SECRET ?? "" } : null;
+const tokenSeconds = Number(process.env.OAUTH_TOKEN_SECONDS ?? 3600);
+let tokenRequests = 0;
+
+const scimError = (res, status, detail, scimType) => res.status(status).type("application/scim+json").send(JSON.stringify({
+  schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(status), ...(scimType ? { scimType } : {}), detail,
+}));
 
 const app = express();
 app.use((req, _res, next) => {
-  requests.push({ method: req.method, path: req.originalUrl });
+  requests.push({ method: req.method, path: req.originalUrl, at: Date.now() });
   next();
 });
 app.use("/scim/v2", (req, res, next) => {
-  const fault = faults.shift();
-  if (!fault) return next();
-  if (fault.delayMs) return setTimeout(next, fault.delayMs);
+  const index = faults.findIndex((f) => !f.method || f.method === req.method);
+  const fault = index < 0 ? null : faults.splice(index, 1)[0];
+  const go = () => (everyRequestDelayMs ? setTimeout(next, everyRequestDelayMs) : next());
+  if (!fault) return go();
+  if (fault.delayMs) return setTimeout(go, fault.delayMs);
+  if (fault.race) {
+    return express.json({ type: ["application/scim+json", "application/json"] })(req, res, () => {
+      const user = { ...req.body, id: randomUUID(), meta: stamp("User") };
+      users.set(user.id, user);
+      persist();
+      scimError(res, 409, `userName "${user.userName}" is already taken`, "uniqueness");
+    });
+  }
   if (fault.retryAfter !== undefined) res.set("Retry-After", String(fault.retryAfter));
-  res.status(fault.status).type("application/scim+json").send(JSON.stringify({
-    schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(fault.status), detail: "injected fault",
-  }));
+  scimError(res, fault.status, "injected fault");
 });
 app.post("/_faults", express.json(), (req, res) => {
   faults.push(...req.body);
   res.json({ queued: faults.length });
 });
+app.post("/_delay", express.json(), (req, res) => {
+  everyRequestDelayMs = req.body.delayMs ?? 0;
+  res.json({ delayMs: everyRequestDelayMs });
+});
+
+// RFC 6749 §4.4 / §5.1: client credentials with HTTP Basic client authentication (§2.3.1), bearer tokens of RFC 6750.
+app.post("/token", express.urlencoded({ extended: false }), (req, res) => {
+  if (!oauth) return res.sendStatus(404);
+  tokenRequests++;
+  const [scheme, encoded] = (req.header("Authorization") ?? "").split(" ");
+  const [id, secret] = scheme === "Basic" ? Buffer.from(encoded ?? "", "base64").toString("utf8").split(":").map(decodeURIComponent) : [];
+  if (id !== oauth.id || secret !== oauth.secret) return res.status(401).set("WWW-Authenticate", "Basic").json({ error: "invalid_client" });
+  if (req.body.grant_type !== "client_credentials") return res.status(400).json({ error: "unsupported_grant_type" });
+  const accessToken = randomBytes(24).toString("base64url");
+  issued.set(accessToken, Date.now() + tokenSeconds * 1000);
+  res.set("Cache-Control", "no-store").json({ access_token: accessToken, token_type: "Bearer", expires_in: tokenSeconds });
+});
+// A rotation at the token server: every token issued so far stops working.
+app.post("/_oauth/revoke", (_req, res) => {
+  const revoked = issued.size;
+  issued.clear();
+  res.json({ revoked });
+});
 
 // The side door for tests: read the raw store, edit or add a user behind IdentityHub's back.
-app.get("/_store", (_req, res) => res.json({ users: [...users.values()], groups: [...groups.values()], requests }));
+app.get("/_store", (_req, res) => res.json({
+  users: [...users.values()], groups: [...groups.values()], requests, versions, backwards, duplicates, tokenRequests,
+}));
 app.patch("/_store/users/:id", express.json(), (req, res) => {
   const user = users.get(req.params.id);
   if (!user) return res.sendStatus(404);
   users.set(user.id, { ...user, ...req.body });
+  persist();
   res.json(users.get(user.id));
 });
 app.post("/_store/users", express.json(), (req, res) => {
   const user = { ...req.body, id: randomUUID(), meta: stamp("User") };
   users.set(user.id, user);
+  persist();
   res.status(201).json(user);
 });
-app.delete("/_store/users/:id", (req, res) => res.sendStatus(users.delete(req.params.id) ? 204 : 404));
+app.delete("/_store/users/:id", (req, res) => {
+  const removed = users.delete(req.params.id);
+  persist();
+  res.sendStatus(removed ? 204 : 404);
+});
 
 app.use("/scim/v2", new SCIMMYRouters({
   type: "bearer",
   docUri: "https://datatracker.ietf.org/doc/html/rfc6750",
   handler: (request) => {
-    if (request.header("Authorization") !== `Bearer ${token}`) {
-      throw new Error("Bearer token missing or wrong");
+    const presented = (request.header("Authorization") ?? "").replace(/^Bearer /, "");
+    const expires = issued.get(presented);
+    if (presented !== token && !(expires && expires > Date.now())) {
+      throw new Error("Bearer token missing, wrong, expired or revoked");
     }
     return "identityhub";
   },

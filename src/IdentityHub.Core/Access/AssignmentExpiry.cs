@@ -34,8 +34,9 @@ public sealed class AssignmentExpiry(IdentityHubDbContext db, EntitlementChanges
                     assignment.ExpiryRecordedAt = Revision.Now(clock);
                     await audit.RecordAsync("assignment.expired", "user", assignment.UserId, null,
                         AssignmentSnapshot.Of(assignment, assignment.Role!.Name), cancellationToken);
-                    await changes.AccessChangedAsync([assignment.UserId], assignment.Role.ApplicationId, "assignment.expired", cancellationToken);
-                    await revocation.RevokeAsync(assignment.UserId, assignment.Role.ApplicationId, cancellationToken);
+                    var applications = await RoleApplications.OfRoleAsync(db, assignment.RoleId, assignment.Role.ApplicationId, cancellationToken);
+                    await changes.AssignmentChangedAsync(assignment.UserId, applications, "assignment.expired", cancellationToken);
+                    await revocation.RevokeAsync(assignment.UserId, applications, cancellationToken);
                 }
 
                 await db.SaveChangesAsync(cancellationToken);

@@ -67,7 +67,7 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
             await audit.RecordAsync("permission.updated", "permission", id.ToString(), before, PermissionSnapshot.Of(permission), cancellationToken);
             var holders = await db.RoleAssignments.Where(a => a.EndedAt == null && a.Role!.Permissions.Any(p => p.PermissionId == id))
                 .Select(a => a.UserId).Distinct().ToListAsync(cancellationToken);
-            await changes.AccessChangedAsync(holders, permission.ApplicationId, "permission.updated", cancellationToken);
+            await changes.AccessChangedAsync(holders, [permission.ApplicationId], "permission.updated", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return permission;

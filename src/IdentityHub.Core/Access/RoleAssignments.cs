@@ -118,7 +118,8 @@ public sealed class RoleAssignments(
             db.RoleAssignments.Add(assignment);
             await audit.RecordAsync("assignment.granted", "user", user.Id, null, AssignmentSnapshot.Of(assignment, role.Name), cancellationToken);
             // A grant that starts later is pushed when it starts; the state is computed at send time.
-            await changes.AccessChangedAsync([user.Id], role.ApplicationId, "assignment.granted", cancellationToken, dueAt: from);
+            var applications = await RoleApplications.OfRoleAsync(db, role.Id, role.ApplicationId, cancellationToken);
+            await changes.AssignmentChangedAsync(user.Id, applications, "assignment.granted", cancellationToken, dueAt: from);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return assignment;
@@ -173,8 +174,9 @@ public sealed class RoleAssignments(
         assignment.EndReason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim()[..Math.Min(reason.Trim().Length, RoleAssignment.ReasonMaxLength)];
         assignment.UpdatedAt = now;
         await audit.RecordAsync("assignment.ended", "user", assignment.UserId, before, AssignmentSnapshot.Of(assignment, assignment.Role.Name), cancellationToken);
-        await changes.AccessChangedAsync([assignment.UserId], assignment.Role.ApplicationId, "assignment.ended", cancellationToken);
-        await revocation.RevokeAsync(assignment.UserId, assignment.Role.ApplicationId, cancellationToken);
+        var applications = await RoleApplications.OfRoleAsync(db, assignment.RoleId, assignment.Role.ApplicationId, cancellationToken);
+        await changes.AssignmentChangedAsync(assignment.UserId, applications, "assignment.ended", cancellationToken);
+        await revocation.RevokeAsync(assignment.UserId, applications, cancellationToken);
     }
 
     /// <summary>

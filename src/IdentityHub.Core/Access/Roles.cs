@@ -54,9 +54,12 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
             // A new permission in the bundle must not hand a forbidden pair to someone who already holds the role.
             await separation.EnsureRoleChangeAllowedAsync(id, role.Name, role.Permissions.Select(p => p.PermissionId).ToHashSet(), cancellationToken);
             await audit.RecordAsync("role.updated", "role", id.ToString(), before, RoleSnapshot.Of(role), cancellationToken);
-            // Every holder's rights changed with the role.
+            // Every holder's rights changed with the role; a global role's, in the applications of its old and new permissions.
             var holders = await db.RoleAssignments.Where(a => a.RoleId == id && a.EndedAt == null).Select(a => a.UserId).Distinct().ToListAsync(cancellationToken);
-            await changes.AccessChangedAsync(holders, role.ApplicationId, "role.updated", cancellationToken);
+            IReadOnlyCollection<Guid> applications = role.ApplicationId is { } own ? [own]
+                : [.. (await RoleApplications.OfGlobalPermissionsAsync(db, [.. before.Permissions.Select(p => p.PermissionId)], cancellationToken))
+                    .Union(await RoleApplications.OfGlobalPermissionsAsync(db, [.. role.Permissions.Select(p => p.PermissionId)], cancellationToken))];
+            await changes.AccessChangedAsync(holders, applications, "role.updated", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return role;

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
@@ -5,24 +7,25 @@ using Microsoft.EntityFrameworkCore;
 namespace IdentityHub.Core.Changes;
 
 /// <summary>
-/// The outbox writes: for every change that alters what a downstream system should know of a user, one
-/// row per affected (connector, user), added to the change's own transaction (saved by its SaveChanges).
+/// The outbox writes: for every change that alters what a downstream system should know of a user, one row per
+/// affected (connector, user), added to the change's own transaction (saved by its SaveChanges). A connector hears
+/// only of users in its scope, so no receiver is sent the profile of someone without access to its application.
 /// Nothing is sent from here; the dispatcher reads the rows after commit.
 /// </summary>
 public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clock)
 {
-    /// <summary>The users' own data changed (profile, status, department): every connector hears of it.</summary>
-    public Task UsersChangedAsync(IReadOnlyCollection<string> userIds, string change, CancellationToken cancellationToken) =>
-        QueueAsync(userIds, db.Connectors, change, dueAt: null, cancellationToken);
+    /// <summary>
+    /// How much later than a manager's own row their reports' rows fall due: a report's SCIM manager reference is the
+    /// manager's id downstream, so the manager's own delivery should land first.
+    /// </summary>
+    public static readonly TimeSpan ReportsDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The users' rights in one application changed (null = a global role: every application). Connectors of
-    /// that application hear of it, at <paramref name="dueAt"/> when the change takes effect later.
+    /// The users' own data changed (profile, status, department). A connector hears of it when the user is in its
+    /// scope: they hold a valid assignment in its application, or it was delivered the user before (it must learn of
+    /// the change, or of the departure), or it provisions every user (SCIM <c>allUsers</c>).
     /// </summary>
-    public Task AccessChangedAsync(IReadOnlyCollection<string> userIds, Guid? applicationId, string change, CancellationToken cancellationToken, DateTimeOffset? dueAt = null) =>
-        QueueAsync(userIds, applicationId is { } id ? db.Connectors.Where(c => c.ApplicationId == id) : db.Connectors, change, dueAt, cancellationToken);
-
-    private async Task QueueAsync(IReadOnlyCollection<string> userIds, IQueryable<Connector> connectors, string change, DateTimeOffset? dueAt, CancellationToken cancellationToken)
+    public async Task UsersChangedAsync(IReadOnlyCollection<string> userIds, string change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(userIds);
         if (userIds.Count == 0)
@@ -30,22 +33,167 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
             return;
         }
 
-        var connectorIds = await connectors.Select(c => c.Id).ToListAsync(cancellationToken);
-        var now = Revision.Now(clock);
-        foreach (var connectorId in connectorIds)
+        var connectors = await ConnectorsAsync(applicationIds: null, cancellationToken);
+        Queue(await InScopeAsync(userIds, connectors, cancellationToken), change, dueAt: null);
+    }
+
+    /// <summary>
+    /// The users' rights in these applications changed: their connectors hear of it, at <paramref name="dueAt"/> when
+    /// the change takes effect later. Everyone named had or has access there, so no scope check applies.
+    /// </summary>
+    public async Task AccessChangedAsync(
+        IReadOnlyCollection<string> userIds, IReadOnlyCollection<Guid> applicationIds, string change, CancellationToken cancellationToken, DateTimeOffset? dueAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(userIds);
+        ArgumentNullException.ThrowIfNull(applicationIds);
+        if (userIds.Count == 0 || applicationIds.Count == 0)
         {
-            foreach (var userId in userIds.Distinct(StringComparer.Ordinal))
+            return;
+        }
+
+        var connectors = await ConnectorsAsync(applicationIds, cancellationToken);
+        Queue([.. connectors.SelectMany(c => userIds.Select(u => (c.Id, u)))], change, dueAt);
+    }
+
+    /// <summary>
+    /// An assignment of the user was granted, ended or expired: the user may have just appeared at these applications'
+    /// connectors or left them, so their direct reports (whose manager reference points there) are queued too.
+    /// </summary>
+    public async Task AssignmentChangedAsync(
+        string userId, IReadOnlyCollection<Guid> applicationIds, string change, CancellationToken cancellationToken, DateTimeOffset? dueAt = null)
+    {
+        await AccessChangedAsync([userId], applicationIds, change, cancellationToken, dueAt);
+        await ReportsChangedAsync([userId], applicationIds, cancellationToken, dueAt);
+    }
+
+    /// <summary>
+    /// Something the managers' reports carry changed (the manager's employee number, or the manager's presence
+    /// downstream): each direct report in scope of the connectors (of <paramref name="applicationIds"/>, or all) is
+    /// queued, <see cref="ReportsDelay"/> after <paramref name="after"/> (default now).
+    /// </summary>
+    public async Task ReportsChangedAsync(
+        IReadOnlyCollection<string> managerIds, IReadOnlyCollection<Guid>? applicationIds, CancellationToken cancellationToken, DateTimeOffset? after = null)
+    {
+        ArgumentNullException.ThrowIfNull(managerIds);
+        var reports = await db.Users.AsNoTracking().Where(u => u.ManagerId != null && managerIds.Contains(u.ManagerId)).Select(u => u.Id).ToListAsync(cancellationToken);
+        if (reports.Count == 0)
+        {
+            return;
+        }
+
+        var connectors = await ConnectorsAsync(applicationIds, cancellationToken);
+        Queue(await InScopeAsync(reports, connectors, cancellationToken), "manager.changed", (after ?? clock.GetUtcNow()) + ReportsDelay);
+    }
+
+    /// <summary>
+    /// Departments were renamed, recoded or moved: users whose own department is among <paramref name="memberOf"/>
+    /// carry its code and name; rights scoped to one of <paramref name="scopes"/> carry the scope's code and its path
+    /// of names, so their holders' rights changed in the applications of those rights.
+    /// </summary>
+    public async Task DepartmentsChangedAsync(IReadOnlyCollection<Guid> memberOf, IReadOnlyCollection<Guid> scopes, string change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(memberOf);
+        ArgumentNullException.ThrowIfNull(scopes);
+        var members = await db.Users.AsNoTracking().Where(u => u.DepartmentId != null && memberOf.Contains(u.DepartmentId.Value)).Select(u => u.Id).ToListAsync(cancellationToken);
+        await UsersChangedAsync(members, change, cancellationToken);
+
+        var scoped = await db.RoleAssignments.AsNoTracking()
+            .Where(a => a.EndedAt == null && a.DepartmentId != null && scopes.Contains(a.DepartmentId.Value))
+            .Select(a => new { a.UserId, a.RoleId, a.Role!.ApplicationId })
+            .ToListAsync(cancellationToken);
+        foreach (var role in scoped.GroupBy(a => (a.RoleId, a.ApplicationId)))
+        {
+            var applications = await RoleApplications.OfRoleAsync(db, role.Key.RoleId, role.Key.ApplicationId, cancellationToken);
+            await AccessChangedAsync([.. role.Select(a => a.UserId).Distinct(StringComparer.Ordinal)], applications, change, cancellationToken);
+        }
+    }
+
+    private sealed record ConnectorScope(Guid Id, Guid ApplicationId, bool AllUsers);
+
+    private async Task<List<ConnectorScope>> ConnectorsAsync(IReadOnlyCollection<Guid>? applicationIds, CancellationToken cancellationToken)
+    {
+        var query = db.Connectors.AsNoTracking();
+        if (applicationIds is not null)
+        {
+            query = query.Where(c => applicationIds.Contains(c.ApplicationId));
+        }
+
+        var connectors = await query.Select(c => new { c.Id, c.ApplicationId, c.Kind, c.Settings }).ToListAsync(cancellationToken);
+        return [.. connectors.Select(c => new ConnectorScope(c.Id, c.ApplicationId, c.Kind == ConnectorKind.Scim && ProvisionsAllUsers(c.Settings)))];
+    }
+
+    /// <summary>The (connector, user) pairs of users in each connector's scope (see <see cref="UsersChangedAsync"/>).</summary>
+    private async Task<List<(Guid ConnectorId, string UserId)>> InScopeAsync(IReadOnlyCollection<string> userIds, List<ConnectorScope> connectors, CancellationToken cancellationToken)
+    {
+        if (connectors.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = userIds.Distinct(StringComparer.Ordinal).ToList();
+        var now = clock.GetUtcNow();
+        var held = await db.RoleAssignments.AsNoTracking()
+            .Where(a => ids.Contains(a.UserId) && a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now))
+            .Select(a => new { a.UserId, a.Role!.ApplicationId, Granted = a.Role.Permissions.Select(p => p.Permission!.ApplicationId).ToList() })
+            .ToListAsync(cancellationToken);
+        var connectorIds = connectors.Select(c => c.Id).ToList();
+        var delivered = (await db.ConnectorUserStates.AsNoTracking()
+            .Where(s => ids.Contains(s.UserId) && connectorIds.Contains(s.ConnectorId) && s.LastDeliveredAt != null)
+            .Select(s => new { s.ConnectorId, s.UserId })
+            .ToListAsync(cancellationToken)).Select(s => (s.ConnectorId, s.UserId)).ToHashSet();
+
+        var pairs = new List<(Guid, string)>();
+        foreach (var userId in ids)
+        {
+            var rights = held.Where(h => h.UserId == userId).ToList();
+            // A global role that grants nothing is a plain label, counted as a role in every application.
+            var everywhere = rights.Any(h => h.ApplicationId is null && h.Granted.Count == 0);
+            var applications = rights.SelectMany(h => h.ApplicationId is { } own ? new List<Guid> { own } : h.Granted).ToHashSet();
+            pairs.AddRange(connectors
+                .Where(c => c.AllUsers || everywhere || applications.Contains(c.ApplicationId) || delivered.Contains((c.Id, userId)))
+                .Select(c => (c.Id, userId)));
+        }
+
+        return pairs;
+    }
+
+    private void Queue(IReadOnlyCollection<(Guid ConnectorId, string UserId)> pairs, string change, DateTimeOffset? dueAt)
+    {
+        var now = Revision.Now(clock);
+        // One change may reach a user along two paths (a member who also holds a right scoped there): one row is enough.
+        var queued = db.ChangeTracker.Entries<OutboxEntry>().Where(e => e.State == EntityState.Added && e.Entity.Change == change)
+            .Select(e => (e.Entity.ConnectorId, e.Entity.UserId)).ToHashSet();
+        foreach (var (connectorId, userId) in pairs)
+        {
+            if (!queued.Add((connectorId, userId)))
             {
-                db.Outbox.Add(new OutboxEntry
-                {
-                    ConnectorId = connectorId,
-                    UserId = userId,
-                    Change = change,
-                    CreatedAt = now,
-                    DueAt = dueAt is { } later && later > now ? later : now,
-                    Status = OutboxStatus.Pending,
-                });
+                continue;
             }
+
+            db.Outbox.Add(new OutboxEntry
+            {
+                ConnectorId = connectorId,
+                UserId = userId,
+                Change = change,
+                CreatedAt = now,
+                DueAt = dueAt is { } later && later > now ? later : now,
+                Status = OutboxStatus.Pending,
+            });
+        }
+    }
+
+    /// <summary>A SCIM connector's <c>allUsers</c> setting; the settings JSON is the connector's own, case-insensitive like its parser.</summary>
+    private static bool ProvisionsAllUsers(string settings)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(string.IsNullOrWhiteSpace(settings) ? "{}" : settings);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.EnumerateObject()
+                .Any(p => string.Equals(p.Name, "allUsers", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.True);
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 }

@@ -80,8 +80,9 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             {
                 department.UpdatedAt = Revision.Now(clock);
                 await audit.RecordAsync("department.updated", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
-                var members = await db.Users.Where(u => u.DepartmentId == id).Select(u => u.Id).ToListAsync(cancellationToken);
-                await changes.UsersChangedAsync(members, "department.updated", cancellationToken);
+                // Its members carry its code and name; rights scoped to it or below carry its code or name in their scope.
+                var subtree = await db.Departments.Where(d => d.Path.StartsWith(department.Path)).Select(d => d.Id).ToListAsync(cancellationToken);
+                await changes.DepartmentsChangedAsync([id], subtree, "department.updated", cancellationToken);
                 await db.SaveChangesAsync(cancellationToken);
             }
 
@@ -137,10 +138,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             await audit.RecordAsync("department.moved", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
             // Everyone below moved too, and so did every right scoped to the subtree.
             var ids = subtree.Select(d => d.Id).ToList();
-            var affected = await db.Users.Where(u => u.DepartmentId != null && ids.Contains(u.DepartmentId.Value)).Select(u => u.Id)
-                .Union(db.RoleAssignments.Where(a => a.EndedAt == null && a.DepartmentId != null && ids.Contains(a.DepartmentId.Value)).Select(a => a.UserId))
-                .ToListAsync(cancellationToken);
-            await changes.UsersChangedAsync(affected, "department.moved", cancellationToken);
+            await changes.DepartmentsChangedAsync(ids, ids, "department.moved", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return department;

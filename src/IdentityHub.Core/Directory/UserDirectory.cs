@@ -85,6 +85,12 @@ public sealed class UserDirectory(
             ThrowIfFailed(await users.UpdateAsync(user), "userName");
             await audit.RecordAsync("user.updated", "user", id, before, UserSnapshot.Of(user), cancellationToken);
             await changes.UsersChangedAsync([id], "user.updated", cancellationToken);
+            if (before.EmployeeNumber != user.EmployeeNumber)
+            {
+                // Reports carry their manager's employee number downstream.
+                await changes.ReportsChangedAsync([id], applicationIds: null, cancellationToken);
+            }
+
             await db.SaveChangesAsync(cancellationToken);
             return user;
         }, cancellationToken);

@@ -45,7 +45,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasColumnType("character varying(100)");
 
                     b.Property<bool>("RevokeTokensOnAccessLoss")
-                        .HasColumnType("boolean");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(true);
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");

@@ -45,7 +45,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasColumnType("nvarchar(100)");
 
                     b.Property<bool>("RevokeTokensOnAccessLoss")
-                        .HasColumnType("bit");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bit")
+                        .HasDefaultValue(true);
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("datetimeoffset");

@@ -40,7 +40,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("RevokeTokensOnAccessLoss")
-                        .HasColumnType("INTEGER");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(true);
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");

@@ -15,5 +15,7 @@ internal sealed class ApplicationConfiguration : IEntityTypeConfiguration<Applic
         // OpenIddict's own client_id column is 100 characters.
         builder.Property(a => a.OidcClientId).HasMaxLength(100);
         builder.HasIndex(a => a.OidcClientId).IsUnique();
+        // On unless an administrator switches it off: rows written without the column (older schema, raw SQL) get it too.
+        builder.Property(a => a.RevokeTokensOnAccessLoss).HasDefaultValue(true);
     }
 }

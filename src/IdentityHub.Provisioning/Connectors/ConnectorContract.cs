@@ -8,7 +8,8 @@ public sealed record ProvisionedPermission(string Name, IReadOnlyDictionary<stri
 /// <summary>
 /// A user's whole state for one application at send time (state-based delivery): repeated or coalesced
 /// deliveries are harmless, and a receiver drops anything with a version lower than what it has.
-/// <see cref="Exists"/> is false when the user is gone from IdentityHub (deleted) and must be removed downstream.
+/// <see cref="Exists"/> is false when the user is gone from IdentityHub (deleted) and must be removed downstream;
+/// <see cref="Left"/> marks someone who left the company (kept in IdentityHub, removed downstream).
 /// </summary>
 public sealed record ProvisionedUser(
     string UserId,
@@ -25,7 +26,14 @@ public sealed record ProvisionedUser(
     bool Exists,
     IReadOnlyList<string> Roles,
     IReadOnlyList<ProvisionedPermission> Permissions,
-    long Version);
+    long Version)
+{
+    /// <summary>The user left the company: no longer active, and no connector should keep them.</summary>
+    public bool Left { get; init; }
+
+    /// <summary>Whether the user holds anything in the application (roles or permissions); suspended and departed users hold nothing.</summary>
+    public bool HoldsAccess() => Roles.Count > 0 || Permissions.Count > 0;
+}
 
 /// <summary>What came of one delivery; the dispatcher turns it into done, retry later, or dead-letter.</summary>
 public abstract record DeliveryOutcome

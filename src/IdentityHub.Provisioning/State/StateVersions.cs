@@ -6,7 +6,11 @@ using IdentityHub.Provisioning.Connectors;
 
 namespace IdentityHub.Provisioning.State;
 
-/// <summary>What a delivery says happened, for connectors that name events (webhooks).</summary>
+/// <summary>
+/// What a delivery says happened, for connectors that name events (webhooks), from the receiver's point of view:
+/// the user entered the connector's scope (created), changed (updated, access changed), was suspended (disabled),
+/// or left its scope: lost every right in the application, or left the company (deleted, as SCIM deletes them).
+/// </summary>
 public static class ProvisioningEvents
 {
     public const string UserCreated = "user.created";
@@ -14,6 +18,9 @@ public static class ProvisioningEvents
     public const string UserDisabled = "user.disabled";
     public const string UserDeleted = "user.deleted";
     public const string AccessChanged = "access.changed";
+
+    /// <summary>Nothing to tell: the user is outside the connector's scope and the receiver does not know them (never did, or was told they left).</summary>
+    public const string None = "none";
 
     /// <summary>The event of the version in <paramref name="known"/> (set by <see cref="StateVersions.Assign"/>).</summary>
     public static string Of(ConnectorUserState known)
@@ -49,9 +56,12 @@ public static class StateVersions
 
         var previousEvent = previous is null ? null : ProvisioningEvents.Of(known);
         var previousAccess = previousFingerprint?.Split('.')[0];
-        var change = !state.Exists ? ProvisioningEvents.UserDeleted
-            : previousEvent is null or ProvisioningEvents.UserDeleted ? ProvisioningEvents.UserCreated
+        // Does the receiver know the user now, and should it? A suspended user stays known (disabled) but is never introduced.
+        var receiverKnows = previousEvent is not (null or ProvisioningEvents.UserDeleted or ProvisioningEvents.None);
+        var gone = !state.Exists || state.Left || (state.Active ? !state.HoldsAccess() : !receiverKnows);
+        var change = gone ? (receiverKnows ? ProvisioningEvents.UserDeleted : ProvisioningEvents.None)
             : !state.Active ? ProvisioningEvents.UserDisabled
+            : !receiverKnows ? ProvisioningEvents.UserCreated
             : previousAccess != access ? ProvisioningEvents.AccessChanged
             : ProvisioningEvents.UserUpdated;
         known.Version++;

@@ -66,7 +66,10 @@ public sealed class UserStates(IdentityHubDbContext db, EffectiveEntitlements en
             Exists: true,
             access.Roles,
             permissions,
-            0);
+            0)
+        {
+            Left = user.Status == UserStatus.Left,
+        };
     }
 
     /// <summary>

@@ -9,9 +9,11 @@ using OpenIddict.Abstractions;
 
 namespace IdentityHub.Server.AdminApi;
 
-public sealed record ApplicationRequest(string? Name, string? Description);
+/// <param name="RevokeTokensOnAccessLoss">Losing a role there revokes the user's refresh tokens of its client; default true (on create), unchanged when omitted (on update).</param>
+public sealed record ApplicationRequest(string? Name, string? Description, bool? RevokeTokensOnAccessLoss = null);
 
-public sealed record ApplicationDto(Guid Id, string Name, string? Description, string? OidcClientId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+public sealed record ApplicationDto(
+    Guid Id, string Name, string? Description, string? OidcClientId, bool RevokeTokensOnAccessLoss, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 public sealed record ApplicationPage(IReadOnlyList<ApplicationDto> Items, int Page, int PageSize, int Total);
 
@@ -42,7 +44,7 @@ public static class ApplicationsApi
         return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
     }
 
-    internal static ApplicationDto ToDto(Application a) => new(a.Id, a.Name, a.Description, a.OidcClientId, a.CreatedAt, a.UpdatedAt);
+    internal static ApplicationDto ToDto(Application a) => new(a.Id, a.Name, a.Description, a.OidcClientId, a.RevokeTokensOnAccessLoss, a.CreatedAt, a.UpdatedAt);
 
     private static async Task<Results<Ok<ApplicationPage>, ValidationProblem>> ListAsync(
         IdentityHubDbContext db, CancellationToken cancellationToken, int page = 1, int pageSize = 20)
@@ -91,6 +93,7 @@ public static class ApplicationsApi
             Id = Guid.CreateVersion7(),
             Name = request.Name!.Trim(),
             Description = request.Description,
+            RevokeTokensOnAccessLoss = request.RevokeTokensOnAccessLoss ?? true,
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -127,6 +130,7 @@ public static class ApplicationsApi
         var before = ToDto(application);
         application.Name = request.Name!.Trim();
         application.Description = request.Description;
+        application.RevokeTokensOnAccessLoss = request.RevokeTokensOnAccessLoss ?? application.RevokeTokensOnAccessLoss;
         application.UpdatedAt = Now(clock);
         if (await SaveAuditedAsync(db, audit, application, "application.updated", before, cancellationToken) is { } taken)
         {
@@ -273,7 +277,7 @@ public static class ApplicationsApi
     private static string[] NameTaken(string name) => [$"An application named \"{name}\" already exists."];
 
     /// <summary>Saves the change with its audit event in one transaction; answers the name error when another request took the name.</summary>
-    private static async Task<Dictionary<string, string[]>?> SaveAuditedAsync(
+    internal static async Task<Dictionary<string, string[]>?> SaveAuditedAsync(
         IdentityHubDbContext db, AuditTrail audit, Application application, string type, ApplicationDto? before, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -2,7 +2,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IdentityHub.Core;
+using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
@@ -82,18 +84,39 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         return api;
     }
 
-    /// <summary>Creates an application and a webhook connector through the admin API; returns the connector id and its secret.</summary>
-    public static async Task<(Guid ConnectorId, string Secret)> CreateWebhookConnectorAsync(HttpClient admin, Uri url)
+    /// <summary>Creates an application and a webhook connector through the admin API; returns their ids and the connector's secret.</summary>
+    public static async Task<(Guid ApplicationId, Guid ConnectorId, string Secret)> CreateWebhookConnectorAsync(HttpClient admin, Uri url)
     {
         ArgumentNullException.ThrowIfNull(admin);
-        var application = await admin.PostAsJsonAsync("api/admin/v1/applications", new { name = "Hooks " + Guid.NewGuid().ToString("N")[..6] });
-        Assert.True(application.IsSuccessStatusCode, await application.Content.ReadAsStringAsync());
-        var applicationId = (await application.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var applicationId = await CreateApplicationAsync(admin, "Hooks");
         var connector = await admin.PostAsJsonAsync($"api/admin/v1/applications/{applicationId}/connectors", new { kind = "webhook", name = "hooks", settings = new { url } });
         var body = await connector.Content.ReadAsStringAsync();
         Assert.True(connector.IsSuccessStatusCode, body);
         using var json = JsonDocument.Parse(body);
-        return (json.RootElement.GetProperty("id").GetGuid(), json.RootElement.GetProperty("secret").GetString()!);
+        return (applicationId, json.RootElement.GetProperty("id").GetGuid(), json.RootElement.GetProperty("secret").GetString()!);
+    }
+
+    /// <summary>Creates a SCIM connector of the application to <paramref name="scim"/> through the admin API; returns its id.</summary>
+    public static async Task<Guid> CreateScimConnectorAsync(HttpClient admin, Guid applicationId, ScimTestServer scim, string extraSettings = "")
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        ArgumentNullException.ThrowIfNull(scim);
+        var connector = await admin.PostAsJsonAsync($"api/admin/v1/applications/{applicationId}/connectors", new
+        {
+            kind = "scim", name = "scimmy", settings = JsonNode.Parse(scim.Settings(extra: extraSettings)), secret = scim.Secret,
+        });
+        var body = await connector.Content.ReadAsStringAsync();
+        Assert.True(connector.IsSuccessStatusCode, body);
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("id").GetGuid();
+    }
+
+    public static async Task<Guid> CreateApplicationAsync(HttpClient admin, string name)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        var application = await admin.PostAsJsonAsync("api/admin/v1/applications", new { name = name + " " + Guid.NewGuid().ToString("N")[..6] });
+        Assert.True(application.IsSuccessStatusCode, await application.Content.ReadAsStringAsync());
+        return (await application.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }
 
     /// <summary>Runs work with the domain services on this database (another writer, as a second node or an import would be).</summary>
@@ -105,14 +128,22 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         return await work(scope.ServiceProvider);
     }
 
-    public Task<List<string>> CreateUsersAsync(int count, string prefix) => RunAsync(async services =>
+    /// <summary>
+    /// Creates users holding a role (<c>member</c>, with one permission) in <paramref name="applicationId"/>, so the
+    /// application's connectors provision them: a connector hears only of users in its application's scope.
+    /// </summary>
+    public Task<List<string>> CreateUsersAsync(int count, string prefix, Guid applicationId) => RunAsync(async services =>
     {
         var directory = services.GetRequiredService<UserDirectory>();
+        var role = await MemberRoleAsync(services, applicationId);
+        var assignments = services.GetRequiredService<RoleAssignments>();
         var ids = new List<string>();
         for (var i = 0; i < count; i++)
         {
             var name = $"{prefix}{i:D5}";
-            ids.Add((await directory.CreateAsync(new UserInput(name, "Round 0", name + "@example.test", null, "E" + name, null, null), null, CancellationToken.None)).Id);
+            var id = (await directory.CreateAsync(new UserInput(name, "Round 0", name + "@example.test", null, "E" + name, null, null), null, CancellationToken.None)).Id;
+            await assignments.GrantAsync(new AssignmentInput(id, role, null, null, null, "provisioning proof"), CancellationToken.None);
+            ids.Add(id);
         }
 
         return ids;
@@ -131,6 +162,18 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
 
         return true;
     });
+
+    private static async Task<Guid> MemberRoleAsync(IServiceProvider services, Guid applicationId)
+    {
+        var db = services.GetRequiredService<IdentityHubDbContext>();
+        if (await db.AccessRoles.Where(r => r.ApplicationId == applicationId && r.Name == "member").Select(r => (Guid?)r.Id).SingleOrDefaultAsync() is { } existing)
+        {
+            return existing;
+        }
+
+        var permission = await services.GetRequiredService<Permissions>().CreateAsync(applicationId, new PermissionInput("app.use", null, null), CancellationToken.None);
+        return (await services.GetRequiredService<Roles>().CreateAsync(new RoleInput(applicationId, "member", null, false, [new RolePermissionInput(permission.Id)]), CancellationToken.None)).Id;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -26,17 +26,18 @@ public abstract class ProvisioningProofTests(bool postgreSql)
         // Each message takes 40 ms to accept, so the kill lands while deliveries are in flight.
         await receiver.SetDelayAsync(40);
         var server = await database.StartServerAsync("node-a");
+        Guid applicationId;
         Guid connectorId;
         List<string> users;
         try
         {
             using (var admin = await ProvisioningDatabase.AdminApiAsync(server))
             {
-                (connectorId, var secret) = await ProvisioningDatabase.CreateWebhookConnectorAsync(admin, receiver.HooksUrl);
+                (applicationId, connectorId, var secret) = await ProvisioningDatabase.CreateWebhookConnectorAsync(admin, receiver.HooksUrl);
                 await receiver.SetSecretAsync(secret);
             }
 
-            users = await database.CreateUsersAsync(60, "crash");
+            users = await database.CreateUsersAsync(60, "crash", applicationId);
             await database.RenameAllAsync(users, "Round 1");
             await receiver.WaitForAsync(s => s.GetProperty("accepted").GetInt32() >= 20, Patience);
         }
@@ -59,10 +60,10 @@ public abstract class ProvisioningProofTests(bool postgreSql)
         await AssertReceiverMatchesAsync(database, connectorId, users, state, "Round 2 (while down)");
     }
 
-    protected static async Task<int> PendingAsync(ProvisioningDatabase database, Guid connectorId) =>
+    internal static async Task<int> PendingAsync(ProvisioningDatabase database, Guid connectorId) =>
         await database.RunAsync(s => s.GetRequiredService<IdentityHubDbContext>().Outbox.CountAsync(o => o.ConnectorId == connectorId));
 
-    protected static async Task WaitForDrainAsync(ProvisioningDatabase database, Guid connectorId)
+    internal static async Task WaitForDrainAsync(ProvisioningDatabase database, Guid connectorId)
     {
         var clock = Stopwatch.StartNew();
         while (await PendingAsync(database, connectorId) > 0)
@@ -105,17 +106,18 @@ public sealed class PostgreSqlProvisioningProofTests() : ProvisioningProofTests(
         await receiver.SetDelayAsync(60);
         await using var first = await database.StartServerAsync("node-a");
         await using var second = await database.StartServerAsync("node-b");
+        Guid applicationId;
         Guid connectorId;
         using (var admin = await ProvisioningDatabase.AdminApiAsync(first))
         {
-            (connectorId, var secret) = await ProvisioningDatabase.CreateWebhookConnectorAsync(admin, receiver.HooksUrl);
+            (applicationId, connectorId, var secret) = await ProvisioningDatabase.CreateWebhookConnectorAsync(admin, receiver.HooksUrl);
             await receiver.SetSecretAsync(secret);
         }
 
         var claimants = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         using var watching = new CancellationTokenSource();
         var watcher = WatchClaimsAsync(database, connectorId, claimants, watching.Token);
-        var users = await database.CreateUsersAsync(80, "pair");
+        var users = await database.CreateUsersAsync(80, "pair", applicationId);
         for (var round = 1; round <= 3; round++)
         {
             await database.RenameAllAsync(users, $"Round {round}");

@@ -50,6 +50,37 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
     }
 
     [PrerequisiteFact]
+    public async Task RevokeTokensOnAccessLoss_OnByDefaultSetOnCreateAndUpdateAndKeptWhenOmitted()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var byDefault = await AdminApiClient.CreateApplicationAsync(admin);
+        var created = await admin.PostAsJsonAsync(AdminApiClient.Applications, new { name = "Kiosk " + Guid.NewGuid().ToString("N")[..6], revokeTokensOnAccessLoss = false });
+        var off = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        Assert.True(await RevokesAsync(admin, byDefault));
+        Assert.False(await RevokesAsync(admin, off));
+        var name = (await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{off}")).GetProperty("name").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{off}", new { name, description = "renamed only" })).StatusCode);
+        Assert.False(await RevokesAsync(admin, off));
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{off}", new { name, revokeTokensOnAccessLoss = true })).StatusCode);
+        Assert.True(await RevokesAsync(admin, off));
+    }
+
+    [PrerequisiteFact]
+    public async Task RevokeTokensOnAccessLoss_NotABoolean_Returns400AndChangesNothing()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var id = await AdminApiClient.CreateApplicationAsync(admin);
+        var name = (await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}")).GetProperty("name").GetString();
+
+        using var body = new StringContent($$"""{"name":"{{name}}","revokeTokensOnAccessLoss":"no"}""", System.Text.Encoding.UTF8, "application/json");
+        var response = await admin.PutAsync($"{AdminApiClient.Applications}/{id}", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(await RevokesAsync(admin, id));
+    }
+
+    [PrerequisiteFact]
     public async Task List_Paged_ReturnsThePageAndTheTotal()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
@@ -239,6 +270,9 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(AdminApiClient.Applications)).StatusCode);
     }
+
+    private static async Task<bool> RevokesAsync(HttpClient admin, Guid id) =>
+        (await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}")).GetProperty("revokeTokensOnAccessLoss").GetBoolean();
 
     internal static async Task AssertFieldProblemAsync(HttpResponseMessage response, string field)
     {

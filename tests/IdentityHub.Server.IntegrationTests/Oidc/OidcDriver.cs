@@ -89,33 +89,36 @@ public sealed class OidcDriver(IdentityHubFactory factory)
 
     /// <summary>
     /// Grants the user an application role holding one permission (<c>&lt;role&gt;.act</c>) in the application
-    /// that owns <paramref name="clientId"/>, creating the application, permission and role when missing.
+    /// that owns <paramref name="clientId"/>, creating the application, permission and role when missing; returns the assignment id.
     /// </summary>
-    public async Task GrantApplicationRoleAsync(UserAccount user, string clientId, string role)
-    {
-        Guid applicationId;
-        await using (var scope = factory.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
-            var application = await db.Applications.SingleOrDefaultAsync(a => a.OidcClientId == clientId);
-            if (application is null)
-            {
-                application = new IdentityHub.Data.Access.Application
-                {
-                    Id = Guid.NewGuid(), Name = clientId, OidcClientId = clientId, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-                };
-                db.Applications.Add(application);
-                await db.SaveChangesAsync();
-            }
+    public async Task<Guid> GrantApplicationRoleAsync(UserAccount user, string clientId, string role, DateTimeOffset? validUntil = null) =>
+        await GrantApplicationRoleAsync(user, await ApplicationOfAsync(clientId), role, validUntil);
 
-            applicationId = application.Id;
+    /// <summary>The application that owns the OIDC client <paramref name="clientId"/>, created when missing.</summary>
+    public async Task<Guid> ApplicationOfAsync(string clientId)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHub.Data.IdentityHubDbContext>();
+        var application = await db.Applications.SingleOrDefaultAsync(a => a.OidcClientId == clientId);
+        if (application is null)
+        {
+            application = new IdentityHub.Data.Access.Application
+            {
+                Id = Guid.NewGuid(), Name = clientId, OidcClientId = clientId, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            };
+            db.Applications.Add(application);
+            await db.SaveChangesAsync();
         }
 
-        await GrantApplicationRoleAsync(user, applicationId, role);
+        return application.Id;
     }
 
-    /// <summary>Grants the user an application role holding one permission (<c>&lt;role&gt;.act</c>), creating both when missing.</summary>
-    public async Task GrantApplicationRoleAsync(UserAccount user, Guid applicationId, string role)
+    /// <summary>Grants the user an application role holding one permission (<c>&lt;role&gt;.act</c>), creating both when missing; returns the assignment id.</summary>
+    public Task<Guid> GrantApplicationRoleAsync(UserAccount user, Guid applicationId, string role, DateTimeOffset? validUntil = null) =>
+        GrantApplicationRoleAsync(user.Id, applicationId, role, validUntil);
+
+    /// <inheritdoc cref="GrantApplicationRoleAsync(UserAccount, Guid, string, DateTimeOffset?)"/>
+    public async Task<Guid> GrantApplicationRoleAsync(string userId, Guid applicationId, string role, DateTimeOffset? validUntil = null)
     {
         await using var scope = factory.Services.CreateAsyncScope();
         var services = scope.ServiceProvider;
@@ -129,8 +132,8 @@ public sealed class OidcDriver(IdentityHubFactory factory)
                 .CreateAsync(new(applicationId, role, null, false, [new(permission.Id)]), CancellationToken.None);
         }
 
-        await services.GetRequiredService<IdentityHub.Core.Access.RoleAssignments>()
-            .GrantAsync(new(user.Id, existing.Id, null, null, null, "test"), CancellationToken.None);
+        return (await services.GetRequiredService<IdentityHub.Core.Access.RoleAssignments>()
+            .GrantAsync(new(userId, existing.Id, null, null, validUntil, "test"), CancellationToken.None)).Id;
     }
 
     public async Task<Guid> CreateDepartmentAsync(string name)

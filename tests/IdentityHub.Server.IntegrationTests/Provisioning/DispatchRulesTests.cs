@@ -39,19 +39,40 @@ public sealed class DispatchRulesTests
     {
         var known = new ConnectorUserState { ConnectorId = Guid.NewGuid(), UserId = "u1" };
 
-        Assert.Equal(1, StateVersions.Assign(known, State()).Version);
+        // A user enters a connector's scope with a right in its application (issue 7: no rights, no profile sent).
+        Assert.Equal(1, StateVersions.Assign(known, State(roles: "viewer")).Version);
         Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
-        Assert.Equal(1, StateVersions.Assign(known, State()).Version);
-        Assert.Equal(2, StateVersions.Assign(known, State(name: "Ada L.")).Version);
+        Assert.Equal(1, StateVersions.Assign(known, State(roles: "viewer")).Version);
+        Assert.Equal(2, StateVersions.Assign(known, State(name: "Ada L.", roles: "viewer")).Version);
         Assert.Equal(ProvisioningEvents.UserUpdated, ProvisioningEvents.Of(known));
-        Assert.Equal(3, StateVersions.Assign(known, State(name: "Ada L.", roles: "approver")).Version);
+        Assert.Equal(3, StateVersions.Assign(known, State(name: "Ada L.", roles: ["viewer", "approver"])).Version);
         Assert.Equal(ProvisioningEvents.AccessChanged, ProvisioningEvents.Of(known));
         Assert.Equal(4, StateVersions.Assign(known, State(active: false, name: "Ada L.")).Version);
         Assert.Equal(ProvisioningEvents.UserDisabled, ProvisioningEvents.Of(known));
         Assert.Equal(5, StateVersions.Assign(known, State(exists: false)).Version);
         Assert.Equal(ProvisioningEvents.UserDeleted, ProvisioningEvents.Of(known));
-        Assert.Equal(6, StateVersions.Assign(known, State()).Version);
+        Assert.Equal(6, StateVersions.Assign(known, State(roles: "viewer")).Version);
         Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
+    }
+
+    [Fact]
+    public void Assign_OutsideTheScope_NothingUntilARightThenDeletedWhenTheLastGoesOrTheUserLeaves()
+    {
+        var known = new ConnectorUserState { ConnectorId = Guid.NewGuid(), UserId = "u1" };
+
+        StateVersions.Assign(known, State());
+        Assert.Equal(ProvisioningEvents.None, ProvisioningEvents.Of(known));
+        StateVersions.Assign(known, State(active: false));
+        Assert.Equal(ProvisioningEvents.None, ProvisioningEvents.Of(known));
+        StateVersions.Assign(known, State(roles: "viewer"));
+        Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
+        var lost = StateVersions.Assign(known, State());
+        Assert.Equal(ProvisioningEvents.UserDeleted, ProvisioningEvents.Of(known));
+        Assert.True(StateVersions.Assign(known, State(name: "Ada L.")).Version > lost.Version);
+        Assert.Equal(ProvisioningEvents.None, ProvisioningEvents.Of(known));
+        StateVersions.Assign(known, State(roles: "viewer"));
+        StateVersions.Assign(known, State(active: false) with { Left = true });
+        Assert.Equal(ProvisioningEvents.UserDeleted, ProvisioningEvents.Of(known));
     }
 
     [Fact]

@@ -70,6 +70,18 @@ internal sealed class ProvisioningDriver(IdentityHubFactory factory, HttpClient 
         return user.Id;
     }
 
+    /// <summary>A new user holding a role (<c>member</c>) in the application, so its connectors provision them.</summary>
+    public async Task<string> CreateUserWithAccessAsync(Guid applicationId, string? name = null)
+    {
+        var userId = await CreateUserAsync(name);
+        await GrantAsync(userId, applicationId);
+        return userId;
+    }
+
+    /// <summary>Grants the user a role of the application (created with one permission the first time); returns the assignment id.</summary>
+    public Task<Guid> GrantAsync(string userId, Guid applicationId, string role = "member") =>
+        new Oidc.OidcDriver(factory).GrantApplicationRoleAsync(userId, applicationId, role);
+
     public async Task RenameAsync(string userId, string displayName)
     {
         await using var scope = factory.Services.CreateAsyncScope();
@@ -77,6 +89,13 @@ internal sealed class ProvisioningDriver(IdentityHubFactory factory, HttpClient 
         var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == userId);
         await scope.ServiceProvider.GetRequiredService<UserDirectory>()
             .UpdateAsync(userId, new UserInput(user.UserName, displayName, user.Email, user.PhoneNumber, user.EmployeeNumber, user.DepartmentId, user.ManagerId), null, CancellationToken.None);
+    }
+
+    /// <summary>Suspends, reactivates or marks the user as left through the directory service.</summary>
+    public async Task ChangeStatusAsync(string userId, Func<UserDirectory, string, Task<Data.Directory.UserAccount>> change)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        await change(scope.ServiceProvider.GetRequiredService<UserDirectory>(), userId);
     }
 
     public async Task<List<DeliveryAttempt>> AttemptsAsync(Guid connectorId, string userId)

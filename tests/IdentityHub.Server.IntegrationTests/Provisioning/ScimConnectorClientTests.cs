@@ -8,7 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Server.IntegrationTests.Provisioning;
 
-/// <summary>The SCIM client against the real scimmy server, driven directly with user states (no dispatcher).</summary>
+/// <summary>
+/// The SCIM client against the real scimmy server, driven directly with user states (no dispatcher): what it creates,
+/// replaces and removes (only what it provisioned), the 409 and 404 paths, the manager reference, the version
+/// extension, and OAuth client credentials against the server's own token endpoint.
+/// </summary>
 [Requires(Prerequisite.Node)]
 public sealed class ScimConnectorClientTests(ScimTestServer scim) : IClassFixture<ScimTestServer>, IDisposable
 {
@@ -146,10 +150,192 @@ public sealed class ScimConnectorClientTests(ScimTestServer scim) : IClassFixtur
         Assert.Null(Assert.IsType<DeliveryOutcome.Retry>(outcome).StatusCode);
     }
 
+    [PrerequisiteFact]
+    public async Task DeliverAsync_NoRoleAndNothingProvisioned_LeavesADownstreamNamesakeAlone()
+    {
+        var state = User("E110") with { Roles = [], Permissions = [] };
+        var local = await scim.AddForeignUserAsync(state.EmployeeNumber!);
+
+        var deleting = await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None);
+        var deactivating = await Client.DeliverAsync(Connector(extra: Deactivate), ScimTestServer.Token, state, Known(state), CancellationToken.None);
+
+        Assert.IsType<DeliveryOutcome.Delivered>(deleting);
+        Assert.IsType<DeliveryOutcome.Delivered>(deactivating);
+        var store = await scim.StoreAsync();
+        var kept = store.GetProperty("users").EnumerateArray().Single(u => u.GetProperty("id").GetString() == local);
+        Assert.True(kept.GetProperty("active").GetBoolean());
+        Assert.DoesNotContain(store.GetProperty("requests").EnumerateArray(), r => r.GetProperty("path").GetString()!.Contains(local, StringComparison.Ordinal));
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_SuspendedAndNothingProvisioned_LeavesADownstreamNamesakeAlone()
+    {
+        var state = User("E111") with { Active = false, Roles = [], Permissions = [] };
+        var local = await scim.AddForeignUserAsync(state.EmployeeNumber!);
+
+        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None));
+
+        var kept = (await scim.StoreAsync()).GetProperty("users").EnumerateArray().Single(u => u.GetProperty("id").GetString() == local);
+        Assert.True(kept.GetProperty("active").GetBoolean());
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_ProvisionedButItsIdForgotten_FindsItByExternalIdAndRemovesIt()
+    {
+        var state = User("E112");
+        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None));
+
+        // A crash between the target's answer and IdentityHub's record: the SCIM id was never saved.
+        await Client.DeliverAsync(Connector(), ScimTestServer.Token, state with { Roles = [], Permissions = [] }, Known(state), CancellationToken.None);
+
+        Assert.Null(await scim.UserByExternalIdAsync(state.UserId));
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_UserLeftTheCompany_IsRemovedPerTheDeprovisioningSetting()
+    {
+        var deleted = User("E113");
+        var deactivated = User("E114");
+        var keeping = Connector(extra: Deactivate);
+        var deletedId = Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(Connector(), ScimTestServer.Token, deleted, Known(deleted), CancellationToken.None)).ExternalId;
+        var deactivatedId = Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(keeping, ScimTestServer.Token, deactivated, Known(deactivated), CancellationToken.None)).ExternalId;
+
+        await Client.DeliverAsync(Connector(), ScimTestServer.Token, Departed(deleted), Known(deleted, deletedId), CancellationToken.None);
+        await Client.DeliverAsync(keeping, ScimTestServer.Token, Departed(deactivated), Known(deactivated, deactivatedId), CancellationToken.None);
+
+        Assert.Null(await scim.UserByExternalIdAsync(deleted.UserId));
+        Assert.False((await scim.UserByExternalIdAsync(deactivated.UserId))!.Value.GetProperty("active").GetBoolean());
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_CreatedElsewhereBetweenLookupAndPost_409ThenFindsAndReplacesIt()
+    {
+        var state = User("E115");
+        await scim.InjectFaultsAsync(new JsonObject { ["method"] = "POST", ["race"] = true });
+
+        var outcome = await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None);
+
+        var delivered = Assert.IsType<DeliveryOutcome.Delivered>(outcome);
+        var store = await scim.StoreAsync();
+        var stored = Assert.Single(store.GetProperty("users").EnumerateArray(), u => u.GetProperty("userName").GetString() == "E115");
+        Assert.Equal(delivered.ExternalId, stored.GetProperty("id").GetString());
+        Assert.Contains(store.GetProperty("requests").EnumerateArray(),
+            r => r.GetProperty("method").GetString() == "PUT" && r.GetProperty("path").GetString() == $"/scim/v2/Users/{delivered.ExternalId}");
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_409WithNobodyVisible_IsRetriedWithTheStatus()
+    {
+        var state = User("E116");
+        await scim.InjectFaultsAsync(new JsonObject { ["method"] = "POST", ["status"] = 409 });
+
+        var outcome = await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None);
+
+        Assert.Equal(409, Assert.IsType<DeliveryOutcome.Retry>(outcome).StatusCode);
+        Assert.Null(await scim.UserByExternalIdAsync(state.UserId));
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_ManagerProvisioned_ReportCarriesTheManagersScimIdOtherwiseNone()
+    {
+        var manager = User("E117");
+        var report = User("E118") with { ManagerUserId = manager.UserId, ManagerEmployeeNumber = "E117" };
+        var reportId = Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(Connector(), ScimTestServer.Token, report, Known(report), CancellationToken.None)).ExternalId;
+        Assert.False((await scim.UserByExternalIdAsync(report.UserId))!.Value.GetProperty(ScimUser.EnterpriseSchema).TryGetProperty("manager", out _));
+
+        var managerId = Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(Connector(), ScimTestServer.Token, manager, Known(manager), CancellationToken.None)).ExternalId;
+        await Client.DeliverAsync(Connector(), ScimTestServer.Token, report, Known(report, reportId), CancellationToken.None);
+
+        var stored = (await scim.UserByExternalIdAsync(report.UserId))!.Value;
+        Assert.Equal(managerId, stored.GetProperty(ScimUser.EnterpriseSchema).GetProperty("manager").GetProperty("value").GetString());
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_VersionExtensionOn_SendsTheStateVersionOtherwiseNot()
+    {
+        var versioned = User("E119") with { Version = 7 };
+        var plain = User("E120") with { Version = 7 };
+
+        await Client.DeliverAsync(Connector(extra: ",\"versionExtension\":true"), ScimTestServer.Token, versioned, Known(versioned), CancellationToken.None);
+        await Client.DeliverAsync(Connector(), ScimTestServer.Token, plain, Known(plain), CancellationToken.None);
+
+        var stored = (await scim.UserByExternalIdAsync(versioned.UserId))!.Value;
+        Assert.Contains(ScimUser.ProvisioningSchema, stored.GetProperty("schemas").EnumerateArray().Select(s => s.GetString()));
+        Assert.Equal(7, stored.GetProperty(ScimUser.ProvisioningSchema).GetProperty("version").GetInt64());
+        Assert.False((await scim.UserByExternalIdAsync(plain.UserId))!.Value.TryGetProperty(ScimUser.ProvisioningSchema, out _));
+        Assert.Equal(7, (await scim.StoreAsync()).GetProperty("versions").GetProperty(versioned.UserId).GetInt64());
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_ClientCredentials_FetchesOneTokenAndReusesIt()
+    {
+        await using var oauth = await ScimTestServer.StartAsync(oauth: true);
+        var connector = Connector(oauth);
+        var (first, second) = (User("E130"), User("E131"));
+
+        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, first, Known(first), CancellationToken.None));
+        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, second, Known(second), CancellationToken.None));
+
+        Assert.NotNull(await oauth.UserByExternalIdAsync(second.UserId));
+        Assert.Equal(1, (await oauth.StoreAsync()).GetProperty("tokenRequests").GetInt32());
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_CachedTokenRevokedAtTheTokenServer_FetchesANewOneAndDeliversOnce()
+    {
+        await using var oauth = await ScimTestServer.StartAsync(oauth: true);
+        var connector = Connector(oauth);
+        var (first, second) = (User("E132"), User("E133"));
+        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, first, Known(first), CancellationToken.None));
+
+        await oauth.RevokeOAuthTokensAsync();
+        var outcome = await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, second, Known(second), CancellationToken.None);
+
+        Assert.IsType<DeliveryOutcome.Delivered>(outcome);
+        var store = await oauth.StoreAsync();
+        Assert.Single(store.GetProperty("users").EnumerateArray(), u => u.GetProperty("externalId").GetString() == second.UserId);
+        Assert.Equal(2, store.GetProperty("tokenRequests").GetInt32());
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_ShortLivedTokens_RenewedInsteadOfSentExpired()
+    {
+        await using var oauth = await ScimTestServer.StartAsync(oauth: true, oauthTokenSeconds: 2);
+        var connector = Connector(oauth);
+        var (first, second) = (User("E134"), User("E135"));
+
+        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, first, Known(first), CancellationToken.None));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, second, Known(second), CancellationToken.None));
+
+        Assert.Equal(2, (await oauth.StoreAsync()).GetProperty("tokenRequests").GetInt32());
+    }
+
+    [PrerequisiteFact]
+    public async Task DeliverAsync_ClientCredentialsWrongSecret_IsPermanentWithTheTokenEndpointsStatus()
+    {
+        await using var oauth = await ScimTestServer.StartAsync(oauth: true);
+        var state = User("E136");
+
+        var outcome = await Client.DeliverAsync(Connector(oauth), "not-the-client-secret", state, Known(state), CancellationToken.None);
+
+        var permanent = Assert.IsType<DeliveryOutcome.Permanent>(outcome);
+        Assert.Equal(401, permanent.StatusCode);
+        Assert.Contains("token endpoint", permanent.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-client-secret", permanent.Error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _services.Dispose();
 
-    private Connector Connector(bool groupsMode = false) =>
-        new() { Id = Guid.NewGuid(), Name = "scimmy", Kind = ConnectorKind.Scim, Settings = scim.Settings(groupsMode) };
+    private const string Deactivate = ",\"deprovisioning\":\"deactivate\"";
+
+    private Connector Connector(bool groupsMode = false, string extra = "") =>
+        new() { Id = Guid.NewGuid(), Name = "scimmy", Kind = ConnectorKind.Scim, Settings = scim.Settings(groupsMode, extra) };
+
+    private static Connector Connector(ScimTestServer server) =>
+        new() { Id = Guid.NewGuid(), Name = "scimmy with OAuth", Kind = ConnectorKind.Scim, Settings = server.Settings() };
+
+    private static ProvisionedUser Departed(ProvisionedUser state) => state with { Active = false, Roles = [], Permissions = [], Left = true };
 
     private static ProvisionedUser User(string employeeNumber) => new(
         Guid.NewGuid().ToString(), employeeNumber.ToLowerInvariant(), $"Test {employeeNumber}", $"{employeeNumber.ToLowerInvariant()}@example.test", "+86 10 5555 0100",

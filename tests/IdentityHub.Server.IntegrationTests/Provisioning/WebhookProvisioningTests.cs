@@ -12,7 +12,8 @@ namespace IdentityHub.Server.IntegrationTests.Provisioning;
 
 /// <summary>
 /// The dispatcher and the webhook connector against the Node receiver that verifies Standard Webhooks signatures with
-/// the `standardwebhooks` package: delivery, versions, faults with backoff, dead letters and replay, pause and coalescing.
+/// the `standardwebhooks` package: delivery to users in the application's scope only, the events and versions, faults
+/// with backoff, dead letters and replay, pause and coalescing.
 /// </summary>
 public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
     where TFactory : IdentityHubFactory
@@ -20,7 +21,7 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     [PrerequisiteFact]
-    public async Task Deliver_UserCreatedThenRoleGranted_ArrivesSignedWithGrowingVersions()
+    public async Task Deliver_RoleGrantedThenAnotherRole_ArrivesSignedWithGrowingVersions()
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -28,7 +29,8 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
         Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
         await receiver.SetSecretAsync(secret);
 
-        var userId = await driver.CreateUserAsync();
+        // The user enters the application's scope with their first role there: user.created, version 1.
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         var created = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
         Assert.True(ProvisioningDriver.HasUser(created, userId, u => u.GetProperty("type").GetString() == "user.created" && u.GetProperty("version").GetInt64() == 1), created.ToString());
 
@@ -44,12 +46,88 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
         var granted = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => u.GetProperty("type").GetString() == "access.changed"), Patience);
         var user = granted.GetProperty("users").GetProperty(userId);
         Assert.True(user.GetProperty("version").GetInt64() >= 2, granted.ToString());
-        Assert.Equal(["approver"], user.GetProperty("data").GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
-        var permissionSent = Assert.Single(user.GetProperty("data").GetProperty("permissions").EnumerateArray());
-        Assert.Equal("expense.approve", permissionSent.GetProperty("name").GetString());
+        Assert.Equal(["approver", "member"], user.GetProperty("data").GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        var permissionSent = Assert.Single(user.GetProperty("data").GetProperty("permissions").EnumerateArray(), p => p.GetProperty("name").GetString() == "expense.approve");
         Assert.Equal("5000", permissionSent.GetProperty("parameters").GetProperty("amountLimit").GetString());
         Assert.Equal(0, granted.GetProperty("badSignatures").GetInt32());
         Assert.Empty(granted.GetProperty("backwards").EnumerateArray());
+    }
+
+    [PrerequisiteFact]
+    public async Task Deliver_UserWithoutAccessToTheApplication_NothingIsQueuedOrSent()
+    {
+        var driver = await ProvisioningDriver.CreateAsync(factory);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        await receiver.SetSecretAsync(secret);
+
+        // A profile is personal data: a receiver whose application the user has no access to never gets it.
+        var userId = await driver.CreateUserAsync();
+        await driver.RenameAsync(userId, "Renamed Outsider");
+        await Task.Delay(1000);
+
+        Assert.Equal(0, (await receiver.StateAsync()).GetProperty("received").GetInt32());
+        Assert.Equal(0, await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId), _ => true, Patience));
+    }
+
+    [PrerequisiteFact]
+    public async Task Deliver_SuspendedThenLeft_UserDisabledThenUserDeletedWithoutTheProfile()
+    {
+        var driver = await ProvisioningDriver.CreateAsync(factory);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (applicationId, _, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        await receiver.SetSecretAsync(secret);
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
+        await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => u.GetProperty("type").GetString() == "user.created"), Patience);
+
+        await driver.ChangeStatusAsync(userId, (directory, id) => directory.SuspendAsync(id, "on leave", CancellationToken.None));
+        var disabled = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => u.GetProperty("type").GetString() == "user.disabled"), Patience);
+        var suspended = disabled.GetProperty("users").GetProperty(userId).GetProperty("data");
+        Assert.False(suspended.GetProperty("active").GetBoolean());
+        Assert.True(suspended.GetProperty("exists").GetBoolean());
+        Assert.Equal($"User {suspended.GetProperty("userName").GetString()}", suspended.GetProperty("displayName").GetString());
+
+        await driver.ChangeStatusAsync(userId, (directory, id) => directory.MarkLeftAsync(id, "resigned", CancellationToken.None));
+        var deleted = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => u.GetProperty("type").GetString() == "user.deleted"), Patience);
+        var gone = deleted.GetProperty("users").GetProperty(userId).GetProperty("data");
+        Assert.False(gone.GetProperty("exists").GetBoolean());
+        Assert.Equal(userId, gone.GetProperty("userId").GetString());
+        Assert.Equal(JsonValueKind.Null, gone.GetProperty("displayName").ValueKind);
+        Assert.Equal(JsonValueKind.Null, gone.GetProperty("email").ValueKind);
+        Assert.Empty(gone.GetProperty("roles").EnumerateArray());
+        Assert.Empty(deleted.GetProperty("backwards").EnumerateArray());
+    }
+
+    [PrerequisiteFact]
+    public async Task Deliver_LastRoleEnded_UserDeletedThenSilenceUntilAccessReturns()
+    {
+        var driver = await ProvisioningDriver.CreateAsync(factory);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        await receiver.SetSecretAsync(secret);
+        var userId = await driver.CreateUserAsync();
+        var assignment = await driver.GrantAsync(userId, applicationId);
+        await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => u.GetProperty("type").GetString() == "user.created"), Patience);
+
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RoleAssignments>().EndAsync(assignment, "moved on", CancellationToken.None);
+        }
+
+        var deleted = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => u.GetProperty("type").GetString() == "user.deleted"), Patience);
+        Assert.False(deleted.GetProperty("users").GetProperty(userId).GetProperty("data").GetProperty("exists").GetBoolean());
+        var received = deleted.GetProperty("received").GetInt32();
+
+        // Told they left: their later changes are nobody's business there.
+        await driver.RenameAsync(userId, "Renamed After Leaving The Application");
+        await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId), n => n == 0, Patience);
+        await Task.Delay(300);
+        Assert.Equal(received, (await receiver.StateAsync()).GetProperty("received").GetInt32());
+
+        await driver.GrantAsync(userId, applicationId);
+        var back = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => u.GetProperty("type").GetString() == "user.created"), Patience);
+        Assert.Equal("Renamed After Leaving The Application", back.GetProperty("users").GetProperty(userId).GetProperty("data").GetProperty("displayName").GetString());
+        Assert.Empty(back.GetProperty("backwards").EnumerateArray());
     }
 
     [PrerequisiteFact]
@@ -57,12 +135,12 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
         await receiver.SetSecretAsync(secret);
         // Three failures: MaxAttempts is 4 in these tests, so the fourth attempt must succeed.
         await receiver.SetFaultsAsync(new { status = 500 }, new { status = 429, retryAfter = 2 }, new { hangMs = 3000 });
 
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
 
         var state = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
         Assert.True(ProvisioningDriver.HasUser(state, userId), state.ToString());
@@ -86,9 +164,9 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         var port = ServerProcess.FreePort();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(new Uri($"http://127.0.0.1:{port}/hooks"));
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(new Uri($"http://127.0.0.1:{port}/hooks"));
 
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         var failures = await driver.WaitForAsync(db => db.DeliveryAttempts.CountAsync(a => a.ConnectorId == connectorId && !a.Succeeded), n => n >= 2, Patience);
         Assert.True(failures >= 2);
         var status = await driver.GetJsonAsync($"/api/admin/v1/connectors/{connectorId}/status");
@@ -109,11 +187,11 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
         await receiver.SetSecretAsync(secret);
         await receiver.SetFaultsAsync(new { status = 400 });
 
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         var dead = await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead), n => n == 1, Patience);
         Assert.Equal(1, dead);
         Assert.Single(await driver.AttemptsAsync(connectorId, userId));
@@ -136,11 +214,11 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
         await receiver.SetSecretAsync(secret);
         await receiver.SetFaultsAsync(new { status = 503 }, new { status = 503 }, new { status = 503 }, new { status = 503 });
 
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         var row = await driver.WaitForAsync(db => db.Outbox.AsNoTracking().FirstOrDefaultAsync(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead), r => r is not null, Patience);
         Assert.NotNull(row);
         Assert.Equal(4, row.Attempts);
@@ -158,12 +236,12 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
         await receiver.SetSecretAsync(secret);
         var paused = await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/pause");
         Assert.Equal("paused", paused.GetProperty("health").GetString());
 
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         await driver.RenameAsync(userId, "Second name");
         await driver.RenameAsync(userId, "Final name");
         await Task.Delay(1500);

@@ -19,7 +19,9 @@ public enum ScimAction
 /// <summary>
 /// The SCIM 2.0 client (RFC 7643/7644): pushes one user's current state for an application. Finds the
 /// user by the known SCIM id, else by <c>userName</c>; replaces (PUT) or creates (POST); deletes users who
-/// are gone; in groups mode keeps one Group per role with the user's membership patched.
+/// are gone; in groups mode keeps one Group per role with the user's membership patched. It removes or
+/// deactivates only accounts IdentityHub provisioned (the known SCIM id, or our user id as <c>externalId</c>),
+/// never a downstream account that merely shares the <c>userName</c>.
 /// </summary>
 public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClient
 {
@@ -28,16 +30,22 @@ public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClien
     public ConnectorKind Kind => ConnectorKind.Scim;
 
     /// <summary>
-    /// Deleted users are deleted; suspended ones deactivated; a user without any role in the application
-    /// is removed per <see cref="ScimSettings.Deprovisioning"/> unless the connector provisions all users.
+    /// Deleted users are deleted; suspended ones deactivated; someone who left the company, or a user without any
+    /// role in the application (unless the connector provisions all users), is removed per <see cref="ScimSettings.Deprovisioning"/>.
     /// </summary>
     public static ScimAction Decide(ProvisionedUser state, ScimSettings settings)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(settings);
+        var deprovision = settings.Deprovisioning == ScimDeprovisioning.Delete ? ScimAction.Delete : ScimAction.Deactivate;
         if (!state.Exists)
         {
             return ScimAction.Delete;
+        }
+
+        if (state.Left)
+        {
+            return deprovision;
         }
 
         if (!state.Active)
@@ -45,12 +53,7 @@ public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClien
             return ScimAction.Deactivate;
         }
 
-        if (!settings.AllUsers && state.Roles.Count == 0 && state.Permissions.Count == 0)
-        {
-            return settings.Deprovisioning == ScimDeprovisioning.Delete ? ScimAction.Delete : ScimAction.Deactivate;
-        }
-
-        return ScimAction.Upsert;
+        return !settings.AllUsers && !state.HoldsAccess() ? deprovision : ScimAction.Upsert;
     }
 
     public async Task<DeliveryOutcome> DeliverAsync(Connector connector, string? secret, ProvisionedUser state, ConnectorUserState known, CancellationToken cancellationToken)
@@ -97,7 +100,7 @@ public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClien
 
     private static async Task<DeliveryOutcome> DeactivateAsync(ScimSession session, ProvisionedUser state, string? knownId, CancellationToken cancellationToken)
     {
-        var id = knownId ?? await FindUserIdAsync(session, state, cancellationToken);
+        var id = knownId ?? await FindProvisionedIdAsync(session, state, cancellationToken);
         if (id is null)
         {
             return new DeliveryOutcome.Delivered(null);
@@ -121,7 +124,7 @@ public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClien
 
     private static async Task<DeliveryOutcome> DeleteAsync(ScimSession session, ProvisionedUser state, string? knownId, CancellationToken cancellationToken)
     {
-        var id = knownId ?? await FindUserIdAsync(session, state, cancellationToken);
+        var id = knownId ?? await FindProvisionedIdAsync(session, state, cancellationToken);
         if (id is not null)
         {
             // RFC 7644 §3.6: 404 means it is already gone, which is what we wanted.
@@ -171,8 +174,12 @@ public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClien
         return answer.Status != 404;
     }
 
-    private static Task<string?> FindUserIdAsync(ScimSession session, ProvisionedUser state, CancellationToken cancellationToken) =>
-        FindIdAsync(session, ScimFilter.Equal("userName", ScimUser.UserNameOf(state, session.Settings)), cancellationToken);
+    /// <summary>
+    /// A user we provisioned whose SCIM id we lost (a crash between the target's answer and our record): found by the
+    /// externalId we set, our user id. A namesake by userName (a local <c>admin</c>) is not ours to remove.
+    /// </summary>
+    private static Task<string?> FindProvisionedIdAsync(ScimSession session, ProvisionedUser state, CancellationToken cancellationToken) =>
+        FindIdAsync(session, ScimFilter.Equal("externalId", state.UserId), cancellationToken);
 
     private static async Task<string?> FindIdAsync(ScimSession session, string filter, CancellationToken cancellationToken) =>
         (await session.FindAsync(UsersEndpoint, filter, cancellationToken)).Select(r => IdOf(r)).FirstOrDefault(id => id is not null);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -18,8 +19,19 @@ public sealed class ScimSessions(IHttpClientFactory httpClients, ScimAccessToken
     public async Task<ScimSession> OpenAsync(ScimSettings settings, string? secret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var token = settings.Authentication == ScimAuthentication.ClientCredentials ? await tokens.GetAsync(settings, secret, cancellationToken) : secret;
-        return new ScimSession(httpClients.CreateClient(ProvisioningHttp.ClientName), settings, token, clock);
+        var http = httpClients.CreateClient(ProvisioningHttp.ClientName);
+        if (settings.Authentication != ScimAuthentication.ClientCredentials)
+        {
+            return new ScimSession(http, settings, secret, clock);
+        }
+
+        var token = await tokens.GetAsync(settings, secret, cancellationToken);
+        // A cached token refused with 401 was rotated or revoked at the token server: forget it and fetch a new one, once.
+        return new ScimSession(http, settings, token.Value, clock, !token.Cached ? null : async (refused, ct) =>
+        {
+            tokens.Forget(settings, secret, refused);
+            return (await tokens.GetAsync(settings, secret, ct)).Value;
+        });
     }
 
     /// <summary>The connector's settings, or a permanent failure naming what is wrong with them.</summary>
@@ -37,10 +49,16 @@ public sealed class ScimSessions(IHttpClientFactory httpClients, ScimAccessToken
     }
 }
 
-/// <summary>HTTP calls to one SCIM service provider (RFC 7644 §3), each with the connector's timeout.</summary>
-public sealed class ScimSession(HttpClient http, ScimSettings settings, string? bearerToken, TimeProvider clock)
+/// <summary>
+/// HTTP calls to one SCIM service provider (RFC 7644 §3), each with the connector's timeout. With
+/// <paramref name="renewToken"/>, a 401 is answered once by renewing the bearer token and sending again.
+/// </summary>
+public sealed class ScimSession(HttpClient http, ScimSettings settings, string? bearerToken, TimeProvider clock, Func<string, CancellationToken, Task<string>>? renewToken = null)
 {
     private const string ScimMediaType = "application/scim+json";
+
+    private string? _bearerToken = bearerToken;
+    private Func<string, CancellationToken, Task<string>>? _renewToken = renewToken;
 
     public ScimSettings Settings => settings;
 
@@ -48,12 +66,41 @@ public sealed class ScimSession(HttpClient http, ScimSettings settings, string? 
     public async Task<ScimAnswer> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken, params int[] handled)
     {
         ArgumentNullException.ThrowIfNull(method);
+        var answer = await SendOnceAsync(method, path, body, cancellationToken);
+        // RFC 6750 §3.1: 401 invalid_token; the token may have been revoked since it was cached, so a new one gets one more try.
+        if (answer.Response.StatusCode == HttpStatusCode.Unauthorized && _renewToken is { } renew && _bearerToken is { } refused)
+        {
+            _renewToken = null;
+            answer.Response.Dispose();
+            _bearerToken = await renew(refused, cancellationToken);
+            answer = await SendOnceAsync(method, path, body, cancellationToken);
+        }
+
+        using var response = answer.Response;
+        var status = (int)response.StatusCode;
+        if (!response.IsSuccessStatusCode && !handled.Contains(status))
+        {
+            throw new ScimCallException(ScimResponses.Failure(method, PathOnly(path), response.StatusCode, answer.Text, response.Headers.RetryAfter, clock.GetUtcNow()));
+        }
+
+        try
+        {
+            return new ScimAnswer(status, string.IsNullOrWhiteSpace(answer.Text) || !response.IsSuccessStatusCode ? null : JsonDocument.Parse(answer.Text).RootElement.Clone());
+        }
+        catch (JsonException ex)
+        {
+            throw new ScimCallException(new DeliveryOutcome.Retry($"{method} {PathOnly(path)}: the answer is not JSON ({ex.Message})"));
+        }
+    }
+
+    private async Task<(HttpResponseMessage Response, string Text)> SendOnceAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(method, new Uri(settings.BaseUrl!.ToString().TrimEnd('/') + path));
         // RFC 7644 §3.1: SCIM messages use application/scim+json.
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ScimMediaType));
-        if (bearerToken is not null)
+        if (_bearerToken is not null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _bearerToken);
         }
 
         if (body is not null)
@@ -63,25 +110,16 @@ public sealed class ScimSession(HttpClient http, ScimSettings settings, string? 
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.Timeout);
+        HttpResponseMessage? response = null;
         try
         {
-            using var response = await http.SendAsync(request, timeout.Token);
-            var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            var status = (int)response.StatusCode;
-            if (!response.IsSuccessStatusCode && !handled.Contains(status))
-            {
-                throw new ScimCallException(ScimResponses.Failure(method, PathOnly(path), response.StatusCode, text, response.Headers.RetryAfter, clock.GetUtcNow()));
-            }
-
-            return new ScimAnswer(status, string.IsNullOrWhiteSpace(text) || !response.IsSuccessStatusCode ? null : JsonDocument.Parse(text).RootElement.Clone());
+            response = await http.SendAsync(request, timeout.Token);
+            return (response, await response.Content.ReadAsStringAsync(timeout.Token));
         }
         catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            response?.Dispose();
             throw new ScimCallException(ScimResponses.Unreachable(method, PathOnly(path), ex));
-        }
-        catch (JsonException ex)
-        {
-            throw new ScimCallException(new DeliveryOutcome.Retry($"{method} {PathOnly(path)}: the answer is not JSON ({ex.Message})"));
         }
     }
 

@@ -59,6 +59,13 @@ public sealed record ScimSettings
 
     public ScimDeprovisioning Deprovisioning { get; init; } = ScimDeprovisioning.Delete;
 
+    /// <summary>
+    /// Each User carries the state's version in IdentityHub's extension (<see cref="ScimUser.ProvisioningSchema"/>,
+    /// attribute <c>version</c>), so the target can drop a stale state; only for targets that accept the extension
+    /// (RFC 7643 §3: a service provider may refuse schemas it does not know).
+    /// </summary>
+    public bool VersionExtension { get; init; }
+
     /// <summary>Whether fixing drift also removes extras (downstream users IdentityHub does not know), per <see cref="Deprovisioning"/>.</summary>
     public bool RemoveExtras { get; init; }
 

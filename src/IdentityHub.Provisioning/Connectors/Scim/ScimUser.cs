@@ -26,6 +26,12 @@ public sealed record ScimUser(
     public const string UserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
     public const string EnterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
+    /// <summary>IdentityHub's vendor extension (RFC 7643 §3.3): <c>version</c>, the per-(connector, user) state version.</summary>
+    public const string ProvisioningSchema = "urn:identityhub:params:scim:schemas:extension:2.0:Provisioning";
+
+    /// <summary>The state's version, sent in <see cref="ProvisioningSchema"/> when the connector asks for it; not compared by reconciliation.</summary>
+    public long? Version { get; init; }
+
     /// <summary>The user as the connector's settings say it should look downstream; <paramref name="managerId"/> is the manager's SCIM id, if known.</summary>
     public static ScimUser From(ProvisionedUser state, ScimSettings settings, string? managerId)
     {
@@ -42,7 +48,10 @@ public sealed record ScimUser(
             Blank(state.DepartmentName),
             managerId,
             [.. state.Roles.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            [.. state.Permissions.Select(EntitlementOf).Distinct().OrderBy(e => e.Value, StringComparer.Ordinal).ThenBy(e => e.Type, StringComparer.Ordinal).ThenBy(e => e.Display, StringComparer.Ordinal)]);
+            [.. state.Permissions.Select(EntitlementOf).Distinct().OrderBy(e => e.Value, StringComparer.Ordinal).ThenBy(e => e.Type, StringComparer.Ordinal).ThenBy(e => e.Display, StringComparer.Ordinal)])
+        {
+            Version = settings.VersionExtension ? state.Version : null,
+        };
     }
 
     /// <summary>The SCIM <c>userName</c>: the employee number by default (falling back to the user name when a user has none).</summary>
@@ -66,7 +75,7 @@ public sealed record ScimUser(
         return new ScimEntitlement(permission.Name, Blank(permission.DepartmentCode), display.Length == 0 ? null : display);
     }
 
-    /// <summary>The body of a POST or PUT (RFC 7644 §3.3, §3.5.1): core User plus the enterprise extension (RFC 7643 §4.3).</summary>
+    /// <summary>The body of a POST or PUT (RFC 7644 §3.3, §3.5.1): core User plus the enterprise extension (RFC 7643 §4.3), and the version extension when set.</summary>
     public JsonObject ToResource()
     {
         var resource = new JsonObject
@@ -99,6 +108,12 @@ public sealed record ScimUser(
         }
 
         resource[EnterpriseSchema] = enterprise;
+        if (Version is { } version)
+        {
+            resource["schemas"]!.AsArray().Add(ProvisioningSchema);
+            resource[ProvisioningSchema] = new JsonObject { ["version"] = version };
+        }
+
         return resource;
     }
 

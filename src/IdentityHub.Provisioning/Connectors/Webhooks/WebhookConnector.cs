@@ -19,14 +19,18 @@ public sealed record WebhookManager(string? UserId, string? EmployeeNumber);
 
 public sealed record WebhookPermission(string Name, IReadOnlyDictionary<string, string> Parameters, WebhookDepartment? Scope);
 
-/// <summary>The user's whole state for the application, with the version a receiver compares to drop stale ones.</summary>
+/// <summary>
+/// The user's whole state for the application, with the version a receiver compares to drop stale ones. For
+/// <c>user.deleted</c> only the identifiers (user id, user name, employee number), with <c>exists</c> false.
+/// </summary>
 public sealed record WebhookUser(
-    string UserId, long Version, bool Exists, bool Active, string UserName, string DisplayName, string? Email, string? PhoneNumber,
+    string UserId, long Version, bool Exists, bool Active, string UserName, string? DisplayName, string? Email, string? PhoneNumber,
     string? EmployeeNumber, WebhookDepartment? Department, WebhookManager? Manager, IReadOnlyList<string> Roles, IReadOnlyList<WebhookPermission> Permissions);
 
 /// <summary>
 /// Signed webhooks per the Standard Webhooks spec: one POST per delivery carrying the user's full state and version;
-/// events <c>user.created</c>, <c>user.updated</c>, <c>user.disabled</c>, <c>user.deleted</c>, <c>access.changed</c>.
+/// events <c>user.created</c>, <c>user.updated</c>, <c>user.disabled</c>, <c>user.deleted</c>, <c>access.changed</c>
+/// (see <see cref="ProvisioningEvents"/>). A user outside the application's scope whom the receiver does not know is never sent.
 /// </summary>
 public sealed class WebhookConnector(IHttpClientFactory httpClients, TimeProvider clock) : IConnectorClient
 {
@@ -49,8 +53,14 @@ public sealed class WebhookConnector(IHttpClientFactory httpClients, TimeProvide
             return new DeliveryOutcome.Permanent(string.Join(" ", errors.SelectMany(e => e.Value)));
         }
 
+        var type = ProvisioningEvents.Of(known);
+        if (type == ProvisioningEvents.None)
+        {
+            return new DeliveryOutcome.Delivered(null);
+        }
+
         var now = clock.GetUtcNow();
-        var body = JsonSerializer.Serialize(new WebhookMessage(ProvisioningEvents.Of(known), now, ToPayload(state)), Json);
+        var body = JsonSerializer.Serialize(new WebhookMessage(type, now, type == ProvisioningEvents.UserDeleted ? Departed(state) : ToPayload(state)), Json);
         var messageId = MessageId(connector.Id, state.UserId, state.Version);
         var timestamp = now.ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, settings!.Url)
@@ -97,6 +107,11 @@ public sealed class WebhookConnector(IHttpClientFactory httpClients, TimeProvide
             _ => new DeliveryOutcome.Permanent($"The receiver refused the message with {status} {response.ReasonPhrase}.", status),
         };
     }
+
+    /// <summary>Whoever left the receiver's scope keeps no profile there: only what identifies them.</summary>
+    private static WebhookUser Departed(ProvisionedUser state) => new(
+        state.UserId, state.Version, Exists: false, Active: false, state.UserName, DisplayName: null, Email: null, PhoneNumber: null, state.EmployeeNumber,
+        Department: null, Manager: null, Roles: [], Permissions: []);
 
     private static WebhookUser ToPayload(ProvisionedUser state) => new(
         state.UserId, state.Version, state.Exists, state.Active, state.UserName, state.DisplayName, state.Email, state.PhoneNumber, state.EmployeeNumber,

@@ -1,18 +1,20 @@
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
+using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Saml.Metadata;
+using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Saml;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Applications;
 
-/// <summary>One application: its permissions (with parameters such as an amount limit), the roles that bundle them, and its SAML SP.</summary>
+/// <summary>One application: whether losing a role revokes its tokens, its permissions (with parameters such as an amount limit), the roles that bundle them, and its SAML SP.</summary>
 public sealed class DetailModel(
-    IdentityHubDbContext db, Permissions permissions, IdentityHub.Core.Access.Roles roles, SamlServiceProviderRegistry samlRegistry, SamlSettings samlSettings)
-    : ConsolePageModel
+    IdentityHubDbContext db, Permissions permissions, IdentityHub.Core.Access.Roles roles, AuditTrail audit, TimeProvider clock,
+    SamlServiceProviderRegistry samlRegistry, SamlSettings samlSettings) : ConsolePageModel
 {
     public Application? Application { get; private set; }
 
@@ -45,6 +47,18 @@ public sealed class DetailModel(
     public Task<IActionResult> OnPostRoleAsync(Guid id, CancellationToken cancellationToken) =>
         WriteAsync(id, "NewRole", () => roles.CreateAsync(
             new RoleInput(id, NewRole.Name, NewRole.Description, NewRole.Delegable, [.. NewRole.Permissions.Select(p => new RolePermissionInput(p))]), cancellationToken), cancellationToken);
+
+    /// <summary>Saved like the admin API's update of the application (same audit event), with the page's revision as If-Match.</summary>
+    public Task<IActionResult> OnPostAccessLossAsync(Guid id, bool revokeTokensOnAccessLoss, long? revision, CancellationToken cancellationToken) =>
+        WriteAsync(id, "", async () =>
+        {
+            var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("application", id);
+            Revision.Check("application", application.UpdatedAt, revision);
+            var before = ApplicationsApi.ToDto(application);
+            application.RevokeTokensOnAccessLoss = revokeTokensOnAccessLoss;
+            application.UpdatedAt = ApplicationsApi.Now(clock);
+            await ApplicationsApi.SaveAuditedAsync(db, audit, application, "application.updated", before, cancellationToken);
+        }, cancellationToken);
 
     public Task<IActionResult> OnPostDeletePermissionAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken) =>
         WriteAsync(id, "", () => permissions.DeleteAsync(permissionId, revision, cancellationToken), cancellationToken);
