@@ -1,7 +1,8 @@
 // A small SCIM 2.0 service provider (RFC 7643/7644) built on scimmy + scimmy-routers, with its own
 // in-memory store: Users (with the enterprise extension) and Groups, bearer-token auth. The .NET tests
 // start it, read the port from the first line it prints, and inspect or tamper with its store through
-// the /_store side endpoints (outside SCIM, no auth) to create drift.
+// the /_store side endpoints (outside SCIM, no auth) to create drift. /_store also counts SCIM requests in flight at
+// once ("traffic"): a request is in flight until answered or until its client gives up (a stalled one is then dropped).
 //
 // Environment: SCIM_TOKEN (required bearer token), PORT (default 0 = any free port).
 import { randomUUID } from "node:crypto";
@@ -106,16 +107,33 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group)
 
 // Faults the next SCIM requests suffer, in order: {status, retryAfter?} answers with that status, {delayMs} stalls.
 const faults = [];
+const traffic = { inFlight: 0, maxInFlight: 0, abandoned: 0 };
 
 const app = express();
 app.use((req, _res, next) => {
   requests.push({ method: req.method, path: req.originalUrl });
   next();
 });
+app.use("/scim/v2", (_req, res, next) => {
+  traffic.inFlight++;
+  traffic.maxInFlight = Math.max(traffic.maxInFlight, traffic.inFlight);
+  let ended = false;
+  res.on("close", () => {
+    if (ended) return;
+    ended = true;
+    traffic.inFlight--;
+    if (!res.writableFinished) {
+      traffic.abandoned++;
+      res.locals.gone = true;
+    }
+  });
+  next();
+});
 app.use("/scim/v2", (req, res, next) => {
   const fault = faults.shift();
   if (!fault) return next();
-  if (fault.delayMs) return setTimeout(next, fault.delayMs);
+  // A stalled request whose client has gone is dropped, not carried out late.
+  if (fault.delayMs) return setTimeout(() => (res.locals.gone ? undefined : next()), fault.delayMs);
   if (fault.retryAfter !== undefined) res.set("Retry-After", String(fault.retryAfter));
   res.status(fault.status).type("application/scim+json").send(JSON.stringify({
     schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: String(fault.status), detail: "injected fault",
@@ -127,7 +145,7 @@ app.post("/_faults", express.json(), (req, res) => {
 });
 
 // The side door for tests: read the raw store, edit or add a user behind IdentityHub's back.
-app.get("/_store", (_req, res) => res.json({ users: [...users.values()], groups: [...groups.values()], requests }));
+app.get("/_store", (_req, res) => res.json({ users: [...users.values()], groups: [...groups.values()], requests, traffic }));
 app.patch("/_store/users/:id", express.json(), (req, res) => {
   const user = users.get(req.params.id);
   if (!user) return res.sendStatus(404);
