@@ -673,6 +673,12 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTimeOffset?>("NextDriftCheckAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("NextFullSyncAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("Paused")
                         .HasColumnType("boolean");
 
@@ -717,6 +723,7 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasColumnType("character varying(200)");
 
                     b.Property<long>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.HasKey("ConnectorId", "UserId");
