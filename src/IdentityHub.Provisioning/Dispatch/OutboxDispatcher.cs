@@ -25,6 +25,7 @@ public sealed class OutboxDispatcher(
 {
     private static readonly TimeSpan QueueGaugeRefresh = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+    private static readonly TimeSpan MaxClaimSpacing = TimeSpan.FromMilliseconds(100);
 
     private readonly Dictionary<Guid, Lane> _lanes = [];
     private readonly Channel<Finished> _finished = Channel.CreateUnbounded<Finished>(new UnboundedChannelOptions { SingleReader = true });
@@ -52,16 +53,21 @@ public sealed class OutboxDispatcher(
         }
 
         await Task.Yield();
-        var wake = Wake.Poll;
+        // Every delivery's own commit wakes the dispatcher too: claims of every connector are spaced, so a busy node does
+        // not claim one pair per delivery; a commit still gets its claim within ClaimSpacing.
+        var spacing = settings.PollInterval < MaxClaimSpacing ? settings.PollInterval : MaxClaimSpacing;
+        var claimWanted = true;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                var sinceClaimAll = clock.GetUtcNow() - _claimedAllAt;
+                // Every poll interval at the latest all connectors are asked again, however busy the lanes keep the loop.
+                var claimAll = (claimWanted && sinceClaimAll >= spacing) || sinceClaimAll >= settings.PollInterval;
                 try
                 {
-                    // Every poll interval at the latest all connectors are asked again, however busy the lanes keep the loop.
-                    var claimAll = wake != Wake.Finished || clock.GetUtcNow() - _claimedAllAt >= settings.PollInterval;
                     await RoundAsync(settings, claimAll, stoppingToken);
+                    claimWanted &= !claimAll;
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -71,12 +77,15 @@ public sealed class OutboxDispatcher(
                 {
                     // The database is unreachable or busy, or a bug: nothing was lost (rows stay), and a dispatcher that
                     // threw would stop the whole host (BackgroundServiceExceptionBehavior.StopHost). Try again at the next poll.
+                    claimWanted = false;
                     logger.LogWarning(ex, "The provisioning dispatcher could not claim or record deliveries; retrying at the next poll.");
                 }
 
                 try
                 {
-                    wake = await WaitAsync(settings.PollInterval, stoppingToken);
+                    var untilSpaced = _claimedAllAt + spacing - clock.GetUtcNow();
+                    var wait = claimWanted ? (untilSpaced > TimeSpan.Zero ? untilSpaced : TimeSpan.Zero) : settings.PollInterval;
+                    claimWanted |= await WaitAsync(wait, stoppingToken) != Wake.Finished;
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -95,7 +104,7 @@ public sealed class OutboxDispatcher(
     {
         TakeFinished();
         var active = Math.Max(1, _lanes.Values.Count(l => l.Claimed > 0));
-        if (claimAll || _lanes.Values.Any(l => l.Hungry(settings, active)))
+        if (claimAll || _lanes.Values.Any(l => l.Hungry(settings, active, reset: false)))
         {
             await ClaimAsync(settings, claimAll, active, stoppingToken);
         }
@@ -116,7 +125,8 @@ public sealed class OutboxDispatcher(
             _claimedAllAt = clock.GetUtcNow();
         }
 
-        var room = _lanes.ToDictionary(l => l.Key, l => reset || !l.Value.Exhausted ? l.Value.Room(settings, active) : 0);
+        // A lane is topped up only once its waiting pairs run low, so claims come in batches, not one pair per delivery.
+        var room = _lanes.ToDictionary(l => l.Key, l => l.Value.Hungry(settings, active, reset) ? l.Value.Room(settings, active) : 0);
         var newcomer = Lane.InitialClaim(settings);
         IReadOnlyList<ClaimedPair> pairs;
         await using (var scope = scopes.CreateAsyncScope())
@@ -220,8 +230,8 @@ public sealed class OutboxDispatcher(
         }
     }
 
-    /// <summary>Waits for a commit in this process, a delivery's end, or the poll interval, whichever comes first.</summary>
-    private async Task<Wake> WaitAsync(TimeSpan pollInterval, CancellationToken stoppingToken)
+    /// <summary>Waits for a commit in this process, a delivery's end, or the timeout, whichever comes first.</summary>
+    private async Task<Wake> WaitAsync(TimeSpan timeout, CancellationToken stoppingToken)
     {
         if (_finished.Reader.TryPeek(out _))
         {
@@ -229,7 +239,7 @@ public sealed class OutboxDispatcher(
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var signalled = signal.WaitAsync(pollInterval, stop.Token);
+        var signalled = signal.WaitAsync(timeout, stop.Token);
         var finished = _finished.Reader.WaitToReadAsync(stop.Token).AsTask();
         await Task.WhenAny(signalled, finished);
         await stop.CancelAsync();
@@ -339,9 +349,12 @@ public sealed class OutboxDispatcher(
         /// <summary>A first claim for a connector whose pace is not known yet: enough to fill its slots twice.</summary>
         public static int InitialClaim(ProvisioningOptions settings) => Math.Min(settings.BatchSize, 2 * settings.MaxParallelPerConnector);
 
-        /// <summary>Fewer pairs waiting than it has slots, and perhaps more due: claim again now instead of at the next poll.</summary>
-        public bool Hungry(ProvisioningOptions settings, int activeLanes) =>
-            !Exhausted && Waiting.Count < settings.MaxParallelPerConnector && Room(settings, activeLanes) > 0;
+        /// <summary>
+        /// Fewer pairs waiting than it has slots, and perhaps more due (<paramref name="reset"/>: a commit or the poll may
+        /// have made more due): claim again now instead of at the next poll.
+        /// </summary>
+        public bool Hungry(ProvisioningOptions settings, int activeLanes, bool reset) =>
+            (reset || !Exhausted) && Waiting.Count < settings.MaxParallelPerConnector && Room(settings, activeLanes) > 0;
 
         /// <summary>
         /// How many more pairs to claim: what its deliveries can start well within a claim (half of ClaimTimeout) at the
