@@ -81,28 +81,13 @@ public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
     /// <summary>
     /// Extends a claim to now + <paramref name="claimTimeout"/> if it still holds (not lapsed, not taken by another node);
     /// returns the new end, or null when the claim is lost. Run inside the transaction that fixes the version, so a
-    /// version is only ever assigned under a live claim. It first locks the pair's state row, as claiming does, so a
-    /// renewal and another node's claim of the same pair wait for each other in the same order instead of deadlocking.
+    /// version is only ever assigned under a live claim. A renewal that races another node's claim at the very instant
+    /// the claim lapses may deadlock with it on PostgreSQL or SQL Server; the database then aborts one, and either way
+    /// only one of them delivers.
     /// </summary>
     public async Task<DateTimeOffset?> RenewAsync(ClaimedPair pair, TimeSpan claimTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pair);
-        var (connectorId, userId) = (pair.ConnectorId, pair.UserId);
-        switch (db.Database.ProviderName)
-        {
-            case PostgreSqlProvider:
-                await db.Database.ExecuteSqlAsync($"""
-                    SELECT 1 FROM "ConnectorUserStates" WHERE "ConnectorId" = {connectorId} AND "UserId" = {userId} FOR UPDATE
-                    """, cancellationToken);
-                break;
-            case SqlServerProvider:
-                // Compiled, not run here.
-                await db.Database.ExecuteSqlAsync($"""
-                    SELECT 1 FROM [ConnectorUserStates] WITH (UPDLOCK, ROWLOCK) WHERE [ConnectorId] = {connectorId} AND [UserId] = {userId}
-                    """, cancellationToken);
-                break;
-        }
-
         var now = clock.GetUtcNow();
         var until = now + claimTimeout;
         var renewed = await db.Outbox

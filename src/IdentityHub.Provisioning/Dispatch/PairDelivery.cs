@@ -88,6 +88,8 @@ public sealed class PairDelivery(
         };
         try
         {
+            // The transaction is all or nothing already; a savepoint would only cost two more round trips per delivery.
+            db.Database.AutoSavepointsEnabled = false;
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (DbUpdateException ex)
@@ -167,7 +169,11 @@ public sealed class PairDelivery(
     {
         var settings = options.Value;
         var now = clock.GetUtcNow();
-        var rows = await db.Outbox.Where(o => o.ClaimedBy == pair.ClaimToken && o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId).ToListAsync(cancellationToken);
+        // The claimed rows, and the pair's dead letters, which a success makes obsolete (one query for both).
+        var pairRows = await db.Outbox
+            .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && (o.ClaimedBy == pair.ClaimToken || o.Status == OutboxStatus.Dead))
+            .ToListAsync(cancellationToken);
+        var rows = pairRows.Where(o => o.ClaimedBy == pair.ClaimToken).ToList();
         var attempt = new DeliveryAttempt
         {
             ConnectorId = pair.ConnectorId,
@@ -180,9 +186,8 @@ public sealed class PairDelivery(
         switch (outcome)
         {
             case DeliveryOutcome.Delivered delivered:
-                db.Outbox.RemoveRange(rows);
-                // The state just delivered is the user's current one, so this pair's dead letters are obsolete: the dead count tells the truth.
-                db.Outbox.RemoveRange(await db.Outbox.Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && o.Status == OutboxStatus.Dead).ToListAsync(cancellationToken));
+                // The state just delivered is the user's current one, so this pair's dead letters go too: the dead count tells the truth.
+                db.Outbox.RemoveRange(pairRows);
                 known.ExternalId = delivered.ExternalId ?? known.ExternalId;
                 known.LastDeliveredAt = now;
                 attempt.Succeeded = true;
