@@ -6,12 +6,14 @@
 # a role of the application (a connector hears only of users in its scope) and one outbox row each with SQL (the burst
 # a role edit with USERS holders writes), then prints the drain time, the
 # deliveries per second, the server's CPU time per delivery and its peak working set (VmHWM).
-#   USERS=10000 PARALLEL=8 PGURL=postgresql://postgres@127.0.0.1:55432 ./bench/provisioning-burst.sh
+# One connector, so PER_CONNECTOR (Provisioning:MaxParallelPerConnector, default 4) bounds the deliveries in flight.
+#   USERS=10000 PARALLEL=8 PER_CONNECTOR=4 PGURL=postgresql://postgres@127.0.0.1:55432 ./bench/provisioning-burst.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 USERS=${USERS:-10000}
 PARALLEL=${PARALLEL:-8}
+PER_CONNECTOR=${PER_CONNECTOR:-4}
 BATCH=${BATCH:-64}
 PORT=${PORT:-5392}
 PGURL=${PGURL:-postgresql://postgres@127.0.0.1:55432}
@@ -36,7 +38,8 @@ echo "Building Release..." >&2
 dotnet build "$ROOT/src/IdentityHub.Server" -c Release -nologo -v quiet >/dev/null
 [[ -d "$ROOT/tests/interop/node_modules" ]] || (cd "$ROOT/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
 
-(cd "$ROOT/tests/interop" && exec node webhook-receiver.mjs >"$WORK/receiver.out" 2>&1) & RECEIVER_PID=$!
+# PORT=0: the receiver takes any free port (an exported PORT is the server's).
+(cd "$ROOT/tests/interop" && PORT=0 exec node webhook-receiver.mjs >"$WORK/receiver.out" 2>&1) & RECEIVER_PID=$!
 for _ in $(seq 50); do [[ -s "$WORK/receiver.out" ]] && break; sleep 0.1; done
 RPORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$WORK/receiver.out" | head -1)
 
@@ -44,7 +47,7 @@ PGHOSTPORT=${PGURL#postgresql://postgres@}
 Database__Provider=PostgreSql \
 ConnectionStrings__IdentityHub="Host=${PGHOSTPORT%:*};Port=${PGHOSTPORT#*:};Username=postgres;Database=$DB" \
 Bootstrap__AdminPassword="Burst-Admin-Password-1" Bootstrap__AdminClientSecret="$SECRET" Oidc__RequireHttps=false \
-Serilog__MinimumLevel__Default=Warning Provisioning__MaxParallelDeliveries="$PARALLEL" Provisioning__BatchSize="$BATCH" Provisioning__PollInterval=00:00:00.200 \
+Serilog__MinimumLevel__Default=Warning Provisioning__MaxParallelDeliveries="$PARALLEL" Provisioning__MaxParallelPerConnector="$PER_CONNECTOR" Provisioning__BatchSize="$BATCH" Provisioning__PollInterval=00:00:00.200 \
   dotnet "$ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll" --urls "$URL" >"$WORK/server.log" 2>&1 & SERVER_PID=$!
 for _ in $(seq 300); do curl -fs "$URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 
@@ -96,4 +99,4 @@ print(f"drained {n} changes in {end - start:.1f} s ({n / (end - start):.0f} deli
 print(f"server CPU: {(cpu1 - cpu0) / hz:.1f} s, {(cpu1 - cpu0) / hz * 1000 / n:.2f} ms per delivery")
 PY
 echo "receiver: received/accepted $RECEIVED; delivery attempts ok|failed: $ATTEMPTS"
-echo "server peak working set (VmHWM): $PEAK; cores: $(nproc); parallel deliveries: $PARALLEL; batch: $BATCH"
+echo "server peak working set (VmHWM): $PEAK; cores: $(nproc); parallel deliveries: $PARALLEL, per connector: $PER_CONNECTOR; batch: $BATCH"

@@ -34,6 +34,7 @@ public static class ProvisioningSetup
         services.TryAddScoped<OutboxClaims>();
         services.TryAddScoped<PairDelivery>();
         services.TryAddScoped<ConnectorOperations>();
+        services.TryAddScoped<DeliveryHistory>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConnectorClient, WebhookConnector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorSettingsValidator, WebhookSettingsValidator>());
         services.AddIdentityHubScim();

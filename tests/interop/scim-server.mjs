@@ -1,7 +1,9 @@
 // A small SCIM 2.0 service provider (RFC 7643/7644) built on scimmy + scimmy-routers, with its own
 // in-memory store: Users (with the enterprise extension and IdentityHub's version extension) and Groups,
 // bearer-token auth. The .NET tests start it, read the port from the first line it prints, and inspect or
-// tamper with its store through the /_store side endpoints (outside SCIM, no auth) to create drift.
+// tamper with its store through the /_store side endpoints (outside SCIM, no auth) to create drift. /_store also
+// counts SCIM requests in flight at once ("traffic"): a request is in flight until answered or until its client gives
+// up (a stalled one is then dropped).
 //
 // Environment: SCIM_TOKEN (a static bearer token, required), PORT (default 0 = any free port),
 // SCIM_STORE_FILE (keep the store in this JSON file, so a restart on the same port keeps its users),
@@ -153,6 +155,7 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group)
 // as a concurrent writer would, then answers 409 uniqueness (RFC 7644 §3.3). {delayMs: N} at /_delay slows every request.
 const faults = [];
 let everyRequestDelayMs = 0;
+const traffic = { inFlight: 0, maxInFlight: 0, abandoned: 0 };
 
 const issued = new Map();
 const oauth = process.env.OAUTH_CLIENT_ID ? { id: process.env.OAUTH_CLIENT_ID, secret: process.env.OAUTH_CLIENT_SECRET ?? "" } : null;
@@ -168,12 +171,29 @@ app.use((req, _res, next) => {
   requests.push({ method: req.method, path: req.originalUrl, at: Date.now() });
   next();
 });
+app.use("/scim/v2", (_req, res, next) => {
+  traffic.inFlight++;
+  traffic.maxInFlight = Math.max(traffic.maxInFlight, traffic.inFlight);
+  let ended = false;
+  res.on("close", () => {
+    if (ended) return;
+    ended = true;
+    traffic.inFlight--;
+    if (!res.writableFinished) {
+      traffic.abandoned++;
+      res.locals.gone = true;
+    }
+  });
+  next();
+});
 app.use("/scim/v2", (req, res, next) => {
   const index = faults.findIndex((f) => !f.method || f.method === req.method);
   const fault = index < 0 ? null : faults.splice(index, 1)[0];
-  const go = () => (everyRequestDelayMs ? setTimeout(next, everyRequestDelayMs) : next());
-  if (!fault) return go();
-  if (fault.delayMs) return setTimeout(go, fault.delayMs);
+  // A stalled request whose client has gone is dropped, not carried out late.
+  const go = () => (res.locals.gone ? undefined : next());
+  const slowed = () => (everyRequestDelayMs ? setTimeout(go, everyRequestDelayMs) : go());
+  if (!fault) return slowed();
+  if (fault.delayMs) return setTimeout(slowed, fault.delayMs);
   if (fault.race) {
     return express.json({ type: ["application/scim+json", "application/json"] })(req, res, () => {
       const user = { ...req.body, id: randomUUID(), meta: stamp("User") };
@@ -215,7 +235,7 @@ app.post("/_oauth/revoke", (_req, res) => {
 
 // The side door for tests: read the raw store, edit or add a user behind IdentityHub's back.
 app.get("/_store", (_req, res) => res.json({
-  users: [...users.values()], groups: [...groups.values()], requests, versions, backwards, duplicates, tokenRequests,
+  users: [...users.values()], groups: [...groups.values()], requests, versions, backwards, duplicates, tokenRequests, traffic,
 }));
 app.patch("/_store/users/:id", express.json(), (req, res) => {
   const user = users.get(req.params.id);

@@ -1,15 +1,17 @@
 // A webhook receiver for the provisioning proofs: verifies every message with the `standardwebhooks` package,
 // keeps each user's newest state (dropping versions it has seen, as the spec's receivers should), and records
 // what a test must check: deliveries, bad signatures, versions going backwards, and overlapping deliveries per user.
-// Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} | {hangMs}] (used in
-// order, then 200s); POST /control/delay {ms}; GET /state. Prints {"port": N} once listening.
+// A delivery is in flight from its arrival until it is answered or the sender gives up on it (closes the connection):
+// a hang or delay then ends at once and nothing of that message is kept ("abandoned"), as a receiver that stops work
+// for a gone client would. Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} |
+// {hangMs}] (used in order, then 200s); POST /control/delay {ms}; GET /state. Prints {"port": N} once listening.
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
 
 let webhook = process.env.WEBHOOK_SECRET ? new Webhook(process.env.WEBHOOK_SECRET) : null;
 let faults = [];
 let delayMs = 0;
-const state = { received: 0, accepted: 0, duplicates: 0, badSignatures: 0, backwards: [], overlaps: [], faultsServed: 0, maxInFlight: 0, users: {}, messages: [] };
+const state = { received: 0, accepted: 0, duplicates: 0, badSignatures: 0, abandoned: 0, backwards: [], overlaps: [], faultsServed: 0, maxInFlight: 0, users: {}, messages: [] };
 const inFlight = new Map();
 
 const readBody = (req) => new Promise((resolve, reject) => {
@@ -40,15 +42,25 @@ async function receive(req, res, body) {
   if (now > 1) state.overlaps.push({ user, version: message.data.version });
   const total = [...inFlight.values()].reduce((a, b) => a + b, 0);
   state.maxInFlight = Math.max(state.maxInFlight, total);
+  let ended = false;
+  const end = () => { if (!ended) { ended = true; inFlight.set(user, inFlight.get(user) - 1); } };
+  let gone = false;
+  const abandoned = new Promise((resolve) => res.on("close", () => {
+    if (!res.writableFinished) { gone = true; state.abandoned++; end(); }
+    resolve();
+  }));
+  const wait = (ms) => Promise.race([sleep(ms), abandoned]);
   try {
     const fault = faults.shift();
     if (fault) {
       state.faultsServed++;
-      if (fault.hangMs) { await sleep(fault.hangMs); }
+      if (fault.hangMs) { await wait(fault.hangMs); }
+      if (gone) return;
       const headers = fault.retryAfter ? { "retry-after": String(fault.retryAfter) } : {};
       return json(res, fault.status ?? 503, { error: "injected fault" }, headers);
     }
-    if (delayMs) await sleep(delayMs);
+    if (delayMs) await wait(delayMs);
+    if (gone) return;
     const id = req.headers["webhook-id"];
     const known = state.users[user];
     state.messages.push({ id, type: message.type, user, version: message.data.version, at: Date.now() });
@@ -63,7 +75,7 @@ async function receive(req, res, body) {
     }
     return json(res, 200, { ok: true });
   } finally {
-    inFlight.set(user, inFlight.get(user) - 1);
+    end();
   }
 }
 

@@ -678,6 +678,12 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTimeOffset?>("NextDriftCheckAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("NextFullSyncAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("Paused")
                         .HasColumnType("boolean");
 
@@ -722,6 +728,7 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasColumnType("character varying(200)");
 
                     b.Property<long>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.HasKey("ConnectorId", "UserId");

@@ -682,6 +682,12 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)");
 
+                    b.Property<DateTimeOffset?>("NextDriftCheckAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset?>("NextFullSyncAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<bool>("Paused")
                         .HasColumnType("bit");
 
@@ -726,6 +732,7 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasColumnType("nvarchar(200)");
 
                     b.Property<long>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.HasKey("ConnectorId", "UserId");

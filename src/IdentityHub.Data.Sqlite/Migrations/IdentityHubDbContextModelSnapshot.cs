@@ -673,6 +673,12 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("NextDriftCheckAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("NextFullSyncAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Paused")
                         .HasColumnType("INTEGER");
 
@@ -717,6 +723,7 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
                     b.HasKey("ConnectorId", "UserId");

@@ -33,4 +33,10 @@ public sealed class Connector
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>When the scheduled drift check is due next; a node takes the run by moving it forward (a conditional update).</summary>
+    public DateTimeOffset? NextDriftCheckAt { get; set; }
+
+    /// <summary>When the scheduled full sync is due next; taken like <see cref="NextDriftCheckAt"/>.</summary>
+    public DateTimeOffset? NextFullSyncAt { get; set; }
 }

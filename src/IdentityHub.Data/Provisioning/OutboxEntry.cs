@@ -49,7 +49,10 @@ public sealed class ConnectorUserState
 
     public required string UserId { get; set; }
 
-    /// <summary>The version of the last delivered state; each delivery sends a larger one.</summary>
+    /// <summary>
+    /// The version of the last delivered state; each delivery sends a larger one. A concurrency token: two senders
+    /// that read the same version can never both save the next one for different states.
+    /// </summary>
     public long Version { get; set; }
 
     /// <summary>The user's id in the downstream system (SCIM <c>id</c>).</summary>

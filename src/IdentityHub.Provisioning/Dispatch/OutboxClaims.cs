@@ -14,16 +14,23 @@ public sealed record ClaimedPair(Guid ConnectorId, string UserId, IReadOnlyList<
 /// PostgreSQL locks the pair's ConnectorUserStates row with <c>FOR UPDATE SKIP LOCKED</c>, SQL Server with
 /// <c>UPDLOCK, READPAST, ROWLOCK</c>; SQLite lets one writer in at a time (the claim is one write transaction).
 /// Inside the lock, rows of a pair are claimed only when no row of that pair holds a live claim.
+/// Each connector is asked for its own share (oldest pairs first), so one connector's backlog never hides another's change.
 /// </summary>
 public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
 {
     private const string PostgreSqlProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
     private const string SqlServerProvider = "Microsoft.EntityFrameworkCore.SqlServer";
 
-    public async Task<IReadOnlyList<ClaimedPair>> ClaimAsync(string node, int batchSize, TimeSpan claimTimeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <paramref name="room"/>(connector) pairs of every connector with due rows (<paramref name="defaultRoom"/>
+    /// for connectors not named); a connector with no room is not asked. Returns the pairs, oldest first per connector.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedPair>> ClaimAsync(
+        string node, IReadOnlyDictionary<Guid, int> room, int defaultRoom, TimeSpan claimTimeout, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(room);
         var now = clock.GetUtcNow();
-        var candidates = await CandidatePairsAsync(now, batchSize, cancellationToken);
+        var candidates = await CandidatePairsAsync(now, room, defaultRoom, cancellationToken);
         if (candidates.Count == 0)
         {
             return [];
@@ -71,7 +78,25 @@ public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
             .OrderBy(p => p.RowIds[0])];
     }
 
-    /// <summary>Gives rows back without counting an attempt (the connector was paused, or the claim ran short).</summary>
+    /// <summary>
+    /// Extends a claim to now + <paramref name="claimTimeout"/> if it still holds (not lapsed, not taken by another node);
+    /// returns the new end, or null when the claim is lost. Run inside the transaction that fixes the version, so a
+    /// version is only ever assigned under a live claim. A renewal that races another node's claim at the very instant
+    /// the claim lapses may deadlock with it on PostgreSQL or SQL Server; the database then aborts one, and either way
+    /// only one of them delivers.
+    /// </summary>
+    public async Task<DateTimeOffset?> RenewAsync(ClaimedPair pair, TimeSpan claimTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        var now = clock.GetUtcNow();
+        var until = now + claimTimeout;
+        var renewed = await db.Outbox
+            .Where(o => o.ClaimedBy == pair.ClaimToken && o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && o.ClaimedUntil > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedUntil, until), cancellationToken);
+        return renewed > 0 ? until : null;
+    }
+
+    /// <summary>Gives rows back without counting an attempt (the connector was paused, or the dispatcher stops).</summary>
     public Task ReleaseAsync(ClaimedPair pair, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pair);
@@ -79,24 +104,31 @@ public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedBy, (string?)null).SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), cancellationToken);
     }
 
-    /// <summary>Gives back every row of a claim still held (shutdown).</summary>
-    public Task ReleaseBatchAsync(string claimToken, CancellationToken cancellationToken) =>
-        db.Outbox.Where(o => o.ClaimedBy == claimToken)
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedBy, (string?)null).SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), cancellationToken);
-
-    /// <summary>Pairs with due, unclaimed rows and no live claim, of connectors that are not paused; oldest first.</summary>
-    private async Task<List<(Guid ConnectorId, string UserId)>> CandidatePairsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    /// <summary>Connectors (not paused) with due, unclaimed rows; then each one's oldest pairs without a live claim, up to its room.</summary>
+    private async Task<List<(Guid ConnectorId, string UserId)>> CandidatePairsAsync(
+        DateTimeOffset now, IReadOnlyDictionary<Guid, int> room, int defaultRoom, CancellationToken cancellationToken)
     {
-        var pairs = await db.Outbox.AsNoTracking()
+        var full = room.Where(r => r.Value <= 0).Select(r => r.Key).ToList();
+        var due = db.Outbox.AsNoTracking()
             .Where(o => o.Status == OutboxStatus.Pending && o.DueAt <= now && (o.ClaimedUntil == null || o.ClaimedUntil <= now))
-            .Where(o => db.Connectors.Any(c => c.Id == o.ConnectorId && !c.Paused))
-            .Where(o => !db.Outbox.Any(x => x.ConnectorId == o.ConnectorId && x.UserId == o.UserId && x.ClaimedUntil > now))
-            .GroupBy(o => new { o.ConnectorId, o.UserId })
-            .Select(g => new { g.Key.ConnectorId, g.Key.UserId, First = g.Min(o => o.Id) })
-            .OrderBy(g => g.First)
-            .Take(batchSize)
-            .ToListAsync(cancellationToken);
-        return [.. pairs.Select(p => (p.ConnectorId, p.UserId))];
+            .Where(o => db.Connectors.Any(c => c.Id == o.ConnectorId && !c.Paused));
+        var connectors = await due.Where(o => !full.Contains(o.ConnectorId)).Select(o => o.ConnectorId).Distinct().ToListAsync(cancellationToken);
+        var result = new List<(Guid, string)>();
+        foreach (var connectorId in connectors)
+        {
+            var take = room.TryGetValue(connectorId, out var left) ? left : defaultRoom;
+            var pairs = await due
+                .Where(o => o.ConnectorId == connectorId)
+                .Where(o => !db.Outbox.Any(x => x.ConnectorId == o.ConnectorId && x.UserId == o.UserId && x.ClaimedUntil > now))
+                .GroupBy(o => o.UserId)
+                .Select(g => new { UserId = g.Key, First = g.Min(o => o.Id) })
+                .OrderBy(g => g.First)
+                .Take(take)
+                .ToListAsync(cancellationToken);
+            result.AddRange(pairs.Select(p => (connectorId, p.UserId)));
+        }
+
+        return result;
     }
 
     /// <summary>The lock rows must exist before they can be locked; a concurrent dispatcher may create the same ones.</summary>

@@ -12,8 +12,8 @@ using Polly.Timeout;
 namespace IdentityHub.Provisioning.Dispatch;
 
 /// <summary>
-/// Delivers one claimed (connector, user): builds the user's state now, fixes its version before sending, calls the
-/// connector, then records the outcome (delete the rows, or schedule the retry, or dead-letter them) with an attempt row.
+/// Delivers one claimed (connector, user): renews the claim and fixes the state's version under it, calls the connector
+/// within the claim, then records the outcome (delete the rows, or schedule the retry, or dead-letter them) with an attempt row.
 /// </summary>
 public sealed class PairDelivery(
     IdentityHubDbContext db, UserStates states, OutboxClaims claims, ConnectorSecrets secrets, IEnumerable<IConnectorClient> clients,
@@ -21,24 +21,56 @@ public sealed class PairDelivery(
 {
     private const int MaxErrorLength = 2000;
 
-    public async Task DeliverAsync(ClaimedPair pair, CancellationToken cancellationToken)
+    /// <summary>What came of <see cref="DeliverAsync"/>: whether the connector was called, and the attempt's duration.</summary>
+    public sealed record Result(bool Attempted, TimeSpan Duration);
+
+    public async Task<Result> DeliverAsync(ClaimedPair pair, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pair);
-        var settings = options.Value;
         var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == pair.ConnectorId, cancellationToken);
         if (connector is null)
         {
-            return; // Deleted meanwhile; its rows went with it.
+            return new Result(false, TimeSpan.Zero); // Deleted meanwhile; its rows went with it.
         }
 
-        // A paused connector keeps its rows; a claim about to lapse is given back rather than risk two senders.
-        if (connector.Paused || clock.GetUtcNow() + settings.AttemptTimeout >= pair.ClaimedUntil)
+        if (connector.Paused)
         {
             await claims.ReleaseAsync(pair, cancellationToken);
-            return;
+            return new Result(false, TimeSpan.Zero);
         }
 
         var state = await states.BuildAsync(connector.ApplicationId, pair.UserId, cancellationToken);
+        var fixedVersion = await FixVersionAsync(pair, state, cancellationToken);
+        if (fixedVersion is not { } version)
+        {
+            logger.LogDebug("The claim on user {UserId} at connector {ConnectorId} lapsed before its delivery started; nothing was sent.", pair.UserId, pair.ConnectorId);
+            return new Result(false, TimeSpan.Zero);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var (outcome, cutShort) = await CallWithinClaimAsync(connector, version, cancellationToken);
+        var duration = Stopwatch.GetElapsedTime(started);
+        await RecordAsync(connector, pair, version.Known, version.State.Version, outcome, duration, cutShort ? version.ClaimedUntil : null, cancellationToken);
+        return new Result(true, duration);
+    }
+
+    /// <summary>The state with its version, the user's record as saved, what the connector is told (the last version, this one's event), and the renewed claim's end.</summary>
+    private sealed record VersionedState(ProvisionedUser State, ConnectorUserState Known, ConnectorUserState Previous, DateTimeOffset ClaimedUntil);
+
+    /// <summary>
+    /// Renews the claim and assigns the version in one transaction: the version is saved BEFORE sending (after a crash the
+    /// next delivery never reuses it for another state), and only while this claim holds; a second writer that read the same
+    /// version fails on the concurrency token instead of naming a different state with it. Null: the claim is lost.
+    /// </summary>
+    private async Task<VersionedState?> FixVersionAsync(ClaimedPair pair, ProvisionedUser state, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await claims.RenewAsync(pair, settings.ClaimTimeout, cancellationToken) is not { } until)
+        {
+            return null;
+        }
+
         var known = await db.ConnectorUserStates.SingleOrDefaultAsync(s => s.ConnectorId == pair.ConnectorId && s.UserId == pair.UserId, cancellationToken);
         if (known is null)
         {
@@ -48,18 +80,49 @@ public sealed class PairDelivery(
 
         var lastVersion = known.Version;
         state = StateVersions.Assign(known, state);
-        // Saved before sending: after a crash the next delivery never reuses this version for another state.
-        await db.SaveChangesAsync(cancellationToken);
-
-        var started = Stopwatch.GetTimestamp();
         // The connector sees the version before this one and what this one is (SentState: its event).
-        var outcome = await CallConnectorAsync(connector, state, new ConnectorUserState
+        var previous = new ConnectorUserState
         {
             ConnectorId = known.ConnectorId, UserId = known.UserId, Version = lastVersion, ExternalId = known.ExternalId,
             LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState,
-        }, cancellationToken);
-        var duration = Stopwatch.GetElapsedTime(started);
-        await RecordAsync(connector, pair, known, state.Version, outcome, duration, cancellationToken);
+        };
+        try
+        {
+            // The transaction is all or nothing already; a savepoint would only cost two more round trips per delivery.
+            db.Database.AutoSavepointsEnabled = false;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            // DbUpdateConcurrencyException, or the first state row inserted by another writer: that writer owns this round.
+            logger.LogWarning(ex, "Another sender fixed a version for user {UserId} at connector {ConnectorId} first; this delivery stands down.", pair.UserId, pair.ConnectorId);
+            db.ChangeTracker.Clear();
+            return null;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new VersionedState(state, known, previous, until);
+    }
+
+    /// <summary>
+    /// Calls the connector with a deadline <see cref="ProvisioningOptions.ClaimMargin"/> before the claim ends, so no
+    /// call of this delivery is still running when another node may claim the user; a delivery cut short is a retry.
+    /// </summary>
+    private async Task<(DeliveryOutcome Outcome, bool CutShort)> CallWithinClaimAsync(Connector connector, VersionedState version, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var window = version.ClaimedUntil - settings.ClaimMargin - clock.GetUtcNow();
+        using var deadline = new CancellationTokenSource(window > TimeSpan.Zero ? window : TimeSpan.Zero, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return (await CallConnectorAsync(connector, version.State, version.Previous, linked.Token), false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return (new DeliveryOutcome.Retry(
+                $"The delivery did not finish within its claim ({settings.ClaimTimeout.TotalSeconds:0.#} s Provisioning:ClaimTimeout less {settings.ClaimMargin.TotalSeconds:0.#} s kept to record it); cut short."), true);
+        }
     }
 
     private async Task<DeliveryOutcome> CallConnectorAsync(Connector connector, ProvisionedUser state, ConnectorUserState known, CancellationToken cancellationToken)
@@ -98,11 +161,19 @@ public sealed class PairDelivery(
         }
     }
 
-    private async Task RecordAsync(Connector connector, ClaimedPair pair, ConnectorUserState known, long version, DeliveryOutcome outcome, TimeSpan duration, CancellationToken cancellationToken)
+    /// <param name="holdUntil">Set when the delivery was cut short at its claim's deadline: the retry waits at least until
+    /// the claim would have ended, so a target still busy with the abandoned call never sees the next one overlap it.</param>
+    private async Task RecordAsync(
+        Connector connector, ClaimedPair pair, ConnectorUserState known, long version, DeliveryOutcome outcome, TimeSpan duration, DateTimeOffset? holdUntil,
+        CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = clock.GetUtcNow();
-        var rows = await db.Outbox.Where(o => o.ClaimedBy == pair.ClaimToken && o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId).ToListAsync(cancellationToken);
+        // The claimed rows, and the pair's dead letters, which a success makes obsolete (one query for both).
+        var pairRows = await db.Outbox
+            .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && (o.ClaimedBy == pair.ClaimToken || o.Status == OutboxStatus.Dead))
+            .ToListAsync(cancellationToken);
+        var rows = pairRows.Where(o => o.ClaimedBy == pair.ClaimToken).ToList();
         var attempt = new DeliveryAttempt
         {
             ConnectorId = pair.ConnectorId,
@@ -115,7 +186,8 @@ public sealed class PairDelivery(
         switch (outcome)
         {
             case DeliveryOutcome.Delivered delivered:
-                db.Outbox.RemoveRange(rows);
+                // The state just delivered is the user's current one, so this pair's dead letters go too: the dead count tells the truth.
+                db.Outbox.RemoveRange(pairRows);
                 known.ExternalId = delivered.ExternalId ?? known.ExternalId;
                 known.LastDeliveredAt = now;
                 attempt.Succeeded = true;
@@ -126,11 +198,16 @@ public sealed class PairDelivery(
                 attempt.Error = Truncate(retry.Error);
                 var attempts = rows.Count == 0 ? 1 : rows.Max(r => r.Attempts) + 1;
                 var dead = attempts >= settings.MaxAttempts;
-                var wait = Backoff.Next(attempts, retry.RetryAfter ?? TimeSpan.Zero, settings.BackoffBase, settings.BackoffCap, Random.Shared);
+                var due = now + Backoff.Next(attempts, retry.RetryAfter ?? TimeSpan.Zero, settings.BackoffBase, settings.BackoffCap, Random.Shared);
+                if (holdUntil is { } held && held > due)
+                {
+                    due = held;
+                }
+
                 foreach (var row in rows)
                 {
                     Fail(row, attempt.Error, dead);
-                    row.DueAt = now + wait;
+                    row.DueAt = due;
                 }
 
                 metric = dead ? "dead" : "retry";
@@ -151,7 +228,14 @@ public sealed class PairDelivery(
 
         db.DeliveryAttempts.Add(attempt);
         await db.SaveChangesAsync(cancellationToken);
-        metrics.RecordDelivery(connector.Kind.ToString(), metric, duration);
+        var kind = connector.Kind.ToString();
+        metrics.RecordDelivery(kind, metric, duration);
+        if (metric == "delivered" && rows.Count > 0)
+        {
+            // Commit to delivered: from the oldest change this delivery carried (coalesced rows included), retries and queueing counted.
+            metrics.RecordChangeLatency(kind, now - rows.Min(r => r.CreatedAt));
+        }
+
         if (metric != "delivered")
         {
             logger.LogWarning("Delivery of user {UserId} to connector {ConnectorId} failed ({Outcome}): {Error}", pair.UserId, pair.ConnectorId, metric, attempt.Error);

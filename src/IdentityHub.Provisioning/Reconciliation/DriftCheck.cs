@@ -3,8 +3,10 @@ using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Provisioning.Dispatch;
 using IdentityHub.Provisioning.State;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Provisioning.Reconciliation;
 
@@ -13,22 +15,20 @@ namespace IdentityHub.Provisioning.Reconciliation;
 /// state IdentityHub would send now for every user the application should know: all users IdentityHub has, plus
 /// users it once delivered (deleted since). The expected state comes from the dispatcher's own builder.
 /// </summary>
-public sealed class DriftCheck(IdentityHubDbContext db, UserStates states, ScimSessions sessions, ConnectorSecrets secrets, TimeProvider clock)
+public sealed class DriftCheck(IdentityHubDbContext db, UserStates states, ScimSessions sessions, ConnectorSecrets secrets, IOptions<ProvisioningOptions> options, TimeProvider clock)
 {
-    private const int PageSize = 100;
-
     public async Task<DriftReport> RunAsync(Connector connector, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connector);
         var settings = ScimSessions.SettingsOf(connector);
         var session = await sessions.OpenAsync(settings, secrets.Unprotect(connector.ProtectedSecret), cancellationToken);
         var theirs = new List<JsonElement>();
-        await foreach (var resource in session.ListAsync(ScimConnectorClient.UsersEndpoint, PageSize, cancellationToken))
+        await foreach (var resource in session.ListAsync(ScimConnectorClient.UsersEndpoint, options.Value.DriftCheckPageSize, cancellationToken))
         {
             theirs.Add(resource);
         }
 
-        var groupsOf = settings.GroupsMode ? await GroupMembershipsAsync(session, cancellationToken) : null;
+        var groupsOf = settings.GroupsMode ? await GroupMembershipsAsync(session, options.Value.DriftCheckPageSize, cancellationToken) : null;
         var byExternalId = theirs.Where(r => Str(r, "externalId") is not null).GroupBy(r => Str(r, "externalId")!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var byUserName = theirs.Where(r => Str(r, "userName") is not null).GroupBy(r => Str(r, "userName")!, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
 
@@ -99,10 +99,10 @@ public sealed class DriftCheck(IdentityHubDbContext db, UserStates states, ScimS
     }
 
     /// <summary>Group display names per member SCIM id, from every Group of the target.</summary>
-    private static async Task<Dictionary<string, List<string>>> GroupMembershipsAsync(ScimSession session, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, List<string>>> GroupMembershipsAsync(ScimSession session, int pageSize, CancellationToken cancellationToken)
     {
         var memberships = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await foreach (var group in session.ListAsync(ScimGroups.GroupsEndpoint, PageSize, cancellationToken))
+        await foreach (var group in session.ListAsync(ScimGroups.GroupsEndpoint, pageSize, cancellationToken))
         {
             var name = Str(group, "displayName") ?? "";
             if (group.TryGetProperty("members", out var members) && members.ValueKind == JsonValueKind.Array)

@@ -9,7 +9,8 @@ public sealed record DriftItem(string? UserId, string UserName, string? ScimId, 
 
 /// <summary>
 /// What differs between IdentityHub and one SCIM target: <see cref="Missing"/> (ours, not there), <see cref="Extra"/>
-/// (there, but not ours or not supposed to be), <see cref="Different"/> (both, attributes differ).
+/// (there, but not ours or not supposed to be), <see cref="Different"/> (both, attributes differ). The counts are the
+/// whole drift; a stored report keeps only the first items of each list (<see cref="Bounded"/>).
 /// </summary>
 public sealed record DriftReport(
     Guid ConnectorId,
@@ -20,8 +21,26 @@ public sealed record DriftReport(
     IReadOnlyList<DriftItem> Extra,
     IReadOnlyList<DriftItem> Different)
 {
-    public bool InSync => Missing.Count == 0 && Extra.Count == 0 && Different.Count == 0;
+    public int MissingCount { get; init; } = Missing.Count;
+
+    public int ExtraCount { get; init; } = Extra.Count;
+
+    public int DifferentCount { get; init; } = Different.Count;
+
+    public bool InSync => MissingCount == 0 && ExtraCount == 0 && DifferentCount == 0;
+
+    /// <summary>Some items were left out of the lists (the counts still tell the whole drift).</summary>
+    public bool Truncated => Missing.Count < MissingCount || Extra.Count < ExtraCount || Different.Count < DifferentCount;
+
+    /// <summary>The same report with at most <paramref name="items"/> items per list, the counts kept: what is stored.</summary>
+    public DriftReport Bounded(int items) => this with { Missing = [.. Missing.Take(items)], Extra = [.. Extra.Take(items)], Different = [.. Different.Take(items)] };
 }
+
+/// <summary>
+/// The latest drift check of a connector for the console: the last stored report (null before the first), the last
+/// failed check when it is newer than that report, and when the schedule runs next (null: no schedule).
+/// </summary>
+public sealed record DriftStatus(DriftReport? Report, string? RequestedBy, DateTimeOffset? FailedAt, string? Error, DateTimeOffset? NextCheckAt);
 
 /// <summary>What a fix did: rows queued for IdentityHub's users, and extras removed downstream (when the connector allows it).</summary>
 public sealed record DriftFix(int Queued, int ExtrasRemoved, int ExtrasKept);

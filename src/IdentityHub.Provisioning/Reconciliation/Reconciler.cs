@@ -5,7 +5,9 @@ using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Provisioning.Dispatch;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Provisioning.Reconciliation;
 
@@ -13,13 +15,19 @@ namespace IdentityHub.Provisioning.Reconciliation;
 /// Drift reports, their fix, and full syncs of SCIM connectors. Fixing and syncing never call the target for
 /// IdentityHub's own users: they queue outbox rows, so the dispatcher's order, versions and retries hold.
 /// </summary>
-public sealed class Reconciler(IdentityHubDbContext db, DriftCheck driftCheck, ScimSessions sessions, ConnectorSecrets secrets, AuditTrail audit, CurrentActor actor, TimeProvider clock)
+public sealed class Reconciler(
+    IdentityHubDbContext db, DriftCheck driftCheck, ScimSessions sessions, ConnectorSecrets secrets, AuditTrail audit, CurrentActor actor, IOptions<ProvisioningOptions> options,
+    TimeProvider clock)
 {
     public const string FixChange = "reconcile.fix";
+
+    /// <summary>Items per list a stored report keeps; the counts always tell the whole drift.</summary>
+    public const int StoredItems = 100;
+
     private const string FullSyncChangePrefix = "full-sync:";
     private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Reads the target now, stores the report as the connector's latest and returns it.</summary>
+    /// <summary>Reads the target now, stores the report (its lists bounded) as the connector's latest and returns it whole.</summary>
     public async Task<DriftReport> CheckAsync(Guid connectorId, CancellationToken cancellationToken)
     {
         var connector = await ScimConnectorAsync(connectorId, cancellationToken);
@@ -40,7 +48,7 @@ public sealed class Reconciler(IdentityHubDbContext db, DriftCheck driftCheck, S
 
         run.FinishedAt = clock.GetUtcNow();
         run.Total = report.Compared;
-        run.Report = JsonSerializer.Serialize(report, ReportJson);
+        run.Report = JsonSerializer.Serialize(report.Bounded(StoredItems), ReportJson);
         db.ReconciliationRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
         return report;
@@ -53,6 +61,27 @@ public sealed class Reconciler(IdentityHubDbContext db, DriftCheck driftCheck, S
             .Where(r => r.ConnectorId == connectorId && r.Kind == ReconciliationKind.Drift && r.Report != null)
             .OrderByDescending(r => r.StartedAt).Select(r => r.Report).FirstOrDefaultAsync(cancellationToken);
         return json is null ? null : JsonSerializer.Deserialize<DriftReport>(json, ReportJson);
+    }
+
+    /// <summary>The latest report with who asked for it, a newer failed check if any, and the next scheduled check.</summary>
+    public async Task<DriftStatus> DriftStatusAsync(Guid connectorId, CancellationToken cancellationToken)
+    {
+        var drift = db.ReconciliationRuns.AsNoTracking().Where(r => r.ConnectorId == connectorId && r.Kind == ReconciliationKind.Drift);
+        var latest = await drift.Where(r => r.Report != null).OrderByDescending(r => r.StartedAt)
+            .Select(r => new { r.StartedAt, r.Report, r.RequestedBy }).FirstOrDefaultAsync(cancellationToken);
+        var since = latest?.StartedAt ?? DateTimeOffset.MinValue;
+        var failed = await drift.Where(r => r.Error != null && r.StartedAt > since).OrderByDescending(r => r.StartedAt)
+            .Select(r => new { r.FinishedAt, r.Error }).FirstOrDefaultAsync(cancellationToken);
+        DateTimeOffset? next = null;
+        if (ReconciliationSchedule.Interval(options.Value.DriftCheckInterval) is { } interval)
+        {
+            var connector = await db.Connectors.AsNoTracking().Where(c => c.Id == connectorId).Select(c => new { c.NextDriftCheckAt, c.CreatedAt }).FirstOrDefaultAsync(cancellationToken);
+            next = connector is null ? null : connector.NextDriftCheckAt ?? connector.CreatedAt + interval;
+        }
+
+        return new DriftStatus(
+            latest?.Report is { } json ? JsonSerializer.Deserialize<DriftReport>(json, ReportJson) : null,
+            latest?.RequestedBy, failed?.FinishedAt, failed?.Error, next);
     }
 
     /// <summary>

@@ -4,12 +4,13 @@ namespace IdentityHub.Provisioning.Reconciliation;
 
 public static class ReconciliationSetup
 {
-    /// <summary>Drift checks, fixes and full syncs (on demand and on the <c>Provisioning:FullSyncInterval</c> schedule).</summary>
+    /// <summary>Drift checks, fixes and full syncs: on demand, and on the Provisioning:DriftCheckInterval and FullSyncInterval schedules.</summary>
     public static IServiceCollection AddIdentityHubReconciliation(this IServiceCollection services)
     {
         services.AddScoped<DriftCheck>();
         services.AddScoped<Reconciler>();
-        services.AddHostedService<FullSyncSchedule>();
+        services.AddSingleton<ReconciliationSchedule>();
+        services.AddHostedService(provider => provider.GetRequiredService<ReconciliationSchedule>());
         return services;
     }
 }

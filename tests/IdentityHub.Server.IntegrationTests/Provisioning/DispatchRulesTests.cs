@@ -4,11 +4,14 @@ using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Connectors.Webhooks;
 using IdentityHub.Provisioning.Dispatch;
 using IdentityHub.Provisioning.Monitoring;
+using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Provisioning.State;
+using IdentityHub.Testing;
+using Microsoft.Extensions.Configuration;
 
 namespace IdentityHub.Server.IntegrationTests.Provisioning;
 
-/// <summary>The dispatcher's pure rules: backoff, versions and events, signatures, metrics.</summary>
+/// <summary>The dispatcher's pure rules: backoff and its defaults, versions and events, signatures, metrics, stored drift reports.</summary>
 public sealed class DispatchRulesTests
 {
     private static ProvisionedUser State(bool active = true, bool exists = true, string name = "Ada", params string[] roles) =>
@@ -32,6 +35,57 @@ public sealed class DispatchRulesTests
         var wait = Backoff.Next(1, TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), new Random(1));
 
         Assert.Equal(TimeSpan.FromSeconds(90), wait);
+    }
+
+    [Fact]
+    public void Defaults_DownstreamDown_RetriedForHoursBeforeTheDeadLetters()
+    {
+        var defaults = new ProvisioningOptions();
+
+        // Full jitter waits half the ceiling on average; the first attempt fails at once, so MaxAttempts - 1 waits.
+        var ceilings = Enumerable.Range(1, defaults.MaxAttempts - 1)
+            .Select(n => Math.Min(defaults.BackoffCap.TotalSeconds, defaults.BackoffBase.TotalSeconds * Math.Pow(2, n - 1))).ToList();
+        var average = TimeSpan.FromSeconds(ceilings.Sum() / 2);
+        var longest = TimeSpan.FromSeconds(ceilings.Sum());
+
+        Assert.True(average >= TimeSpan.FromHours(2), $"on average dead after {average}");
+        Assert.True(longest <= TimeSpan.FromHours(6), $"at most dead after {longest}");
+        Assert.True(defaults.BackoffCap <= TimeSpan.FromMinutes(15), "a recovered target waits at most a quarter of an hour for its next try");
+        Assert.Empty(defaults.Problems());
+    }
+
+    [Fact]
+    public void Sample_ProvisioningSection_StatesTheDefaults()
+    {
+        var sample = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(TestEnvironment.SolutionRoot, "appsettings.sample.json"), optional: false)
+            .Build();
+        var documented = new ProvisioningOptions();
+        sample.GetSection(ProvisioningOptions.Section).Bind(documented);
+        var defaults = new ProvisioningOptions();
+
+        foreach (var property in typeof(ProvisioningOptions).GetProperties().Where(p => p.CanWrite))
+        {
+            Assert.True(sample.GetSection($"{ProvisioningOptions.Section}:{property.Name}").Exists(), $"appsettings.sample.json lacks Provisioning:{property.Name}.");
+            // An empty string in the sample documents a null default (NodeName).
+            Assert.Equal(property.GetValue(defaults) ?? (property.PropertyType == typeof(string) ? "" : null), property.GetValue(documented));
+        }
+    }
+
+    [Fact]
+    public void Bounded_LongLists_KeepsTheFirstItemsAndTheWholeCounts()
+    {
+        var items = Enumerable.Range(0, 7).Select(i => new DriftItem($"u{i}", $"n{i}", null, [], null)).ToList();
+        var report = new DriftReport(Guid.NewGuid(), DateTimeOffset.UtcNow, 7, 0, items, [], items);
+
+        var stored = report.Bounded(3);
+
+        Assert.Equal(3, stored.Missing.Count);
+        Assert.Equal(7, stored.MissingCount);
+        Assert.Equal(7, stored.DifferentCount);
+        Assert.True(stored.Truncated);
+        Assert.False(stored.InSync);
+        Assert.False(report.Truncated);
     }
 
     [Fact]
@@ -126,10 +180,12 @@ public sealed class DispatchRulesTests
         listener.Start();
 
         metrics.RecordDelivery("Webhook", "retry", TimeSpan.FromMilliseconds(250));
+        metrics.RecordChangeLatency("Webhook", TimeSpan.FromSeconds(3));
         metrics.SetQueue(42, 3);
         listener.RecordObservableInstruments();
 
         Assert.Contains(("identityhub.provisioning.delivery.duration", 0.25, "retry"), seen);
+        Assert.Contains(("identityhub.provisioning.change.latency", 3, null), seen);
         Assert.Contains(("identityhub.provisioning.delivery.failures", 1, "retry"), seen);
         Assert.Contains(("identityhub.provisioning.queue.depth", 42, null), seen);
     }

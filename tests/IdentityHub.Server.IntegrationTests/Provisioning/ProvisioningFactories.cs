@@ -123,6 +123,12 @@ internal sealed class ProvisioningDriver(IdentityHubFactory factory, HttpClient 
         return json.RootElement.Clone();
     }
 
+    public async Task<T> ReadAsync<T>(Func<IdentityHubDbContext, Task<T>> read)
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        return await read(scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>());
+    }
+
     /// <summary>Waits for a condition on the database (attempt rows, outbox rows) checked every 100 ms.</summary>
     public async Task<T> WaitForAsync<T>(Func<IdentityHubDbContext, Task<T>> read, Func<T, bool> done, TimeSpan timeout)
     {

@@ -232,6 +232,62 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     }
 
     [PrerequisiteFact]
+    public async Task Deliver_LaterChangeOfTheUserDelivered_ItsDeadLettersAreRemoved()
+    {
+        var driver = await ProvisioningDriver.CreateAsync(factory);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        await receiver.SetSecretAsync(secret);
+        await receiver.SetFaultsAsync(new { status = 400 });
+        var userId = await driver.CreateUserAsync();
+        await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead), n => n == 1, Patience);
+
+        await driver.RenameAsync(userId, "Renamed after the refusal");
+
+        var state = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
+        Assert.Equal("Renamed after the refusal", state.GetProperty("users").GetProperty(userId).GetProperty("data").GetProperty("displayName").GetString());
+        // The delivered state is the current one, so the dead row it supersedes went in the same save as the delivered row.
+        var left = await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId), n => n == 0, Patience);
+        Assert.Equal(0, left);
+        var status = await driver.GetJsonAsync($"/api/admin/v1/connectors/{connectorId}/status");
+        Assert.Equal(0, status.GetProperty("dead").GetInt32());
+        Assert.Equal(0, (await driver.GetJsonAsync($"/api/admin/v1/connectors/{connectorId}/dead-letters")).GetProperty("total").GetInt32());
+    }
+
+    [PrerequisiteFact]
+    public async Task Deliver_ChangeQueuedWhilePaused_CommitToDeliveredLatencyIsRecordedBesideTheAttemptDuration()
+    {
+        var driver = await ProvisioningDriver.CreateAsync(factory);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        await receiver.SetSecretAsync(secret);
+        var measured = new System.Collections.Concurrent.ConcurrentQueue<(string Instrument, double Seconds)>();
+        var meters = factory.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == IdentityHub.Provisioning.Monitoring.ProvisioningMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => measured.Enqueue((instrument.Name, value)));
+        listener.Start();
+        await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/pause");
+
+        var userId = await driver.CreateUserAsync();
+        await Task.Delay(1500);
+        await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/resume");
+        await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
+        await driver.WaitForAsync(db => db.DeliveryAttempts.CountAsync(a => a.ConnectorId == connectorId && a.Succeeded), n => n == 1, Patience);
+
+        var latencies = measured.Where(m => m.Instrument == "identityhub.provisioning.change.latency").Select(m => m.Seconds).ToList();
+        var durations = measured.Where(m => m.Instrument == "identityhub.provisioning.delivery.duration").Select(m => m.Seconds).ToList();
+        Assert.Contains(latencies, seconds => seconds >= 1.5);
+        Assert.Contains(durations, seconds => seconds < 1.5);
+    }
+
+    [PrerequisiteFact]
     public async Task Pause_ChangesQueueWhilePaused_OneCoalescedDeliveryOnResume()
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);

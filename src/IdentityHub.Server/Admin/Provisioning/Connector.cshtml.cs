@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Provisioning;
 
-/// <summary>One connector: health, lag, counts, last errors, deliveries over time; pause/resume and full sync with its progress.</summary>
+/// <summary>One connector: health, lag, counts, last errors, deliveries over time; pause/resume, full sync with its progress, the latest drift report.</summary>
 public sealed class ConnectorModel(IdentityHubDbContext db, ConnectorOperations operations, Reconciler reconciler) : ConsolePageModel
 {
     /// <summary>The chart's bucket: one minute, the last two hours at most.</summary>
@@ -23,6 +23,8 @@ public sealed class ConnectorModel(IdentityHubDbContext db, ConnectorOperations 
     public IReadOnlyList<DeliveryBucket> Chart { get; private set; } = [];
 
     public FullSyncProgress? FullSync { get; private set; }
+
+    public DriftStatus? Drift { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFound();
@@ -71,6 +73,7 @@ public sealed class ConnectorModel(IdentityHubDbContext db, ConnectorOperations 
         Status = await operations.StatusAsync(Connector, cancellationToken);
         Chart = await operations.StatsAsync(id, Bucket, cancellationToken);
         FullSync = Connector.Kind == ConnectorKind.Scim ? await reconciler.FullSyncProgressAsync(id, cancellationToken) : null;
+        Drift = Connector.Kind == ConnectorKind.Scim ? await reconciler.DriftStatusAsync(id, cancellationToken) : null;
         return true;
     }
 }

@@ -14,6 +14,8 @@ public sealed class DriftModel(IdentityHubDbContext db, Reconciler reconciler) :
 
     public DriftReport? Report { get; private set; }
 
+    public DriftStatus? Status { get; private set; }
+
     public IReadOnlyDictionary<string, string> UserNames { get; private set; } = new Dictionary<string, string>();
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
@@ -53,7 +55,8 @@ public sealed class DriftModel(IdentityHubDbContext db, Reconciler reconciler) :
             return false;
         }
 
-        Report = await reconciler.LatestAsync(id, cancellationToken);
+        Status = await reconciler.DriftStatusAsync(id, cancellationToken);
+        Report = Status.Report;
         var ids = Report is null ? [] : Report.Missing.Concat(Report.Extra).Concat(Report.Different).Select(i => i.UserId).OfType<string>().Distinct().ToList();
         UserNames = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, cancellationToken);
         return true;
