@@ -1,15 +1,35 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
 namespace IdentityHub.Data.PostgreSql.Migrations
 {
     /// <inheritdoc />
-    public partial class ScimRevokeTokensOnAccessLossDefault : Migration
+    public partial class SamlOptInProvisioningScope : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<bool>(
+                name: "AllowIdpInitiated",
+                table: "SamlServiceProviders",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "NextDriftCheckAt",
+                table: "Connectors",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "NextFullSyncAt",
+                table: "Connectors",
+                type: "timestamp with time zone",
+                nullable: true);
+
             migrationBuilder.AlterColumn<bool>(
                 name: "RevokeTokensOnAccessLoss",
                 table: "Applications",
@@ -27,6 +47,18 @@ namespace IdentityHub.Data.PostgreSql.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "AllowIdpInitiated",
+                table: "SamlServiceProviders");
+
+            migrationBuilder.DropColumn(
+                name: "NextDriftCheckAt",
+                table: "Connectors");
+
+            migrationBuilder.DropColumn(
+                name: "NextFullSyncAt",
+                table: "Connectors");
+
             migrationBuilder.AlterColumn<bool>(
                 name: "RevokeTokensOnAccessLoss",
                 table: "Applications",

@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IdentityHub.Data.SqlServer.Migrations
 {
     [DbContext(typeof(IdentityHubDbContext))]
-    [Migration("20261203152733_SamlAllowIdpInitiated")]
-    partial class SamlAllowIdpInitiated
+    [Migration("20261203171920_SamlOptInProvisioningScope")]
+    partial class SamlOptInProvisioningScope
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -48,7 +48,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasColumnType("nvarchar(100)");
 
                     b.Property<bool>("RevokeTokensOnAccessLoss")
-                        .HasColumnType("bit");
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bit")
+                        .HasDefaultValue(true);
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("datetimeoffset");
@@ -683,6 +685,12 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)");
 
+                    b.Property<DateTimeOffset?>("NextDriftCheckAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset?>("NextFullSyncAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<bool>("Paused")
                         .HasColumnType("bit");
 
@@ -727,6 +735,7 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasColumnType("nvarchar(200)");
 
                     b.Property<long>("Version")
+                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.HasKey("ConnectorId", "UserId");

@@ -5,11 +5,30 @@
 namespace IdentityHub.Data.Sqlite.Migrations
 {
     /// <inheritdoc />
-    public partial class ScimRevokeTokensOnAccessLossDefault : Migration
+    public partial class SamlOptInProvisioningScope : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<bool>(
+                name: "AllowIdpInitiated",
+                table: "SamlServiceProviders",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<long>(
+                name: "NextDriftCheckAt",
+                table: "Connectors",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "NextFullSyncAt",
+                table: "Connectors",
+                type: "INTEGER",
+                nullable: true);
+
             migrationBuilder.AlterColumn<bool>(
                 name: "RevokeTokensOnAccessLoss",
                 table: "Applications",
@@ -27,6 +46,18 @@ namespace IdentityHub.Data.Sqlite.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "AllowIdpInitiated",
+                table: "SamlServiceProviders");
+
+            migrationBuilder.DropColumn(
+                name: "NextDriftCheckAt",
+                table: "Connectors");
+
+            migrationBuilder.DropColumn(
+                name: "NextFullSyncAt",
+                table: "Connectors");
+
             migrationBuilder.AlterColumn<bool>(
                 name: "RevokeTokensOnAccessLoss",
                 table: "Applications",
