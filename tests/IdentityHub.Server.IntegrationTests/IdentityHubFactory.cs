@@ -85,3 +85,31 @@ public class PostgreSqlFactory : IdentityHubFactory
         }
     }
 }
+
+/// <summary>Settings one test class gives its server (quick retries, a public origin, ...), applied after the defaults.</summary>
+public interface IServerSettings
+{
+    static abstract void Apply(IWebHostBuilder builder);
+}
+
+/// <summary>A server on a SQLite file of its own with <typeparamref name="TSettings"/> applied.</summary>
+public sealed class SqliteFactory<TSettings> : SqliteFactory
+    where TSettings : IServerSettings
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        TSettings.Apply(builder);
+    }
+}
+
+/// <summary>A server on a PostgreSQL database of its own with <typeparamref name="TSettings"/> applied.</summary>
+public sealed class PostgreSqlFactory<TSettings> : PostgreSqlFactory
+    where TSettings : IServerSettings
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        TSettings.Apply(builder);
+    }
+}

@@ -18,8 +18,6 @@ namespace IdentityHub.Core.Tests.Domain;
 public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture<TDatabase>
     where TDatabase : DomainDatabase
 {
-    private static string NewCode(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
-
     [PrerequisiteFact]
     public async Task GrantAsync_ApplicationWithTwoConnectors_QueuesOneRowPerConnector()
     {
@@ -28,7 +26,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
 
         await Grant(user, role.Id);
 
-        var rows = await database.RunAsync(s => Db(s).Outbox.Where(o => o.UserId == user && o.Change == "assignment.granted").ToListAsync());
+        var rows = await database.RunAsync(s => DomainDatabase.Db(s).Outbox.Where(o => o.UserId == user && o.Change == "assignment.granted").ToListAsync());
         Assert.Equal(2, rows.Count);
         Assert.All(rows, r => Assert.Equal(OutboxStatus.Pending, r.Status));
         Assert.Equal(2, rows.Select(r => r.ConnectorId).Distinct().Count());
@@ -44,7 +42,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
         await Assert.ThrowsAsync<RuleViolation>(() => database.RunAsync(s => s.GetRequiredService<RoleAssignments>().GrantAsync(
             new AssignmentInput(user, role.Id, Guid.NewGuid(), null, null, "bad scope"), CancellationToken.None)));
 
-        Assert.Equal(0, await database.RunAsync(s => Db(s).Outbox.CountAsync(o => o.UserId == user && o.Change == "assignment.granted")));
+        Assert.Equal(0, await database.RunAsync(s => DomainDatabase.Db(s).Outbox.CountAsync(o => o.UserId == user && o.Change == "assignment.granted")));
     }
 
     [PrerequisiteFact]
@@ -61,7 +59,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
         finally
         {
             // The other tests of the class share the database: a connector that takes everyone would be in their rows.
-            await database.RunAsync(s => Db(s).Connectors.Where(c => c.Id == everyone).ExecuteDeleteAsync());
+            await database.RunAsync(s => DomainDatabase.Db(s).Connectors.Where(c => c.Id == everyone).ExecuteDeleteAsync());
         }
     }
 
@@ -158,7 +156,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
 
         await database.RunAsync(s => s.GetRequiredService<Departments>().MoveAsync(top, target, null, CancellationToken.None));
 
-        var queued = await database.RunAsync(s => Db(s).Outbox.Where(o => o.Change == "department.moved").Select(o => o.UserId).ToListAsync());
+        var queued = await database.RunAsync(s => DomainDatabase.Db(s).Outbox.Where(o => o.Change == "department.moved").Select(o => o.UserId).ToListAsync());
         Assert.Contains(member, queued);
         Assert.Contains(scopedHolder, queued);
         Assert.DoesNotContain(outsider, queued);
@@ -192,7 +190,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
         var holder = await CreateUserAsync();
         await GrantScoped(holder, role.Id, department);
 
-        await UpdateDepartmentAsync(department, d => new DepartmentInput(NewCode("D"), d.Name, d.ParentId));
+        await UpdateDepartmentAsync(department, d => new DepartmentInput(DomainDatabase.NewCode("D"), d.Name, d.ParentId));
 
         Assert.Equal([holder], await QueuedUsersAsync("department.updated", [holder]));
     }
@@ -209,12 +207,12 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
 
         await database.RunAsync(async s =>
         {
-            var current = await Db(s).Users.AsNoTracking().SingleAsync(u => u.Id == manager);
+            var current = await DomainDatabase.Db(s).Users.AsNoTracking().SingleAsync(u => u.Id == manager);
             return await s.GetRequiredService<UserDirectory>().UpdateAsync(manager, new UserInput(
-                current.UserName, current.DisplayName, current.Email, current.PhoneNumber, NewCode("E"), current.DepartmentId, current.ManagerId), null, CancellationToken.None);
+                current.UserName, current.DisplayName, current.Email, current.PhoneNumber, DomainDatabase.NewCode("E"), current.DepartmentId, current.ManagerId), null, CancellationToken.None);
         });
 
-        var rows = await database.RunAsync(s => Db(s).Outbox.AsNoTracking().Where(o => o.UserId == manager || o.UserId == report || o.UserId == reportWithoutAccess)
+        var rows = await database.RunAsync(s => DomainDatabase.Db(s).Outbox.AsNoTracking().Where(o => o.UserId == manager || o.UserId == report || o.UserId == reportWithoutAccess)
             .Where(o => o.Change == "user.updated" || o.Change == "manager.changed").ToListAsync());
         var managersRow = Assert.Single(rows, r => r.UserId == manager);
         var reportsRow = Assert.Single(rows, r => r.UserId == report);
@@ -234,8 +232,8 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
 
         await Grant(manager, role.Id);
 
-        var reportsRow = await database.RunAsync(s => Db(s).Outbox.AsNoTracking().SingleAsync(o => o.UserId == report && o.Change == "manager.changed"));
-        var managersRow = await database.RunAsync(s => Db(s).Outbox.AsNoTracking().SingleAsync(o => o.UserId == manager && o.Change == "assignment.granted"));
+        var reportsRow = await database.RunAsync(s => DomainDatabase.Db(s).Outbox.AsNoTracking().SingleAsync(o => o.UserId == report && o.Change == "manager.changed"));
+        var managersRow = await database.RunAsync(s => DomainDatabase.Db(s).Outbox.AsNoTracking().SingleAsync(o => o.UserId == manager && o.Change == "assignment.granted"));
         Assert.Equal(managersRow.ConnectorId, reportsRow.ConnectorId);
         Assert.True(reportsRow.DueAt > managersRow.DueAt);
         Assert.Equal(await ConnectorsOfAsync(application.Id), [reportsRow.ConnectorId]);
@@ -254,7 +252,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
         var extra = await database.RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(application.Id, new PermissionInput("expense.audit", null, null), CancellationToken.None));
         await database.RunAsync(async s =>
         {
-            var current = await Db(s).AccessRoles.Include(r => r.Permissions).AsNoTracking().SingleAsync(r => r.Id == role.Id);
+            var current = await DomainDatabase.Db(s).AccessRoles.Include(r => r.Permissions).AsNoTracking().SingleAsync(r => r.Id == role.Id);
             return await s.GetRequiredService<Roles>().UpdateAsync(role.Id,
                 new RoleInput(application.Id, current.Name, null, false, [.. current.Permissions.Select(p => new RolePermissionInput(p.PermissionId)), new RolePermissionInput(extra.Id)]),
                 null, CancellationToken.None);
@@ -262,7 +260,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
 
         // The application's own connector: other tests of the class edit roles too.
         var connectors = await ConnectorsOfAsync(application.Id);
-        var queued = await database.RunAsync(s => Db(s).Outbox.Where(o => o.Change == "role.updated" && connectors.Contains(o.ConnectorId)).Select(o => o.UserId).ToListAsync());
+        var queued = await database.RunAsync(s => DomainDatabase.Db(s).Outbox.Where(o => o.Change == "role.updated" && connectors.Contains(o.ConnectorId)).Select(o => o.UserId).ToListAsync());
         Assert.Equal(holders.Order(), queued.Order());
     }
 
@@ -275,7 +273,7 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
         var audit = await database.RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(expense.Id, new PermissionInput("expense.audit", null, null), CancellationToken.None));
         var clock = await database.RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(attendance.Id, new PermissionInput("attendance.audit", null, null), CancellationToken.None));
         var global = await database.RunAsync(s => s.GetRequiredService<Roles>().CreateAsync(
-            new RoleInput(null, NewCode("auditor"), null, false, [new RolePermissionInput(audit.Id)]), CancellationToken.None));
+            new RoleInput(null, DomainDatabase.NewCode("auditor"), null, false, [new RolePermissionInput(audit.Id)]), CancellationToken.None));
         var holder = await CreateUserAsync();
         await Grant(holder, global.Id);
 
@@ -295,12 +293,12 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
         var assignment = await Grant(user, role.Id);
         await MarkDeliveredAsync((await ConnectorsOfAsync(application.Id)).Single(), user);
         var clashing = await CreateDepartmentAsync(null);
-        var taken = await database.RunAsync(s => Db(s).Departments.Where(d => d.Id == clashing).Select(d => d.Code).SingleAsync());
+        var taken = await database.RunAsync(s => DomainDatabase.Db(s).Departments.Where(d => d.Id == clashing).Select(d => d.Code).SingleAsync());
 
         // One transaction, as a CSV import runs its rows: the departure saves its rows, then a later write hits a unique index.
         await database.RunAsync(async s =>
         {
-            var db = Db(s);
+            var db = DomainDatabase.Db(s);
             await using var transaction = await db.Database.BeginTransactionAsync();
             await s.GetRequiredService<UserDirectory>().MarkLeftAsync(user, "resigned", CancellationToken.None);
             Assert.True(await db.Outbox.AnyAsync(o => o.UserId == user && o.Change == "user.left"), "The row should be written before the failure.");
@@ -308,12 +306,10 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
             await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
         });
 
-        Assert.Equal(0, await database.RunAsync(s => Db(s).Outbox.CountAsync(o => o.UserId == user && o.Change != "assignment.granted")));
-        Assert.Equal(UserStatus.Active, await database.RunAsync(s => Db(s).Users.Where(u => u.Id == user).Select(u => u.Status).SingleAsync()));
-        Assert.Null(await database.RunAsync(s => Db(s).RoleAssignments.Where(a => a.Id == assignment.Id).Select(a => a.EndedAt).SingleAsync()));
+        Assert.Equal(0, await database.RunAsync(s => DomainDatabase.Db(s).Outbox.CountAsync(o => o.UserId == user && o.Change != "assignment.granted")));
+        Assert.Equal(UserStatus.Active, await database.RunAsync(s => DomainDatabase.Db(s).Users.Where(u => u.Id == user).Select(u => u.Status).SingleAsync()));
+        Assert.Null(await database.RunAsync(s => DomainDatabase.Db(s).RoleAssignments.Where(a => a.Id == assignment.Id).Select(a => a.EndedAt).SingleAsync()));
     }
-
-    private static IdentityHubDbContext Db(IServiceProvider services) => services.GetRequiredService<IdentityHubDbContext>();
 
     private Task<RoleAssignment> Grant(string userId, Guid roleId) =>
         database.RunAsync(s => s.GetRequiredService<RoleAssignments>().GrantAsync(new AssignmentInput(userId, roleId, null, null, null, "test"), CancellationToken.None));
@@ -323,46 +319,46 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
 
     private Task<string> CreateUserAsync(Guid? departmentId = null, string? managerId = null) =>
         database.RunAsync(async s => (await s.GetRequiredService<UserDirectory>().CreateAsync(
-            new UserInput(NewCode("user"), "Outbox Person", null, null, NewCode("E"), departmentId, managerId), null, CancellationToken.None)).Id);
+            new UserInput(DomainDatabase.NewCode("user"), "Outbox Person", null, null, DomainDatabase.NewCode("E"), departmentId, managerId), null, CancellationToken.None)).Id);
 
     private Task<UserAccount> RenameAsync(string userId, string displayName) => database.RunAsync(async s =>
     {
-        var current = await Db(s).Users.AsNoTracking().SingleAsync(u => u.Id == userId);
+        var current = await DomainDatabase.Db(s).Users.AsNoTracking().SingleAsync(u => u.Id == userId);
         return await s.GetRequiredService<UserDirectory>().UpdateAsync(userId, new UserInput(
             current.UserName, displayName, current.Email, current.PhoneNumber, current.EmployeeNumber, current.DepartmentId, current.ManagerId), null, CancellationToken.None);
     });
 
     private Task<Guid> CreateDepartmentAsync(Guid? parentId) =>
-        database.RunAsync(async s => (await s.GetRequiredService<Departments>().CreateAsync(new DepartmentInput(NewCode("D"), "Dept", parentId), CancellationToken.None)).Id);
+        database.RunAsync(async s => (await s.GetRequiredService<Departments>().CreateAsync(new DepartmentInput(DomainDatabase.NewCode("D"), "Dept", parentId), CancellationToken.None)).Id);
 
     private Task<Department> UpdateDepartmentAsync(Guid id, Func<Department, DepartmentInput> change) => database.RunAsync(async s =>
     {
-        var current = await Db(s).Departments.AsNoTracking().SingleAsync(d => d.Id == id);
+        var current = await DomainDatabase.Db(s).Departments.AsNoTracking().SingleAsync(d => d.Id == id);
         return await s.GetRequiredService<Departments>().UpdateAsync(id, change(current), null, CancellationToken.None);
     });
 
     /// <summary>As the dispatcher records a delivery: the connector now holds the user.</summary>
     private Task MarkDeliveredAsync(Guid connectorId, string userId) => database.RunAsync(async s =>
     {
-        Db(s).ConnectorUserStates.Add(new ConnectorUserState { ConnectorId = connectorId, UserId = userId, Version = 1, SentState = "user.created:x.y", LastDeliveredAt = DateTimeOffset.UtcNow });
-        await Db(s).SaveChangesAsync();
+        DomainDatabase.Db(s).ConnectorUserStates.Add(new ConnectorUserState { ConnectorId = connectorId, UserId = userId, Version = 1, SentState = "user.created:x.y", LastDeliveredAt = DateTimeOffset.UtcNow });
+        await DomainDatabase.Db(s).SaveChangesAsync();
     });
 
     private Task<List<Guid>> QueuedConnectorsAsync(string userId, string change) =>
-        database.RunAsync(s => Db(s).Outbox.Where(o => o.UserId == userId && o.Change == change).Select(o => o.ConnectorId).OrderBy(c => c).ToListAsync());
+        database.RunAsync(s => DomainDatabase.Db(s).Outbox.Where(o => o.UserId == userId && o.Change == change).Select(o => o.ConnectorId).OrderBy(c => c).ToListAsync());
 
     private Task<List<string>> QueuedUsersAsync(string change, string[] among) =>
-        database.RunAsync(s => Db(s).Outbox.Where(o => o.Change == change && among.Contains(o.UserId)).Select(o => o.UserId).Distinct().ToListAsync());
+        database.RunAsync(s => DomainDatabase.Db(s).Outbox.Where(o => o.Change == change && among.Contains(o.UserId)).Select(o => o.UserId).Distinct().ToListAsync());
 
     private Task<List<Guid>> ConnectorsOfAsync(Guid applicationId) =>
-        database.RunAsync(s => Db(s).Connectors.Where(c => c.ApplicationId == applicationId).Select(c => c.Id).OrderBy(c => c).ToListAsync());
+        database.RunAsync(s => DomainDatabase.Db(s).Connectors.Where(c => c.ApplicationId == applicationId).Select(c => c.Id).OrderBy(c => c).ToListAsync());
 
     private Task<Guid> AddConnectorAsync(Guid applicationId, ConnectorKind kind, string settings) => database.RunAsync(async s =>
     {
         var now = DateTimeOffset.UtcNow;
-        var connector = new Connector { Id = Guid.NewGuid(), ApplicationId = applicationId, Name = NewCode("c"), Kind = kind, Settings = settings, CreatedAt = now, UpdatedAt = now };
-        Db(s).Connectors.Add(connector);
-        await Db(s).SaveChangesAsync();
+        var connector = new Connector { Id = Guid.NewGuid(), ApplicationId = applicationId, Name = DomainDatabase.NewCode("c"), Kind = kind, Settings = settings, CreatedAt = now, UpdatedAt = now };
+        DomainDatabase.Db(s).Connectors.Add(connector);
+        await DomainDatabase.Db(s).SaveChangesAsync();
         return connector.Id;
     });
 
@@ -371,14 +367,14 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
         var application = await database.RunAsync(async s =>
         {
             var now = DateTimeOffset.UtcNow;
-            var app = new Application { Id = Guid.NewGuid(), Name = NewCode("app"), CreatedAt = now, UpdatedAt = now };
-            Db(s).Applications.Add(app);
+            var app = new Application { Id = Guid.NewGuid(), Name = DomainDatabase.NewCode("app"), CreatedAt = now, UpdatedAt = now };
+            DomainDatabase.Db(s).Applications.Add(app);
             for (var i = 0; i < connectors; i++)
             {
-                Db(s).Connectors.Add(new Connector { Id = Guid.NewGuid(), ApplicationId = app.Id, Name = $"c{i}", Kind = ConnectorKind.Webhook, CreatedAt = now, UpdatedAt = now });
+                DomainDatabase.Db(s).Connectors.Add(new Connector { Id = Guid.NewGuid(), ApplicationId = app.Id, Name = $"c{i}", Kind = ConnectorKind.Webhook, CreatedAt = now, UpdatedAt = now });
             }
 
-            await Db(s).SaveChangesAsync();
+            await DomainDatabase.Db(s).SaveChangesAsync();
             return app;
         });
         var permission = await database.RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(application.Id, new PermissionInput("expense.approve", null, null), CancellationToken.None));

@@ -200,7 +200,7 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
 }
 
 /// <summary>Retries in fractions of a second, so the tests can watch them.</summary>
-public static class BackchannelFactorySettings
+public sealed class BackchannelFactorySettings : IServerSettings
 {
     public const int MaxAttempts = 3;
 
@@ -212,25 +212,7 @@ public static class BackchannelFactorySettings
     }
 }
 
-public sealed class BackchannelSqliteFactory : SqliteFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        BackchannelFactorySettings.Apply(builder);
-    }
-}
-
-public sealed class BackchannelPostgreSqlFactory : PostgreSqlFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        BackchannelFactorySettings.Apply(builder);
-    }
-}
-
-public sealed class SqliteBackchannelLogoutTests(BackchannelSqliteFactory factory) : BackchannelLogoutTests<BackchannelSqliteFactory>(factory);
+public sealed class SqliteBackchannelLogoutTests(SqliteFactory<BackchannelFactorySettings> factory) : BackchannelLogoutTests<SqliteFactory<BackchannelFactorySettings>>(factory);
 
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlBackchannelLogoutTests(BackchannelPostgreSqlFactory factory) : BackchannelLogoutTests<BackchannelPostgreSqlFactory>(factory);
+public sealed class PostgreSqlBackchannelLogoutTests(PostgreSqlFactory<BackchannelFactorySettings> factory) : BackchannelLogoutTests<PostgreSqlFactory<BackchannelFactorySettings>>(factory);

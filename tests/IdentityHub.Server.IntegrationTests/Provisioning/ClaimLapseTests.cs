@@ -96,7 +96,7 @@ public abstract class ClaimLapseTests<TFactory>(TFactory factory) : IClassFixtur
 }
 
 /// <summary>Calls stall up to 2 s each (AttemptTimeout), a claim lasts 5 s, retries come quickly and are never exhausted.</summary>
-internal static class ClaimLapseSettings
+public sealed class ClaimLapseSettings : IServerSettings
 {
     public static void Apply(IWebHostBuilder builder)
     {
@@ -109,27 +109,9 @@ internal static class ClaimLapseSettings
     }
 }
 
-public sealed class ClaimLapseSqliteFactory : SqliteFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ClaimLapseSettings.Apply(builder);
-    }
-}
-
-public sealed class ClaimLapsePostgreSqlFactory : PostgreSqlFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ClaimLapseSettings.Apply(builder);
-    }
-}
-
 [Requires(Prerequisite.Node)]
-public sealed class SqliteClaimLapseTests(ClaimLapseSqliteFactory factory) : ClaimLapseTests<ClaimLapseSqliteFactory>(factory);
+public sealed class SqliteClaimLapseTests(SqliteFactory<ClaimLapseSettings> factory) : ClaimLapseTests<SqliteFactory<ClaimLapseSettings>>(factory);
 
 [Requires(Prerequisite.Node)]
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlClaimLapseTests(ClaimLapsePostgreSqlFactory factory) : ClaimLapseTests<ClaimLapsePostgreSqlFactory>(factory);
+public sealed class PostgreSqlClaimLapseTests(PostgreSqlFactory<ClaimLapseSettings> factory) : ClaimLapseTests<PostgreSqlFactory<ClaimLapseSettings>>(factory);

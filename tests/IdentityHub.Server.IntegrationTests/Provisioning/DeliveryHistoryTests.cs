@@ -16,9 +16,9 @@ public abstract class DeliveryHistoryTests<TFactory>(TFactory factory) : IClassF
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
         await receiver.SetSecretAsync(secret);
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         var delivered = await driver.WaitForAsync(db => db.DeliveryAttempts.CountAsync(a => a.ConnectorId == connectorId && a.UserId == userId), n => n == 1, Patience);
         Assert.Equal(1, delivered);
         var older = Guid.NewGuid();
@@ -43,7 +43,7 @@ public abstract class DeliveryHistoryTests<TFactory>(TFactory factory) : IClassF
 }
 
 /// <summary>History is kept 3 s, so pruning is seen within seconds.</summary>
-internal static class ShortHistory
+public sealed class ShortHistory : IServerSettings
 {
     public static void Apply(IWebHostBuilder builder)
     {
@@ -52,27 +52,9 @@ internal static class ShortHistory
     }
 }
 
-public sealed class ShortHistorySqliteFactory : SqliteFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ShortHistory.Apply(builder);
-    }
-}
-
-public sealed class ShortHistoryPostgreSqlFactory : PostgreSqlFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ShortHistory.Apply(builder);
-    }
-}
-
 [Requires(Prerequisite.Node)]
-public sealed class SqliteDeliveryHistoryTests(ShortHistorySqliteFactory factory) : DeliveryHistoryTests<ShortHistorySqliteFactory>(factory);
+public sealed class SqliteDeliveryHistoryTests(SqliteFactory<ShortHistory> factory) : DeliveryHistoryTests<SqliteFactory<ShortHistory>>(factory);
 
 [Requires(Prerequisite.Node)]
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlDeliveryHistoryTests(ShortHistoryPostgreSqlFactory factory) : DeliveryHistoryTests<ShortHistoryPostgreSqlFactory>(factory);
+public sealed class PostgreSqlDeliveryHistoryTests(PostgreSqlFactory<ShortHistory> factory) : DeliveryHistoryTests<PostgreSqlFactory<ShortHistory>>(factory);

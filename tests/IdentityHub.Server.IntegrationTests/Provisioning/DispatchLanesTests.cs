@@ -21,16 +21,18 @@ public abstract class DispatchLanesTests<TFactory>(TFactory factory) : IClassFix
         await using var hanging = await WebhookReceiver.StartAsync();
         // Every message is held 3 s, longer than AttemptTimeout (1 s here): each delivery to this target times out.
         await hanging.SetDelayAsync(3000);
-        var (_, hangingId, hangingSecret) = await driver.CreateWebhookConnectorAsync(hanging.HooksUrl);
+        var (hangingApplicationId, hangingId, hangingSecret) = await driver.CreateWebhookConnectorAsync(hanging.HooksUrl);
         await hanging.SetSecretAsync(hangingSecret);
         for (var i = 0; i < 30; i++)
         {
-            await driver.CreateUserAsync();
+            await driver.CreateUserWithAccessAsync(hangingApplicationId);
         }
 
         await using var healthy = await WebhookReceiver.StartAsync();
-        var (_, _, healthySecret) = await driver.CreateWebhookConnectorAsync(healthy.HooksUrl);
+        var (healthyApplicationId, _, healthySecret) = await driver.CreateWebhookConnectorAsync(healthy.HooksUrl);
         await healthy.SetSecretAsync(healthySecret);
+        // Its role exists before the timed grant.
+        await driver.CreateUserWithAccessAsync(healthyApplicationId);
         // The hanging target's users are in flight and still queued when the change comes.
         var stalled = await driver.WaitForAsync(db => db.DeliveryAttempts.CountAsync(a => a.ConnectorId == hangingId && !a.Succeeded), n => n >= 4, Patience);
         Assert.True(stalled >= 4, "the hanging target's deliveries should be timing out");
@@ -38,6 +40,7 @@ public abstract class DispatchLanesTests<TFactory>(TFactory factory) : IClassFix
 
         var userId = await driver.CreateUserAsync();
         var clock = Stopwatch.StartNew();
+        await driver.GrantAsync(userId, healthyApplicationId);
         while (!ProvisioningDriver.HasUser(await healthy.StateAsync(), userId) && clock.Elapsed < Patience)
         {
             await Task.Delay(20);
@@ -51,8 +54,8 @@ public abstract class DispatchLanesTests<TFactory>(TFactory factory) : IClassFix
 }
 
 [Requires(Prerequisite.Node)]
-public sealed class SqliteDispatchLanesTests(SqliteProvisioningFactory factory) : DispatchLanesTests<SqliteProvisioningFactory>(factory);
+public sealed class SqliteDispatchLanesTests(SqliteFactory<FastProvisioning> factory) : DispatchLanesTests<SqliteFactory<FastProvisioning>>(factory);
 
 [Requires(Prerequisite.Node)]
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlDispatchLanesTests(PostgreSqlProvisioningFactory factory) : DispatchLanesTests<PostgreSqlProvisioningFactory>(factory);
+public sealed class PostgreSqlDispatchLanesTests(PostgreSqlFactory<FastProvisioning> factory) : DispatchLanesTests<PostgreSqlFactory<FastProvisioning>>(factory);

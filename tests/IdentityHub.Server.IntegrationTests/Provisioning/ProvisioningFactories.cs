@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace IdentityHub.Server.IntegrationTests.Provisioning;
 
 /// <summary>Short backoff, timeouts and claims, so fault tests take seconds.</summary>
-internal static class FastProvisioning
+public sealed class FastProvisioning : IServerSettings
 {
     public static void Apply(IWebHostBuilder builder)
     {
@@ -22,24 +22,6 @@ internal static class FastProvisioning
         builder.UseSetting("Provisioning:AttemptTimeout", "00:00:01");
         builder.UseSetting("Provisioning:ClaimTimeout", "00:00:05");
         builder.UseSetting("Provisioning:MaxAttempts", "4");
-    }
-}
-
-public sealed class SqliteProvisioningFactory : SqliteFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        FastProvisioning.Apply(builder);
-    }
-}
-
-public sealed class PostgreSqlProvisioningFactory : PostgreSqlFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        FastProvisioning.Apply(builder);
     }
 }
 

@@ -163,7 +163,7 @@ public abstract class ReconciliationScheduleTests<TFactory>(TFactory factory) : 
 }
 
 /// <summary>A drift check every 2 s, listing two resources a page; quick retries.</summary>
-internal static class ScheduleSettings
+public sealed class ScheduleSettings : IServerSettings
 {
     public static void Apply(IWebHostBuilder builder)
     {
@@ -177,27 +177,9 @@ internal static class ScheduleSettings
     }
 }
 
-public sealed class ScheduleSqliteFactory : SqliteFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ScheduleSettings.Apply(builder);
-    }
-}
-
-public sealed class SchedulePostgreSqlFactory : PostgreSqlFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ScheduleSettings.Apply(builder);
-    }
-}
-
 [Requires(Prerequisite.Node)]
-public sealed class SqliteReconciliationScheduleTests(ScheduleSqliteFactory factory) : ReconciliationScheduleTests<ScheduleSqliteFactory>(factory);
+public sealed class SqliteReconciliationScheduleTests(SqliteFactory<ScheduleSettings> factory) : ReconciliationScheduleTests<SqliteFactory<ScheduleSettings>>(factory);
 
 [Requires(Prerequisite.Node)]
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlReconciliationScheduleTests(SchedulePostgreSqlFactory factory) : ReconciliationScheduleTests<SchedulePostgreSqlFactory>(factory);
+public sealed class PostgreSqlReconciliationScheduleTests(PostgreSqlFactory<ScheduleSettings> factory) : ReconciliationScheduleTests<PostgreSqlFactory<ScheduleSettings>>(factory);

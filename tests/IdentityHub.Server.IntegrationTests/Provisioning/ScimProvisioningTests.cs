@@ -367,26 +367,7 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
 }
 
 /// <summary>Quick retries (backoff 0.2 s to 2 s, 2 s attempt timeout) so fault tests finish in seconds.</summary>
-public sealed class ScimSqliteFactory : SqliteFactory
-{
-    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ScimFactorySettings.Apply(builder);
-    }
-}
-
-/// <inheritdoc cref="ScimSqliteFactory"/>
-public sealed class ScimPostgreSqlFactory : PostgreSqlFactory
-{
-    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        ScimFactorySettings.Apply(builder);
-    }
-}
-
-internal static class ScimFactorySettings
+public sealed class ScimFactorySettings : IServerSettings
 {
     public static void Apply(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
     {
@@ -397,7 +378,7 @@ internal static class ScimFactorySettings
     }
 }
 
-public sealed class SqliteScimProvisioningTests(ScimSqliteFactory factory) : ScimProvisioningTests<ScimSqliteFactory>(factory);
+public sealed class SqliteScimProvisioningTests(SqliteFactory<ScimFactorySettings> factory) : ScimProvisioningTests<SqliteFactory<ScimFactorySettings>>(factory);
 
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlScimProvisioningTests(ScimPostgreSqlFactory factory) : ScimProvisioningTests<ScimPostgreSqlFactory>(factory);
+public sealed class PostgreSqlScimProvisioningTests(PostgreSqlFactory<ScimFactorySettings> factory) : ScimProvisioningTests<PostgreSqlFactory<ScimFactorySettings>>(factory);

@@ -236,10 +236,10 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
         await receiver.SetSecretAsync(secret);
         await receiver.SetFaultsAsync(new { status = 400 });
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead), n => n == 1, Patience);
 
         await driver.RenameAsync(userId, "Renamed after the refusal");
@@ -259,7 +259,7 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);
         await using var receiver = await WebhookReceiver.StartAsync();
-        var (_, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
         await receiver.SetSecretAsync(secret);
         var measured = new System.Collections.Concurrent.ConcurrentQueue<(string Instrument, double Seconds)>();
         var meters = factory.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
@@ -275,7 +275,7 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
         listener.Start();
         await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/pause");
 
-        var userId = await driver.CreateUserAsync();
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
         await Task.Delay(1500);
         await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/resume");
         await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
@@ -355,8 +355,8 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
 }
 
 [Requires(Prerequisite.Node)]
-public sealed class SqliteWebhookProvisioningTests(SqliteProvisioningFactory factory) : WebhookProvisioningTests<SqliteProvisioningFactory>(factory);
+public sealed class SqliteWebhookProvisioningTests(SqliteFactory<FastProvisioning> factory) : WebhookProvisioningTests<SqliteFactory<FastProvisioning>>(factory);
 
 [Requires(Prerequisite.Node)]
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlWebhookProvisioningTests(PostgreSqlProvisioningFactory factory) : WebhookProvisioningTests<PostgreSqlProvisioningFactory>(factory);
+public sealed class PostgreSqlWebhookProvisioningTests(PostgreSqlFactory<FastProvisioning> factory) : WebhookProvisioningTests<PostgreSqlFactory<FastProvisioning>>(factory);

@@ -87,30 +87,14 @@ public abstract class SamlPublicAddressTests<TFactory>(TFactory factory) : IClas
 }
 
 /// <summary>The origin the IdP is published under in these tests, as Oidc:Issuer.</summary>
-public static class SamlPublicOrigin
+public sealed class SamlPublicOrigin : IServerSettings
 {
     public const string Url = "https://sso.example.test/";
+
+    public static void Apply(IWebHostBuilder builder) => builder.UseSetting("Oidc:Issuer", Url);
 }
 
-public sealed class SqlitePublicOriginFactory : SqliteFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.UseSetting("Oidc:Issuer", SamlPublicOrigin.Url);
-    }
-}
-
-public sealed class PostgreSqlPublicOriginFactory : PostgreSqlFactory
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.UseSetting("Oidc:Issuer", SamlPublicOrigin.Url);
-    }
-}
-
-public sealed class SqliteSamlPublicAddressTests(SqlitePublicOriginFactory factory) : SamlPublicAddressTests<SqlitePublicOriginFactory>(factory);
+public sealed class SqliteSamlPublicAddressTests(SqliteFactory<SamlPublicOrigin> factory) : SamlPublicAddressTests<SqliteFactory<SamlPublicOrigin>>(factory);
 
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlSamlPublicAddressTests(PostgreSqlPublicOriginFactory factory) : SamlPublicAddressTests<PostgreSqlPublicOriginFactory>(factory);
+public sealed class PostgreSqlSamlPublicAddressTests(PostgreSqlFactory<SamlPublicOrigin> factory) : SamlPublicAddressTests<PostgreSqlFactory<SamlPublicOrigin>>(factory);
