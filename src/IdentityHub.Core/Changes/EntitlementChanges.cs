@@ -108,6 +108,10 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
         }
     }
 
+    // The events of ProvisioningEvents (IdentityHub.Provisioning) after which the receiver no longer knows the user, as SentState prefixes.
+    private const string ForgottenEvent = "user.deleted:";
+    private const string NoneEvent = "none:";
+
     private sealed record ConnectorScope(Guid Id, Guid ApplicationId, bool AllUsers);
 
     private async Task<List<ConnectorScope>> ConnectorsAsync(IReadOnlyCollection<Guid>? applicationIds, CancellationToken cancellationToken)
@@ -136,16 +140,19 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
             .Where(a => ids.Contains(a.UserId) && a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now))
             .Select(a => new { a.UserId, a.Role!.ApplicationId, Granted = a.Role.Permissions.Select(p => p.Permission!.ApplicationId).ToList() })
             .ToListAsync(cancellationToken);
+        var heldBy = held.ToLookup(h => h.UserId, StringComparer.Ordinal);
         var connectorIds = connectors.Select(c => c.Id).ToList();
+        // A receiver last told the user left (user.deleted) or never told of them (none) does not know them any more.
         var delivered = (await db.ConnectorUserStates.AsNoTracking()
-            .Where(s => ids.Contains(s.UserId) && connectorIds.Contains(s.ConnectorId) && s.LastDeliveredAt != null)
+            .Where(s => ids.Contains(s.UserId) && connectorIds.Contains(s.ConnectorId) && s.LastDeliveredAt != null
+                && !(s.SentState != null && (s.SentState.StartsWith(ForgottenEvent) || s.SentState.StartsWith(NoneEvent))))
             .Select(s => new { s.ConnectorId, s.UserId })
             .ToListAsync(cancellationToken)).Select(s => (s.ConnectorId, s.UserId)).ToHashSet();
 
         var pairs = new List<(Guid, string)>();
         foreach (var userId in ids)
         {
-            var rights = held.Where(h => h.UserId == userId).ToList();
+            var rights = heldBy[userId].ToList();
             // A global role that grants nothing is a plain label, counted as a role in every application.
             var everywhere = rights.Any(h => h.ApplicationId is null && h.Granted.Count == 0);
             var applications = rights.SelectMany(h => h.ApplicationId is { } own ? new List<Guid> { own } : h.Granted).ToHashSet();

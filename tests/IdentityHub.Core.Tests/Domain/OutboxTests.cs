@@ -93,6 +93,21 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
     }
 
     [PrerequisiteFact]
+    public async Task UpdateAsync_ConnectorWasLastToldTheUserLeft_QueuesNothing()
+    {
+        var (application, role) = await CreateApplicationWithRoleAsync(connectors: 1);
+        var connector = (await ConnectorsOfAsync(application.Id)).Single();
+        var user = await CreateUserAsync();
+        var assignment = await Grant(user, role.Id);
+        await database.RunAsync(s => s.GetRequiredService<RoleAssignments>().EndAsync(assignment.Id, "moved on", CancellationToken.None));
+        await MarkDeliveredAsync(connector, user, sentEvent: "user.deleted");
+
+        await RenameAsync(user, "Renamed After Being Removed Downstream");
+
+        Assert.Empty(await QueuedConnectorsAsync(user, "user.updated"));
+    }
+
+    [PrerequisiteFact]
     public async Task SuspendAsync_UserWithAccess_QueuesTheSuspensionForTheirConnectors()
     {
         var (application, role) = await CreateApplicationWithRoleAsync(connectors: 1);
@@ -338,9 +353,9 @@ public abstract class OutboxTests<TDatabase>(TDatabase database) : IClassFixture
     });
 
     /// <summary>As the dispatcher records a delivery: the connector now holds the user.</summary>
-    private Task MarkDeliveredAsync(Guid connectorId, string userId) => database.RunAsync(async s =>
+    private Task MarkDeliveredAsync(Guid connectorId, string userId, string sentEvent = "user.created") => database.RunAsync(async s =>
     {
-        DomainDatabase.Db(s).ConnectorUserStates.Add(new ConnectorUserState { ConnectorId = connectorId, UserId = userId, Version = 1, SentState = "user.created:x.y", LastDeliveredAt = DateTimeOffset.UtcNow });
+        DomainDatabase.Db(s).ConnectorUserStates.Add(new ConnectorUserState { ConnectorId = connectorId, UserId = userId, Version = 1, SentState = sentEvent + ":x.y", LastDeliveredAt = DateTimeOffset.UtcNow });
         await DomainDatabase.Db(s).SaveChangesAsync();
     });
 
