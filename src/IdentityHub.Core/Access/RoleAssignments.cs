@@ -103,10 +103,9 @@ public sealed class RoleAssignments(
         };
         await db.InTransactionAsync(async () =>
         {
-            // Two grants for one user at once must not both pass the checks below: the first statement locks the
-            // user's row (PostgreSQL, SQL Server) until commit; SQLite lets one writer in at a time anyway.
-            await db.Users.Where(u => u.Id == user.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(u => u.ConcurrencyStamp, u => u.ConcurrencyStamp), cancellationToken);
+            // Two grants for one user, or a grant and an edit of a role the user holds, must not both pass the checks
+            // below: the audit head's lock, taken first, holds every other audited change back until commit.
+            await audit.SerializeAsync(cancellationToken);
             var same = await SeparationOfDuty.LoadViewsAsync(
                 db.RoleAssignments.Where(a => a.UserId == user.Id && a.RoleId == role.Id && a.DepartmentId == input.DepartmentId && a.EndedAt == null), cancellationToken);
             if (same.FirstOrDefault(s => s.Meets(candidate) && s.ScopePath == candidate.ScopePath) is { } duplicate)

@@ -51,7 +51,9 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
         role.UpdatedAt = Revision.Now(clock);
         await db.InTransactionAsync(async () =>
         {
-            // A new permission in the bundle must not hand a forbidden pair to someone who already holds the role.
+            // A new permission in the bundle must not hand a forbidden pair to someone who already holds the role, nor
+            // to someone being granted a conflicting role at this moment: the audit head's lock serialises the two.
+            await audit.SerializeAsync(cancellationToken);
             await separation.EnsureRoleChangeAllowedAsync(id, role.Name, role.Permissions.Select(p => p.PermissionId).ToHashSet(), cancellationToken);
             await audit.RecordAsync("role.updated", "role", id.ToString(), before, RoleSnapshot.Of(role), cancellationToken);
             // Every holder's rights changed with the role; a global role's, in the applications of its old and new permissions.

@@ -245,13 +245,12 @@ public sealed class UserDirectory(
 
     /// <summary>
     /// Refuses to take the last active super administrator out of service (suspended, left or demoted): nobody could
-    /// administer the administrators then. Runs in the change's transaction after locking the role's row, so two
-    /// super administrators taking each other out at once cannot both pass.
+    /// administer the administrators then. Runs in the change's transaction after taking the audit head's lock, so
+    /// two super administrators taking each other out at once cannot both pass.
     /// </summary>
     private async Task EnsureNotLastSuperAdminAsync(UserAccount user, string field, CancellationToken cancellationToken)
     {
-        await db.Roles.Where(r => r.Name == AdminRoles.SuperAdmin)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ConcurrencyStamp, r => r.ConcurrencyStamp), cancellationToken);
+        await audit.SerializeAsync(cancellationToken);
         var others = (await users.GetUsersInRoleAsync(AdminRoles.SuperAdmin)).Count(u => u.Id != user.Id && u.Status == UserStatus.Active);
         if (others == 0)
         {
