@@ -163,14 +163,18 @@ public static class ApplicationsApi
             return stale;
         }
 
-        if (await AttachedAsync(db, application, cancellationToken) is { } attached)
-        {
-            return attached;
-        }
-
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Roles, rules and connectors are created with an audit row: holding the audit head's lock, the check
+            // below sees every one committed before, and none can be attached until this transaction ends (a cascade
+            // would otherwise take a connector created in between, with its delivery history).
+            await audit.SerializeAsync(cancellationToken);
+            if (await AttachedAsync(db, application, cancellationToken) is { } attached)
+            {
+                return attached;
+            }
+
             if (application.OidcClientId is { } clientId && await clients.FindByClientIdAsync(clientId, cancellationToken) is { } client)
             {
                 await clients.DeleteAsync(client, cancellationToken);
@@ -183,7 +187,7 @@ public static class ApplicationsApi
         }
         catch (DbUpdateException)
         {
-            // A role or connector was attached between the check and the delete: the foreign key refused it.
+            // Something not audited still refers to the application: the foreign key refused the delete.
             db.ChangeTracker.Clear();
             return await AttachedAsync(db, application, cancellationToken) ?? throw new InvalidOperationException("The application could not be deleted.");
         }
