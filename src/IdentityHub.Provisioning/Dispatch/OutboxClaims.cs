@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace IdentityHub.Provisioning.Dispatch;
 
 /// <summary>The due rows of one (connector, user), claimed together so they go out as one delivery (coalescing).</summary>
-public sealed record ClaimedPair(Guid ConnectorId, string UserId, IReadOnlyList<long> RowIds, IReadOnlyList<string> Changes, string ClaimToken, DateTimeOffset ClaimedUntil);
+public sealed record ClaimedPair(Guid ConnectorId, string UserId, IReadOnlyList<long> RowIds, IReadOnlyList<string> Changes, string ClaimToken);
 
 /// <summary>
 /// Claims due rows for this dispatcher. Per (connector, user) there is never more than one live claim, so deliveries
@@ -74,7 +74,7 @@ public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
             .ToListAsync(cancellationToken);
         return [.. rows
             .GroupBy(r => (r.ConnectorId, r.UserId))
-            .Select(g => new ClaimedPair(g.Key.ConnectorId, g.Key.UserId, [.. g.Select(r => r.Id).Order()], [.. g.Select(r => r.Change).Distinct(StringComparer.Ordinal)], token, until))
+            .Select(g => new ClaimedPair(g.Key.ConnectorId, g.Key.UserId, [.. g.Select(r => r.Id).Order()], [.. g.Select(r => r.Change).Distinct(StringComparer.Ordinal)], token))
             .OrderBy(p => p.RowIds[0])];
     }
 

@@ -145,7 +145,7 @@ public sealed class OutboxDispatcher(
         {
             if (!_lanes.TryGetValue(pair.ConnectorId, out var lane))
             {
-                _lanes[pair.ConnectorId] = lane = new Lane(pair.ConnectorId);
+                _lanes[pair.ConnectorId] = lane = new Lane();
             }
 
             lane.Waiting.Enqueue(pair);
@@ -331,11 +331,9 @@ public sealed class OutboxDispatcher(
     private sealed record Finished(Guid ConnectorId, TimeSpan Took);
 
     /// <summary>One connector's share of this dispatcher: claimed pairs waiting for a slot, deliveries in flight, and its pace.</summary>
-    private sealed class Lane(Guid connectorId)
+    private sealed class Lane
     {
         private double _secondsPerDelivery = -1;
-
-        public Guid ConnectorId { get; } = connectorId;
 
         public Queue<ClaimedPair> Waiting { get; } = new();
 

@@ -85,7 +85,7 @@ public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningC
         var post = sp.SingleLogoutBinding == Saml2Names.HttpPostBinding;
         var request = LogoutMessages.Request(idp.EntityId, destination, nameId, sp.NameIdFormat, qualifier, sid, now, post ? certificate : null);
         // Core §3.7.2 InResponseTo: the SP's LogoutResponse must answer a request really sent to it, once.
-        await sent.TryRememberAsync(SentTo(sp.EntityId), request.DocumentElement!.GetAttribute("ID"), settings.MessageLifetime + (2 * settings.ClockSkew), cancellationToken);
+        await sent.TryRememberAsync(SentTo(sp.EntityId), request.DocumentElement!.GetAttribute("ID"), settings.ReplayWindow, cancellationToken);
         if (post)
         {
             var form = PostBinding.FormPage(destination, SamlParameters.Request, request.OuterXml, null);

@@ -18,6 +18,12 @@ public sealed class SamlSettings
     /// <summary>How old a received request may be (and how long its ID is remembered against replay).</summary>
     public TimeSpan MessageLifetime { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a message ID is remembered against replay: as long as its IssueInstant can still be accepted
+    /// (its lifetime, with the skew allowed on both sides).
+    /// </summary>
+    public TimeSpan ReplayWindow => MessageLifetime + (2 * ClockSkew);
+
     /// <summary>How long an assertion may be used (Conditions/@NotOnOrAfter, SubjectConfirmationData/@NotOnOrAfter).</summary>
     public TimeSpan AssertionLifetime { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -77,7 +77,7 @@ public static class SamlSloEndpoints
             throw new SamlProtocolException("The service provider has no registered SingleLogoutService to answer.");
         }
 
-        if (!await services.GetRequiredService<SamlReplayCache>().TryRememberAsync(sp.EntityId, request.Id, settings.MessageLifetime + (2 * settings.ClockSkew), cancellationToken))
+        if (!await services.GetRequiredService<SamlReplayCache>().TryRememberAsync(sp.EntityId, request.Id, settings.ReplayWindow, cancellationToken))
         {
             throw new SamlProtocolException(SamlStatus.RequestDenied, $"The request {request.Id} was already received (replay).");
         }

@@ -67,7 +67,7 @@ public static class SamlSsoEndpoints
         var idp = SamlIdpEndpoints.Of(context, settings);
         request.CheckFreshnessAndDestination(clock.GetUtcNow(), settings.ClockSkew, settings.MessageLifetime, idp.SingleSignOn, signed);
         var acs = ResolveAcs(sp, request);
-        if (!await replays.TryRememberAsync(sp.EntityId, request.Id, settings.MessageLifetime + (2 * settings.ClockSkew), cancellationToken))
+        if (!await replays.TryRememberAsync(sp.EntityId, request.Id, settings.ReplayWindow, cancellationToken))
         {
             throw new SamlProtocolException(SamlStatus.RequestDenied, $"The request {request.Id} was already received (replay).");
         }
