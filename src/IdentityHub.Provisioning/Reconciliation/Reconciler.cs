@@ -55,20 +55,14 @@ public sealed class Reconciler(
     }
 
     /// <summary>The latest stored report of a connector, or null when none was made (or the last check failed).</summary>
-    public async Task<DriftReport?> LatestAsync(Guid connectorId, CancellationToken cancellationToken)
-    {
-        var json = await db.ReconciliationRuns.AsNoTracking()
-            .Where(r => r.ConnectorId == connectorId && r.Kind == ReconciliationKind.Drift && r.Report != null)
-            .OrderByDescending(r => r.StartedAt).Select(r => r.Report).FirstOrDefaultAsync(cancellationToken);
-        return json is null ? null : JsonSerializer.Deserialize<DriftReport>(json, ReportJson);
-    }
+    public async Task<DriftReport?> LatestAsync(Guid connectorId, CancellationToken cancellationToken) =>
+        ReportOf(await Reported(DriftRuns(connectorId)).Select(r => r.Report).FirstOrDefaultAsync(cancellationToken));
 
     /// <summary>The latest report with who asked for it, a newer failed check if any, and the next scheduled check.</summary>
     public async Task<DriftStatus> DriftStatusAsync(Guid connectorId, CancellationToken cancellationToken)
     {
-        var drift = db.ReconciliationRuns.AsNoTracking().Where(r => r.ConnectorId == connectorId && r.Kind == ReconciliationKind.Drift);
-        var latest = await drift.Where(r => r.Report != null).OrderByDescending(r => r.StartedAt)
-            .Select(r => new { r.StartedAt, r.Report, r.RequestedBy }).FirstOrDefaultAsync(cancellationToken);
+        var drift = DriftRuns(connectorId);
+        var latest = await Reported(drift).Select(r => new { r.StartedAt, r.Report, r.RequestedBy }).FirstOrDefaultAsync(cancellationToken);
         var since = latest?.StartedAt ?? DateTimeOffset.MinValue;
         var failed = await drift.Where(r => r.Error != null && r.StartedAt > since).OrderByDescending(r => r.StartedAt)
             .Select(r => new { r.FinishedAt, r.Error }).FirstOrDefaultAsync(cancellationToken);
@@ -79,10 +73,17 @@ public sealed class Reconciler(
             next = connector is null ? null : connector.NextDriftCheckAt ?? connector.CreatedAt + interval;
         }
 
-        return new DriftStatus(
-            latest?.Report is { } json ? JsonSerializer.Deserialize<DriftReport>(json, ReportJson) : null,
-            latest?.RequestedBy, failed?.FinishedAt, failed?.Error, next);
+        return new DriftStatus(ReportOf(latest?.Report), latest?.RequestedBy, failed?.FinishedAt, failed?.Error, next);
     }
+
+    private IQueryable<ReconciliationRun> DriftRuns(Guid connectorId) =>
+        db.ReconciliationRuns.AsNoTracking().Where(r => r.ConnectorId == connectorId && r.Kind == ReconciliationKind.Drift);
+
+    /// <summary>The runs that stored a report, newest first.</summary>
+    private static IQueryable<ReconciliationRun> Reported(IQueryable<ReconciliationRun> runs) =>
+        runs.Where(r => r.Report != null).OrderByDescending(r => r.StartedAt);
+
+    private static DriftReport? ReportOf(string? json) => json is null ? null : JsonSerializer.Deserialize<DriftReport>(json, ReportJson);
 
     /// <summary>
     /// Fixes a fresh report: queues a row for each of IdentityHub's users that is missing, different or must go; removes

@@ -94,11 +94,7 @@ public sealed class ReconciliationSchedule(IServiceScopeFactory scopes, IOptions
             {
                 await RunAsync(job, connectorId, cancellationToken);
                 // The next run is one interval after this one ended; this node holds the lease until then, so it may set it.
-                var next = clock.GetUtcNow() + interval;
-                var connector = db.Connectors.Where(c => c.Id == connectorId);
-                _ = job == ScheduledJob.DriftCheck
-                    ? await connector.ExecuteUpdateAsync(s => s.SetProperty(c => c.NextDriftCheckAt, next), cancellationToken)
-                    : await connector.ExecuteUpdateAsync(s => s.SetProperty(c => c.NextFullSyncAt, next), cancellationToken);
+                await SetNextRunAsync(db.Connectors.Where(c => c.Id == connectorId), job, clock.GetUtcNow() + interval, cancellationToken);
                 ran++;
             }
         }
@@ -131,12 +127,14 @@ public sealed class ReconciliationSchedule(IServiceScopeFactory scopes, IOptions
     {
         var now = clock.GetUtcNow();
         var held = now + (interval > RunLease ? interval : RunLease);
-        var connector = Due(db.Connectors, job, now, interval).Where(c => c.Id == connectorId);
-        var taken = job == ScheduledJob.DriftCheck
-            ? await connector.ExecuteUpdateAsync(s => s.SetProperty(c => c.NextDriftCheckAt, held), cancellationToken)
-            : await connector.ExecuteUpdateAsync(s => s.SetProperty(c => c.NextFullSyncAt, held), cancellationToken);
-        return taken == 1;
+        return await SetNextRunAsync(Due(db.Connectors, job, now, interval).Where(c => c.Id == connectorId), job, held, cancellationToken) == 1;
     }
+
+    /// <summary>Sets the next-run time of <paramref name="job"/> on the connectors selected; returns how many were updated.</summary>
+    private static Task<int> SetNextRunAsync(IQueryable<Connector> connectors, ScheduledJob job, DateTimeOffset next, CancellationToken cancellationToken) =>
+        job == ScheduledJob.DriftCheck
+            ? connectors.ExecuteUpdateAsync(s => s.SetProperty(c => c.NextDriftCheckAt, next), cancellationToken)
+            : connectors.ExecuteUpdateAsync(s => s.SetProperty(c => c.NextFullSyncAt, next), cancellationToken);
 
     private async Task RunAsync(ScheduledJob job, Guid connectorId, CancellationToken cancellationToken)
     {
