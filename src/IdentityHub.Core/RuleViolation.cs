@@ -75,8 +75,12 @@ public sealed class RuleViolation : Exception
 
     /// <summary>A refusal naming one field, with a code for the console's translation.</summary>
     public static RuleViolation Field(string field, string message, ViolationKind kind, string code, params string[] arguments) =>
+        Field(field, message, kind, new RuleMessage(code, arguments));
+
+    /// <summary>A refusal naming one field, with its code and values for the console's translation.</summary>
+    public static RuleViolation Field(string field, string message, ViolationKind kind, RuleMessage code) =>
         new(kind, message, new Dictionary<string, string[]> { [field] = [message] },
-            new Dictionary<string, RuleMessage>(StringComparer.Ordinal) { [message] = new(code, arguments) });
+            new Dictionary<string, RuleMessage>(StringComparer.Ordinal) { [message] = code });
 
     /// <summary>A refusal of the whole request, with a code for the console's translation.</summary>
     public static RuleViolation Coded(ViolationKind kind, string message, string code, params string[] arguments) =>

@@ -137,8 +137,7 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
             if (rules.FirstOrDefault(r => Conflicts(r, candidate, other)) is { } rule)
             {
                 var message = Describe(rule, names, candidate, other);
-                throw new RuleViolation(ViolationKind.Conflict, message, new Dictionary<string, string[]> { ["roleId"] = [message] },
-                    new Dictionary<string, RuleMessage>(StringComparer.Ordinal) { [message] = CodeOf(rule, names, candidate, other) });
+                throw RuleViolation.Field("roleId", message, ViolationKind.Conflict, CodeOf(rule, names, candidate, other));
             }
         }
     }
@@ -181,11 +180,8 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
                         var message = $"Separation of duty: rule '{rule.Name}' forbids holding {Pair(rule, names)} together, and with this change "
                             + $"role '{roleName}' would give that to '{user}' ({(mine.Id == other.Id ? $"assignment {mine.Id}" : $"assignments {mine.Id} and {other.Id}")}); "
                             + "nothing was changed. End the conflicting assignment first, or bundle other permissions.";
-                        throw new RuleViolation(ViolationKind.Conflict, message, new Dictionary<string, string[]> { ["permissions"] = [message] },
-                            new Dictionary<string, RuleMessage>(StringComparer.Ordinal)
-                            {
-                                [message] = new("sod.roleChange", [rule.Name, First(rule, names), Second(rule, names), roleName, user]),
-                            });
+                        throw RuleViolation.Field("permissions", message, ViolationKind.Conflict,
+                            new RuleMessage("sod.roleChange", [rule.Name, First(rule, names), Second(rule, names), roleName, user]));
                     }
                 }
             }
