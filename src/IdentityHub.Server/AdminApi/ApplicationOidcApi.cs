@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
@@ -91,7 +92,7 @@ public static class ApplicationOidcApi
             }
 
             application.OidcClientId = clientId;
-            application.UpdatedAt = ApplicationsApi.Now(clock);
+            application.UpdatedAt = Revision.Now(clock);
             // The audit trail keeps the registration, never a secret.
             var registered = (await ClientRegistration.ReadAsync(clients, client, cancellationToken)) with { ClientSecret = null };
             await audit.RecordAsync(existing is null ? "client.registered" : "client.updated", "application", application.Id.ToString(), previous, registered, cancellationToken);
@@ -129,7 +130,7 @@ public static class ApplicationOidcApi
             }
 
             application.OidcClientId = null;
-            application.UpdatedAt = ApplicationsApi.Now(clock);
+            application.UpdatedAt = Revision.Now(clock);
             await audit.RecordAsync("client.deleted", "application", application.Id.ToString(), previous, after: null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -1,4 +1,4 @@
-using System.Globalization;
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
@@ -32,18 +32,6 @@ public static class ApplicationsApi
         applications.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
     }
 
-    /// <summary>An entity tag from the last change, for optimistic concurrency (RFC 9110 §13.1.1 If-Match).</summary>
-    public static string ETagOf(Application application) =>
-        "\"" + application.UpdatedAt.UtcTicks.ToString("x", CultureInfo.InvariantCulture) + "\"";
-
-    /// <summary>Now, in whole milliseconds: every provider stores that exactly, so entity tags survive a round trip.</summary>
-    public static DateTimeOffset Now(TimeProvider clock)
-    {
-        ArgumentNullException.ThrowIfNull(clock);
-        var now = clock.GetUtcNow();
-        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
-    }
-
     internal static ApplicationDto ToDto(Application a) => new(a.Id, a.Name, a.Description, a.OidcClientId, a.RevokeTokensOnAccessLoss, a.CreatedAt, a.UpdatedAt);
 
     private static async Task<Results<Ok<ApplicationPage>, ValidationProblem>> ListAsync(
@@ -74,7 +62,7 @@ public static class ApplicationsApi
             return TypedResults.NotFound();
         }
 
-        http.Response.Headers.ETag = ETagOf(application);
+        http.Response.Headers.ETag = Revision.ETag(application.UpdatedAt);
         return TypedResults.Ok(ToDto(application));
     }
 
@@ -87,7 +75,7 @@ public static class ApplicationsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var now = Now(clock);
+        var now = Revision.Now(clock);
         var application = new Application
         {
             Id = Guid.CreateVersion7(),
@@ -131,13 +119,13 @@ public static class ApplicationsApi
         application.Name = request.Name!.Trim();
         application.Description = request.Description;
         application.RevokeTokensOnAccessLoss = request.RevokeTokensOnAccessLoss ?? application.RevokeTokensOnAccessLoss;
-        application.UpdatedAt = Now(clock);
+        application.UpdatedAt = Revision.Now(clock);
         if (await SaveAuditedAsync(db, audit, application, "application.updated", before, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);
         }
 
-        http.Response.Headers.ETag = ETagOf(application);
+        http.Response.Headers.ETag = Revision.ETag(application.UpdatedAt);
         return TypedResults.Ok(ToDto(application));
     }
 
@@ -244,7 +232,7 @@ public static class ApplicationsApi
     private static ProblemHttpResult? StaleIfMatch(HttpContext http, Application application)
     {
         var ifMatch = http.Request.Headers.IfMatch.ToString();
-        return ifMatch.Length > 0 && ifMatch != "*" && ifMatch != ETagOf(application)
+        return ifMatch.Length > 0 && ifMatch != "*" && ifMatch != Revision.ETag(application.UpdatedAt)
             ? TypedResults.Problem(
                 statusCode: StatusCodes.Status412PreconditionFailed,
                 title: "The application was changed by someone else",

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
@@ -102,7 +103,7 @@ public static class ConnectorsApi
 
         var generated = validator?.GenerateSecret();
         var secret = generated ?? request.Secret;
-        var now = ApplicationsApi.Now(clock);
+        var now = Revision.Now(clock);
         var connector = new Connector
         {
             Id = Guid.CreateVersion7(),
@@ -161,7 +162,7 @@ public static class ConnectorsApi
             connector.ProtectedSecret = secrets.Protect(secret);
         }
 
-        connector.UpdatedAt = ApplicationsApi.Now(clock);
+        connector.UpdatedAt = Revision.Now(clock);
         if (await SaveAuditedAsync(db, audit, connector, "connector.updated", before, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);
