@@ -108,9 +108,9 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
         }
     }
 
-    // The events of ProvisioningEvents (IdentityHub.Provisioning) after which the receiver no longer knows the user, as SentState prefixes.
-    private const string ForgottenEvent = "user.deleted:";
-    private const string NoneEvent = "none:";
+    // The events after which the receiver no longer knows the user, as SentState prefixes ("{event}:{fingerprint}").
+    private const string ForgottenEvent = ConnectorUserState.DeletedEvent + ":";
+    private const string NoneEvent = ConnectorUserState.NoneEvent + ":";
 
     private sealed record ConnectorScope(Guid Id, Guid ApplicationId, bool AllUsers);
 

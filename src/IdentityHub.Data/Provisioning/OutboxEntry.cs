@@ -65,6 +65,12 @@ public sealed class ConnectorUserState
     /// a duplicate) keeps the version, a different one takes the next, so one version never names two states.
     /// </summary>
     public string? SentState { get; set; }
+
+    /// <summary>The event after which the receiver no longer knows the user: told they left (ProvisioningEvents.UserDeleted).</summary>
+    public const string DeletedEvent = "user.deleted";
+
+    /// <summary>The event of a state the receiver was never told of: outside its scope (ProvisioningEvents.None).</summary>
+    public const string NoneEvent = "none";
 }
 
 /// <summary>One delivery attempt, kept for the console's history, charts and error list.</summary>

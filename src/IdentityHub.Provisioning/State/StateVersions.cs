@@ -16,11 +16,11 @@ public static class ProvisioningEvents
     public const string UserCreated = "user.created";
     public const string UserUpdated = "user.updated";
     public const string UserDisabled = "user.disabled";
-    public const string UserDeleted = "user.deleted";
+    public const string UserDeleted = ConnectorUserState.DeletedEvent;
     public const string AccessChanged = "access.changed";
 
     /// <summary>Nothing to tell: the user is outside the connector's scope and the receiver does not know them (never did, or was told they left).</summary>
-    public const string None = "none";
+    public const string None = ConnectorUserState.NoneEvent;
 
     /// <summary>The event of the version in <paramref name="known"/> (set by <see cref="StateVersions.Assign"/>).</summary>
     public static string Of(ConnectorUserState known)
