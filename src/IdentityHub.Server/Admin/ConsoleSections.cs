@@ -21,9 +21,6 @@ public static class ConsoleSections
 {
     private static readonly string[] Everyone = [.. AdminRoles.All];
     private static readonly string[] DirectoryReaders = [AdminRoles.SuperAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor];
-
-    // Security administrators open people's pages to end their sessions (the one write of theirs there).
-    private static readonly string[] UserReaders = [.. AdminRoles.All];
     private static readonly string[] DirectoryWriters = [AdminRoles.SuperAdmin, AdminRoles.HrAdmin];
     private static readonly string[] AccessReaders = [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor];
     private static readonly string[] AccessWriters = [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin];
@@ -31,7 +28,8 @@ public static class ConsoleSections
     /// <summary>The dashboard: every administrator reads it; nothing is written there.</summary>
     public static ConsoleSection Dashboard { get; } = new("Dashboard", "/Admin", "/admin", "admin.nav.dashboard", Everyone, []);
 
-    public static ConsoleSection Users { get; } = new("Users", "/Admin/Users", "/admin/users", "admin.nav.users", UserReaders, DirectoryWriters);
+    /// <summary>People: every administrator reads them (security administrators end sessions from a person's page, the one write of theirs there).</summary>
+    public static ConsoleSection Users { get; } = new("Users", "/Admin/Users", "/admin/users", "admin.nav.users", Everyone, DirectoryWriters);
 
     public static ConsoleSection Departments { get; } = new("Departments", "/Admin/Departments", "/admin/departments", "admin.nav.departments", DirectoryReaders, DirectoryWriters);
 
