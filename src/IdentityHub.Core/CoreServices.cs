@@ -2,6 +2,7 @@ using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Queries;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -28,6 +29,9 @@ public static class CoreServices
         services.AddScoped<EffectiveEntitlements>();
         services.AddScoped<AssignmentExpiry>();
         services.AddScoped<AccessLossRevocation>();
+        services.AddScoped<SamlServiceProviders>();
+        services.AddScoped<SamlServiceProviderQueries>();
+        SamlServiceProviders.AddMetadataClient(services);
         return services;
     }
 }

@@ -19,7 +19,19 @@ public static class Saml2Names
 
     public const string BearerConfirmation = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
     public const string EntityNameIdFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
-    public const string AttributeNameFormatBasic = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
+    public const string AttributeNameFormatBasic = AttributeNameFormats.Basic;
+}
+
+/// <summary>SAML core §8.2: how a service provider is to read an Attribute's Name.</summary>
+public static class AttributeNameFormats
+{
+    /// <summary>A simple name (an xs:Name such as <c>email</c>); what IdentityHub sends unless told otherwise.</summary>
+    public const string Basic = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
+    /// <summary>A URI, such as the <c>urn:oid:</c> names of the eduPerson and X.500 profiles.</summary>
+    public const string Uri = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri";
+    public const string Unspecified = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified";
+
+    public static readonly IReadOnlyList<string> Supported = [Basic, Uri, Unspecified];
 }
 
 /// <summary>SAML core §8.3: the NameID formats IdentityHub issues.</summary>

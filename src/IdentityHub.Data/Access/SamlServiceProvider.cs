@@ -58,8 +58,11 @@ public sealed class SamlServiceProvider
 /// <summary>An indexed AssertionConsumerService endpoint (metadata §2.2.3).</summary>
 public sealed record SamlAcsEndpoint(int Index, string Binding, string Url, bool IsDefault);
 
-/// <summary>One attribute sent in assertions: <see cref="Source"/> is a <see cref="SamlAttributeSources"/> value.</summary>
-public sealed record SamlAttributeMapping(string Source, string Name);
+/// <summary>
+/// One attribute sent in assertions: <see cref="Source"/> is a <see cref="SamlAttributeSources"/> value;
+/// <see cref="NameFormat"/> the SAML core §8.2 URI its name is read as (null, as stored before it existed: basic).
+/// </summary>
+public sealed record SamlAttributeMapping(string Source, string Name, string? NameFormat = null);
 
 public static class SamlAttributeSources
 {

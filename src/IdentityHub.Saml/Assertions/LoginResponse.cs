@@ -5,8 +5,8 @@ using IdentityHub.Saml.Signing;
 
 namespace IdentityHub.Saml.Assertions;
 
-/// <summary>One SAML attribute with its values (SAML core §2.7.3.1).</summary>
-public sealed record AttributeValues(string Name, IReadOnlyList<string> Values);
+/// <summary>One SAML attribute with its values (SAML core §2.7.3.1), its Name read as <paramref name="NameFormat"/> says (§8.2).</summary>
+public sealed record AttributeValues(string Name, IReadOnlyList<string> Values, string NameFormat = AttributeNameFormats.Basic);
 
 /// <summary>Everything that goes into a successful login Response.</summary>
 public sealed record LoginResponseContent
@@ -117,7 +117,7 @@ public static class LoginResponse
             foreach (var attribute in withValues)
             {
                 var element = statement.Add(SamlXml.Element(document, "saml", A, "Attribute",
-                    ("Name", attribute.Name), ("NameFormat", Saml2Names.AttributeNameFormatBasic)));
+                    ("Name", attribute.Name), ("NameFormat", attribute.NameFormat)));
                 foreach (var value in attribute.Values)
                 {
                     element.Add(SamlXml.Element(document, "saml", A, "AttributeValue")).Text(value);

@@ -1,19 +1,16 @@
-using IdentityHub.Data;
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Queries;
 using IdentityHub.Saml.Metadata;
-using IdentityHub.Server.Saml;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
 /// <summary>The answer to a metadata import: the registration, and the endpoints left out because their binding is not supported.</summary>
 public sealed record SamlMetadataImportResponse(SamlServiceProviderDto ServiceProvider, IReadOnlyList<SkippedEndpoint> Skipped);
 
-/// <summary>/applications/{id}/saml: the application's SAML service provider, by fields or from its metadata.</summary>
+/// <summary>/applications/{id}/saml: the application's SAML service provider, by fields or from its metadata; the rules are <see cref="SamlServiceProviders"/>'.</summary>
 public static class ApplicationSamlApi
 {
-    private const int MaxMetadataBytes = SpMetadata.MaxChars;
-
     public static void MapApplicationSamlApi(this IEndpointRouteBuilder api)
     {
         var saml = api.MapGroup("/applications/{id:guid}/saml");
@@ -23,40 +20,38 @@ public static class ApplicationSamlApi
         saml.MapPost("/metadata", ImportMetadataAsync).RequireAuthorization(AdminApiPolicies.Security);
     }
 
-    /// <summary>The client that fetches SP metadata: no redirects (SSRF), short timeout, bounded body.</summary>
-    public static void AddSamlMetadataClient(this IServiceCollection services) =>
-        services.AddHttpClient(SamlServiceProviderRegistry.MetadataHttpClient, client =>
-            {
-                client.Timeout = TimeSpan.FromSeconds(10);
-                client.MaxResponseContentBufferSize = MaxMetadataBytes;
-            })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
-
-    private static async Task<Results<Ok<SamlServiceProviderDto>, NotFound>> GetAsync(Guid id, IdentityHubDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<SamlServiceProviderDto>, NotFound>> GetAsync(
+        Guid id, SamlServiceProviderQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var sp = await db.SamlServiceProviders.AsNoTracking().SingleOrDefaultAsync(s => s.ApplicationId == id, cancellationToken);
-        return sp is null ? TypedResults.NotFound() : TypedResults.Ok(SamlRegistration.Read(sp));
+        if (await queries.OfApplicationAsync(id, cancellationToken) is not { } sp)
+        {
+            return TypedResults.NotFound();
+        }
+
+        ETags.Set(http, sp.UpdatedAt);
+        return TypedResults.Ok(sp.Registration);
     }
 
-    private static async Task<Results<Ok<SamlServiceProviderDto>, NotFound, ValidationProblem>> PutAsync(
-        Guid id, SamlServiceProviderDto request, SamlServiceProviderRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Ok<SamlServiceProviderDto>> PutAsync(
+        Guid id, SamlServiceProviderDto request, IfMatch ifMatch, SamlServiceProviders providers, HttpContext http, CancellationToken cancellationToken)
     {
-        var outcome = await registry.SaveAsync(id, request, cancellationToken);
-        return !outcome.ApplicationFound ? TypedResults.NotFound()
-            : outcome.Saved is { } saved ? TypedResults.Ok(saved)
-            : TypedResults.ValidationProblem(outcome.Errors);
+        var saved = await providers.SaveAsync(id, request, ifMatch.Revision, cancellationToken);
+        ETags.Set(http, saved.UpdatedAt);
+        return TypedResults.Ok(saved.Registration);
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(Guid id, SamlServiceProviderRegistry registry, CancellationToken cancellationToken) =>
-        await registry.DeleteAsync(id, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<NoContent> DeleteAsync(Guid id, IfMatch ifMatch, SamlServiceProviders providers, CancellationToken cancellationToken)
+    {
+        await providers.DeleteAsync(id, ifMatch.Revision, cancellationToken);
+        return TypedResults.NoContent();
+    }
 
     /// <summary>Registers (or replaces) the SP from its metadata; endpoints with bindings IdentityHub does not speak are listed in "skipped".</summary>
-    private static async Task<Results<Ok<SamlMetadataImportResponse>, NotFound, ValidationProblem>> ImportMetadataAsync(
-        Guid id, SamlMetadataImportRequest request, SamlServiceProviderRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Ok<SamlMetadataImportResponse>> ImportMetadataAsync(
+        Guid id, SamlMetadataImportRequest request, IfMatch ifMatch, SamlServiceProviders providers, HttpContext http, CancellationToken cancellationToken)
     {
-        var outcome = await registry.ImportAsync(id, request, cancellationToken);
-        return !outcome.ApplicationFound ? TypedResults.NotFound()
-            : outcome.Saved is { } saved ? TypedResults.Ok(new SamlMetadataImportResponse(saved, outcome.Skipped))
-            : TypedResults.ValidationProblem(outcome.Errors);
+        var imported = await providers.ImportAsync(id, request, ifMatch.Revision, cancellationToken);
+        ETags.Set(http, imported.ServiceProvider.UpdatedAt);
+        return TypedResults.Ok(new SamlMetadataImportResponse(imported.ServiceProvider.Registration, imported.Skipped));
     }
 }

@@ -105,7 +105,9 @@ public sealed class SamlLoginIssuer(
             rights = await entitlements.ForApplicationAsync(user.Id, sp.ApplicationId, cancellationToken);
         }
 
-        return mappings.Select(m => new AttributeValues(m.Name, m.Source switch
+        return mappings.Select(m => new AttributeValues(m.Name, Values(m.Source), m.NameFormat ?? AttributeNameFormats.Basic)).ToList();
+
+        IReadOnlyList<string> Values(string source) => source switch
         {
             SamlAttributeSources.Name => One(user.DisplayName),
             SamlAttributeSources.Email => One(user.Email),
@@ -114,7 +116,7 @@ public sealed class SamlLoginIssuer(
             SamlAttributeSources.Roles => rights!.Roles,
             SamlAttributeSources.Permissions => rights!.Permissions,
             _ => [],
-        })).ToList();
+        };
     }
 
     private static IReadOnlyList<string> One(string? value) => string.IsNullOrEmpty(value) ? [] : [value];

@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using IdentityHub.Saml.Metadata;
-using IdentityHub.Server.AdminApi;
 
 namespace IdentityHub.Server.Saml;
 
@@ -14,8 +13,6 @@ public static class SamlSetup
         services.AddScoped<SamlReplayCache>();
         services.AddScoped<SamlLoginIssuer>();
         services.AddScoped<SamlFrontChannelLogout>();
-        services.AddScoped<SamlServiceProviderRegistry>();
-        services.AddSamlMetadataClient();
     }
 
     public static void MapIdentityHubSaml(this IEndpointRouteBuilder endpoints)

@@ -153,7 +153,8 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
 
         var response = await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{application}/saml", registration);
 
-        await AssertProblemAsync(response, "entityId");
+        // Issue 17: a duplicate entityID is a conflict with the other registration (409), no longer a 400.
+        await AssertProblemAsync(response, "entityId", HttpStatusCode.Conflict);
     }
 
     [PrerequisiteFact]
@@ -299,10 +300,10 @@ public abstract class SamlMetadataAndRegistrationTests<TFactory>(TFactory factor
         Assert.Equal(1, host.Requests);
     }
 
-    private static async Task AssertProblemAsync(HttpResponseMessage response, string field)
+    private static async Task AssertProblemAsync(HttpResponseMessage response, string field, HttpStatusCode status = HttpStatusCode.BadRequest)
     {
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
+        Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var json = JsonDocument.Parse(body);
         Assert.True(json.RootElement.GetProperty("errors").TryGetProperty(field, out _), body);
