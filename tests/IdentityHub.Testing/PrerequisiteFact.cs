@@ -45,29 +45,3 @@ public sealed class PrerequisiteFactDiscoverer(IMessageSink diagnosticMessageSin
             .Select(a => TestEnvironment.MissingReason(a.GetNamedArgument<Prerequisite>(nameof(RequiresAttribute.Prerequisite))))
             .FirstOrDefault(reason => reason is not null);
 }
-
-/// <summary>A theory that honours <see cref="RequiresAttribute"/> like <see cref="PrerequisiteFactAttribute"/> does.</summary>
-[XunitTestCaseDiscoverer("IdentityHub.Testing.PrerequisiteTheoryDiscoverer", "IdentityHub.Testing")]
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class PrerequisiteTheoryAttribute : TheoryAttribute;
-
-public sealed class PrerequisiteTheoryDiscoverer(IMessageSink diagnosticMessageSink) : TheoryDiscoverer(diagnosticMessageSink)
-{
-    private readonly IMessageSink _sink = diagnosticMessageSink;
-
-    public override IEnumerable<IXunitTestCase> Discover(
-        ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo theoryAttribute)
-    {
-        var reason = TestEnvironment.Strict ? null : PrerequisiteFactDiscoverer.FindMissing(testMethod);
-        if (reason is null)
-        {
-            return base.Discover(discoveryOptions, testMethod, theoryAttribute);
-        }
-
-        return
-        [
-            new XunitSkippedDataRowTestCase(
-                _sink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason),
-        ];
-    }
-}
