@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace IdentityHub.Core;
 
 /// <summary>Runs a write and its audit event in one transaction, joining the caller's when there is one (CSV import).</summary>
-internal static class Transactions
+public static class Transactions
 {
     public static async Task<T> InTransactionAsync<T>(this IdentityHubDbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
     {

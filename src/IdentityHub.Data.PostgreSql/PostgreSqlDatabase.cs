@@ -1,5 +1,8 @@
+using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdentityHub.Data.PostgreSql;
 
@@ -10,6 +13,13 @@ public static class PostgreSqlDatabase
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.UseNpgsql(connectionString, o => o.MigrationsAssembly(typeof(PostgreSqlDatabase).Assembly.GetName().Name));
+    }
+
+    /// <summary>What IdentityHub does differently on PostgreSql: the outbox claims' row locking.</summary>
+    public static IServiceCollection AddIdentityHubPostgreSqlServices(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IOutboxLocking, PostgreSqlOutboxLocking>();
+        return services;
     }
 }
 

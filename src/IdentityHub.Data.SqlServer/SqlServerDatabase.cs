@@ -1,5 +1,8 @@
+using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdentityHub.Data.SqlServer;
 
@@ -10,6 +13,13 @@ public static class SqlServerDatabase
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.UseSqlServer(connectionString, o => o.MigrationsAssembly(typeof(SqlServerDatabase).Assembly.GetName().Name));
+    }
+
+    /// <summary>What IdentityHub does differently on SqlServer: the outbox claims' row locking.</summary>
+    public static IServiceCollection AddIdentityHubSqlServerServices(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IOutboxLocking, SqlServerOutboxLocking>();
+        return services;
     }
 }
 

@@ -1,5 +1,8 @@
+using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdentityHub.Data.Sqlite;
 
@@ -10,6 +13,23 @@ public static class SqliteDatabase
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.UseSqlite(connectionString, o => o.MigrationsAssembly(typeof(SqliteDatabase).Assembly.GetName().Name));
+    }
+
+    /// <summary>
+    /// Write-ahead logging: readers no longer block the writer (request handlers and background senders share one file).
+    /// The mode is stored in the file, so this is a no-op after the first start.
+    /// </summary>
+    public static Task UseWriteAheadLogAsync(IdentityHubDbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+    }
+
+    /// <summary>What IdentityHub does differently on Sqlite: the outbox claims' row locking.</summary>
+    public static IServiceCollection AddIdentityHubSqliteServices(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IOutboxLocking, SqliteOutboxLocking>();
+        return services;
     }
 }
 

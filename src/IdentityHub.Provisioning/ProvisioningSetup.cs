@@ -1,9 +1,11 @@
+using IdentityHub.Core.Changes;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Provisioning.Connectors.Webhooks;
 using IdentityHub.Provisioning.Dispatch;
 using IdentityHub.Provisioning.Monitoring;
+using IdentityHub.Provisioning.Queries;
 using IdentityHub.Provisioning.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,18 +28,12 @@ public static class ProvisioningSetup
             .Bind(builder.Configuration.GetSection(ProvisioningOptions.Section))
             .Validate(o => !o.Problems().Any(), "Provisioning settings are invalid: " + ProvisioningOptions.Section)
             .ValidateOnStart();
-        services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<ProvisioningMetrics>();
-        services.TryAddSingleton<ConnectorSecrets>();
-        services.TryAddScoped<UserStates>();
+        services.AddIdentityHubConnectors();
         services.TryAddScoped<OutboxClaims>();
         services.TryAddScoped<PairDelivery>();
-        services.TryAddScoped<ConnectorOperations>();
         services.TryAddScoped<DeliveryHistory>();
-        services.TryAddEnumerable(ServiceDescriptor.Scoped<IConnectorClient, WebhookConnector>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorSettingsValidator, WebhookSettingsValidator>());
-        services.AddIdentityHubScim();
         services.AddIdentityHubReconciliation();
 
         services.AddHttpClient(ProvisioningHttp.ClientName)
@@ -51,6 +47,30 @@ public static class ProvisioningSetup
         services.AddHostedService<OutboxDispatcher>();
         AddMetricsExport(builder);
         return builder;
+    }
+
+    /// <summary>
+    /// The connector kinds (SCIM, webhooks), the connectors service and read model, the connector audience Core asks
+    /// (<see cref="IConnectorAudience"/>), full syncs and drift checks: everything but the background services, so the
+    /// domain services run without the dispatcher (tests, tools). Secrets need Data Protection from the host.
+    /// </summary>
+    public static IServiceCollection AddIdentityHubConnectors(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ConnectorSecrets>();
+        services.TryAddSingleton<ConnectorKinds>();
+        services.AddConnectorKind<WebhookKind, WebhookConnector>();
+        services.AddIdentityHubScim();
+        services.TryAddScoped<ConnectorAudience>();
+        services.TryAddScoped<IConnectorAudience>(s => s.GetRequiredService<ConnectorAudience>());
+        services.TryAddScoped<UserStates>();
+        services.TryAddScoped<Connectors.Connectors>();
+        services.TryAddScoped<ConnectorQueries>();
+        services.TryAddScoped<ConnectorOperations>();
+        services.TryAddScoped<FullSyncs>();
+        services.TryAddScoped<Reconciler>();
+        return services;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using IdentityHub.Data;
+using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
 using Microsoft.EntityFrameworkCore;
 
@@ -40,16 +41,14 @@ public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider 
     {
         var now = clock.GetUtcNow();
         var held = await ActiveAssignments(userId, now)
-            .Where(a => a.Role!.ApplicationId == applicationId || a.Role.ApplicationId == null)
+            .Where(RoleAssignment.GrantsIn(applicationId))
             .Select(a => new
             {
                 Role = a.Role!.Name,
-                Global = a.Role.ApplicationId == null,
                 Permissions = a.Role.Permissions.Where(p => p.Permission!.ApplicationId == applicationId).Select(p => p.Permission!.Name).ToList(),
             })
             .ToListAsync(cancellationToken);
-        // A global role counts for an application when it grants something there, or grants nothing at all (a plain label).
-        var roles = held.Where(h => !h.Global || h.Permissions.Count > 0).Select(h => h.Role).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var roles = held.Select(h => h.Role).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var permissions = held.SelectMany(h => h.Permissions).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return new Entitlements(roles, permissions);
     }
@@ -81,11 +80,10 @@ public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider 
                 r.AssignmentId, r.DepartmentId, r.DepartmentName, r.ValidUntil))];
     }
 
-    private IQueryable<Data.Access.RoleAssignment> ActiveAssignments(string userId, DateTimeOffset now) =>
-        from a in db.RoleAssignments.AsNoTracking()
+    private IQueryable<RoleAssignment> ActiveAssignments(string userId, DateTimeOffset now) =>
+        from a in db.RoleAssignments.AsNoTracking().Where(RoleAssignment.ActiveAt(now))
         join u in db.Users on a.UserId equals u.Id
         where a.UserId == userId && u.Status == UserStatus.Active
-            && a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now)
         select a;
 
     private static Dictionary<string, string> Merge(Dictionary<string, string> defaults, Dictionary<string, string> overrides)

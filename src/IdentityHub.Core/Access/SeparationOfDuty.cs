@@ -98,7 +98,7 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
             return [];
         }
 
-        var views = await LoadViewsAsync(db.RoleAssignments.Where(a => a.EndedAt == null && (a.ValidUntil == null || a.ValidUntil > now)), cancellationToken);
+        var views = await LoadViewsAsync(db.RoleAssignments.Where(RoleAssignment.CurrentOrUpcomingAt(now)), cancellationToken);
         var names = await NamesAsync(rules, cancellationToken);
         var userNames = await db.Users.Where(u => views.Select(v => v.UserId).Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName ?? u.Id, cancellationToken);
         var violations = new List<SodViolation>();
@@ -156,9 +156,8 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
         }
 
         var now = clock.GetUtcNow();
-        var holders = db.RoleAssignments.Where(a => a.RoleId == roleId && a.EndedAt == null && (a.ValidUntil == null || a.ValidUntil > now)).Select(a => a.UserId);
-        var views = await LoadViewsAsync(
-            db.RoleAssignments.Where(a => holders.Contains(a.UserId) && a.EndedAt == null && (a.ValidUntil == null || a.ValidUntil > now)), cancellationToken);
+        var holders = db.RoleAssignments.Where(RoleAssignment.CurrentOrUpcomingAt(now)).Where(a => a.RoleId == roleId).Select(a => a.UserId);
+        var views = await LoadViewsAsync(db.RoleAssignments.Where(RoleAssignment.CurrentOrUpcomingAt(now)).Where(a => holders.Contains(a.UserId)), cancellationToken);
         if (views.Count == 0)
         {
             return;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
@@ -9,10 +8,10 @@ namespace IdentityHub.Core.Changes;
 /// <summary>
 /// The outbox writes: for every change that alters what a downstream system should know of a user, one row per
 /// affected (connector, user), added to the change's own transaction (saved by its SaveChanges). A connector hears
-/// only of users in its scope, so no receiver is sent the profile of someone without access to its application.
-/// Nothing is sent from here; the dispatcher reads the rows after commit.
+/// only of users in its scope (<see cref="IConnectorAudience"/>), so no receiver is sent the profile of someone without
+/// access to its application. Nothing is sent from here; the dispatcher reads the rows after commit.
 /// </summary>
-public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clock)
+public sealed class EntitlementChanges(IdentityHubDbContext db, IConnectorAudience audience, TimeProvider clock)
 {
     /// <summary>
     /// How much later than a manager's own row their reports' rows fall due: a report's SCIM manager reference is the
@@ -22,8 +21,8 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
 
     /// <summary>
     /// The users' own data changed (profile, status, department). A connector hears of it when the user is in its
-    /// scope: they hold a valid assignment in its application, or it was delivered the user before (it must learn of
-    /// the change, or of the departure), or it provisions every user (SCIM <c>allUsers</c>).
+    /// scope (<see cref="IConnectorAudience"/>): roughly, they hold access in its application, or it was delivered the
+    /// user before (it must learn of the change, or of the departure), or it provisions every user.
     /// </summary>
     public async Task UsersChangedAsync(IReadOnlyCollection<string> userIds, string change, CancellationToken cancellationToken)
     {
@@ -33,8 +32,7 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
             return;
         }
 
-        var connectors = await ConnectorsAsync(applicationIds: null, cancellationToken);
-        Queue(await InScopeAsync(userIds, connectors, cancellationToken), change, dueAt: null);
+        Queue(await audience.InScopeAsync(userIds, applicationIds: null, cancellationToken), change, dueAt: null);
     }
 
     /// <summary>
@@ -51,8 +49,8 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
             return;
         }
 
-        var connectors = await ConnectorsAsync(applicationIds, cancellationToken);
-        Queue([.. connectors.SelectMany(c => userIds.Select(u => (c.Id, u)))], change, dueAt);
+        var connectors = await db.Connectors.AsNoTracking().Where(c => applicationIds.Contains(c.ApplicationId)).Select(c => c.Id).ToListAsync(cancellationToken);
+        Queue([.. connectors.SelectMany(c => userIds.Select(u => new ConnectorUser(c, u)))], change, dueAt);
     }
 
     /// <summary>
@@ -81,8 +79,7 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
             return;
         }
 
-        var connectors = await ConnectorsAsync(applicationIds, cancellationToken);
-        Queue(await InScopeAsync(reports, connectors, cancellationToken), "manager.changed", (after ?? clock.GetUtcNow()) + ReportsDelay);
+        Queue(await audience.InScopeAsync(reports, applicationIds, cancellationToken), "manager.changed", (after ?? clock.GetUtcNow()) + ReportsDelay);
     }
 
     /// <summary>
@@ -108,63 +105,7 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
         }
     }
 
-    // The events after which the receiver no longer knows the user, as SentState prefixes ("{event}:{fingerprint}").
-    private const string ForgottenEvent = ConnectorUserState.DeletedEvent + ":";
-    private const string NoneEvent = ConnectorUserState.NoneEvent + ":";
-
-    private sealed record ConnectorScope(Guid Id, Guid ApplicationId, bool AllUsers);
-
-    private async Task<List<ConnectorScope>> ConnectorsAsync(IReadOnlyCollection<Guid>? applicationIds, CancellationToken cancellationToken)
-    {
-        var query = db.Connectors.AsNoTracking();
-        if (applicationIds is not null)
-        {
-            query = query.Where(c => applicationIds.Contains(c.ApplicationId));
-        }
-
-        var connectors = await query.Select(c => new { c.Id, c.ApplicationId, c.Kind, c.Settings }).ToListAsync(cancellationToken);
-        return [.. connectors.Select(c => new ConnectorScope(c.Id, c.ApplicationId, c.Kind == ConnectorKind.Scim && ProvisionsAllUsers(c.Settings)))];
-    }
-
-    /// <summary>The (connector, user) pairs of users in each connector's scope (see <see cref="UsersChangedAsync"/>).</summary>
-    private async Task<List<(Guid ConnectorId, string UserId)>> InScopeAsync(IReadOnlyCollection<string> userIds, List<ConnectorScope> connectors, CancellationToken cancellationToken)
-    {
-        if (connectors.Count == 0)
-        {
-            return [];
-        }
-
-        var ids = userIds.Distinct(StringComparer.Ordinal).ToList();
-        var now = clock.GetUtcNow();
-        var held = await db.RoleAssignments.AsNoTracking()
-            .Where(a => ids.Contains(a.UserId) && a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now))
-            .Select(a => new { a.UserId, a.Role!.ApplicationId, Granted = a.Role.Permissions.Select(p => p.Permission!.ApplicationId).ToList() })
-            .ToListAsync(cancellationToken);
-        var heldBy = held.ToLookup(h => h.UserId, StringComparer.Ordinal);
-        var connectorIds = connectors.Select(c => c.Id).ToList();
-        // A receiver last told the user left (user.deleted) or never told of them (none) does not know them any more.
-        var delivered = (await db.ConnectorUserStates.AsNoTracking()
-            .Where(s => ids.Contains(s.UserId) && connectorIds.Contains(s.ConnectorId) && s.LastDeliveredAt != null
-                && !(s.SentState != null && (s.SentState.StartsWith(ForgottenEvent) || s.SentState.StartsWith(NoneEvent))))
-            .Select(s => new { s.ConnectorId, s.UserId })
-            .ToListAsync(cancellationToken)).Select(s => (s.ConnectorId, s.UserId)).ToHashSet();
-
-        var pairs = new List<(Guid, string)>();
-        foreach (var userId in ids)
-        {
-            var rights = heldBy[userId].ToList();
-            // A global role that grants nothing is a plain label, counted as a role in every application.
-            var everywhere = rights.Any(h => h.ApplicationId is null && h.Granted.Count == 0);
-            var applications = rights.SelectMany(h => h.ApplicationId is { } own ? new List<Guid> { own } : h.Granted).ToHashSet();
-            pairs.AddRange(connectors
-                .Where(c => c.AllUsers || everywhere || applications.Contains(c.ApplicationId) || delivered.Contains((c.Id, userId)))
-                .Select(c => (c.Id, userId)));
-        }
-
-        return pairs;
-    }
-
-    private void Queue(IReadOnlyCollection<(Guid ConnectorId, string UserId)> pairs, string change, DateTimeOffset? dueAt)
+    private void Queue(IReadOnlyCollection<ConnectorUser> pairs, string change, DateTimeOffset? dueAt)
     {
         var now = Revision.Now(clock);
         // One change may reach a user along two paths (a member who also holds a right scoped there): one row is enough.
@@ -186,21 +127,6 @@ public sealed class EntitlementChanges(IdentityHubDbContext db, TimeProvider clo
                 DueAt = dueAt is { } later && later > now ? later : now,
                 Status = OutboxStatus.Pending,
             });
-        }
-    }
-
-    /// <summary>A SCIM connector's <c>allUsers</c> setting; the settings JSON is the connector's own, case-insensitive like its parser.</summary>
-    private static bool ProvisionsAllUsers(string settings)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(string.IsNullOrWhiteSpace(settings) ? "{}" : settings);
-            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.EnumerateObject()
-                .Any(p => string.Equals(p.Name, "allUsers", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.True);
-        }
-        catch (JsonException)
-        {
-            return false;
         }
     }
 }

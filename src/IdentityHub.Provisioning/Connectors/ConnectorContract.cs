@@ -52,6 +52,17 @@ public abstract record DeliveryOutcome
     public sealed record Permanent(string Error, int? StatusCode = null) : DeliveryOutcome;
 }
 
+/// <summary>A call to a target that did not succeed (drift checks, fixes), carried as the delivery outcome it maps to.</summary>
+public class ConnectorCallException(DeliveryOutcome outcome) : Exception(outcome switch
+{
+    DeliveryOutcome.Retry retry => retry.Error,
+    DeliveryOutcome.Permanent permanent => permanent.Error,
+    _ => "The call to the connector's target failed.",
+})
+{
+    public DeliveryOutcome Outcome { get; } = outcome;
+}
+
 /// <summary>Delivers a user's state to one kind of downstream system (SCIM, webhooks).</summary>
 public interface IConnectorClient
 {

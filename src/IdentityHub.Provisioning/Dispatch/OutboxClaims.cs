@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
@@ -10,17 +9,14 @@ public sealed record ClaimedPair(Guid ConnectorId, string UserId, IReadOnlyList<
 
 /// <summary>
 /// Claims due rows for this dispatcher. Per (connector, user) there is never more than one live claim, so deliveries
-/// of one user stay in order and never overlap, while several nodes share the work:
-/// PostgreSQL locks the pair's ConnectorUserStates row with <c>FOR UPDATE SKIP LOCKED</c>, SQL Server with
-/// <c>UPDLOCK, READPAST, ROWLOCK</c>; SQLite lets one writer in at a time (the claim is one write transaction).
-/// Inside the lock, rows of a pair are claimed only when no row of that pair holds a live claim.
-/// Each connector is asked for its own share (oldest pairs first), so one connector's backlog never hides another's change.
+/// of one user stay in order and never overlap, while several nodes share the work: the database provider's
+/// <see cref="IOutboxLocking"/> locks the pairs it can take (PostgreSQL <c>FOR UPDATE SKIP LOCKED</c>, SQL Server
+/// <c>UPDLOCK, READPAST, ROWLOCK</c>, SQLite's single writer). Inside the lock, rows of a pair are claimed only when no
+/// row of that pair holds a live claim. Each connector is asked for its own share (oldest pairs first), so one
+/// connector's backlog never hides another's change.
 /// </summary>
-public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
+public sealed class OutboxClaims(IdentityHubDbContext db, IOutboxLocking locking, TimeProvider clock)
 {
-    private const string PostgreSqlProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
-    private const string SqlServerProvider = "Microsoft.EntityFrameworkCore.SqlServer";
-
     /// <summary>
     /// Claims up to <paramref name="room"/>(connector) pairs of every connector with due rows (<paramref name="defaultRoom"/>
     /// for connectors not named); a connector with no room is not asked. Returns the pairs, oldest first per connector.
@@ -38,21 +34,10 @@ public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
 
         var token = $"{node}/{Guid.NewGuid():N}";
         var until = now + claimTimeout;
-        var provider = db.Database.ProviderName;
-        if (provider != IdentityHubDbContext.SqliteProviderName)
-        {
-            await EnsureStateRowsAsync(candidates, cancellationToken);
-        }
-
+        await locking.EnsureLockRowsAsync(db, candidates, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            var locked = provider switch
-            {
-                PostgreSqlProvider => await LockPairsOnPostgreSqlAsync(candidates, cancellationToken),
-                SqlServerProvider => await LockPairsOnSqlServerAsync(candidates, cancellationToken),
-                // SQLite: the write transaction itself is the lock (BEGIN IMMEDIATE: one writer at a time).
-                _ => candidates,
-            };
+            var locked = await locking.LockPairsAsync(db, candidates, cancellationToken);
             foreach (var group in locked.GroupBy(p => p.ConnectorId))
             {
                 var connectorId = group.Key;
@@ -126,62 +111,6 @@ public sealed class OutboxClaims(IdentityHubDbContext db, TimeProvider clock)
                 .Take(take)
                 .ToListAsync(cancellationToken);
             result.AddRange(pairs.Select(p => (connectorId, p.UserId)));
-        }
-
-        return result;
-    }
-
-    /// <summary>The lock rows must exist before they can be locked; a concurrent dispatcher may create the same ones.</summary>
-    private async Task EnsureStateRowsAsync(List<(Guid ConnectorId, string UserId)> pairs, CancellationToken cancellationToken)
-    {
-        var connectors = pairs.Select(p => p.ConnectorId).ToArray();
-        var users = pairs.Select(p => p.UserId).ToArray();
-        if (db.Database.ProviderName == PostgreSqlProvider)
-        {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO "ConnectorUserStates" ("ConnectorId", "UserId", "Version")
-                SELECT c, u, 0 FROM unnest({connectors}, {users}) AS p(c, u)
-                ON CONFLICT DO NOTHING
-                """, cancellationToken);
-            return;
-        }
-
-        foreach (var (connectorId, userId) in pairs)
-        {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO [ConnectorUserStates] ([ConnectorId], [UserId], [Version])
-                SELECT {connectorId}, {userId}, 0
-                WHERE NOT EXISTS (SELECT 1 FROM [ConnectorUserStates] WITH (UPDLOCK, HOLDLOCK) WHERE [ConnectorId] = {connectorId} AND [UserId] = {userId})
-                """, cancellationToken);
-        }
-    }
-
-    private async Task<List<(Guid ConnectorId, string UserId)>> LockPairsOnPostgreSqlAsync(List<(Guid ConnectorId, string UserId)> pairs, CancellationToken cancellationToken)
-    {
-        var connectors = pairs.Select(p => p.ConnectorId).ToArray();
-        var users = pairs.Select(p => p.UserId).ToArray();
-        // A pair locked by another dispatcher's claim transaction is skipped, not waited for.
-        var locked = await db.ConnectorUserStates.FromSql($"""
-            SELECT s.* FROM "ConnectorUserStates" s
-            JOIN unnest({connectors}, {users}) AS p(c, u) ON s."ConnectorId" = p.c AND s."UserId" = p.u
-            FOR UPDATE OF s SKIP LOCKED
-            """).AsNoTracking().ToListAsync(cancellationToken);
-        return [.. locked.Select(s => (s.ConnectorId, s.UserId))];
-    }
-
-    private async Task<List<(Guid ConnectorId, string UserId)>> LockPairsOnSqlServerAsync(List<(Guid ConnectorId, string UserId)> pairs, CancellationToken cancellationToken)
-    {
-        var result = new List<(Guid, string)>();
-        foreach (var group in pairs.GroupBy(p => p.ConnectorId))
-        {
-            var connectorId = group.Key;
-            var users = JsonSerializer.Serialize(group.Select(p => p.UserId));
-            // READPAST skips pairs another dispatcher holds; UPDLOCK keeps ours until commit. Compiled, not run here.
-            var locked = await db.ConnectorUserStates.FromSql($"""
-                SELECT * FROM [ConnectorUserStates] WITH (UPDLOCK, READPAST, ROWLOCK)
-                WHERE [ConnectorId] = {connectorId} AND [UserId] IN (SELECT [value] FROM OPENJSON({users}))
-                """).AsNoTracking().ToListAsync(cancellationToken);
-            result.AddRange(locked.Select(s => (s.ConnectorId, s.UserId)));
         }
 
         return result;

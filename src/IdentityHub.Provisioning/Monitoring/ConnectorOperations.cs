@@ -19,7 +19,7 @@ public sealed record DeliveryRecord(long Id, string UserId, long Version, DateTi
 
 public sealed record DeliveryBucket(DateTimeOffset Start, int Deliveries, int Failures);
 
-/// <summary>What the console and the admin API do with a connector's queue: watch it, pause it, replay its dead letters.</summary>
+/// <summary>What the console and the admin API do with a connector's queue: watch it, replay its dead letters (pausing is <see cref="Connectors.Connectors"/>').</summary>
 public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal signal, AuditTrail audit, TimeProvider clock)
 {
     public const string Healthy = "healthy";
@@ -29,44 +29,24 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
     /// <summary>Buckets a chart shows at most.</summary>
     public const int MaxBuckets = 120;
 
-    public async Task<ConnectorStatus> StatusAsync(Connector connector, CancellationToken cancellationToken)
+    /// <summary>The connector's health and queue; <paramref name="paused"/> is the connector's own flag.</summary>
+    public async Task<ConnectorStatus> StatusAsync(Guid connectorId, bool paused, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(connector);
         var now = clock.GetUtcNow();
-        var rows = db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connector.Id);
+        var rows = db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connectorId);
         var pending = await rows.CountAsync(o => o.Status == OutboxStatus.Pending, cancellationToken);
         var failed = await rows.CountAsync(o => o.Status == OutboxStatus.Pending && o.Attempts > 0, cancellationToken);
         var dead = await rows.CountAsync(o => o.Status == OutboxStatus.Dead, cancellationToken);
         // Ids grow with time, so the lowest pending id is the oldest row (and ordering by id works on every provider).
         var oldest = await rows.Where(o => o.Status == OutboxStatus.Pending).OrderBy(o => o.Id).Select(o => (DateTimeOffset?)o.CreatedAt).FirstOrDefaultAsync(cancellationToken);
-        var attempts = db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connector.Id);
+        var attempts = db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId);
         var lastSucceeded = await attempts.OrderByDescending(a => a.Id).Select(a => (bool?)a.Succeeded).FirstOrDefaultAsync(cancellationToken);
         var lastDelivered = await attempts.Where(a => a.Succeeded).OrderByDescending(a => a.Id).Select(a => (DateTimeOffset?)a.At).FirstOrDefaultAsync(cancellationToken);
         var errors = await attempts.Where(a => !a.Succeeded).OrderByDescending(a => a.Id).Take(10)
             .Select(a => new ConnectorError(a.At, a.UserId, a.Version, a.StatusCode, a.Error)).ToListAsync(cancellationToken);
-        var health = connector.Paused ? PausedHealth : failed > 0 || lastSucceeded == false ? Failing : Healthy;
+        var health = paused ? PausedHealth : failed > 0 || lastSucceeded == false ? Failing : Healthy;
         var lag = oldest is { } at && now > at ? (now - at).TotalSeconds : 0;
-        return new ConnectorStatus(connector.Id, health, connector.Paused, lag, oldest, pending, failed, dead, lastDelivered, errors);
-    }
-
-    public async Task SetPausedAsync(Connector connector, bool paused, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(connector);
-        if (connector.Paused == paused)
-        {
-            return;
-        }
-
-        connector.Paused = paused;
-        connector.UpdatedAt = clock.GetUtcNow();
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            await audit.RecordAsync(paused ? "connector.paused" : "connector.resumed", "connector", connector.Id.ToString(), null, new { connector.Name }, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-
-        signal.Notify();
+        return new ConnectorStatus(connectorId, health, paused, lag, oldest, pending, failed, dead, lastDelivered, errors);
     }
 
     public Task<List<DeadLetter>> DeadLettersAsync(Guid connectorId, int skip, int take, CancellationToken cancellationToken) =>

@@ -8,7 +8,7 @@ namespace IdentityHub.Provisioning.Reconciliation;
 public sealed record DriftItem(string? UserId, string UserName, string? ScimId, IReadOnlyList<string> Fields, string? Note);
 
 /// <summary>
-/// What differs between IdentityHub and one SCIM target: <see cref="Missing"/> (ours, not there), <see cref="Extra"/>
+/// What differs between IdentityHub and one connector's target: <see cref="Missing"/> (ours, not there), <see cref="Extra"/>
 /// (there, but not ours or not supposed to be), <see cref="Different"/> (both, attributes differ). The counts are the
 /// whole drift; a stored report keeps only the first items of each list (<see cref="Bounded"/>).
 /// </summary>
@@ -27,7 +27,14 @@ public sealed record DriftReport(
 
     public int DifferentCount { get; init; } = Different.Count;
 
-    public bool InSync => MissingCount == 0 && ExtraCount == 0 && DifferentCount == 0;
+    /// <summary>Why the target could not be compared at all (its kind has nothing to list), or null for a real report.</summary>
+    public string? Unavailable { get; init; }
+
+    public bool InSync => Unavailable is null && MissingCount == 0 && ExtraCount == 0 && DifferentCount == 0;
+
+    /// <summary>The report of a connector whose target cannot be listed: empty, not in sync, and saying why.</summary>
+    public static DriftReport NotAvailable(Guid connectorId, DateTimeOffset checkedAt, string reason) =>
+        new(connectorId, checkedAt, 0, 0, [], [], []) { Unavailable = reason };
 
     /// <summary>Some items were left out of the lists (the counts still tell the whole drift).</summary>
     public bool Truncated => Missing.Count < MissingCount || Extra.Count < ExtraCount || Different.Count < DifferentCount;

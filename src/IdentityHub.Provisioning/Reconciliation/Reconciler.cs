@@ -1,10 +1,9 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
-using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Dispatch;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -12,32 +11,44 @@ using Microsoft.Extensions.Options;
 namespace IdentityHub.Provisioning.Reconciliation;
 
 /// <summary>
-/// Drift reports, their fix, and full syncs of SCIM connectors. Fixing and syncing never call the target for
-/// IdentityHub's own users: they queue outbox rows, so the dispatcher's order, versions and retries hold.
+/// Drift reports and their fix, for the connector kinds whose target can be listed (<see cref="IConnectorDrift"/>).
+/// Fixing never calls the target for IdentityHub's own users: it queues outbox rows, so the dispatcher's order,
+/// versions and retries hold. A kind without a list (webhooks) gets a report that says why there is none.
 /// </summary>
 public sealed class Reconciler(
-    IdentityHubDbContext db, DriftCheck driftCheck, ScimSessions sessions, ConnectorSecrets secrets, AuditTrail audit, CurrentActor actor, IOptions<ProvisioningOptions> options,
-    TimeProvider clock)
+    IdentityHubDbContext db, IEnumerable<IConnectorDrift> drifts, ConnectorKinds kinds, ConnectorAudience audience, AuditTrail audit, CurrentActor actor,
+    IOptions<ProvisioningOptions> options, TimeProvider clock)
 {
     public const string FixChange = "reconcile.fix";
 
     /// <summary>Items per list a stored report keeps; the counts always tell the whole drift.</summary>
     public const int StoredItems = 100;
 
-    private const string FullSyncChangePrefix = "full-sync:";
     private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Reads the target now, stores the report (its lists bounded) as the connector's latest and returns it whole.</summary>
+    /// <summary>Whether connectors of <paramref name="kind"/> can be checked for drift (their target can be listed).</summary>
+    public bool CanCheck(ConnectorKind kind) => drifts.Any(d => d.Kind == kind);
+
+    /// <summary>
+    /// Reads the target now, stores the report (its lists bounded) as the connector's latest and returns it whole. For a
+    /// kind that cannot be listed, a report saying so (<see cref="DriftReport.Unavailable"/>), stored nowhere.
+    /// </summary>
     public async Task<DriftReport> CheckAsync(Guid connectorId, CancellationToken cancellationToken)
     {
-        var connector = await ScimConnectorAsync(connectorId, cancellationToken);
+        var connector = await ConnectorAsync(connectorId, cancellationToken);
+        if (drifts.FirstOrDefault(d => d.Kind == connector.Kind) is not { } drift)
+        {
+            return DriftReport.NotAvailable(connectorId, clock.GetUtcNow(), NotListable(connector.Kind));
+        }
+
         var run = new ReconciliationRun { Id = Guid.NewGuid(), ConnectorId = connectorId, Kind = ReconciliationKind.Drift, StartedAt = clock.GetUtcNow(), RequestedBy = actor.Value.Name };
         DriftReport report;
         try
         {
-            report = await driftCheck.RunAsync(connector, cancellationToken);
+            var expected = await audience.Of(connector).ToListAsync(cancellationToken);
+            report = await drift.CheckAsync(connector, expected, cancellationToken);
         }
-        catch (ScimCallException failure)
+        catch (ConnectorCallException failure)
         {
             run.Error = failure.Message.Length > 2000 ? failure.Message[..2000] : failure.Message;
             run.FinishedAt = clock.GetUtcNow();
@@ -91,129 +102,35 @@ public sealed class Reconciler(
     /// </summary>
     public async Task<DriftFix> FixAsync(Guid connectorId, CancellationToken cancellationToken)
     {
-        var connector = await ScimConnectorAsync(connectorId, cancellationToken);
+        var connector = await ConnectorAsync(connectorId, cancellationToken);
+        if (drifts.FirstOrDefault(d => d.Kind == connector.Kind) is not { } drift)
+        {
+            throw new RuleViolation(ViolationKind.Conflict, NotListable(connector.Kind));
+        }
+
         var report = await CheckAsync(connectorId, cancellationToken);
         var ours = report.Missing.Concat(report.Different).Concat(report.Extra).Select(i => i.UserId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var foreign = report.Extra.Where(i => i.UserId is null && i.ScimId is not null).ToList();
-        var settings = ScimSessions.SettingsOf(connector);
-        var removed = 0;
-        if (settings.RemoveExtras && foreign.Count > 0)
+        var removed = await drift.RemoveExtrasAsync(connector, foreign, cancellationToken);
+        await db.InTransactionAsync(async () =>
         {
-            var session = await sessions.OpenAsync(settings, secrets.Unprotect(connector.ProtectedSecret), cancellationToken);
-            foreach (var item in foreign)
+            var now = clock.GetUtcNow();
+            foreach (var userId in ours)
             {
-                await RemoveExtraAsync(session, item.ScimId!, cancellationToken);
-                removed++;
+                db.Outbox.Add(new OutboxEntry { ConnectorId = connectorId, UserId = userId, Change = FixChange, CreatedAt = now, DueAt = now, Status = OutboxStatus.Pending });
             }
-        }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        Queue(connectorId, ours, FixChange);
-        await audit.RecordAsync("connector.drift-fixed", "connector", connectorId.ToString(), null,
-            new { queued = ours.Count, extrasRemoved = removed, extrasKept = foreign.Count - removed }, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+            await audit.RecordAsync("connector.drift-fixed", "connector", connectorId.ToString(), null,
+                new { queued = ours.Count, extrasRemoved = removed, extrasKept = foreign.Count - removed }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
         return new DriftFix(ours.Count, removed, foreign.Count - removed);
     }
 
-    /// <summary>
-    /// Queues every user the application should know (holders of its roles or global roles, everyone when the connector
-    /// provisions all users, and users it once delivered); progress counts those rows as the dispatcher clears them.
-    /// </summary>
-    public async Task<FullSyncProgress> StartFullSyncAsync(Guid connectorId, CancellationToken cancellationToken)
-    {
-        var connector = await ScimConnectorAsync(connectorId, cancellationToken);
-        var settings = ScimSessions.SettingsOf(connector);
-        var applicationId = connector.ApplicationId;
-        var users = settings.AllUsers
-            ? db.Users.Select(u => u.Id)
-            : db.RoleAssignments.Where(a => a.EndedAt == null && (a.Role!.ApplicationId == applicationId || a.Role.ApplicationId == null)).Select(a => a.UserId);
-        var userIds = await users.Union(db.ConnectorUserStates.Where(s => s.ConnectorId == connectorId).Select(s => s.UserId)).Distinct().ToListAsync(cancellationToken);
+    private string NotListable(ConnectorKind kind) =>
+        $"A {kinds.NameOf(kind)} connector's target cannot be read back: there is nothing to list, so drift cannot be checked. A full sync sends every user's current state again.";
 
-        var run = new ReconciliationRun
-        {
-            Id = Guid.NewGuid(), ConnectorId = connectorId, Kind = ReconciliationKind.FullSync, StartedAt = clock.GetUtcNow(),
-            Total = userIds.Count, RequestedBy = actor.Value.Name,
-            FinishedAt = userIds.Count == 0 ? clock.GetUtcNow() : null,
-        };
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        db.ReconciliationRuns.Add(run);
-        Queue(connectorId, userIds, FullSyncChange(run.Id));
-        await audit.RecordAsync("connector.full-sync", "connector", connectorId.ToString(), null, new { run = run.Id, users = userIds.Count }, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new FullSyncProgress(run.Id, connectorId, run.StartedAt, run.FinishedAt, run.Total, 0, 0, run.RequestedBy);
-    }
-
-    /// <summary>The latest full sync of a connector with its live progress, or null when none ran.</summary>
-    public async Task<FullSyncProgress?> FullSyncProgressAsync(Guid connectorId, CancellationToken cancellationToken)
-    {
-        var run = await db.ReconciliationRuns
-            .Where(r => r.ConnectorId == connectorId && r.Kind == ReconciliationKind.FullSync)
-            .OrderByDescending(r => r.StartedAt).FirstOrDefaultAsync(cancellationToken);
-        if (run is null)
-        {
-            return null;
-        }
-
-        var change = FullSyncChange(run.Id);
-        var left = await db.Outbox.Where(o => o.ConnectorId == connectorId && o.Change == change)
-            .GroupBy(o => o.Status).Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        var pending = left.Where(l => l.Status == OutboxStatus.Pending).Sum(l => l.Count);
-        var dead = left.Where(l => l.Status == OutboxStatus.Dead).Sum(l => l.Count);
-        if (pending == 0 && run.FinishedAt is null)
-        {
-            run.FinishedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        return new FullSyncProgress(run.Id, connectorId, run.StartedAt, run.FinishedAt, run.Total, Math.Max(run.Total - pending, 0), dead, run.RequestedBy);
-    }
-
-    private static string FullSyncChange(Guid runId) => FullSyncChangePrefix + runId.ToString("N");
-
-    private void Queue(Guid connectorId, IEnumerable<string> userIds, string change)
-    {
-        var now = clock.GetUtcNow();
-        foreach (var userId in userIds)
-        {
-            db.Outbox.Add(new OutboxEntry { ConnectorId = connectorId, UserId = userId, Change = change, CreatedAt = now, DueAt = now, Status = OutboxStatus.Pending });
-        }
-    }
-
-    private static async Task RemoveExtraAsync(ScimSession session, string scimId, CancellationToken cancellationToken)
-    {
-        var path = $"{ScimConnectorClient.UsersEndpoint}/{Uri.EscapeDataString(scimId)}";
-        if (session.Settings.Deprovisioning == ScimDeprovisioning.Delete)
-        {
-            // RFC 7644 §3.6: 404 means someone removed it already.
-            await session.SendAsync(HttpMethod.Delete, path, null, cancellationToken, 404);
-            return;
-        }
-
-        // RFC 7644 §3.5.2.3: replace one attribute, leaving the rest of a user IdentityHub does not own alone.
-        var patch = new JsonObject
-        {
-            ["schemas"] = new JsonArray("urn:ietf:params:scim:api:messages:2.0:PatchOp"),
-            ["Operations"] = new JsonArray(new JsonObject { ["op"] = "replace", ["path"] = "active", ["value"] = false }),
-        };
-        await session.SendAsync(HttpMethod.Patch, path, patch, cancellationToken, 404);
-    }
-
-    private async Task<Connector> ScimConnectorAsync(Guid connectorId, CancellationToken cancellationToken)
-    {
-        var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == connectorId, cancellationToken)
-            ?? throw new ReconciliationException(404, "Connector not found", $"No connector {connectorId}.");
-        return connector.Kind == ConnectorKind.Scim
-            ? connector
-            : throw new ReconciliationException(400, "Not a SCIM connector", "Drift reports and full syncs read a SCIM list; webhook receivers cannot be read back.");
-    }
-}
-
-/// <summary>A request the reconciliation cannot serve (unknown connector, not SCIM); the API maps it to problem details.</summary>
-public sealed class ReconciliationException(int status, string title, string detail) : Exception(detail)
-{
-    public int Status { get; } = status;
-
-    public string Title { get; } = title;
+    private async Task<Connector> ConnectorAsync(Guid connectorId, CancellationToken cancellationToken) =>
+        await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == connectorId, cancellationToken)
+            ?? throw RuleViolation.NotFound("connector", connectorId);
 }

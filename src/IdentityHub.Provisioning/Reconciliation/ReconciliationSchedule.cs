@@ -1,7 +1,8 @@
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
-using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Dispatch;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Provisioning.Reconciliation;
 
-/// <summary>What the reconciliation schedule runs per SCIM connector.</summary>
+/// <summary>What the reconciliation schedule runs per connector.</summary>
 public enum ScheduledJob
 {
     DriftCheck,
@@ -19,9 +20,9 @@ public enum ScheduledJob
 }
 
 /// <summary>
-/// Reconciliation on a schedule, for every SCIM connector that is not paused: a drift check every
-/// <c>Provisioning:DriftCheckInterval</c> (reads the target, stores the report; fixing stays an explicit request) and a
-/// full sync every <c>Provisioning:FullSyncInterval</c>. Both are off by default. Every node runs the schedule; a run is
+/// Reconciliation on a schedule, for every connector that is not paused: a drift check every
+/// <c>Provisioning:DriftCheckInterval</c> for the kinds whose target can be listed (reads the target, stores the report;
+/// fixing stays an explicit request) and a full sync of every kind every <c>Provisioning:FullSyncInterval</c>. Both are off by default. Every node runs the schedule; a run is
 /// taken by a conditional update of the connector's next-run time, so exactly one node runs it, and while it runs the
 /// time is held an hour ahead, so a slow run is never doubled by another node.
 /// </summary>
@@ -86,7 +87,9 @@ public sealed class ReconciliationSchedule(IServiceScopeFactory scopes, IOptions
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
         var now = clock.GetUtcNow();
-        var due = await Due(db.Connectors.AsNoTracking(), job, now, interval).Select(c => c.Id).ToListAsync(cancellationToken);
+        var reconciler = scope.ServiceProvider.GetRequiredService<Reconciler>();
+        var due = (await Due(db.Connectors.AsNoTracking(), job, now, interval).Select(c => new { c.Id, c.Kind }).ToListAsync(cancellationToken))
+            .Where(c => job == ScheduledJob.FullSync || reconciler.CanCheck(c.Kind)).Select(c => c.Id).ToList();
         var ran = 0;
         foreach (var connectorId in due)
         {
@@ -112,14 +115,14 @@ public sealed class ReconciliationSchedule(IServiceScopeFactory scopes, IOptions
         return await TakeAsync(scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>(), job, connectorId, interval, cancellationToken);
     }
 
-    /// <summary>SCIM connectors, not paused, whose next run is due (never run yet: one interval after the connector was created).</summary>
+    /// <summary>Connectors, not paused, whose next run is due (never run yet: one interval after the connector was created).</summary>
     private static IQueryable<Connector> Due(IQueryable<Connector> connectors, ScheduledJob job, DateTimeOffset now, TimeSpan interval)
     {
         var createdBefore = now - interval;
-        var scim = connectors.Where(c => c.Kind == ConnectorKind.Scim && !c.Paused);
+        var running = connectors.Where(c => !c.Paused);
         return job == ScheduledJob.DriftCheck
-            ? scim.Where(c => (c.NextDriftCheckAt == null && c.CreatedAt <= createdBefore) || c.NextDriftCheckAt <= now)
-            : scim.Where(c => (c.NextFullSyncAt == null && c.CreatedAt <= createdBefore) || c.NextFullSyncAt <= now);
+            ? running.Where(c => (c.NextDriftCheckAt == null && c.CreatedAt <= createdBefore) || c.NextDriftCheckAt <= now)
+            : running.Where(c => (c.NextFullSyncAt == null && c.CreatedAt <= createdBefore) || c.NextFullSyncAt <= now);
     }
 
     /// <summary>The lease: moves the next-run time past the run, only if it is still due; one node's update wins.</summary>
@@ -140,23 +143,22 @@ public sealed class ReconciliationSchedule(IServiceScopeFactory scopes, IOptions
     {
         await using var scope = scopes.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<CurrentActor>().Value = Actor.System with { Name = RequestedBy };
-        var reconciler = scope.ServiceProvider.GetRequiredService<Reconciler>();
         try
         {
             if (job == ScheduledJob.DriftCheck)
             {
-                var report = await reconciler.CheckAsync(connectorId, cancellationToken);
+                var report = await scope.ServiceProvider.GetRequiredService<Reconciler>().CheckAsync(connectorId, cancellationToken);
                 logger.LogInformation(
                     "Scheduled drift check of connector {ConnectorId}: {Missing} missing, {Extra} extra, {Different} different.",
                     connectorId, report.MissingCount, report.ExtraCount, report.DifferentCount);
             }
             else
             {
-                var progress = await reconciler.StartFullSyncAsync(connectorId, cancellationToken);
+                var progress = await scope.ServiceProvider.GetRequiredService<FullSyncs>().StartAsync(connectorId, cancellationToken);
                 logger.LogInformation("Scheduled full sync of connector {ConnectorId}: {Users} users queued.", connectorId, progress.Total);
             }
         }
-        catch (Exception ex) when (ex is ScimCallException or ReconciliationException)
+        catch (Exception ex) when (ex is ConnectorCallException or RuleViolation)
         {
             // The failed check is stored with its error (the console shows it); the schedule tries again next interval.
             logger.LogWarning("Scheduled {Job} of connector {ConnectorId} failed: {Error}", job, connectorId, ex.Message);

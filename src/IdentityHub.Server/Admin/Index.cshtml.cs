@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using IdentityHub.Data;
+using IdentityHub.Data.Access;
 using IdentityHub.Data.Audit;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -45,8 +46,7 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
         Departments = await db.Departments.CountAsync(cancellationToken);
         Applications = await db.Applications.CountAsync(cancellationToken);
         AccessRoles = await db.AccessRoles.CountAsync(cancellationToken);
-        ActiveAssignments = await db.RoleAssignments.CountAsync(
-            a => a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || a.ValidUntil > now), cancellationToken);
+        ActiveAssignments = await db.RoleAssignments.CountAsync(RoleAssignment.ActiveAt(now), cancellationToken);
         // The trail is the audit readers' (issue 6): others see the counts, not who changed what.
         Recent = ConsoleSections.Audit.CanRead(User)
             ? await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Take(RecentChanges).ToListAsync(cancellationToken)

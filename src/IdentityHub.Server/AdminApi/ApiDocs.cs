@@ -40,6 +40,7 @@ public static class ApiDocs
                 document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
                 return Task.CompletedTask;
             });
+            options.AddDocumentTransformer(ConnectorSettingsSchemas.TransformAsync);
         });
 
     public static void MapIdentityHubApiDocs(this IEndpointRouteBuilder endpoints)

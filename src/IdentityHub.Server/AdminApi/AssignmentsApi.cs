@@ -66,9 +66,7 @@ public static class AssignmentsApi
 
         if (active is { } isActive)
         {
-            query = isActive
-                ? query.Where(a => a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || now < a.ValidUntil))
-                : query.Where(a => !(a.EndedAt == null && a.ValidFrom <= now && (a.ValidUntil == null || now < a.ValidUntil)));
+            query = query.Where(isActive ? RoleAssignment.ActiveAt(now) : RoleAssignment.InactiveAt(now));
         }
 
         return await Listing.PageAsync(query, list, Sort, a => ToDto(a, now), cancellationToken);

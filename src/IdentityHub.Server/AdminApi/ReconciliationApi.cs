@@ -1,12 +1,14 @@
-using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Reconciliation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace IdentityHub.Server.AdminApi;
 
 /// <summary>
-/// /connectors/{id}/drift and /connectors/{id}/full-sync: compare a SCIM target with IdentityHub, fix the drift,
-/// push everyone again and watch the progress. Reads for any administrator, writes for security administrators.
+/// /connectors/{id}/drift and /connectors/{id}/full-sync: compare a connector's target with IdentityHub (for kinds whose
+/// target can be listed; for others the report says why not), fix the drift, push everyone again and watch the
+/// progress (every kind; a new connector's initial sync shows here too). Reads for any administrator, writes for
+/// security administrators.
 /// </summary>
 public static class ReconciliationApi
 {
@@ -30,28 +32,24 @@ public static class ReconciliationApi
     private static Task<IResult> FixAsync(Guid id, Reconciler reconciler, CancellationToken cancellationToken) =>
         Guarded(async () => TypedResults.Ok(await reconciler.FixAsync(id, cancellationToken)));
 
-    private static Task<IResult> StartFullSyncAsync(Guid id, Reconciler reconciler, CancellationToken cancellationToken) =>
-        Guarded(async () => TypedResults.Accepted($"{AdminApiSetup.BasePath}/connectors/{id}/full-sync", await reconciler.StartFullSyncAsync(id, cancellationToken)));
+    private static async Task<Accepted<FullSyncProgress>> StartFullSyncAsync(Guid id, FullSyncs fullSyncs, CancellationToken cancellationToken) =>
+        TypedResults.Accepted($"{AdminApiSetup.BasePath}/connectors/{id}/full-sync", await fullSyncs.StartAsync(id, cancellationToken));
 
-    private static Task<IResult> FullSyncAsync(Guid id, Reconciler reconciler, CancellationToken cancellationToken) =>
-        Guarded(async () => await reconciler.FullSyncProgressAsync(id, cancellationToken) is { } progress
+    private static async Task<IResult> FullSyncAsync(Guid id, FullSyncs fullSyncs, CancellationToken cancellationToken) =>
+        await fullSyncs.ProgressAsync(id, cancellationToken) is { } progress
             ? TypedResults.Ok(progress)
-            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No full sync yet", detail: "POST to this address starts one."));
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No full sync yet", detail: "POST to this address starts one.");
 
-    /// <summary>Unknown or non-SCIM connectors as 404/400, an unreachable or refusing target as 502 (RFC 9457).</summary>
+    /// <summary>A target that cannot be read or refuses as 502 (RFC 9457); unknown connectors are the Core's 404 (RuleViolation).</summary>
     private static async Task<IResult> Guarded(Func<Task<IResult>> work)
     {
         try
         {
             return await work();
         }
-        catch (ReconciliationException ex)
+        catch (ConnectorCallException ex)
         {
-            return TypedResults.Problem(statusCode: ex.Status, title: ex.Title, detail: ex.Message);
-        }
-        catch (ScimCallException ex)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The SCIM target could not be read", detail: ex.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The connector's target could not be read", detail: ex.Message);
         }
     }
 }

@@ -59,6 +59,18 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         };
     }
 
+    /// <summary>The provider's own services (how it locks outbox claims), registered with the provider it configures.</summary>
+    public void AddProviderServices(IServiceCollection services)
+    {
+        _ = Provider switch
+        {
+            DatabaseProvider.Sqlite => services.AddIdentityHubSqliteServices(),
+            DatabaseProvider.PostgreSql => services.AddIdentityHubPostgreSqlServices(),
+            DatabaseProvider.SqlServer => services.AddIdentityHubSqlServerServices(),
+            _ => throw new StartupException($"Database:Provider {Provider} is not supported."),
+        };
+    }
+
     /// <summary>A relative SQLite file is placed under the content root, and its folder is created.</summary>
     private static string AnchorSqliteFile(string connectionString, string contentRoot)
     {
@@ -89,6 +101,7 @@ public static class DatabaseSetup
     {
         var settings = DatabaseSettings.Read(builder.Configuration, builder.Environment.ContentRootPath);
         builder.Services.AddSingleton(settings);
+        settings.AddProviderServices(builder.Services);
         builder.Services.AddDbContextPool<IdentityHubDbContext>((services, options) =>
         {
             settings.Configure(options);

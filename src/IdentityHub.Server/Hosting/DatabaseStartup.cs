@@ -28,9 +28,7 @@ public static class DatabaseStartup
         await BringSchemaUpToDateAsync(db, settings, databaseExists, logger, cancellationToken);
         if (settings.Provider == DatabaseProvider.Sqlite)
         {
-            // Write-ahead logging: readers no longer block the writer (request handlers and background senders
-            // share one file). The mode is stored in the file, so this is a no-op after the first start.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await Data.Sqlite.SqliteDatabase.UseWriteAheadLogAsync(db, cancellationToken);
         }
 
         await app.Services.GetRequiredService<KeyRotationService>().InitializeAsync(cancellationToken);

@@ -6,6 +6,7 @@ using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.PostgreSql;
 using IdentityHub.Data.Sqlite;
+using IdentityHub.Provisioning;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,7 @@ public abstract class DomainDatabase : IAsyncLifetime
             .AddEntityFrameworkStores<IdentityHubDbContext>();
         services.AddScoped(_ => new CurrentActor(() => Actor));
         services.AddIdentityHubCore();
+        services.AddIdentityHubConnectors();
         services.AddScoped<FirstAdministrator>();
         _services = services.BuildServiceProvider();
         await using var scope = _services.CreateAsyncScope();

@@ -10,6 +10,7 @@ using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.PostgreSql;
 using IdentityHub.Data.Sqlite;
+using IdentityHub.Provisioning;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -210,6 +211,8 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<IdentityHubDbContext>();
         services.AddIdentityHubCore();
+        // The outbox writes ask which users each connector hears of: Provisioning's rule, as on the server.
+        services.AddIdentityHubConnectors();
         return services.BuildServiceProvider();
     }
 }

@@ -32,6 +32,25 @@ public sealed class ApiDocsTests(SqliteFactory factory) : IClassFixture<SqliteFa
         Assert.Equal("bearer", document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
     }
 
+    [Theory]
+    [InlineData("ConnectorRequest")]
+    [InlineData("ConnectorDto")]
+    public async Task OpenApiDocument_ConnectorSettings_IsOneOfTheKindsTypedSettings(string carrier)
+    {
+        using var document = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/api/docs/openapi/v1.json"));
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+
+        var settings = schemas.GetProperty(carrier).GetProperty("properties").GetProperty("settings");
+
+        var choices = settings.GetProperty("oneOf").EnumerateArray().Select(c => c.GetProperty("$ref").GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal(["#/components/schemas/ScimSettings", "#/components/schemas/WebhookSettings"], choices);
+        Assert.True(schemas.GetProperty("WebhookSettings").GetProperty("properties").TryGetProperty("url", out _));
+        var scim = schemas.GetProperty("ScimSettings").GetProperty("properties");
+        Assert.True(scim.TryGetProperty("baseUrl", out _));
+        Assert.False(scim.TryGetProperty("timeout", out _), "timeout is computed from timeoutSeconds, never sent.");
+        Assert.Contains("clientCredentials", scim.GetProperty("authentication").ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ScalarUi_Anonymous_AnswersHtmlPointingAtTheDocument()
     {

@@ -111,6 +111,8 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["DELETE /connectors/{id:guid}"] = SecurityAdmins,
         ["POST /connectors/{id:guid}/pause"] = SecurityAdmins,
         ["POST /connectors/{id:guid}/resume"] = SecurityAdmins,
+        // Calls the target with the stored secret: for those who may change the connector.
+        ["POST /connectors/{id:guid}/test"] = SecurityAdmins,
         ["GET /connectors/{id:guid}/status"] = AnyAdmin,
         ["GET /connectors/{id:guid}/dead-letters"] = AnyAdmin,
         ["POST /connectors/{id:guid}/dead-letters/replay"] = SecurityAdmins,

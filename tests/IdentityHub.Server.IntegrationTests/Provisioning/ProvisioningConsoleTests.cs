@@ -60,6 +60,56 @@ public sealed class ProvisioningConsoleTests(SqliteFactory factory) : IClassFixt
         Assert.Contains("data-testid=\"sync-progress\"", await browser.GetStringAsync($"/admin/provisioning/{connectorId}"), StringComparison.Ordinal);
     }
 
+    [PrerequisiteFact]
+    public async Task ConnectorPage_TestConnection_ShowsTheOutcomeAndTheSettingsButNeverTheSecret()
+    {
+        await using var scim = new ScimTestServer();
+        await scim.InitializeAsync();
+        var (connectorId, _) = await ConnectorWithDeliveredUserAsync(scim);
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, "admin", IdentityHubFactory.AdminPassword);
+        var page = await browser.GetStringAsync($"/admin/provisioning/{connectorId}");
+        Assert.Contains(scim.ScimBaseUrl.ToString(), page, StringComparison.Ordinal);
+        Assert.DoesNotContain(ScimTestServer.Token, page, StringComparison.Ordinal);
+
+        var tested = await PostFormAsync(browser, $"/admin/provisioning/{connectorId}?handler=test", page);
+
+        var html = await tested.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, tested.StatusCode);
+        Assert.Contains("data-testid=\"test-result\" data-outcome=\"succeeded\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(ScimTestServer.Token, html, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task ConnectorPage_Webhook_OffersFullSyncAndSaysDriftCannotBeChecked()
+    {
+        var prefix = Guid.NewGuid().ToString("N")[..6];
+        Guid connectorId;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            var application = new Application { Id = Guid.NewGuid(), Name = $"hooks {prefix}", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+            var connector = new Connector
+            {
+                Id = Guid.NewGuid(), ApplicationId = application.Id, Name = $"hooks {prefix}", Kind = ConnectorKind.Webhook, Settings = """{"url":"https://hooks.example/x"}""",
+                CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            };
+            db.Applications.Add(application);
+            db.Connectors.Add(connector);
+            await db.SaveChangesAsync();
+            connectorId = connector.Id;
+        }
+
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, "admin", IdentityHubFactory.AdminPassword);
+
+        var page = await browser.GetStringAsync($"/admin/provisioning/{connectorId}");
+
+        Assert.Contains("data-testid=\"full-sync\"", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"drift-unavailable\"", page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync($"/admin/provisioning/{connectorId}/drift")).StatusCode);
+    }
+
     private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string url, string pageWithForm) =>
         await browser.PostAsync(url, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(pageWithForm) }));
 

@@ -22,9 +22,7 @@ public static class ScimGroups
         var memberOf = current.Select(g => (Id: ScimConnectorClient.IdOf(g), Name: Name(g))).Where(g => g.Id is not null).ToList();
         foreach (var (id, name) in memberOf.Where(g => !roles.Contains(g.Name, StringComparer.Ordinal)))
         {
-            // RFC 7644 §3.5.2.2: remove with a value filter on the members path.
-            var remove = new JsonObject { ["op"] = "remove", ["path"] = $"members[{ScimFilter.Equal("value", scimUserId)}]" };
-            await session.SendAsync(HttpMethod.Patch, $"{GroupsEndpoint}/{Uri.EscapeDataString(id!)}", PatchOf(remove), cancellationToken, 404);
+            await session.SendAsync(HttpMethod.Patch, $"{GroupsEndpoint}/{Uri.EscapeDataString(id!)}", RemoveMember(scimUserId), cancellationToken, 404);
         }
 
         foreach (var role in roles.Where(r => !memberOf.Any(g => g.Name == r)))
@@ -43,13 +41,11 @@ public static class ScimGroups
 
     private static async Task AddMemberAsync(ScimSession session, string role, string scimUserId, CancellationToken cancellationToken)
     {
-        var member = new JsonArray(new JsonObject { ["value"] = scimUserId });
         var group = (await session.FindAsync(GroupsEndpoint, ScimFilter.Equal("displayName", role), cancellationToken)).Select(g => ScimConnectorClient.IdOf(g)).FirstOrDefault(id => id is not null);
         if (group is null)
         {
-            // RFC 7644 §3.3: create the role's group with the user as its first member; 409 = created meanwhile.
-            var body = new JsonObject { ["schemas"] = new JsonArray(GroupSchema), ["displayName"] = role, ["members"] = member };
-            var created = await session.SendAsync(HttpMethod.Post, GroupsEndpoint, body, cancellationToken, 409);
+            // 409 = created meanwhile.
+            var created = await session.SendAsync(HttpMethod.Post, GroupsEndpoint, NewGroup(role, scimUserId), cancellationToken, 409);
             if (created.Status != 409)
             {
                 return;
@@ -57,13 +53,26 @@ public static class ScimGroups
 
             group = (await session.FindAsync(GroupsEndpoint, ScimFilter.Equal("displayName", role), cancellationToken)).Select(g => ScimConnectorClient.IdOf(g)).FirstOrDefault(id => id is not null)
                 ?? throw new ScimCallException(new DeliveryOutcome.Retry($"POST {GroupsEndpoint}: 409, but no group named like the role is visible yet.", 409));
-            member = new JsonArray(new JsonObject { ["value"] = scimUserId });
         }
 
-        // RFC 7644 §3.5.2.1: "add" to a multi-valued attribute appends the values.
-        var add = new JsonObject { ["op"] = "add", ["path"] = "members", ["value"] = member };
-        await session.SendAsync(HttpMethod.Patch, $"{GroupsEndpoint}/{Uri.EscapeDataString(group)}", PatchOf(add), cancellationToken);
+        await session.SendAsync(HttpMethod.Patch, $"{GroupsEndpoint}/{Uri.EscapeDataString(group)}", AddMember(scimUserId), cancellationToken);
     }
+
+    /// <summary>RFC 7644 §3.3: a new Group named after the role, with the user as its first member.</summary>
+    public static JsonObject NewGroup(string role, string scimUserId) => new()
+    {
+        ["schemas"] = new JsonArray(GroupSchema),
+        ["displayName"] = role,
+        ["members"] = new JsonArray(new JsonObject { ["value"] = scimUserId }),
+    };
+
+    /// <summary>RFC 7644 §3.5.2.1: "add" to a multi-valued attribute appends the values.</summary>
+    public static JsonObject AddMember(string scimUserId) =>
+        PatchOf(new JsonObject { ["op"] = "add", ["path"] = "members", ["value"] = new JsonArray(new JsonObject { ["value"] = scimUserId }) });
+
+    /// <summary>RFC 7644 §3.5.2.2: "remove" with a value filter on the members path, so other members stay.</summary>
+    public static JsonObject RemoveMember(string scimUserId) =>
+        PatchOf(new JsonObject { ["op"] = "remove", ["path"] = $"members[{ScimFilter.Equal("value", scimUserId)}]" });
 
     private static JsonObject PatchOf(JsonObject operation) => new()
     {

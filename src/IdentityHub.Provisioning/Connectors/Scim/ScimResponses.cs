@@ -6,15 +6,7 @@ using System.Text.Json;
 namespace IdentityHub.Provisioning.Connectors.Scim;
 
 /// <summary>A SCIM call that did not succeed, carried as the delivery outcome it maps to.</summary>
-public sealed class ScimCallException(DeliveryOutcome outcome) : Exception(outcome switch
-{
-    DeliveryOutcome.Retry retry => retry.Error,
-    DeliveryOutcome.Permanent permanent => permanent.Error,
-    _ => "SCIM call failed",
-})
-{
-    public DeliveryOutcome Outcome { get; } = outcome;
-}
+public sealed class ScimCallException(DeliveryOutcome outcome) : ConnectorCallException(outcome);
 
 /// <summary>Maps SCIM HTTP answers and transport failures to <see cref="DeliveryOutcome"/>.</summary>
 public static class ScimResponses

@@ -3,27 +3,40 @@ using System.Text.Json.Serialization;
 
 namespace IdentityHub.Provisioning.Connectors.Scim;
 
+// The enums carry their camelCase JSON names, so the API's schema shows the strings the settings JSON holds.
+
 /// <summary>How the connector authenticates to the SCIM service provider (RFC 7644 §2: the transport's own means).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScimAuthentication>))]
 public enum ScimAuthentication
 {
     /// <summary>A static bearer token (RFC 6750); the token is the connector's protected secret.</summary>
+    [JsonStringEnumMemberName("bearer")]
     Bearer,
 
     /// <summary>OAuth 2.0 client credentials (RFC 6749 §4.4); the client secret is the connector's protected secret.</summary>
+    [JsonStringEnumMemberName("clientCredentials")]
     ClientCredentials,
 }
 
 /// <summary>Which IdentityHub attribute becomes the SCIM <c>userName</c>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScimUserNameSource>))]
 public enum ScimUserNameSource
 {
+    [JsonStringEnumMemberName("employeeNumber")]
     EmployeeNumber,
+
+    [JsonStringEnumMemberName("userName")]
     UserName,
 }
 
 /// <summary>What happens downstream to a user who must no longer be there (lost access, or an extra found by reconciliation).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScimDeprovisioning>))]
 public enum ScimDeprovisioning
 {
+    [JsonStringEnumMemberName("delete")]
     Delete,
+
+    [JsonStringEnumMemberName("deactivate")]
     Deactivate,
 }
 
@@ -71,6 +84,7 @@ public sealed record ScimSettings
 
     public int TimeoutSeconds { get; init; } = 10;
 
+    [JsonIgnore]
     public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
 
     /// <summary>Reads and checks the settings JSON; the errors name the field (camelCase) for an RFC 9457 answer.</summary>

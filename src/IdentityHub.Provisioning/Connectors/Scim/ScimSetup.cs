@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Reconciliation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -7,7 +8,7 @@ namespace IdentityHub.Provisioning.Connectors.Scim;
 
 public static class ScimSetup
 {
-    /// <summary>The SCIM connector client and its settings check; the dispatcher finds it as an <see cref="IConnectorClient"/>.</summary>
+    /// <summary>The SCIM connector kind: its settings, client, connection test and drift check.</summary>
     public static IServiceCollection AddIdentityHubScim(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -15,18 +16,21 @@ public static class ScimSetup
         services.TryAddSingleton<ScimAccessTokens>();
         services.TryAddSingleton<ScimSessions>();
         services.TryAddSingleton<ScimConnectorClient>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorClient, ScimConnectorClient>(s => s.GetRequiredService<ScimConnectorClient>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorSettingsValidator, ScimSettingsValidator>());
+        services.AddConnectorKind<ScimKind, ScimConnectorClient>();
+        services.AddConnectionTest<ScimConnectionTest>();
+        services.AddConnectorDrift<ScimDriftCheck>();
         return services;
     }
 }
 
-/// <summary>Checks SCIM connector settings for the admin API; the secret (bearer token or client secret) is the administrator's.</summary>
-public sealed class ScimSettingsValidator : IConnectorSettingsValidator
+/// <summary>SCIM connectors: <see cref="ScimSettings"/>; the secret (bearer token or client secret) is the administrator's.</summary>
+public sealed class ScimKind : ConnectorKindBase<ScimSettings>
 {
-    public ConnectorKind Kind => ConnectorKind.Scim;
+    public override ConnectorKind Kind => ConnectorKind.Scim;
 
-    public Dictionary<string, string[]> Validate(JsonElement settings, string? secret, bool hasStoredSecret)
+    public override string Name => "scim";
+
+    public override IReadOnlyDictionary<string, string[]> Validate(JsonElement settings, string? secret, bool hasStoredSecret)
     {
         ScimSettings.Parse(settings.ValueKind == JsonValueKind.Undefined ? "{}" : settings.GetRawText(), out var found);
         var errors = found.ToDictionary(e => "settings." + e.Key, e => e.Value, StringComparer.Ordinal);
@@ -38,5 +42,6 @@ public sealed class ScimSettingsValidator : IConnectorSettingsValidator
         return errors;
     }
 
-    public string? GenerateSecret() => null;
+    /// <summary><c>allUsers</c>: every user, not only holders of a role in the application.</summary>
+    public override bool ProvisionsEveryone(string settings) => ScimSettings.Parse(settings, out _).AllUsers;
 }

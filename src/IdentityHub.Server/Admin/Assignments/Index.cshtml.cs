@@ -26,7 +26,7 @@ public sealed class IndexModel(IdentityHubDbContext db, RoleAssignments assignme
         Now = clock.GetUtcNow();
         var now = Now;
         IQueryable<RoleAssignment> query = db.RoleAssignments.AsNoTracking().Include(a => a.Role).ThenInclude(r => r!.Application).Include(a => a.Department)
-            .Where(a => a.EndedAt == null && (a.ValidUntil == null || a.ValidUntil > now));
+            .Where(RoleAssignment.CurrentOrUpcomingAt(now));
         if (Role is { Length: > 0 } role)
         {
             query = query.Where(a => a.Role!.Name.Contains(role));

@@ -1,22 +1,25 @@
-using IdentityHub.Data;
-using IdentityHub.Data.Provisioning;
-using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Core;
+using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Monitoring;
+using IdentityHub.Provisioning.Queries;
 using IdentityHub.Provisioning.Reconciliation;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Provisioning;
 
-/// <summary>One connector: health, lag, counts, last errors, deliveries over time; pause/resume, full sync with its progress, the latest drift report.</summary>
-public sealed class ConnectorModel(IdentityHubDbContext db, ConnectorOperations operations, Reconciler reconciler) : ConsolePageModel
+/// <summary>
+/// One connector: its settings (never the secret), health, lag, counts, last errors, deliveries over time; pause/resume,
+/// test connection, full sync with its progress (the initial sync of a new connector too), the latest drift report.
+/// </summary>
+public sealed class ConnectorModel(ConnectorQueries queries, Connectors connectors, ConnectorOperations operations, FullSyncs fullSyncs, Reconciler reconciler)
+    : ConsolePageModel
 {
     /// <summary>The chart's bucket: one minute, the last two hours at most.</summary>
     public static readonly TimeSpan Bucket = TimeSpan.FromMinutes(1);
 
-    public Connector? Connector { get; private set; }
+    public ConnectorView? Connector { get; private set; }
 
-    public string ApplicationName { get; private set; } = "";
+    public IReadOnlyList<ConnectorSetting> Settings { get; private set; } = [];
 
     public ConnectorStatus? Status { get; private set; }
 
@@ -24,7 +27,13 @@ public sealed class ConnectorModel(IdentityHubDbContext db, ConnectorOperations 
 
     public FullSyncProgress? FullSync { get; private set; }
 
+    /// <summary>Whether the connector's target can be listed, so drift can be checked.</summary>
+    public bool DriftCheckable { get; private set; }
+
     public DriftStatus? Drift { get; private set; }
+
+    /// <summary>The result of "test connection", shown once on the page that ran it.</summary>
+    public ConnectionTestResult? Test { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFound();
@@ -37,25 +46,41 @@ public sealed class ConnectorModel(IdentityHubDbContext db, ConnectorOperations 
     {
         try
         {
-            await reconciler.StartFullSyncAsync(id, cancellationToken);
+            await fullSyncs.StartAsync(id, cancellationToken);
             return Done(T("admin.provisioning.fullSyncStarted"), $"/admin/provisioning/{id}");
         }
-        catch (Exception ex) when (ex is ReconciliationException or ScimCallException)
+        catch (RuleViolation violation) when (violation.Kind == ViolationKind.NotFound)
         {
-            Alert = new ConsoleAlert(ex.Message, [], IsError: true);
-            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+            return NotFound();
         }
     }
 
-    private async Task<IActionResult> SetPausedAsync(Guid id, bool paused, CancellationToken cancellationToken)
+    /// <summary>Runs the test and shows its outcome on this page (nothing changed, so no redirect).</summary>
+    public async Task<IActionResult> OnPostTestAsync(Guid id, CancellationToken cancellationToken)
     {
-        var connector = await db.Connectors.SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
-        if (connector is null)
+        try
+        {
+            Test = await connectors.TestAsync(id, cancellationToken);
+        }
+        catch (RuleViolation violation) when (violation.Kind == ViolationKind.NotFound)
         {
             return NotFound();
         }
 
-        await operations.SetPausedAsync(connector, paused, cancellationToken);
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
+    private async Task<IActionResult> SetPausedAsync(Guid id, bool paused, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connectors.SetPausedAsync(id, paused, cancellationToken);
+        }
+        catch (RuleViolation violation) when (violation.Kind == ViolationKind.NotFound)
+        {
+            return NotFound();
+        }
+
         return Done(T(paused ? "admin.provisioning.paused" : "admin.provisioning.resumed"), $"/admin/provisioning/{id}");
     }
 
@@ -63,17 +88,18 @@ public sealed class ConnectorModel(IdentityHubDbContext db, ConnectorOperations 
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        Connector = await db.Connectors.AsNoTracking().Include(c => c.Application).SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        Connector = await queries.GetAsync(id, cancellationToken);
         if (Connector is null)
         {
             return false;
         }
 
-        ApplicationName = Connector.Application?.Name ?? "";
-        Status = await operations.StatusAsync(Connector, cancellationToken);
+        Settings = queries.Describe(Connector);
+        Status = await operations.StatusAsync(id, Connector.Paused, cancellationToken);
         Chart = await operations.StatsAsync(id, Bucket, cancellationToken);
-        FullSync = Connector.Kind == ConnectorKind.Scim ? await reconciler.FullSyncProgressAsync(id, cancellationToken) : null;
-        Drift = Connector.Kind == ConnectorKind.Scim ? await reconciler.DriftStatusAsync(id, cancellationToken) : null;
+        FullSync = await fullSyncs.ProgressAsync(id, cancellationToken);
+        DriftCheckable = reconciler.CanCheck(Connector.Kind);
+        Drift = DriftCheckable ? await reconciler.DriftStatusAsync(id, cancellationToken) : null;
         return true;
     }
 }

@@ -1,17 +1,15 @@
-using IdentityHub.Data;
-using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Monitoring;
+using IdentityHub.Provisioning.Queries;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Provisioning;
 
 /// <summary>A connector's dead letters (rows that ran out of retries), replayable one by one or all at once.</summary>
-public sealed class DeadLettersModel(IdentityHubDbContext db, ConnectorOperations operations) : ConsolePageModel
+public sealed class DeadLettersModel(ConnectorQueries queries, ConnectorOperations operations) : ConsolePageModel
 {
     public const int PageSize = 50;
 
-    public Connector? Connector { get; private set; }
+    public ConnectorView? Connector { get; private set; }
 
     public IReadOnlyList<DeadLetter> Rows { get; private set; } = [];
 
@@ -28,7 +26,7 @@ public sealed class DeadLettersModel(IdentityHubDbContext db, ConnectorOperation
 
     private async Task<IActionResult> ReplayAsync(Guid id, long? rowId, CancellationToken cancellationToken)
     {
-        if (!await db.Connectors.AnyAsync(c => c.Id == id, cancellationToken))
+        if (!await queries.ExistsAsync(id, cancellationToken))
         {
             return NotFound();
         }
@@ -40,7 +38,7 @@ public sealed class DeadLettersModel(IdentityHubDbContext db, ConnectorOperation
 
     private async Task<bool> LoadAsync(Guid id, int page, CancellationToken cancellationToken)
     {
-        Connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken);
+        Connector = await queries.GetAsync(id, cancellationToken);
         if (Connector is null)
         {
             return false;

@@ -1,16 +1,17 @@
+using IdentityHub.Core;
 using IdentityHub.Data;
-using IdentityHub.Data.Provisioning;
-using IdentityHub.Provisioning.Connectors.Scim;
+using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Queries;
 using IdentityHub.Provisioning.Reconciliation;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Provisioning;
 
-/// <summary>The latest drift report of a SCIM connector; checking reads the target now, fixing queues what differs.</summary>
-public sealed class DriftModel(IdentityHubDbContext db, Reconciler reconciler) : ConsolePageModel
+/// <summary>The latest drift report of a connector whose target can be listed; checking reads the target now, fixing queues what differs.</summary>
+public sealed class DriftModel(IdentityHubDbContext db, ConnectorQueries queries, Reconciler reconciler) : ConsolePageModel
 {
-    public Connector? Connector { get; private set; }
+    public ConnectorView? Connector { get; private set; }
 
     public DriftReport? Report { get; private set; }
 
@@ -37,10 +38,14 @@ public sealed class DriftModel(IdentityHubDbContext db, Reconciler reconciler) :
         {
             return Done(await work(), $"/admin/provisioning/{id}/drift");
         }
-        catch (Exception ex) when (ex is ReconciliationException or ScimCallException)
+        catch (ConnectorCallException ex)
         {
             Alert = new ConsoleAlert(ex.Message, [], IsError: true);
             return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+        }
+        catch (RuleViolation violation) when (violation.Kind == ViolationKind.NotFound)
+        {
+            return NotFound();
         }
     }
 
@@ -49,8 +54,8 @@ public sealed class DriftModel(IdentityHubDbContext db, Reconciler reconciler) :
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        Connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.Kind == ConnectorKind.Scim, cancellationToken);
-        if (Connector is null)
+        Connector = await queries.GetAsync(id, cancellationToken);
+        if (Connector is null || !reconciler.CanCheck(Connector.Kind))
         {
             return false;
         }

@@ -1,6 +1,7 @@
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Provisioning.Monitoring;
+using IdentityHub.Provisioning.Queries;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -9,7 +10,7 @@ namespace IdentityHub.Server.Admin.Provisioning;
 public sealed record ConnectorHistory(Guid ConnectorId, string ConnectorName, string ApplicationName, string? ExternalId, long Version, int Pending, int Dead, IReadOnlyList<DeliveryRecord> Deliveries);
 
 /// <summary>One user's deliveries, per connector: what was sent (version), when, and how it went.</summary>
-public sealed class HistoryModel(IdentityHubDbContext db, ConnectorOperations operations) : ConsolePageModel
+public sealed class HistoryModel(IdentityHubDbContext db, ConnectorQueries queries, ConnectorOperations operations) : ConsolePageModel
 {
     private const int PerConnector = 50;
 
@@ -28,7 +29,7 @@ public sealed class HistoryModel(IdentityHubDbContext db, ConnectorOperations op
 
         UserId = user;
         Account = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == user, cancellationToken);
-        var connectors = await db.Connectors.AsNoTracking().Include(c => c.Application).OrderBy(c => c.Name).ToListAsync(cancellationToken);
+        var connectors = (await queries.AllAsync(cancellationToken)).OrderBy(c => c.Name, StringComparer.Ordinal);
         var states = await db.ConnectorUserStates.AsNoTracking().Where(s => s.UserId == user).ToDictionaryAsync(s => s.ConnectorId, cancellationToken);
         var queued = await db.Outbox.AsNoTracking().Where(o => o.UserId == user)
             .GroupBy(o => new { o.ConnectorId, o.Status }).Select(g => new { g.Key.ConnectorId, g.Key.Status, Count = g.Count() }).ToListAsync(cancellationToken);
@@ -41,7 +42,7 @@ public sealed class HistoryModel(IdentityHubDbContext db, ConnectorOperations op
             var dead = queued.Where(q => q.ConnectorId == connector.Id && q.Status == Data.Provisioning.OutboxStatus.Dead).Sum(q => q.Count);
             if (deliveries.Count > 0 || state is not null || pending + dead > 0)
             {
-                result.Add(new ConnectorHistory(connector.Id, connector.Name, connector.Application?.Name ?? "", state?.ExternalId, state?.Version ?? 0, pending, dead, deliveries));
+                result.Add(new ConnectorHistory(connector.Id, connector.Name, connector.ApplicationName, state?.ExternalId, state?.Version ?? 0, pending, dead, deliveries));
             }
         }
 

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Connectors.Scim;
 
-namespace IdentityHub.Server.IntegrationTests.Provisioning;
+namespace IdentityHub.Provisioning.Tests;
 
 /// <summary>The SCIM rules that need no server: filter literals, settings, and HTTP results as delivery outcomes.</summary>
 public sealed class ScimProtocolTests

@@ -1,25 +1,29 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
-using IdentityHub.Provisioning.Connectors;
-using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Dispatch;
+using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Provisioning.State;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace IdentityHub.Provisioning.Reconciliation;
+namespace IdentityHub.Provisioning.Connectors.Scim;
 
 /// <summary>
 /// Reads every User (and in groups mode every Group) of a SCIM target, page by page, and compares it with the
-/// state IdentityHub would send now for every user the application should know: all users IdentityHub has, plus
-/// users it once delivered (deleted since). The expected state comes from the dispatcher's own builder.
+/// state IdentityHub would send now for every user the connector hears of (its audience), and for any downstream user
+/// that is IdentityHub's although outside it (to be removed). The expected state comes from the dispatcher's own builder.
 /// </summary>
-public sealed class DriftCheck(IdentityHubDbContext db, UserStates states, ScimSessions sessions, ConnectorSecrets secrets, IOptions<ProvisioningOptions> options, TimeProvider clock)
+public sealed class ScimDriftCheck(IdentityHubDbContext db, UserStates states, ScimSessions sessions, ConnectorSecrets secrets, IOptions<ProvisioningOptions> options, TimeProvider clock)
+    : IConnectorDrift
 {
-    public async Task<DriftReport> RunAsync(Connector connector, CancellationToken cancellationToken)
+    public ConnectorKind Kind => ConnectorKind.Scim;
+
+    public async Task<DriftReport> CheckAsync(Connector connector, IReadOnlyCollection<string> audience, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connector);
+        ArgumentNullException.ThrowIfNull(audience);
         var settings = ScimSessions.SettingsOf(connector);
         var session = await sessions.OpenAsync(settings, secrets.Unprotect(connector.ProtectedSecret), cancellationToken);
         var theirs = new List<JsonElement>();
@@ -32,10 +36,13 @@ public sealed class DriftCheck(IdentityHubDbContext db, UserStates states, ScimS
         var byExternalId = theirs.Where(r => Str(r, "externalId") is not null).GroupBy(r => Str(r, "externalId")!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var byUserName = theirs.Where(r => Str(r, "userName") is not null).GroupBy(r => Str(r, "userName")!, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
 
-        var candidates = await db.Users.AsNoTracking().Select(u => u.Id)
-            .Union(db.ConnectorUserStates.AsNoTracking().Where(s => s.ConnectorId == connector.Id).Select(s => s.UserId))
+        // Downstream users whose externalId is one of ours are ours to judge, inside the audience or not.
+        var externalIds = byExternalId.Keys.ToList();
+        var matchedOurs = await db.Users.AsNoTracking().Where(u => externalIds.Contains(u.Id)).Select(u => u.Id)
+            .Union(db.ConnectorUserStates.AsNoTracking().Where(s => s.ConnectorId == connector.Id && externalIds.Contains(s.UserId)).Select(s => s.UserId))
             .ToListAsync(cancellationToken);
-        var ours = candidates.ToHashSet(StringComparer.Ordinal);
+        var ours = audience.Concat(matchedOurs).ToHashSet(StringComparer.Ordinal);
+        var candidates = ours.ToList();
         var missing = new List<DriftItem>();
         var extra = new List<DriftItem>();
         var different = new List<DriftItem>();
@@ -129,4 +136,44 @@ public sealed class DriftCheck(IdentityHubDbContext db, UserStates states, ScimS
 
     private static string? Str(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    public async Task<int> RemoveExtrasAsync(Connector connector, IReadOnlyList<DriftItem> extras, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        ArgumentNullException.ThrowIfNull(extras);
+        var settings = ScimSessions.SettingsOf(connector);
+        if (!settings.RemoveExtras || extras.Count == 0)
+        {
+            return 0;
+        }
+
+        var session = await sessions.OpenAsync(settings, secrets.Unprotect(connector.ProtectedSecret), cancellationToken);
+        var removed = 0;
+        foreach (var scimId in extras.Select(e => e.ScimId).OfType<string>())
+        {
+            await RemoveExtraAsync(session, scimId, cancellationToken);
+            removed++;
+        }
+
+        return removed;
+    }
+
+    private static async Task RemoveExtraAsync(ScimSession session, string scimId, CancellationToken cancellationToken)
+    {
+        var path = $"{ScimConnectorClient.UsersEndpoint}/{Uri.EscapeDataString(scimId)}";
+        if (session.Settings.Deprovisioning == ScimDeprovisioning.Delete)
+        {
+            // RFC 7644 §3.6: 404 means someone removed it already.
+            await session.SendAsync(HttpMethod.Delete, path, null, cancellationToken, 404);
+            return;
+        }
+
+        // RFC 7644 §3.5.2.3: replace one attribute, leaving the rest of a user IdentityHub does not own alone.
+        var patch = new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:api:messages:2.0:PatchOp"),
+            ["Operations"] = new JsonArray(new JsonObject { ["op"] = "replace", ["path"] = "active", ["value"] = false }),
+        };
+        await session.SendAsync(HttpMethod.Patch, path, patch, cancellationToken, 404);
+    }
 }

@@ -9,7 +9,7 @@ using IdentityHub.Provisioning.State;
 using IdentityHub.Testing;
 using Microsoft.Extensions.Configuration;
 
-namespace IdentityHub.Server.IntegrationTests.Provisioning;
+namespace IdentityHub.Provisioning.Tests;
 
 /// <summary>The dispatcher's pure rules: backoff and its defaults, versions and events, signatures, metrics, stored drift reports.</summary>
 public sealed class DispatchRulesTests

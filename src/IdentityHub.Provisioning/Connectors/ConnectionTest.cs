@@ -1,0 +1,26 @@
+using IdentityHub.Data.Provisioning;
+
+namespace IdentityHub.Provisioning.Connectors;
+
+/// <summary>
+/// What "test connection" found: <see cref="Outcome"/> is <c>succeeded</c>, <c>failed</c> (with the target's answer or the
+/// transport error in <see cref="Message"/>), or <c>not-available</c> (the kind has nothing harmless to read).
+/// </summary>
+public sealed record ConnectionTestResult(string Outcome, string Message, int? StatusCode, int DurationMilliseconds)
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string NotAvailable = "not-available";
+
+    public bool Passed => Outcome == Succeeded;
+}
+
+/// <summary>A kind's "test connection": authenticate to the target and read something harmless, changing nothing there.</summary>
+public interface IConnectionTest
+{
+    ConnectorKind Kind { get; }
+
+    /// <param name="secret">The unprotected secret, or null.</param>
+    /// <returns>Succeeded or failed; a refusal or an unreachable target is a failed result, not an exception.</returns>
+    Task<ConnectionTestResult> TestAsync(Connector connector, string? secret, CancellationToken cancellationToken);
+}
