@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;

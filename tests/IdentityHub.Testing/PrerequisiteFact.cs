@@ -39,7 +39,7 @@ public sealed class PrerequisiteFactDiscoverer(IMessageSink diagnosticMessageSin
         ];
     }
 
-    private static string? FindMissing(ITestMethod testMethod) =>
+    internal static string? FindMissing(ITestMethod testMethod) =>
         testMethod.Method.GetCustomAttributes(typeof(RequiresAttribute))
             .Concat(testMethod.TestClass.Class.GetCustomAttributes(typeof(RequiresAttribute)))
             .Select(a => TestEnvironment.MissingReason(a.GetNamedArgument<Prerequisite>(nameof(RequiresAttribute.Prerequisite))))

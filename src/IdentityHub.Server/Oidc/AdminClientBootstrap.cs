@@ -1,17 +1,14 @@
-using System.Text.Json;
-using IdentityHub.Core.Directory;
+using IdentityHub.Core.Access;
 using IdentityHub.Server.Hosting;
-using OpenIddict.Abstractions;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Server.Oidc;
 
 /// <summary>
 /// Automation needs a way in before any application is registered: when <c>Bootstrap:AdminClientSecret</c>
 /// is set and the client does not exist yet, a confidential client with the client credentials grant,
-/// the admin API scope and the super-admin role is created.
+/// the admin API scope and the super-admin role is created (by <see cref="OidcClients"/>, audited).
 /// </summary>
-public sealed class AdminClientBootstrap(IOpenIddictApplicationManager applications, IConfiguration configuration)
+public sealed class AdminClientBootstrap(OidcClients clients, IConfiguration configuration)
 {
     public const string DefaultClientId = "identityhub-admin";
     public const int MinimumSecretLength = 43;
@@ -32,26 +29,6 @@ public sealed class AdminClientBootstrap(IOpenIddictApplicationManager applicati
         }
 
         var clientId = configuration["Bootstrap:AdminClientId"] is { Length: > 0 } configured ? configured : DefaultClientId;
-        if (await applications.FindByClientIdAsync(clientId, cancellationToken) is not null)
-        {
-            return false;
-        }
-
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = clientId,
-            ClientSecret = secret,
-            ClientType = ClientTypes.Confidential,
-            DisplayName = "IdentityHub administration (bootstrap)",
-            Permissions =
-            {
-                Permissions.Endpoints.Token,
-                Permissions.GrantTypes.ClientCredentials,
-                Permissions.Prefixes.Scope + IdentityHubScopes.AdminApi,
-            },
-        };
-        descriptor.Properties[ClientProperties.AdminRoles] = JsonSerializer.SerializeToElement(new[] { AdminRoles.SuperAdmin });
-        await applications.CreateAsync(descriptor, cancellationToken);
-        return true;
+        return await clients.EnsureBootstrapClientAsync(clientId, secret, cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Sessions;
 using IdentityHub.Server.Account;

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using IdentityHub.Core.Access;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -82,16 +82,10 @@ public sealed class DisabledClientRefusal(IOpenIddictApplicationManager applicat
         }
     }
 
-    public static bool IsDisabled(IReadOnlyDictionary<string, JsonElement> properties)
-    {
-        ArgumentNullException.ThrowIfNull(properties);
-        return properties.TryGetValue(ClientProperties.Disabled, out var disabled) && disabled.ValueKind == JsonValueKind.True;
-    }
-
     private async ValueTask<bool> IsDisabledAsync(string? clientId) =>
         !string.IsNullOrEmpty(clientId)
         && await applications.FindByClientIdAsync(clientId) is { } application
-        && IsDisabled(await applications.GetPropertiesAsync(application));
+        && ClientProperties.IsDisabled(await applications.GetPropertiesAsync(application));
 
     // After OpenIddict's own checks, so unknown clients and bad secrets keep their own error.
     private const int Order = int.MaxValue - 100_000;

@@ -1,9 +1,8 @@
+using IdentityHub.Core;
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
 using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Server.Oidc.Pruning;
 using OpenIddict.Abstractions;
-using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.Server.Oidc;
 
@@ -12,7 +11,6 @@ public static class OidcSetup
     public static void AddIdentityHubOidc(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        builder.Services.AddSingleton<ClientCache>();
         builder.Services.AddScoped<AdminClientBootstrap>();
         builder.Services.AddScoped<ClaimsMapping.UserClaims>();
         builder.Services.AddScoped<BackchannelLogoutNotices>();
@@ -23,12 +21,8 @@ public static class OidcSetup
             // A logout token goes to the registered URI only; a redirect must not carry it to another host.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddOpenIddict()
-            .AddCore(core =>
-            {
-                core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>();
-                // SHA-256 client secrets and a process-wide client cache: the token endpoint's hot path.
-                core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, ClientApplicationManager>();
-            })
+            // SHA-256 client secrets and a process-wide client cache: the token endpoint's hot path.
+            .AddCore(core => core.UseIdentityHubClients())
             .AddServer(server =>
             {
                 if (configuration["Oidc:Issuer"] is { Length: > 0 } issuer)

@@ -1,3 +1,4 @@
+using IdentityHub.Core.Access;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Server.Oidc;

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Core.Access;
 using Microsoft.AspNetCore;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Oidc.ClaimsMapping;

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IdentityHub.Core.Access;
 using IdentityHub.Server.Oidc;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;

@@ -9,6 +9,8 @@ using IdentityHub.Server.IntegrationTests.Oidc;
 using IdentityHub.Server.Oidc;
 using Microsoft.Extensions.DependencyInjection;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Server.Oidc;

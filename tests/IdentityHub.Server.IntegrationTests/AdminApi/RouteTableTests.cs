@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
 

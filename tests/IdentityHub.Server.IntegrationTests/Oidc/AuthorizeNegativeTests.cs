@@ -3,6 +3,7 @@ using IdentityHub.Data.Directory;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 

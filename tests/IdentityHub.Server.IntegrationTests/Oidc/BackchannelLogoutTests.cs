@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
+using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;

@@ -5,6 +5,8 @@ using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 

@@ -18,6 +18,8 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static IdentityHub.Server.IntegrationTests.Oidc.OidcTestClient;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Saml;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Caching.Memory;
 using OpenIddict.EntityFrameworkCore.Models;
 
-namespace IdentityHub.Server.Oidc;
+namespace IdentityHub.Core.Access;
 
 /// <summary>
 /// Process-wide cache of OIDC clients by client_id. OpenIddict's own entity cache is scoped (it wraps the

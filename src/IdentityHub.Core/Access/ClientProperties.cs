@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 
-namespace IdentityHub.Server.Oidc;
+namespace IdentityHub.Core.Access;
 
 /// <summary>
 /// IdentityHub's own settings of an OIDC client, kept in the OpenIddict application's Properties (JSON),
@@ -15,7 +15,7 @@ public static class ClientProperties
     /// <summary>Admin roles a client acting for itself (client credentials) holds: JSON array of strings.</summary>
     public const string AdminRoles = "admin_roles";
 
-    /// <summary>True when an administrator switched the client off (see DisabledClientRefusal).</summary>
+    /// <summary>True when an administrator switched the client off: it gets no code and no token.</summary>
     public const string Disabled = "identityhub_disabled";
 
     /// <summary>The id of the IdentityHub application this client belongs to (string).</summary>
@@ -28,6 +28,13 @@ public static class ClientProperties
         return properties.TryGetValue(AdminRoles, out var roles) && roles.ValueKind == JsonValueKind.Array
             ? [.. roles.EnumerateArray().Select(r => r.GetString()).OfType<string>()]
             : [];
+    }
+
+    /// <summary>Whether an administrator switched the client off (<see cref="Disabled"/>).</summary>
+    public static bool IsDisabled(IReadOnlyDictionary<string, JsonElement> properties)
+    {
+        ArgumentNullException.ThrowIfNull(properties);
+        return properties.TryGetValue(Disabled, out var disabled) && disabled.ValueKind == JsonValueKind.True;
     }
 }
 

@@ -1,11 +1,12 @@
 using IdentityHub.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using OpenIddict.Core;
 using OpenIddict.EntityFrameworkCore.Models;
 
-namespace IdentityHub.Server.Oidc;
+namespace IdentityHub.Core.Access;
 
 /// <summary>
 /// OpenIddict's application manager with two changes for the token endpoint's hot path: secrets are

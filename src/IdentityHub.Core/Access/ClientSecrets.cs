@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
 
-namespace IdentityHub.Server.Oidc;
+namespace IdentityHub.Core.Access;
 
 /// <summary>
 /// Client secrets are drawn by the server, never chosen by people: 256 random bits, so a plain SHA-256

@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
-using IdentityHub.Core.Directory;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using OidcPermissions = OpenIddict.Abstractions.OpenIddictConstants.Permissions;
 
-namespace IdentityHub.Server.Oidc;
+namespace IdentityHub.Core.Access;
 
-/// <summary>The OIDC part of an application as the admin API receives it (RFC 7591 names where one exists).</summary>
+/// <summary>The OIDC part of an application as an administrator registers it (RFC 7591 §3.1 names where one exists).</summary>
 public sealed record ClientRegistrationRequest(
     string? ClientType,
     IReadOnlyList<string>? RedirectUris,
@@ -27,7 +27,7 @@ public sealed record ClientRegistrationRequest(
     IReadOnlyList<string>? AdminRoles,
     bool? Enabled = null);
 
-/// <summary>The OIDC client as stored; <see cref="ClientSecret"/> only right after the server generated one.</summary>
+/// <summary>The OIDC client as stored (RFC 7591 §3.2.1); <see cref="ClientSecret"/> only right after the server generated one.</summary>
 public sealed record ClientRegistrationResponse(
     string ClientId,
     string ClientType,
@@ -86,20 +86,12 @@ public static class ClientRegistration
     public static bool UsesSecret(ClientRegistrationRequest request) =>
         ResolveAuthMethod(request) is SecretBasic or SecretPost;
 
-    /// <summary>Every problem, keyed by the camelCase field name; empty when the registration is acceptable.</summary>
-    public static Dictionary<string, string[]> Validate(ClientRegistrationRequest request)
+    /// <summary>Refuses the registration with every problem at once, keyed by the camelCase field name.</summary>
+    public static void Validate(ClientRegistrationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        void Add(string field, string message)
-        {
-            if (!errors.TryGetValue(field, out var list))
-            {
-                errors[field] = list = [];
-            }
-
-            list.Add(message);
-        }
+        var errors = new FieldErrors();
+        void Add(string field, string message) => errors.Add(field, message);
 
         var isPublic = request.ClientType == ClientTypes.Public;
         if (request.ClientType is not (ClientTypes.Confidential or ClientTypes.Public))
@@ -168,9 +160,9 @@ public static class ClientRegistration
         }
 
         var adminRoles = request.AdminRoles ?? [];
-        foreach (var role in adminRoles.Where(r => !Core.Directory.AdminRoles.All.Contains(r, StringComparer.Ordinal)))
+        foreach (var role in adminRoles.Where(r => !Directory.AdminRoles.All.Contains(r, StringComparer.Ordinal)))
         {
-            Add("adminRoles", $"\"{role}\" is not an admin role; use {string.Join(", ", Core.Directory.AdminRoles.All)}.");
+            Add("adminRoles", $"\"{role}\" is not an admin role; use {string.Join(", ", Directory.AdminRoles.All)}.");
         }
 
         if (adminRoles.Count > 0 && isPublic)
@@ -211,7 +203,7 @@ public static class ClientRegistration
         CheckLifetime(request.AuthorizationCodeLifetimeSeconds, "authorizationCodeLifetimeSeconds", 10, 600, Add);
         CheckLifetime(request.RefreshTokenLifetimeSeconds, "refreshTokenLifetimeSeconds", 300, (int)MaxRefreshTokenLifetime.TotalSeconds, Add);
 
-        return errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+        errors.ThrowIfAny();
     }
 
     /// <summary>The OpenIddict descriptor for a valid registration; the caller sets the client id and secret.</summary>
@@ -234,31 +226,31 @@ public static class ClientRegistration
         {
             descriptor.Permissions.UnionWith(
             [
-                Permissions.Endpoints.Authorization, Permissions.Endpoints.Token, Permissions.Endpoints.EndSession,
-                Permissions.Endpoints.PushedAuthorization, Permissions.GrantTypes.AuthorizationCode, Permissions.ResponseTypes.Code,
+                OidcPermissions.Endpoints.Authorization, OidcPermissions.Endpoints.Token, OidcPermissions.Endpoints.EndSession,
+                OidcPermissions.Endpoints.PushedAuthorization, OidcPermissions.GrantTypes.AuthorizationCode, OidcPermissions.ResponseTypes.Code,
             ]);
         }
 
         if (grants.Contains(GrantTypes.RefreshToken))
         {
-            descriptor.Permissions.Add(Permissions.GrantTypes.RefreshToken);
+            descriptor.Permissions.Add(OidcPermissions.GrantTypes.RefreshToken);
         }
 
         if (grants.Contains(GrantTypes.ClientCredentials))
         {
-            descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials]);
+            descriptor.Permissions.UnionWith([OidcPermissions.Endpoints.Token, OidcPermissions.GrantTypes.ClientCredentials]);
         }
 
         // RFC 7009 §2.1: any client may revoke its own tokens; RFC 7662 introspection is for authenticated clients.
-        descriptor.Permissions.Add(Permissions.Endpoints.Revocation);
+        descriptor.Permissions.Add(OidcPermissions.Endpoints.Revocation);
         if (!isPublic)
         {
-            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+            descriptor.Permissions.Add(OidcPermissions.Endpoints.Introspection);
         }
 
         foreach (var scope in request.Scopes ?? [])
         {
-            descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+            descriptor.Permissions.Add(OidcPermissions.Prefixes.Scope + scope);
         }
 
         // RFC 9700 §2.1.1: public clients always use PKCE; confidential ones when registered so.
@@ -321,9 +313,9 @@ public static class ClientRegistration
         var descriptor = new OpenIddictApplicationDescriptor();
         await applications.PopulateAsync(descriptor, application, cancellationToken);
         var permissions = descriptor.Permissions;
-        var grants = KnownGrantTypes.Where(g => permissions.Contains(Permissions.Prefixes.GrantType + g)).ToArray();
-        var scopes = permissions.Where(p => p.StartsWith(Permissions.Prefixes.Scope, StringComparison.Ordinal))
-            .Select(p => p[Permissions.Prefixes.Scope.Length..]).Order(StringComparer.Ordinal).ToArray();
+        var grants = KnownGrantTypes.Where(g => permissions.Contains(OidcPermissions.Prefixes.GrantType + g)).ToArray();
+        var scopes = permissions.Where(p => p.StartsWith(OidcPermissions.Prefixes.Scope, StringComparison.Ordinal))
+            .Select(p => p[OidcPermissions.Prefixes.Scope.Length..]).Order(StringComparer.Ordinal).ToArray();
         var isPublic = descriptor.ClientType == ClientTypes.Public;
         var method = StringProperty(descriptor, AuthMethodProperty) ?? (isPublic ? None : SecretBasic);
         JsonElement? jwks = descriptor.JsonWebKeySet is { Keys.Count: > 0 } set
@@ -348,7 +340,18 @@ public static class ClientRegistration
             IdentityTokenLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.IdentityToken),
             AuthorizationCodeLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.AuthorizationCode),
             AdminRoles: ClientProperties.AdminRolesOf(descriptor.Properties),
-            Enabled: !DisabledClientRefusal.IsDisabled(descriptor.Properties));
+            Enabled: !ClientProperties.IsDisabled(descriptor.Properties));
+    }
+
+    /// <summary>The registration a stored client answers to, to submit again with one thing changed.</summary>
+    public static ClientRegistrationRequest RequestOf(ClientRegistrationResponse client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return new ClientRegistrationRequest(
+            client.ClientType, client.RedirectUris, client.PostLogoutRedirectUris, client.GrantTypes, client.Scopes,
+            client.TokenEndpointAuthMethod, client.Jwks, client.FirstParty, client.RequirePkce, client.RequirePushedAuthorization,
+            client.BackchannelLogoutUri, client.AccessTokenLifetimeSeconds, client.RefreshTokenLifetimeSeconds,
+            client.IdentityTokenLifetimeSeconds, client.AuthorizationCodeLifetimeSeconds, client.AdminRoles, client.Enabled);
     }
 
     /// <summary>
@@ -416,8 +419,7 @@ public static class ClientRegistration
             return $"\"{value}\" is not an absolute URI.";
         }
 
-        var loopback = uri.Host is "localhost" or "127.0.0.1" or "[::1]";
-        if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && loopback))
+        if (!WebAddresses.IsHttpsOrLoopback(uri))
         {
             return $"\"{value}\" must use https (http is allowed only for localhost and 127.0.0.1).";
         }
