@@ -7,7 +7,7 @@ using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Keys;
 using IdentityHub.Server.Account;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;

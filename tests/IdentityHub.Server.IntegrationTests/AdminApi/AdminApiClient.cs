@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IdentityHub.Core.Access;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Clients;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
 

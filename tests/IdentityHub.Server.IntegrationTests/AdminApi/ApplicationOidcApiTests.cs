@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

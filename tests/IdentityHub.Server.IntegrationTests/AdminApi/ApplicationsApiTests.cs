@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 

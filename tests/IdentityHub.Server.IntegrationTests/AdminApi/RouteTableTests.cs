@@ -5,7 +5,6 @@ using System.Text.Json;
 using IdentityHub.Core.Directory;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.IntegrationTests.Oidc;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;

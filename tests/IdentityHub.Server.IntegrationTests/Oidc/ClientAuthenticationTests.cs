@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Server.IntegrationTests.AdminApi;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using IdentityHub.Core.Directory;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;

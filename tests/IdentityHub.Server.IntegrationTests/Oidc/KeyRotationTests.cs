@@ -6,7 +6,7 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Keys;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -8,7 +8,6 @@ using IdentityHub.Saml;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
 using IdentityHub.Server.IntegrationTests.Oidc;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
