@@ -45,7 +45,8 @@ public sealed class ClientApplicationManager(
             clients.Add(application);
         }
 
-        return application;
+        // The context now tracks this instance: later look-ups in the request get it too, not a copy that could not be attached.
+        return _found = application;
     }
 
     public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
