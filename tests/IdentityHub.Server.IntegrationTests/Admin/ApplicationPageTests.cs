@@ -117,6 +117,43 @@ public abstract class ApplicationPageTests<TFactory>(TFactory factory) : IClassF
         Assert.Equal(before, await RevisionAsync(id));
     }
 
+    [PrerequisiteFact]
+    public async Task EditForm_HttpLaunchUrlInTheChineseConsole_IsRefusedInChinese()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var id = await AdminApiClient.CreateApplicationAsync(admin);
+        var browser = factory.CreateBrowserLikeClient();
+        browser.DefaultRequestHeaders.AcceptLanguage.ParseAdd("zh-CN");
+        await BrowserSession.SignInAsync(browser, "admin", IdentityHubFactory.AdminPassword);
+        var page = await browser.GetStringAsync($"/admin/applications/{id}");
+        Assert.Contains("编辑应用", page, StringComparison.Ordinal);
+
+        var refused = await PostEditAsync(browser, page, id, new() { ["Edit.LaunchUrl"] = "http://expense.example.com/" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("启动地址必须是完整的 https 地址", FieldError(await refused.Content.ReadAsStringAsync(), "Edit.LaunchUrl"), StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task PermissionForm_Refused_TheEditFormStillShowsTheStoredApplication()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var id = await AdminApiClient.CreateApplicationAsync(admin);
+        var browser = await SignedInBrowserAsync();
+        var page = await browser.GetStringAsync($"/admin/applications/{id}");
+
+        var refused = await browser.PostAsync($"/admin/applications/{id}?handler=permission", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
+            ["NewPermission.Name"] = "Not a permission name!",
+        }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var html = await refused.Content.ReadAsStringAsync();
+        Assert.Contains($"name=\"Edit.Name\" value=\"{WebUtility.HtmlEncode(await NameAsync(id))}\"", html, StringComparison.Ordinal);
+        Assert.Contains($"name=\"Edit.Revision\" value=\"{await RevisionAsync(id)}\"", html, StringComparison.Ordinal);
+    }
+
     private async Task<HttpClient> SignedInBrowserAsync()
     {
         var browser = factory.CreateBrowserLikeClient();

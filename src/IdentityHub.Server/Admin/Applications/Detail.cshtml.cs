@@ -44,16 +44,8 @@ public sealed class DetailModel(
     [BindProperty]
     public RoleForm NewRole { get; set; } = new();
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
-    {
-        if (!await LoadAsync(id, cancellationToken))
-        {
-            return NotFound();
-        }
-
-        Edit = ApplicationForm.Of(Application!);
-        return Page();
-    }
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
 
     /// <summary>Saves the "edit application" form through the same service as the admin API's PUT, with the page's revision as If-Match.</summary>
     public Task<IActionResult> OnPostEditAsync(Guid id, CancellationToken cancellationToken) =>
@@ -139,12 +131,12 @@ public sealed class DetailModel(
         catch (RuleViolation violation)
         {
             Refused(violation, prefix);
-            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+            return await LoadAsync(id, cancellationToken, keepPostedEdit: prefix == nameof(Edit)) ? Page() : NotFound();
         }
     }
 
-    /// <summary>Reads the page's data; a refused form keeps what was posted, a GET fills <see cref="Edit"/> afterwards.</summary>
-    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>Reads the page's data; the edit form shows the stored application unless it is the refused form, which keeps what was posted.</summary>
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken, bool keepPostedEdit = false)
     {
         Application = await applicationQueries.GetAsync(id, cancellationToken);
         PermissionList = await permissionQueries.ListAsync(id, cancellationToken);
@@ -152,6 +144,11 @@ public sealed class DetailModel(
         Saml = await db.SamlServiceProviders.AsNoTracking().Where(s => s.ApplicationId == id).FirstOrDefaultAsync(cancellationToken) is { } sp
             ? SamlRegistration.Read(sp)
             : null;
+        if (Application is not null && !keepPostedEdit)
+        {
+            Edit = ApplicationForm.Of(Application);
+        }
+
         return Application is not null;
     }
 }
