@@ -3,8 +3,10 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Core.Directory;
 using IdentityHub.Core.Queries;
+using IdentityHub.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.Core;
 
@@ -32,6 +34,26 @@ public static class CoreServices
         services.AddScoped<SamlServiceProviders>();
         services.AddScoped<SamlServiceProviderQueries>();
         SamlServiceProviders.AddMetadataClient(services);
+        services.AddScoped<Applications>();
+        services.AddScoped<OidcClients>();
+        services.TryAddSingleton<ClientCache>();
+        services.AddScoped<ApplicationQueries>();
+        services.AddScoped<OidcClientQueries>();
+        services.AddScoped<PermissionQueries>();
+        services.AddScoped<RoleQueries>();
         return services;
+    }
+
+    /// <summary>
+    /// OpenIddict's stores in IdentityHub's DbContext, with the application manager that keeps SHA-256 client secrets and
+    /// reads clients through the process-wide <see cref="ClientCache"/> (the token endpoint's hot path).
+    /// </summary>
+    public static OpenIddictCoreBuilder UseIdentityHubClients(this OpenIddictCoreBuilder core)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>();
+        core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, ClientApplicationManager>();
+        core.Services.TryAddSingleton<ClientCache>();
+        return core;
     }
 }

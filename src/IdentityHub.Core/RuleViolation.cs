@@ -70,6 +70,12 @@ public sealed class RuleViolation : Exception
     /// <summary>The title's code, when it has one.</summary>
     public RuleMessage? Code => Codes.GetValueOrDefault(Title);
 
+    /// <summary>
+    /// What a client needs to act on the refusal without parsing the title (the names of the roles still attached to
+    /// an application); the API sends each entry as an extension member of the problem.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> Details { get; init; } = new Dictionary<string, object?>();
+
     public static RuleViolation Field(string field, string message, ViolationKind kind = ViolationKind.Invalid) =>
         new(kind, message, new Dictionary<string, string[]> { [field] = [message] });
 

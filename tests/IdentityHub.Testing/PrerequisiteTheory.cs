@@ -4,7 +4,10 @@ using Xunit.Sdk;
 
 namespace IdentityHub.Testing;
 
-/// <summary>A theory that honours <see cref="RequiresAttribute"/> like <see cref="PrerequisiteFactAttribute"/>: skipped with the reason outside strict mode.</summary>
+/// <summary>
+/// A theory (cases that differ only in data) that honours <see cref="RequiresAttribute"/> like
+/// <see cref="PrerequisiteFactAttribute"/>: outside strict mode a missing prerequisite skips it with the reason.
+/// </summary>
 [XunitTestCaseDiscoverer("IdentityHub.Testing.PrerequisiteTheoryDiscoverer", "IdentityHub.Testing")]
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class PrerequisiteTheoryAttribute : TheoryAttribute;

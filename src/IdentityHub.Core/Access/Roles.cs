@@ -9,11 +9,15 @@ namespace IdentityHub.Core.Access;
 
 public sealed record RolePermissionInput(Guid PermissionId, IReadOnlyDictionary<string, string>? Parameters = null);
 
-public sealed record RoleInput(Guid? ApplicationId, string? Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionInput>? Permissions);
+/// <param name="Name">The key tokens and SAML attributes carry (<c>expense-approver</c>).</param>
+/// <param name="DisplayName">What people read ("Finance approver", "财务审批人"); optional.</param>
+public sealed record RoleInput(
+    Guid? ApplicationId, string? Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionInput>? Permissions, string? DisplayName = null);
 
-public sealed record RoleSnapshot(Guid Id, Guid? ApplicationId, string Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionInput> Permissions)
+public sealed record RoleSnapshot(
+    Guid Id, Guid? ApplicationId, string Name, string? DisplayName, string? Description, bool Delegable, IReadOnlyList<RolePermissionInput> Permissions)
 {
-    public static RoleSnapshot Of(Role r) => new(r.Id, r.ApplicationId, r.Name, r.Description, r.Delegable,
+    public static RoleSnapshot Of(Role r) => new(r.Id, r.ApplicationId, r.Name, r.DisplayName, r.Description, r.Delegable,
         [.. r.Permissions.OrderBy(p => p.PermissionId).Select(p => new RolePermissionInput(p.PermissionId, new Dictionary<string, string>(p.Parameters)))]);
 }
 
@@ -104,6 +108,13 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
             errors.Add("name", $"The name may have up to {Role.NameMaxLength} letters, digits, '.', '_' or '-', starting with a letter or digit.");
         }
 
+        var displayName = string.IsNullOrWhiteSpace(input.DisplayName) ? null : input.DisplayName.Trim();
+        if (displayName is { Length: > Role.DisplayNameMaxLength })
+        {
+            errors.Add("displayName", $"The display name may have up to {Role.DisplayNameMaxLength} characters.",
+                "role.displayNameLength", $"{Role.DisplayNameMaxLength}");
+        }
+
         if (input.Description is { Length: > 2000 })
         {
             errors.Add("description", "The description may have up to 2000 characters.");
@@ -151,6 +162,7 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
 
         role.ApplicationId = input.ApplicationId;
         role.Name = name!;
+        role.DisplayName = displayName;
         role.Description = input.Description?.Trim();
         role.Delegable = input.Delegable;
         role.Permissions.RemoveAll(p => !ids.Contains(p.PermissionId));

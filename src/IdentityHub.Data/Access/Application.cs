@@ -8,6 +8,11 @@ public sealed class Application
 {
     public const int NameMaxLength = 200;
     public const int DescriptionMaxLength = 2000;
+    public const int LaunchUrlMaxLength = 2000;
+
+    /// <summary>Room for a small data: URI image (a 64×64 PNG is a few kB in base64).</summary>
+    public const int IconUrlMaxLength = 32_768;
+    public const int ThemeMaxLength = 64;
 
     public Guid Id { get; set; }
 
@@ -15,6 +20,15 @@ public sealed class Application
     public required string Name { get; set; }
 
     public string? Description { get; set; }
+
+    /// <summary>Where the portal sends an employee to start the application (https, or http on loopback).</summary>
+    public string? LaunchUrl { get; set; }
+
+    /// <summary>The icon the portal shows: an https URL or a data: URI of an image.</summary>
+    public string? IconUrl { get; set; }
+
+    /// <summary>The theme folder (<c>themes/&lt;name&gt;</c>) its sign-in pages use; null for the global one.</summary>
+    public string? Theme { get; set; }
 
     /// <summary>The client_id of the application's OpenIddict application, when it has an OIDC client.</summary>
     public string? OidcClientId { get; set; }

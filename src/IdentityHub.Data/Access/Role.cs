@@ -4,6 +4,7 @@ namespace IdentityHub.Data.Access;
 public sealed class Role
 {
     public const int NameMaxLength = 100;
+    public const int DisplayNameMaxLength = 200;
 
     public Guid Id { get; set; }
 
@@ -13,6 +14,9 @@ public sealed class Role
 
     /// <summary>Unique within its application (or among global roles); what the roles claim carries.</summary>
     public required string Name { get; set; }
+
+    /// <summary>What people read ("Finance approver", "财务审批人"); the console falls back to <see cref="Name"/>.</summary>
+    public string? DisplayName { get; set; }
 
     public string? Description { get; set; }
 

@@ -24,6 +24,7 @@ internal sealed class RoleConfiguration : IEntityTypeConfiguration<Role>
     {
         builder.ToTable("AccessRoles");
         builder.Property(r => r.Name).HasMaxLength(Role.NameMaxLength);
+        builder.Property(r => r.DisplayName).HasMaxLength(Role.DisplayNameMaxLength);
         builder.Property(r => r.Description).HasMaxLength(2000);
         builder.HasIndex(r => new { r.ApplicationId, r.Name }).IsUnique();
         builder.HasOne(r => r.Application).WithMany().HasForeignKey(r => r.ApplicationId).OnDelete(DeleteBehavior.Restrict);

@@ -12,6 +12,9 @@ internal sealed class ApplicationConfiguration : IEntityTypeConfiguration<Applic
         builder.Property(a => a.Name).HasMaxLength(Application.NameMaxLength);
         builder.HasIndex(a => a.Name).IsUnique();
         builder.Property(a => a.Description).HasMaxLength(Application.DescriptionMaxLength);
+        builder.Property(a => a.LaunchUrl).HasMaxLength(Application.LaunchUrlMaxLength);
+        builder.Property(a => a.IconUrl).HasMaxLength(Application.IconUrlMaxLength);
+        builder.Property(a => a.Theme).HasMaxLength(Application.ThemeMaxLength);
         // OpenIddict's own client_id column is 100 characters.
         builder.Property(a => a.OidcClientId).HasMaxLength(100);
         builder.HasIndex(a => a.OidcClientId).IsUnique();

@@ -3,7 +3,8 @@ using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.AdminApi;
-using IdentityHub.Server.Oidc.ClaimsMapping;
+using IdentityHub.Server.Identities;
+using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
@@ -54,14 +55,14 @@ public static class AccountSetup
             if (context.CurrentPrincipal?.FindFirst(IdentityHubClaims.SessionId) is { } sid && context.NewPrincipal?.Identity is ClaimsIdentity identity)
             {
                 identity.AddClaim(new Claim(IdentityHubClaims.SessionId, sid.Value));
-                if (context.CurrentPrincipal.FindFirst(ActiveUserSignInManager.AuthenticationTimeClaim) is { } authTime)
+                if (context.CurrentPrincipal.FindFirst(IdentityHubClaims.AuthenticationTime) is { } authTime)
                 {
-                    identity.AddClaim(new Claim(ActiveUserSignInManager.AuthenticationTimeClaim, authTime.Value));
+                    identity.AddClaim(new Claim(IdentityHubClaims.AuthenticationTime, authTime.Value));
                 }
 
-                foreach (var method in context.CurrentPrincipal.FindAll(ActiveUserSignInManager.AuthenticationMethodsClaim))
+                foreach (var method in context.CurrentPrincipal.FindAll(IdentityHubClaims.AuthenticationMethods))
                 {
-                    identity.AddClaim(new Claim(ActiveUserSignInManager.AuthenticationMethodsClaim, method.Value));
+                    identity.AddClaim(new Claim(IdentityHubClaims.AuthenticationMethods, method.Value));
                 }
             }
 

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using IdentityHub.Data.Directory;
-using IdentityHub.Server.Oidc.ClaimsMapping;
+using IdentityHub.Server.Identities;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -46,19 +46,13 @@ public sealed class ActiveUserSignInManager(
         }
 
         // When the user really authenticated: the cookie's IssuedUtc moves on every renewal (SAML ForceAuthn needs this).
-        if (!claims.Exists(c => c.Type == AuthenticationTimeClaim))
+        if (!claims.Exists(c => c.Type == IdentityHubClaims.AuthenticationTime))
         {
-            claims.Add(new Claim(AuthenticationTimeClaim, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            claims.Add(new Claim(IdentityHubClaims.AuthenticationTime, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         return base.SignInWithClaimsAsync(user, authenticationProperties, claims);
     }
-
-    /// <summary>Unix milliseconds of the sign-in that started the session.</summary>
-    public const string AuthenticationTimeClaim = "identityhub_auth_time";
-
-    /// <summary>RFC 8176 §2: how the user authenticated; Identity's password sign-in adds "pwd" (SAML's AuthnContextClassRef comes from it).</summary>
-    public const string AuthenticationMethodsClaim = "amr";
 
     public static string NewSessionId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Server.Identities;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -63,7 +64,7 @@ public sealed class ApplicationsModel(
     }
 
     private static IReadOnlyList<string> ScopeDescriptionsOf(IEnumerable<string> scopes) =>
-        [.. Oidc.ScopeDescription.Describe(scopes).Select(s => s.Text)];
+        [.. ScopeDescription.Describe(scopes).Select(s => s.Text)];
 }
 
 public sealed record ConsentedApplication(string AuthorizationId, string Name, IReadOnlyList<string> Scopes);

@@ -1,4 +1,5 @@
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Http.HttpResults;

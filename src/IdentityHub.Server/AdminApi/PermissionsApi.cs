@@ -1,8 +1,7 @@
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
@@ -33,25 +32,21 @@ public static class PermissionsApi
     internal static PermissionDto ToDto(Permission p) => new(p.Id, p.ApplicationId, p.Name, p.Description, p.Parameters, p.CreatedAt, p.UpdatedAt);
 
     private static async Task<Results<Ok<Paged<PermissionDto>>, ValidationProblem, NotFound>> ListAsync(
-        Guid applicationId, [AsParameters] ListQuery list, IdentityHubDbContext db, CancellationToken cancellationToken)
+        Guid applicationId, [AsParameters] ListQuery list, ApplicationQueries applications, PermissionQueries permissions, CancellationToken cancellationToken)
     {
-        if (!await db.Applications.AnyAsync(a => a.Id == applicationId, cancellationToken))
+        if (!await applications.ExistsAsync(applicationId, cancellationToken))
         {
             return TypedResults.NotFound();
         }
 
-        var query = db.Permissions.AsNoTracking().Where(p => p.ApplicationId == applicationId)
-            .WhereAnyContains(list.Search, p => p.Name, p => p.Description);
-        var page = await Listing.PageAsync(query, list, Sort, ToDto, cancellationToken);
+        var page = await Listing.PageAsync(permissions.Find(applicationId, list.Search), list, Sort, ToDto, cancellationToken);
         return page.Result is Ok<Paged<PermissionDto>> ok ? ok : (ValidationProblem)page.Result;
     }
 
     private static async Task<Results<Ok<PermissionDto>, NotFound>> GetAsync(
-        Guid applicationId, Guid id, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        Guid applicationId, Guid id, PermissionQueries permissions, HttpContext http, CancellationToken cancellationToken)
     {
-        var permission = await db.Permissions.AsNoTracking()
-            .SingleOrDefaultAsync(p => p.Id == id && p.ApplicationId == applicationId, cancellationToken);
-        if (permission is null)
+        if (await permissions.GetAsync(applicationId, id, cancellationToken) is not { } permission)
         {
             return TypedResults.NotFound();
         }
@@ -69,10 +64,10 @@ public static class PermissionsApi
     }
 
     private static async Task<Results<Ok<PermissionDto>, NotFound>> UpdateAsync(
-        Guid applicationId, Guid id, PermissionRequest request, IfMatch ifMatch, Permissions permissions, IdentityHubDbContext db,
+        Guid applicationId, Guid id, PermissionRequest request, IfMatch ifMatch, Permissions permissions, PermissionQueries queries,
         HttpContext http, CancellationToken cancellationToken)
     {
-        if (!await db.Permissions.AnyAsync(p => p.Id == id && p.ApplicationId == applicationId, cancellationToken))
+        if (!await queries.ExistsAsync(applicationId, id, cancellationToken))
         {
             return TypedResults.NotFound();
         }
@@ -83,9 +78,9 @@ public static class PermissionsApi
     }
 
     private static async Task<Results<NoContent, NotFound>> DeleteAsync(
-        Guid applicationId, Guid id, IfMatch ifMatch, Permissions permissions, IdentityHubDbContext db, CancellationToken cancellationToken)
+        Guid applicationId, Guid id, IfMatch ifMatch, Permissions permissions, PermissionQueries queries, CancellationToken cancellationToken)
     {
-        if (!await db.Permissions.AnyAsync(p => p.Id == id && p.ApplicationId == applicationId, cancellationToken))
+        if (!await queries.ExistsAsync(applicationId, id, cancellationToken))
         {
             return TypedResults.NotFound();
         }

@@ -27,14 +27,24 @@ public static class Problems
     {
         ArgumentNullException.ThrowIfNull(violation);
         var errors = violation.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        var extensions = new Dictionary<string, object?>(StringComparer.Ordinal);
         // The stable code lets a client tell refusals apart without parsing the English title.
-        var code = violation.Code is { } coded ? new Dictionary<string, object?> { ["code"] = coded.Code } : null;
-        if (violation.Kind == ViolationKind.Invalid)
+        if (violation.Code is { } coded)
         {
-            return TypedResults.ValidationProblem(errors, title: violation.Title, detail: DetailOf(violation), extensions: code);
+            extensions["code"] = coded.Code;
         }
 
-        var extensions = code ?? [];
+        // What the refusal names (the roles still attached...) as members a client reads without parsing the title.
+        foreach (var (name, value) in violation.Details)
+        {
+            extensions[name] = value;
+        }
+
+        if (violation.Kind == ViolationKind.Invalid)
+        {
+            return TypedResults.ValidationProblem(errors, title: violation.Title, detail: DetailOf(violation), extensions: extensions);
+        }
+
         if (errors.Count > 0)
         {
             extensions["errors"] = errors;

@@ -1,20 +1,21 @@
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
 public sealed record RolePermissionRequest(Guid PermissionId, Dictionary<string, string>? Parameters);
 
+/// <param name="Name">The key tokens carry: letters, digits, '.', '_' or '-' (<c>expense-approver</c>).</param>
+/// <param name="DisplayName">What people read, any text up to 200 characters ("Finance approver"); optional.</param>
 public sealed record RoleRequest(
-    Guid? ApplicationId, string? Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionRequest>? Permissions);
+    Guid? ApplicationId, string? Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionRequest>? Permissions, string? DisplayName = null);
 
 public sealed record RolePermissionDto(Guid PermissionId, IReadOnlyDictionary<string, string> Parameters);
 
 public sealed record RoleDto(
-    Guid Id, Guid? ApplicationId, string Name, string? Description, bool Delegable, IReadOnlyList<RolePermissionDto> Permissions,
+    Guid Id, Guid? ApplicationId, string Name, string? DisplayName, string? Description, bool Delegable, IReadOnlyList<RolePermissionDto> Permissions,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>/roles: bundles of one application's permissions (or global roles); <c>delegable</c> lets HR administrators assign them.</summary>
@@ -22,6 +23,7 @@ public static class RolesApi
 {
     private static readonly SortFields<Role> Sort = new SortFields<Role>("name")
         .Add("name", r => r.Name)
+        .Add("displayName", r => r.DisplayName)
         .Add("delegable", r => r.Delegable)
         .Add("createdAt", r => r.CreatedAt)
         .Add("updatedAt", r => r.UpdatedAt);
@@ -37,39 +39,19 @@ public static class RolesApi
     }
 
     internal static RoleDto ToDto(Role r) => new(
-        r.Id, r.ApplicationId, r.Name, r.Description, r.Delegable,
+        r.Id, r.ApplicationId, r.Name, r.DisplayName, r.Description, r.Delegable,
         [.. r.Permissions.Select(p => new RolePermissionDto(p.PermissionId, p.Parameters))], r.CreatedAt, r.UpdatedAt);
 
-    /// <summary>Lists roles; <c>applicationId</c> filters by application, <c>global=true</c> gives the global roles.</summary>
+    /// <summary>Lists roles; <c>applicationId</c> filters by application, <c>global=true</c> gives the global roles; <c>q</c> searches key, display name and description.</summary>
     private static async Task<Results<Ok<Paged<RoleDto>>, ValidationProblem>> ListAsync(
-        [AsParameters] ListQuery list, IdentityHubDbContext db, CancellationToken cancellationToken,
-        Guid? applicationId = null, bool? global = null, bool? delegable = null)
-    {
-        var query = db.AccessRoles.AsNoTracking().Include(r => r.Permissions).AsQueryable();
-        if (applicationId is { } application)
-        {
-            query = query.Where(r => r.ApplicationId == application);
-        }
-        else if (global == true)
-        {
-            query = query.Where(r => r.ApplicationId == null);
-        }
-
-        if (delegable is { } isDelegable)
-        {
-            query = query.Where(r => r.Delegable == isDelegable);
-        }
-
-        query = query.WhereAnyContains(list.Search, r => r.Name, r => r.Description);
-
-        return await Listing.PageAsync(query, list, Sort, ToDto, cancellationToken);
-    }
+        [AsParameters] ListQuery list, RoleQueries roles, CancellationToken cancellationToken,
+        Guid? applicationId = null, bool? global = null, bool? delegable = null) =>
+        await Listing.PageAsync(roles.Find(new RoleFilter(applicationId, global == true, delegable, list.Search)), list, Sort, ToDto, cancellationToken);
 
     private static async Task<Results<Ok<RoleDto>, NotFound>> GetAsync(
-        Guid id, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        Guid id, RoleQueries roles, HttpContext http, CancellationToken cancellationToken)
     {
-        var role = await db.AccessRoles.AsNoTracking().Include(r => r.Permissions).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (role is null)
+        if (await roles.GetAsync(id, cancellationToken) is not { } role)
         {
             return TypedResults.NotFound();
         }
@@ -79,20 +61,20 @@ public static class RolesApi
     }
 
     private static async Task<Results<CreatedAtRoute<RoleDto>, NotFound>> CreateAsync(
-        RoleRequest request, Roles roles, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        RoleRequest request, Roles roles, RoleQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
         var role = await roles.CreateAsync(InputOf(request), cancellationToken);
-        var created = await GetAsync(role.Id, db, http, cancellationToken);
+        var created = await GetAsync(role.Id, queries, http, cancellationToken);
         return created.Result is Ok<RoleDto> ok
             ? TypedResults.CreatedAtRoute(ok.Value, "GetRole", new { id = role.Id })
             : TypedResults.NotFound();
     }
 
     private static async Task<Results<Ok<RoleDto>, NotFound>> UpdateAsync(
-        Guid id, RoleRequest request, IfMatch ifMatch, Roles roles, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        Guid id, RoleRequest request, IfMatch ifMatch, Roles roles, RoleQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
         await roles.UpdateAsync(id, InputOf(request), ifMatch.Revision, cancellationToken);
-        return await GetAsync(id, db, http, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     private static async Task<NoContent> DeleteAsync(Guid id, IfMatch ifMatch, Roles roles, CancellationToken cancellationToken)
@@ -103,5 +85,5 @@ public static class RolesApi
 
     private static RoleInput InputOf(RoleRequest r) => new(
         r.ApplicationId, r.Name ?? "", r.Description, r.Delegable,
-        [.. (r.Permissions ?? []).Select(p => new RolePermissionInput(p.PermissionId, p.Parameters))]);
+        [.. (r.Permissions ?? []).Select(p => new RolePermissionInput(p.PermissionId, p.Parameters))], r.DisplayName);
 }

@@ -1,4 +1,5 @@
 using IdentityHub.Core.Access;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using Microsoft.AspNetCore.Http.HttpResults;

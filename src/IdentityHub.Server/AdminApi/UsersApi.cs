@@ -1,5 +1,6 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Http.HttpResults;

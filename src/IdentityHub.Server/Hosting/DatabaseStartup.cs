@@ -1,7 +1,7 @@
 using System.Data.Common;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Server.Oidc.Keys;
 using Microsoft.Data.SqlClient;
 using Microsoft.EntityFrameworkCore;

@@ -52,7 +52,6 @@ public static class WebSetup
         app.MapIdentityHubHealth();
         app.MapRazorPages();
         app.MapIdentityHubAdminApi();
-        app.MapTokenEndpoint();
-        app.MapUserInfoEndpoint();
+        app.MapIdentityHubOidc();
     }
 }

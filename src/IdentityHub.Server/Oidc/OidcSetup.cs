@@ -1,20 +1,38 @@
+using System.Collections.Immutable;
+using IdentityHub.Core;
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
+using IdentityHub.Server.Identities;
+using IdentityHub.Server.Oidc.Authorize;
+using IdentityHub.Server.Oidc.BackchannelLogout;
+using IdentityHub.Server.Oidc.Clients;
+using IdentityHub.Server.Oidc.EndSession;
 using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Server.Oidc.Pruning;
+using IdentityHub.Server.Oidc.Revocation;
+using IdentityHub.Server.Oidc.Token;
+using IdentityHub.Server.Oidc.UserInfo;
 using OpenIddict.Abstractions;
-using OpenIddict.EntityFrameworkCore.Models;
+using OpenIddict.Server;
 
 namespace IdentityHub.Server.Oidc;
 
 public static class OidcSetup
 {
+    private static readonly ImmutableArray<OpenIddictServerHandlerDescriptor>[] HandlerLists =
+    [
+        AuthorizeHandlers.All,
+        TokenHandlers.All,
+        ClientHandlers.All,
+        EndSessionHandlers.All,
+        RevocationHandlers.All,
+        BackchannelLogoutHandlers.All,
+    ];
+
     public static void AddIdentityHubOidc(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        builder.Services.AddSingleton<ClientCache>();
         builder.Services.AddScoped<AdminClientBootstrap>();
-        builder.Services.AddScoped<ClaimsMapping.UserClaims>();
+        builder.Services.AddScoped<UserClaims>();
         builder.Services.AddScoped<BackchannelLogoutNotices>();
         builder.Services.AddScoped<BackchannelLogoutToken>();
         builder.Services.AddSingleton<BackchannelLogoutSignal>();
@@ -23,12 +41,8 @@ public static class OidcSetup
             // A logout token goes to the registered URI only; a redirect must not carry it to another host.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddOpenIddict()
-            .AddCore(core =>
-            {
-                core.UseEntityFrameworkCore().UseDbContext<IdentityHubDbContext>();
-                // SHA-256 client secrets and a process-wide client cache: the token endpoint's hot path.
-                core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication, ClientApplicationManager>();
-            })
+            // SHA-256 client secrets and a process-wide client cache: the token endpoint's hot path.
+            .AddCore(core => core.UseIdentityHubClients())
             .AddServer(server =>
             {
                 if (configuration["Oidc:Issuer"] is { Length: > 0 } issuer)
@@ -56,8 +70,6 @@ public static class OidcSetup
                 // RFC 9700 §2.1.1: S256 only. PKCE is required per client (always for public ones, see
                 // PublicClientPkceRequirement), so confidential clients may opt out.
                 server.Configure(options => options.CodeChallengeMethods.Remove(OpenIddictConstants.CodeChallengeMethods.Plain));
-                server.AddEventHandler(PublicClientPkceRequirement.Descriptor)
-                    .AddEventHandler(PublicClientPkceRequirement.PushedDescriptor);
 
                 // RFC 9700 §4.14.2: a rotated refresh token used again means it leaked; no grace period, so the
                 // second use revokes the whole token family (OpenIddict revokes the authorization's tokens).
@@ -70,28 +82,9 @@ public static class OidcSetup
                     server.SetAuthorizationCodeLifetime(codeLifetime);
                 }
 
-                server.AddEventHandler(BackchannelLogoutDiscovery.Descriptor)
-                    .AddEventHandler(ParameterSizeLimit.AuthorizationDescriptor)
-                    .AddEventHandler(ParameterSizeLimit.PushedDescriptor)
-                    .AddEventHandler(ParameterSizeLimit.EndSessionDescriptor)
-                    .AddEventHandler(RefreshScopeLimit.Descriptor)
-                    .AddEventHandler(RevocationAudit.Descriptor)
-                    .AddEventHandler(IdTokenHintValidation.Descriptor)
-                    .AddEventHandler(RequestUriErrorCode.Descriptor)
-                    .AddEventHandler(AuthorizationErrorRedirect.Descriptor)
-                    .AddEventHandler(AuthorizationErrorRedirect.ResponseModeDescriptor);
-
-                if (!configuration.GetValue(ClientCredentialsTokenStorage.StoreSettingKey, defaultValue: false))
-                {
-                    server.AddEventHandler(ClientCredentialsTokenStorage.Descriptor);
-                }
-
-                foreach (var descriptor in DisabledClientRefusal.Descriptors)
-                {
-                    server.AddEventHandler(descriptor);
-                }
-
-                foreach (var descriptor in ClientAssertionChecks.Descriptors)
+                // IdentityHub's own rules, one list per endpoint where they live (as OpenIddict's DefaultHandlers);
+                // OpenIddict runs each by its Order, not by its place here.
+                foreach (var descriptor in HandlerLists.SelectMany(list => list))
                 {
                     server.AddEventHandler(descriptor);
                 }
@@ -128,5 +121,12 @@ public static class OidcSetup
 
         builder.AddIdentityHubSigningKeys();
         builder.AddIdentityHubTokenPruning();
+    }
+
+    /// <summary>The passthrough endpoints that are not pages (authorize and end-session are Razor pages).</summary>
+    public static void MapIdentityHubOidc(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapTokenEndpoint();
+        endpoints.MapUserInfoEndpoint();
     }
 }

@@ -8,7 +8,7 @@ using IdentityHub.Data.Directory;
 using IdentityHub.Saml;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
-using IdentityHub.Server.Oidc.ClaimsMapping;
+using IdentityHub.Server.Identities;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Saml;

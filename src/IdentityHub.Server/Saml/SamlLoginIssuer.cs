@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
@@ -5,11 +6,10 @@ using IdentityHub.Data.Directory;
 using IdentityHub.Saml;
 using IdentityHub.Saml.Assertions;
 using IdentityHub.Saml.Bindings;
-using IdentityHub.Server.Account;
-using IdentityHub.Server.Oidc.ClaimsMapping;
+using IdentityHub.Server.Identities;
+using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
-using System.Security.Cryptography.X509Certificates;
 
 namespace IdentityHub.Server.Saml;
 
@@ -66,7 +66,7 @@ public sealed class SamlLoginIssuer(
             // The browser session id: a LogoutRequest naming it ends exactly this session.
             SessionIndex = sid,
             AuthnInstant = AuthenticatedAt(session) ?? now,
-            AuthnContextClass = AuthnContextClasses.ForMethods(session.Principal.FindAll(ActiveUserSignInManager.AuthenticationMethodsClaim).Select(c => c.Value)),
+            AuthnContextClass = AuthnContextClasses.ForMethods(session.Principal.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value)),
             Attributes = await AttributesAsync(sp, user, cancellationToken),
             Now = now,
             ClockSkew = settings.ClockSkew,
@@ -83,7 +83,7 @@ public sealed class SamlLoginIssuer(
     public static DateTimeOffset? AuthenticatedAt(AuthenticateResult session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return long.TryParse(session.Principal?.FindFirst(ActiveUserSignInManager.AuthenticationTimeClaim)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+        return long.TryParse(session.Principal?.FindFirst(IdentityHubClaims.AuthenticationTime)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : session.Properties?.IssuedUtc;
     }

@@ -45,6 +45,8 @@ public abstract class DomainDatabase : IAsyncLifetime
         services.AddScoped(_ => new CurrentActor(() => Actor));
         services.AddIdentityHubCore();
         services.AddIdentityHubConnectors();
+        // OIDC clients live in OpenIddict's store, managed as the server does it (SHA-256 secrets, the client cache).
+        services.AddOpenIddict().AddCore(core => core.UseIdentityHubClients());
         services.AddScoped<FirstAdministrator>();
         _services = services.BuildServiceProvider();
         await using var scope = _services.CreateAsyncScope();
@@ -103,16 +105,13 @@ public abstract class DomainDatabase : IAsyncLifetime
         return new Actor(user.Id, user.UserName!, new HashSet<string>(StringComparer.Ordinal) { AdminRoles.HrAdmin });
     }
 
+    public Task<Application> CreateApplicationAsync(ApplicationInput input) =>
+        RunAsync(s => s.GetRequiredService<Applications>().CreateAsync(input, CancellationToken.None));
+
     /// <summary>An application with the permissions <c>expense.approve</c> (with <c>amountLimit</c>) and <c>expense.submit</c>.</summary>
     public async Task<(Application Application, Permission Approve, Permission Submit)> CreateExpenseAppAsync()
     {
-        var application = await RunAsync(async s =>
-        {
-            var app = new Application { Id = Guid.NewGuid(), Name = NewCode("expense"), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
-            Db(s).Applications.Add(app);
-            await Db(s).SaveChangesAsync();
-            return app;
-        });
+        var application = await CreateApplicationAsync(new ApplicationInput(NewCode("expense"), null));
         var approve = await RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(
             application.Id, new PermissionInput("expense.approve", null, new Dictionary<string, string> { ["amountLimit"] = "5000" }), CancellationToken.None));
         var submit = await RunAsync(s => s.GetRequiredService<Permissions>().CreateAsync(

@@ -36,6 +36,35 @@ public abstract class AccessApiTests<TFactory>(TFactory factory) : IClassFixture
     }
 
     [PrerequisiteFact]
+    public async Task Roles_DisplayName_AnyTextIsKeptBesideTheKeyAndSearchable()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var application = await AdminApiClient.CreateApplicationAsync(admin);
+        var key = NewCode("finance-approver");
+
+        var created = await PostAsync(admin, Roles, new { applicationId = application, name = key, displayName = "财务审批人 (Finance approver)", delegable = false });
+
+        Assert.Equal(key, created.GetProperty("name").GetString());
+        Assert.Equal("财务审批人 (Finance approver)", created.GetProperty("displayName").GetString());
+        var found = await JsonAsync(await admin.GetAsync($"{Roles}?applicationId={application}&q=finance%20APPROVER"), HttpStatusCode.OK);
+        Assert.Equal(key, Assert.Single(found.GetProperty("items").EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [PrerequisiteFact]
+    public async Task Roles_DisplayNameTooLongOrKeyWithSpaces_Answers400NamingTheField()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var application = await AdminApiClient.CreateApplicationAsync(admin);
+
+        var longName = await admin.PostAsJsonAsync(Roles, new { applicationId = application, name = NewCode("approver"), displayName = new string('x', 201) });
+        var spaces = await admin.PostAsJsonAsync(Roles, new { applicationId = application, name = "Finance approver", displayName = "Finance approver" });
+
+        await ApplicationsApiTests<TFactory>.AssertFieldProblemAsync(longName, "displayName");
+        await ApplicationsApiTests<TFactory>.AssertFieldProblemAsync(spaces, "name");
+        Assert.False(await InDatabaseAsync(factory, db => db.AccessRoles.AnyAsync(r => r.ApplicationId == application)));
+    }
+
+    [PrerequisiteFact]
     public async Task Roles_UpdateWithStaleETag_Answers412AndChangesNothing()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);

@@ -4,7 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Core.Access;
+using IdentityHub.Server.Oidc.Clients;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
 

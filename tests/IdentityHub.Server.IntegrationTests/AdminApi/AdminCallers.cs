@@ -6,9 +6,10 @@ using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.IntegrationTests.Oidc;
-using IdentityHub.Server.Oidc;
 using Microsoft.Extensions.DependencyInjection;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
 

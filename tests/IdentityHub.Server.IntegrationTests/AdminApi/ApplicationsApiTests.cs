@@ -2,9 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
+using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
 
@@ -78,6 +79,63 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True(await RevokesAsync(admin, id));
+    }
+
+    [PrerequisiteFact]
+    public async Task LaunchUrlIconAndTheme_StoredOnCreateAndReplacedByPut()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        const string Icon = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+        var name = "Portal app " + Guid.NewGuid().ToString("N")[..8];
+
+        var created = await admin.PostAsJsonAsync(AdminApiClient.Applications, new
+        {
+            name, launchUrl = "https://expense.example.com/start", iconUrl = Icon, theme = "expense-green",
+        });
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var read = await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}");
+        Assert.Equal("https://expense.example.com/start", read.GetProperty("launchUrl").GetString());
+        Assert.Equal(Icon, read.GetProperty("iconUrl").GetString());
+        Assert.Equal("expense-green", read.GetProperty("theme").GetString());
+        var replaced = await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{id}", new { name, launchUrl = "http://localhost:5173/", iconUrl = "https://cdn.example.com/expense.png" });
+        Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+        var after = await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}");
+        Assert.Equal("http://localhost:5173/", after.GetProperty("launchUrl").GetString());
+        Assert.Equal("https://cdn.example.com/expense.png", after.GetProperty("iconUrl").GetString());
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("theme").ValueKind);
+    }
+
+    [PrerequisiteTheory]
+    [InlineData("launchUrl", "ftp://expense.example.com/")]
+    [InlineData("launchUrl", "http://intranet.example.com/")]
+    [InlineData("launchUrl", "/relative/start")]
+    [InlineData("iconUrl", "http://cdn.example.com/icon.png")]
+    [InlineData("iconUrl", "data:image/png;base64,not base64!")]
+    [InlineData("iconUrl", "data:image/svg+xml,<svg onload=alert(1)>")]
+    [InlineData("theme", "../default")]
+    [InlineData("theme", "Dark")]
+    public async Task Create_BadLaunchUrlIconOrTheme_Returns400NamingTheFieldAndCreatesNothing(string field, string value)
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var name = "Refused " + Guid.NewGuid().ToString("N")[..8];
+
+        var response = await admin.PostAsJsonAsync(AdminApiClient.Applications, new Dictionary<string, string> { ["name"] = name, [field] = value });
+
+        await AssertFieldProblemAsync(response, field);
+        Assert.False(await AdminCallers.InDatabaseAsync(factory, db => db.Applications.AnyAsync(a => a.Name == name)));
+    }
+
+    [PrerequisiteFact]
+    public async Task Create_IconLongerThanTheBound_Returns400NamingTheField()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var icon = "data:image/png;base64," + Convert.ToBase64String(new byte[IdentityHub.Data.Access.Application.IconUrlMaxLength]);
+
+        var response = await admin.PostAsJsonAsync(AdminApiClient.Applications, new { name = "Big icon " + Guid.NewGuid().ToString("N")[..8], iconUrl = icon });
+
+        await AssertFieldProblemAsync(response, "iconUrl");
     }
 
     [PrerequisiteFact]
@@ -195,6 +253,8 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
         Assert.Contains($"'{rule}'", title, StringComparison.Ordinal);
         Assert.Contains($"'{connector}'", title, StringComparison.Ordinal);
         Assert.Equal([roleName], problem.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal([rule], problem.GetProperty("sodRules").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal([connector], problem.GetProperty("connectors").EnumerateArray().Select(r => r.GetString()));
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"{AdminApiClient.Applications}/{application}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"{AdminApiClient.Applications}/{application}/permissions/{permission}")).StatusCode);
     }

@@ -5,12 +5,13 @@ using System.Text.Json;
 using IdentityHub.Core.Directory;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.IntegrationTests.Oidc;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.AdminApi;
 

@@ -1,8 +1,9 @@
 using System.Net;
 using IdentityHub.Data.Directory;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Testing;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
+using IdentityHub.Core.Access;
 using IdentityHub.Data;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.BackchannelLogout;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Authorize;
 using IdentityHub.Testing;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using IdentityHub.Core.Directory;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 

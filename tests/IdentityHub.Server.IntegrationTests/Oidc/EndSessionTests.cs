@@ -1,5 +1,5 @@
 using System.Net;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.EndSession;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.WebUtilities;
 using static OpenIddict.Abstractions.OpenIddictConstants;

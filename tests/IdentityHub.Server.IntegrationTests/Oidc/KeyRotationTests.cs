@@ -6,7 +6,7 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Keys;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -18,6 +18,8 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static IdentityHub.Server.IntegrationTests.Oidc.OidcTestClient;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using IdentityHubScopes = IdentityHub.Core.Access.IdentityHubScopes;
+using ClientProperties = IdentityHub.Core.Access.ClientProperties;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using IdentityHub.Server.Oidc;
+using IdentityHub.Core.Access;
 using IdentityHub.Server.Oidc.Keys;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;

@@ -45,8 +45,8 @@ public sealed class OidcDriver(IdentityHubFactory factory)
                 Permissions.Endpoints.Revocation, Permissions.Endpoints.Introspection, Permissions.Endpoints.PushedAuthorization,
                 Permissions.GrantTypes.AuthorizationCode, Permissions.GrantTypes.RefreshToken, Permissions.ResponseTypes.Code,
                 Permissions.Scopes.Profile, Permissions.Scopes.Email,
-                Permissions.Prefixes.Scope + IdentityHub.Server.Oidc.IdentityHubScopes.Employee,
-                Permissions.Prefixes.Scope + IdentityHub.Server.Oidc.IdentityHubScopes.Roles,
+                Permissions.Prefixes.Scope + IdentityHub.Core.Access.IdentityHubScopes.Employee,
+                Permissions.Prefixes.Scope + IdentityHub.Core.Access.IdentityHubScopes.Roles,
                 Permissions.Prefixes.Scope + Scopes.OfflineAccess,
             },
         };

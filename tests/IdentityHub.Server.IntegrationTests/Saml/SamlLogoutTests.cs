@@ -1,13 +1,13 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Saml;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
 using IdentityHub.Server.IntegrationTests.Oidc;
-using IdentityHub.Server.Oidc;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;

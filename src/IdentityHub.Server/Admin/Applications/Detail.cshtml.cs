@@ -1,22 +1,27 @@
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
-using IdentityHub.Core.Audit;
 using IdentityHub.Core.Queries;
-using IdentityHub.Data;
 using IdentityHub.Data.Access;
-using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Saml;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Applications;
 
-/// <summary>One application: whether losing a role revokes its tokens, its permissions (with parameters such as an amount limit), the roles that bundle them, and its SAML SP.</summary>
+/// <summary>
+/// One application: its name, description, launch URL, icon, theme and whether losing a role revokes its tokens (the
+/// same <see cref="IdentityHub.Core.Access.Applications"/> service as the admin API), its permissions (with parameters such as an
+/// amount limit), the roles that bundle them, and its SAML SP.
+/// </summary>
 public sealed partial class DetailModel(
-    IdentityHubDbContext db, Permissions permissions, IdentityHub.Core.Access.Roles roles, AuditTrail audit, TimeProvider clock,
+    IdentityHub.Core.Access.Applications applications, Permissions permissions, IdentityHub.Core.Access.Roles roles,
+    ApplicationQueries applicationQueries, PermissionQueries permissionQueries, RoleQueries roleQueries,
     SamlServiceProviderQueries samlQueries, SamlSettings samlSettings) : ConsolePageModel
 {
     public Application? Application { get; private set; }
+
+    [BindProperty]
+    public ApplicationForm Edit { get; set; } = new();
 
     /// <summary>Where SPs read this IdP's metadata.</summary>
     public Uri IdpMetadataUrl => SamlIdpEndpoints.Of(HttpContext, samlSettings).Metadata;
@@ -34,25 +39,18 @@ public sealed partial class DetailModel(
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFound();
 
+    /// <summary>Saves the "edit application" form through the same service as the admin API's PUT, with the page's revision as If-Match.</summary>
+    public Task<IActionResult> OnPostEditAsync(Guid id, CancellationToken cancellationToken) =>
+        WriteAsync(id, nameof(Edit), () => applications.UpdateAsync(id, Edit.ToInput(), Edit.Revision, cancellationToken), cancellationToken);
+
     public Task<IActionResult> OnPostPermissionAsync(Guid id, CancellationToken cancellationToken) =>
         WriteAsync(id, "NewPermission", () => permissions.CreateAsync(
             id, new PermissionInput(NewPermission.Name, NewPermission.Description, ConsoleForms.ParseParameters(NewPermission.Parameters)), cancellationToken), cancellationToken);
 
     public Task<IActionResult> OnPostRoleAsync(Guid id, CancellationToken cancellationToken) =>
         WriteAsync(id, "NewRole", () => roles.CreateAsync(
-            new RoleInput(id, NewRole.Name, NewRole.Description, NewRole.Delegable, [.. NewRole.Permissions.Select(p => new RolePermissionInput(p))]), cancellationToken), cancellationToken);
-
-    /// <summary>Saved like the admin API's update of the application (same audit event), with the page's revision as If-Match.</summary>
-    public Task<IActionResult> OnPostAccessLossAsync(Guid id, bool revokeTokensOnAccessLoss, long? revision, CancellationToken cancellationToken) =>
-        WriteAsync(id, "", async () =>
-        {
-            var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("application", id);
-            Revision.Check("application", application.UpdatedAt, revision);
-            var before = ApplicationsApi.ToDto(application);
-            application.RevokeTokensOnAccessLoss = revokeTokensOnAccessLoss;
-            application.UpdatedAt = Revision.Now(clock);
-            await ApplicationsApi.SaveAuditedAsync(db, audit, application, "application.updated", before, cancellationToken);
-        }, cancellationToken);
+            new RoleInput(id, NewRole.Name, NewRole.Description, NewRole.Delegable, [.. NewRole.Permissions.Select(p => new RolePermissionInput(p))], NewRole.DisplayName),
+            cancellationToken), cancellationToken);
 
     public Task<IActionResult> OnPostDeletePermissionAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken) =>
         WriteAsync(id, "", () => permissions.DeleteAsync(permissionId, revision, cancellationToken), cancellationToken);
@@ -67,19 +65,61 @@ public sealed partial class DetailModel(
         catch (RuleViolation violation)
         {
             Refused(violation, prefix);
-            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+            return await LoadAsync(id, cancellationToken, keepPostedEdit: prefix == nameof(Edit)) ? Page() : NotFound();
         }
     }
 
-    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>Reads the page's data; the edit form shows the stored application unless it is the refused form, which keeps what was posted.</summary>
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken, bool keepPostedEdit = false)
     {
-        Application = await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
-        PermissionList = await db.Permissions.AsNoTracking().Where(p => p.ApplicationId == id).OrderBy(p => p.Name).ToListAsync(cancellationToken);
-        RoleList = await db.AccessRoles.AsNoTracking().Include(r => r.Permissions).ThenInclude(p => p.Permission)
-            .Where(r => r.ApplicationId == id).OrderBy(r => r.Name).ToListAsync(cancellationToken);
+        Application = await applicationQueries.GetAsync(id, cancellationToken);
+        PermissionList = await permissionQueries.ListAsync(id, cancellationToken);
+        RoleList = await roleQueries.ListAsync(new RoleFilter(ApplicationId: id), cancellationToken);
         Saml = await samlQueries.OfApplicationAsync(id, cancellationToken);
+        if (Application is not null && !keepPostedEdit)
+        {
+            Edit = ApplicationForm.Of(Application);
+        }
+
         return Application is not null;
     }
+}
+
+/// <summary>The "edit application" form: what the admin API's PUT takes, and the revision the page was read at (If-Match).</summary>
+public sealed class ApplicationForm
+{
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public string? LaunchUrl { get; set; }
+
+    public string? IconUrl { get; set; }
+
+    public string? Theme { get; set; }
+
+    public bool RevokeTokensOnAccessLoss { get; set; }
+
+    public long? Revision { get; set; }
+
+    public static ApplicationForm Of(Application application)
+    {
+        ArgumentNullException.ThrowIfNull(application);
+        return new ApplicationForm
+        {
+            Name = application.Name,
+            Description = application.Description,
+            LaunchUrl = application.LaunchUrl,
+            IconUrl = application.IconUrl,
+            Theme = application.Theme,
+            RevokeTokensOnAccessLoss = application.RevokeTokensOnAccessLoss,
+            Revision = IdentityHub.Core.Revision.Of(application.UpdatedAt),
+        };
+    }
+
+    // An empty description field means no description, as the API's null does.
+    public ApplicationInput ToInput() =>
+        new(Name, string.IsNullOrWhiteSpace(Description) ? null : Description, LaunchUrl, IconUrl, Theme, RevokeTokensOnAccessLoss);
 }
 
 public sealed class PermissionForm
@@ -95,6 +135,8 @@ public sealed class PermissionForm
 public sealed class RoleForm
 {
     public string? Name { get; set; }
+
+    public string? DisplayName { get; set; }
 
     public string? Description { get; set; }
 

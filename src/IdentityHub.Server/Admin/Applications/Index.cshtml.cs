@@ -1,23 +1,43 @@
-using IdentityHub.Data;
-using IdentityHub.Data.Access;
-using Microsoft.EntityFrameworkCore;
+using IdentityHub.Core;
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Queries;
+using Microsoft.AspNetCore.Mvc;
 
 namespace IdentityHub.Server.Admin.Applications;
 
-/// <summary>
-/// The connected systems. Creating one posts to the admin API (<c>POST /api/admin/v1/applications</c>): the
-/// application rules live there, as the Core has no application service.
-/// </summary>
-public sealed class IndexModel(IdentityHubDbContext db) : ConsolePageModel
+/// <summary>The connected systems, and the form that creates one (the same <see cref="IdentityHub.Core.Access.Applications"/> service as the admin API).</summary>
+public sealed class IndexModel(ApplicationQueries queries, IdentityHub.Core.Access.Applications applications) : ConsolePageModel
 {
     public IReadOnlyList<ApplicationRow> Applications { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    [BindProperty]
+    public CreateApplicationForm Input { get; set; } = new();
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) =>
+        Applications = await queries.ListAsync(cancellationToken);
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        Applications = await db.Applications.AsNoTracking().OrderBy(a => a.Name)
-            .Select(a => new ApplicationRow(a, db.Permissions.Count(p => p.ApplicationId == a.Id), db.AccessRoles.Count(r => r.ApplicationId == a.Id)))
-            .ToListAsync(cancellationToken);
+        try
+        {
+            var created = await applications.CreateAsync(
+                new ApplicationInput(Input.Name, string.IsNullOrWhiteSpace(Input.Description) ? null : Input.Description, Input.LaunchUrl), cancellationToken);
+            return Done(created.Name, $"/admin/applications/{created.Id}");
+        }
+        catch (RuleViolation violation)
+        {
+            Refused(violation);
+            await OnGetAsync(cancellationToken);
+            return Page();
+        }
     }
 }
 
-public sealed record ApplicationRow(Application Application, int Permissions, int Roles);
+public sealed class CreateApplicationForm
+{
+    public string? Name { get; set; }
+
+    public string? Description { get; set; }
+
+    public string? LaunchUrl { get; set; }
+}

@@ -29,7 +29,8 @@ public sealed class IndexModel(IdentityHubDbContext db, RoleAssignments assignme
             .Where(RoleAssignment.CurrentOrUpcomingAt(now));
         if (Role is { Length: > 0 } role)
         {
-            query = query.Where(a => a.Role!.Name.Contains(role));
+            // The key or the display name people know it by ("expense-approver", "Finance approver").
+            query = query.Where(a => a.Role!.Name.Contains(role) || (a.Role.DisplayName != null && a.Role.DisplayName.Contains(role)));
         }
 
         Rows = await query.OrderByDescending(a => a.GrantedAt).Take(Limit).ToListAsync(cancellationToken);

@@ -66,12 +66,12 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
         }
     }
 
-    /// <summary>"expense-approver (Expenses)" or "expense.approve (Expenses)" for one side of a rule.</summary>
+    /// <summary>"expense-approver (Expenses)" (with its display name before the key) or "expense.approve (Expenses)" for one side of a rule.</summary>
     public string Describe(Guid? roleId, Guid? permissionId)
     {
         if (roleId is { } r && RoleList.FirstOrDefault(x => x.Id == r) is { } role)
         {
-            return $"{role.Name} ({role.Application?.Name ?? "global"})";
+            return $"{Roles.RoleNames.Text(role)} ({role.Application?.Name ?? "global"})";
         }
 
         return permissionId is { } p && PermissionList.FirstOrDefault(x => x.Id == p) is { } permission

@@ -1,3 +1,4 @@
+using IdentityHub.Core.Access;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using OpenIddict.Validation;
