@@ -1,3 +1,4 @@
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Data;
@@ -58,7 +59,7 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
         }
 
         connector.Paused = paused;
-        connector.UpdatedAt = clock.GetUtcNow();
+        connector.UpdatedAt = Revision.After(connector.UpdatedAt, clock);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             await audit.RecordAsync(paused ? "connector.paused" : "connector.resumed", "connector", connector.Id.ToString(), null, new { connector.Name }, cancellationToken);

@@ -92,7 +92,7 @@ public static class ApplicationOidcApi
             }
 
             application.OidcClientId = clientId;
-            application.UpdatedAt = Revision.Now(clock);
+            application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
             // The audit trail keeps the registration, never a secret.
             var registered = (await ClientRegistration.ReadAsync(clients, client, cancellationToken)) with { ClientSecret = null };
             await audit.RecordAsync(existing is null ? "client.registered" : "client.updated", "application", application.Id.ToString(), previous, registered, cancellationToken);
@@ -130,7 +130,7 @@ public static class ApplicationOidcApi
             }
 
             application.OidcClientId = null;
-            application.UpdatedAt = Revision.Now(clock);
+            application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
             await audit.RecordAsync("client.deleted", "application", application.Id.ToString(), previous, after: null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -119,7 +119,7 @@ public static class ApplicationsApi
         application.Name = request.Name!.Trim();
         application.Description = request.Description;
         application.RevokeTokensOnAccessLoss = request.RevokeTokensOnAccessLoss ?? application.RevokeTokensOnAccessLoss;
-        application.UpdatedAt = Revision.Now(clock);
+        application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
         if (await SaveAuditedAsync(db, audit, application, "application.updated", before, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);

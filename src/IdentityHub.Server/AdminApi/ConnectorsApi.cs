@@ -162,7 +162,7 @@ public static class ConnectorsApi
             connector.ProtectedSecret = secrets.Protect(secret);
         }
 
-        connector.UpdatedAt = Revision.Now(clock);
+        connector.UpdatedAt = Revision.After(connector.UpdatedAt, clock);
         if (await SaveAuditedAsync(db, audit, connector, "connector.updated", before, cancellationToken) is { } taken)
         {
             return TypedResults.ValidationProblem(taken);

@@ -56,7 +56,7 @@ public sealed class DetailModel(
             Revision.Check("application", application.UpdatedAt, revision);
             var before = ApplicationsApi.ToDto(application);
             application.RevokeTokensOnAccessLoss = revokeTokensOnAccessLoss;
-            application.UpdatedAt = Revision.Now(clock);
+            application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
             await ApplicationsApi.SaveAuditedAsync(db, audit, application, "application.updated", before, cancellationToken);
         }, cancellationToken);
 
