@@ -86,7 +86,11 @@ public sealed class DeliveryAttempt
 
     public DateTimeOffset At { get; set; }
 
+    /// <summary>The target accepted what this delivery sent; false for a failure, and for a delivery that had nothing to send.</summary>
     public bool Succeeded { get; set; }
+
+    /// <summary>The delivery settled its rows without sending anything (the target does not know the user and should not); <see cref="Error"/> says why.</summary>
+    public bool NothingSent { get; set; }
 
     public int? StatusCode { get; set; }
 
