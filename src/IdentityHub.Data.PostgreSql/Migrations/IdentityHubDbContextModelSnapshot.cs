@@ -757,6 +757,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
 
+                    b.Property<bool>("NothingSent")
+                        .HasColumnType("boolean");
+
                     b.Property<int?>("StatusCode")
                         .HasColumnType("integer");
 

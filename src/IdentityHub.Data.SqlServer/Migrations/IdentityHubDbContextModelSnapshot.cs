@@ -761,6 +761,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)");
 
+                    b.Property<bool>("NothingSent")
+                        .HasColumnType("bit");
+
                     b.Property<int?>("StatusCode")
                         .HasColumnType("int");
 

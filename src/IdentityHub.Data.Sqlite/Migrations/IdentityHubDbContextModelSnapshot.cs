@@ -750,6 +750,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("NothingSent")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("StatusCode")
                         .HasColumnType("INTEGER");
 
