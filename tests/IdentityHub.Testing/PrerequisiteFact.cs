@@ -39,9 +39,35 @@ public sealed class PrerequisiteFactDiscoverer(IMessageSink diagnosticMessageSin
         ];
     }
 
-    private static string? FindMissing(ITestMethod testMethod) =>
+    internal static string? FindMissing(ITestMethod testMethod) =>
         testMethod.Method.GetCustomAttributes(typeof(RequiresAttribute))
             .Concat(testMethod.TestClass.Class.GetCustomAttributes(typeof(RequiresAttribute)))
             .Select(a => TestEnvironment.MissingReason(a.GetNamedArgument<Prerequisite>(nameof(RequiresAttribute.Prerequisite))))
             .FirstOrDefault(reason => reason is not null);
+}
+
+/// <summary>A theory that honours <see cref="RequiresAttribute"/> like <see cref="PrerequisiteFactAttribute"/>.</summary>
+[XunitTestCaseDiscoverer("IdentityHub.Testing.PrerequisiteTheoryDiscoverer", "IdentityHub.Testing")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class PrerequisiteTheoryAttribute : TheoryAttribute;
+
+public sealed class PrerequisiteTheoryDiscoverer(IMessageSink diagnosticMessageSink) : TheoryDiscoverer(diagnosticMessageSink)
+{
+    private readonly IMessageSink _sink = diagnosticMessageSink;
+
+    public override IEnumerable<IXunitTestCase> Discover(
+        ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo theoryAttribute)
+    {
+        var reason = TestEnvironment.Strict ? null : PrerequisiteFactDiscoverer.FindMissing(testMethod);
+        if (reason is null)
+        {
+            return base.Discover(discoveryOptions, testMethod, theoryAttribute);
+        }
+
+        return
+        [
+            new XunitSkippedDataRowTestCase(
+                _sink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason),
+        ];
+    }
 }
