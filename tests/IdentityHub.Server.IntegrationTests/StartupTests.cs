@@ -9,7 +9,7 @@ namespace IdentityHub.Server.IntegrationTests;
 /// <summary>The server binary started as a real process, the way an operator starts it.</summary>
 public sealed partial class StartupTests : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = ServerProcess.StartPatience;
     private readonly string _workDirectory = Directory.CreateTempSubdirectory("identityhub-startup-").FullName;
 
     private string SqliteConnectionString => $"Data Source={Path.Combine(_workDirectory, "identityhub.db")}";

@@ -72,7 +72,7 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         }
 
         var server = ServerProcess.Start(settings, _directory);
-        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await server.WaitUntilReadyAsync(ServerProcess.StartPatience);
         return server;
     }
 
