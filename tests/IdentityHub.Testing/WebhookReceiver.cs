@@ -53,7 +53,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public Task SetSecretAsync(string secret) => PostAsync("control/secret", new { secret });
 
-    /// <summary>Faults served to the next messages in order: <c>new { status = 500 }</c>, <c>new { status = 429, retryAfter = 1 }</c>, <c>new { hangMs = 3000 }</c>.</summary>
+    /// <summary>
+    /// Faults served to the next messages in order: <c>new { status = 500 }</c>, <c>new { status = 429, retryAfter = 1 }</c>,
+    /// <c>new { hangMs = 3000 }</c>, <c>new { hold = true, status = 503 }</c> (held in flight until <see cref="ReleaseAsync"/>, then refused).
+    /// </summary>
     public Task SetFaultsAsync(params object[] faults) => PostAsync("control/faults", faults);
 
     /// <summary>Holds every accepted message this long, so overlapping deliveries of one user would show.</summary>
@@ -65,7 +68,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// </summary>
     public Task HoldAsync(int after = 0) => PostAsync("control/hold", new { after });
 
-    /// <summary>Answers the held messages (normally, as if the target came back) and holds no more.</summary>
+    /// <summary>Answers the held messages (normally, or with their fault's status) and holds no more.</summary>
     public Task ReleaseAsync() => PostAsync("control/release", new { });
 
     public async Task<JsonElement> StateAsync()

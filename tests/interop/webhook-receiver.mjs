@@ -4,7 +4,7 @@
 // A delivery is in flight from its arrival until it is answered or the sender gives up on it (closes the connection):
 // a hang or delay then ends at once and nothing of that message is kept ("abandoned"), as a receiver that stops work
 // for a gone client would. Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} |
-// {hangMs}] (used in order, then 200s); POST /control/delay {ms}; POST /control/hold {after} (the next `after` messages
+// {hangMs} | {hold: true, status}: held until POST /control/release, then answered with status] (used in order, then 200s); POST /control/delay {ms}; POST /control/hold {after} (the next `after` messages
 // pass, every later one is held in flight, counted in `held`, until POST /control/release or until its sender gives up);
 // GET /state. Prints {"port": N} once listening.
 import http from "node:http";
@@ -68,6 +68,7 @@ async function receive(req, res, body) {
     if (fault) {
       state.faultsServed++;
       if (fault.hangMs) { await wait(fault.hangMs); }
+      if (fault.hold) { await holdUntilReleased(abandoned); }
       if (gone) return;
       const headers = fault.retryAfter ? { "retry-after": String(fault.retryAfter) } : {};
       return json(res, fault.status ?? 503, { error: "injected fault" }, headers);

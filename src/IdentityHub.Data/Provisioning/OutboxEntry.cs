@@ -66,6 +66,13 @@ public sealed class ConnectorUserState
     /// </summary>
     public string? SentState { get; set; }
 
+    /// <summary>
+    /// The <see cref="SentState"/> of the last version the target accepted (or that needed nothing sent): what the receiver
+    /// knows. The next version's event is reckoned from it, so a version that never arrived does not shape the next event
+    /// (a first delivery that failed is still followed by <c>user.created</c>). Null: the target never accepted anything.
+    /// </summary>
+    public string? DeliveredState { get; set; }
+
     /// <summary>The event after which the receiver no longer knows the user: told they left (ProvisioningEvents.UserDeleted).</summary>
     public const string DeletedEvent = "user.deleted";
 

@@ -104,7 +104,7 @@ public sealed class PairDelivery(
         var previous = new ConnectorUserState
         {
             ConnectorId = known.ConnectorId, UserId = known.UserId, Version = lastVersion, ExternalId = known.ExternalId,
-            LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState,
+            LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState, DeliveredState = known.DeliveredState,
         };
         try
         {
@@ -213,12 +213,14 @@ public sealed class PairDelivery(
                 db.Outbox.RemoveRange(pairRows);
                 known.ExternalId = delivered.Removed ? null : delivered.ExternalId ?? known.ExternalId;
                 known.LastDeliveredAt = now;
+                StateVersions.Delivered(known);
                 attempt.Succeeded = true;
                 metric = "delivered";
                 break;
             case DeliveryOutcome.NothingToSend nothing:
                 // Settled like a delivery (the target is as it should be), but recorded as what it was: no call.
                 db.Outbox.RemoveRange(pairRows);
+                StateVersions.Delivered(known);
                 attempt.NothingSent = true;
                 attempt.Error = Truncate(nothing.Reason);
                 metric = "nothing";

@@ -77,6 +77,56 @@ public abstract class ExactDeliveryTests<TFactory>(TFactory factory) : IClassFix
     }
 
     [PrerequisiteFact]
+    public async Task Deliver_FirstDeliveryFailedThenTheUserChanged_TheReceiversFirstMessageIsUserCreated()
+    {
+        var driver = await ProvisioningDriver.CreateAsync(factory);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        await receiver.SetSecretAsync(secret);
+        await receiver.SetFaultsAsync(new { status = 503, retryAfter = 3600 });
+        var userId = await driver.CreateUserWithAccessAsync(applicationId);
+        await driver.WaitForAsync(
+            db => db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connectorId && o.UserId == userId).Select(o => o.Attempts).ToListAsync(), a => a.SequenceEqual([1]), Patience);
+
+        // The receiver never got user.created: the next version introduces the user, it does not "update" a stranger.
+        await driver.RenameAsync(userId, "Renamed after the refusal");
+
+        var state = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
+        var first = Assert.Single(Messages(state, userId));
+        Assert.Equal("user.created", first.GetProperty("type").GetString());
+        Assert.Equal("Renamed after the refusal", DisplayName(state.GetProperty("users").GetProperty(userId)));
+    }
+
+    [PrerequisiteFact]
+    public async Task Deliver_DeletionFailedThenTheUserChangedOutsideTheScope_UserDeletedIsStillSent()
+    {
+        var driver = await ProvisioningDriver.CreateAsync(factory);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (applicationId, connectorId, secret) = await driver.CreateWebhookConnectorAsync(receiver.HooksUrl);
+        await receiver.SetSecretAsync(secret);
+        var userId = await driver.CreateUserAsync();
+        var assignment = await driver.GrantAsync(userId, applicationId);
+        await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => Type(u) == "user.created"), Patience);
+
+        // The deletion is held at the target, then refused with 503: it is retried.
+        await receiver.SetFaultsAsync(new { hold = true, status = 503 });
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RoleAssignments>().EndAsync(assignment, "moved on", CancellationToken.None);
+        }
+
+        await receiver.WaitForAsync(s => s.GetProperty("held").GetInt32() == 1, Patience);
+        // Changed meanwhile, outside the scope: the retry sends a newer state, and the receiver must still hear that the user left.
+        await driver.RenameAsync(userId, "Renamed while leaving");
+        await receiver.ReleaseAsync();
+
+        var deleted = await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId, u => Type(u) == "user.deleted"), Patience);
+        Assert.False(deleted.GetProperty("users").GetProperty(userId).GetProperty("data").GetProperty("exists").GetBoolean());
+        await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId), n => n == 0, Patience);
+        Assert.Equal([true, false, true], (await driver.AttemptsAsync(connectorId, userId)).Select(a => a.Succeeded));
+    }
+
+    [PrerequisiteFact]
     public async Task Deliver_UserOutOfTheScopeBySendTime_RecordedAsNothingToSendNotAsDelivered()
     {
         var driver = await ProvisioningDriver.CreateAsync(factory);

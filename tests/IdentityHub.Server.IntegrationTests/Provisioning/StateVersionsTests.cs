@@ -5,8 +5,9 @@ using IdentityHub.Provisioning.State;
 namespace IdentityHub.Server.IntegrationTests.Provisioning;
 
 /// <summary>
-/// The README's webhook event table, row by row: from what the receiver was last told to the user's state now, which
-/// event the next delivery carries (<c>none</c>: nothing is sent) and whether it is a new version.
+/// The README's webhook event table, row by row: from what the receiver was told before (each earlier state delivered,
+/// or, marked <c>!</c>, sent but failed: it may or may not have arrived) to the user's state now, which event the next
+/// delivery carries (<c>none</c>: nothing is sent) and whether it is a new version.
 /// </summary>
 public sealed class StateVersionsTests
 {
@@ -71,18 +72,52 @@ public sealed class StateVersionsTests
     [InlineData("member,outside", "left", ProvisioningEvents.None)]
     [InlineData("member,left", "suspended", ProvisioningEvents.None)]
     [InlineData("member,deleted", "outside", ProvisioningEvents.None)]
+    // A version that failed may or may not have arrived: introduce unless the receiver surely knows the user, say goodbye if it may.
+    [InlineData("member!", "member", ProvisioningEvents.UserCreated)] // the retry of the same state: same version, same event
+    [InlineData("member!", "member-renamed", ProvisioningEvents.UserCreated)]
+    [InlineData("outside,member!", "member-renamed", ProvisioningEvents.UserCreated)]
+    [InlineData("member!", "outside", ProvisioningEvents.UserDeleted)]
+    [InlineData("member,outside!", "member", ProvisioningEvents.UserCreated)]
+    [InlineData("member,outside!", "outside-renamed", ProvisioningEvents.UserDeleted)]
+    [InlineData("member,member-renamed!", "member", ProvisioningEvents.UserUpdated)]
+    [InlineData("member,approver!", "member", ProvisioningEvents.AccessChanged)]
+    [InlineData("member,suspended!", "member", ProvisioningEvents.AccessChanged)]
+    [InlineData("member,suspended!", "left", ProvisioningEvents.UserDeleted)]
     public void Assign_FromWhatTheReceiverWasToldToTheStateNow_CarriesTheReadmesEvent(string history, string now, string expected)
     {
         var known = new ConnectorUserState { ConnectorId = Guid.NewGuid(), UserId = "u1" };
-        var versions = history.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(name => StateVersions.Assign(known, State(name)).Version).ToList();
-        var last = versions.Count == 0 ? 0 : versions[^1];
+        var earlier = history.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var step in earlier)
+        {
+            StateVersions.Assign(known, State(step.TrimEnd('!')));
+            if (!step.EndsWith('!'))
+            {
+                StateVersions.Delivered(known);
+            }
+        }
+
+        var last = known.Version;
 
         var assigned = StateVersions.Assign(known, State(now));
 
         Assert.Equal(expected, ProvisioningEvents.Of(known));
         // Versions only grow; the same state as the last one keeps its version (a retry or duplicate is harmless).
-        var same = history.Split(',', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() == now;
+        var same = earlier.LastOrDefault()?.TrimEnd('!') == now;
         Assert.Equal(same ? last : last + 1, assigned.Version);
         Assert.Equal(assigned.Version, known.Version);
+    }
+
+    [Fact]
+    public void Delivered_AfterAssign_IsWhatTheNextEventIsReckonedFrom()
+    {
+        var known = new ConnectorUserState { ConnectorId = Guid.NewGuid(), UserId = "u1" };
+        StateVersions.Assign(known, State("member"));
+        Assert.Null(known.DeliveredState);
+
+        StateVersions.Delivered(known);
+
+        Assert.Equal(known.SentState, known.DeliveredState);
+        StateVersions.Assign(known, State("member-renamed"));
+        Assert.Equal(ProvisioningEvents.UserUpdated, ProvisioningEvents.Of(known));
     }
 }
