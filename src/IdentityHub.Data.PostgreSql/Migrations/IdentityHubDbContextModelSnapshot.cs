@@ -716,6 +716,10 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
 
+                    b.Property<string>("DeliveredState")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");

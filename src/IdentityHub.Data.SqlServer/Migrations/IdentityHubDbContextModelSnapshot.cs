@@ -720,6 +720,10 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("nvarchar(450)");
 
+                    b.Property<string>("DeliveredState")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(450)
                         .HasColumnType("nvarchar(450)");

@@ -711,6 +711,10 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("DeliveredState")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace IdentityHub.Data.Sqlite.Migrations
 {
     [DbContext(typeof(IdentityHubDbContext))]
-    [Migration("20261206034608_DeliveryAttemptNothingSent")]
-    partial class DeliveryAttemptNothingSent
+    [Migration("20261206051730_ExactDeliveries")]
+    partial class ExactDeliveries
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -712,6 +712,10 @@ namespace IdentityHub.Data.Sqlite.Migrations
 
                     b.Property<string>("UserId")
                         .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeliveredState")
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ExternalId")

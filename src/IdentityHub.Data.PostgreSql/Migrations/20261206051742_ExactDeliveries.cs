@@ -5,7 +5,7 @@
 namespace IdentityHub.Data.PostgreSql.Migrations
 {
     /// <inheritdoc />
-    public partial class DeliveryAttemptNothingSent : Migration
+    public partial class ExactDeliveries : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -16,6 +16,18 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                 type: "boolean",
                 nullable: false,
                 defaultValue: false);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DeliveredState",
+                table: "ConnectorUserStates",
+                type: "character varying(200)",
+                maxLength: 200,
+                nullable: true);
+
+            // Users delivered before: events were reckoned from the last state sent, so that state counts as the one accepted.
+            migrationBuilder.Sql("""
+                UPDATE "ConnectorUserStates" SET "DeliveredState" = "SentState" WHERE "LastDeliveredAt" IS NOT NULL;
+                """);
         }
 
         /// <inheritdoc />
@@ -24,6 +36,10 @@ namespace IdentityHub.Data.PostgreSql.Migrations
             migrationBuilder.DropColumn(
                 name: "NothingSent",
                 table: "DeliveryAttempts");
+
+            migrationBuilder.DropColumn(
+                name: "DeliveredState",
+                table: "ConnectorUserStates");
         }
     }
 }
