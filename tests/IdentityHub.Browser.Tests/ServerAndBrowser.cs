@@ -35,7 +35,7 @@ public sealed class ServerAndBrowser : IAsyncLifetime
                 ["Oidc:RequireHttps"] = "false",
             },
             _workDirectory);
-        await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await _server.WaitUntilReadyAsync(ServerProcess.StartPatience);
 
         _chromium = await HeadlessChromium.LaunchAsync();
     }

@@ -36,7 +36,7 @@ public sealed class InteropServer : IAsyncLifetime
                 ["Oidc:RequireHttps"] = "false",
             },
             _workDirectory);
-        await _server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await _server.WaitUntilReadyAsync(ServerProcess.StartPatience);
     }
 
     /// <summary>Creates an application and its OIDC client through the admin API; returns (clientId, clientSecret?).</summary>

@@ -93,19 +93,20 @@ public sealed class DispatchRulesTests
     {
         var known = new ConnectorUserState { ConnectorId = Guid.NewGuid(), UserId = "u1" };
 
+        // Each version is delivered (accepted) before the next is assigned.
         // A user enters a connector's scope with a right in its application (issue 7: no rights, no profile sent).
-        Assert.Equal(1, StateVersions.Assign(known, State(roles: "viewer")).Version);
+        Assert.Equal(1, Deliver(known, State(roles: "viewer")).Version);
         Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
-        Assert.Equal(1, StateVersions.Assign(known, State(roles: "viewer")).Version);
-        Assert.Equal(2, StateVersions.Assign(known, State(name: "Ada L.", roles: "viewer")).Version);
+        Assert.Equal(1, Deliver(known, State(roles: "viewer")).Version);
+        Assert.Equal(2, Deliver(known, State(name: "Ada L.", roles: "viewer")).Version);
         Assert.Equal(ProvisioningEvents.UserUpdated, ProvisioningEvents.Of(known));
-        Assert.Equal(3, StateVersions.Assign(known, State(name: "Ada L.", roles: ["viewer", "approver"])).Version);
+        Assert.Equal(3, Deliver(known, State(name: "Ada L.", roles: ["viewer", "approver"])).Version);
         Assert.Equal(ProvisioningEvents.AccessChanged, ProvisioningEvents.Of(known));
-        Assert.Equal(4, StateVersions.Assign(known, State(active: false, name: "Ada L.")).Version);
+        Assert.Equal(4, Deliver(known, State(active: false, name: "Ada L.")).Version);
         Assert.Equal(ProvisioningEvents.UserDisabled, ProvisioningEvents.Of(known));
-        Assert.Equal(5, StateVersions.Assign(known, State(exists: false)).Version);
+        Assert.Equal(5, Deliver(known, State(exists: false)).Version);
         Assert.Equal(ProvisioningEvents.UserDeleted, ProvisioningEvents.Of(known));
-        Assert.Equal(6, StateVersions.Assign(known, State(roles: "viewer")).Version);
+        Assert.Equal(6, Deliver(known, State(roles: "viewer")).Version);
         Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
     }
 
@@ -114,19 +115,27 @@ public sealed class DispatchRulesTests
     {
         var known = new ConnectorUserState { ConnectorId = Guid.NewGuid(), UserId = "u1" };
 
-        StateVersions.Assign(known, State());
+        Deliver(known, State());
         Assert.Equal(ProvisioningEvents.None, ProvisioningEvents.Of(known));
-        StateVersions.Assign(known, State(active: false));
+        Deliver(known, State(active: false));
         Assert.Equal(ProvisioningEvents.None, ProvisioningEvents.Of(known));
-        StateVersions.Assign(known, State(roles: "viewer"));
+        Deliver(known, State(roles: "viewer"));
         Assert.Equal(ProvisioningEvents.UserCreated, ProvisioningEvents.Of(known));
-        var lost = StateVersions.Assign(known, State());
+        var lost = Deliver(known, State());
         Assert.Equal(ProvisioningEvents.UserDeleted, ProvisioningEvents.Of(known));
-        Assert.True(StateVersions.Assign(known, State(name: "Ada L.")).Version > lost.Version);
+        Assert.True(Deliver(known, State(name: "Ada L.")).Version > lost.Version);
         Assert.Equal(ProvisioningEvents.None, ProvisioningEvents.Of(known));
-        StateVersions.Assign(known, State(roles: "viewer"));
-        StateVersions.Assign(known, State(active: false) with { Left = true });
+        Deliver(known, State(roles: "viewer"));
+        Deliver(known, State(active: false) with { Left = true });
         Assert.Equal(ProvisioningEvents.UserDeleted, ProvisioningEvents.Of(known));
+    }
+
+    /// <summary>Assigns the state's version and records that the target accepted it, as a successful delivery does.</summary>
+    private static ProvisionedUser Deliver(ConnectorUserState known, ProvisionedUser state)
+    {
+        var assigned = StateVersions.Assign(known, state);
+        StateVersions.Delivered(known);
+        return assigned;
     }
 
     [Fact]

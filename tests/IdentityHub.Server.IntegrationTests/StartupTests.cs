@@ -9,7 +9,7 @@ namespace IdentityHub.Server.IntegrationTests;
 /// <summary>The server binary started as a real process, the way an operator starts it.</summary>
 public sealed partial class StartupTests : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = ServerProcess.StartPatience;
     private readonly string _workDirectory = Directory.CreateTempSubdirectory("identityhub-startup-").FullName;
 
     private string SqliteConnectionString => $"Data Source={Path.Combine(_workDirectory, "identityhub.db")}";
@@ -148,15 +148,25 @@ public sealed partial class StartupTests : IDisposable
         return output;
     }
 
-    /// <summary>The JSON events logged so far, once one matches (request logs are written as the response completes).</summary>
-    private static async Task<List<JsonElement>> WaitForEventsAsync(ServerProcess server, Func<JsonElement, bool> awaited)
+    /// <summary>
+    /// The JSON events logged so far, once one matches (request logs are written as the response completes); throws naming
+    /// the awaited event and the events seen when none matched within 30 s.
+    /// </summary>
+    private static async Task<List<JsonElement>> WaitForEventsAsync(
+        ServerProcess server, Func<JsonElement, bool> awaited, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(awaited))] string? what = null)
     {
-        for (var attempt = 0; ; attempt++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
             var events = server.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-            if (events.Any(awaited) || attempt == 50)
+            if (events.Any(awaited))
             {
                 return events;
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"Waited 30 s for a logged event matching {what}; logged: {string.Join('\n', events.TakeLast(20))}");
             }
 
             await Task.Delay(100);

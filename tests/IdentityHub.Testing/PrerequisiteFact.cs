@@ -45,3 +45,4 @@ public sealed class PrerequisiteFactDiscoverer(IMessageSink diagnosticMessageSin
             .Select(a => TestEnvironment.MissingReason(a.GetNamedArgument<Prerequisite>(nameof(RequiresAttribute.Prerequisite))))
             .FirstOrDefault(reason => reason is not null);
 }
+

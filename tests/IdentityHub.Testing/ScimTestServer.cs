@@ -142,6 +142,30 @@ public sealed class ScimTestServer : IAsyncLifetime, IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>
+    /// Lets the next <paramref name="after"/> SCIM requests through, then holds every later one in flight (the store's
+    /// <c>traffic.held</c>) until <see cref="ReleaseAsync"/> or until its client gives up: a target that stops answering.
+    /// </summary>
+    public async Task HoldAsync(int after = 0)
+    {
+        using var response = await Store.PostAsJsonAsync(new Uri("_hold", UriKind.Relative), new JsonObject { ["after"] = after });
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Carries out the held requests and holds no more.</summary>
+    public async Task ReleaseAsync()
+    {
+        using var response = await Store.PostAsync(new Uri("_release", UriKind.Relative), null);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Every request the server received, in order, with the status it answered (null while unanswered).</summary>
+    public async Task<IReadOnlyList<(string Method, string Path, int? Status)>> RequestsAsync() =>
+        [.. (await StoreAsync()).GetProperty("requests").EnumerateArray().Select(r => (
+            r.GetProperty("method").GetString()!,
+            r.GetProperty("path").GetString()!,
+            r.GetProperty("status").ValueKind == JsonValueKind.Number ? (int?)r.GetProperty("status").GetInt32() : null))];
+
     /// <summary>Revokes every token /token issued so far (a rotation at the token server).</summary>
     public async Task RevokeOAuthTokensAsync()
     {

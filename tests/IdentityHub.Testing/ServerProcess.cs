@@ -22,6 +22,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>
+    /// How long a test waits for a server process to start (or to fail starting): a start takes seconds on a quiet machine
+    /// and has been seen to take over a minute while other suites load both cores; a deadline, not a speed.
+    /// </summary>
+    public static readonly TimeSpan StartPatience = TimeSpan.FromMinutes(3);
+
     /// <summary>Browse here, not to 127.0.0.1: WebAuthn needs a host name and localhost is a secure context.</summary>
     public Uri BaseAddress => new($"http://localhost:{Port}/");
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace IdentityHub.Testing;
 
@@ -51,11 +53,23 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public Task SetSecretAsync(string secret) => PostAsync("control/secret", new { secret });
 
-    /// <summary>Faults served to the next messages in order: <c>new { status = 500 }</c>, <c>new { status = 429, retryAfter = 1 }</c>, <c>new { hangMs = 3000 }</c>.</summary>
+    /// <summary>
+    /// Faults served to the next messages in order: <c>new { status = 500 }</c>, <c>new { status = 429, retryAfter = 1 }</c>,
+    /// <c>new { hangMs = 3000 }</c>, <c>new { hold = true, status = 503 }</c> (held in flight until <see cref="ReleaseAsync"/>, then refused).
+    /// </summary>
     public Task SetFaultsAsync(params object[] faults) => PostAsync("control/faults", faults);
 
     /// <summary>Holds every accepted message this long, so overlapping deliveries of one user would show.</summary>
     public Task SetDelayAsync(int milliseconds) => PostAsync("control/delay", new { ms = milliseconds });
+
+    /// <summary>
+    /// Lets the next <paramref name="after"/> messages through, then holds every later one in flight (the state's <c>held</c>)
+    /// until <see cref="ReleaseAsync"/> or until its sender gives up: a target that stops answering, for as long as a test needs.
+    /// </summary>
+    public Task HoldAsync(int after = 0) => PostAsync("control/hold", new { after });
+
+    /// <summary>Answers the held messages (normally, or with their fault's status) and holds no more.</summary>
+    public Task ReleaseAsync() => PostAsync("control/release", new { });
 
     public async Task<JsonElement> StateAsync()
     {
@@ -63,21 +77,42 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return document.RootElement.Clone();
     }
 
-    /// <summary>Polls the state until <paramref name="done"/> holds or the time is up; returns the last state.</summary>
-    public async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> done, TimeSpan timeout)
+    /// <summary>
+    /// Polls the state until <paramref name="done"/> holds and returns that state; throws a <see cref="TimeoutException"/>
+    /// naming what was awaited and the last state seen when <paramref name="timeout"/> passes first.
+    /// </summary>
+    public async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> done, TimeSpan timeout, [CallerArgumentExpression(nameof(done))] string? what = null)
     {
         ArgumentNullException.ThrowIfNull(done);
         var clock = Stopwatch.StartNew();
         while (true)
         {
             var state = await StateAsync();
-            if (done(state) || clock.Elapsed > timeout)
+            if (done(state))
             {
                 return state;
             }
 
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Waited {timeout.TotalSeconds:0.#} s for the webhook receiver to show {what}; last seen: {Summary(state)}");
+            }
+
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>The state without its message log (up to 20,000 entries), cut to a readable length.</summary>
+    public static string Summary(JsonElement state)
+    {
+        var node = JsonNode.Parse(state.GetRawText())!.AsObject();
+        if (node["messages"] is JsonArray messages)
+        {
+            node["messages"] = $"{messages.Count} message(s)";
+        }
+
+        var text = node.ToJsonString();
+        return text.Length <= 4000 ? text : text[..4000] + "…";
     }
 
     public async ValueTask DisposeAsync()

@@ -3,7 +3,9 @@
 // bearer-token auth. The .NET tests start it, read the port from the first line it prints, and inspect or
 // tamper with its store through the /_store side endpoints (outside SCIM, no auth) to create drift. /_store also
 // counts SCIM requests in flight at once ("traffic"): a request is in flight until answered or until its client gives
-// up (a stalled one is then dropped).
+// up (a stalled one is then dropped); and logs every request with the status it was answered with ("requests"), so a
+// test sees what was refused (401) or not found (404). POST /_hold {after} lets the next `after` SCIM requests through
+// and holds every later one in flight (counted in traffic.held) until POST /_release or until its client gives up.
 //
 // Environment: SCIM_TOKEN (a static bearer token, required), PORT (default 0 = any free port),
 // SCIM_STORE_FILE (keep the store in this JSON file, so a restart on the same port keeps its users),
@@ -155,7 +157,9 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group)
 // as a concurrent writer would, then answers 409 uniqueness (RFC 7644 §3.3). {delayMs: N} at /_delay slows every request.
 const faults = [];
 let everyRequestDelayMs = 0;
-const traffic = { inFlight: 0, maxInFlight: 0, abandoned: 0 };
+const traffic = { inFlight: 0, maxInFlight: 0, abandoned: 0, held: 0 };
+let hold = null;
+const held = new Set();
 
 const issued = new Map();
 const oauth = process.env.OAUTH_CLIENT_ID ? { id: process.env.OAUTH_CLIENT_ID, secret: process.env.OAUTH_CLIENT_SECRET ?? "" } : null;
@@ -167,8 +171,10 @@ const scimError = (res, status, detail, scimType) => res.status(status).type("ap
 }));
 
 const app = express();
-app.use((req, _res, next) => {
-  requests.push({ method: req.method, path: req.originalUrl, at: Date.now() });
+app.use((req, res, next) => {
+  const entry = { method: req.method, path: req.originalUrl, at: Date.now(), status: null, answeredAt: null };
+  requests.push(entry);
+  res.on("finish", () => { entry.status = res.statusCode; entry.answeredAt = Date.now(); });
   next();
 });
 app.use("/scim/v2", (_req, res, next) => {
@@ -191,7 +197,15 @@ app.use("/scim/v2", (req, res, next) => {
   const fault = index < 0 ? null : faults.splice(index, 1)[0];
   // A stalled request whose client has gone is dropped, not carried out late.
   const go = () => (res.locals.gone ? undefined : next());
-  const slowed = () => (everyRequestDelayMs ? setTimeout(go, everyRequestDelayMs) : go());
+  const delayed = () => (everyRequestDelayMs ? setTimeout(go, everyRequestDelayMs) : go());
+  const slowed = () => {
+    if (!hold) return delayed();
+    if (hold.after > 0) { hold.after--; return delayed(); }
+    const release = () => { if (held.delete(release)) { traffic.held = held.size; delayed(); } };
+    held.add(release);
+    traffic.held = held.size;
+    res.on("close", () => { if (held.delete(release)) traffic.held = held.size; });
+  };
   if (!fault) return slowed();
   if (fault.delayMs) return setTimeout(slowed, fault.delayMs);
   if (fault.race) {
@@ -208,6 +222,16 @@ app.use("/scim/v2", (req, res, next) => {
 app.post("/_faults", express.json(), (req, res) => {
   faults.push(...req.body);
   res.json({ queued: faults.length });
+});
+app.post("/_hold", express.json(), (req, res) => {
+  hold = { after: req.body.after ?? 0 };
+  res.json({ after: hold.after });
+});
+app.post("/_release", (_req, res) => {
+  hold = null;
+  const waiting = [...held];
+  waiting.forEach((release) => release());
+  res.json({ released: waiting.length });
 });
 app.post("/_delay", express.json(), (req, res) => {
   everyRequestDelayMs = req.body.delayMs ?? 0;

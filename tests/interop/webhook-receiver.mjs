@@ -4,15 +4,28 @@
 // A delivery is in flight from its arrival until it is answered or the sender gives up on it (closes the connection):
 // a hang or delay then ends at once and nothing of that message is kept ("abandoned"), as a receiver that stops work
 // for a gone client would. Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} |
-// {hangMs}] (used in order, then 200s); POST /control/delay {ms}; GET /state. Prints {"port": N} once listening.
+// {hangMs} | {hold: true, status}: held until POST /control/release, then answered with status] (used in order, then 200s); POST /control/delay {ms}; POST /control/hold {after} (the next `after` messages
+// pass, every later one is held in flight, counted in `held`, until POST /control/release or until its sender gives up);
+// GET /state. Prints {"port": N} once listening.
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
 
 let webhook = process.env.WEBHOOK_SECRET ? new Webhook(process.env.WEBHOOK_SECRET) : null;
 let faults = [];
 let delayMs = 0;
-const state = { received: 0, accepted: 0, duplicates: 0, badSignatures: 0, abandoned: 0, backwards: [], overlaps: [], faultsServed: 0, maxInFlight: 0, users: {}, messages: [] };
+let hold = null;
+const held = new Set();
+const state = { received: 0, accepted: 0, duplicates: 0, badSignatures: 0, abandoned: 0, held: 0, backwards: [], overlaps: [], faultsServed: 0, maxInFlight: 0, users: {}, messages: [] };
 const inFlight = new Map();
+
+// Held until released or abandoned, whichever comes first; `held` counts the messages waiting right now.
+function holdUntilReleased(abandoned) {
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  held.add(release);
+  state.held = held.size;
+  return Promise.race([released, abandoned]).finally(() => { held.delete(release); state.held = held.size; });
+}
 
 const readBody = (req) => new Promise((resolve, reject) => {
   const chunks = [];
@@ -55,10 +68,14 @@ async function receive(req, res, body) {
     if (fault) {
       state.faultsServed++;
       if (fault.hangMs) { await wait(fault.hangMs); }
+      if (fault.hold) { await holdUntilReleased(abandoned); }
       if (gone) return;
       const headers = fault.retryAfter ? { "retry-after": String(fault.retryAfter) } : {};
       return json(res, fault.status ?? 503, { error: "injected fault" }, headers);
     }
+    if (hold && hold.after > 0) hold.after--;
+    else if (hold) await holdUntilReleased(abandoned);
+    if (gone) return;
     if (delayMs) await wait(delayMs);
     if (gone) return;
     const id = req.headers["webhook-id"];
@@ -87,6 +104,13 @@ const server = http.createServer(async (req, res) => {
     if (req.method === "POST" && url.pathname === "/control/secret") { webhook = new Webhook(JSON.parse(body).secret); return json(res, 200, {}); }
     if (req.method === "POST" && url.pathname === "/control/faults") { faults = JSON.parse(body); return json(res, 200, {}); }
     if (req.method === "POST" && url.pathname === "/control/delay") { delayMs = JSON.parse(body).ms; return json(res, 200, {}); }
+    if (req.method === "POST" && url.pathname === "/control/hold") { hold = { after: JSON.parse(body).after ?? 0 }; return json(res, 200, {}); }
+    if (req.method === "POST" && url.pathname === "/control/release") {
+      hold = null;
+      const waiting = [...held];
+      waiting.forEach((release) => release());
+      return json(res, 200, { released: waiting.length });
+    }
     if (req.method === "POST" && url.pathname === "/hooks") {
       if (!webhook) return json(res, 503, { error: "no secret yet" });
       return await receive(req, res, body);

@@ -56,7 +56,7 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         var before = ApplicationSnapshot.Of(application);
         Apply(application, input);
         application.RevokeTokensOnAccessLoss = input.RevokeTokensOnAccessLoss ?? application.RevokeTokensOnAccessLoss;
-        application.UpdatedAt = Revision.Now(clock);
+        application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
         await SaveUnlessNameTakenAsync(application, async () =>
         {
             await audit.RecordAsync("application.updated", "application", id.ToString(), before, ApplicationSnapshot.Of(application), cancellationToken);

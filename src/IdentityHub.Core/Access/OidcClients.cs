@@ -58,7 +58,7 @@ public sealed class OidcClients(
             }
 
             application.OidcClientId = clientId;
-            application.UpdatedAt = Revision.Now(clock);
+            application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
             var registered = (await ClientRegistration.ReadAsync(clients, client, cancellationToken)) with { ClientSecret = null };
             await audit.RecordAsync(existing is null ? "client.registered" : "client.updated", "application", application.Id.ToString(), previous, registered, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
@@ -96,7 +96,7 @@ public sealed class OidcClients(
             }
 
             application.OidcClientId = null;
-            application.UpdatedAt = Revision.Now(clock);
+            application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
             await audit.RecordAsync("client.deleted", "application", application.Id.ToString(), previous, after: null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);

@@ -61,7 +61,7 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
         permission.Name = input.Name!.Trim();
         permission.Description = input.Description?.Trim();
         permission.Parameters = new Dictionary<string, string>(input.Parameters ?? new Dictionary<string, string>());
-        permission.UpdatedAt = Revision.Now(clock);
+        permission.UpdatedAt = Revision.After(permission.UpdatedAt, clock);
         await db.InTransactionAsync(async () =>
         {
             await audit.RecordAsync("permission.updated", "permission", id.ToString(), before, PermissionSnapshot.Of(permission), cancellationToken);

@@ -171,7 +171,7 @@ public sealed class RoleAssignments(
         assignment.EndedAt = now;
         assignment.EndedBy = actor.Value.Display;
         assignment.EndReason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim()[..Math.Min(reason.Trim().Length, RoleAssignment.ReasonMaxLength)];
-        assignment.UpdatedAt = now;
+        assignment.UpdatedAt = Revision.After(assignment.UpdatedAt, clock);
         await audit.RecordAsync("assignment.ended", "user", assignment.UserId, before, AssignmentSnapshot.Of(assignment, assignment.Role.Name), cancellationToken);
         var applications = await RoleApplications.OfRoleAsync(db, assignment.RoleId, assignment.Role.ApplicationId, cancellationToken);
         await changes.AssignmentChangedAsync(assignment.UserId, applications, "assignment.ended", cancellationToken);

@@ -52,7 +52,7 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
 
         var before = RoleSnapshot.Of(role);
         await ApplyAsync(role, input, cancellationToken);
-        role.UpdatedAt = Revision.Now(clock);
+        role.UpdatedAt = Revision.After(role.UpdatedAt, clock);
         await db.InTransactionAsync(async () =>
         {
             // A new permission in the bundle must not hand a forbidden pair to someone who already holds the role, nor

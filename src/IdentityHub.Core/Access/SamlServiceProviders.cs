@@ -60,7 +60,7 @@ public sealed class SamlServiceProviders(IdentityHubDbContext db, AuditTrail aud
         }
 
         SamlServiceProviderRegistration.Apply(input, sp);
-        sp.UpdatedAt = now;
+        sp.UpdatedAt = before is null ? now : Revision.After(sp.UpdatedAt, clock);
         var after = SamlServiceProviderRegistration.Read(sp);
         await db.InTransactionAsync(async () =>
         {

@@ -78,7 +78,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             department.Name = input.Name!.Trim();
             if (before != DepartmentSnapshot.Of(department))
             {
-                department.UpdatedAt = Revision.Now(clock);
+                department.UpdatedAt = Revision.After(department.UpdatedAt, clock);
                 await audit.RecordAsync("department.updated", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
                 // Its members carry its code and name; rights scoped to it or below carry its code or name in their scope.
                 var subtree = await db.Departments.Where(d => d.Path.StartsWith(department.Path)).Select(d => d.Id).ToListAsync(cancellationToken);
@@ -134,7 +134,7 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             }
 
             department.ParentId = parent?.Id;
-            department.UpdatedAt = Revision.Now(clock);
+            department.UpdatedAt = Revision.After(department.UpdatedAt, clock);
             await audit.RecordAsync("department.moved", "department", id.ToString(), before, DepartmentSnapshot.Of(department), cancellationToken);
             // Everyone below moved too, and so did every right scoped to the subtree.
             var ids = subtree.Select(d => d.Id).ToList();

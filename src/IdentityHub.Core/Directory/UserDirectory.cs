@@ -79,7 +79,7 @@ public sealed class UserDirectory(
             return user;
         }
 
-        user.UpdatedAt = Revision.Now(clock);
+        user.UpdatedAt = Revision.After(user.UpdatedAt, clock);
         return await db.InTransactionAsync(async () =>
         {
             ThrowIfFailed(await users.UpdateAsync(user), "userName");
@@ -215,7 +215,7 @@ public sealed class UserDirectory(
         var before = UserSnapshot.Of(user);
         var activeSuperAdmin = user.Status == UserStatus.Active && (await users.GetRolesAsync(user)).Contains(AdminRoles.SuperAdmin);
         user.Status = status;
-        user.UpdatedAt = Revision.Now(clock);
+        user.UpdatedAt = Revision.After(user.UpdatedAt, clock);
         return await db.InTransactionAsync(async () =>
         {
             if (activeSuperAdmin)

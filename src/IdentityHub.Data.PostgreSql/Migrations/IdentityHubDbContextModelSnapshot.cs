@@ -732,6 +732,10 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
 
+                    b.Property<string>("DeliveredState")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
@@ -772,6 +776,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
+
+                    b.Property<bool>("NothingSent")
+                        .HasColumnType("boolean");
 
                     b.Property<int?>("StatusCode")
                         .HasColumnType("integer");

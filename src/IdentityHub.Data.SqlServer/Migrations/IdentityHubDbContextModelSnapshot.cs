@@ -736,6 +736,10 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("nvarchar(450)");
 
+                    b.Property<string>("DeliveredState")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(450)
                         .HasColumnType("nvarchar(450)");
@@ -776,6 +780,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)");
+
+                    b.Property<bool>("NothingSent")
+                        .HasColumnType("bit");
 
                     b.Property<int?>("StatusCode")
                         .HasColumnType("int");

@@ -727,6 +727,10 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("DeliveredState")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");
@@ -765,6 +769,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("NothingSent")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int?>("StatusCode")
                         .HasColumnType("INTEGER");

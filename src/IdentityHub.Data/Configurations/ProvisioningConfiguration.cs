@@ -45,6 +45,7 @@ internal sealed class ConnectorUserStateConfiguration : IEntityTypeConfiguration
         builder.Property(s => s.UserId).HasMaxLength(450);
         builder.Property(s => s.ExternalId).HasMaxLength(450);
         builder.Property(s => s.SentState).HasMaxLength(200);
+        builder.Property(s => s.DeliveredState).HasMaxLength(200);
         builder.Property(s => s.Version).IsConcurrencyToken();
         builder.HasOne<Connector>().WithMany().HasForeignKey(s => s.ConnectorId).OnDelete(DeleteBehavior.Cascade);
     }

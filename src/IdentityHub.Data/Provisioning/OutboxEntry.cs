@@ -66,6 +66,13 @@ public sealed class ConnectorUserState
     /// </summary>
     public string? SentState { get; set; }
 
+    /// <summary>
+    /// The <see cref="SentState"/> of the last version the target accepted (or that needed nothing sent): what the receiver
+    /// knows. The next version's event is reckoned from it, so a version that never arrived does not shape the next event
+    /// (a first delivery that failed is still followed by <c>user.created</c>). Null: the target never accepted anything.
+    /// </summary>
+    public string? DeliveredState { get; set; }
+
     /// <summary>The event after which the receiver no longer knows the user: told they left (ProvisioningEvents.UserDeleted).</summary>
     public const string DeletedEvent = "user.deleted";
 
@@ -86,7 +93,11 @@ public sealed class DeliveryAttempt
 
     public DateTimeOffset At { get; set; }
 
+    /// <summary>The target accepted what this delivery sent; false for a failure, and for a delivery that had nothing to send.</summary>
     public bool Succeeded { get; set; }
+
+    /// <summary>The delivery settled its rows without sending anything (the target does not know the user and should not); <see cref="Error"/> says why.</summary>
+    public bool NothingSent { get; set; }
 
     public int? StatusCode { get; set; }
 

@@ -42,8 +42,17 @@ public abstract record DeliveryOutcome
     {
     }
 
-    /// <summary>Accepted; <paramref name="ExternalId"/> is the user's id downstream when the connector learned it.</summary>
-    public sealed record Delivered(string? ExternalId) : DeliveryOutcome;
+    /// <summary>
+    /// Accepted; <paramref name="ExternalId"/> is the user's id downstream when the connector learned it. <paramref name="Removed"/>:
+    /// the user is no longer there (deleted, or found gone), so the id is forgotten and a later grant creates them afresh.
+    /// </summary>
+    public sealed record Delivered(string? ExternalId, bool Removed = false) : DeliveryOutcome;
+
+    /// <summary>
+    /// Nothing was sent, and nothing needed to be: the target does not know the user and should not (a webhook's
+    /// <c>none</c> event), or has nothing of theirs to remove. Settles the rows like a delivery; recorded as such, never as one.
+    /// </summary>
+    public sealed record NothingToSend(string Reason) : DeliveryOutcome;
 
     /// <summary>A transient failure (5xx, 429, timeout, refused connection): retried with backoff, or after <paramref name="RetryAfter"/>.</summary>
     public sealed record Retry(string Error, int? StatusCode = null, TimeSpan? RetryAfter = null) : DeliveryOutcome;

@@ -114,7 +114,7 @@ public sealed class Connectors(
             connector.ProtectedSecret = secrets.Protect(secret);
         }
 
-        connector.UpdatedAt = Revision.Now(clock);
+        connector.UpdatedAt = Revision.After(connector.UpdatedAt, clock);
         await SaveAsync(connector, async () =>
         {
             await audit.RecordAsync("connector.updated", "connector", id.ToString(), before, Snapshot(connector), cancellationToken);
@@ -146,7 +146,7 @@ public sealed class Connectors(
         }
 
         connector.Paused = paused;
-        connector.UpdatedAt = Revision.Now(clock);
+        connector.UpdatedAt = Revision.After(connector.UpdatedAt, clock);
         await db.InTransactionAsync(async () =>
         {
             await audit.RecordAsync(paused ? "connector.paused" : "connector.resumed", "connector", id.ToString(), null, new { connector.Name }, cancellationToken);

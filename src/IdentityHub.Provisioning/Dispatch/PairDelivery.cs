@@ -14,6 +14,8 @@ namespace IdentityHub.Provisioning.Dispatch;
 /// <summary>
 /// Delivers one claimed (connector, user): renews the claim and fixes the state's version under it, calls the connector
 /// within the claim, then records the outcome (delete the rows, or schedule the retry, or dead-letter them) with an attempt row.
+/// A success settles every row of the user whose change the state it sent already held, not only the claimed ones: rows
+/// waiting out a backoff are folded into it instead of being sent again as a second, identical delivery.
 /// </summary>
 public sealed class PairDelivery(
     IdentityHubDbContext db, UserStates states, OutboxClaims claims, ConnectorSecrets secrets, IEnumerable<IConnectorClient> clients,
@@ -39,6 +41,9 @@ public sealed class PairDelivery(
             return new Result(false, TimeSpan.Zero);
         }
 
+        // Read BEFORE the state: each row was committed together with its change, so the state read next holds all of
+        // these; a row committed after this read is not in the list and survives the delivery, so no change is lost.
+        var covered = await CoveredRowsAsync(pair, cancellationToken);
         var state = await states.BuildAsync(connector.ApplicationId, pair.UserId, cancellationToken);
         var fixedVersion = await FixVersionAsync(pair, state, cancellationToken);
         if (fixedVersion is not { } version)
@@ -50,8 +55,23 @@ public sealed class PairDelivery(
         var started = Stopwatch.GetTimestamp();
         var (outcome, cutShort) = await CallWithinClaimAsync(connector, version, cancellationToken);
         var duration = Stopwatch.GetElapsedTime(started);
-        await RecordAsync(connector, pair, version.Known, version.State.Version, outcome, duration, cutShort ? version.ClaimedUntil : null, cancellationToken);
-        return new Result(true, duration);
+        await RecordAsync(connector, pair, covered, version.Known, version.State.Version, outcome, duration, cutShort ? version.ClaimedUntil : null, cancellationToken);
+        // Nothing sent: no call whose duration says anything about the target's pace.
+        return outcome is DeliveryOutcome.NothingToSend ? new Result(false, TimeSpan.Zero) : new Result(true, duration);
+    }
+
+    /// <summary>
+    /// The user's pending rows at this connector whose change is in effect now: due ones (claimed or committed since the
+    /// claim) and ones waiting out a backoff (they were due when they failed). A row scheduled for later (an assignment
+    /// that starts tomorrow, a report waiting for their manager to go first) is not, and keeps its own delivery.
+    /// </summary>
+    private async Task<List<long>> CoveredRowsAsync(ClaimedPair pair, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return await db.Outbox.AsNoTracking()
+            .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && o.Status == OutboxStatus.Pending && (o.DueAt <= now || o.Attempts > 0))
+            .Select(o => o.Id)
+            .ToListAsync(cancellationToken);
     }
 
     /// <summary>The state with its version, the user's record as saved, what the connector is told (the last version, this one's event), and the renewed claim's end.</summary>
@@ -84,7 +104,7 @@ public sealed class PairDelivery(
         var previous = new ConnectorUserState
         {
             ConnectorId = known.ConnectorId, UserId = known.UserId, Version = lastVersion, ExternalId = known.ExternalId,
-            LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState,
+            LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState, DeliveredState = known.DeliveredState,
         };
         try
         {
@@ -161,17 +181,19 @@ public sealed class PairDelivery(
         }
     }
 
+    /// <param name="covered">The pair's rows whose change the delivered state held (<see cref="CoveredRowsAsync"/>): a success settles them too.</param>
     /// <param name="holdUntil">Set when the delivery was cut short at its claim's deadline: the retry waits at least until
     /// the claim would have ended, so a target still busy with the abandoned call never sees the next one overlap it.</param>
     private async Task RecordAsync(
-        Connector connector, ClaimedPair pair, ConnectorUserState known, long version, DeliveryOutcome outcome, TimeSpan duration, DateTimeOffset? holdUntil,
-        CancellationToken cancellationToken)
+        Connector connector, ClaimedPair pair, List<long> covered, ConnectorUserState known, long version, DeliveryOutcome outcome, TimeSpan duration,
+        DateTimeOffset? holdUntil, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = clock.GetUtcNow();
-        // The claimed rows, and the pair's dead letters, which a success makes obsolete (one query for both).
+        // The claimed rows, and what a success makes obsolete: the pair's dead letters and the rows the sent state covered (one query).
         var pairRows = await db.Outbox
-            .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && (o.ClaimedBy == pair.ClaimToken || o.Status == OutboxStatus.Dead))
+            .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId
+                && (o.ClaimedBy == pair.ClaimToken || o.Status == OutboxStatus.Dead || covered.Contains(o.Id)))
             .ToListAsync(cancellationToken);
         var rows = pairRows.Where(o => o.ClaimedBy == pair.ClaimToken).ToList();
         var attempt = new DeliveryAttempt
@@ -186,12 +208,22 @@ public sealed class PairDelivery(
         switch (outcome)
         {
             case DeliveryOutcome.Delivered delivered:
-                // The state just delivered is the user's current one, so this pair's dead letters go too: the dead count tells the truth.
+                // The state just delivered holds every change of these rows, so they go, the pair's dead letters too: the
+                // failed and dead counts tell the truth, and no row waiting out a backoff sends the same state again.
                 db.Outbox.RemoveRange(pairRows);
-                known.ExternalId = delivered.ExternalId ?? known.ExternalId;
+                known.ExternalId = delivered.Removed ? null : delivered.ExternalId ?? known.ExternalId;
                 known.LastDeliveredAt = now;
+                StateVersions.Delivered(known);
                 attempt.Succeeded = true;
                 metric = "delivered";
+                break;
+            case DeliveryOutcome.NothingToSend nothing:
+                // Settled like a delivery (the target is as it should be), but recorded as what it was: no call.
+                db.Outbox.RemoveRange(pairRows);
+                StateVersions.Delivered(known);
+                attempt.NothingSent = true;
+                attempt.Error = Truncate(nothing.Reason);
+                metric = "nothing";
                 break;
             case DeliveryOutcome.Retry retry:
                 attempt.StatusCode = retry.StatusCode;
@@ -228,12 +260,18 @@ public sealed class PairDelivery(
 
         db.DeliveryAttempts.Add(attempt);
         await db.SaveChangesAsync(cancellationToken);
+        if (metric == "nothing")
+        {
+            return;
+        }
+
         var kind = connector.Kind.ToString();
         metrics.RecordDelivery(kind, metric, duration);
-        if (metric == "delivered" && rows.Count > 0)
+        var carried = pairRows.Where(o => o.Status == OutboxStatus.Pending).ToList();
+        if (metric == "delivered" && carried.Count > 0)
         {
-            // Commit to delivered: from the oldest change this delivery carried (coalesced rows included), retries and queueing counted.
-            metrics.RecordChangeLatency(kind, now - rows.Min(r => r.CreatedAt));
+            // Commit to delivered: from the oldest change this delivery carried (coalesced and folded rows included), retries and queueing counted.
+            metrics.RecordChangeLatency(kind, now - carried.Min(r => r.CreatedAt));
         }
 
         if (metric != "delivered")

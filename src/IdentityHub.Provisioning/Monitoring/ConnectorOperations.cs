@@ -1,3 +1,4 @@
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Data;
@@ -15,7 +16,8 @@ public sealed record ConnectorStatus(
 
 public sealed record DeadLetter(long Id, string UserId, string Change, DateTimeOffset CreatedAt, int Attempts, string? LastError);
 
-public sealed record DeliveryRecord(long Id, string UserId, long Version, DateTimeOffset At, bool Succeeded, int? StatusCode, string? Error, int DurationMilliseconds);
+/// <summary>One attempt in a connector's history; <paramref name="Outcome"/> is one of <see cref="DeliveryOutcomes"/> (nothing sent is not a success).</summary>
+public sealed record DeliveryRecord(long Id, string UserId, long Version, DateTimeOffset At, bool Succeeded, int? StatusCode, string? Error, int DurationMilliseconds, string Outcome);
 
 public sealed record DeliveryBucket(DateTimeOffset Start, int Deliveries, int Failures);
 
@@ -40,9 +42,10 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
         // Ids grow with time, so the lowest pending id is the oldest row (and ordering by id works on every provider).
         var oldest = await rows.Where(o => o.Status == OutboxStatus.Pending).OrderBy(o => o.Id).Select(o => (DateTimeOffset?)o.CreatedAt).FirstOrDefaultAsync(cancellationToken);
         var attempts = db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId);
-        var lastSucceeded = await attempts.OrderByDescending(a => a.Id).Select(a => (bool?)a.Succeeded).FirstOrDefaultAsync(cancellationToken);
+        // A delivery that had nothing to send says nothing about the target's health.
+        var lastSucceeded = await attempts.Where(a => !a.NothingSent).OrderByDescending(a => a.Id).Select(a => (bool?)a.Succeeded).FirstOrDefaultAsync(cancellationToken);
         var lastDelivered = await attempts.Where(a => a.Succeeded).OrderByDescending(a => a.Id).Select(a => (DateTimeOffset?)a.At).FirstOrDefaultAsync(cancellationToken);
-        var errors = await attempts.Where(a => !a.Succeeded).OrderByDescending(a => a.Id).Take(10)
+        var errors = await attempts.Where(a => !a.Succeeded && !a.NothingSent).OrderByDescending(a => a.Id).Take(10)
             .Select(a => new ConnectorError(a.At, a.UserId, a.Version, a.StatusCode, a.Error)).ToListAsync(cancellationToken);
         var health = paused ? PausedHealth : failed > 0 || lastSucceeded == false ? Failing : Healthy;
         var lag = oldest is { } at && now > at ? (now - at).TotalSeconds : 0;
@@ -87,7 +90,7 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
     public Task<List<DeliveryRecord>> HistoryAsync(Guid connectorId, string? userId, int take, CancellationToken cancellationToken) =>
         db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId && (userId == null || a.UserId == userId))
             .OrderByDescending(a => a.Id).Take(take)
-            .Select(a => new DeliveryRecord(a.Id, a.UserId, a.Version, a.At, a.Succeeded, a.StatusCode, a.Error, a.DurationMilliseconds))
+            .Select(a => new DeliveryRecord(a.Id, a.UserId, a.Version, a.At, a.Succeeded, a.StatusCode, a.Error, a.DurationMilliseconds, DeliveryOutcomes.Of(a.Succeeded, a.NothingSent)))
             .ToListAsync(cancellationToken);
 
     /// <summary>Deliveries and failures per bucket over the last <see cref="MaxBuckets"/> buckets, oldest first (the console's chart).</summary>
@@ -97,9 +100,9 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
         var end = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % bucket.Ticks), TimeSpan.Zero) + bucket;
         var start = end - (bucket * MaxBuckets);
         var attempts = await db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId && a.At >= start)
-            .Select(a => new { a.At, a.Succeeded }).ToListAsync(cancellationToken);
+            .Select(a => new { a.At, a.Succeeded, a.NothingSent }).ToListAsync(cancellationToken);
         var counts = attempts.GroupBy(a => (a.At.UtcTicks - start.UtcTicks) / bucket.Ticks)
-            .ToDictionary(g => g.Key, g => (Deliveries: g.Count(a => a.Succeeded), Failures: g.Count(a => !a.Succeeded)));
+            .ToDictionary(g => g.Key, g => (Deliveries: g.Count(a => a.Succeeded), Failures: g.Count(a => !a.Succeeded && !a.NothingSent)));
         return [.. Enumerable.Range(0, MaxBuckets)
             .Select(i => (i, counts.GetValueOrDefault(i)))
             .SkipWhile(x => x.Item2 == default && x.i < MaxBuckets - 60)

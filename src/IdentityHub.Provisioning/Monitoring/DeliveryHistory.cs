@@ -3,6 +3,19 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Provisioning.Monitoring;
 
+/// <summary>
+/// What a delivery attempt came to, as the console and the API name it: the target accepted what was sent, nothing
+/// needed sending (the target does not know the user and should not; no call was made), or it failed.
+/// </summary>
+public static class DeliveryOutcomes
+{
+    public const string Delivered = "delivered";
+    public const string NothingToSend = "nothing-to-send";
+    public const string Failed = "failed";
+
+    public static string Of(bool succeeded, bool nothingSent) => succeeded ? Delivered : nothingSent ? NothingToSend : Failed;
+}
+
 /// <summary>What one pruning pass removed.</summary>
 public sealed record HistoryPruned(int Attempts, int Runs);
 

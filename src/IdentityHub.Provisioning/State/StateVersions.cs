@@ -35,7 +35,10 @@ public static class ProvisioningEvents
 /// <summary>
 /// The per-(connector, user) version: the same state sent again (a retry, a duplicate after a crash) keeps its
 /// version, any different state takes the next one, and the version is saved BEFORE sending, so one number never
-/// names two states and a receiver that drops versions it has seen loses nothing.
+/// names two states and a receiver that drops versions it has seen loses nothing. The event of a new version is
+/// reckoned from what the target last accepted (<see cref="Delivered"/>) and what it was sent since, which may or may
+/// not have arrived: a first delivery that failed is still followed by <c>user.created</c>, a deletion that failed by
+/// another <c>user.deleted</c>.
 /// </summary>
 public static class StateVersions
 {
@@ -47,26 +50,53 @@ public static class StateVersions
         var access = Hash(new { state.Roles, state.Permissions });
         var profile = Hash(state with { Roles = [], Permissions = [], Version = 0 });
         var fingerprint = access + "." + profile;
-        var previous = known.SentState;
-        var previousFingerprint = previous?[(previous.IndexOf(':', StringComparison.Ordinal) + 1)..];
-        if (previousFingerprint == fingerprint && known.Version > 0)
+        if (FingerprintOf(known.SentState) == fingerprint && known.Version > 0)
         {
             return state with { Version = known.Version };
         }
 
-        var previousEvent = previous is null ? null : ProvisioningEvents.Of(known);
-        var previousAccess = previousFingerprint?.Split('.')[0];
-        // Does the receiver know the user now, and should it? A suspended user stays known (disabled) but is never introduced.
-        var receiverKnows = previousEvent is not (null or ProvisioningEvents.UserDeleted or ProvisioningEvents.None);
-        var gone = !state.Exists || state.Left || (state.Active ? !state.HoldsAccess() : !receiverKnows);
-        var change = gone ? (receiverKnows ? ProvisioningEvents.UserDeleted : ProvisioningEvents.None)
+        // From the receiver's point of view. What it accepted last it surely has; a version sent since that failed may or may
+        // not have arrived (a timeout after the receiver acted), so both count: it is introduced (created) unless both say it
+        // knows the user, and told of a departure (deleted) if either does. When every version arrived, the two are one.
+        var attempted = known.SentState;
+        var accepted = known.DeliveredState;
+        var knowsForSure = Knows(accepted) && Knows(attempted);
+        var mayKnow = Knows(accepted) || Knows(attempted);
+        var accessChanged = AccessOf(accepted) != access || AccessOf(attempted) != access;
+        // A suspended user stays known (disabled) but is never introduced.
+        var gone = !state.Exists || state.Left || (state.Active ? !state.HoldsAccess() : !mayKnow);
+        var change = gone ? (mayKnow ? ProvisioningEvents.UserDeleted : ProvisioningEvents.None)
             : !state.Active ? ProvisioningEvents.UserDisabled
-            : !receiverKnows ? ProvisioningEvents.UserCreated
-            : previousAccess != access ? ProvisioningEvents.AccessChanged
+            : !knowsForSure ? ProvisioningEvents.UserCreated
+            : accessChanged ? ProvisioningEvents.AccessChanged
             : ProvisioningEvents.UserUpdated;
         known.Version++;
         known.SentState = change + ":" + fingerprint;
         return state with { Version = known.Version };
+    }
+
+    /// <summary>The target accepted the version <see cref="Assign"/> last set (or it needed nothing sent): the receiver now knows that state.</summary>
+    public static void Delivered(ConnectorUserState known)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        known.DeliveredState = known.SentState;
+    }
+
+    private static string? FingerprintOf(string? sentState) => sentState?[(sentState.IndexOf(':', StringComparison.Ordinal) + 1)..];
+
+    private static string? AccessOf(string? sentState) => FingerprintOf(sentState)?.Split('.')[0];
+
+    /// <summary>Whether a receiver told <paramref name="sentState"/> knows the user: told of them, and not told they left.</summary>
+    private static bool Knows(string? sentState)
+    {
+        if (sentState is null)
+        {
+            return false;
+        }
+
+        var colon = sentState.IndexOf(':', StringComparison.Ordinal);
+        var told = colon > 0 ? sentState[..colon] : ProvisioningEvents.UserUpdated;
+        return told is not (ProvisioningEvents.UserDeleted or ProvisioningEvents.None);
     }
 
     private static string Hash<T>(T value)

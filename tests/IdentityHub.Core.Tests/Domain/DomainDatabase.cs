@@ -14,12 +14,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHub.Core.Tests.Domain;
 
-/// <summary>The real clock, which a test can move forward so validity windows pass without waiting.</summary>
+/// <summary>The real clock, which a test can move forward so validity windows pass without waiting, or stop at one instant.</summary>
 public sealed class AdjustableClock : TimeProvider
 {
     public TimeSpan Offset { get; set; }
 
-    public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow + Offset;
+    /// <summary>When set, the time it is, however long the test takes (several writes within "one millisecond").</summary>
+    public DateTimeOffset? FrozenAt { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => FrozenAt ?? DateTimeOffset.UtcNow + Offset;
 }
 
 /// <summary>The domain services over a real migrated database (one per test class), acting as a chosen actor.</summary>

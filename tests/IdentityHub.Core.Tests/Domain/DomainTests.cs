@@ -88,6 +88,35 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     }
 
     [PrerequisiteFact]
+    public async Task UpdateAsync_TwoUpdatesWithinOneMillisecond_EachGetsANewETagAndTheStaleOneIsRefused()
+    {
+        var department = await database.CreateDepartmentAsync("Audit");
+        var created = Revision.ETag(department.UpdatedAt);
+        // Creation and both updates happen in the same millisecond: a revision taken from the clock alone would not change.
+        database.Clock.FrozenAt = department.UpdatedAt;
+        try
+        {
+            var first = await UpdateDepartmentAsync(department, "Internal Audit", Revision.Of(department.UpdatedAt));
+            var second = await UpdateDepartmentAsync(first, "Internal Audit & Risk", Revision.Of(first.UpdatedAt));
+
+            Assert.Equal(3, new[] { created, Revision.ETag(first.UpdatedAt), Revision.ETag(second.UpdatedAt) }.Distinct().Count());
+            var stale = await Assert.ThrowsAsync<RuleViolation>(() => UpdateDepartmentAsync(first, "Lost update", Revision.Of(first.UpdatedAt)));
+            Assert.Equal(ViolationKind.Stale, stale.Kind);
+            var stored = await database.RunAsync(s => DomainDatabase.Db(s).Departments.AsNoTracking().SingleAsync(d => d.Id == department.Id));
+            Assert.Equal("Internal Audit & Risk", stored.Name);
+            // The revision survives the round trip through the database: the ETag read back is the one the update answered.
+            Assert.Equal(Revision.ETag(second.UpdatedAt), Revision.ETag(stored.UpdatedAt));
+        }
+        finally
+        {
+            database.Clock.FrozenAt = null;
+        }
+    }
+
+    private Task<Department> UpdateDepartmentAsync(Department department, string name, long revision) =>
+        database.RunAsync(s => s.GetRequiredService<Departments>().UpdateAsync(department.Id, new DepartmentInput(department.Code, name, null), revision, CancellationToken.None));
+
+    [PrerequisiteFact]
     public async Task GrantAsync_UntilBeforeFromAndUnknownIds_ReportsEachField()
     {
         var now = database.Clock.GetUtcNow();

@@ -37,6 +37,16 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
 
     public bool IsPostgreSql => _postgres is not null;
 
+    /// <summary>
+    /// For a server whose target the test holds: an attempt may wait 10 s, so held calls stay in flight until the test acts
+    /// (a busy machine does not turn them into timeouts first); a crashed node's claims lapse after 25 s.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> HeldTargetSettings { get; } = new Dictionary<string, string>
+    {
+        ["Provisioning:AttemptTimeout"] = "00:00:10",
+        ["Provisioning:ClaimTimeout"] = "00:00:25",
+    };
+
     /// <summary>Starts a server process on this database with fast provisioning settings; waits until it is ready.</summary>
     public async Task<ServerProcess> StartServerAsync(string nodeName, IReadOnlyDictionary<string, string>? extra = null)
     {
@@ -63,7 +73,7 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         }
 
         var server = ServerProcess.Start(settings, _directory);
-        await server.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await server.WaitUntilReadyAsync(ServerProcess.StartPatience);
         return server;
     }
 
@@ -110,6 +120,14 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         Assert.True(connector.IsSuccessStatusCode, body);
         using var json = JsonDocument.Parse(body);
         return json.RootElement.GetProperty("id").GetGuid();
+    }
+
+    /// <summary>Pauses or resumes a connector through the admin API (a paused connector's rows stay queued).</summary>
+    public static async Task PauseAsync(HttpClient admin, Guid connectorId, bool paused)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        using var response = await admin.PostAsync(new Uri($"api/admin/v1/connectors/{connectorId}/{(paused ? "pause" : "resume")}", UriKind.Relative), null);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
     public static async Task<Guid> CreateApplicationAsync(HttpClient admin, string name)

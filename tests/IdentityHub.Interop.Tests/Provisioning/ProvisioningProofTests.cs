@@ -23,32 +23,34 @@ public abstract class ProvisioningProofTests(bool postgreSql)
     {
         await using var database = new ProvisioningDatabase(postgreSql);
         await using var receiver = await WebhookReceiver.StartAsync();
-        // Each message takes 40 ms to accept, so the kill lands while deliveries are in flight.
-        await receiver.SetDelayAsync(40);
-        var server = await database.StartServerAsync("node-a");
+        var server = await database.StartServerAsync("node-a", ProvisioningDatabase.HeldTargetSettings);
         Guid applicationId;
         Guid connectorId;
         List<string> users;
         try
         {
-            using (var admin = await ProvisioningDatabase.AdminApiAsync(server))
-            {
-                (applicationId, connectorId, var secret) = await ProvisioningDatabase.CreateWebhookConnectorAsync(admin, receiver.HooksUrl);
-                await receiver.SetSecretAsync(secret);
-            }
-
+            using var admin = await ProvisioningDatabase.AdminApiAsync(server);
+            (applicationId, connectorId, var secret) = await ProvisioningDatabase.CreateWebhookConnectorAsync(admin, receiver.HooksUrl);
+            await receiver.SetSecretAsync(secret);
+            // Arranged, not raced: the connector is paused while the work is written, so the whole batch is queued when
+            // dispatching starts, and the target answers 20 messages and then holds every later one in flight.
+            await ProvisioningDatabase.PauseAsync(admin, connectorId, paused: true);
             users = await database.CreateUsersAsync(60, "crash", applicationId);
             await database.RenameAllAsync(users, "Round 1");
-            await receiver.WaitForAsync(s => s.GetProperty("accepted").GetInt32() >= 20, Patience);
+            Assert.True(await PendingAsync(database, connectorId) >= users.Count, "Every user's rows are queued while the connector is paused.");
+            await receiver.HoldAsync(after: 20);
+            await ProvisioningDatabase.PauseAsync(admin, connectorId, paused: false);
+            await receiver.WaitForAsync(s => s.GetProperty("accepted").GetInt32() >= 20 && s.GetProperty("held").GetInt32() >= 1, Patience);
         }
         finally
         {
-            // kill -9: ServerProcess disposes with Process.Kill (SIGKILL), no graceful shutdown.
+            // kill -9 while deliveries are in flight at the target: ServerProcess disposes with Process.Kill (SIGKILL), no graceful shutdown.
             await server.DisposeAsync();
         }
 
-        var pendingAfterKill = await PendingAsync(database, connectorId);
-        Assert.True(pendingAfterKill > 0, "The kill should land before the queue drained.");
+        Assert.True(await PendingAsync(database, connectorId) > 0, "The kill landed mid-batch: users held in flight and users never sent are still queued.");
+        // The held calls died with the server; the target answers normally from now on.
+        await receiver.ReleaseAsync();
         await database.RenameAllAsync(users, "Round 2 (while down)");
 
         await using (await database.StartServerAsync("node-a-restarted"))
@@ -66,9 +68,10 @@ public abstract class ProvisioningProofTests(bool postgreSql)
     internal static async Task WaitForDrainAsync(ProvisioningDatabase database, Guid connectorId)
     {
         var clock = Stopwatch.StartNew();
-        while (await PendingAsync(database, connectorId) > 0)
+        int pending;
+        while ((pending = await PendingAsync(database, connectorId)) > 0)
         {
-            Assert.True(clock.Elapsed < Patience, $"The outbox did not drain in {Patience}.");
+            Assert.True(clock.Elapsed < Patience, $"The outbox did not drain in {Patience}: {pending} row(s) left.");
             await Task.Delay(200);
         }
     }

@@ -24,29 +24,32 @@ public abstract class ScimProofTests(bool postgreSql)
     {
         await using var database = new ProvisioningDatabase(postgreSql);
         await using var scim = await ScimTestServer.StartAsync(persistent: true);
-        // Each SCIM request takes 40 ms, so the kill lands while deliveries are in flight.
-        await scim.SetDelayAsync(40);
-        var server = await database.StartServerAsync("node-a");
+        var server = await database.StartServerAsync("node-a", ProvisioningDatabase.HeldTargetSettings);
         Guid connectorId;
         List<string> users;
         try
         {
-            using (var admin = await ProvisioningDatabase.AdminApiAsync(server))
-            {
-                var applicationId = await ProvisioningDatabase.CreateApplicationAsync(admin, "Expense");
-                connectorId = await ProvisioningDatabase.CreateScimConnectorAsync(admin, applicationId, scim, ",\"versionExtension\":true");
-                users = await database.CreateUsersAsync(40, "scim", applicationId);
-            }
-
-            await WaitUntilAsync(async () => (await scim.StoreAsync()).GetProperty("users").GetArrayLength() >= 10, "ten users provisioned before the kill");
+            using var admin = await ProvisioningDatabase.AdminApiAsync(server);
+            var applicationId = await ProvisioningDatabase.CreateApplicationAsync(admin, "Expense");
+            connectorId = await ProvisioningDatabase.CreateScimConnectorAsync(admin, applicationId, scim, ",\"versionExtension\":true");
+            // Arranged, not raced: paused while the users are written, so all of them are queued when dispatching starts;
+            // the target answers 20 requests (a new user takes two: the userName look-up and the POST), then holds the rest.
+            await ProvisioningDatabase.PauseAsync(admin, connectorId, paused: true);
+            users = await database.CreateUsersAsync(40, "scim", applicationId);
+            Assert.True(await ProvisioningProofTests.PendingAsync(database, connectorId) >= users.Count, "Every user's rows are queued while the connector is paused.");
+            await scim.HoldAsync(after: 20);
+            await ProvisioningDatabase.PauseAsync(admin, connectorId, paused: false);
+            await WaitUntilAsync(
+                async () => await scim.StoreAsync() is var store && store.GetProperty("users").GetArrayLength() > 0 && store.GetProperty("traffic").GetProperty("held").GetInt32() > 0,
+                "users provisioned and the next requests held in flight");
         }
         finally
         {
-            // kill -9: ServerProcess disposes with Process.Kill (SIGKILL), no graceful shutdown.
+            // kill -9 while calls are in flight at the target: ServerProcess disposes with Process.Kill (SIGKILL), no graceful shutdown.
             await server.DisposeAsync();
         }
 
-        Assert.True(await ProvisioningProofTests.PendingAsync(database, connectorId) > 0, "The kill should land before the queue drained.");
+        Assert.True(await ProvisioningProofTests.PendingAsync(database, connectorId) > 0, "The kill landed mid-batch: users held in flight and users never sent are still queued.");
 
         // Connection refused: the target is down while users change and while the restarted server tries to deliver.
         await scim.StopAsync();
@@ -54,8 +57,8 @@ public abstract class ScimProofTests(bool postgreSql)
         await using (var restarted = await database.StartServerAsync("node-a-restarted"))
         {
             await WaitUntilAsync(async () => await RefusedAttemptsAsync(database, connectorId) > 0, "a delivery refused by the stopped target");
+            // A new process: the store is kept (persistent), the hold is not.
             await scim.StartAgainAsync();
-            await scim.SetDelayAsync(0);
             await scim.InjectFaultsAsync(new JsonObject { ["status"] = 500 }, new JsonObject { ["status"] = 503 }, new JsonObject { ["status"] = 429, ["retryAfter"] = 1 });
             await ProvisioningProofTests.WaitForDrainAsync(database, connectorId);
 

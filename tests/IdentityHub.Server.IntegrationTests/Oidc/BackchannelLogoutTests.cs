@@ -183,11 +183,12 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
     private async Task<IdentityHub.Data.Sessions.BackchannelLogoutDelivery> DeliveryForAsync(
         string clientId, Func<IdentityHub.Data.Sessions.BackchannelLogoutDelivery, bool> done)
     {
-        for (var wait = 0; wait < 100; wait++)
+        IdentityHub.Data.Sessions.BackchannelLogoutDelivery? delivery = null;
+        for (var wait = 0; wait < 150; wait++)
         {
             await using var scope = factory.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
-            var delivery = await db.BackchannelLogoutDeliveries.AsNoTracking().SingleOrDefaultAsync(d => d.ClientId == clientId);
+            delivery = await db.BackchannelLogoutDeliveries.AsNoTracking().SingleOrDefaultAsync(d => d.ClientId == clientId);
             if (delivery is not null && done(delivery))
             {
                 return delivery;
@@ -196,7 +197,7 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
             await Task.Delay(200);
         }
 
-        throw new TimeoutException("The delivery did not reach the expected state.");
+        throw new TimeoutException($"The back-channel logout delivery to {clientId} did not reach the expected state in 30 s; last seen: {System.Text.Json.JsonSerializer.Serialize(delivery)}");
     }
 }
 

@@ -36,7 +36,8 @@ public abstract class ClaimLapseTests<TFactory>(TFactory factory) : IClassFixtur
         await scim.InjectFaultsAsync([.. Enumerable.Range(0, 6).Select(_ => new JsonObject { ["delayMs"] = 1200 })]);
 
         await GrantAsync(userId, roleId);
-        await Task.Delay(1000);
+        // The rename is committed while the first delivery's calls stall at the target (a state, not a guess at how long that takes).
+        await WaitUntilAsync(async () => (await scim.StoreAsync()).GetProperty("traffic").GetProperty("inFlight").GetInt32() > 0, Patience);
         await driver.RenameAsync(userId, "Renamed while the target stalls");
 
         await driver.WaitForAsync(db => db.Outbox.CountAsync(o => o.ConnectorId == connectorId), n => n == 0, Patience);
@@ -51,6 +52,16 @@ public abstract class ClaimLapseTests<TFactory>(TFactory factory) : IClassFixtur
         Assert.Equal(attempts.Select(a => a.Version).Order(), attempts.Select(a => a.Version));
         var known = await driver.ReadAsync(db => db.ConnectorUserStates.AsNoTracking().SingleAsync(s => s.ConnectorId == connectorId && s.UserId == userId));
         Assert.Equal(attempts.Last(a => a.Succeeded).Version, known.Version);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string? what = null)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < timeout, $"Waited {timeout.TotalSeconds:0} s for {what}.");
+            await Task.Delay(50);
+        }
     }
 
     private async Task<(Guid ConnectorId, Guid RoleId)> ScimConnectorWithRoleAsync(ProvisioningDriver driver, ScimTestServer scim)

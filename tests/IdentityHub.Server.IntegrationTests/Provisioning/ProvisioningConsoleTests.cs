@@ -138,8 +138,11 @@ public sealed class ProvisioningConsoleTests(SqliteFactory factory) : IClassFixt
         var role = await services.GetRequiredService<Roles>().CreateAsync(new(application.Id, "viewer", null, false, [new(permission.Id)]), CancellationToken.None);
         var user = await services.GetRequiredService<UserDirectory>().CreateAsync(new($"c{prefix}", $"Console {prefix}", null, null, $"C-{prefix}", null, null), null, CancellationToken.None);
         await services.GetRequiredService<RoleAssignments>().GrantAsync(new(user.Id, role.Id, null, null, null, "test"), CancellationToken.None);
-        for (var i = 0; i < 200 && !await db.DeliveryAttempts.AnyAsync(a => a.ConnectorId == connector.Id && a.UserId == user.Id && a.Succeeded); i++)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await db.DeliveryAttempts.AnyAsync(a => a.ConnectorId == connector.Id && a.UserId == user.Id && a.Succeeded))
         {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"Waited 30 s for the delivery of user {user.Id} to scimmy; attempts: "
+                + string.Join("; ", await db.DeliveryAttempts.Where(a => a.ConnectorId == connector.Id).Select(a => a.Error ?? "ok").ToListAsync()));
             await Task.Delay(25);
         }
 

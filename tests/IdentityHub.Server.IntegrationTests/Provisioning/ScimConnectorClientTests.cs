@@ -86,8 +86,9 @@ public sealed class ScimConnectorClientTests(ScimTestServer scim) : IClassFixtur
         var deleted = await Client.DeliverAsync(Connector(), ScimTestServer.Token, state with { Exists = false }, Known(state, first.ExternalId), CancellationToken.None);
         var again = await Client.DeliverAsync(Connector(), ScimTestServer.Token, state with { Exists = false }, Known(state, first.ExternalId), CancellationToken.None);
 
-        Assert.IsType<DeliveryOutcome.Delivered>(deleted);
-        Assert.IsType<DeliveryOutcome.Delivered>(again);
+        // Both calls were made (the second was answered 404: already gone); both forget the SCIM id.
+        Assert.True(Assert.IsType<DeliveryOutcome.Delivered>(deleted).Removed);
+        Assert.True(Assert.IsType<DeliveryOutcome.Delivered>(again).Removed);
         Assert.Null(await scim.UserByExternalIdAsync(state.UserId));
     }
 
@@ -159,8 +160,9 @@ public sealed class ScimConnectorClientTests(ScimTestServer scim) : IClassFixtur
         var deleting = await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None);
         var deactivating = await Client.DeliverAsync(Connector(extra: Deactivate), ScimTestServer.Token, state, Known(state), CancellationToken.None);
 
-        Assert.IsType<DeliveryOutcome.Delivered>(deleting);
-        Assert.IsType<DeliveryOutcome.Delivered>(deactivating);
+        // Nothing of theirs was ever provisioned: nothing to remove, and it says so rather than claiming a delivery.
+        Assert.IsType<DeliveryOutcome.NothingToSend>(deleting);
+        Assert.IsType<DeliveryOutcome.NothingToSend>(deactivating);
         var store = await scim.StoreAsync();
         var kept = store.GetProperty("users").EnumerateArray().Single(u => u.GetProperty("id").GetString() == local);
         Assert.True(kept.GetProperty("active").GetBoolean());
@@ -173,7 +175,7 @@ public sealed class ScimConnectorClientTests(ScimTestServer scim) : IClassFixtur
         var state = User("E111") with { Active = false, Roles = [], Permissions = [] };
         var local = await scim.AddForeignUserAsync(state.EmployeeNumber!);
 
-        Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None));
+        Assert.IsType<DeliveryOutcome.NothingToSend>(await Client.DeliverAsync(Connector(), ScimTestServer.Token, state, Known(state), CancellationToken.None));
 
         var kept = (await scim.StoreAsync()).GetProperty("users").EnumerateArray().Single(u => u.GetProperty("id").GetString() == local);
         Assert.True(kept.GetProperty("active").GetBoolean());
@@ -295,6 +297,12 @@ public sealed class ScimConnectorClientTests(ScimTestServer scim) : IClassFixtur
         var store = await oauth.StoreAsync();
         Assert.Single(store.GetProperty("users").EnumerateArray(), u => u.GetProperty("externalId").GetString() == second.UserId);
         Assert.Equal(2, store.GetProperty("tokenRequests").GetInt32());
+        // The peer's own log: exactly one request refused (the revoked token's), then the same request again with the new token.
+        var scim = (await oauth.RequestsAsync()).Where(r => r.Path.StartsWith("/scim/v2", StringComparison.Ordinal)).ToList();
+        var refused = Assert.Single(scim, r => r.Status == 401);
+        var retried = scim[scim.IndexOf(refused) + 1];
+        Assert.Equal((refused.Method, refused.Path), (retried.Method, retried.Path));
+        Assert.True(retried.Status is >= 200 and < 300, $"the retry with the new token was answered {retried.Status}");
     }
 
     [PrerequisiteFact]
@@ -305,10 +313,15 @@ public sealed class ScimConnectorClientTests(ScimTestServer scim) : IClassFixtur
         var (first, second) = (User("E134"), User("E135"));
 
         Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, first, Known(first), CancellationToken.None));
+        // Past the first token's lifetime (a lower bound: a slow machine only waits longer).
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.IsType<DeliveryOutcome.Delivered>(await Client.DeliverAsync(connector, ScimTestServer.OAuthClientSecret, second, Known(second), CancellationToken.None));
 
         Assert.Equal(2, (await oauth.StoreAsync()).GetProperty("tokenRequests").GetInt32());
+        // The peer's own log shows no 401: the expired token was renewed before use, never sent and refused first.
+        var requests = await oauth.RequestsAsync();
+        Assert.Contains(requests, r => r.Method == "POST" && r.Path == "/scim/v2/Users" && r.Status == 201);
+        Assert.DoesNotContain(requests, r => r.Status == 401);
     }
 
     [PrerequisiteFact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IdentityHub.Core.Access;
@@ -13,20 +14,24 @@ using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Server.IntegrationTests.AdminApi;
 using IdentityHub.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace IdentityHub.Server.IntegrationTests.Provisioning;
 
 /// <summary>
 /// The whole path to a real SCIM server: a change made through the admin API (or the Core services it calls) is
 /// queued, dispatched and visible in scimmy's own store; reconciliation then reads scimmy back. Each test gets a
-/// scimmy of its own, so drift reports see only that test's users.
+/// scimmy of its own, so drift reports see only that test's users. How fast a change arrives is measured in
+/// bench/propagation-latency.sh; here it is only written to the test output, and the deadlines are generous.
 /// </summary>
 [Requires(Prerequisite.Node)]
-public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClassFixture<TFactory>, IAsyncLifetime
+public abstract class ScimProvisioningTests<TFactory>(TFactory factory, ITestOutputHelper output) : IClassFixture<TFactory>, IAsyncLifetime
     where TFactory : IdentityHubFactory
 {
-    private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
+    /// <summary>How long a test waits for a state downstream: long enough for a machine busy with other suites.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     private readonly List<Guid> _connectors = [];
 
@@ -42,7 +47,7 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
     }
 
     [PrerequisiteFact]
-    public async Task AssignmentsApi_ApprovalRoleGrantedThenEnded_AppearsInScimWithinOneSecondAndIsRemovedWithinOneSecond()
+    public async Task AssignmentsApi_ApprovalRoleGrantedThenEnded_AppearsInScimThenIsRemoved()
     {
         await using var scim = await StartScimAsync();
         var world = await WorldAsync(scim);
@@ -50,15 +55,14 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
         using var admin = await AdminApiClient.CreateAdminAsync(factory);
         await WarmUpAsync(scim, world, admin);
 
-        // The clock starts before the request: the second covers the API call, the commit and the delivery.
+        // The clock starts before the request: it covers the API call, the commit and the delivery (reported, not asserted).
         var grantClock = Stopwatch.StartNew();
         using var granted = await admin.PostAsJsonAsync("/api/admin/v1/assignments", new { userId = user.Id, roleId = world.ApproverRoleId, departmentId = world.EastId, reason = "approves East's expenses" });
         Assert.True(granted.IsSuccessStatusCode, await granted.Content.ReadAsStringAsync());
         var assignment = (await granted.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
         var (stored, _) = await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"));
-        var elapsed = grantClock.Elapsed;
+        output.WriteLine($"grant visible in scimmy {grantClock.Elapsed.TotalMilliseconds:0} ms after the request started");
 
-        Assert.True(elapsed < Within, $"visible {elapsed.TotalMilliseconds:0} ms after the request started");
         Assert.Equal(user.EmployeeNumber, stored.GetProperty("userName").GetString());
         var entitlement = stored.GetProperty("entitlements").EnumerateArray().Single();
         Assert.Equal("expense.approve", entitlement.GetProperty("value").GetString());
@@ -69,8 +73,7 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
         using var ended = await admin.PostAsJsonAsync($"/api/admin/v1/assignments/{assignment}/end", new { reason = "moved on" });
         Assert.True(ended.IsSuccessStatusCode, await ended.Content.ReadAsStringAsync());
         await WaitForAsync(scim, user.Id, _ => false, expectGone: true);
-        var removedAfter = endClock.Elapsed;
-        Assert.True(removedAfter < Within, $"removed {removedAfter.TotalMilliseconds:0} ms after the request started");
+        output.WriteLine($"removed from scimmy {endClock.Elapsed.TotalMilliseconds:0} ms after the request started");
     }
 
     [PrerequisiteFact]
@@ -90,8 +93,7 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
 
         var expected = $"{world.Prefix} Marketing / {world.Prefix} East; amountLimit=5000";
         await WaitForAsync(scim, user.Id, u => Display(u) == expected);
-        var elapsed = moveClock.Elapsed;
-        Assert.True(elapsed < Within, $"moved scope visible {elapsed.TotalMilliseconds:0} ms after the request started");
+        output.WriteLine($"moved scope visible in scimmy {moveClock.Elapsed.TotalMilliseconds:0} ms after the request started");
     }
 
     [PrerequisiteFact]
@@ -112,6 +114,35 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
         var (after, _) = await WaitForAsync(scim, report.Id, u => u.GetProperty(ScimUser.EnterpriseSchema).TryGetProperty("manager", out var m) && m.GetProperty("value").GetString() == managerScimId);
         Assert.Equal(managerScimId, after.GetProperty(ScimUser.EnterpriseSchema).GetProperty("manager").GetProperty("value").GetString());
         Assert.True((await CheckAsync(world.ConnectorId)).InSync);
+    }
+
+    [PrerequisiteFact]
+    public async Task GrantAsync_RevokedThenGrantedAgain_DeletedThenCreatedWithoutAPutToTheForgottenId()
+    {
+        await using var scim = await StartScimAsync();
+        var world = await WorldAsync(scim);
+        var user = await CreateUserAsync(world, "G1");
+        var first = await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+        var oldId = (await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"))).Resource.GetProperty("id").GetString()!;
+
+        await EndAsync(first);
+        await WaitForAsync(scim, user.Id, _ => false, expectGone: true);
+        // The delivery is recorded once the DELETE was answered: IdentityHub then knows no SCIM id for the user.
+        var known = await WaitForKnownAsync(world.ConnectorId, user.Id, s => s.ExternalId is null);
+        Assert.Null(known.ExternalId);
+        var revoked = (await scim.RequestsAsync()).Count;
+        await GrantAsync(user.Id, world.ApproverRoleId, world.EastId);
+        var newId = (await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"))).Resource.GetProperty("id").GetString()!;
+
+        var requests = await scim.RequestsAsync();
+        Assert.Contains(requests.Take(revoked), r => r.Method == "DELETE" && r.Path.EndsWith("/Users/" + oldId, StringComparison.Ordinal) && r.Status == 204);
+        var regrant = requests.Skip(revoked).ToList();
+        // RFC 7644 §3.3: created by POST; the deleted id is never PUT to (which would only earn a 404 before the POST).
+        Assert.Contains(regrant, r => r.Method == "POST" && r.Path.EndsWith("/Users", StringComparison.Ordinal) && r.Status == 201);
+        Assert.DoesNotContain(requests, r => r.Method == "PUT" && r.Path.Contains(oldId, StringComparison.Ordinal));
+        Assert.DoesNotContain(requests, r => r.Status == 404);
+        Assert.NotEqual(oldId, newId);
+        Assert.Equal(newId, (await WaitForKnownAsync(world.ConnectorId, user.Id, s => s.ExternalId == newId)).ExternalId);
     }
 
     [PrerequisiteFact]
@@ -237,7 +268,7 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
 
         foreach (var user in users)
         {
-            await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"), limit: TimeSpan.FromSeconds(30));
+            await WaitForAsync(scim, user.Id, u => Roles(u).Contains("approver"));
         }
 
         var report = await CheckAsync(world.ConnectorId);
@@ -325,17 +356,37 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
         Assert.True(moved.IsSuccessStatusCode, await moved.Content.ReadAsStringAsync());
     }
 
+    /// <summary>What IdentityHub knows of the user at the connector, once <paramref name="done"/> holds (the delivery is recorded after the target answered).</summary>
+    private async Task<ConnectorUserState> WaitForKnownAsync(Guid connectorId, string userId, Func<ConnectorUserState, bool> done, [CallerArgumentExpression(nameof(done))] string? what = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var scope = factory.Services.CreateAsyncScope();
+            var known = await scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>().ConnectorUserStates.AsNoTracking()
+                .SingleOrDefaultAsync(s => s.ConnectorId == connectorId && s.UserId == userId);
+            if (known is not null && done(known))
+            {
+                return known;
+            }
+
+            Assert.True(clock.Elapsed < Patience, $"Waited {Patience.TotalSeconds:0} s for {what}; last seen: {JsonSerializer.Serialize(known)}");
+            await Task.Delay(50);
+        }
+    }
+
     private async Task<DriftReport> CheckAsync(Guid connectorId)
     {
         await using var scope = factory.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<Reconciler>().CheckAsync(connectorId, CancellationToken.None);
     }
 
-    /// <summary>Polls scimmy's store every 20 ms (up to 10 s) until the user matches (or is gone); returns it and the time it took.</summary>
-    private static async Task<(JsonElement Resource, TimeSpan Elapsed)> WaitForAsync(ScimTestServer scim, string userId, Func<JsonElement, bool> matches, bool expectGone = false, TimeSpan? limit = null)
+    /// <summary>Polls scimmy's store every 20 ms (up to <see cref="Patience"/>) until the user matches (or is gone); returns it and the time it took.</summary>
+    private static async Task<(JsonElement Resource, TimeSpan Elapsed)> WaitForAsync(
+        ScimTestServer scim, string userId, Func<JsonElement, bool> matches, bool expectGone = false, [CallerArgumentExpression(nameof(matches))] string? what = null)
     {
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < (limit ?? TimeSpan.FromSeconds(10)))
+        while (clock.Elapsed < Patience)
         {
             var user = await scim.UserByExternalIdAsync(userId);
             if (expectGone ? user is null : user is { } found && matches(found))
@@ -346,15 +397,16 @@ public abstract class ScimProvisioningTests<TFactory>(TFactory factory) : IClass
             await Task.Delay(20);
         }
 
-        throw new TimeoutException($"user {userId} did not reach the expected state in scimmy: {JsonSerializer.Serialize(await scim.UserByExternalIdAsync(userId))}");
+        throw new TimeoutException(
+            $"Waited {Patience.TotalSeconds:0} s for user {userId} to be {(expectGone ? "gone" : what)} in scimmy; last seen: {JsonSerializer.Serialize(await scim.UserByExternalIdAsync(userId))}");
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, [CallerArgumentExpression(nameof(condition))] string? what = null)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "condition not reached within 10 s");
+            Assert.True(clock.Elapsed < Patience, $"Waited {Patience.TotalSeconds:0} s for {what}.");
             await Task.Delay(50);
         }
     }
@@ -378,7 +430,9 @@ public sealed class ScimFactorySettings : IServerSettings
     }
 }
 
-public sealed class SqliteScimProvisioningTests(SqliteFactory<ScimFactorySettings> factory) : ScimProvisioningTests<SqliteFactory<ScimFactorySettings>>(factory);
+public sealed class SqliteScimProvisioningTests(SqliteFactory<ScimFactorySettings> factory, ITestOutputHelper output)
+    : ScimProvisioningTests<SqliteFactory<ScimFactorySettings>>(factory, output);
 
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlScimProvisioningTests(PostgreSqlFactory<ScimFactorySettings> factory) : ScimProvisioningTests<PostgreSqlFactory<ScimFactorySettings>>(factory);
+public sealed class PostgreSqlScimProvisioningTests(PostgreSqlFactory<ScimFactorySettings> factory, ITestOutputHelper output)
+    : ScimProvisioningTests<PostgreSqlFactory<ScimFactorySettings>>(factory, output);

@@ -103,15 +103,15 @@ public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClien
         var id = knownId ?? await FindProvisionedIdAsync(session, state, cancellationToken);
         if (id is null)
         {
-            return new DeliveryOutcome.Delivered(null);
+            return new DeliveryOutcome.NothingToSend("Not provisioned at the target: nothing to deactivate.");
         }
 
         var desired = (await DesiredAsync(session, state, cancellationToken)) with { Active = false };
         var answer = await session.SendAsync(HttpMethod.Put, $"{UsersEndpoint}/{Uri.EscapeDataString(id)}", desired.ToResource(), cancellationToken, 404);
         if (answer.Status == 404)
         {
-            // RFC 7644 §3.5.1: gone downstream; a deactivated user need not be recreated.
-            return new DeliveryOutcome.Delivered(null);
+            // RFC 7644 §3.5.1: gone downstream; a deactivated user need not be recreated, and the id names nobody now.
+            return new DeliveryOutcome.Delivered(null, Removed: true);
         }
 
         if (session.Settings.GroupsMode)
@@ -125,13 +125,15 @@ public sealed class ScimConnectorClient(ScimSessions sessions) : IConnectorClien
     private static async Task<DeliveryOutcome> DeleteAsync(ScimSession session, ProvisionedUser state, string? knownId, CancellationToken cancellationToken)
     {
         var id = knownId ?? await FindProvisionedIdAsync(session, state, cancellationToken);
-        if (id is not null)
+        if (id is null)
         {
-            // RFC 7644 §3.6: 404 means it is already gone, which is what we wanted.
-            await session.SendAsync(HttpMethod.Delete, $"{UsersEndpoint}/{Uri.EscapeDataString(id)}", null, cancellationToken, 404);
+            return new DeliveryOutcome.NothingToSend("Not provisioned at the target: nothing to delete.");
         }
 
-        return new DeliveryOutcome.Delivered(null);
+        // RFC 7644 §3.6: 404 means it is already gone, which is what we wanted.
+        await session.SendAsync(HttpMethod.Delete, $"{UsersEndpoint}/{Uri.EscapeDataString(id)}", null, cancellationToken, 404);
+        // The SCIM id is forgotten: a later grant creates the user (POST) instead of first PUTting to an id that is gone.
+        return new DeliveryOutcome.Delivered(null, Removed: true);
     }
 
     /// <summary>PUT to the known id; on 404 forget it; find by userName; POST; on 409 find again and PUT. Returns the SCIM id.</summary>

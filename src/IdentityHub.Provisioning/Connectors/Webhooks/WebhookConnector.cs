@@ -56,7 +56,7 @@ public sealed class WebhookConnector(IHttpClientFactory httpClients, TimeProvide
         var type = ProvisioningEvents.Of(known);
         if (type == ProvisioningEvents.None)
         {
-            return new DeliveryOutcome.Delivered(null);
+            return new DeliveryOutcome.NothingToSend("The receiver does not know this user and, outside the application's scope, should not: no event.");
         }
 
         var now = clock.GetUtcNow();
