@@ -1,4 +1,5 @@
 using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Connectors.Rest;
 using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Provisioning.Connectors.Webhooks;
@@ -38,6 +39,7 @@ public static class ProvisioningSetup
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IConnectorClient, WebhookConnector>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectorSettingsValidator, WebhookSettingsValidator>());
         services.AddIdentityHubScim();
+        services.AddIdentityHubRestConnector();
         services.AddIdentityHubReconciliation();
 
         services.AddHttpClient(ProvisioningHttp.ClientName)

@@ -50,6 +50,9 @@ public abstract record DeliveryOutcome
 
     /// <summary>A failure retrying cannot fix (4xx other than 408/409/429): dead-lettered at once.</summary>
     public sealed record Permanent(string Error, int? StatusCode = null) : DeliveryOutcome;
+
+    /// <summary>The target holds a newer version than this one: dropped, never retried, recorded in the history with <paramref name="Note"/>.</summary>
+    public sealed record Stale(string Note, int? StatusCode = null) : DeliveryOutcome;
 }
 
 /// <summary>Delivers a user's state to one kind of downstream system (SCIM, webhooks).</summary>
