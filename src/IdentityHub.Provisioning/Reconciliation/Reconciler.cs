@@ -4,6 +4,7 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Connectors.Rest;
 using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Dispatch;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ namespace IdentityHub.Provisioning.Reconciliation;
 /// </summary>
 public sealed class Reconciler(
     IdentityHubDbContext db, DriftCheck driftCheck, ScimSessions sessions, ConnectorSecrets secrets, AuditTrail audit, CurrentActor actor, IOptions<ProvisioningOptions> options,
-    TimeProvider clock)
+    TimeProvider clock, RestDriftSource restDrift, RestConnectorTools restTools)
 {
     public const string FixChange = "reconcile.fix";
 
@@ -35,9 +36,9 @@ public sealed class Reconciler(
         DriftReport report;
         try
         {
-            report = await driftCheck.RunAsync(connector, cancellationToken);
+            report = connector.Kind == ConnectorKind.Rest ? await restDrift.RunAsync(connector, cancellationToken) : await driftCheck.RunAsync(connector, cancellationToken);
         }
-        catch (ScimCallException failure)
+        catch (Exception failure) when (failure is ScimCallException or RestCallException)
         {
             run.Error = failure.Message.Length > 2000 ? failure.Message[..2000] : failure.Message;
             run.FinishedAt = clock.GetUtcNow();
@@ -95,7 +96,8 @@ public sealed class Reconciler(
         var report = await CheckAsync(connectorId, cancellationToken);
         var ours = report.Missing.Concat(report.Different).Concat(report.Extra).Select(i => i.UserId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var foreign = report.Extra.Where(i => i.UserId is null && i.ScimId is not null).ToList();
-        var settings = ScimSessions.SettingsOf(connector);
+        // A REST vendor's extras are left alone: removing people IdentityHub never sent is the vendor administrator's call.
+        var settings = connector.Kind == ConnectorKind.Scim ? ScimSessions.SettingsOf(connector) : new ScimSettings();
         var removed = 0;
         if (settings.RemoveExtras && foreign.Count > 0)
         {
@@ -123,9 +125,11 @@ public sealed class Reconciler(
     public async Task<FullSyncProgress> StartFullSyncAsync(Guid connectorId, CancellationToken cancellationToken)
     {
         var connector = await ScimConnectorAsync(connectorId, cancellationToken);
-        var settings = ScimSessions.SettingsOf(connector);
+        var allUsers = connector.Kind == ConnectorKind.Scim && ScimSessions.SettingsOf(connector).AllUsers;
+        // A REST vendor first loses the departments deleted here (children before parents); a failed one waits for the next sync.
+        var pruned = connector.Kind == ConnectorKind.Rest ? await restTools.DeleteVanishedDepartmentsAsync(connector, cancellationToken) : null;
         var applicationId = connector.ApplicationId;
-        var users = settings.AllUsers
+        var users = allUsers
             ? db.Users.Select(u => u.Id)
             : db.RoleAssignments.Where(a => a.EndedAt == null && (a.Role!.ApplicationId == applicationId || a.Role.ApplicationId == null)).Select(a => a.UserId);
         var userIds = await users.Union(db.ConnectorUserStates.Where(s => s.ConnectorId == connectorId).Select(s => s.UserId)).Distinct().ToListAsync(cancellationToken);
@@ -139,7 +143,8 @@ public sealed class Reconciler(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.ReconciliationRuns.Add(run);
         Queue(connectorId, userIds, FullSyncChange(run.Id));
-        await audit.RecordAsync("connector.full-sync", "connector", connectorId.ToString(), null, new { run = run.Id, users = userIds.Count }, cancellationToken);
+        await audit.RecordAsync("connector.full-sync", "connector", connectorId.ToString(), null,
+            new { run = run.Id, users = userIds.Count, departmentsDeleted = pruned?.Deleted, departmentsNotDeleted = pruned?.Failed }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new FullSyncProgress(run.Id, connectorId, run.StartedAt, run.FinishedAt, run.Total, 0, 0, run.RequestedBy);
@@ -204,9 +209,9 @@ public sealed class Reconciler(
     {
         var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == connectorId, cancellationToken)
             ?? throw new ReconciliationException(404, "Connector not found", $"No connector {connectorId}.");
-        return connector.Kind == ConnectorKind.Scim
+        return connector.Kind is ConnectorKind.Scim or ConnectorKind.Rest
             ? connector
-            : throw new ReconciliationException(400, "Not a SCIM connector", "Drift reports and full syncs read a SCIM list; webhook receivers cannot be read back.");
+            : throw new ReconciliationException(400, "Not a SCIM or REST connector", "Drift reports and full syncs read a SCIM list or a REST list operation; webhook receivers cannot be read back.");
     }
 }
 

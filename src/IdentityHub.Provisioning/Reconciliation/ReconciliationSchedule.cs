@@ -112,11 +112,11 @@ public sealed class ReconciliationSchedule(IServiceScopeFactory scopes, IOptions
         return await TakeAsync(scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>(), job, connectorId, interval, cancellationToken);
     }
 
-    /// <summary>SCIM connectors, not paused, whose next run is due (never run yet: one interval after the connector was created).</summary>
+    /// <summary>SCIM and REST connectors, not paused, whose next run is due (never run yet: one interval after the connector was created).</summary>
     private static IQueryable<Connector> Due(IQueryable<Connector> connectors, ScheduledJob job, DateTimeOffset now, TimeSpan interval)
     {
         var createdBefore = now - interval;
-        var scim = connectors.Where(c => c.Kind == ConnectorKind.Scim && !c.Paused);
+        var scim = connectors.Where(c => (c.Kind == ConnectorKind.Scim || c.Kind == ConnectorKind.Rest) && !c.Paused);
         return job == ScheduledJob.DriftCheck
             ? scim.Where(c => (c.NextDriftCheckAt == null && c.CreatedAt <= createdBefore) || c.NextDriftCheckAt <= now)
             : scim.Where(c => (c.NextFullSyncAt == null && c.CreatedAt <= createdBefore) || c.NextFullSyncAt <= now);
@@ -156,7 +156,7 @@ public sealed class ReconciliationSchedule(IServiceScopeFactory scopes, IOptions
                 logger.LogInformation("Scheduled full sync of connector {ConnectorId}: {Users} users queued.", connectorId, progress.Total);
             }
         }
-        catch (Exception ex) when (ex is ScimCallException or ReconciliationException)
+        catch (Exception ex) when (ex is ScimCallException or Connectors.Rest.RestCallException or ReconciliationException)
         {
             // The failed check is stored with its error (the console shows it); the schedule tries again next interval.
             logger.LogWarning("Scheduled {Job} of connector {ConnectorId} failed: {Error}", job, connectorId, ex.Message);

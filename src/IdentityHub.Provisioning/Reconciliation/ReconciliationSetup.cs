@@ -8,6 +8,7 @@ public static class ReconciliationSetup
     public static IServiceCollection AddIdentityHubReconciliation(this IServiceCollection services)
     {
         services.AddScoped<DriftCheck>();
+        services.AddScoped<RestDriftSource>();
         services.AddScoped<Reconciler>();
         services.AddSingleton<ReconciliationSchedule>();
         services.AddHostedService(provider => provider.GetRequiredService<ReconciliationSchedule>());

@@ -93,6 +93,7 @@ public static class AdminApiSetup
         api.MapApplicationsApi();
         api.MapApplicationOidcApi();
         api.MapReconciliationApi();
+        api.MapRestConnectorApi();
         api.MapPermissionsApi();
         api.MapRolesApi();
         api.MapUsersApi();

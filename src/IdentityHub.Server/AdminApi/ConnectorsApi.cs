@@ -4,14 +4,18 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Connectors.Rest;
 using IdentityHub.Provisioning.Monitoring;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
-/// <summary>A connector as sent: <c>kind</c> is "webhook" or "scim"; <c>secret</c> is write-only (webhook secrets are generated).</summary>
-public sealed record ConnectorRequest(string? Kind, string? Name, JsonElement Settings, string? Secret);
+/// <summary>
+/// A connector as sent: <c>kind</c> is "webhook", "scim" or "rest"; <c>secret</c> is write-only (webhook secrets are generated);
+/// <c>preset</c> (rest, on creation) names a preset whose settings the given <c>settings</c> are laid over.
+/// </summary>
+public sealed record ConnectorRequest(string? Kind, string? Name, JsonElement Settings, string? Secret, string? Preset = null);
 
 /// <summary><see cref="Secret"/> is set once, in the answer to the creation, when IdentityHub generated it.</summary>
 public sealed record ConnectorDto(
@@ -60,7 +64,12 @@ public static class ConnectorsApi
         return new ConnectorDto(c.Id, c.ApplicationId, c.Name, KindName(c.Kind), c.Paused, settings.RootElement.Clone(), c.ProtectedSecret is not null, c.CreatedAt, c.UpdatedAt, secret);
     }
 
-    private static string KindName(ConnectorKind kind) => kind == ConnectorKind.Webhook ? "webhook" : "scim";
+    private static string KindName(ConnectorKind kind) => kind switch
+    {
+        ConnectorKind.Webhook => "webhook",
+        ConnectorKind.Rest => "rest",
+        _ => "scim",
+    };
 
     private static async Task<Results<Ok<List<ConnectorDto>>, NotFound>> ListAsync(Guid id, IdentityHubDbContext db, CancellationToken cancellationToken)
     {
@@ -75,7 +84,7 @@ public static class ConnectorsApi
 
     private static async Task<Results<CreatedAtRoute<ConnectorDto>, NotFound, ValidationProblem>> CreateAsync(
         Guid id, ConnectorRequest request, IdentityHubDbContext db, IEnumerable<IConnectorSettingsValidator> validators, ConnectorSecrets secrets, TimeProvider clock,
-        AuditTrail audit, CancellationToken cancellationToken)
+        AuditTrail audit, RestPresets presets, CancellationToken cancellationToken)
     {
         if (!await db.Applications.AnyAsync(a => a.Id == id, cancellationToken))
         {
@@ -87,11 +96,25 @@ public static class ConnectorsApi
         {
             "webhook" => ConnectorKind.Webhook,
             "scim" => ConnectorKind.Scim,
+            "rest" => ConnectorKind.Rest,
             _ => null,
         };
         if (kind is null)
         {
-            errors["kind"] = ["kind must be \"webhook\" or \"scim\"."];
+            errors["kind"] = ["kind must be \"webhook\", \"scim\" or \"rest\"."];
+        }
+
+        if (request.Preset is { } presetName)
+        {
+            // A REST preset's settings, with the given ones laid over them, are what is checked and stored.
+            if (kind != ConnectorKind.Rest || presets.Find(presetName.Trim()) is not { } preset)
+            {
+                errors["preset"] = [kind == ConnectorKind.Rest ? $"No preset named \"{presetName}\"; GET /connector-presets lists them." : "Presets exist for REST connectors only."];
+            }
+            else
+            {
+                request = request with { Settings = RestPresets.Merge(preset, request.Settings.ValueKind == JsonValueKind.Undefined ? default : request.Settings) };
+            }
         }
 
         var validator = kind is { } k ? validators.FirstOrDefault(v => v.Kind == k) : null;

@@ -1,3 +1,4 @@
+using IdentityHub.Provisioning.Connectors.Rest;
 using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Reconciliation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -52,6 +53,10 @@ public static class ReconciliationApi
         catch (ScimCallException ex)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The SCIM target could not be read", detail: ex.Message);
+        }
+        catch (RestCallException ex)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The REST vendor could not be read", detail: ex.Message);
         }
     }
 }

@@ -120,6 +120,19 @@ public sealed class RestConnectorClient(RestCompiler compiler, RestTransport tra
         return requests;
     }
 
+    /// <summary>The template model of a user as a delivery would render it now (for the drift check's comparisons).</summary>
+    public async Task<Dictionary<string, object?>> UserModelAsync(
+        Connector connector, RestCompiledSettings compiled, ProvisionedUser state, ConnectorUserState known, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        ArgumentNullException.ThrowIfNull(compiled);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(known);
+        var chain = await directory.ChainAsync(connector.Id, state.DepartmentCode, cancellationToken);
+        var context = await ContextAsync(connector, compiled, state, known, chain, cancellationToken);
+        return RestTemplateModel.ForUser(state, context, Decide(state, compiled.Settings).ToString().ToLowerInvariant());
+    }
+
     private async Task<DeliveryOutcome> UpsertAsync(
         Connector connector, RestCompiledSettings compiled, string? secret, ProvisionedUser state, ConnectorUserState known, CancellationToken cancellationToken)
     {
