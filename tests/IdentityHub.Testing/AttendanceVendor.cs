@@ -31,6 +31,9 @@ public sealed class AttendanceVendor : VendorStandIn
 
     public int TokenSeconds { get; init; } = 3600;
 
+    /// <summary>What <c>expires_in</c> says, when it lies (a token revoked or expiring early): default, the truth.</summary>
+    public int? AdvertisedTokenSeconds { get; init; }
+
     public int TokensIssued { get; private set; }
 
     /// <summary>API calls refused with 401 because their token had expired or was unknown.</summary>
@@ -39,9 +42,9 @@ public sealed class AttendanceVendor : VendorStandIn
     /// <summary>Requests answered from the Idempotency-Key store instead of being applied again.</summary>
     public int IdempotentReplays { get; private set; }
 
-    public static async Task<AttendanceVendor> StartNewAsync(int tokenSeconds = 3600)
+    public static async Task<AttendanceVendor> StartNewAsync(int tokenSeconds = 3600, int? advertisedTokenSeconds = null)
     {
-        var vendor = new AttendanceVendor { TokenSeconds = tokenSeconds };
+        var vendor = new AttendanceVendor { TokenSeconds = tokenSeconds, AdvertisedTokenSeconds = advertisedTokenSeconds };
         await vendor.StartAsync();
         return vendor;
     }
@@ -144,7 +147,7 @@ public sealed class AttendanceVendor : VendorStandIn
             TokensIssued++;
         }
 
-        return Results.Json(new JsonObject { ["access_token"] = token, ["token_type"] = "Bearer", ["expires_in"] = TokenSeconds });
+        return Results.Json(new JsonObject { ["access_token"] = token, ["token_type"] = "Bearer", ["expires_in"] = AdvertisedTokenSeconds ?? TokenSeconds });
     }
 
     private IResult? Authorize(HttpContext context)

@@ -126,6 +126,35 @@ public sealed class ExpenseVendor : VendorStandIn
         }
     }
 
+    /// <summary>Removes an employee behind IdentityHub's back (an administrator of the vendor deleted them).</summary>
+    public void RemoveBehindBack(string employeeNo)
+    {
+        lock (Gate)
+        {
+            _employees.Remove(_employees.Values.Single(e => e.EmployeeNo == employeeNo).Id);
+        }
+    }
+
+    /// <summary>Changes an employee's roles behind IdentityHub's back (drift).</summary>
+    public void TamperRoles(string employeeNo, params string[] roles)
+    {
+        lock (Gate)
+        {
+            var employee = _employees.Values.Single(e => e.EmployeeNo == employeeNo);
+            _employees[employee.Id] = employee with { Roles = roles };
+        }
+    }
+
+    /// <summary>Adds an employee IdentityHub never sent (a local account of the vendor).</summary>
+    public void AddForeign(string employeeNo)
+    {
+        lock (Gate)
+        {
+            var id = "E" + _nextId++.ToString(CultureInfo.InvariantCulture);
+            _employees[id] = new ExpenseEmployee(id, employeeNo, "Local account", null, null, [], 0, 0, true, 1);
+        }
+    }
+
     /// <summary>The canonical string the vendor signs (its documentation's definition, written here independently of IdentityHub).</summary>
     public static string CanonicalString(string appKey, string timestamp, string nonce, string method, string pathAndQuery, string body) =>
         string.Join('\n', appKey, timestamp, nonce, method, pathAndQuery, body);

@@ -11,8 +11,11 @@ using Microsoft.Extensions.Logging;
 
 namespace IdentityHub.Testing;
 
-/// <summary>A fault the next API request meets: a delay (past the caller's timeout, it hangs), then an HTTP status with an optional Retry-After.</summary>
-public sealed record VendorFault(int? Status = null, int? RetryAfterSeconds = null, int DelayMilliseconds = 0);
+/// <summary>
+/// A fault the next API request meets: a delay (past the caller's timeout, it hangs), then an HTTP status with an optional
+/// Retry-After; or, with <see cref="AnswerDelayMilliseconds"/>, the request is applied and only its answer held back (lost to a caller that gave up).
+/// </summary>
+public sealed record VendorFault(int? Status = null, int? RetryAfterSeconds = null, int DelayMilliseconds = 0, int AnswerDelayMilliseconds = 0);
 
 /// <summary>One request a stand-in received, as the wire carried it.</summary>
 public sealed record VendorRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
@@ -61,7 +64,8 @@ public abstract class VendorStandIn : IAsyncDisposable
             _requests.Enqueue(new VendorRequest(
                 context.Request.Method, context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body, DateTimeOffset.UtcNow));
-            if (IsApi(context.Request.Path) && _faults.TryDequeue(out var fault))
+            VendorFault? fault = null;
+            if (IsApi(context.Request.Path) && _faults.TryDequeue(out fault))
             {
                 if (fault.DelayMilliseconds > 0)
                 {
@@ -86,6 +90,30 @@ public abstract class VendorStandIn : IAsyncDisposable
                     await context.Response.WriteAsync($"{{\"error\":\"injected\",\"status\":{status}}}", context.RequestAborted);
                     return;
                 }
+            }
+
+            if (fault is { AnswerDelayMilliseconds: > 0 })
+            {
+                // Applied now, answered late: the answer is held in memory while the caller times out.
+                var wire = context.Response.Body;
+                using var held = new MemoryStream();
+                context.Response.Body = held;
+                await next(context);
+                try
+                {
+                    await Task.Delay(fault.AnswerDelayMilliseconds, context.RequestAborted);
+                    held.Position = 0;
+                    await held.CopyToAsync(wire, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    context.Response.Body = wire;
+                }
+
+                return;
             }
 
             await next(context);
