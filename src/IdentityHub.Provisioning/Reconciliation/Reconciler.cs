@@ -110,6 +110,13 @@ public sealed class Reconciler(
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (connector.Kind == ConnectorKind.Rest)
+        {
+            // A vendor that de-duplicates by version or Idempotency-Key ignores the same version sent again: the fix sends a new one.
+            await db.ConnectorUserStates.Where(s => s.ConnectorId == connectorId && ours.Contains(s.UserId))
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.SentState, (string?)null), cancellationToken);
+        }
+
         Queue(connectorId, ours, FixChange);
         await audit.RecordAsync("connector.drift-fixed", "connector", connectorId.ToString(), null,
             new { queued = ours.Count, extrasRemoved = removed, extrasKept = foreign.Count - removed }, cancellationToken);
