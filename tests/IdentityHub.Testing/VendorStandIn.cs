@@ -50,6 +50,9 @@ public abstract class VendorStandIn : IAsyncDisposable
 
     public int PendingFaults => _faults.Count;
 
+    /// <summary>Drops the faults not met yet.</summary>
+    public void ClearFaults() => _faults.Clear();
+
     public async Task StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
