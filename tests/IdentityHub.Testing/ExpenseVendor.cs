@@ -37,6 +37,7 @@ public sealed class ExpenseVendor : VendorStandIn
     private readonly Dictionary<string, ExpenseEmployee> _employees = new(StringComparer.Ordinal);
     private readonly HashSet<string> _nonces = new(StringComparer.Ordinal);
     private readonly List<(string EmployeeNo, long Version)> _applied = [];
+    private readonly List<(string EmployeeNo, long Version, long Timestamp)> _appliedAt = [];
     private readonly List<string> _departmentsCreated = [];
     private readonly List<(string EmployeeNo, long Version, long Held)> _backwards = [];
     private int _nextId = 1000;
@@ -101,6 +102,15 @@ public sealed class ExpenseVendor : VendorStandIn
             {
                 return [.. _applied];
             }
+        }
+    }
+
+    /// <summary>When each user version was applied (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for latency figures.</summary>
+    public long? AppliedAt(string employeeNo, Func<long, bool> version)
+    {
+        lock (Gate)
+        {
+            return _appliedAt.Where(a => a.EmployeeNo == employeeNo && version(a.Version)).Select(a => (long?)a.Timestamp).FirstOrDefault();
         }
     }
 
@@ -311,6 +321,7 @@ public sealed class ExpenseVendor : VendorStandIn
             body["roles"] is JsonArray roles ? [.. roles.Select(r => (string)r!)] : [],
             (decimal?)body["approverLevel"] ?? 0, (decimal?)body["amountLimit"] ?? 0, (bool?)body["active"] ?? true, version);
         _applied.Add((number, version));
+        _appliedAt.Add((number, version, System.Diagnostics.Stopwatch.GetTimestamp()));
         return Ok(new JsonObject { ["id"] = id });
     }
 
