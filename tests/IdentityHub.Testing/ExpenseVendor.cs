@@ -40,6 +40,7 @@ public sealed class ExpenseVendor : VendorStandIn
     private readonly List<(string EmployeeNo, long Version, long Timestamp)> _appliedAt = [];
     private readonly List<string> _departmentsCreated = [];
     private readonly List<(string EmployeeNo, long Version, long Held)> _backwards = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(int Code, string Message)> _envelopeFaults = new();
     private int _nextId = 1000;
 
     /// <summary>Switches the IP allow-list to refuse 127.0.0.1 (where IdentityHub calls from in the tests).</summary>
@@ -135,6 +136,9 @@ public sealed class ExpenseVendor : VendorStandIn
             _employees[employee.Id] = employee with { Version = version };
         }
     }
+
+    /// <summary>The next authenticated API calls are answered HTTP 200 with these business error codes, in order, and change nothing.</summary>
+    public void AnswerNextWith(int code, string message) => _envelopeFaults.Enqueue((code, message));
 
     /// <summary>Removes an employee behind IdentityHub's back (an administrator of the vendor deleted them).</summary>
     public void RemoveBehindBack(string employeeNo)
@@ -234,7 +238,7 @@ public sealed class ExpenseVendor : VendorStandIn
             }
         }
 
-        return null;
+        return _envelopeFaults.TryDequeue(out var fault) ? Envelope(fault.Code, fault.Message) : null;
     }
 
     private IResult UpsertDepartment(JsonObject body)

@@ -121,6 +121,9 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /connectors/{id:guid}/drift/fix"] = SecurityAdmins,
         ["POST /connectors/{id:guid}/full-sync"] = SecurityAdmins,
         ["GET /connectors/{id:guid}/full-sync"] = AnyAdmin,
+        ["GET /connector-presets"] = AnyAdmin,
+        ["POST /connectors/{id:guid}/test"] = SecurityAdmins,
+        ["GET /connectors/{id:guid}/preview"] = AnyAdmin,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>

@@ -53,7 +53,7 @@ public abstract class RestConnectorTests<TFactory>(TFactory factory, ITestOutput
         Assert.Equal(["approver"], employee.Roles);
         Assert.Equal(2m, employee.ApproverLevel);
         Assert.Equal(5000m, employee.AmountLimit);
-        var state = await world.StateAsync(user.Id);
+        var (state, _) = await RestWorld.WaitForAsync(() => world.StateAsync(user.Id), s => s?.LastDeliveredAt is not null, "the delivery recorded");
         Assert.Equal(employee.Id, state!.ExternalId);
         Assert.Equal(employee.Version, state.Version);
     }
@@ -161,6 +161,24 @@ public abstract class RestConnectorTests<TFactory>(TFactory factory, ITestOutput
 
         var answer = await (await http.SendAsync(replay)).Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal(ExpenseVendor.NonceReplayed, (int)answer!["code"]!);
+    }
+
+    [PrerequisiteFact]
+    public async Task Deliver_Http200WithARetryCode_RetriedThenDelivered()
+    {
+        await using var vendor = await ExpenseVendor.StartNewAsync();
+        var world = await ExpenseWorldAsync(vendor);
+        var user = await world.CreateUserAsync("B1");
+        vendor.AnswerNextWith(50001, "system busy, try again later");
+
+        await world.GrantAsync(user.Id, world.ViewerRoleId);
+
+        await RestWorld.WaitForAsync(() => vendor.Employee(user.EmployeeNumber!), e => e is not null, "the delivery after the busy answer");
+        var (attempts, _) = await RestWorld.WaitForAsync(() => world.AttemptsAsync(user.Id), a => a.Any(x => x.Succeeded), "the successful attempt");
+        var busy = Assert.Single(attempts, a => !a.Succeeded);
+        Assert.Equal(200, busy.StatusCode);
+        Assert.Contains("code 50001: system busy, try again later", busy.Error, StringComparison.Ordinal);
+        Assert.Empty(await world.OutboxAsync(user.Id));
     }
 
     [PrerequisiteFact]
