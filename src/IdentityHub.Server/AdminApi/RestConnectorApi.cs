@@ -15,7 +15,8 @@ public static class RestConnectorApi
         api.MapGet("/connector-presets", (RestPresets presets) => TypedResults.Ok(presets.All));
         var connector = api.MapGroup("/connectors/{id:guid}");
         connector.MapPost("/test", TestAsync).RequireAuthorization(AdminApiPolicies.Security);
-        connector.MapGet("/preview", PreviewAsync);
+        // Security administrators only: a preview carries a valid signature, which the vendor would accept for a few minutes.
+        connector.MapGet("/preview", PreviewAsync).RequireAuthorization(AdminApiPolicies.Security);
     }
 
     private static async Task<Ok<RestTestResult>> TestAsync(Guid id, RestConnectorTools tools, CancellationToken cancellationToken) =>

@@ -123,7 +123,7 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["GET /connectors/{id:guid}/full-sync"] = AnyAdmin,
         ["GET /connector-presets"] = AnyAdmin,
         ["POST /connectors/{id:guid}/test"] = SecurityAdmins,
-        ["GET /connectors/{id:guid}/preview"] = AnyAdmin,
+        ["GET /connectors/{id:guid}/preview"] = SecurityAdmins,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>
