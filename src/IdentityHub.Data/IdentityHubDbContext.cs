@@ -47,6 +47,8 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
 
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
 
+    public DbSet<ConnectorDepartmentState> ConnectorDepartmentStates => Set<ConnectorDepartmentState>();
+
     public DbSet<SamlServiceProvider> SamlServiceProviders => Set<SamlServiceProvider>();
 
     public DbSet<SamlSeenMessage> SamlSeenMessages => Set<SamlSeenMessage>();

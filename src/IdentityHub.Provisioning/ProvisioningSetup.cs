@@ -1,5 +1,6 @@
 using IdentityHub.Core.Changes;
 using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Connectors.Rest;
 using IdentityHub.Provisioning.Connectors.Scim;
 using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Provisioning.Connectors.Webhooks;
@@ -50,7 +51,7 @@ public static class ProvisioningSetup
     }
 
     /// <summary>
-    /// The connector kinds (SCIM, webhooks), the connectors service and read model, the connector audience Core asks
+    /// The connector kinds (SCIM, webhooks, vendor REST APIs), the connectors service and read model, the connector audience Core asks
     /// (<see cref="IConnectorAudience"/>), full syncs and drift checks: everything but the background services, so the
     /// domain services run without the dispatcher (tests, tools). Secrets need Data Protection from the host.
     /// </summary>
@@ -62,6 +63,7 @@ public static class ProvisioningSetup
         services.TryAddSingleton<ConnectorKinds>();
         services.AddConnectorKind<WebhookKind, WebhookConnector>();
         services.AddIdentityHubScim();
+        services.AddIdentityHubRestConnector();
         services.TryAddScoped<ConnectorAudience>();
         services.TryAddScoped<IConnectorAudience>(s => s.GetRequiredService<ConnectorAudience>());
         services.TryAddScoped<UserStates>();

@@ -192,6 +192,78 @@ public abstract class ConnectorsTests<TDatabase>(TDatabase database) : IClassFix
     }
 
     [PrerequisiteFact]
+    public async Task CreateAsync_RestPresetWithPartialSettings_StoresThePresetUnderTheGivenSettings()
+    {
+        var application = await database.CreateApplicationAsync();
+
+        var created = await database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().CreateAsync(application.Id,
+            new ConnectorInput("rest", "expense", Json("""{"baseUrl":"https://open.vendor.example/api","auth":{"appKey":"k"}}"""), "app-secret", "expense"), CancellationToken.None));
+
+        using var stored = JsonDocument.Parse(created.Connector.Settings);
+        Assert.Equal("https://open.vendor.example/api", stored.RootElement.GetProperty("baseUrl").GetString());
+        Assert.Equal("k", stored.RootElement.GetProperty("auth").GetProperty("appKey").GetString());
+        Assert.Equal("hmac", stored.RootElement.GetProperty("auth").GetProperty("type").GetString());
+        Assert.Equal("data.id", stored.RootElement.GetProperty("responses").GetProperty("vendorIdPath").GetString());
+    }
+
+    [PrerequisiteTheory]
+    [InlineData("rest", "travel")]
+    [InlineData("webhook", "expense")]
+    public async Task CreateAsync_UnknownPreset_RefusedNamingThePresetAndNothingWritten(string kind, string preset)
+    {
+        var application = await database.CreateApplicationAsync();
+
+        var refused = await Assert.ThrowsAsync<RuleViolation>(() => database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().CreateAsync(application.Id,
+            new ConnectorInput(kind, "x", Json(Hooks), "s", preset), CancellationToken.None)));
+
+        Assert.Equal(ViolationKind.Invalid, refused.Kind);
+        Assert.Equal(["preset"], refused.Errors.Keys);
+        Assert.Contains(kind, refused.Errors["preset"][0], StringComparison.Ordinal);
+        Assert.Equal(0, await database.ReadAsync(db => db.Connectors.CountAsync(c => c.ApplicationId == application.Id)));
+    }
+
+    [PrerequisiteFact]
+    public async Task UpdateAsync_WithAPreset_RefusedNamingThePreset()
+    {
+        var application = await database.CreateApplicationAsync();
+        var created = await CreateAsync(application.Id, "scim", "scim", Scim, "token");
+
+        var refused = await Assert.ThrowsAsync<RuleViolation>(() => UpdateAsync(created.Connector.Id, new ConnectorInput(null, "scim", Json(Scim), null, "expense"), null));
+
+        Assert.Equal(["preset"], refused.Errors.Keys);
+    }
+
+    [PrerequisiteFact]
+    public async Task PreviewAsync_WebhookConnector_RefusedAsAConflictSayingThereIsNone()
+    {
+        var application = await database.CreateApplicationAsync();
+        var created = await CreateAsync(application.Id, "webhook", "hooks", Hooks, null);
+        var user = await database.CreateUserAsync();
+
+        var refused = await Assert.ThrowsAsync<RuleViolation>(() =>
+            database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().PreviewAsync(created.Connector.Id, user, CancellationToken.None)));
+
+        Assert.Equal(ViolationKind.Conflict, refused.Kind);
+        Assert.Contains("no preview", refused.Message, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteTheory]
+    [InlineData(null)]
+    [InlineData("no-such-user")]
+    public async Task PreviewAsync_RestConnectorUnknownUser_NotFoundNamingTheUser(string? userId)
+    {
+        var application = await database.CreateApplicationAsync();
+        var created = await database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().CreateAsync(application.Id,
+            new ConnectorInput("rest", "expense", Json("""{"baseUrl":"https://open.vendor.example/api","auth":{"appKey":"k"}}"""), "app-secret", "expense"), CancellationToken.None));
+
+        var refused = await Assert.ThrowsAsync<RuleViolation>(() =>
+            database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().PreviewAsync(created.Connector.Id, userId, CancellationToken.None)));
+
+        Assert.Equal(ViolationKind.NotFound, refused.Kind);
+        Assert.Equal(["userId"], refused.Errors.Keys);
+    }
+
+    [PrerequisiteFact]
     public async Task DeleteAsync_Unknown_IsNotFound() =>
         Assert.Equal(ViolationKind.NotFound, (await Assert.ThrowsAsync<RuleViolation>(() =>
             database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().DeleteAsync(Guid.NewGuid(), null, CancellationToken.None)))).Kind);

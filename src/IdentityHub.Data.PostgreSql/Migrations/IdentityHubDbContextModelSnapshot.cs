@@ -723,6 +723,48 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     b.ToTable("Connectors", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorDepartmentState", b =>
+                {
+                    b.Property<Guid>("ConnectorId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("DepartmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int>("Depth")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("ParentCode")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ConnectorId", "DepartmentId");
+
+                    b.ToTable("ConnectorDepartmentStates", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorUserState", b =>
                 {
                     b.Property<Guid>("ConnectorId")
@@ -1525,6 +1567,15 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .IsRequired();
 
                     b.Navigation("Application");
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorDepartmentState", b =>
+                {
+                    b.HasOne("IdentityHub.Data.Provisioning.Connector", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorUserState", b =>

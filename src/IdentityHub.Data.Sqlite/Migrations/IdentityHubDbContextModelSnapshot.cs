@@ -718,6 +718,48 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     b.ToTable("Connectors", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorDepartmentState", b =>
+                {
+                    b.Property<Guid>("ConnectorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DepartmentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Depth")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParentCode")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ConnectorId", "DepartmentId");
+
+                    b.ToTable("ConnectorDepartmentStates", (string)null);
+                });
+
             modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorUserState", b =>
                 {
                     b.Property<Guid>("ConnectorId")
@@ -1506,6 +1548,15 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .IsRequired();
 
                     b.Navigation("Application");
+                });
+
+            modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorDepartmentState", b =>
+                {
+                    b.HasOne("IdentityHub.Data.Provisioning.Connector", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("IdentityHub.Data.Provisioning.ConnectorUserState", b =>

@@ -77,3 +77,18 @@ internal sealed class ReconciliationRunConfiguration : IEntityTypeConfiguration<
         builder.HasOne<Connector>().WithMany().HasForeignKey(r => r.ConnectorId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class ConnectorDepartmentStateConfiguration : IEntityTypeConfiguration<ConnectorDepartmentState>
+{
+    public void Configure(EntityTypeBuilder<ConnectorDepartmentState> builder)
+    {
+        builder.ToTable("ConnectorDepartmentStates");
+        builder.HasKey(s => new { s.ConnectorId, s.DepartmentId });
+        builder.Property(s => s.Code).HasMaxLength(100);
+        builder.Property(s => s.Name).HasMaxLength(200);
+        builder.Property(s => s.ParentCode).HasMaxLength(100);
+        builder.Property(s => s.ExternalId).HasMaxLength(450);
+        builder.Property(s => s.Fingerprint).HasMaxLength(100);
+        builder.HasOne<Connector>().WithMany().HasForeignKey(s => s.ConnectorId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -4,11 +4,14 @@ public enum ConnectorKind
 {
     Scim,
     Webhook,
+
+    /// <summary>A vendor's own REST API, driven by templates and a response mapping (stored as "Rest").</summary>
+    Rest,
 }
 
 /// <summary>
-/// A downstream system of an application that IdentityHub pushes users and their rights to (SCIM 2.0 or
-/// signed webhooks). Changes queue while it is paused and flow again when it resumes.
+/// A downstream system of an application that IdentityHub pushes users and their rights to (SCIM 2.0, signed
+/// webhooks or a vendor REST API). Changes queue while it is paused and flow again when it resumes.
 /// </summary>
 public sealed class Connector
 {

@@ -4,9 +4,10 @@ namespace IdentityHub.Provisioning.Connectors;
 
 /// <summary>
 /// What "test connection" found: <see cref="Outcome"/> is <c>succeeded</c>, <c>failed</c> (with the target's answer or the
-/// transport error in <see cref="Message"/>), or <c>not-available</c> (the kind has nothing harmless to read).
+/// transport error in <see cref="Message"/>), or <c>not-available</c> (the kind has nothing harmless to read);
+/// <see cref="Operation"/> names the call made when the kind has several to choose from (a REST connector's listUsers or getUser).
 /// </summary>
-public sealed record ConnectionTestResult(string Outcome, string Message, int? StatusCode, int DurationMilliseconds)
+public sealed record ConnectionTestResult(string Outcome, string Message, int? StatusCode, int DurationMilliseconds, string? Operation = null)
 {
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";

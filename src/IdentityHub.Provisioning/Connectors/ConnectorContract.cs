@@ -59,6 +59,13 @@ public abstract record DeliveryOutcome
 
     /// <summary>A failure retrying cannot fix (4xx other than 408/409/429): dead-lettered at once.</summary>
     public sealed record Permanent(string Error, int? StatusCode = null) : DeliveryOutcome;
+
+    /// <summary>The target holds a newer version than this one: dropped, never retried, recorded in the history with <paramref name="Note"/>.</summary>
+    public sealed record Stale(string Note, int? StatusCode = null) : DeliveryOutcome
+    {
+        /// <summary>How the history's error of a stale drop begins: such an attempt is recorded, but it is not a failure.</summary>
+        public const string HistoryPrefix = "Stale version, dropped: ";
+    }
 }
 
 /// <summary>A call to a target that did not succeed (drift checks, fixes), carried as the delivery outcome it maps to.</summary>
@@ -66,13 +73,14 @@ public class ConnectorCallException(DeliveryOutcome outcome) : Exception(outcome
 {
     DeliveryOutcome.Retry retry => retry.Error,
     DeliveryOutcome.Permanent permanent => permanent.Error,
+    DeliveryOutcome.Stale stale => stale.Note,
     _ => "The call to the connector's target failed.",
 })
 {
     public DeliveryOutcome Outcome { get; } = outcome;
 }
 
-/// <summary>Delivers a user's state to one kind of downstream system (SCIM, webhooks).</summary>
+/// <summary>Delivers a user's state to one kind of downstream system (SCIM, webhooks, vendor REST APIs).</summary>
 public interface IConnectorClient
 {
     ConnectorKind Kind { get; }

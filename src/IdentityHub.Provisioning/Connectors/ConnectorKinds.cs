@@ -22,8 +22,13 @@ public sealed class ConnectorKinds(IEnumerable<IConnectorKind> kinds)
     /// <summary>The wire name of a stored connector's kind (its enum name in lower case when this node lacks the kind).</summary>
     public string NameOf(ConnectorKind kind) => Find(kind)?.Name ?? kind.ToString().ToLowerInvariant();
 
-    /// <summary>"scim" or "webhook", for messages that list the choices.</summary>
-    public string Choices() => string.Join(" or ", _kinds.Select(k => $"\"{k.Name}\""));
+    /// <summary>"rest", "scim" or "webhook", for messages that list the choices.</summary>
+    public string Choices() => _kinds.Count <= 1
+        ? string.Join("", _kinds.Select(k => $"\"{k.Name}\""))
+        : string.Join(", ", _kinds.SkipLast(1).Select(k => $"\"{k.Name}\"")) + $" or \"{_kinds[^1].Name}\"";
+
+    /// <summary>Every kind's presets, by kind and name.</summary>
+    public IReadOnlyList<ConnectorPreset> Presets => [.. _kinds.SelectMany(k => k.Presets).OrderBy(p => p.Kind, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal)];
 }
 
 public static class ConnectorKindSetup
@@ -49,6 +54,24 @@ public static class ConnectorKindSetup
     {
         ArgumentNullException.ThrowIfNull(services);
         Add<IConnectionTest, TTest>(services);
+        return services;
+    }
+
+    /// <summary>The kind's dry run: the exact requests a user's next delivery would send, sent nowhere.</summary>
+    public static IServiceCollection AddConnectorPreview<TPreview>(this IServiceCollection services)
+        where TPreview : class, IConnectorPreview
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        Add<IConnectorPreview, TPreview>(services);
+        return services;
+    }
+
+    /// <summary>The kind's own step of a full sync, run before the users are queued.</summary>
+    public static IServiceCollection AddFullSyncStep<TStep>(this IServiceCollection services)
+        where TStep : class, IFullSyncStep
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        Add<IFullSyncStep, TStep>(services);
         return services;
     }
 

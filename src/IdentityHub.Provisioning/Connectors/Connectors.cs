@@ -8,12 +8,16 @@ using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Reconciliation;
+using IdentityHub.Provisioning.State;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Provisioning.Connectors;
 
-/// <summary>A connector as an administrator sends it: <see cref="Kind"/> names a registered kind; <see cref="Secret"/> is write-only.</summary>
-public sealed record ConnectorInput(string? Kind, string? Name, JsonElement Settings, string? Secret);
+/// <summary>
+/// A connector as an administrator sends it: <see cref="Kind"/> names a registered kind; <see cref="Secret"/> is write-only;
+/// <see cref="Preset"/> (creation only) names one of the kind's presets, whose settings <see cref="Settings"/> are laid over.
+/// </summary>
+public sealed record ConnectorInput(string? Kind, string? Name, JsonElement Settings, string? Secret, string? Preset = null);
 
 /// <summary>
 /// A new connector, the secret IdentityHub generated for it (shown this once; null when the administrator supplied it),
@@ -22,14 +26,15 @@ public sealed record ConnectorInput(string? Kind, string? Name, JsonElement Sett
 public sealed record ConnectorCreated(Connector Connector, string? GeneratedSecret, FullSyncProgress? InitialSync);
 
 /// <summary>
-/// The connectors of an application: create, change, delete, pause and resume, and "test connection". Every refusal is
-/// a <see cref="RuleViolation"/> thrown before anything is written; every change is audited in its own transaction,
-/// never with the secret, which is stored protected (<see cref="ConnectorSecrets"/>) and never returned. What differs
-/// per kind comes from the kind's registered parts (<see cref="IConnectorKind"/>).
+/// The connectors of an application: create (from a kind's preset or not), change, delete, pause and resume, "test
+/// connection", and the dry-run preview of a user's delivery. Every refusal is a <see cref="RuleViolation"/> thrown before
+/// anything is written; every change is audited in its own transaction, never with the secret, which is stored protected
+/// (<see cref="ConnectorSecrets"/>) and never returned. What differs per kind comes from the kind's registered parts
+/// (<see cref="IConnectorKind"/>).
 /// </summary>
 public sealed class Connectors(
-    IdentityHubDbContext db, ConnectorKinds kinds, IEnumerable<IConnectionTest> tests, ConnectorSecrets secrets, FullSyncs fullSyncs, AuditTrail audit,
-    OutboxSignal signal, TimeProvider clock)
+    IdentityHubDbContext db, ConnectorKinds kinds, IEnumerable<IConnectionTest> tests, IEnumerable<IConnectorPreview> previews, ConnectorSecrets secrets,
+    UserStates states, FullSyncs fullSyncs, AuditTrail audit, OutboxSignal signal, TimeProvider clock)
 {
     public const int NameMaxLength = 200;
     public const int SettingsMaxLength = 8000;
@@ -52,6 +57,19 @@ public sealed class Connectors(
         if (kind is null)
         {
             errors.Add("kind", $"kind must be {kinds.Choices()}.");
+        }
+        else if (input.Preset is { } presetName)
+        {
+            if (kind.Presets.FirstOrDefault(p => p.Name == presetName.Trim()) is not { } preset)
+            {
+                // Without its preset the partial settings would fail on every field: the unknown preset is the one error to fix.
+                throw RuleViolation.Field("preset", kind.Presets.Count == 0
+                    ? $"A {kind.Name} connector has no presets; send its settings instead."
+                    : $"No {kind.Name} preset named \"{presetName}\"; choose {string.Join(" or ", kind.Presets.Select(p => $"\"{p.Name}\""))}.");
+            }
+
+            // The preset's settings, with the given ones laid over them, are what is checked and stored.
+            input = input with { Settings = preset.Apply(input.Settings) };
         }
 
         var settings = await CheckAsync(input, kind, applicationId, connectorId: null, hasStoredSecret: false, errors, cancellationToken);
@@ -102,6 +120,11 @@ public sealed class Connectors(
         if (input.Kind is { } asked && !string.Equals(asked.Trim(), kind.Name, StringComparison.OrdinalIgnoreCase))
         {
             errors.Add("kind", "A connector's kind cannot change; create a new connector instead.");
+        }
+
+        if (input.Preset is not null)
+        {
+            errors.Add("preset", "A preset fills a new connector's settings; to change a connector, send its settings.");
         }
 
         var settings = await CheckAsync(input, kind, connector.ApplicationId, connector.Id, connector.ProtectedSecret is not null, errors, cancellationToken);
@@ -188,6 +211,56 @@ public sealed class Connectors(
         {
             return new ConnectionTestResult(ConnectionTestResult.Failed, $"{ex.GetType().Name}: {ex.Message}", null, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
+    }
+
+    /// <summary>
+    /// A dry run: the exact requests the next delivery of <paramref name="userId"/> would send now, with the version it would
+    /// carry, for the kinds that can show them. Nothing is sent (no token fetched either) and nothing is saved.
+    /// </summary>
+    public async Task<ConnectorPreview> PreviewAsync(Guid id, string? userId, CancellationToken cancellationToken)
+    {
+        var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("connector", id);
+        if (previews.FirstOrDefault(p => p.Kind == connector.Kind) is not { } preview)
+        {
+            throw new RuleViolation(ViolationKind.Conflict, $"A {kinds.NameOf(connector.Kind)} connector has no preview of its requests; its delivery history shows what was sent.");
+        }
+
+        if (string.IsNullOrWhiteSpace(userId) || !await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
+        {
+            throw RuleViolation.Field("userId", "No user with this id.", ViolationKind.NotFound);
+        }
+
+        var state = await states.BuildAsync(connector.ApplicationId, userId, cancellationToken);
+        var stored = await db.ConnectorUserStates.AsNoTracking().SingleOrDefaultAsync(s => s.ConnectorId == id && s.UserId == userId, cancellationToken);
+        // A copy: the version is assigned as a delivery would, and never saved.
+        var known = new ConnectorUserState
+        {
+            ConnectorId = id, UserId = userId, Version = stored?.Version ?? 0, ExternalId = stored?.ExternalId, LastDeliveredAt = stored?.LastDeliveredAt,
+            SentState = stored?.SentState,
+        };
+        var lastVersion = known.Version;
+        state = StateVersions.Assign(known, state);
+        if (ProvisioningEvents.Of(known) == ProvisioningEvents.None)
+        {
+            return new ConnectorPreview(userId, state.Version, ConnectorPreview.NoAction, []);
+        }
+
+        // What a delivery hands the connector: the version before this one, and this one's event (see PairDelivery).
+        var previous = new ConnectorUserState
+        {
+            ConnectorId = id, UserId = userId, Version = lastVersion, ExternalId = known.ExternalId, LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState,
+        };
+        string? secret;
+        try
+        {
+            secret = secrets.Unprotect(connector.ProtectedSecret);
+        }
+        catch (CryptographicException)
+        {
+            throw new RuleViolation(ViolationKind.Conflict, "The connector's secret cannot be unprotected (Data Protection keys changed); set the secret again.");
+        }
+
+        return await preview.PreviewAsync(connector, secret, state, previous, cancellationToken);
     }
 
     /// <summary>What the audit trail keeps of a connector: never its secret.</summary>

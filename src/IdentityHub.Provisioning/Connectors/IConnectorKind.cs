@@ -9,14 +9,14 @@ public sealed record ConnectorSetting(string Name, string Value);
 /// <summary>
 /// One kind of connector (SCIM, webhook, ...): what differs per kind for the admin surfaces and the engine. A kind is
 /// added by registering its parts in DI (<see cref="ConnectorKindSetup"/>): this description, its
-/// <see cref="IConnectorClient"/>, and optionally an <see cref="IConnectionTest"/> and an <see cref="IConnectorDrift"/>;
-/// nothing else names the kinds.
+/// <see cref="IConnectorClient"/>, and optionally an <see cref="IConnectionTest"/>, an <see cref="IConnectorDrift"/>, an
+/// <see cref="IConnectorPreview"/> and an <see cref="Reconciliation.IFullSyncStep"/>; nothing else names the kinds.
 /// </summary>
 public interface IConnectorKind
 {
     ConnectorKind Kind { get; }
 
-    /// <summary>The name on the wire and in the console: <c>scim</c>, <c>webhook</c>.</summary>
+    /// <summary>The name on the wire and in the console: <c>scim</c>, <c>webhook</c>, <c>rest</c>.</summary>
     string Name { get; }
 
     /// <summary>The typed settings record (camelCase JSON) that <c>Connector.Settings</c> holds, for the API's schema.</summary>
@@ -40,6 +40,9 @@ public interface IConnectorKind
     /// audience, see <see cref="ConnectorAudience"/>).
     /// </summary>
     bool ProvisionsEveryone(string settings);
+
+    /// <summary>The settings this kind ships for known targets, which a new connector may start from (none for most kinds).</summary>
+    IReadOnlyList<ConnectorPreset> Presets { get; }
 }
 
 /// <summary>The usual parts of a kind: its typed settings record, and the stored settings described property by property.</summary>
@@ -57,6 +60,8 @@ public abstract class ConnectorKindBase<TSettings> : IConnectorKind
     public virtual string? GenerateSecret() => null;
 
     public virtual bool ProvisionsEveryone(string settings) => false;
+
+    public virtual IReadOnlyList<ConnectorPreset> Presets => [];
 
     /// <summary>Every top-level setting as stored (camelCase name, JSON value; strings without quotes).</summary>
     public virtual IReadOnlyList<ConnectorSetting> Describe(string settings)

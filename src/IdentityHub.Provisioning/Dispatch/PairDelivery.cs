@@ -254,6 +254,13 @@ public sealed class PairDelivery(
 
                 metric = "dead";
                 break;
+            case DeliveryOutcome.Stale stale:
+                // The target already holds a newer version: these rows are done, and the history says why nothing was applied.
+                db.Outbox.RemoveRange(rows);
+                attempt.StatusCode = stale.StatusCode;
+                attempt.Error = Truncate(DeliveryOutcome.Stale.HistoryPrefix + stale.Note);
+                metric = "stale";
+                break;
             default:
                 throw new InvalidOperationException($"Unknown delivery outcome {outcome.GetType().Name}.");
         }

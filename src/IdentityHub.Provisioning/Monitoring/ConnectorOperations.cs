@@ -3,13 +3,14 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
+using IdentityHub.Provisioning.Connectors;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Provisioning.Monitoring;
 
 public sealed record ConnectorError(DateTimeOffset At, string UserId, long Version, int? StatusCode, string? Error);
 
-/// <summary>A connector's health for the console: healthy, failing (recent or pending failures) or paused.</summary>
+/// <summary>A connector's health for the console: healthy, failing (recent or pending failures; a stale-version drop is none) or paused.</summary>
 public sealed record ConnectorStatus(
     Guid ConnectorId, string Health, bool Paused, double LagSeconds, DateTimeOffset? OldestPendingAt, int Pending, int Failed, int Dead,
     DateTimeOffset? LastDeliveredAt, IReadOnlyList<ConnectorError> LastErrors);
@@ -42,8 +43,9 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
         // Ids grow with time, so the lowest pending id is the oldest row (and ordering by id works on every provider).
         var oldest = await rows.Where(o => o.Status == OutboxStatus.Pending).OrderBy(o => o.Id).Select(o => (DateTimeOffset?)o.CreatedAt).FirstOrDefaultAsync(cancellationToken);
         var attempts = db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId);
-        // A delivery that had nothing to send says nothing about the target's health.
-        var lastSucceeded = await attempts.Where(a => !a.NothingSent).OrderByDescending(a => a.Id).Select(a => (bool?)a.Succeeded).FirstOrDefaultAsync(cancellationToken);
+        // Neither a delivery that had nothing to send nor a stale drop (the target holds a newer version) says the target is failing.
+        var lastSucceeded = await attempts.Where(a => !a.NothingSent && (a.Succeeded || a.Error == null || !a.Error.StartsWith(DeliveryOutcome.Stale.HistoryPrefix)))
+            .OrderByDescending(a => a.Id).Select(a => (bool?)a.Succeeded).FirstOrDefaultAsync(cancellationToken);
         var lastDelivered = await attempts.Where(a => a.Succeeded).OrderByDescending(a => a.Id).Select(a => (DateTimeOffset?)a.At).FirstOrDefaultAsync(cancellationToken);
         var errors = await attempts.Where(a => !a.Succeeded && !a.NothingSent).OrderByDescending(a => a.Id).Take(10)
             .Select(a => new ConnectorError(a.At, a.UserId, a.Version, a.StatusCode, a.Error)).ToListAsync(cancellationToken);

@@ -11,23 +11,35 @@ namespace IdentityHub.Provisioning.Reconciliation;
 /// Full syncs, for every connector kind: queue every user the connector hears of (<see cref="ConnectorAudience"/>), so
 /// the dispatcher delivers each one's current state with its order, versions and retries; progress counts those rows
 /// as the dispatcher clears them. A new connector gets one at creation (its initial sync), on demand, and on the schedule.
+/// A kind may add a step of its own (<see cref="IFullSyncStep"/>), run before the users are queued.
 /// </summary>
-public sealed class FullSyncs(IdentityHubDbContext db, ConnectorAudience audience, AuditTrail audit, CurrentActor actor, TimeProvider clock)
+public sealed class FullSyncs(
+    IdentityHubDbContext db, ConnectorAudience audience, IEnumerable<IFullSyncStep> steps, AuditTrail audit, CurrentActor actor, TimeProvider clock)
 {
     private const string ChangePrefix = "full-sync:";
 
-    /// <summary>Starts a full sync of the connector now, audited, in a transaction of its own.</summary>
+    /// <summary>Starts a full sync of the connector now (its kind's own step first, if any), audited, in a transaction of its own.</summary>
     public async Task<FullSyncProgress> StartAsync(Guid connectorId, CancellationToken cancellationToken)
     {
         var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == connectorId, cancellationToken)
             ?? throw RuleViolation.NotFound("connector", connectorId);
+        // Outside the transaction: the step calls the target, and the users are queued whatever it achieved.
+        var stepDone = steps.FirstOrDefault(s => s.Kind == connector.Kind) is { } step
+            ? await step.RunAsync(connector, cancellationToken)
+            : new Dictionary<string, object?>();
         FullSyncProgress? progress = null;
         await db.InTransactionAsync(async () =>
         {
             // Taken before the audience is read: a grant committing meanwhile either is seen here or waits, and is queued by itself.
             await audit.SerializeAsync(cancellationToken);
             progress = await QueueAsync(connector, always: true, cancellationToken);
-            await audit.RecordAsync("connector.full-sync", "connector", connectorId.ToString(), null, new { run = progress!.RunId, users = progress.Total }, cancellationToken);
+            var record = new Dictionary<string, object?>(StringComparer.Ordinal) { ["run"] = progress!.RunId, ["users"] = progress.Total };
+            foreach (var (field, value) in stepDone)
+            {
+                record.TryAdd(field, value);
+            }
+
+            await audit.RecordAsync("connector.full-sync", "connector", connectorId.ToString(), null, record, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return progress!;

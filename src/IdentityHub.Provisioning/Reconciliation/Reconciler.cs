@@ -5,6 +5,7 @@ using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Dispatch;
+using IdentityHub.Provisioning.State;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -12,8 +13,8 @@ namespace IdentityHub.Provisioning.Reconciliation;
 
 /// <summary>
 /// Drift reports and their fix, for the connector kinds whose target can be listed (<see cref="IConnectorDrift"/>).
-/// Fixing never calls the target for IdentityHub's own users: it queues outbox rows, so the dispatcher's order,
-/// versions and retries hold. A kind without a list (webhooks) gets a report that says why there is none.
+/// Fixing never calls the target for IdentityHub's own users: it queues outbox rows, as new versions, so the dispatcher's
+/// order, versions and retries hold. A kind without a list (webhooks) gets a report that says why there is none.
 /// </summary>
 public sealed class Reconciler(
     IdentityHubDbContext db, IEnumerable<IConnectorDrift> drifts, ConnectorKinds kinds, ConnectorAudience audience, AuditTrail audit, CurrentActor actor,
@@ -114,6 +115,7 @@ public sealed class Reconciler(
         var removed = await drift.RemoveExtrasAsync(connector, foreign, cancellationToken);
         await db.InTransactionAsync(async () =>
         {
+            await SendAsNewVersionsAsync(connectorId, ours, cancellationToken);
             var now = clock.GetUtcNow();
             foreach (var userId in ours)
             {
@@ -125,6 +127,21 @@ public sealed class Reconciler(
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return new DriftFix(ours.Count, removed, foreign.Count - removed);
+    }
+
+    /// <summary>
+    /// Makes the fix's deliveries carry new versions: a target that drops a version (or an Idempotency-Key) it has seen would
+    /// ignore the same one sent again, though what it holds is not what it was sent. The event part stays, so whether the
+    /// receiver knows the user is unchanged (a user who must go is still removed).
+    /// </summary>
+    private async Task SendAsNewVersionsAsync(Guid connectorId, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
+    {
+        var sent = await db.ConnectorUserStates.Where(s => s.ConnectorId == connectorId && userIds.Contains(s.UserId) && s.SentState != null).ToListAsync(cancellationToken);
+        foreach (var state in sent)
+        {
+            // SentState is "{event}:{fingerprint}" (StateVersions): no state fingerprints as the fix's name, so the next delivery takes the next version.
+            state.SentState = ProvisioningEvents.Of(state) + ":" + FixChange;
+        }
     }
 
     private string NotListable(ConnectorKind kind) =>

@@ -8,10 +8,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace IdentityHub.Server.AdminApi;
 
 /// <summary>
-/// A connector as sent: <c>kind</c> names a connector kind ("scim", "webhook"); <c>settings</c> is that kind's settings
-/// object (see the schema); <c>secret</c> is write-only (webhook secrets are generated).
+/// A connector as sent: <c>kind</c> names a connector kind ("rest", "scim", "webhook"); <c>settings</c> is that kind's settings
+/// object (see the schema); <c>secret</c> is write-only (webhook secrets are generated); <c>preset</c> (on creation) names one
+/// of the kind's presets (<c>GET /connector-presets</c>), whose settings the given <c>settings</c> are laid over.
 /// </summary>
-public sealed record ConnectorRequest(string? Kind, string? Name, JsonElement Settings, string? Secret);
+public sealed record ConnectorRequest(string? Kind, string? Name, JsonElement Settings, string? Secret, string? Preset = null);
 
 /// <summary>
 /// <see cref="Secret"/> is set once, in the answer to the creation, when IdentityHub generated it; <see cref="InitialSync"/>
@@ -26,9 +27,9 @@ public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, int Page, i
 public sealed record ReplayResult(int Replayed);
 
 /// <summary>
-/// Provisioning connectors: /applications/{id}/connectors (list, create) and /connectors/{id} (read, change, delete,
-/// pause, resume, test connection, status, dead letters with replay, delivery history and chart figures). The rules are
-/// the <see cref="Connectors"/> service's; reads come from <see cref="ConnectorQueries"/>.
+/// Provisioning connectors: /applications/{id}/connectors (list, create), /connector-presets, and /connectors/{id} (read,
+/// change, delete, pause, resume, test connection, dry-run preview, status, dead letters with replay, delivery history and
+/// chart figures). The rules are the <see cref="Connectors"/> service's; reads come from <see cref="ConnectorQueries"/>.
 /// </summary>
 public static class ConnectorsApi
 {
@@ -39,6 +40,7 @@ public static class ConnectorsApi
     {
         api.MapGet("/applications/{id:guid}/connectors", ListAsync);
         api.MapPost("/applications/{id:guid}/connectors", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
+        api.MapGet("/connector-presets", (ConnectorKinds kinds) => TypedResults.Ok(kinds.Presets));
 
         var connectors = api.MapGroup("/connectors");
         connectors.MapGet("/{id:guid}", GetAsync).WithName("GetConnector");
@@ -50,6 +52,8 @@ public static class ConnectorsApi
             .RequireAuthorization(AdminApiPolicies.Security);
         // Calls the target with the stored secret: for those who may change the connector.
         connectors.MapPost("/{id:guid}/test", TestAsync).RequireAuthorization(AdminApiPolicies.Security);
+        // A preview carries a valid signature, which the vendor would accept for a few minutes: security administrators only.
+        connectors.MapGet("/{id:guid}/preview", PreviewAsync).RequireAuthorization(AdminApiPolicies.Security);
         connectors.MapGet("/{id:guid}/status", StatusAsync);
         connectors.MapGet("/{id:guid}/dead-letters", DeadLettersAsync);
         connectors.MapPost("/{id:guid}/dead-letters/replay", (Guid id, ConnectorQueries queries, ConnectorOperations operations, CancellationToken ct) => ReplayAsync(id, null, queries, operations, ct))
@@ -123,6 +127,10 @@ public static class ConnectorsApi
     /// <summary>Authenticates to the target and reads something harmless: 200 with the outcome (succeeded, failed or not-available) and the target's answer.</summary>
     private static async Task<Ok<ConnectionTestResult>> TestAsync(Guid id, Connectors connectors, CancellationToken cancellationToken) =>
         TypedResults.Ok(await connectors.TestAsync(id, cancellationToken));
+
+    /// <summary>The exact requests the next delivery of <paramref name="userId"/> would send now (method, URL, headers with the signature, body); nothing is sent.</summary>
+    private static async Task<Ok<ConnectorPreview>> PreviewAsync(Guid id, string? userId, Connectors connectors, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await connectors.PreviewAsync(id, userId, cancellationToken));
 
     private static async Task<Results<Ok<ConnectorStatus>, NotFound>> StatusAsync(Guid id, ConnectorQueries queries, ConnectorOperations operations, CancellationToken cancellationToken) =>
         await queries.GetAsync(id, cancellationToken) is { } connector
@@ -203,5 +211,5 @@ public static class ConnectorsApi
         : pageSize is < 1 or > MaxPageSize ? new() { ["pageSize"] = [$"pageSize must be between 1 and {MaxPageSize}."] }
         : null;
 
-    private static ConnectorInput InputOf(ConnectorRequest r) => new(r.Kind, r.Name, r.Settings, r.Secret);
+    private static ConnectorInput InputOf(ConnectorRequest r) => new(r.Kind, r.Name, r.Settings, r.Secret, r.Preset);
 }

@@ -43,12 +43,16 @@ public sealed class ApiDocsTests(SqliteFactory factory) : IClassFixture<SqliteFa
         var settings = schemas.GetProperty(carrier).GetProperty("properties").GetProperty("settings");
 
         var choices = settings.GetProperty("oneOf").EnumerateArray().Select(c => c.GetProperty("$ref").GetString()).Order(StringComparer.Ordinal);
-        Assert.Equal(["#/components/schemas/ScimSettings", "#/components/schemas/WebhookSettings"], choices);
+        Assert.Equal(["#/components/schemas/RestConnectorSettings", "#/components/schemas/ScimSettings", "#/components/schemas/WebhookSettings"], choices);
         Assert.True(schemas.GetProperty("WebhookSettings").GetProperty("properties").TryGetProperty("url", out _));
         var scim = schemas.GetProperty("ScimSettings").GetProperty("properties");
         Assert.True(scim.TryGetProperty("baseUrl", out _));
         Assert.False(scim.TryGetProperty("timeout", out _), "timeout is computed from timeoutSeconds, never sent.");
         Assert.Contains("clientCredentials", scim.GetProperty("authentication").ToString(), StringComparison.Ordinal);
+        var rest = schemas.GetProperty("RestConnectorSettings").GetProperty("properties");
+        Assert.True(rest.TryGetProperty("operations", out _));
+        Assert.True(rest.TryGetProperty("responses", out _));
+        Assert.False(rest.TryGetProperty("timeout", out _), "timeout is computed from timeoutSeconds, never sent.");
     }
 
     [Fact]

@@ -124,6 +124,9 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /connectors/{id:guid}/drift/fix"] = SecurityAdmins,
         ["POST /connectors/{id:guid}/full-sync"] = SecurityAdmins,
         ["GET /connectors/{id:guid}/full-sync"] = AnyAdmin,
+        ["GET /connector-presets"] = AnyAdmin,
+        // A preview carries a valid signature, which the vendor would accept for a few minutes.
+        ["GET /connectors/{id:guid}/preview"] = SecurityAdmins,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>

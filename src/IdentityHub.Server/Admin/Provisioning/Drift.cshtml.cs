@@ -47,6 +47,12 @@ public sealed class DriftModel(IdentityHubDbContext db, ConnectorQueries queries
         {
             return NotFound();
         }
+        catch (RuleViolation violation)
+        {
+            // The connector cannot be compared as it is configured (a REST connector without a list operation).
+            Refused(violation, prefix: "");
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+        }
     }
 
     private string Message(string key, params object[] arguments) =>
