@@ -57,6 +57,11 @@ public sealed partial class AuditConsoleTests(ServerAndBrowser fixture) : IClass
             await page.GetByLabel("Reason").FillAsync("Approves expenses");
             await page.GetByRole(AriaRole.Button, new() { Name = "Grant the role" }).ClickAsync();
             await page.WaitForURLAsync(personUrl);
+            // The person's assignments name the role, its application and who granted it (the administrator, by name).
+            var assignments = await page.GetByTestId("assignments").InnerTextAsync();
+            Assert.Contains(roleName, assignments, StringComparison.Ordinal);
+            Assert.Contains("admin", assignments, StringComparison.Ordinal);
+            Assert.DoesNotMatch(GuidPattern(), assignments);
         }
 
         await using var auditor = await SignInAsync($"auditor-{suffix}", Password);

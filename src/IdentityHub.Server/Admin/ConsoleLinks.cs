@@ -28,6 +28,17 @@ public static class ConsoleLinks
     /// <summary>A person's deliveries to every connector.</summary>
     public static string DeliveryHistory(string userId) => $"/admin/provisioning/history?user={Uri.EscapeDataString(userId)}";
 
+    /// <summary><paramref name="path"/> when the reader may open <paramref name="section"/>, else null (the name is then shown without a link).</summary>
+    public static string? IfReadable(this ClaimsPrincipal reader, ConsoleSection section, string path)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return section.CanRead(reader) ? path : null;
+    }
+
+    /// <summary>Where a role is edited, for this reader: its application's page, or the roles page for a global role.</summary>
+    public static string? RoleFor(this ClaimsPrincipal reader, Guid? applicationId) =>
+        reader.IfReadable(applicationId is null ? ConsoleSections.Roles : ConsoleSections.Applications, Role(applicationId));
+
     /// <summary>The page of an audit event's target or actor; null when it was deleted, has no page, or its section is not the reader's.</summary>
     public static string? Of(AuditSubject subject, ClaimsPrincipal reader)
     {

@@ -107,6 +107,25 @@ public abstract partial class ConsoleNamesTests<TFactory>(TFactory factory) : IC
         Assert.Contains($"href=\"/admin/departments/{world.Department}\"", html, StringComparison.Ordinal);
     }
 
+    [PrerequisiteFact]
+    public async Task UserPage_ForAnHrAdministrator_LinksOnlyToTheSectionsTheyMayOpen()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var world = await WorldAsync(admin);
+        var driver = new Oidc.OidcDriver(factory);
+        var hr = await driver.CreateUserAsync();
+        await driver.AddRoleAsync(hr, AdminRoles.HrAdmin);
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, hr.UserName!, Oidc.OidcDriver.Password);
+
+        var html = await browser.GetStringAsync($"/admin/users/{world.Person}");
+
+        // Departments are theirs to read; applications and roles are not, so those are names without links.
+        Assert.Contains($"href=\"/admin/departments/{world.Department}\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain($"href=\"/admin/applications/{world.Application}\"", html, StringComparison.Ordinal);
+        Assert.Contains(world.RoleName, Visible(Table(html, "assignments")), StringComparison.Ordinal);
+    }
+
     /// <summary>One set of rules: the console's grant form and the admin API refuse the same conflicting grant with the same words.</summary>
     [PrerequisiteFact]
     public async Task GrantForm_SodConflict_IsRefusedLikeTheApiNamingTheOtherAssignmentNotItsId()
