@@ -15,7 +15,7 @@ public sealed record Entitlements(IReadOnlyList<string> Roles, IReadOnlyList<str
 /// <summary>One permission a user holds, and why: which assignment of which role, where, from and until when.</summary>
 public sealed record EntitlementGrant(
     Guid ApplicationId, string ApplicationName, string Permission, IReadOnlyDictionary<string, string> Parameters, Guid RoleId, string RoleName,
-    Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil, string? RoleDisplayName = null, DateTimeOffset ValidFrom = default)
+    Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil, string? RoleDisplayName, DateTimeOffset ValidFrom)
 {
     /// <summary>The role as people read it: its display name with the key, or the key.</summary>
     public string RoleLabel => AssignmentWording.Role(RoleName, RoleDisplayName);
