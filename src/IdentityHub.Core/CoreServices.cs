@@ -41,6 +41,11 @@ public static class CoreServices
         services.AddScoped<OidcClientQueries>();
         services.AddScoped<PermissionQueries>();
         services.AddScoped<RoleQueries>();
+        services.AddScoped<UserQueries>();
+        services.AddScoped<DepartmentQueries>();
+        services.AddScoped<AssignmentQueries>();
+        services.AddScoped<AuditQueries>();
+        services.AddScoped<SodRuleQueries>();
         return services;
     }
 

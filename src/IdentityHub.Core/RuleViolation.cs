@@ -14,7 +14,17 @@ public enum ViolationKind
 /// A refusal's stable code (<c>sod.conflict</c>) and the values its text names, so the console can say it in the
 /// reader's language from the theme's messages; the API keeps the English text and sends the code alongside.
 /// </summary>
-public sealed record RuleMessage(string Code, IReadOnlyList<string> Arguments);
+public sealed record RuleMessage(string Code, IReadOnlyList<string> Arguments)
+{
+    private static readonly IReadOnlyDictionary<int, RuleMessage> NoPhrases = new Dictionary<int, RuleMessage>();
+
+    /// <summary>
+    /// Arguments that another language words differently (a scope such as "everywhere", a validity window), by their
+    /// position in <see cref="Arguments"/>: the console says each in the reader's language by its own code before it
+    /// fills the text in; the English argument stays for the API.
+    /// </summary>
+    public IReadOnlyDictionary<int, RuleMessage> Phrases { get; init; } = NoPhrases;
+}
 
 /// <summary>
 /// A request the domain refuses. Thrown before anything is written, so a refused operation changes nothing.

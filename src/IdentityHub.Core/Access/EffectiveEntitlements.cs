@@ -12,13 +12,17 @@ public sealed record Entitlements(IReadOnlyList<string> Roles, IReadOnlyList<str
     public static Entitlements None { get; } = new([], []);
 }
 
-/// <summary>One permission a user holds, and why: which assignment of which role, where and until when.</summary>
+/// <summary>One permission a user holds, and why: which assignment of which role, where, from and until when.</summary>
 public sealed record EntitlementGrant(
     Guid ApplicationId, string ApplicationName, string Permission, IReadOnlyDictionary<string, string> Parameters, Guid RoleId, string RoleName,
-    Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil)
+    Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil, string? RoleDisplayName, DateTimeOffset ValidFrom)
 {
+    /// <summary>The role as people read it: its display name with the key, or the key.</summary>
+    public string RoleLabel => AssignmentWording.Role(RoleName, RoleDisplayName);
+
+    /// <summary>The assignment named by role, scope and dates (its id is <see cref="AssignmentId"/>, for machines).</summary>
     public string Reason => string.Create(CultureInfo.InvariantCulture,
-        $"granted by assignment {AssignmentId} of role '{RoleName}', {(DepartmentName is null ? "everywhere" : $"scoped to department '{DepartmentName}'")}, {(ValidUntil is { } until ? $"until {until:yyyy-MM-dd HH:mm} UTC" : "with no end date")}");
+        $"granted by role '{RoleLabel}', {(DepartmentName is null ? "everywhere" : $"scoped to department '{DepartmentName}'")}, {(ValidUntil is { } until ? $"from {AssignmentWording.Day(ValidFrom)} until {AssignmentWording.Moment(until)} UTC" : $"from {AssignmentWording.Day(ValidFrom)}, with no end date")}");
 }
 
 /// <summary>
@@ -67,9 +71,11 @@ public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider 
                 Overrides = p.Parameters,
                 a.RoleId,
                 RoleName = a.Role!.Name,
+                RoleDisplayName = a.Role.DisplayName,
                 AssignmentId = a.Id,
                 a.DepartmentId,
                 DepartmentName = a.Department == null ? null : a.Department.Name,
+                a.ValidFrom,
                 a.ValidUntil,
             })
             .Where(r => applicationId == null || r.ApplicationId == applicationId)
@@ -77,7 +83,7 @@ public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider 
         return [.. rows
             .OrderBy(r => r.ApplicationName, StringComparer.Ordinal).ThenBy(r => r.Permission, StringComparer.Ordinal).ThenBy(r => r.RoleName, StringComparer.Ordinal)
             .Select(r => new EntitlementGrant(r.ApplicationId, r.ApplicationName, r.Permission, Merge(r.Defaults, r.Overrides), r.RoleId, r.RoleName,
-                r.AssignmentId, r.DepartmentId, r.DepartmentName, r.ValidUntil))];
+                r.AssignmentId, r.DepartmentId, r.DepartmentName, r.ValidUntil, r.RoleDisplayName, r.ValidFrom))];
     }
 
     private IQueryable<RoleAssignment> ActiveAssignments(string userId, DateTimeOffset now) =>

@@ -86,7 +86,7 @@ public sealed class RoleAssignments(
         errors.ThrowIfAny();
         await EnsureDelegatedAsync(role!, scope, user!, cancellationToken);
 
-        var candidate = new AssignmentView(Guid.CreateVersion7(), user!.Id, role!.Id, role.Name, role.Permissions.Select(p => p.PermissionId).ToHashSet(),
+        var candidate = new AssignmentView(Guid.CreateVersion7(), user!.Id, role!.Id, role.Name, role.DisplayName, role.Permissions.Select(p => p.PermissionId).ToHashSet(),
             scope?.Path, scope?.Name, from, input.ValidUntil);
         var assignment = new RoleAssignment
         {
@@ -110,7 +110,11 @@ public sealed class RoleAssignments(
                 db.RoleAssignments.Where(a => a.UserId == user.Id && a.RoleId == role.Id && a.DepartmentId == input.DepartmentId && a.EndedAt == null), cancellationToken);
             if (same.FirstOrDefault(s => s.Meets(candidate) && s.ScopePath == candidate.ScopePath) is { } duplicate)
             {
-                throw RuleViolation.Field("roleId", $"'{user.UserName}' already holds role '{role.Name}' ({duplicate.ScopeText}) in an overlapping period (assignment {duplicate.Id}).", ViolationKind.Conflict);
+                throw RuleViolation.Field("roleId", $"'{user.UserName}' already holds {duplicate.Described} in an overlapping period.", ViolationKind.Conflict,
+                    new RuleMessage("assignment.duplicate", [user.UserName ?? user.Id, duplicate.RoleLabel, AssignmentWording.Scope(duplicate.ScopeName), AssignmentWording.Window(duplicate.From, duplicate.Until)])
+                    {
+                        Phrases = new Dictionary<int, RuleMessage> { [2] = AssignmentWording.ScopePhrase(duplicate.ScopeName), [3] = AssignmentWording.WindowPhrase(duplicate.From, duplicate.Until) },
+                    });
             }
 
             await separation.EnsureAllowedAsync(candidate, cancellationToken);
@@ -135,7 +139,15 @@ public sealed class RoleAssignments(
         Revision.Check("assignment", assignment.UpdatedAt, expectedRevision);
         if (assignment.EndedAt is not null)
         {
-            throw new RuleViolation(ViolationKind.Conflict, $"Assignment {id} already ended on {assignment.EndedAt:u}.");
+            var role = AssignmentWording.Role(assignment.Role!.Name, assignment.Role.DisplayName);
+            var scope = assignment.Department?.Name;
+            var ended = AssignmentWording.Moment(assignment.EndedAt.Value);
+            var message = $"The assignment of role '{role}' ({AssignmentWording.Scope(scope)}) already ended on {ended} UTC.";
+            var code = new RuleMessage("assignment.alreadyEnded", [role, AssignmentWording.Scope(scope), ended])
+            {
+                Phrases = new Dictionary<int, RuleMessage> { [1] = AssignmentWording.ScopePhrase(scope) },
+            };
+            throw new RuleViolation(ViolationKind.Conflict, message, codes: new Dictionary<string, RuleMessage>(StringComparer.Ordinal) { [message] = code });
         }
 
         var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == assignment.UserId, cancellationToken);

@@ -7,14 +7,21 @@ namespace IdentityHub.Core.Access;
 
 public sealed record SodRuleInput(string? Name, string? Description, Guid? FirstRoleId, Guid? SecondRoleId, Guid? FirstPermissionId, Guid? SecondPermissionId);
 
-public sealed record SodViolation(Guid RuleId, string RuleName, string UserId, string UserName, Guid FirstAssignmentId, Guid SecondAssignmentId, string Message);
+/// <summary>Someone who holds both sides of a rule now; <see cref="Code"/> is <see cref="Message"/> for the console's translation.</summary>
+public sealed record SodViolation(
+    Guid RuleId, string RuleName, string UserId, string UserName, Guid FirstAssignmentId, Guid SecondAssignmentId, string Message,
+    string UserDisplayName, RuleMessage Code);
 
 /// <summary>An assignment as the conflict check sees it: what it grants, where and when.</summary>
 internal sealed record AssignmentView(
-    Guid Id, string UserId, Guid RoleId, string RoleName, IReadOnlySet<Guid> PermissionIds, string? ScopePath, string? ScopeName,
+    Guid Id, string UserId, Guid RoleId, string RoleName, string? RoleDisplayName, IReadOnlySet<Guid> PermissionIds, string? ScopePath, string? ScopeName,
     DateTimeOffset From, DateTimeOffset? Until)
 {
-    public string ScopeText => ScopeName is null ? "everywhere" : $"department '{ScopeName}'";
+    /// <summary>The role as people read it: its display name with the key, or the key.</summary>
+    public string RoleLabel => AssignmentWording.Role(RoleName, RoleDisplayName);
+
+    /// <summary>"role 'X' (department 'Y', from ... until ...)": how a refusal names this assignment (never by its id).</summary>
+    public string Described => AssignmentWording.Describe(RoleLabel, ScopeName, From, Until);
 
     /// <summary>Two grants meet when their scopes meet (one subtree contains the other) and their windows overlap.</summary>
     public bool Meets(AssignmentView other) =>
@@ -100,7 +107,9 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
 
         var views = await LoadViewsAsync(db.RoleAssignments.Where(RoleAssignment.CurrentOrUpcomingAt(now)), cancellationToken);
         var names = await NamesAsync(rules, cancellationToken);
-        var userNames = await db.Users.Where(u => views.Select(v => v.UserId).Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName ?? u.Id, cancellationToken);
+        var holders = views.Select(v => v.UserId).Distinct().ToList();
+        var people = await db.Users.Where(u => holders.Contains(u.Id))
+            .Select(u => new { u.Id, u.UserName, u.DisplayName }).ToDictionaryAsync(u => u.Id, cancellationToken);
         var violations = new List<SodViolation>();
         foreach (var held in views.GroupBy(v => v.UserId))
         {
@@ -111,8 +120,9 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
                 {
                     foreach (var rule in rules.Where(r => Conflicts(r, list[i], list[j])))
                     {
-                        violations.Add(new(rule.Id, rule.Name, held.Key, userNames.GetValueOrDefault(held.Key, held.Key), list[i].Id, list[j].Id,
-                            Describe(rule, names, list[i], list[j])));
+                        var person = people.GetValueOrDefault(held.Key);
+                        violations.Add(new(rule.Id, rule.Name, held.Key, person?.UserName ?? held.Key, list[i].Id, list[j].Id,
+                            Describe(rule, names, list[i], list[j]), person?.DisplayName ?? held.Key, CodeOf(rule, names, list[i], list[j])));
                     }
                 }
             }
@@ -176,8 +186,9 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
                     if (rules.FirstOrDefault(r => Conflicts(r, mine, other)) is { } rule)
                     {
                         var user = userNames.GetValueOrDefault(held.Key, held.Key);
+                        var through = mine.Id == other.Id ? $"through {mine.Described}" : $"through {mine.Described} and {other.Described}";
                         var message = $"Separation of duty: rule '{rule.Name}' forbids holding {Pair(rule, names)} together, and with this change "
-                            + $"role '{roleName}' would give that to '{user}' ({(mine.Id == other.Id ? $"assignment {mine.Id}" : $"assignments {mine.Id} and {other.Id}")}); "
+                            + $"role '{roleName}' would give that to '{user}' ({through}); "
                             + "nothing was changed. End the conflicting assignment first, or bundle other permissions.";
                         throw RuleViolation.Field("permissions", message, ViolationKind.Conflict,
                             new RuleMessage("sod.roleChange", [rule.Name, First(rule, names), Second(rule, names), roleName, user]));
@@ -192,12 +203,13 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
         var rows = await assignments.AsNoTracking()
             .Select(a => new
             {
-                a.Id, a.UserId, a.RoleId, RoleName = a.Role!.Name, Permissions = a.Role.Permissions.Select(p => p.PermissionId).ToList(),
+                a.Id, a.UserId, a.RoleId, RoleName = a.Role!.Name, RoleDisplayName = a.Role.DisplayName, Permissions = a.Role.Permissions.Select(p => p.PermissionId).ToList(),
                 Path = a.Department == null ? null : a.Department.Path, DepartmentName = a.Department == null ? null : a.Department.Name,
                 a.ValidFrom, a.ValidUntil,
             })
             .ToListAsync(cancellationToken);
-        return [.. rows.Select(r => new AssignmentView(r.Id, r.UserId, r.RoleId, r.RoleName, r.Permissions.ToHashSet(), r.Path, r.DepartmentName, r.ValidFrom, r.ValidUntil))];
+        return [.. rows.Select(r => new AssignmentView(
+            r.Id, r.UserId, r.RoleId, r.RoleName, r.RoleDisplayName, r.Permissions.ToHashSet(), r.Path, r.DepartmentName, r.ValidFrom, r.ValidUntil))];
     }
 
     private static bool Conflicts(SeparationOfDutyRule rule, AssignmentView a, AssignmentView b)
@@ -219,16 +231,27 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
     private static string Describe(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names, AssignmentView candidate, AssignmentView other)
     {
         var pair = Pair(rule, names);
+        // The other assignment is named by its role, scope and dates: its id means nothing to the person reading this.
         return candidate.Id == other.Id
-            ? $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together, and role '{candidate.RoleName}' grants both."
-            : $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together; the user already holds role '{other.RoleName}' ({other.ScopeText}) through assignment {other.Id}, which overlaps role '{candidate.RoleName}' ({candidate.ScopeText}).";
+            ? $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together, and role '{candidate.RoleLabel}' grants both."
+            : $"Separation of duty: rule '{rule.Name}' forbids holding {pair} together; the user already holds {other.Described}, which overlaps {candidate.Described}.";
     }
 
-    /// <summary>The same refusal as a code and its values, for the console's translation.</summary>
+    /// <summary>The same refusal as a code and its values, for the console's translation (scopes and windows as phrases of their own).</summary>
     private static RuleMessage CodeOf(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names, AssignmentView candidate, AssignmentView other) =>
         candidate.Id == other.Id
-            ? new("sod.grantsBoth", [rule.Name, First(rule, names), Second(rule, names), candidate.RoleName])
-            : new("sod.conflict", [rule.Name, First(rule, names), Second(rule, names), other.RoleName, other.Id.ToString(), candidate.RoleName]);
+            ? new("sod.grantsBoth", [rule.Name, First(rule, names), Second(rule, names), candidate.RoleLabel])
+            : new("sod.conflict", [
+                rule.Name, First(rule, names), Second(rule, names),
+                other.RoleLabel, AssignmentWording.Scope(other.ScopeName), AssignmentWording.Window(other.From, other.Until),
+                candidate.RoleLabel, AssignmentWording.Scope(candidate.ScopeName), AssignmentWording.Window(candidate.From, candidate.Until)])
+            {
+                Phrases = new Dictionary<int, RuleMessage>
+                {
+                    [4] = AssignmentWording.ScopePhrase(other.ScopeName), [5] = AssignmentWording.WindowPhrase(other.From, other.Until),
+                    [7] = AssignmentWording.ScopePhrase(candidate.ScopeName), [8] = AssignmentWording.WindowPhrase(candidate.From, candidate.Until),
+                },
+            };
 
     private static string First(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names) =>
         names.GetValueOrDefault(rule.FirstRoleId ?? rule.FirstPermissionId ?? Guid.Empty, "?");
@@ -236,14 +259,15 @@ public sealed class SeparationOfDuty(IdentityHubDbContext db, AuditTrail audit, 
     private static string Second(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names) =>
         names.GetValueOrDefault(rule.SecondRoleId ?? rule.SecondPermissionId ?? Guid.Empty, "?");
 
-    private static string Pair(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names) =>
-        rule.FirstRoleId is not null ? $"roles '{First(rule, names)}' and '{Second(rule, names)}'" : $"permissions '{First(rule, names)}' and '{Second(rule, names)}'";
+    /// <summary>"'A' and 'B'": the words the console's texts use too, so the API and the console refuse alike.</summary>
+    private static string Pair(SeparationOfDutyRule rule, IReadOnlyDictionary<Guid, string> names) => $"'{First(rule, names)}' and '{Second(rule, names)}'";
 
     private async Task<Dictionary<Guid, string>> NamesAsync(IReadOnlyList<SeparationOfDutyRule> rules, CancellationToken cancellationToken)
     {
         var roleIds = rules.SelectMany(r => new[] { r.FirstRoleId, r.SecondRoleId }).OfType<Guid>().ToList();
         var permissionIds = rules.SelectMany(r => new[] { r.FirstPermissionId, r.SecondPermissionId }).OfType<Guid>().ToList();
-        var names = await db.AccessRoles.Where(r => roleIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Name, cancellationToken);
+        var names = await db.AccessRoles.Where(r => roleIds.Contains(r.Id))
+            .ToDictionaryAsync(r => r.Id, r => AssignmentWording.Role(r.Name, r.DisplayName), cancellationToken);
         foreach (var (id, name) in await db.Permissions.Where(p => permissionIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken))
         {
             names[id] = name;

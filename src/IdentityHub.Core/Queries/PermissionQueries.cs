@@ -17,6 +17,13 @@ public sealed class PermissionQueries(IdentityHubDbContext db)
     public IQueryable<Permission> Find(Guid applicationId, string? search = null) =>
         db.Permissions.AsNoTracking().Where(p => p.ApplicationId == applicationId).WhereAnyContains(search, p => p.Name, p => p.Description);
 
+    /// <summary>Every application's permissions with their application, by application name and then name.</summary>
+    public async Task<IReadOnlyList<Permission>> AllAsync(CancellationToken cancellationToken)
+    {
+        var all = await db.Permissions.AsNoTracking().Include(p => p.Application).ToListAsync(cancellationToken);
+        return [.. all.OrderBy(p => p.Application?.Name, StringComparer.CurrentCulture).ThenBy(p => p.Name, StringComparer.Ordinal)];
+    }
+
     /// <summary>The application's permissions by name.</summary>
     public async Task<IReadOnlyList<Permission>> ListAsync(Guid applicationId, CancellationToken cancellationToken) =>
         await Find(applicationId).OrderBy(p => p.Name).ToListAsync(cancellationToken);

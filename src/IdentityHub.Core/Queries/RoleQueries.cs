@@ -16,6 +16,8 @@ public sealed class RoleQueries(IdentityHubDbContext db)
     public Task<Role?> GetAsync(Guid id, CancellationToken cancellationToken) =>
         db.AccessRoles.AsNoTracking().Include(r => r.Permissions).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
 
+    public Task<int> CountAsync(CancellationToken cancellationToken) => db.AccessRoles.CountAsync(cancellationToken);
+
     /// <summary>The roles the filter picks, each with its permissions; unordered, for the caller's sort.</summary>
     public IQueryable<Role> Find(RoleFilter filter)
     {

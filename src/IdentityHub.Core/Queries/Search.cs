@@ -20,19 +20,39 @@ public static class Search
             return query;
         }
 
+        return query.Where(AnyOf(fields.Select(field => ContainsText(field, text))));
+    }
+
+    /// <summary>A predicate: <paramref name="field"/> contains <paramref name="text"/> (trimmed), ignoring case as <see cref="WhereAnyContains"/> does.</summary>
+    public static Expression<Func<T, bool>> ContainsText<T>(Expression<Func<T, string?>> field, string text) =>
+        Compare(field, text, (value, needle) => Expression.Call(Expression.Call(value, ToUpper), Contains, needle));
+
+    /// <summary>A predicate: <paramref name="field"/> is <paramref name="text"/> (trimmed), ignoring case.</summary>
+    public static Expression<Func<T, bool>> EqualsText<T>(Expression<Func<T, string?>> field, string text) =>
+        Compare(field, text, (value, needle) => Expression.Equal(Expression.Call(value, ToUpper), needle));
+
+    /// <summary>One predicate that holds when any of <paramref name="parts"/> holds (false when there are none), for a single Where.</summary>
+    public static Expression<Func<T, bool>> AnyOf<T>(IEnumerable<Expression<Func<T, bool>>> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
         var row = Expression.Parameter(typeof(T), "row");
-        var needle = Expression.Constant(text.Trim().ToUpperInvariant());
         Expression? any = null;
-        foreach (var field in fields)
+        foreach (var part in parts)
         {
-            var value = new ParameterReplacer(field.Parameters[0], row).Visit(field.Body);
-            var match = Expression.AndAlso(
-                Expression.NotEqual(value, Expression.Constant(null, typeof(string))),
-                Expression.Call(Expression.Call(value, ToUpper), Contains, needle));
-            any = any is null ? match : Expression.OrElse(any, match);
+            var body = new ParameterReplacer(part.Parameters[0], row).Visit(part.Body);
+            any = any is null ? body : Expression.OrElse(any, body);
         }
 
-        return query.Where(Expression.Lambda<Func<T, bool>>(any!, row));
+        return Expression.Lambda<Func<T, bool>>(any ?? Expression.Constant(false), row);
+    }
+
+    private static Expression<Func<T, bool>> Compare<T>(Expression<Func<T, string?>> field, string text, Func<Expression, Expression, Expression> test)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        ArgumentNullException.ThrowIfNull(text);
+        var needle = Expression.Constant(text.Trim().ToUpperInvariant());
+        var match = Expression.AndAlso(Expression.NotEqual(field.Body, Expression.Constant(null, typeof(string))), test(field.Body, needle));
+        return Expression.Lambda<Func<T, bool>>(match, field.Parameters);
     }
 
     private sealed class ParameterReplacer(ParameterExpression from, ParameterExpression to) : ExpressionVisitor

@@ -8,17 +8,27 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Provisioning.Monitoring;
 
-public sealed record ConnectorError(DateTimeOffset At, string UserId, long Version, int? StatusCode, string? Error);
+/// <summary>A failed delivery; <see cref="UserDisplayName"/> is null when the person is no longer in the directory.</summary>
+public sealed record ConnectorError(DateTimeOffset At, string UserId, long Version, int? StatusCode, string? Error, string? UserDisplayName = null);
 
 /// <summary>A connector's health for the console: healthy, failing (recent or pending failures; a stale-version drop is none) or paused.</summary>
 public sealed record ConnectorStatus(
     Guid ConnectorId, string Health, bool Paused, double LagSeconds, DateTimeOffset? OldestPendingAt, int Pending, int Failed, int Dead,
     DateTimeOffset? LastDeliveredAt, IReadOnlyList<ConnectorError> LastErrors);
 
-public sealed record DeadLetter(long Id, string UserId, string Change, DateTimeOffset CreatedAt, int Attempts, string? LastError);
+/// <summary>A row that ran out of retries; <see cref="UserDisplayName"/> is null when the person is no longer in the directory.</summary>
+public sealed record DeadLetter(long Id, string UserId, string Change, DateTimeOffset CreatedAt, int Attempts, string? LastError, string? UserDisplayName = null);
 
-/// <summary>One attempt in a connector's history; <paramref name="Outcome"/> is one of <see cref="DeliveryOutcomes"/> (nothing sent is not a success).</summary>
-public sealed record DeliveryRecord(long Id, string UserId, long Version, DateTimeOffset At, bool Succeeded, int? StatusCode, string? Error, int DurationMilliseconds, string Outcome);
+/// <summary>
+/// One attempt in a connector's history; <paramref name="Outcome"/> is one of <see cref="DeliveryOutcomes"/> (nothing sent is not a success);
+/// <see cref="UserDisplayName"/> is null when the person is no longer in the directory.
+/// </summary>
+public sealed record DeliveryRecord(
+    long Id, string UserId, long Version, DateTimeOffset At, bool Succeeded, int? StatusCode, string? Error, int DurationMilliseconds, string Outcome, string? UserDisplayName = null);
+
+/// <summary>What one connector holds about one person: the state it last sent, the rows still queued or dead, the latest deliveries.</summary>
+public sealed record ConnectorUserHistory(
+    Guid ConnectorId, string ConnectorName, string ApplicationName, string? ExternalId, long Version, int Pending, int Dead, IReadOnlyList<DeliveryRecord> Deliveries);
 
 public sealed record DeliveryBucket(DateTimeOffset Start, int Deliveries, int Failures);
 
@@ -47,16 +57,24 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
         var lastSucceeded = await attempts.Where(a => !a.NothingSent && (a.Succeeded || a.Error == null || !a.Error.StartsWith(DeliveryOutcome.Stale.HistoryPrefix)))
             .OrderByDescending(a => a.Id).Select(a => (bool?)a.Succeeded).FirstOrDefaultAsync(cancellationToken);
         var lastDelivered = await attempts.Where(a => a.Succeeded).OrderByDescending(a => a.Id).Select(a => (DateTimeOffset?)a.At).FirstOrDefaultAsync(cancellationToken);
-        var errors = await attempts.Where(a => !a.Succeeded && !a.NothingSent).OrderByDescending(a => a.Id).Take(10)
-            .Select(a => new ConnectorError(a.At, a.UserId, a.Version, a.StatusCode, a.Error)).ToListAsync(cancellationToken);
+        var errors = await (from a in attempts.Where(a => !a.Succeeded && !a.NothingSent).OrderByDescending(a => a.Id).Take(10)
+                            join u in db.Users on a.UserId equals u.Id into people
+                            from u in people.DefaultIfEmpty()
+                            orderby a.Id descending
+                            select new ConnectorError(a.At, a.UserId, a.Version, a.StatusCode, a.Error, u == null ? null : u.DisplayName))
+            .ToListAsync(cancellationToken);
         var health = paused ? PausedHealth : failed > 0 || lastSucceeded == false ? Failing : Healthy;
         var lag = oldest is { } at && now > at ? (now - at).TotalSeconds : 0;
         return new ConnectorStatus(connectorId, health, paused, lag, oldest, pending, failed, dead, lastDelivered, errors);
     }
 
     public Task<List<DeadLetter>> DeadLettersAsync(Guid connectorId, int skip, int take, CancellationToken cancellationToken) =>
-        db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead).OrderBy(o => o.Id).Skip(skip).Take(take)
-            .Select(o => new DeadLetter(o.Id, o.UserId, o.Change, o.CreatedAt, o.Attempts, o.LastError)).ToListAsync(cancellationToken);
+        (from o in db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead).OrderBy(o => o.Id).Skip(skip).Take(take)
+         join u in db.Users on o.UserId equals u.Id into people
+         from u in people.DefaultIfEmpty()
+         orderby o.Id
+         select new DeadLetter(o.Id, o.UserId, o.Change, o.CreatedAt, o.Attempts, o.LastError, u == null ? null : u.DisplayName))
+        .ToListAsync(cancellationToken);
 
     public Task<int> CountDeadLettersAsync(Guid connectorId, CancellationToken cancellationToken) =>
         db.Outbox.CountAsync(o => o.ConnectorId == connectorId && o.Status == OutboxStatus.Dead, cancellationToken);
@@ -90,10 +108,39 @@ public sealed class ConnectorOperations(IdentityHubDbContext db, OutboxSignal si
     }
 
     public Task<List<DeliveryRecord>> HistoryAsync(Guid connectorId, string? userId, int take, CancellationToken cancellationToken) =>
-        db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId && (userId == null || a.UserId == userId))
-            .OrderByDescending(a => a.Id).Take(take)
-            .Select(a => new DeliveryRecord(a.Id, a.UserId, a.Version, a.At, a.Succeeded, a.StatusCode, a.Error, a.DurationMilliseconds, DeliveryOutcomes.Of(a.Succeeded, a.NothingSent)))
-            .ToListAsync(cancellationToken);
+        (from a in db.DeliveryAttempts.AsNoTracking().Where(a => a.ConnectorId == connectorId && (userId == null || a.UserId == userId))
+             .OrderByDescending(a => a.Id).Take(take)
+         join u in db.Users on a.UserId equals u.Id into people
+         from u in people.DefaultIfEmpty()
+         orderby a.Id descending
+         select new DeliveryRecord(a.Id, a.UserId, a.Version, a.At, a.Succeeded, a.StatusCode, a.Error, a.DurationMilliseconds, DeliveryOutcomes.Of(a.Succeeded, a.NothingSent), u == null ? null : u.DisplayName))
+        .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// One person's deliveries, per connector (those that sent, queued or hold anything about them), connectors by name:
+    /// the state last sent, the rows pending and dead, the latest <paramref name="perConnector"/> attempts.
+    /// </summary>
+    public async Task<IReadOnlyList<ConnectorUserHistory>> UserHistoryAsync(string userId, int perConnector, CancellationToken cancellationToken)
+    {
+        var connectors = await db.Connectors.AsNoTracking().Select(c => new { c.Id, c.Name, Application = c.Application!.Name }).ToListAsync(cancellationToken);
+        var states = await db.ConnectorUserStates.AsNoTracking().Where(s => s.UserId == userId).ToDictionaryAsync(s => s.ConnectorId, cancellationToken);
+        var queued = await db.Outbox.AsNoTracking().Where(o => o.UserId == userId)
+            .GroupBy(o => new { o.ConnectorId, o.Status }).Select(g => new { g.Key.ConnectorId, g.Key.Status, Count = g.Count() }).ToListAsync(cancellationToken);
+        var result = new List<ConnectorUserHistory>();
+        foreach (var connector in connectors.OrderBy(c => c.Name, StringComparer.Ordinal))
+        {
+            var deliveries = await HistoryAsync(connector.Id, userId, perConnector, cancellationToken);
+            var state = states.GetValueOrDefault(connector.Id);
+            var pending = queued.Where(q => q.ConnectorId == connector.Id && q.Status == OutboxStatus.Pending).Sum(q => q.Count);
+            var dead = queued.Where(q => q.ConnectorId == connector.Id && q.Status == OutboxStatus.Dead).Sum(q => q.Count);
+            if (deliveries.Count > 0 || state is not null || pending + dead > 0)
+            {
+                result.Add(new ConnectorUserHistory(connector.Id, connector.Name, connector.Application, state?.ExternalId, state?.Version ?? 0, pending, dead, deliveries));
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>Deliveries and failures per bucket over the last <see cref="MaxBuckets"/> buckets, oldest first (the console's chart).</summary>
     public async Task<List<DeliveryBucket>> StatsAsync(Guid connectorId, TimeSpan bucket, CancellationToken cancellationToken)

@@ -40,12 +40,24 @@ public static class ConsoleForms
     {
         ArgumentNullException.ThrowIfNull(violation);
         ArgumentNullException.ThrowIfNull(texts);
-        if (!violation.Codes.TryGetValue(message, out var code) || texts["admin.error." + code.Code] is not { ResourceNotFound: false } text)
+        return violation.Codes.TryGetValue(message, out var code) ? Localize(code, message, texts) : message;
+    }
+
+    /// <summary>
+    /// The theme's text for <paramref name="code"/> with its values filled in, each phrase among them (a scope, a validity
+    /// window) said in the reader's language too; <paramref name="english"/> when the theme has no text for the code.
+    /// </summary>
+    public static string Localize(RuleMessage code, string english, ThemeMessages texts)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts["admin.error." + code.Code] is not { ResourceNotFound: false } text)
         {
-            return message;
+            return english;
         }
 
-        return string.Format(CultureInfo.CurrentCulture, text.Value, [.. code.Arguments]);
+        var arguments = code.Arguments.Select((argument, i) => code.Phrases.TryGetValue(i, out var phrase) ? Localize(phrase, argument, texts) : argument);
+        return string.Format(CultureInfo.CurrentCulture, text.Value, [.. arguments]);
     }
 
     public static int StatusOf(ViolationKind kind) => kind switch

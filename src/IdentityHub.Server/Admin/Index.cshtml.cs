@@ -1,15 +1,14 @@
 using System.Security.Claims;
-using IdentityHub.Data;
-using IdentityHub.Data.Access;
-using IdentityHub.Data.Audit;
+using IdentityHub.Core.Queries;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin;
 
 /// <summary>The console home: how much the directory holds, the latest changes, and sign-ins over time.</summary>
-public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : PageModel
+public sealed class IndexModel(
+    UserQueries users, DepartmentQueries departments, ApplicationQueries applications, RoleQueries roles, AssignmentQueries assignments, AuditQueries audit,
+    TimeProvider clock) : PageModel
 {
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
@@ -29,7 +28,7 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
 
     public int ActiveAssignments { get; private set; }
 
-    public IReadOnlyList<AuditEvent> Recent { get; private set; } = [];
+    public IReadOnlyList<AuditEntry> Recent { get; private set; } = [];
 
     /// <summary>"day" (the last 14 days) or "hour" (the last 24 hours).</summary>
     [BindProperty(SupportsGet = true)]
@@ -42,15 +41,13 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
         UserName = User.Identity?.Name ?? "";
         Roles = User.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList();
         var now = clock.GetUtcNow();
-        Users = await db.Users.CountAsync(cancellationToken);
-        Departments = await db.Departments.CountAsync(cancellationToken);
-        Applications = await db.Applications.CountAsync(cancellationToken);
-        AccessRoles = await db.AccessRoles.CountAsync(cancellationToken);
-        ActiveAssignments = await db.RoleAssignments.CountAsync(RoleAssignment.ActiveAt(now), cancellationToken);
+        Users = await users.CountAsync(cancellationToken);
+        Departments = await departments.CountAsync(cancellationToken);
+        Applications = await applications.CountAsync(cancellationToken);
+        AccessRoles = await roles.CountAsync(cancellationToken);
+        ActiveAssignments = await assignments.CountActiveAsync(cancellationToken);
         // The trail is the audit readers' (issue 6): others see the counts, not who changed what.
-        Recent = ConsoleSections.Audit.CanRead(User)
-            ? await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Take(RecentChanges).ToListAsync(cancellationToken)
-            : [];
+        Recent = ConsoleSections.Audit.CanRead(User) ? await audit.RecentAsync(RecentChanges, cancellationToken) : [];
         Chart = await SignInsAsync(now, hourly: By == "hour", cancellationToken);
     }
 
@@ -62,10 +59,7 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
             ? new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).Add(step)
             : new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).Add(step);
         var start = end - (step * buckets);
-        var events = await db.AuditEvents.AsNoTracking()
-            .Where(e => (e.Type == SignInSucceeded || e.Type == SignInFailed) && e.OccurredAt >= start)
-            .Select(e => new { e.Type, e.OccurredAt })
-            .ToListAsync(cancellationToken);
+        var events = await audit.OccurrencesAsync([SignInSucceeded, SignInFailed], start, cancellationToken);
         var bars = Enumerable.Range(0, buckets).Select(i =>
         {
             var from = start + (step * i);

@@ -1,8 +1,7 @@
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
@@ -11,9 +10,14 @@ public sealed record AssignmentRequest(
 
 public sealed record EndAssignmentRequest(string? Reason);
 
+/// <summary>
+/// An assignment; the names beside the ids (<see cref="UserDisplayName"/>, <see cref="RoleName"/> and its display name, the
+/// role's application, <see cref="DepartmentName"/> for the scope) are what people read.
+/// </summary>
 public sealed record AssignmentDto(
     Guid Id, string UserId, Guid RoleId, Guid? DepartmentId, DateTimeOffset ValidFrom, DateTimeOffset? ValidUntil, string Reason,
-    string GrantedBy, DateTimeOffset GrantedAt, DateTimeOffset? EndedAt, string? EndedBy, string? EndReason, bool Active);
+    string GrantedBy, DateTimeOffset GrantedAt, DateTimeOffset? EndedAt, string? EndedBy, string? EndReason, bool Active,
+    string? UserName, string? UserDisplayName, string? RoleName, string? RoleDisplayName, Guid? ApplicationId, string? ApplicationName, string? DepartmentName);
 
 /// <summary>/assignments: who holds which role, where and until when. Grants go through every rule of the Core (SoD, delegation).</summary>
 public static class AssignmentsApi
@@ -33,74 +37,60 @@ public static class AssignmentsApi
         assignments.MapPost("/{id:guid}/end", EndAsync).RequireAuthorization(AdminApiPolicies.Assignments);
     }
 
-    internal static AssignmentDto ToDto(RoleAssignment a, DateTimeOffset now) => new(
+    /// <summary>The assignments (role, application and department loaded) with the names of their people, in one look-up.</summary>
+    internal static async Task<IReadOnlyList<AssignmentDto>> ToDtosAsync(
+        IReadOnlyList<RoleAssignment> assignments, UserQueries users, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var people = await users.NamesAsync(assignments.Select(a => a.UserId), cancellationToken);
+        return [.. assignments.Select(a => ToDto(a, people.GetValueOrDefault(a.UserId), now))];
+    }
+
+    private static AssignmentDto ToDto(RoleAssignment a, PersonName? person, DateTimeOffset now) => new(
         a.Id, a.UserId, a.RoleId, a.DepartmentId, a.ValidFrom, a.ValidUntil, a.Reason, a.GrantedBy, a.GrantedAt,
-        a.EndedAt, a.EndedBy, a.EndReason, a.IsActiveAt(now));
+        a.EndedAt, a.EndedBy, a.EndReason, a.IsActiveAt(now),
+        person?.UserName, person?.DisplayName, a.Role?.Name, a.Role?.DisplayName, a.Role?.ApplicationId, a.Role?.Application?.Name, a.Department?.Name);
 
     /// <summary>Lists assignments by user, role, application, department scope; <c>active=true</c> only those counting now.</summary>
     private static async Task<Results<Ok<Paged<AssignmentDto>>, ValidationProblem>> ListAsync(
-        [AsParameters] ListQuery list, IdentityHubDbContext db, TimeProvider clock, CancellationToken cancellationToken,
+        [AsParameters] ListQuery list, AssignmentQueries queries, UserQueries users, TimeProvider clock, CancellationToken cancellationToken,
         string? userId = null, Guid? roleId = null, Guid? applicationId = null, Guid? departmentId = null, bool? active = null)
     {
         var now = clock.GetUtcNow();
-        var query = db.RoleAssignments.AsNoTracking();
-        if (userId is not null)
-        {
-            query = query.Where(a => a.UserId == userId);
-        }
-
-        if (roleId is { } role)
-        {
-            query = query.Where(a => a.RoleId == role);
-        }
-
-        if (applicationId is { } application)
-        {
-            query = query.Where(a => a.Role!.ApplicationId == application);
-        }
-
-        if (departmentId is { } department)
-        {
-            query = query.Where(a => a.DepartmentId == department);
-        }
-
-        if (active is { } isActive)
-        {
-            query = query.Where(isActive ? RoleAssignment.ActiveAt(now) : RoleAssignment.InactiveAt(now));
-        }
-
-        return await Listing.PageAsync(query, list, Sort, a => ToDto(a, now), cancellationToken);
+        var query = queries.Find(new AssignmentFilter(userId, roleId, applicationId, departmentId, active));
+        return await Listing.PageAsync(query, list, Sort, (page, ct) => ToDtosAsync(page, users, now, ct), cancellationToken);
     }
 
     private static async Task<Results<Ok<AssignmentDto>, NotFound>> GetAsync(
-        Guid id, IdentityHubDbContext db, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+        Guid id, AssignmentQueries queries, UserQueries users, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
     {
-        var assignment = await db.RoleAssignments.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
+        var assignment = await queries.GetAsync(id, cancellationToken);
         if (assignment is null)
         {
             return TypedResults.NotFound();
         }
 
         ETags.Set(http, assignment.UpdatedAt);
-        return TypedResults.Ok(ToDto(assignment, clock.GetUtcNow()));
+        return TypedResults.Ok((await ToDtosAsync([assignment], users, clock.GetUtcNow(), cancellationToken))[0]);
     }
 
     /// <summary>Grants a role; the Core refuses unknown users or roles, until before from, SoD conflicts and out-of-delegation grants.</summary>
     private static async Task<CreatedAtRoute<AssignmentDto>> GrantAsync(
-        AssignmentRequest request, RoleAssignments assignments, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+        AssignmentRequest request, RoleAssignments assignments, AssignmentQueries queries, UserQueries users, TimeProvider clock, HttpContext http,
+        CancellationToken cancellationToken)
     {
-        var assignment = await assignments.GrantAsync(
+        var granted = await assignments.GrantAsync(
             new AssignmentInput(request.UserId, request.RoleId, request.DepartmentId, request.ValidFrom, request.ValidUntil, request.Reason),
             cancellationToken);
+        var assignment = await queries.GetAsync(granted.Id, cancellationToken) ?? granted;
         ETags.Set(http, assignment.UpdatedAt);
-        return TypedResults.CreatedAtRoute(ToDto(assignment, clock.GetUtcNow()), "GetAssignment", new { id = assignment.Id });
+        return TypedResults.CreatedAtRoute((await ToDtosAsync([assignment], users, clock.GetUtcNow(), cancellationToken))[0], "GetAssignment", new { id = assignment.Id });
     }
 
     private static async Task<Results<Ok<AssignmentDto>, NotFound>> EndAsync(
-        Guid id, EndAssignmentRequest? request, IfMatch ifMatch, RoleAssignments assignments, IdentityHubDbContext db, TimeProvider clock, HttpContext http,
-        CancellationToken cancellationToken)
+        Guid id, EndAssignmentRequest? request, IfMatch ifMatch, RoleAssignments assignments, AssignmentQueries queries, UserQueries users, TimeProvider clock,
+        HttpContext http, CancellationToken cancellationToken)
     {
         await assignments.EndAsync(id, request?.Reason, ifMatch.Revision, cancellationToken);
-        return await GetAsync(id, db, clock, http, cancellationToken);
+        return await GetAsync(id, queries, users, clock, http, cancellationToken);
     }
 }

@@ -4,21 +4,30 @@ using System.Text;
 using CsvHelper;
 using CsvHelper.Configuration;
 using IdentityHub.Core.Audit;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Audit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
+/// <summary>
+/// An event as recorded (the hash covers those fields), with names looked up when it is read: <see cref="ActorDisplayName"/>
+/// is the actor's display name now (or the recorded name), <see cref="TargetName"/> the target's name now, or as its
+/// deletion recorded it when <see cref="TargetDeleted"/>.
+/// </summary>
 public sealed record AuditEventDto(
     long Sequence, DateTimeOffset OccurredAt, string Type, string ActorId, string ActorName, string? TargetType, string? TargetId,
-    string? Before, string? After, string? IpAddress, string? UserAgent, string? CorrelationId, string PreviousHash, string Hash);
+    string? Before, string? After, string? IpAddress, string? UserAgent, string? CorrelationId, string PreviousHash, string Hash,
+    string ActorDisplayName, string? TargetName, bool TargetDeleted);
 
 public sealed record AuditVerificationDto(bool Intact, long Checked, long? FirstBrokenSequence, string? Problem);
 
-/// <summary>The filters shared by the audit list and its export.</summary>
-public sealed record AuditFilter(string? Actor, string? TargetType, string? Target, string? Type, DateTimeOffset? From, DateTimeOffset? To);
+/// <summary>The filters shared by the audit list and its export (the list's <c>q</c> is the free-text search).</summary>
+public sealed record AuditFilter(string? Actor, string? TargetType, string? Target, string? Type, DateTimeOffset? From, DateTimeOffset? To)
+{
+    public AuditSearch With(string? text) => new(Actor, TargetType, Target, Type, From, To, text);
+}
 
 /// <summary>/audit: the hash-chained trail of admin changes and security events; filter, verify, export.</summary>
 public static class AuditApi
@@ -38,20 +47,25 @@ public static class AuditApi
         audit.MapGet("/export", ExportAsync);
     }
 
-    private static AuditEventDto ToDto(AuditEvent e) => new(
-        e.Sequence, e.OccurredAt, e.Type, e.ActorId, e.ActorName, e.TargetType, e.TargetId, e.Before, e.After,
-        e.IpAddress, e.UserAgent, e.CorrelationId, e.PreviousHash, e.Hash);
+    private static AuditEventDto ToDto(AuditEntry entry)
+    {
+        var e = entry.Event;
+        return new(
+            e.Sequence, e.OccurredAt, e.Type, e.ActorId, e.ActorName, e.TargetType, e.TargetId, e.Before, e.After,
+            e.IpAddress, e.UserAgent, e.CorrelationId, e.PreviousHash, e.Hash, entry.Actor.Name, entry.Target?.Name, entry.Target?.Deleted ?? false);
+    }
 
     /// <summary>
-    /// Lists events: <c>actor</c> (id or name), <c>targetType</c>, <c>target</c> (id), <c>type</c> (exact, or a prefix
-    /// ending in a dot such as <c>user.</c>), <c>from</c> (inclusive) and <c>to</c> (exclusive).
+    /// Lists events: <c>actor</c> (id or part of the name), <c>targetType</c>, <c>target</c> (an id, or the name of a user,
+    /// department, application, role, permission, connector or rule), <c>type</c> (exact, or a prefix: <c>user.</c>),
+    /// <c>from</c> (inclusive), <c>to</c> (exclusive), and <c>q</c>: free text over the type, the actor's name and the target's name.
     /// </summary>
     private static async Task<Results<Ok<Paged<AuditEventDto>>, ValidationProblem>> ListAsync(
-        [AsParameters] ListQuery list, [AsParameters] AuditFilter filter, IdentityHubDbContext db, CancellationToken cancellationToken)
+        [AsParameters] ListQuery list, [AsParameters] AuditFilter filter, AuditQueries queries, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var query = Filter(db, filter, errors);
-        return await Listing.PageAsync(query, list, Sort, ToDto, cancellationToken, errors);
+        var errors = Validate(filter);
+        var query = await queries.FindAsync(filter.With(list.Search), cancellationToken);
+        return await Listing.PageAsync(query, list, Sort, async (events, ct) => (IReadOnlyList<AuditEventDto>)[.. (await queries.NameAsync(events, ct)).Select(ToDto)], cancellationToken, errors);
     }
 
     /// <summary>Recomputes the chain and names the first row that no longer matches (after tampering).</summary>
@@ -61,12 +75,11 @@ public static class AuditApi
         return TypedResults.Ok(new AuditVerificationDto(result.Intact, result.Checked, result.FirstBrokenSequence, result.Problem));
     }
 
-    /// <summary>The filtered events, oldest first, as <c>format=csv</c> (default) or <c>json</c>, streamed in batches.</summary>
-    private static Results<AuditCsv, Ok<IAsyncEnumerable<AuditEventDto>>, ValidationProblem> ExportAsync(
-        [AsParameters] AuditFilter filter, IdentityHubDbContext db, HttpContext http, string? format = "csv")
+    /// <summary>The filtered events (<c>q</c> as in the list), oldest first, as <c>format=csv</c> (default) or <c>json</c>, streamed in batches.</summary>
+    private static async Task<Results<AuditCsv, Ok<IAsyncEnumerable<AuditEventDto>>, ValidationProblem>> ExportAsync(
+        [AsParameters] AuditFilter filter, AuditQueries queries, HttpContext http, string? format = "csv", string? q = null)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var query = Filter(db, filter, errors);
+        var errors = Validate(filter);
         if (format is not ("csv" or "json"))
         {
             errors["format"] = [$"Unknown format \"{format}\"; use csv or json."];
@@ -77,9 +90,10 @@ public static class AuditApi
             return TypedResults.ValidationProblem(errors);
         }
 
+        var query = await queries.FindAsync(filter.With(string.IsNullOrWhiteSpace(q) ? null : q.Trim()), http.RequestAborted);
         var name = $"identityhub-audit-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.{format}";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
-        var events = Batches(query, http.RequestAborted);
+        var events = Batches(query, queries, http.RequestAborted);
         if (format == "json")
         {
             return TypedResults.Ok(events);
@@ -88,57 +102,27 @@ public static class AuditApi
         return new AuditCsv(events);
     }
 
-    private static IQueryable<AuditEvent> Filter(IdentityHubDbContext db, AuditFilter filter, Dictionary<string, string[]> errors)
+    private static Dictionary<string, string[]> Validate(AuditFilter filter)
     {
-        var query = db.AuditEvents.AsNoTracking();
-        if (filter.Actor is { Length: > 0 } actor)
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (filter.From is { } from && filter.To is { } to && to <= from)
         {
-            query = query.Where(e => e.ActorId == actor || e.ActorName == actor);
+            errors["to"] = ["to must be after from."];
         }
 
-        if (filter.TargetType is { Length: > 0 } targetType)
-        {
-            query = query.Where(e => e.TargetType == targetType);
-        }
-
-        if (filter.Target is { Length: > 0 } target)
-        {
-            query = query.Where(e => e.TargetId == target);
-        }
-
-        if (filter.Type is { Length: > 0 } type)
-        {
-            query = type.EndsWith('.') ? query.Where(e => e.Type.StartsWith(type)) : query.Where(e => e.Type == type);
-        }
-
-        if (filter.From is { } from)
-        {
-            query = query.Where(e => e.OccurredAt >= from);
-        }
-
-        if (filter.To is { } to)
-        {
-            if (filter.From is { } start && to <= start)
-            {
-                errors["to"] = ["to must be after from."];
-            }
-
-            query = query.Where(e => e.OccurredAt < to);
-        }
-
-        return query;
+        return errors;
     }
 
     /// <summary>The query's events in sequence order, fetched a batch at a time so an export never holds the whole trail.</summary>
-    private static async IAsyncEnumerable<AuditEventDto> Batches(IQueryable<AuditEvent> query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<AuditEventDto> Batches(IQueryable<AuditEvent> query, AuditQueries queries, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long after = long.MinValue;
         while (true)
         {
             var batch = await query.Where(e => e.Sequence > after).OrderBy(e => e.Sequence).Take(ExportBatch).ToListAsync(cancellationToken);
-            foreach (var e in batch)
+            foreach (var entry in await queries.NameAsync(batch, cancellationToken))
             {
-                yield return ToDto(e);
+                yield return ToDto(entry);
             }
 
             if (batch.Count < ExportBatch)

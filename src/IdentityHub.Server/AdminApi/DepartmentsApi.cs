@@ -1,9 +1,7 @@
 using IdentityHub.Core.Directory;
 using IdentityHub.Core.Queries;
-using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
@@ -11,7 +9,8 @@ public sealed record DepartmentRequest(string? Code, string? Name, Guid? ParentI
 
 public sealed record MoveDepartmentRequest(Guid? ParentId);
 
-public sealed record DepartmentDto(Guid Id, string Code, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <summary>A department; <see cref="ParentName"/> names the parent beside its id.</summary>
+public sealed record DepartmentDto(Guid Id, string Code, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ParentName);
 
 /// <summary>A department in the tree, with its direct user count and its children.</summary>
 public sealed record DepartmentNode(Guid Id, string Code, string Name, int Users, IReadOnlyList<DepartmentNode> Children);
@@ -38,45 +37,29 @@ public static class DepartmentsApi
         departments.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Directory);
     }
 
-    internal static DepartmentDto ToDto(Department d) => new(d.Id, d.Code, d.Name, d.ParentId, d.Path, d.CreatedAt, d.UpdatedAt);
+    private static DepartmentDto ToDto(Department d) => new(d.Id, d.Code, d.Name, d.ParentId, d.Path, d.CreatedAt, d.UpdatedAt, d.Parent?.Name);
 
     /// <summary>Lists departments; <c>q</c> searches code and name; <c>parentId</c> gives the direct children (<c>root=true</c> the top level).</summary>
     private static async Task<Results<Ok<Paged<DepartmentDto>>, ValidationProblem>> ListAsync(
-        [AsParameters] ListQuery list, IdentityHubDbContext db, CancellationToken cancellationToken, Guid? parentId = null, bool? root = null)
-    {
-        var query = db.Departments.AsNoTracking().WhereAnyContains(list.Search, d => d.Name, d => d.Code);
-
-        if (parentId is { } parent)
-        {
-            query = query.Where(d => d.ParentId == parent);
-        }
-        else if (root == true)
-        {
-            query = query.Where(d => d.ParentId == null);
-        }
-
-        return await Listing.PageAsync(query, list, Sort, ToDto, cancellationToken);
-    }
+        [AsParameters] ListQuery list, DepartmentQueries queries, CancellationToken cancellationToken, Guid? parentId = null, bool? root = null) =>
+        await Listing.PageAsync(queries.Find(list.Search, parentId, root == true), list, Sort, ToDto, cancellationToken);
 
     /// <summary>The whole tree in one answer (what the console's tree view shows).</summary>
-    private static async Task<Ok<IReadOnlyList<DepartmentNode>>> TreeAsync(IdentityHubDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<IReadOnlyList<DepartmentNode>>> TreeAsync(DepartmentQueries queries, CancellationToken cancellationToken)
     {
-        var all = await db.Departments.AsNoTracking().Select(d => new { d.Id, d.Code, d.Name, d.ParentId }).ToListAsync(cancellationToken);
-        var users = await db.Users.AsNoTracking().Where(u => u.DepartmentId != null).GroupBy(u => u.DepartmentId)
-            .Select(g => new { Id = g.Key!.Value, Count = g.Count() }).ToDictionaryAsync(g => g.Id, g => g.Count, cancellationToken);
-        var children = all.ToLookup(d => d.ParentId);
+        // The read model's depth-first order keeps children by name; nesting them keeps that order.
+        var children = (await queries.TreeAsync(cancellationToken)).ToLookup(n => n.Department.ParentId);
 
         List<DepartmentNode> Build(Guid? parent) =>
-            [.. children[parent].OrderBy(d => d.Name, StringComparer.CurrentCulture)
-                .Select(d => new DepartmentNode(d.Id, d.Code, d.Name, users.GetValueOrDefault(d.Id), Build(d.Id)))];
+            [.. children[parent].Select(n => new DepartmentNode(n.Department.Id, n.Department.Code, n.Department.Name, n.Users, Build(n.Department.Id)))];
 
         return TypedResults.Ok<IReadOnlyList<DepartmentNode>>(Build(null));
     }
 
     private static async Task<Results<Ok<DepartmentDto>, NotFound>> GetAsync(
-        Guid id, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        Guid id, DepartmentQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var department = await db.Departments.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        var department = await queries.GetAsync(id, cancellationToken);
         if (department is null)
         {
             return TypedResults.NotFound();
@@ -87,28 +70,28 @@ public static class DepartmentsApi
     }
 
     private static async Task<CreatedAtRoute<DepartmentDto>> CreateAsync(
-        DepartmentRequest request, Departments departments, HttpContext http, CancellationToken cancellationToken)
+        DepartmentRequest request, Departments departments, DepartmentQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var department = await departments.CreateAsync(InputOf(request), cancellationToken);
+        var created = await departments.CreateAsync(InputOf(request), cancellationToken);
+        var department = await queries.GetAsync(created.Id, cancellationToken) ?? created;
         ETags.Set(http, department.UpdatedAt);
         return TypedResults.CreatedAtRoute(ToDto(department), "GetDepartment", new { id = department.Id });
     }
 
-    private static async Task<Ok<DepartmentDto>> UpdateAsync(
-        Guid id, DepartmentRequest request, IfMatch ifMatch, Departments departments, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DepartmentDto>, NotFound>> UpdateAsync(
+        Guid id, DepartmentRequest request, IfMatch ifMatch, Departments departments, DepartmentQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var department = await departments.UpdateAsync(id, InputOf(request), ifMatch.Revision, cancellationToken);
-        ETags.Set(http, department.UpdatedAt);
-        return TypedResults.Ok(ToDto(department));
+        await departments.UpdateAsync(id, InputOf(request), ifMatch.Revision, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     /// <summary>Moves the department and its subtree under <c>parentId</c> (null = top level).</summary>
     private static async Task<Results<Ok<DepartmentDto>, NotFound>> MoveAsync(
-        Guid id, MoveDepartmentRequest request, IfMatch ifMatch, Departments departments, IdentityHubDbContext db, HttpContext http,
+        Guid id, MoveDepartmentRequest request, IfMatch ifMatch, Departments departments, DepartmentQueries queries, HttpContext http,
         CancellationToken cancellationToken)
     {
         await departments.MoveAsync(id, request.ParentId, ifMatch.Revision, cancellationToken);
-        return await GetAsync(id, db, http, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     private static async Task<NoContent> DeleteAsync(Guid id, IfMatch ifMatch, Departments departments, CancellationToken cancellationToken)

@@ -1,20 +1,21 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Queries;
-using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
 public sealed record SodRuleRequest(
     string? Name, string? Description, Guid? FirstRoleId, Guid? SecondRoleId, Guid? FirstPermissionId, Guid? SecondPermissionId);
 
+/// <summary>A rule; <see cref="First"/> and <see cref="Second"/> name its two sides (a role or a permission, with its application).</summary>
 public sealed record SodRuleDto(
     Guid Id, string Name, string? Description, Guid? FirstRoleId, Guid? SecondRoleId, Guid? FirstPermissionId, Guid? SecondPermissionId,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt, SodRuleSide? First, SodRuleSide? Second);
 
-public sealed record SodViolationDto(Guid RuleId, string RuleName, string UserId, string UserName, Guid FirstAssignmentId, Guid SecondAssignmentId, string Message);
+/// <summary>Someone holding both sides of a rule; <see cref="Message"/> names the two assignments by role, scope and dates.</summary>
+public sealed record SodViolationDto(
+    Guid RuleId, string RuleName, string UserId, string UserName, Guid FirstAssignmentId, Guid SecondAssignmentId, string Message, string UserDisplayName);
 
 /// <summary>/sod-rules: pairs of roles or permissions no one may hold together, and who holds such a pair today.</summary>
 public static class SodRulesApi
@@ -33,30 +34,26 @@ public static class SodRulesApi
         rules.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
     }
 
-    private static SodRuleDto ToDto(SeparationOfDutyRule r) => new(
-        r.Id, r.Name, r.Description, r.FirstRoleId, r.SecondRoleId, r.FirstPermissionId, r.SecondPermissionId, r.CreatedAt);
+    private static SodRuleDto ToDto(SodRuleView v) => new(
+        v.Rule.Id, v.Rule.Name, v.Rule.Description, v.Rule.FirstRoleId, v.Rule.SecondRoleId, v.Rule.FirstPermissionId, v.Rule.SecondPermissionId,
+        v.Rule.CreatedAt, v.First, v.Second);
 
     private static async Task<Results<Ok<Paged<SodRuleDto>>, ValidationProblem>> ListAsync(
-        [AsParameters] ListQuery list, IdentityHubDbContext db, CancellationToken cancellationToken)
-    {
-        var query = db.SeparationOfDutyRules.AsNoTracking().WhereAnyContains(list.Search, r => r.Name, r => r.Description);
+        [AsParameters] ListQuery list, SodRuleQueries queries, CancellationToken cancellationToken) =>
+        await Listing.PageAsync(queries.Find(list.Search), list, Sort,
+            async (rules, ct) => (IReadOnlyList<SodRuleDto>)[.. (await queries.NameAsync(rules, ct)).Select(ToDto)], cancellationToken);
 
-        return await Listing.PageAsync(query, list, Sort, ToDto, cancellationToken);
-    }
-
-    private static async Task<Results<Ok<SodRuleDto>, NotFound>> GetAsync(Guid id, IdentityHubDbContext db, CancellationToken cancellationToken)
-    {
-        var rule = await db.SeparationOfDutyRules.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
-        return rule is null ? TypedResults.NotFound() : TypedResults.Ok(ToDto(rule));
-    }
+    private static async Task<Results<Ok<SodRuleDto>, NotFound>> GetAsync(Guid id, SodRuleQueries queries, CancellationToken cancellationToken) =>
+        await queries.GetAsync(id, cancellationToken) is { } rule ? TypedResults.Ok(ToDto(rule)) : TypedResults.NotFound();
 
     private static async Task<CreatedAtRoute<SodRuleDto>> CreateAsync(
-        SodRuleRequest request, SeparationOfDuty separation, CancellationToken cancellationToken)
+        SodRuleRequest request, SeparationOfDuty separation, SodRuleQueries queries, CancellationToken cancellationToken)
     {
         var rule = await separation.CreateRuleAsync(
             new SodRuleInput(request.Name, request.Description, request.FirstRoleId, request.SecondRoleId, request.FirstPermissionId, request.SecondPermissionId),
             cancellationToken);
-        return TypedResults.CreatedAtRoute(ToDto(rule), "GetSodRule", new { id = rule.Id });
+        var named = (await queries.NameAsync([rule], cancellationToken))[0];
+        return TypedResults.CreatedAtRoute(ToDto(named), "GetSodRule", new { id = rule.Id });
     }
 
     private static async Task<NoContent> DeleteAsync(Guid id, SeparationOfDuty separation, CancellationToken cancellationToken)
@@ -70,6 +67,6 @@ public static class SodRulesApi
     {
         var violations = await separation.ViolationsAsync(cancellationToken);
         return TypedResults.Ok<IReadOnlyList<SodViolationDto>>([.. violations.Select(v => new SodViolationDto(
-            v.RuleId, v.RuleName, v.UserId, v.UserName, v.FirstAssignmentId, v.SecondAssignmentId, v.Message))]);
+            v.RuleId, v.RuleName, v.UserId, v.UserName, v.FirstAssignmentId, v.SecondAssignmentId, v.Message, v.UserDisplayName))]);
     }
 }

@@ -1,11 +1,9 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
 using IdentityHub.Core.Queries;
-using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.AdminApi;
 
@@ -13,9 +11,10 @@ public sealed record UserRequest(
     string? UserName, string? DisplayName, string? Email, string? PhoneNumber, string? EmployeeNumber,
     Guid? DepartmentId, string? ManagerId, string? InitialPassword = null);
 
+/// <summary>A person; <see cref="DepartmentName"/> and <see cref="ManagerName"/> (the manager's display name) name the ids beside them.</summary>
 public sealed record UserDto(
     string Id, string? UserName, string DisplayName, string? Email, string? PhoneNumber, string? EmployeeNumber, string Status,
-    Guid? DepartmentId, string? ManagerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    Guid? DepartmentId, string? ManagerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? DepartmentName, string? ManagerName);
 
 /// <summary>Why a status change happened, recorded in the audit trail.</summary>
 public sealed record StatusChangeRequest(string? Reason);
@@ -24,9 +23,11 @@ public sealed record AdminRolesRequest(IReadOnlyList<string>? Roles, IReadOnlyLi
 
 public sealed record AdminRolesDto(string UserId, IReadOnlyList<string> Roles, IReadOnlyList<Guid> AdministeredDepartments);
 
+/// <summary>A permission the person holds, and the assignment that grants it: its role, scope and dates (<see cref="Reason"/> says it in words).</summary>
 public sealed record EntitlementDto(
     Guid ApplicationId, string ApplicationName, string Permission, IReadOnlyDictionary<string, string> Parameters,
-    Guid RoleId, string RoleName, Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil, string Reason);
+    Guid RoleId, string RoleName, Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil, string Reason,
+    string? RoleDisplayName, DateTimeOffset ValidFrom);
 
 /// <summary>/users: the people who sign in, their status, their rights and why they hold them.</summary>
 public static class UsersApi
@@ -57,22 +58,22 @@ public static class UsersApi
         users.MapPut("/{id}/admin-roles", SetAdminRolesAsync).RequireAuthorization(AdminApiPolicies.SuperAdmin);
     }
 
-    internal static UserDto ToDto(UserAccount u) => new(
+    private static UserDto ToDto(UserAccount u, string? managerName) => new(
         u.Id, u.UserName, u.DisplayName, u.Email, u.PhoneNumber, u.EmployeeNumber, u.Status.ToString().ToLowerInvariant(),
-        u.DepartmentId, u.ManagerId, u.CreatedAt, u.UpdatedAt);
+        u.DepartmentId, u.ManagerId, u.CreatedAt, u.UpdatedAt, u.Department?.Name, managerName);
 
     /// <summary>Lists users; <c>q</c> searches names, user name, email and employee number; <c>department</c> includes its subtree.</summary>
     private static async Task<Results<Ok<Paged<UserDto>>, ValidationProblem>> ListAsync(
-        [AsParameters] ListQuery list, IdentityHubDbContext db, CancellationToken cancellationToken,
+        [AsParameters] ListQuery list, UserQueries queries, CancellationToken cancellationToken,
         Guid? department = null, string? status = null)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var query = db.Users.AsNoTracking().WhereAnyContains(list.Search, u => u.DisplayName, u => u.UserName, u => u.Email, u => u.EmployeeNumber);
+        UserStatus? wanted = null;
         if (status is not null)
         {
             if (Enum.TryParse<UserStatus>(status, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
             {
-                query = query.Where(u => u.Status == parsed);
+                wanted = parsed;
             }
             else
             {
@@ -80,72 +81,68 @@ public static class UsersApi
             }
         }
 
-        if (department is { } departmentId)
+        var query = await queries.FindAsync(new UserFilter(list.Search, wanted, department), cancellationToken);
+        if (query is null)
         {
-            var path = await db.Departments.Where(d => d.Id == departmentId).Select(d => d.Path).SingleOrDefaultAsync(cancellationToken);
-            if (path is null)
-            {
-                errors["department"] = [$"No department has the id {departmentId}."];
-            }
-            else
-            {
-                var subtree = db.Departments.Where(d => d.Path.StartsWith(path)).Select(d => (Guid?)d.Id);
-                query = query.Where(u => subtree.Contains(u.DepartmentId));
-            }
+            errors["department"] = [$"No department has the id {department}."];
         }
 
-        return await Listing.PageAsync(query, list, Sort, ToDto, cancellationToken, errors);
+        return await Listing.PageAsync(query ?? Enumerable.Empty<UserAccount>().AsQueryable(), list, Sort, async (users, ct) =>
+        {
+            var managers = await queries.NamesAsync(users.Select(u => u.ManagerId).OfType<string>(), ct);
+            return (IReadOnlyList<UserDto>)[.. users.Select(u => ToDto(u, u.ManagerId is { } m ? managers.GetValueOrDefault(m)?.DisplayName : null))];
+        }, cancellationToken, errors);
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound>> GetAsync(
-        string id, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        string id, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
+        var user = await queries.GetAsync(id, cancellationToken);
         if (user is null)
         {
             return TypedResults.NotFound();
         }
 
-        ETags.Set(http, user.UpdatedAt);
-        return TypedResults.Ok(ToDto(user));
+        ETags.Set(http, user.Account.UpdatedAt);
+        return TypedResults.Ok(ToDto(user.Account, user.ManagerName));
     }
 
     private static async Task<CreatedAtRoute<UserDto>> CreateAsync(
-        UserRequest request, UserDirectory directory, HttpContext http, CancellationToken cancellationToken)
+        UserRequest request, UserDirectory directory, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
         var user = await directory.CreateAsync(InputOf(request), request.InitialPassword, cancellationToken);
+        var view = await queries.GetAsync(user.Id, cancellationToken);
         ETags.Set(http, user.UpdatedAt);
-        return TypedResults.CreatedAtRoute(ToDto(user), "GetUser", new { id = user.Id });
+        return TypedResults.CreatedAtRoute(ToDto(view?.Account ?? user, view?.ManagerName), "GetUser", new { id = user.Id });
     }
 
-    private static async Task<Ok<UserDto>> UpdateAsync(
-        string id, UserRequest request, IfMatch ifMatch, UserDirectory directory, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<UserDto>, NotFound>> UpdateAsync(
+        string id, UserRequest request, IfMatch ifMatch, UserDirectory directory, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var user = await directory.UpdateAsync(id, InputOf(request), ifMatch.Revision, cancellationToken);
-        ETags.Set(http, user.UpdatedAt);
-        return TypedResults.Ok(ToDto(user));
+        await directory.UpdateAsync(id, InputOf(request), ifMatch.Revision, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound>> SuspendAsync(
-        string id, StatusChangeRequest? request, IfMatch ifMatch, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        string id, StatusChangeRequest? request, IfMatch ifMatch, UserDirectory directory, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
         await directory.SuspendAsync(id, request?.Reason, ifMatch.Revision, cancellationToken);
-        return await GetAsync(id, db, http, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     private static async Task<Results<Ok<UserDto>, NotFound>> ReactivateAsync(
-        string id, IfMatch ifMatch, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        string id, IfMatch ifMatch, UserDirectory directory, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
         await directory.ReactivateAsync(id, ifMatch.Revision, cancellationToken);
-        return await GetAsync(id, db, http, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     /// <summary>Marks the user as having left: disabled, sessions and tokens ended, every assignment ended.</summary>
     private static async Task<Results<Ok<UserDto>, NotFound>> LeaveAsync(
-        string id, StatusChangeRequest? request, IfMatch ifMatch, UserDirectory directory, IdentityHubDbContext db, HttpContext http, CancellationToken cancellationToken)
+        string id, StatusChangeRequest? request, IfMatch ifMatch, UserDirectory directory, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
         await directory.MarkLeftAsync(id, request?.Reason, ifMatch.Revision, cancellationToken);
-        return await GetAsync(id, db, http, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     private static async Task<NoContent> EndSessionsAsync(string id, UserDirectory directory, CancellationToken cancellationToken)
@@ -156,9 +153,9 @@ public static class UsersApi
 
     /// <summary>The user's effective permissions, each with the assignment that grants it and why ("granted by assignment X of role Y...").</summary>
     private static async Task<Results<Ok<IReadOnlyList<EntitlementDto>>, NotFound>> EntitlementsAsync(
-        string id, EffectiveEntitlements entitlements, IdentityHubDbContext db, CancellationToken cancellationToken, Guid? applicationId = null)
+        string id, EffectiveEntitlements entitlements, UserQueries queries, CancellationToken cancellationToken, Guid? applicationId = null)
     {
-        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
+        if (!await queries.ExistsAsync(id, cancellationToken))
         {
             return TypedResults.NotFound();
         }
@@ -166,25 +163,23 @@ public static class UsersApi
         var grants = await entitlements.ExplainAsync(id, applicationId, cancellationToken);
         return TypedResults.Ok<IReadOnlyList<EntitlementDto>>([.. grants.Select(g => new EntitlementDto(
             g.ApplicationId, g.ApplicationName, g.Permission, g.Parameters, g.RoleId, g.RoleName, g.AssignmentId,
-            g.DepartmentId, g.DepartmentName, g.ValidUntil, g.Reason))]);
+            g.DepartmentId, g.DepartmentName, g.ValidUntil, g.Reason, g.RoleDisplayName, g.ValidFrom))]);
     }
 
     private static async Task<Results<Ok<IReadOnlyList<AssignmentDto>>, NotFound>> AssignmentsAsync(
-        string id, IdentityHubDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string id, UserQueries users, AssignmentQueries assignments, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
+        if (!await users.ExistsAsync(id, cancellationToken))
         {
             return TypedResults.NotFound();
         }
 
-        var now = clock.GetUtcNow();
-        var assignments = await db.RoleAssignments.AsNoTracking().Where(a => a.UserId == id)
-            .OrderByDescending(a => a.GrantedAt).ToListAsync(cancellationToken);
-        return TypedResults.Ok<IReadOnlyList<AssignmentDto>>([.. assignments.Select(a => AssignmentsApi.ToDto(a, now))]);
+        var held = await assignments.OfUserAsync(id, cancellationToken);
+        return TypedResults.Ok(await AssignmentsApi.ToDtosAsync(held, users, clock.GetUtcNow(), cancellationToken));
     }
 
     private static async Task<Results<Ok<AdminRolesDto>, NotFound>> AdminRolesAsync(
-        string id, UserManager<UserAccount> userManager, IdentityHubDbContext db, CancellationToken cancellationToken)
+        string id, UserManager<UserAccount> userManager, UserQueries queries, CancellationToken cancellationToken)
     {
         var user = await userManager.FindByIdAsync(id);
         if (user is null)
@@ -192,18 +187,17 @@ public static class UsersApi
             return TypedResults.NotFound();
         }
 
-        var departments = await db.AdministeredDepartments.AsNoTracking().Where(a => a.UserId == id)
-            .Select(a => a.DepartmentId).ToListAsync(cancellationToken);
+        var departments = await queries.AdministeredDepartmentsAsync(id, cancellationToken);
         return TypedResults.Ok(new AdminRolesDto(id, [.. (await userManager.GetRolesAsync(user)).Order(StringComparer.Ordinal)], departments));
     }
 
     /// <summary>Replaces the user's admin roles and the department subtrees they administer (super administrators only).</summary>
     private static async Task<Results<Ok<AdminRolesDto>, NotFound>> SetAdminRolesAsync(
-        string id, AdminRolesRequest request, UserDirectory directory, UserManager<UserAccount> userManager, IdentityHubDbContext db,
+        string id, AdminRolesRequest request, UserDirectory directory, UserManager<UserAccount> userManager, UserQueries queries,
         CancellationToken cancellationToken)
     {
         await directory.SetAdminRolesAsync(id, request.Roles ?? [], request.AdministeredDepartments ?? [], cancellationToken);
-        return await AdminRolesAsync(id, userManager, db, cancellationToken);
+        return await AdminRolesAsync(id, userManager, queries, cancellationToken);
     }
 
     private static UserInput InputOf(UserRequest r) =>

@@ -146,9 +146,12 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
         var grant = Assert.Single(grants);
         Assert.Equal("expense.approve", grant.Permission);
         Assert.Equal("20000", grant.Parameters["amountLimit"]);
-        Assert.Contains($"assignment {assignment.Id} of role 'approver'", grant.Reason, StringComparison.Ordinal);
+        // Issue 17 §4: the assignment is named by its role, scope and dates; its id stays in AssignmentId.
+        Assert.Equal(assignment.Id, grant.AssignmentId);
+        Assert.Contains("granted by role 'approver'", grant.Reason, StringComparison.Ordinal);
         Assert.Contains("scoped to department 'Finance'", grant.Reason, StringComparison.Ordinal);
-        Assert.Contains($"until {until:yyyy-MM-dd}", grant.Reason, StringComparison.Ordinal);
+        Assert.Contains($"from {assignment.ValidFrom:yyyy-MM-dd} until {until:yyyy-MM-dd}", grant.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(assignment.Id.ToString(), grant.Reason, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(["approver"], rights.Roles);
         Assert.Equal(["expense.approve"], rights.Permissions);
     }
@@ -171,7 +174,10 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
 
         Assert.Equal(ViolationKind.Conflict, error.Kind);
         Assert.Contains($"rule '{rule}'", error.Title, StringComparison.Ordinal);
-        Assert.Contains(first.Id.ToString(), error.Title, StringComparison.Ordinal);
+        // Issue 17 §4: the other assignment is named by role, scope and dates, not by its id.
+        Assert.Contains($"already holds role 'submitter' (department 'Team', from {first.ValidFrom:yyyy-MM-dd}, no end date)", error.Title, StringComparison.Ordinal);
+        Assert.Contains("overlaps role 'approver' (department 'Finance',", error.Title, StringComparison.Ordinal);
+        Assert.DoesNotContain(first.Id.ToString(), error.Title, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(1, await database.RunAsync(s => DomainDatabase.Db(s).RoleAssignments.CountAsync(a => a.UserId == user.Id)));
     }
 

@@ -99,8 +99,11 @@ public abstract class AccessApiTests<TFactory>(TFactory factory) : IClassFixture
         Assert.Equal("expense.approve", grant.GetProperty("permission").GetString());
         Assert.Equal("20000", grant.GetProperty("parameters").GetProperty("amountLimit").GetString());
         var reason = grant.GetProperty("reason").GetString()!;
-        Assert.Contains(granted.GetProperty("id").GetGuid().ToString(), reason, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("Finance", reason, StringComparison.Ordinal);
+        // Issue 17 §4: the reason names the assignment by role, scope and dates; its id is the assignmentId beside it.
+        Assert.Equal(granted.GetProperty("id").GetGuid(), grant.GetProperty("assignmentId").GetGuid());
+        Assert.DoesNotContain(granted.GetProperty("id").GetGuid().ToString(), reason, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"role '{grant.GetProperty("roleName").GetString()}'", reason, StringComparison.Ordinal);
+        Assert.Contains("scoped to department 'Finance'", reason, StringComparison.Ordinal);
         Assert.Equal(1, byUser.GetProperty("total").GetInt32());
     }
 

@@ -1,14 +1,14 @@
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
+using IdentityHub.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Assignments;
 
 /// <summary>Current and upcoming role assignments across the company; end one here or on the user's page.</summary>
-public sealed class IndexModel(IdentityHubDbContext db, RoleAssignments assignments, TimeProvider clock) : ConsolePageModel
+public sealed class IndexModel(AssignmentQueries queries, UserQueries users, RoleAssignments assignments, TimeProvider clock) : ConsolePageModel
 {
     private const int Limit = 200;
 
@@ -17,25 +17,15 @@ public sealed class IndexModel(IdentityHubDbContext db, RoleAssignments assignme
 
     public IReadOnlyList<RoleAssignment> Rows { get; private set; } = [];
 
-    public IReadOnlyDictionary<string, string> UserNames { get; private set; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, PersonName> UserNames { get; private set; } = new Dictionary<string, PersonName>();
 
     public DateTimeOffset Now { get; private set; }
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         Now = clock.GetUtcNow();
-        var now = Now;
-        IQueryable<RoleAssignment> query = db.RoleAssignments.AsNoTracking().Include(a => a.Role).ThenInclude(r => r!.Application).Include(a => a.Department)
-            .Where(RoleAssignment.CurrentOrUpcomingAt(now));
-        if (Role is { Length: > 0 } role)
-        {
-            // The key or the display name people know it by ("expense-approver", "Finance approver").
-            query = query.Where(a => a.Role!.Name.Contains(role) || (a.Role.DisplayName != null && a.Role.DisplayName.Contains(role)));
-        }
-
-        Rows = await query.OrderByDescending(a => a.GrantedAt).Take(Limit).ToListAsync(cancellationToken);
-        var ids = Rows.Select(a => a.UserId).Distinct().ToList();
-        UserNames = await db.Users.Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.UserName ?? u.Id, cancellationToken);
+        Rows = await queries.ListAsync(new AssignmentFilter(CurrentOrUpcoming: true, Role: Role), Limit, cancellationToken);
+        UserNames = await users.NamesAsync(Rows.Select(a => a.UserId), cancellationToken);
     }
 
     public async Task<IActionResult> OnPostEndAsync(Guid assignmentId, string? reason, string? returnTo, CancellationToken cancellationToken)
@@ -48,7 +38,7 @@ public sealed class IndexModel(IdentityHubDbContext db, RoleAssignments assignme
         }
         catch (RuleViolation violation)
         {
-            Notice = violation.Title;
+            Notice = ConsoleForms.Localize(violation, violation.Title, HttpContext.RequestServices.GetRequiredService<ThemeMessages>());
             return LocalRedirect(back);
         }
     }

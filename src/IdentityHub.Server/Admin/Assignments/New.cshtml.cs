@@ -1,11 +1,9 @@
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
-using IdentityHub.Server.Admin.Departments;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Assignments;
 
@@ -13,7 +11,7 @@ namespace IdentityHub.Server.Admin.Assignments;
 /// Grants a role: user × role × scope (a department subtree or everywhere) × validity × reason. Separation of
 /// duty and delegation are the Core's checks; a refusal shows its message as it is.
 /// </summary>
-public sealed class NewModel(IdentityHubDbContext db, RoleAssignments assignments) : ConsolePageModel
+public sealed class NewModel(UserQueries users, RoleQueries roles, DepartmentQueries departments, RoleAssignments assignments) : ConsolePageModel
 {
     [BindProperty(SupportsGet = true)]
     public AssignmentForm Input { get; set; } = new();
@@ -22,7 +20,7 @@ public sealed class NewModel(IdentityHubDbContext db, RoleAssignments assignment
 
     public IReadOnlyList<Role> Roles { get; private set; } = [];
 
-    public IReadOnlyList<DepartmentNode> Tree { get; private set; } = [];
+    public IReadOnlyList<DepartmentTreeNode> Tree { get; private set; } = [];
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
@@ -49,10 +47,9 @@ public sealed class NewModel(IdentityHubDbContext db, RoleAssignments assignment
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        Users = await db.Users.AsNoTracking().Where(u => u.Status != UserStatus.Left).OrderBy(u => u.UserName).ToListAsync(cancellationToken);
-        Roles = await db.AccessRoles.AsNoTracking().Include(r => r.Application).ToListAsync(cancellationToken);
-        Roles = [.. Roles.OrderBy(r => r.Application?.Name).ThenBy(r => r.Name)];
-        Tree = await DepartmentNode.TreeAsync(db, cancellationToken);
+        Users = await users.AssignableAsync(cancellationToken);
+        Roles = await roles.ListAsync(new RoleFilter(), cancellationToken);
+        Tree = await departments.TreeAsync(cancellationToken);
     }
 }
 

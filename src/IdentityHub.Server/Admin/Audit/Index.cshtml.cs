@@ -1,14 +1,15 @@
 using IdentityHub.Core.Audit;
-using IdentityHub.Data;
-using IdentityHub.Data.Audit;
+using IdentityHub.Core.Queries;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Audit;
 
-/// <summary>The audit viewer: filter by actor, target, type and time, page through, check the hash chain, export.</summary>
-public sealed class IndexModel(IdentityHubDbContext db, AuditTrail audit) : PageModel
+/// <summary>
+/// The audit viewer: search by free text, filter by actor, target (by name or id), type and time, page through, check the
+/// hash chain, export. Actors and targets are shown by name, with a link to them.
+/// </summary>
+public sealed class IndexModel(AuditQueries queries, AuditTrail audit) : PageModel
 {
     public const int PageSize = 50;
 
@@ -18,7 +19,7 @@ public sealed class IndexModel(IdentityHubDbContext db, AuditTrail audit) : Page
     [BindProperty(SupportsGet = true, Name = "p")]
     public int PageNumber { get; set; } = 1;
 
-    public IReadOnlyList<AuditEvent> Events { get; private set; } = [];
+    public IReadOnlyList<AuditEntry> Events { get; private set; } = [];
 
     public int Total { get; private set; }
 
@@ -30,9 +31,7 @@ public sealed class IndexModel(IdentityHubDbContext db, AuditTrail audit) : Page
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         PageNumber = Math.Max(1, PageNumber);
-        var query = Filter.Apply(db.AuditEvents.AsNoTracking());
-        Total = await query.CountAsync(cancellationToken);
-        Events = await query.OrderByDescending(e => e.Sequence).Skip((PageNumber - 1) * PageSize).Take(PageSize).ToListAsync(cancellationToken);
+        (Events, Total) = await queries.PageAsync(Filter.ToSearch(), PageNumber, PageSize, cancellationToken);
     }
 
     /// <summary>Walks the whole hash chain (a read: the auditor may press it too).</summary>
@@ -47,7 +46,7 @@ public sealed class IndexModel(IdentityHubDbContext db, AuditTrail audit) : Page
     {
         var parts = new List<KeyValuePair<string, string?>>
         {
-            new("actor", Filter.Actor), new("target", Filter.Target), new("type", Filter.Type),
+            new("q", Filter.Q), new("actor", Filter.Actor), new("target", Filter.Target), new("type", Filter.Type),
             new("from", Filter.From?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
             new("to", Filter.To?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
             new("format", format), new("p", page?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -59,10 +58,13 @@ public sealed class IndexModel(IdentityHubDbContext db, AuditTrail audit) : Page
 /// <summary>What the audit viewer narrows the trail to; every field optional.</summary>
 public sealed class AuditFilter
 {
+    /// <summary>Free text: part of an event type, of the actor's name or of the target's name.</summary>
+    public string? Q { get; set; }
+
     /// <summary>An actor's id, or part of their name.</summary>
     public string? Actor { get; set; }
 
-    /// <summary>A target's id, or a target type (<c>user</c>, <c>department</c>).</summary>
+    /// <summary>A target's name (a person, department, application, role, connector...), its id, or a target type (<c>user</c>).</summary>
     public string? Target { get; set; }
 
     /// <summary>An event type or its prefix (<c>assignment.</c>).</summary>
@@ -73,35 +75,9 @@ public sealed class AuditFilter
     /// <summary>Inclusive: the whole day counts.</summary>
     public DateOnly? To { get; set; }
 
-    public IQueryable<AuditEvent> Apply(IQueryable<AuditEvent> events)
-    {
-        if (Actor is { Length: > 0 } actor)
-        {
-            events = events.Where(e => e.ActorId == actor || e.ActorName.Contains(actor));
-        }
-
-        if (Target is { Length: > 0 } target)
-        {
-            events = events.Where(e => e.TargetId == target || e.TargetType == target);
-        }
-
-        if (Type is { Length: > 0 } type)
-        {
-            events = events.Where(e => e.Type.StartsWith(type));
-        }
-
-        if (From is { } from)
-        {
-            var start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            events = events.Where(e => e.OccurredAt >= start);
-        }
-
-        if (To is { } to)
-        {
-            var end = new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            events = events.Where(e => e.OccurredAt < end);
-        }
-
-        return events;
-    }
+    public AuditSearch ToSearch() => new(
+        Actor, TargetType: null, Target, Type,
+        From is { } from ? new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+        To is { } to ? new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+        Q);
 }

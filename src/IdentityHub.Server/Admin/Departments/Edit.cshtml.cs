@@ -1,14 +1,13 @@
 using IdentityHub.Core;
 using IdentityHub.Core.Directory;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Departments;
 
 /// <summary>One department: rename it, or move it (and its subtree) under another parent.</summary>
-public sealed class EditModel(IdentityHubDbContext db, IdentityHub.Core.Directory.Departments departments) : ConsolePageModel
+public sealed class EditModel(DepartmentQueries queries, IdentityHub.Core.Directory.Departments departments) : ConsolePageModel
 {
     [BindProperty]
     public DepartmentForm Input { get; set; } = new();
@@ -18,7 +17,7 @@ public sealed class EditModel(IdentityHubDbContext db, IdentityHub.Core.Director
 
     public Department? Department { get; private set; }
 
-    public IReadOnlyList<DepartmentNode> Tree { get; private set; } = [];
+    public IReadOnlyList<DepartmentTreeNode> Tree { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -48,8 +47,8 @@ public sealed class EditModel(IdentityHubDbContext db, IdentityHub.Core.Director
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
-        Department = await db.Departments.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        Tree = await DepartmentNode.TreeAsync(db, cancellationToken);
+        Department = await queries.GetAsync(id, cancellationToken);
+        Tree = await queries.TreeAsync(cancellationToken);
         return Department is not null;
     }
 }

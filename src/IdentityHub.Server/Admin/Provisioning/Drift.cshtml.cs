@@ -1,15 +1,14 @@
 using IdentityHub.Core;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Queries;
 using IdentityHub.Provisioning.Reconciliation;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Provisioning;
 
 /// <summary>The latest drift report of a connector whose target can be listed; checking reads the target now, fixing queues what differs.</summary>
-public sealed class DriftModel(IdentityHubDbContext db, ConnectorQueries queries, Reconciler reconciler) : ConsolePageModel
+public sealed class DriftModel(UserQueries users, ConnectorQueries queries, Reconciler reconciler) : ConsolePageModel
 {
     public ConnectorView? Connector { get; private set; }
 
@@ -17,7 +16,7 @@ public sealed class DriftModel(IdentityHubDbContext db, ConnectorQueries queries
 
     public DriftStatus? Status { get; private set; }
 
-    public IReadOnlyDictionary<string, string> UserNames { get; private set; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, PersonName> UserNames { get; private set; } = new Dictionary<string, PersonName>();
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFound();
@@ -68,8 +67,8 @@ public sealed class DriftModel(IdentityHubDbContext db, ConnectorQueries queries
 
         Status = await reconciler.DriftStatusAsync(id, cancellationToken);
         Report = Status.Report;
-        var ids = Report is null ? [] : Report.Missing.Concat(Report.Extra).Concat(Report.Different).Select(i => i.UserId).OfType<string>().Distinct().ToList();
-        UserNames = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, cancellationToken);
+        var ids = Report is null ? [] : Report.Missing.Concat(Report.Extra).Concat(Report.Different).Select(i => i.UserId).OfType<string>();
+        UserNames = await users.NamesAsync(ids, cancellationToken);
         return true;
     }
 }

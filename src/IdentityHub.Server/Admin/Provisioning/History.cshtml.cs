@@ -1,24 +1,24 @@
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Directory;
 using IdentityHub.Provisioning.Monitoring;
-using IdentityHub.Provisioning.Queries;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Provisioning;
 
-public sealed record ConnectorHistory(Guid ConnectorId, string ConnectorName, string ApplicationName, string? ExternalId, long Version, int Pending, int Dead, IReadOnlyList<DeliveryRecord> Deliveries);
-
-/// <summary>One user's deliveries, per connector: what was sent (version), when, and how it went.</summary>
-public sealed class HistoryModel(IdentityHubDbContext db, ConnectorQueries queries, ConnectorOperations operations) : ConsolePageModel
+/// <summary>One person's deliveries, per connector: what was sent (version), when, and how it went. The person is found by name or id.</summary>
+public sealed class HistoryModel(UserQueries users, ConnectorOperations operations) : ConsolePageModel
 {
     private const int PerConnector = 50;
 
+    /// <summary>What was typed: a user name, employee number, display name or id.</summary>
+    public string Lookup { get; private set; } = "";
+
+    /// <summary>The id the history is read for: the person found, or what was typed (someone no longer in the directory).</summary>
     public string UserId { get; private set; } = "";
 
     public UserAccount? Account { get; private set; }
 
-    public IReadOnlyList<ConnectorHistory> Connectors { get; private set; } = [];
+    public IReadOnlyList<ConnectorUserHistory> Connectors { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync([FromQuery] string? user, CancellationToken cancellationToken)
     {
@@ -27,26 +27,10 @@ public sealed class HistoryModel(IdentityHubDbContext db, ConnectorQueries queri
             return Page();
         }
 
-        UserId = user;
-        Account = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == user, cancellationToken);
-        var connectors = (await queries.AllAsync(cancellationToken)).OrderBy(c => c.Name, StringComparer.Ordinal);
-        var states = await db.ConnectorUserStates.AsNoTracking().Where(s => s.UserId == user).ToDictionaryAsync(s => s.ConnectorId, cancellationToken);
-        var queued = await db.Outbox.AsNoTracking().Where(o => o.UserId == user)
-            .GroupBy(o => new { o.ConnectorId, o.Status }).Select(g => new { g.Key.ConnectorId, g.Key.Status, Count = g.Count() }).ToListAsync(cancellationToken);
-        var result = new List<ConnectorHistory>();
-        foreach (var connector in connectors)
-        {
-            var deliveries = await operations.HistoryAsync(connector.Id, user, PerConnector, cancellationToken);
-            var state = states.GetValueOrDefault(connector.Id);
-            var pending = queued.Where(q => q.ConnectorId == connector.Id && q.Status == Data.Provisioning.OutboxStatus.Pending).Sum(q => q.Count);
-            var dead = queued.Where(q => q.ConnectorId == connector.Id && q.Status == Data.Provisioning.OutboxStatus.Dead).Sum(q => q.Count);
-            if (deliveries.Count > 0 || state is not null || pending + dead > 0)
-            {
-                result.Add(new ConnectorHistory(connector.Id, connector.Name, connector.ApplicationName, state?.ExternalId, state?.Version ?? 0, pending, dead, deliveries));
-            }
-        }
-
-        Connectors = result;
+        Lookup = user.Trim();
+        Account = await users.FindOneAsync(Lookup, cancellationToken);
+        UserId = Account?.Id ?? Lookup;
+        Connectors = await operations.UserHistoryAsync(UserId, PerConnector, cancellationToken);
         return Page();
     }
 }

@@ -1,16 +1,17 @@
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
+using IdentityHub.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.SeparationOfDuty;
 
 /// <summary>Separation-of-duty rules (pairs of roles or permissions no one may hold together) and who breaks one today.</summary>
-public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.SeparationOfDuty separation) : ConsolePageModel
+public sealed class IndexModel(
+    SodRuleQueries rules, RoleQueries roles, PermissionQueries permissions, IdentityHub.Core.Access.SeparationOfDuty separation) : ConsolePageModel
 {
-    public IReadOnlyList<SeparationOfDutyRule> Rules { get; private set; } = [];
+    public IReadOnlyList<SodRuleView> Rules { get; private set; } = [];
 
     public IReadOnlyList<SodViolation> Violations { get; private set; } = [];
 
@@ -23,12 +24,10 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Rules = await db.SeparationOfDutyRules.AsNoTracking().OrderBy(r => r.Name).ToListAsync(cancellationToken);
+        Rules = await rules.ListAsync(cancellationToken);
         Violations = await separation.ViolationsAsync(cancellationToken);
-        RoleList = await db.AccessRoles.AsNoTracking().Include(r => r.Application).ToListAsync(cancellationToken);
-        RoleList = [.. RoleList.OrderBy(r => r.Application?.Name).ThenBy(r => r.Name)];
-        PermissionList = await db.Permissions.AsNoTracking().Include(p => p.Application).ToListAsync(cancellationToken);
-        PermissionList = [.. PermissionList.OrderBy(p => p.Application?.Name).ThenBy(p => p.Name)];
+        RoleList = await roles.ListAsync(new RoleFilter(), cancellationToken);
+        PermissionList = await permissions.AllAsync(cancellationToken);
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
@@ -64,6 +63,13 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
             await OnGetAsync(cancellationToken);
             return Page();
         }
+    }
+
+    /// <summary>A violation in the reader's language: the rule, and both assignments by role, scope and dates.</summary>
+    public string Explain(SodViolation violation)
+    {
+        ArgumentNullException.ThrowIfNull(violation);
+        return ConsoleForms.Localize(violation.Code, violation.Message, HttpContext.RequestServices.GetRequiredService<ThemeMessages>());
     }
 
     /// <summary>"expense-approver (Expenses)" (with its display name before the key) or "expense.approve (Expenses)" for one side of a rule.</summary>

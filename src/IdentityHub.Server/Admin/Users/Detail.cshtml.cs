@@ -2,16 +2,11 @@ using System.Reflection;
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Directory;
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
-using IdentityHub.Data.Audit;
 using IdentityHub.Data.Directory;
-using IdentityHub.Server.Admin.Departments;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using OpenIddict.Abstractions;
-using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.Server.Admin.Users;
 
@@ -20,24 +15,27 @@ namespace IdentityHub.Server.Admin.Users;
 /// audit trail; suspend, reactivate, mark as left, end sessions; a super admin also sets admin roles here.
 /// </summary>
 public sealed class DetailModel(
-    IdentityHubDbContext db, UserDirectory directory, EffectiveEntitlements entitlements,
-    UserManager<UserAccount> users, TimeProvider clock) : ConsolePageModel
+    UserQueries queries, AssignmentQueries assignments, AuditQueries audit, DepartmentQueries departments, UserDirectory directory,
+    EffectiveEntitlements entitlements, UserManager<UserAccount> users, TimeProvider clock) : ConsolePageModel
 {
     private const int TrailLength = 20;
 
     public UserAccount? Account { get; private set; }
 
+    /// <summary>The manager's display name, when the person has one.</summary>
+    public string? ManagerName { get; private set; }
+
     public IReadOnlyList<RoleAssignment> Assignments { get; private set; } = [];
 
     public IReadOnlyList<EntitlementGrant> Grants { get; private set; } = [];
 
-    public IReadOnlyList<AuditEvent> Trail { get; private set; } = [];
+    public IReadOnlyList<AuditEntry> Trail { get; private set; } = [];
 
     public IReadOnlyList<string> AdminRolesHeld { get; private set; } = [];
 
     public IReadOnlySet<Guid> Administered { get; private set; } = new HashSet<Guid>();
 
-    public IReadOnlyList<DepartmentNode> Tree { get; private set; } = [];
+    public IReadOnlyList<DepartmentTreeNode> Tree { get; private set; } = [];
 
     public int BrowserSessions { get; private set; }
 
@@ -93,26 +91,19 @@ public sealed class DetailModel(
     private async Task<bool> LoadAsync(string id, CancellationToken cancellationToken)
     {
         Now = clock.GetUtcNow();
-        Account = await db.Users.AsNoTracking().Include(u => u.Department).SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
-        if (Account is null)
+        if (await queries.GetAsync(id, cancellationToken) is not { } view)
         {
             return false;
         }
 
-        Assignments = await db.RoleAssignments.AsNoTracking().Include(a => a.Role).ThenInclude(r => r!.Application).Include(a => a.Department)
-            .Where(a => a.UserId == id).ToListAsync(cancellationToken);
-        Assignments = [.. Assignments.OrderByDescending(a => a.GrantedAt)];
+        (Account, ManagerName) = (view.Account, view.ManagerName);
+        Assignments = await assignments.OfUserAsync(id, cancellationToken);
         Grants = await entitlements.ExplainAsync(id, applicationId: null, cancellationToken);
-        Trail = CanReadTrail
-            ? await db.AuditEvents.AsNoTracking().Where(e => e.TargetId == id || e.ActorId == id)
-                .OrderByDescending(e => e.Sequence).Take(TrailLength).ToListAsync(cancellationToken)
-            : [];
+        Trail = CanReadTrail ? await audit.OfUserAsync(id, TrailLength, cancellationToken) : [];
         AdminRolesHeld = [.. (await users.GetRolesAsync(Account)).Where(AdminRoles.All.Contains)];
-        Administered = (await db.AdministeredDepartments.Where(a => a.UserId == id).Select(a => a.DepartmentId).ToListAsync(cancellationToken)).ToHashSet();
-        Tree = await DepartmentNode.TreeAsync(db, cancellationToken);
-        BrowserSessions = await db.SessionParticipants.Where(p => p.UserId == id).Select(p => p.Sid).Distinct().CountAsync(cancellationToken);
-        ActiveTokens = await db.Set<OpenIddictEntityFrameworkCoreToken>()
-            .CountAsync(t => t.Subject == id && t.Status == OpenIddictConstants.Statuses.Valid, cancellationToken);
+        Administered = (await queries.AdministeredDepartmentsAsync(id, cancellationToken)).ToHashSet();
+        Tree = await departments.TreeAsync(cancellationToken);
+        (BrowserSessions, ActiveTokens) = await queries.SessionsAsync(id, cancellationToken);
         return true;
     }
 }

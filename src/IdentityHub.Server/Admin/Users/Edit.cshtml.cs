@@ -1,14 +1,12 @@
 using IdentityHub.Core;
 using IdentityHub.Core.Directory;
-using IdentityHub.Data;
-using IdentityHub.Server.Admin.Departments;
+using IdentityHub.Core.Queries;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Users;
 
 /// <summary>Creates a user (<c>/admin/users/edit</c>, with an optional first password) or edits one.</summary>
-public sealed class EditModel(IdentityHubDbContext db, UserDirectory directory) : ConsolePageModel
+public sealed class EditModel(UserQueries queries, DepartmentQueries departments, UserDirectory directory) : ConsolePageModel
 {
     [BindProperty]
     public UserForm Input { get; set; } = new();
@@ -18,20 +16,19 @@ public sealed class EditModel(IdentityHubDbContext db, UserDirectory directory) 
 
     public string? Id { get; private set; }
 
-    public IReadOnlyList<DepartmentNode> Tree { get; private set; } = [];
+    public IReadOnlyList<DepartmentTreeNode> Tree { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(string? id, Guid? department, CancellationToken cancellationToken)
     {
         Id = id;
-        Tree = await DepartmentNode.TreeAsync(db, cancellationToken);
+        Tree = await departments.TreeAsync(cancellationToken);
         if (id is null)
         {
             Input.DepartmentId = department;
             return Page();
         }
 
-        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
-        if (user is null)
+        if ((await queries.GetAsync(id, cancellationToken))?.Account is not { } user)
         {
             return NotFound();
         }
@@ -57,7 +54,7 @@ public sealed class EditModel(IdentityHubDbContext db, UserDirectory directory) 
             }
 
             // The manager is kept as it is: the console does not edit it yet.
-            var current = await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => u.ManagerId).SingleOrDefaultAsync(cancellationToken);
+            var current = (await queries.GetAsync(id, cancellationToken))?.Account.ManagerId;
             var saved = await directory.UpdateAsync(id, input with { ManagerId = current }, Revision, cancellationToken);
             return Done(saved.UserName, $"/admin/users/{saved.Id}");
         }
@@ -65,7 +62,7 @@ public sealed class EditModel(IdentityHubDbContext db, UserDirectory directory) 
         {
             Refused(violation);
             Id = id;
-            Tree = await DepartmentNode.TreeAsync(db, cancellationToken);
+            Tree = await departments.TreeAsync(cancellationToken);
             return Page();
         }
     }

@@ -1,13 +1,11 @@
-using IdentityHub.Data;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Directory;
-using IdentityHub.Server.Admin.Departments;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Server.Admin.Users;
 
 /// <summary>The directory: search by name, number or email, filter by department (with its subtree) and status, page through.</summary>
-public sealed class IndexModel(IdentityHubDbContext db) : ConsolePageModel
+public sealed class IndexModel(UserQueries queries, DepartmentQueries departments) : ConsolePageModel
 {
     public const int PageSize = 25;
 
@@ -25,7 +23,7 @@ public sealed class IndexModel(IdentityHubDbContext db) : ConsolePageModel
 
     public IReadOnlyList<UserAccount> Users { get; private set; } = [];
 
-    public IReadOnlyList<DepartmentNode> Tree { get; private set; } = [];
+    public IReadOnlyList<DepartmentTreeNode> Tree { get; private set; } = [];
 
     public int Total { get; private set; }
 
@@ -34,27 +32,10 @@ public sealed class IndexModel(IdentityHubDbContext db) : ConsolePageModel
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         PageNumber = Math.Max(1, PageNumber);
-        Tree = await DepartmentNode.TreeAsync(db, cancellationToken);
-        IQueryable<UserAccount> query = db.Users.AsNoTracking().Include(u => u.Department);
-        if (Search is { Length: > 0 } search)
-        {
-            var s = search.Trim();
-            query = query.Where(u => u.UserName!.Contains(s) || u.DisplayName.Contains(s) || u.EmployeeNumber == s || u.Email!.Contains(s));
-        }
-
-        if (Department is { } departmentId && Tree.FirstOrDefault(n => n.Department.Id == departmentId) is { } node)
-        {
-            var prefix = node.Department.Path;
-            query = query.Where(u => u.Department != null && u.Department.Path.StartsWith(prefix));
-        }
-
-        if (Status is { } status)
-        {
-            query = query.Where(u => u.Status == status);
-        }
-
-        Total = await query.CountAsync(cancellationToken);
-        Users = await query.OrderBy(u => u.UserName).Skip((PageNumber - 1) * PageSize).Take(PageSize).ToListAsync(cancellationToken);
+        Tree = await departments.TreeAsync(cancellationToken);
+        // A department that is not (or no longer) in the tree filters nothing.
+        var department = Department is { } id && Tree.Any(n => n.Department.Id == id) ? Department : null;
+        (Users, Total) = await queries.PageAsync(new UserFilter(Search, Status, department), PageNumber, PageSize, cancellationToken);
     }
 
     public string Query(int page) => QueryString.Create(new Dictionary<string, string?>

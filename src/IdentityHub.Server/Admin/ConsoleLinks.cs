@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Security.Claims;
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Queries;
+using IdentityHub.Server.Hosting;
+
+namespace IdentityHub.Server.Admin;
+
+/// <summary>
+/// Where the console shows each named thing, so every page links a name to the same place (issue 17 §4: names, not ids,
+/// each with a link to it).
+/// </summary>
+public static class ConsoleLinks
+{
+    public const string SodRules = "/admin/separation-of-duty";
+
+    public static string User(string id) => $"/admin/users/{Uri.EscapeDataString(id)}";
+
+    public static string Department(Guid id) => $"/admin/departments/{id}";
+
+    public static string Application(Guid id) => $"/admin/applications/{id}";
+
+    /// <summary>An application's roles are edited on its page; global roles on the roles page.</summary>
+    public static string Role(Guid? applicationId) => applicationId is { } application ? Application(application) : "/admin/roles";
+
+    public static string Connector(Guid id) => $"/admin/provisioning/{id}";
+
+    /// <summary>A person's deliveries to every connector.</summary>
+    public static string DeliveryHistory(string userId) => $"/admin/provisioning/history?user={Uri.EscapeDataString(userId)}";
+
+    /// <summary><paramref name="path"/> when the reader may open <paramref name="section"/>, else null (the name is then shown without a link).</summary>
+    public static string? IfReadable(this ClaimsPrincipal reader, ConsoleSection section, string path)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return section.CanRead(reader) ? path : null;
+    }
+
+    /// <summary>Where a role is edited, for this reader: its application's page, or the roles page for a global role.</summary>
+    public static string? RoleFor(this ClaimsPrincipal reader, Guid? applicationId) =>
+        reader.IfReadable(applicationId is null ? ConsoleSections.Roles : ConsoleSections.Applications, Role(applicationId));
+
+    /// <summary>The page of an audit event's target or actor; null when it was deleted, has no page, or its section is not the reader's.</summary>
+    public static string? Of(AuditSubject subject, ClaimsPrincipal reader)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(reader);
+        if (subject.Deleted)
+        {
+            return null;
+        }
+
+        (ConsoleSection Section, string Path)? page = subject.Kind switch
+        {
+            AuditKinds.User => (ConsoleSections.Users, User(subject.Id)),
+            AuditKinds.Department when Guid.TryParse(subject.Id, out var department) => (ConsoleSections.Departments, Department(department)),
+            AuditKinds.Application or AuditKinds.Client or AuditKinds.Permission when subject.ApplicationId is { } application =>
+                (ConsoleSections.Applications, Application(application)),
+            AuditKinds.Role when subject.ApplicationId is { } application => (ConsoleSections.Applications, Role(application)),
+            AuditKinds.Role => (ConsoleSections.Roles, Role(null)),
+            AuditKinds.Connector when Guid.TryParse(subject.Id, out var connector) => (ConsoleSections.Provisioning, Connector(connector)),
+            AuditKinds.SodRule => (ConsoleSections.SeparationOfDuty, SodRules),
+            _ => null,
+        };
+        return page is { } p && p.Section.CanRead(reader) ? p.Path : null;
+    }
+
+    /// <summary>"granted by role 'X', scoped to department 'Y', from ... until ..." in the reader's language (the Core's Reason is English).</summary>
+    public static string GrantReason(EntitlementGrant grant, ThemeMessages texts)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        ArgumentNullException.ThrowIfNull(texts);
+        var scope = grant.DepartmentName is { } department ? texts["admin.users.grantScoped", department].Value : texts["admin.users.grantEverywhere"].Value;
+        var from = AssignmentWording.Day(grant.ValidFrom);
+        var window = grant.ValidUntil is { } until
+            ? texts["admin.error.phrase.window", from, AssignmentWording.Moment(until)].Value
+            : texts["admin.users.grantOpen", from].Value;
+        return string.Format(CultureInfo.CurrentCulture, texts["admin.users.grantReason"].Value, grant.RoleLabel, scope, window);
+    }
+}
