@@ -17,6 +17,10 @@ public sealed class PermissionQueries(IdentityHubDbContext db)
     public IQueryable<Permission> Find(Guid applicationId, string? search = null) =>
         db.Permissions.AsNoTracking().Where(p => p.ApplicationId == applicationId).WhereAnyContains(search, p => p.Name, p => p.Description);
 
+    /// <summary>Every application's permissions with their application, by application name then name: what a global role may bundle.</summary>
+    public async Task<IReadOnlyList<Permission>> ListWithApplicationsAsync(CancellationToken cancellationToken) =>
+        await db.Permissions.AsNoTracking().Include(p => p.Application).OrderBy(p => p.Application!.Name).ThenBy(p => p.Name).ToListAsync(cancellationToken);
+
     /// <summary>The application's permissions by name.</summary>
     public async Task<IReadOnlyList<Permission>> ListAsync(Guid applicationId, CancellationToken cancellationToken) =>
         await Find(applicationId).OrderBy(p => p.Name).ToListAsync(cancellationToken);
