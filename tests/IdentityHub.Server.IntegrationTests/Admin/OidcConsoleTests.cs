@@ -21,6 +21,7 @@ public abstract partial class OidcConsoleTests<TFactory>(TFactory factory) : ICl
 {
     private static readonly string[] CodeFlow = ["authorization_code"];
     private static readonly string[] OpenIdOnly = ["openid"];
+    private static readonly string[] ClientCredentials = ["client_credentials"];
 
     [PrerequisiteFact]
     public async Task OidcForm_ConfidentialWebClient_IsRegisteredAndItsSecretShownOnThisResponseOnly()
@@ -182,6 +183,63 @@ public abstract partial class OidcConsoleTests<TFactory>(TFactory factory) : ICl
         Assert.Equal(HttpStatusCode.PreconditionFailed, again.StatusCode);
         Assert.DoesNotContain("data-testid=\"oidc-secret\"", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(ClientSecrets.Hash(newSecret), await StoredSecretAsync(clientId));
+    }
+
+    /// <summary>A button posted from a page someone else changed since (here: the secret rotated through the API) changes nothing and says why.</summary>
+    [PrerequisiteTheory]
+    [InlineData("oidcEnabled")]
+    [InlineData("rotateSecret")]
+    [InlineData("deleteOidc")]
+    public async Task ClientButton_PageOutdated_IsRefusedWithTheExplanationAndChangesNothing(string handler)
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var http = factory.CreateClient();
+        var (id, clientId, _) = await AdminApiClient.CreateWorkingServiceClientAsync(admin, http);
+        var browser = await SignedInAdminAsync();
+        var page = await browser.GetStringAsync(PageOf(id));
+        var rotated = await admin.PostAsync($"{AdminApiClient.Applications}/{id}/oidc/secret", null);
+        var theirs = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString()!;
+
+        var refused = await browser.PostAsync($"{PageOf(id)}?handler={handler}", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
+            ["revision"] = EditRevision().Match(page).Groups[1].Value,
+            ["enabled"] = "false",
+        }));
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Contains("Someone else changed this application or its OIDC client after you opened the page", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(ClientSecrets.Hash(theirs), await StoredSecretAsync(clientId));
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, theirs)).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task RotateSecret_ClientWithoutASecret_IsRefusedOnTheAuthMethodSayingWhy()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var id = await AdminApiClient.CreateApplicationAsync(admin);
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var key = rsa.ExportParameters(false);
+        var registered = await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{id}/oidc", new
+        {
+            clientType = "confidential", grantTypes = ClientCredentials, tokenEndpointAuthMethod = "private_key_jwt",
+            jwks = new { keys = new[] { new { kty = "RSA", n = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(key.Modulus), e = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(key.Exponent) } } },
+        });
+        Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+        var browser = await SignedInAdminAsync();
+        var page = await browser.GetStringAsync(PageOf(id));
+        Assert.DoesNotContain("data-testid=\"oidc-rotate\"", page, StringComparison.Ordinal);
+
+        var refused = await browser.PostAsync($"{PageOf(id)}?handler=rotateSecret", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
+            ["revision"] = EditRevision().Match(page).Groups[1].Value,
+        }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var body = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("This client authenticates with private_key_jwt; it has no secret to rotate.", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"oidc-secret\"", body, StringComparison.Ordinal);
     }
 
     [PrerequisiteFact]

@@ -249,6 +249,33 @@ public abstract partial class RoleAndPermissionConsoleTests<TFactory>(TFactory f
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/admin/v1/roles/{role}")).StatusCode);
     }
 
+    /// <summary>A deletion confirmed on a page someone else changed since is refused with the explanation, and the record stays.</summary>
+    [PrerequisiteTheory]
+    [InlineData("permission")]
+    [InlineData("role")]
+    public async Task Delete_SomeoneSavedMeanwhile_IsRefusedWithTheExplanationAndKeepsTheRecord(string what)
+    {
+        var (admin, app) = await NewApplicationAsync();
+        var permission = await CreatePermissionAsync(admin, app, "expense.approve", []);
+        var role = await CreateRoleAsync(admin, app, "expense-approver");
+        var (url, api, change) = what == "permission"
+            ? (PermissionPage(app, permission), $"{AdminApiClient.Applications}/{app}/permissions/{permission}", (object)new { name = "expense.approve", description = "Changed" })
+            : (RolePage(role), $"/api/admin/v1/roles/{role}", new { applicationId = app, name = "expense-approver", displayName = "Changed" });
+        var browser = await SignedInAdminAsync();
+        var confirm = await browser.GetStringAsync($"{url}?delete=confirm");
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync(api, change)).StatusCode);
+
+        var refused = await browser.PostAsync($"{url}?handler=delete", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(confirm),
+            ["revision"] = Regex.Match(confirm, "name=\"revision\" value=\"(-?\\d+)\"").Groups[1].Value,
+        }));
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        Assert.Contains($"Someone else changed this {what} after you opened the page, so nothing was saved.", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(api)).StatusCode);
+    }
+
     private static string PermissionPage(Guid app, Guid permission) => $"/admin/applications/{app}/permissions/{permission}";
 
     private static string RolePage(Guid role) => $"/admin/roles/{role}";
