@@ -53,7 +53,7 @@ public sealed record ClientRegistrationResponse(
 /// Checks a client registration and maps it to and from OpenIddict's application model (permissions,
 /// requirements, settings, properties, consent type, JSON Web Key Set).
 /// </summary>
-public static class ClientRegistration
+public static partial class ClientRegistration
 {
     public const string SecretBasic = "client_secret_basic";
     public const string SecretPost = "client_secret_post";
@@ -63,11 +63,17 @@ public static class ClientRegistration
     /// <summary>The longest refresh token lifetime a client may be given; signing keys stay published this long.</summary>
     public static readonly TimeSpan MaxRefreshTokenLifetime = TimeSpan.FromDays(90);
 
-    // The longest URI the database keeps (back-channel logout deliveries store their target).
-    private const int MaxUriLength = 2000;
-
     /// <summary>Property key (string): the token endpoint auth method the client registered (RFC 7591 §2).</summary>
     public const string AuthMethodProperty = "token_endpoint_auth_method";
+
+    /// <summary>The grant types a client may register, in the order forms list them.</summary>
+    public static IReadOnlyList<string> SupportedGrantTypes => KnownGrantTypes;
+
+    /// <summary>The scopes a client may register, in the order forms list them.</summary>
+    public static IReadOnlyList<string> SupportedScopes => KnownScopes;
+
+    /// <summary>The token endpoint auth methods a client may register (RFC 7591 §2).</summary>
+    public static IReadOnlyList<string> SupportedAuthMethods => AuthMethods;
 
     private static readonly string[] KnownGrantTypes = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.ClientCredentials];
 
@@ -79,132 +85,9 @@ public static class ClientRegistration
 
     private static readonly string[] AuthMethods = [SecretBasic, SecretPost, PrivateKeyJwt, None];
 
-    // RFC 7517 §9.1 / RFC 7518 §6: parameters that carry private or symmetric key material.
-    private static readonly string[] PrivateJwkParameters = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-
     /// <summary>Whether this registration authenticates with a client secret (basic or post).</summary>
     public static bool UsesSecret(ClientRegistrationRequest request) =>
         ResolveAuthMethod(request) is SecretBasic or SecretPost;
-
-    /// <summary>Refuses the registration with every problem at once, keyed by the camelCase field name.</summary>
-    public static void Validate(ClientRegistrationRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var errors = new FieldErrors();
-        void Add(string field, string message) => errors.Add(field, message);
-
-        var isPublic = request.ClientType == ClientTypes.Public;
-        if (request.ClientType is not (ClientTypes.Confidential or ClientTypes.Public))
-        {
-            Add("clientType", "clientType must be \"confidential\" or \"public\".");
-        }
-
-        var grants = request.GrantTypes ?? [];
-        if (grants.Count == 0)
-        {
-            Add("grantTypes", "At least one grant type is required.");
-        }
-
-        foreach (var grant in grants.Where(g => !KnownGrantTypes.Contains(g, StringComparer.Ordinal)))
-        {
-            Add("grantTypes", $"Grant type \"{grant}\" is not supported; use authorization_code, refresh_token or client_credentials.");
-        }
-
-        // RFC 6749 §4.4: the client credentials grant must only be used by confidential clients.
-        if (isPublic && grants.Contains(GrantTypes.ClientCredentials))
-        {
-            Add("grantTypes", "A public client cannot use client_credentials.");
-        }
-
-        if (grants.Contains(GrantTypes.RefreshToken) && !grants.Contains(GrantTypes.AuthorizationCode))
-        {
-            Add("grantTypes", "refresh_token needs authorization_code: refresh tokens are only issued to the code flow.");
-        }
-
-        var redirectUris = request.RedirectUris ?? [];
-        if (grants.Contains(GrantTypes.AuthorizationCode) && redirectUris.Count == 0)
-        {
-            Add("redirectUris", "The authorization_code grant needs at least one redirect URI.");
-        }
-
-        foreach (var uri in redirectUris)
-        {
-            if (CheckCallbackUri(uri) is { } problem)
-            {
-                Add("redirectUris", problem);
-            }
-        }
-
-        foreach (var uri in request.PostLogoutRedirectUris ?? [])
-        {
-            if (CheckCallbackUri(uri) is { } problem)
-            {
-                Add("postLogoutRedirectUris", problem);
-            }
-        }
-
-        if (request.BackchannelLogoutUri is { } backchannel && CheckCallbackUri(backchannel) is { } backchannelProblem)
-        {
-            Add("backchannelLogoutUri", backchannelProblem);
-        }
-
-        var scopes = request.Scopes ?? [];
-        foreach (var scope in scopes.Where(s => !KnownScopes.Contains(s, StringComparer.Ordinal)))
-        {
-            Add("scopes", $"Scope \"{scope}\" is not registered; use {string.Join(", ", KnownScopes)}.");
-        }
-
-        if (scopes.Contains(OpenIddictConstants.Scopes.OfflineAccess) && !grants.Contains(GrantTypes.RefreshToken))
-        {
-            Add("scopes", "offline_access needs the refresh_token grant.");
-        }
-
-        var adminRoles = request.AdminRoles ?? [];
-        foreach (var role in adminRoles.Where(r => !Directory.AdminRoles.All.Contains(r, StringComparer.Ordinal)))
-        {
-            Add("adminRoles", $"\"{role}\" is not an admin role; use {string.Join(", ", Directory.AdminRoles.All)}.");
-        }
-
-        if (adminRoles.Count > 0 && isPublic)
-        {
-            Add("adminRoles", "A public client cannot hold admin roles.");
-        }
-
-        if (scopes.Contains(IdentityHubScopes.AdminApi) && adminRoles.Count == 0)
-        {
-            Add("scopes", $"{IdentityHubScopes.AdminApi} is only for clients with adminRoles.");
-        }
-
-        var method = ResolveAuthMethod(request);
-        if (!AuthMethods.Contains(method, StringComparer.Ordinal))
-        {
-            Add("tokenEndpointAuthMethod", $"tokenEndpointAuthMethod must be one of {string.Join(", ", AuthMethods)}.");
-        }
-        else if (isPublic != (method == None))
-        {
-            Add("tokenEndpointAuthMethod", "\"none\" is the method of public clients, and only of them.");
-        }
-
-        if (method == PrivateKeyJwt)
-        {
-            if (CheckJwks(request.Jwks) is { } jwksProblem)
-            {
-                Add("jwks", jwksProblem);
-            }
-        }
-        else if (request.Jwks is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) })
-        {
-            Add("jwks", "jwks is only used with private_key_jwt.");
-        }
-
-        CheckLifetime(request.AccessTokenLifetimeSeconds, "accessTokenLifetimeSeconds", 60, 86_400, Add);
-        CheckLifetime(request.IdentityTokenLifetimeSeconds, "identityTokenLifetimeSeconds", 60, 86_400, Add);
-        // RFC 6749 §4.1.2: authorization codes must be short-lived, ten minutes at most.
-        CheckLifetime(request.AuthorizationCodeLifetimeSeconds, "authorizationCodeLifetimeSeconds", 10, 600, Add);
-        CheckLifetime(request.RefreshTokenLifetimeSeconds, "refreshTokenLifetimeSeconds", 300, (int)MaxRefreshTokenLifetime.TotalSeconds, Add);
-
-        errors.ThrowIfAny();
-    }
 
     /// <summary>The OpenIddict descriptor for a valid registration; the caller sets the client id and secret.</summary>
     public static OpenIddictApplicationDescriptor ToDescriptor(ClientRegistrationRequest request, string clientId, string displayName, Guid applicationId)
@@ -387,91 +270,6 @@ public static class ClientRegistration
 
     private static string ResolveAuthMethod(ClientRegistrationRequest request) =>
         request.TokenEndpointAuthMethod ?? (request.ClientType == ClientTypes.Public ? None : SecretBasic);
-
-    /// <summary>
-    /// RFC 9700 §4.1.1 and §2.1: redirect URIs are compared exactly, so no wildcards; https except the
-    /// loopback interface (RFC 8252 §7.3); no fragment (RFC 6749 §3.1.2).
-    /// </summary>
-    private static string? CheckCallbackUri(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return "An empty URI is not allowed.";
-        }
-
-        if (value.Length > MaxUriLength)
-        {
-            return $"A URI may have at most {MaxUriLength} characters.";
-        }
-
-        if (value.Contains('*', StringComparison.Ordinal))
-        {
-            return $"\"{value}\" contains a wildcard; URIs are matched exactly.";
-        }
-
-        if (value.Contains('#', StringComparison.Ordinal))
-        {
-            return $"\"{value}\" has a fragment, which is not allowed.";
-        }
-
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || !uri.IsWellFormedOriginalString() || uri.IsFile)
-        {
-            return $"\"{value}\" is not an absolute URI.";
-        }
-
-        if (!WebAddresses.IsHttpsOrLoopback(uri))
-        {
-            return $"\"{value}\" must use https (http is allowed only for localhost and 127.0.0.1).";
-        }
-
-        // OpenIddict refuses an "iss" query parameter: it would allow issuer fixation (RFC 9207).
-        return uri.Query.Contains("iss=", StringComparison.Ordinal) ? $"\"{value}\" must not carry an iss parameter." : null;
-    }
-
-    private static string? CheckJwks(JsonElement? jwks)
-    {
-        if (jwks is not { ValueKind: JsonValueKind.Object } set
-            || !set.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array || keys.GetArrayLength() == 0)
-        {
-            return "private_key_jwt needs jwks: an object with a non-empty \"keys\" array (RFC 7517 §5).";
-        }
-
-        foreach (var key in keys.EnumerateArray())
-        {
-            if (key.ValueKind != JsonValueKind.Object)
-            {
-                return "Each entry of jwks.keys must be a JSON Web Key object.";
-            }
-
-            if (PrivateJwkParameters.FirstOrDefault(p => key.TryGetProperty(p, out _)) is { } parameter)
-            {
-                return $"jwks must hold public keys only; a key carries the private parameter \"{parameter}\".";
-            }
-
-            if (!key.TryGetProperty("kty", out var kty) || kty.ValueKind != JsonValueKind.String || kty.GetString() is not ("RSA" or "EC"))
-            {
-                return "Each key needs kty \"RSA\" or \"EC\".";
-            }
-        }
-
-        try
-        {
-            _ = new JsonWebKeySet(jwks.Value.GetRawText());
-            return null;
-        }
-        catch (ArgumentException ex)
-        {
-            return $"jwks is not a valid JSON Web Key Set: {ex.Message}";
-        }
-    }
-
-    private static void CheckLifetime(int? seconds, string field, int min, int max, Action<string, string> add)
-    {
-        if (seconds is { } value && (value < min || value > max))
-        {
-            add(field, $"{field} must be between {min} and {max}.");
-        }
-    }
 
     private static void SetLifetime(OpenIddictApplicationDescriptor descriptor, string setting, int? seconds)
     {

@@ -16,15 +16,21 @@ public sealed record ClientSecretIssued(string ClientId, string ClientSecret);
 /// An application's OIDC client (an OpenIddict application). The server draws the client id and the secret; the
 /// secret is returned once and stored only as a digest, and the audit trail keeps the registration, never a secret.
 /// Every write goes through here: the process-wide <see cref="ClientCache"/> is invalidated after the commit.
+/// The client has no revision of its own: every write moves its application's, and <c>expectedRevision</c> (the
+/// caller's If-Match, null for no check) is compared with the application's.
 /// </summary>
 public sealed class OidcClients(
     IdentityHubDbContext db, IOpenIddictApplicationManager clients, ClientCache cache, AuditTrail audit, CurrentActor actor, TimeProvider clock)
 {
+    private const string What = "application or its OIDC client";
+
     /// <summary>Creates or replaces the client; the client id stays, a secret is kept unless the method no longer uses one.</summary>
-    public async Task<ClientRegistrationResponse> RegisterAsync(Guid applicationId, ClientRegistrationRequest request, CancellationToken cancellationToken)
+    public async Task<ClientRegistrationResponse> RegisterAsync(
+        Guid applicationId, ClientRegistrationRequest request, long? expectedRevision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var application = await FindApplicationAsync(applicationId, cancellationToken);
+        Revision.Check(What, application.UpdatedAt, expectedRevision);
         ClientRegistration.Validate(request);
         var clientId = application.OidcClientId ?? ClientRegistration.NewClientId(application.Name);
         string? newSecret = null;
@@ -70,16 +76,17 @@ public sealed class OidcClients(
     }
 
     /// <summary>Switches the client off (no code, no token) or on again, keeping the rest of its registration.</summary>
-    public async Task<ClientRegistrationResponse> SetEnabledAsync(Guid applicationId, bool enabled, CancellationToken cancellationToken)
+    public async Task<ClientRegistrationResponse> SetEnabledAsync(Guid applicationId, bool enabled, long? expectedRevision, CancellationToken cancellationToken)
     {
         var (_, registration) = await FindClientAsync(applicationId, cancellationToken);
-        return await RegisterAsync(applicationId, ClientRegistration.RequestOf(registration) with { Enabled = enabled }, cancellationToken);
+        return await RegisterAsync(applicationId, ClientRegistration.RequestOf(registration) with { Enabled = enabled }, expectedRevision, cancellationToken);
     }
 
     /// <summary>Deletes the client (OpenIddict removes its tokens and authorizations) and unlinks the application.</summary>
-    public async Task DeleteAsync(Guid applicationId, CancellationToken cancellationToken)
+    public async Task DeleteAsync(Guid applicationId, long? expectedRevision, CancellationToken cancellationToken)
     {
         var application = await FindApplicationAsync(applicationId, cancellationToken);
+        Revision.Check(What, application.UpdatedAt, expectedRevision);
         if (application.OidcClientId is not { } clientId)
         {
             throw NoClient(applicationId);
@@ -105,19 +112,24 @@ public sealed class OidcClients(
     }
 
     /// <summary>Replaces the secret at once: the old one stops working (on other nodes within the client cache expiry).</summary>
-    public async Task<ClientSecretIssued> RotateSecretAsync(Guid applicationId, CancellationToken cancellationToken)
+    public async Task<ClientSecretIssued> RotateSecretAsync(Guid applicationId, long? expectedRevision, CancellationToken cancellationToken)
     {
+        var application = await FindApplicationAsync(applicationId, cancellationToken);
+        Revision.Check(What, application.UpdatedAt, expectedRevision);
         var (client, registration) = await FindClientAsync(applicationId, cancellationToken);
         EnsureMayManage(registration.AdminRoles);
         if (registration.TokenEndpointAuthMethod is not (ClientRegistration.SecretBasic or ClientRegistration.SecretPost))
         {
-            throw RuleViolation.Field("tokenEndpointAuthMethod", $"This client authenticates with {registration.TokenEndpointAuthMethod}; it has no secret to rotate.");
+            throw RuleViolation.Field("tokenEndpointAuthMethod", $"This client authenticates with {registration.TokenEndpointAuthMethod}; it has no secret to rotate.",
+                ViolationKind.Invalid, "client.noSecret", registration.TokenEndpointAuthMethod);
         }
 
         var secret = ClientSecrets.Generate();
         await db.InTransactionAsync(async () =>
         {
             await clients.UpdateAsync(client, secret, cancellationToken);
+            // A page still showing the old secret's revision cannot rotate it a second time by a resubmitted form.
+            application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
             await audit.RecordAsync("client.secret-rotated", "application", applicationId.ToString(), before: null, after: new { registration.ClientId }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
@@ -215,5 +227,5 @@ public sealed class OidcClients(
     }
 
     private static RuleViolation NoClient(Guid applicationId) =>
-        new(ViolationKind.NotFound, $"Application '{applicationId}' has no OIDC client.");
+        RuleViolation.Coded(ViolationKind.NotFound, $"Application '{applicationId}' has no OIDC client.", "client.none", $"{applicationId}");
 }

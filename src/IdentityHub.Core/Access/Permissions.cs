@@ -80,12 +80,15 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
         var roles = await db.AccessRoles.Where(r => r.Permissions.Any(p => p.PermissionId == id)).Select(r => r.Name).ToListAsync(cancellationToken);
         if (roles.Count > 0)
         {
-            throw new RuleViolation(ViolationKind.Conflict, $"Permission '{permission.Name}' is part of role(s) {string.Join(", ", roles.Select(r => $"'{r}'"))}; remove it from them first.");
+            var names = string.Join(", ", roles.Select(r => $"'{r}'"));
+            throw RuleViolation.Coded(ViolationKind.Conflict, $"Permission '{permission.Name}' is part of role(s) {names}; remove it from them first.",
+                "permission.inRoles", permission.Name, names);
         }
 
         if (await db.SeparationOfDutyRules.AnyAsync(r => r.FirstPermissionId == id || r.SecondPermissionId == id, cancellationToken))
         {
-            throw new RuleViolation(ViolationKind.Conflict, $"Permission '{permission.Name}' is used by a separation-of-duty rule; delete the rule first.");
+            throw RuleViolation.Coded(ViolationKind.Conflict, $"Permission '{permission.Name}' is used by a separation-of-duty rule; delete the rule first.",
+                "permission.inSodRule", permission.Name);
         }
 
         await db.InTransactionAsync(async () =>
@@ -100,7 +103,7 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
     {
         if (await db.Permissions.AnyAsync(p => p.ApplicationId == applicationId && p.Name == name && p.Id != exceptId, cancellationToken))
         {
-            throw RuleViolation.Field("name", $"The application already has a permission named '{name}'.", ViolationKind.Conflict);
+            throw RuleViolation.Field("name", $"The application already has a permission named '{name}'.", ViolationKind.Conflict, "permission.nameTaken", name);
         }
     }
 
@@ -110,16 +113,17 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
         var name = input.Name?.Trim();
         if (string.IsNullOrEmpty(name))
         {
-            errors.Add("name", "A permission name is required, for example 'expense.approve'.");
+            errors.Add("name", "A permission name is required, for example 'expense.approve'.", "permission.nameRequired");
         }
         else if (name.Length > Permission.NameMaxLength || !NamePattern().IsMatch(name))
         {
-            errors.Add("name", $"The name may have up to {Permission.NameMaxLength} lower-case letters, digits, '.', '_', ':' or '-', starting with a letter or digit.");
+            errors.Add("name", $"The name may have up to {Permission.NameMaxLength} lower-case letters, digits, '.', '_', ':' or '-', starting with a letter or digit.",
+                "permission.name", $"{Permission.NameMaxLength}");
         }
 
         if (input.Description is { Length: > 2000 })
         {
-            errors.Add("description", "The description may have up to 2000 characters.");
+            errors.Add("description", "The description may have up to 2000 characters.", "common.descriptionLength", "2000");
         }
 
         ValidateParameters(input.Parameters, "parameters", errors);
@@ -135,19 +139,19 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
 
         if (parameters.Count > MaxParameters)
         {
-            errors.Add(field, $"A permission may have up to {MaxParameters} parameters.");
+            errors.Add(field, $"A permission may have up to {MaxParameters} parameters.", "permission.parameterCount", $"{MaxParameters}");
         }
 
         foreach (var (key, value) in parameters)
         {
             if (!ParameterPattern().IsMatch(key))
             {
-                errors.Add(field, $"Parameter name '{key}' must start with a letter and have up to 64 letters, digits or '_'.");
+                errors.Add(field, $"Parameter name '{key}' must start with a letter and have up to 64 letters, digits or '_'.", "permission.parameterName", key);
             }
 
             if (value is null || value.Length > ParameterValueMaxLength)
             {
-                errors.Add(field, $"Parameter '{key}' needs a value of up to {ParameterValueMaxLength} characters.");
+                errors.Add(field, $"Parameter '{key}' needs a value of up to {ParameterValueMaxLength} characters.", "permission.parameterValue", key, $"{ParameterValueMaxLength}");
             }
         }
     }

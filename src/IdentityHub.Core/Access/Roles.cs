@@ -47,7 +47,7 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
         Revision.Check("role", role.UpdatedAt, expectedRevision);
         if (input.ApplicationId != role.ApplicationId)
         {
-            throw RuleViolation.Field("applicationId", "A role cannot move to another application; create a new role instead.");
+            throw RuleViolation.Field("applicationId", "A role cannot move to another application; create a new role instead.", ViolationKind.Invalid, "role.applicationFixed");
         }
 
         var before = RoleSnapshot.Of(role);
@@ -79,12 +79,13 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
         var assignments = await db.RoleAssignments.CountAsync(a => a.RoleId == id, cancellationToken);
         if (assignments > 0)
         {
-            throw new RuleViolation(ViolationKind.Conflict, $"Role '{role.Name}' has {assignments} assignment(s), kept as history; it cannot be deleted.");
+            throw RuleViolation.Coded(ViolationKind.Conflict, $"Role '{role.Name}' has {assignments} assignment(s), kept as history; it cannot be deleted.",
+                "role.hasAssignments", role.Name, $"{assignments}");
         }
 
         if (await db.SeparationOfDutyRules.AnyAsync(r => r.FirstRoleId == id || r.SecondRoleId == id, cancellationToken))
         {
-            throw new RuleViolation(ViolationKind.Conflict, $"Role '{role.Name}' is used by a separation-of-duty rule; delete the rule first.");
+            throw RuleViolation.Coded(ViolationKind.Conflict, $"Role '{role.Name}' is used by a separation-of-duty rule; delete the rule first.", "role.inSodRule", role.Name);
         }
 
         await db.InTransactionAsync(async () =>
@@ -101,11 +102,11 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
         var name = input.Name?.Trim();
         if (string.IsNullOrEmpty(name))
         {
-            errors.Add("name", "A role name is required, for example 'expense-approver'.");
+            errors.Add("name", "A role name is required, for example 'expense-approver'.", "role.nameRequired");
         }
         else if (name.Length > Role.NameMaxLength || !NamePattern().IsMatch(name))
         {
-            errors.Add("name", $"The name may have up to {Role.NameMaxLength} letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            errors.Add("name", $"The name may have up to {Role.NameMaxLength} letters, digits, '.', '_' or '-', starting with a letter or digit.", "role.name", $"{Role.NameMaxLength}");
         }
 
         var displayName = string.IsNullOrWhiteSpace(input.DisplayName) ? null : input.DisplayName.Trim();
@@ -117,19 +118,19 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
 
         if (input.Description is { Length: > 2000 })
         {
-            errors.Add("description", "The description may have up to 2000 characters.");
+            errors.Add("description", "The description may have up to 2000 characters.", "common.descriptionLength", "2000");
         }
 
         if (input.ApplicationId is { } applicationId && !await db.Applications.AnyAsync(a => a.Id == applicationId, cancellationToken))
         {
-            errors.Add("applicationId", $"No application with id '{applicationId}'.");
+            errors.Add("applicationId", $"No application with id '{applicationId}'.", "role.noApplication", $"{applicationId}");
         }
 
         var wanted = input.Permissions ?? [];
         var ids = wanted.Select(p => p.PermissionId).ToList();
         if (ids.Count != ids.Distinct().Count())
         {
-            errors.Add("permissions", "A permission is listed twice.");
+            errors.Add("permissions", "A permission is listed twice.", "role.permissionTwice");
         }
 
         var found = await db.Permissions.Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
@@ -137,27 +138,29 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
         {
             if (!found.TryGetValue(item.PermissionId, out var permission))
             {
-                errors.Add("permissions", $"No permission with id '{item.PermissionId}'.");
+                errors.Add("permissions", $"No permission with id '{item.PermissionId}'.", "role.noPermission", $"{item.PermissionId}");
                 continue;
             }
 
             // An application's role bundles that application's permissions only; a global role may mix them.
             if (input.ApplicationId is { } owner && permission.ApplicationId != owner)
             {
-                errors.Add("permissions", $"Permission '{permission.Name}' belongs to another application.");
+                errors.Add("permissions", $"Permission '{permission.Name}' belongs to another application.", "role.permissionOfAnotherApplication", permission.Name);
             }
 
             Permissions.ValidateParameters(item.Parameters, "permissions", errors);
             foreach (var key in (item.Parameters ?? new Dictionary<string, string>()).Keys.Where(k => !permission.Parameters.ContainsKey(k)))
             {
-                errors.Add("permissions", $"Permission '{permission.Name}' has no parameter '{key}'.");
+                errors.Add("permissions", $"Permission '{permission.Name}' has no parameter '{key}'.", "role.noSuchParameter", permission.Name, key);
             }
         }
 
         errors.ThrowIfAny();
         if (await db.AccessRoles.AnyAsync(r => r.ApplicationId == input.ApplicationId && r.Name == name && r.Id != role.Id, cancellationToken))
         {
-            throw RuleViolation.Field("name", $"A role named '{name}' already exists {(input.ApplicationId is null ? "among global roles" : "in this application")}.", ViolationKind.Conflict);
+            throw input.ApplicationId is null
+                ? RuleViolation.Field("name", $"A role named '{name}' already exists among global roles.", ViolationKind.Conflict, "role.nameTakenGlobal", name!)
+                : RuleViolation.Field("name", $"A role named '{name}' already exists in this application.", ViolationKind.Conflict, "role.nameTaken", name!);
         }
 
         role.ApplicationId = input.ApplicationId;

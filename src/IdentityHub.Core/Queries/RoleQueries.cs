@@ -4,8 +4,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Core.Queries;
 
-/// <summary>Which roles a list shows: one application's, the global ones, the delegable ones, and a free-text search.</summary>
-public sealed record RoleFilter(Guid? ApplicationId = null, bool Global = false, bool? Delegable = null, string? Search = null);
+/// <summary>Which roles a list shows: one application's, the global ones, the delegable ones, those bundling a permission, and a free-text search.</summary>
+public sealed record RoleFilter(Guid? ApplicationId = null, bool Global = false, bool? Delegable = null, string? Search = null, Guid? PermissionId = null);
 
 /// <summary>
 /// Reads of roles shared by the console and the admin API: each role with its permissions, and for lists the names
@@ -35,6 +35,11 @@ public sealed class RoleQueries(IdentityHubDbContext db)
         if (filter.Delegable is { } delegable)
         {
             query = query.Where(r => r.Delegable == delegable);
+        }
+
+        if (filter.PermissionId is { } permission)
+        {
+            query = query.Where(r => r.Permissions.Any(p => p.PermissionId == permission));
         }
 
         return query.WhereAnyContains(filter.Search, r => r.Name, r => r.DisplayName, r => r.Description);

@@ -20,8 +20,8 @@ public static class ConsoleLinks
 
     public static string Application(Guid id) => $"/admin/applications/{id}";
 
-    /// <summary>An application's roles are edited on its page; global roles on the roles page.</summary>
-    public static string Role(Guid? applicationId) => applicationId is { } application ? Application(application) : "/admin/roles";
+    /// <summary>A role's own page (its permissions, display name and holders are edited there).</summary>
+    public static string Role(Guid id) => $"/admin/roles/{id}";
 
     public static string Connector(Guid id) => $"/admin/provisioning/{id}";
 
@@ -35,9 +35,8 @@ public static class ConsoleLinks
         return section.CanRead(reader) ? path : null;
     }
 
-    /// <summary>Where a role is edited, for this reader: its application's page, or the roles page for a global role.</summary>
-    public static string? RoleFor(this ClaimsPrincipal reader, Guid? applicationId) =>
-        reader.IfReadable(applicationId is null ? ConsoleSections.Roles : ConsoleSections.Applications, Role(applicationId));
+    /// <summary>A role's page, when this reader may open the roles section.</summary>
+    public static string? RoleFor(this ClaimsPrincipal reader, Guid roleId) => reader.IfReadable(ConsoleSections.Roles, Role(roleId));
 
     /// <summary>The page of an audit event's target or actor; null when it was deleted, has no page, or its section is not the reader's.</summary>
     public static string? Of(AuditSubject subject, ClaimsPrincipal reader)
@@ -55,8 +54,7 @@ public static class ConsoleLinks
             AuditKinds.Department when Guid.TryParse(subject.Id, out var department) => (ConsoleSections.Departments, Department(department)),
             AuditKinds.Application or AuditKinds.Client or AuditKinds.Permission when subject.ApplicationId is { } application =>
                 (ConsoleSections.Applications, Application(application)),
-            AuditKinds.Role when subject.ApplicationId is { } application => (ConsoleSections.Applications, Role(application)),
-            AuditKinds.Role => (ConsoleSections.Roles, Role(null)),
+            AuditKinds.Role when Guid.TryParse(subject.Id, out var role) => (ConsoleSections.Roles, Role(role)),
             AuditKinds.Connector when Guid.TryParse(subject.Id, out var connector) => (ConsoleSections.Provisioning, Connector(connector)),
             AuditKinds.SodRule => (ConsoleSections.SeparationOfDuty, SodRules),
             _ => null,

@@ -8,7 +8,8 @@ public sealed record ClientSecretResponse(string ClientId, string ClientSecret);
 
 /// <summary>
 /// /applications/{id}/oidc: the application's OIDC client (an OpenIddict application). The server draws
-/// the client id and the secret; the secret is returned once and stored only as a digest.
+/// the client id and the secret; the secret is returned once and stored only as a digest. The ETag is the
+/// application's revision (every client change moves it); If-Match is optional.
 /// </summary>
 public static class ApplicationOidcApi
 {
@@ -22,24 +23,47 @@ public static class ApplicationOidcApi
     }
 
     private static async Task<Results<Ok<ClientRegistrationResponse>, NotFound>> GetAsync(
-        Guid id, OidcClientQueries clients, CancellationToken cancellationToken) =>
-        await clients.GetAsync(id, cancellationToken) is { } registration ? TypedResults.Ok(registration) : TypedResults.NotFound();
+        Guid id, OidcClientQueries clients, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (await clients.GetAsync(id, cancellationToken) is not { } view)
+        {
+            return TypedResults.NotFound();
+        }
+
+        ETags.Set(http, view.UpdatedAt);
+        return TypedResults.Ok(view.Registration);
+    }
 
     /// <summary>Creates or replaces the client; the client id stays, a secret is kept unless the method no longer uses one.</summary>
     private static async Task<Ok<ClientRegistrationResponse>> PutAsync(
-        Guid id, ClientRegistrationRequest request, OidcClients clients, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await clients.RegisterAsync(id, request, cancellationToken));
-
-    private static async Task<NoContent> DeleteAsync(Guid id, OidcClients clients, CancellationToken cancellationToken)
+        Guid id, ClientRegistrationRequest request, IfMatch ifMatch, OidcClients clients, OidcClientQueries queries, HttpContext http,
+        CancellationToken cancellationToken)
     {
-        await clients.DeleteAsync(id, cancellationToken);
+        var registered = await clients.RegisterAsync(id, request, ifMatch.Revision, cancellationToken);
+        await SetETagAsync(id, queries, http, cancellationToken);
+        return TypedResults.Ok(registered);
+    }
+
+    private static async Task<NoContent> DeleteAsync(Guid id, IfMatch ifMatch, OidcClients clients, CancellationToken cancellationToken)
+    {
+        await clients.DeleteAsync(id, ifMatch.Revision, cancellationToken);
         return TypedResults.NoContent();
     }
 
     /// <summary>Replaces the secret at once: the old one stops working (on other nodes within the client cache expiry).</summary>
-    private static async Task<Ok<ClientSecretResponse>> RotateSecretAsync(Guid id, OidcClients clients, CancellationToken cancellationToken)
+    private static async Task<Ok<ClientSecretResponse>> RotateSecretAsync(
+        Guid id, IfMatch ifMatch, OidcClients clients, OidcClientQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var issued = await clients.RotateSecretAsync(id, cancellationToken);
+        var issued = await clients.RotateSecretAsync(id, ifMatch.Revision, cancellationToken);
+        await SetETagAsync(id, queries, http, cancellationToken);
         return TypedResults.Ok(new ClientSecretResponse(issued.ClientId, issued.ClientSecret));
+    }
+
+    private static async Task SetETagAsync(Guid id, OidcClientQueries queries, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (await queries.GetAsync(id, cancellationToken) is { } view)
+        {
+            ETags.Set(http, view.UpdatedAt);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -186,7 +187,7 @@ public abstract class ApplicationsTests<TDatabase>(TDatabase database) : IClassF
     public async Task DeleteAsync_WithClientAndPermissions_TakesThemAlongAndAudits()
     {
         var (application, _, _) = await database.CreateExpenseAppAsync();
-        var client = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), CancellationToken.None));
+        var client = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), null, CancellationToken.None));
 
         await database.RunAsync(s => s.GetRequiredService<Applications>().DeleteAsync(application.Id, null, CancellationToken.None));
 
@@ -207,7 +208,7 @@ public abstract class ApplicationsTests<TDatabase>(TDatabase database) : IClassF
         };
 
         var error = await Assert.ThrowsAsync<RuleViolation>(() =>
-            database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, web, CancellationToken.None)));
+            database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, web, null, CancellationToken.None)));
 
         Assert.Equal(ViolationKind.Invalid, error.Kind);
         Assert.StartsWith("\"http://expense.example.com/callback\" must use https", Assert.Single(error.Errors["redirectUris"]), StringComparison.Ordinal);
@@ -221,7 +222,7 @@ public abstract class ApplicationsTests<TDatabase>(TDatabase database) : IClassF
         var securityAdmin = new Actor("sec", "Security admin", new HashSet<string>(StringComparer.Ordinal) { AdminRoles.SecurityAdmin });
 
         var error = await database.AsAsync(securityAdmin, () => Assert.ThrowsAsync<RuleViolation>(() => database.RunAsync(s =>
-            s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient() with { AdminRoles = [AdminRoles.SuperAdmin] }, CancellationToken.None))));
+            s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient() with { AdminRoles = [AdminRoles.SuperAdmin] }, null, CancellationToken.None))));
 
         Assert.Equal(ViolationKind.Forbidden, error.Kind);
     }
@@ -230,10 +231,10 @@ public abstract class ApplicationsTests<TDatabase>(TDatabase database) : IClassF
     public async Task SetEnabledAsync_Disable_KeepsTheRegistrationAndTheSecretAndAuditsIt()
     {
         var application = await database.CreateApplicationAsync(new ApplicationInput(DomainDatabase.NewCode("App"), null));
-        var registered = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), CancellationToken.None));
+        var registered = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), null, CancellationToken.None));
         var digest = await StoredSecretAsync(registered.ClientId);
 
-        var disabled = await database.RunAsync(s => s.GetRequiredService<OidcClients>().SetEnabledAsync(application.Id, false, CancellationToken.None));
+        var disabled = await database.RunAsync(s => s.GetRequiredService<OidcClients>().SetEnabledAsync(application.Id, false, null, CancellationToken.None));
 
         Assert.False(disabled.Enabled);
         Assert.Null(disabled.ClientSecret);
@@ -247,15 +248,44 @@ public abstract class ApplicationsTests<TDatabase>(TDatabase database) : IClassF
     public async Task RotateSecretAsync_ClientWithSecret_StoresOnlyTheDigestOfTheNewOne()
     {
         var application = await database.CreateApplicationAsync(new ApplicationInput(DomainDatabase.NewCode("App"), null));
-        var registered = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), CancellationToken.None));
+        var registered = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), null, CancellationToken.None));
 
-        var rotated = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RotateSecretAsync(application.Id, CancellationToken.None));
+        var rotated = await database.RunAsync(s => s.GetRequiredService<OidcClients>().RotateSecretAsync(application.Id, null, CancellationToken.None));
 
         Assert.NotEqual(registered.ClientSecret, rotated.ClientSecret);
         Assert.Equal(ClientSecrets.Hash(rotated.ClientSecret), await StoredSecretAsync(registered.ClientId));
         var audited = await database.RunAsync(s => DomainDatabase.Db(s).AuditEvents.AsNoTracking()
             .SingleAsync(e => e.Type == "client.secret-rotated" && e.TargetId == application.Id.ToString()));
         Assert.DoesNotContain(rotated.ClientSecret, audited.After, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task SetEnabledAsync_RevisionReadBeforeTheRegistration_IsRefusedAsStaleAndChangesNothing()
+    {
+        var application = await database.CreateApplicationAsync(new ApplicationInput(DomainDatabase.NewCode("App"), null));
+        var read = Revision.Of(application.UpdatedAt);
+        await LaterAsync(() => database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), read, CancellationToken.None)));
+
+        var error = await Assert.ThrowsAsync<RuleViolation>(() => database.RunAsync(s =>
+            s.GetRequiredService<OidcClients>().SetEnabledAsync(application.Id, false, read, CancellationToken.None)));
+
+        Assert.Equal(ViolationKind.Stale, error.Kind);
+        Assert.True((await database.RunAsync(s => s.GetRequiredService<OidcClientQueries>().GetAsync(application.Id, CancellationToken.None)))!.Registration.Enabled);
+    }
+
+    [PrerequisiteFact]
+    public async Task RotateSecretAsync_TheSameRevisionTwice_RotatesOnceAndRefusesTheSecondAsStale()
+    {
+        var application = await database.CreateApplicationAsync(new ApplicationInput(DomainDatabase.NewCode("App"), null));
+        await database.RunAsync(s => s.GetRequiredService<OidcClients>().RegisterAsync(application.Id, ServiceClient(), null, CancellationToken.None));
+        var shown = (await database.RunAsync(s => s.GetRequiredService<OidcClientQueries>().GetAsync(application.Id, CancellationToken.None)))!.Revision;
+        var first = await LaterAsync(() => database.RunAsync(s => s.GetRequiredService<OidcClients>().RotateSecretAsync(application.Id, shown, CancellationToken.None)));
+
+        var error = await Assert.ThrowsAsync<RuleViolation>(() => database.RunAsync(s =>
+            s.GetRequiredService<OidcClients>().RotateSecretAsync(application.Id, shown, CancellationToken.None)));
+
+        Assert.Equal(ViolationKind.Stale, error.Kind);
+        Assert.Equal(ClientSecrets.Hash(first.ClientSecret), await StoredSecretAsync(first.ClientId));
     }
 
     [PrerequisiteFact]
@@ -303,6 +333,20 @@ public abstract class ApplicationsTests<TDatabase>(TDatabase database) : IClassF
             new RoleInput(application.Id, "Finance approver", null, false, [], "Finance approver"), CancellationToken.None)));
 
         Assert.Equal(["name"], error.Errors.Keys);
+    }
+
+    /// <summary>Runs <paramref name="write"/> a minute on, so its revision differs from one read just before whatever the machine's speed.</summary>
+    private async Task<T> LaterAsync<T>(Func<Task<T>> write)
+    {
+        database.Clock.Offset = TimeSpan.FromMinutes(1);
+        try
+        {
+            return await write();
+        }
+        finally
+        {
+            database.Clock.Offset = TimeSpan.Zero;
+        }
     }
 
     /// <summary>A confidential client using the client credentials grant with a secret.</summary>

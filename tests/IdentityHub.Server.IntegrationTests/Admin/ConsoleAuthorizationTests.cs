@@ -173,9 +173,14 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
             return url;
         }
 
+        // {id} is the folder's own resource; any other parameter ({permissionId}) has a sample by its name.
         var folder = viewPath.Split('/')[2];
-        Assert.True(samples.TryGetValue(folder, out var id), $"No sample id for the route {template} of {viewPath}: add one.");
-        return System.Text.RegularExpressions.Regex.Replace(url, @"\{id(:[a-z]+)?\}", id!);
+        return System.Text.RegularExpressions.Regex.Replace(url, @"\{([A-Za-z]+)(:[a-z]+)?\}", parameter =>
+        {
+            var key = parameter.Groups[1].Value == "id" ? folder : parameter.Groups[1].Value;
+            Assert.True(samples.TryGetValue(key, out var id), $"No sample id for {parameter.Value} in the route {template} of {viewPath}: add one.");
+            return id!;
+        });
     }
 
     private async Task<Dictionary<string, string>> SampleIdsAsync()
@@ -192,6 +197,10 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
             Settings = """{"baseUrl":"http://127.0.0.1:9/scim/v2"}""", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
         };
         db.Connectors.Add(connector);
+        var permission = new Permission { Id = Guid.NewGuid(), ApplicationId = application.Id, Name = "matrix.read", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+        db.Permissions.Add(permission);
+        var role = new Role { Id = Guid.NewGuid(), ApplicationId = application.Id, Name = "matrix-reader", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+        db.AccessRoles.Add(role);
         await db.SaveChangesAsync();
         return new(StringComparer.Ordinal)
         {
@@ -199,6 +208,8 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
             ["Users"] = user.Id,
             ["Departments"] = department.ToString(),
             ["Applications"] = application.Id.ToString(),
+            ["permissionId"] = permission.Id.ToString(),
+            ["Roles"] = role.Id.ToString(),
         };
     }
 

@@ -119,6 +119,40 @@ public abstract class ApplicationOidcApiTests<TFactory>(TFactory factory) : ICla
     }
 
     [PrerequisiteFact]
+    public async Task Put_IfMatchFromTheGet_SavesAndAnswersTheNextETag()
+    {
+        var (admin, id) = await NewApplicationAsync();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync(Oidc(id), WebClient())).StatusCode);
+        var read = await admin.GetAsync(Oidc(id));
+        var etag = read.Headers.ETag!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Put, Oidc(id)) { Content = JsonContent.Create(WebClient(c => c["firstParty"] = true)) };
+        request.Headers.IfMatch.Add(etag);
+        var saved = await admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        Assert.Equal((await admin.GetAsync(Oidc(id))).Headers.ETag, saved.Headers.ETag);
+    }
+
+    [PrerequisiteFact]
+    public async Task PutAndDelete_StaleIfMatch_Return412AndChangeNothing()
+    {
+        var (admin, id) = await NewApplicationAsync();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync(Oidc(id), WebClient())).StatusCode);
+        var before = await admin.GetStringAsync(Oidc(id));
+        var stale = new System.Net.Http.Headers.EntityTagHeaderValue("\"1\"");
+
+        using var put = new HttpRequestMessage(HttpMethod.Put, Oidc(id)) { Content = JsonContent.Create(WebClient(c => c["firstParty"] = true)) };
+        put.Headers.IfMatch.Add(stale);
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, Oidc(id));
+        delete.Headers.IfMatch.Add(stale);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, (await admin.SendAsync(put)).StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, (await admin.SendAsync(delete)).StatusCode);
+        Assert.Equal(before, await admin.GetStringAsync(Oidc(id)));
+    }
+
+    [PrerequisiteFact]
     public async Task Put_UnknownApplication_Returns404()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);

@@ -11,12 +11,12 @@ namespace IdentityHub.Server.Admin.Applications;
 /// <summary>
 /// One application: its name, description, launch URL, icon, theme and whether losing a role revokes its tokens (the
 /// same <see cref="IdentityHub.Core.Access.Applications"/> service as the admin API), its permissions (with parameters such as an
-/// amount limit), the roles that bundle them, and its SAML SP.
+/// amount limit; each edited on its own page), the roles that bundle them, its OIDC client and its SAML SP.
 /// </summary>
 public sealed partial class DetailModel(
     IdentityHub.Core.Access.Applications applications, Permissions permissions, IdentityHub.Core.Access.Roles roles,
     ApplicationQueries applicationQueries, PermissionQueries permissionQueries, RoleQueries roleQueries,
-    SamlServiceProviderQueries samlQueries, SamlSettings samlSettings) : ConsolePageModel
+    SamlServiceProviderQueries samlQueries, OidcClientQueries oidcQueries, SamlSettings samlSettings) : ConsolePageModel
 {
     public Application? Application { get; private set; }
 
@@ -52,9 +52,6 @@ public sealed partial class DetailModel(
             new RoleInput(id, NewRole.Name, NewRole.Description, NewRole.Delegable, [.. NewRole.Permissions.Select(p => new RolePermissionInput(p))], NewRole.DisplayName),
             cancellationToken), cancellationToken);
 
-    public Task<IActionResult> OnPostDeletePermissionAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken) =>
-        WriteAsync(id, "", () => permissions.DeleteAsync(permissionId, revision, cancellationToken), cancellationToken);
-
     private async Task<IActionResult> WriteAsync(Guid id, string prefix, Func<Task> write, CancellationToken cancellationToken)
     {
         try
@@ -76,6 +73,7 @@ public sealed partial class DetailModel(
         PermissionList = await permissionQueries.ListAsync(id, cancellationToken);
         RoleList = await roleQueries.ListAsync(new RoleFilter(ApplicationId: id), cancellationToken);
         Saml = await samlQueries.OfApplicationAsync(id, cancellationToken);
+        Oidc = await oidcQueries.GetAsync(id, cancellationToken);
         if (Application is not null && !keepPostedEdit)
         {
             Edit = ApplicationForm.Of(Application);

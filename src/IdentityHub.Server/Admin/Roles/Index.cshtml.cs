@@ -32,19 +32,4 @@ public sealed class IndexModel(RoleQueries queries, IdentityHub.Core.Access.Role
             return Page();
         }
     }
-
-    public async Task<IActionResult> OnPostDeleteAsync(Guid roleId, long? revision, Guid? returnTo, CancellationToken cancellationToken)
-    {
-        var back = returnTo is { } applicationId ? $"/admin/applications/{applicationId}" : "/admin/roles";
-        try
-        {
-            await roles.DeleteAsync(roleId, revision, cancellationToken);
-            return Done(null, back);
-        }
-        catch (RuleViolation violation)
-        {
-            Notice = violation.Title;
-            return LocalRedirect(back);
-        }
-    }
 }

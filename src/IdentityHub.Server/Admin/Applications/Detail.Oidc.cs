@@ -1,0 +1,143 @@
+using IdentityHub.Core;
+using IdentityHub.Core.Access;
+using IdentityHub.Core.Queries;
+using IdentityHub.Server.Oidc;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+
+namespace IdentityHub.Server.Admin.Applications;
+
+/// <summary>
+/// The OIDC section of the application page: the client registered and edited, switched off and on, its secret
+/// rotated and its removal confirmed first; every write through <see cref="OidcClients"/> with the page's revision.
+/// </summary>
+public sealed partial class DetailModel
+{
+    public const string ConfirmRotateSecretQuery = "rotateSecret";
+    public const string ConfirmDeleteOidcQuery = "deleteOidc";
+
+    private OidcForm? _postedOidc;
+    private OidcForm? _oidcEdit;
+
+    /// <summary>The application's OIDC client, when one is registered.</summary>
+    public OidcClientView? Oidc { get; private set; }
+
+    /// <summary>The edit form: as posted when it comes back refused (nothing typed is lost), else the registered client.</summary>
+    public OidcForm OidcEdit => _oidcEdit ??= _postedOidc ?? OidcForm.Of(Oidc);
+
+    /// <summary>A secret the server drew in this very request: shown on this response only, never stored readable.</summary>
+    public ClientSecretIssued? IssuedSecret { get; private set; }
+
+    /// <summary>What a relying party is configured with: issuer, discovery document and endpoints.</summary>
+    public IssuerEndpoints OidcEndpoints =>
+        IssuerEndpoints.Of(HttpContext, HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue);
+
+    /// <summary>The page asks before the secret is replaced (a link, so it works without JavaScript).</summary>
+    public bool ConfirmingSecretRotation => Request.Query[ConfirmRotateSecretQuery] == "confirm" && Oidc is not null && IssuedSecret is null;
+
+    /// <summary>The page asks before the client is deleted.</summary>
+    public bool ConfirmingOidcDeletion => Request.Query[ConfirmDeleteOidcQuery] == "confirm" && Oidc is not null;
+
+    /// <summary>The field errors of one field of the client form, as the Core names it (<c>redirectUris</c>).</summary>
+    public IEnumerable<string> OidcErrors(string field) =>
+        ModelState.TryGetValue($"{nameof(OidcEdit)}.{char.ToUpperInvariant(field[0])}{field[1..]}", out var entry)
+            ? entry.Errors.Select(e => e.ErrorMessage)
+            : [];
+
+    /// <summary>Registers the client or saves its changes, with the page's revision as If-Match.</summary>
+    public async Task<IActionResult> OnPostOidcAsync(
+        Guid id, [Bind(Prefix = nameof(OidcEdit))] OidcForm form, [FromServices] OidcClients clients, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        _postedOidc = form;
+        ClientRegistrationResponse registered;
+        try
+        {
+            registered = await clients.RegisterAsync(id, form.ToRequest(), form.Revision, cancellationToken);
+        }
+        catch (RuleViolation violation)
+        {
+            return await OidcRefusedAsync(id, violation, nameof(OidcEdit), cancellationToken);
+        }
+
+        if (registered.ClientSecret is { } secret)
+        {
+            return await ShowSecretOnceAsync(id, new ClientSecretIssued(registered.ClientId, secret), cancellationToken);
+        }
+
+        return Done(registered.ClientId, $"/admin/applications/{id}");
+    }
+
+    /// <summary>Switches the client off (no code, no token) or on again.</summary>
+    public async Task<IActionResult> OnPostOidcEnabledAsync(
+        Guid id, bool enabled, long? revision, [FromServices] OidcClients clients, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var client = await clients.SetEnabledAsync(id, enabled, revision, cancellationToken);
+            Notice = Texts[enabled ? "admin.oidc.enabledNotice" : "admin.oidc.disabledNotice", client.ClientId].Value;
+            return LocalRedirect($"/admin/applications/{id}#oidc-heading");
+        }
+        catch (RuleViolation violation)
+        {
+            return await OidcRefusedAsync(id, violation, "", cancellationToken);
+        }
+    }
+
+    /// <summary>Replaces the secret; the confirmation comes before (see <see cref="ConfirmingSecretRotation"/>).</summary>
+    public async Task<IActionResult> OnPostRotateSecretAsync(Guid id, long? revision, [FromServices] OidcClients clients, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ShowSecretOnceAsync(id, await clients.RotateSecretAsync(id, revision, cancellationToken), cancellationToken);
+        }
+        catch (RuleViolation violation)
+        {
+            return await OidcRefusedAsync(id, violation, "", cancellationToken);
+        }
+    }
+
+    /// <summary>Deletes the client; the confirmation comes before (see <see cref="ConfirmingOidcDeletion"/>).</summary>
+    public async Task<IActionResult> OnPostDeleteOidcAsync(Guid id, long? revision, [FromServices] OidcClients clients, CancellationToken cancellationToken)
+    {
+        var clientId = (await oidcQueries.GetAsync(id, cancellationToken))?.Registration.ClientId;
+        try
+        {
+            await clients.DeleteAsync(id, revision, cancellationToken);
+        }
+        catch (RuleViolation violation)
+        {
+            return await OidcRefusedAsync(id, violation, "", cancellationToken);
+        }
+
+        Notice = Texts["admin.oidc.deleted", clientId ?? ""].Value;
+        return LocalRedirect($"/admin/applications/{id}#oidc-heading");
+    }
+
+    /// <summary>
+    /// The page itself answers the write that drew a secret, rather than a redirect: the secret then never travels in a
+    /// cookie or a URL, and no-store keeps it out of the browser's caches. Reloading posts again, which the revision refuses.
+    /// </summary>
+    private async Task<IActionResult> ShowSecretOnceAsync(Guid id, ClientSecretIssued issued, CancellationToken cancellationToken)
+    {
+        IssuedSecret = issued;
+        _postedOidc = null;
+        Response.Headers.CacheControl = "no-store";
+        Response.Headers.Pragma = "no-cache";
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
+    /// <summary>The refusal on the form: field errors by their inputs; a stale revision explained in the section's own words.</summary>
+    private async Task<IActionResult> OidcRefusedAsync(Guid id, RuleViolation violation, string prefix, CancellationToken cancellationToken)
+    {
+        var title = violation.Kind switch
+        {
+            ViolationKind.Stale => Texts["admin.oidc.stale"].Value,
+            ViolationKind.Invalid when prefix.Length > 0 => Texts["admin.oidc.notSaved"].Value,
+            _ => null,
+        };
+        Refused(title is null ? violation : new RuleViolation(violation.Kind, title, violation.Errors, violation.Codes), prefix);
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+}

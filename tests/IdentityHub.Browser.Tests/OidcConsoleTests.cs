@@ -1,0 +1,243 @@
+using System.Text.Json;
+using IdentityHub.Testing;
+using Microsoft.Playwright;
+
+namespace IdentityHub.Browser.Tests;
+
+/// <summary>
+/// Issue 17 §3 and §6 through the real console in Debian's Chromium, once in English and once in Chinese: an
+/// administrator registers a confidential OIDC client, copies its secret from the page (shown once), grants a role, and
+/// a real relying party (ASP.NET Core's OpenID Connect handler) signs the employee in through the real sign-in page and
+/// receives who they are and that role; and an administrator edits a permission's amount limit and a role's display
+/// name and sees both wherever they are shown.
+/// </summary>
+[Requires(Prerequisite.Browser)]
+public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<ServerAndBrowser>
+{
+    private const string Password = "Oidc-Console-Password-1";
+    private static readonly string[] Scopes = ["openid", "profile", "email", "roles"];
+
+    [PrerequisiteTheory]
+    [InlineData("en")]
+    [InlineData("zh-CN")]
+    public async Task OidcClient_RegisteredInTheConsole_ARealRelyingPartySignsTheEmployeeInAndReceivesTheirRole(string language)
+    {
+        var t = ThemeTexts.Of(language);
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var userName = $"rp.user.{suffix}";
+        var roleKey = $"expense-approver-{suffix}";
+        var roleName = language == "en" ? $"Finance approver {suffix}" : $"财务审批人 {suffix}";
+        var port = ServerProcess.FreePort();
+        await using var admin = await SignInAsync();
+        var page = admin.Page;
+        var userUrl = await CreateEmployeeAsync(page, userName);
+        await SwitchLanguageAsync(page, language);
+
+        var applicationUrl = await CreateApplicationAsync(page, t, $"Expenses {suffix}");
+        await CreatePermissionAsync(page, t, "expense.approve", "amountLimit=5000");
+        await CreateRoleAsync(page, t, roleKey, roleName, "expense.approve");
+
+        // Register the client: a confidential web application with the form's defaults and the relying party's addresses.
+        var form = page.GetByTestId("oidc-edit");
+        await form.GetByLabel(t["admin.oidc.redirectUris"], new() { Exact = true }).FillAsync(RelyingParty.RedirectUriOf(port).ToString());
+        await form.GetByLabel(t["admin.oidc.postLogoutRedirectUris"], new() { Exact = true }).FillAsync(new Uri(RelyingParty.AddressOf(port), "signout-callback-oidc").ToString());
+        Assert.Equal("confidential", await form.GetByLabel(t["admin.oidc.clientType"], new() { Exact = true }).InputValueAsync());
+        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.oidc.register"], Exact = true }).ClickAsync();
+
+        // The secret, read from the page once; the next visit shows it no more.
+        var issued = page.GetByTestId("oidc-secret-issued");
+        await Assertions.Expect(issued).ToContainTextAsync(t["admin.oidc.secretHint"]);
+        var secret = await page.GetByTestId("oidc-secret").InputValueAsync();
+        var clientId = await page.GetByTestId("oidc-client-id").InnerTextAsync();
+        Assert.Equal(43, secret.Length);
+        Assert.Contains($"{fixture.BaseAddress}.well-known/openid-configuration", await page.GetByTestId("oidc-endpoints").InnerTextAsync(), StringComparison.Ordinal);
+        await page.GetByTestId("oidc-section").ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"oidc-1-secret-shown-once-{language}.png") });
+        await page.GotoAsync(applicationUrl);
+        await Assertions.Expect(page.GetByTestId("oidc-client-id")).ToHaveTextAsync(clientId);
+        await Assertions.Expect(page.GetByTestId("oidc-secret")).ToHaveCountAsync(0);
+        Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
+
+        // The role, granted to the employee through the console.
+        await page.GotoAsync(userUrl);
+        await page.GetByTestId("assign-role").ClickAsync();
+        await page.WaitForURLAsync("**/admin/assignments/new?*");
+        await page.GetByLabel(t["admin.assignments.role"], new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = $"{roleName} · {roleKey}" });
+        await page.GetByLabel(t["admin.assignments.reason"], new() { Exact = true }).FillAsync("Relying party test");
+        await page.GetByRole(AriaRole.Button, new() { Name = t["admin.assignments.grant"], Exact = true }).ClickAsync();
+        await page.WaitForURLAsync(userUrl);
+
+        // The relying party, configured with what the page showed, signs the employee in through the real sign-in page.
+        await using var relyingParty = await RelyingParty.StartAsync(port, fixture.BaseAddress, clientId, secret, Scopes);
+        var employee = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = language });
+        try
+        {
+            var login = ThemeTexts.Of(language, "login");
+            var rp = await employee.NewPageAsync();
+            await rp.GotoAsync(relyingParty.Address.ToString());
+            await rp.WaitForURLAsync("**/account/login**");
+            await rp.GetByLabel(login["login.username"]).FillAsync(userName);
+            await rp.GetByLabel(login["login.password"]).FillAsync(Password);
+            await rp.GetByRole(AriaRole.Button, new() { Name = login["login.submit"] }).ClickAsync();
+            await rp.WaitForURLAsync(relyingParty.Address.ToString());
+
+            using var seen = JsonDocument.Parse(await rp.Locator("body").InnerTextAsync());
+            Assert.Equal(userName, seen.RootElement.GetProperty("preferredUserName").GetString());
+            Assert.Equal($"RP User {suffix}", seen.RootElement.GetProperty("name").GetString());
+            Assert.Equal([roleKey], seen.RootElement.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+            await ShotAsync(rp, $"oidc-2-relying-party-signed-in-{language}");
+        }
+        finally
+        {
+            await employee.CloseAsync();
+        }
+    }
+
+    [PrerequisiteTheory]
+    [InlineData("en")]
+    [InlineData("zh-CN")]
+    public async Task PermissionAndRole_EditedInTheConsole_TheNewAmountLimitAndDisplayNameShowWhereverTheyAreShown(string language)
+    {
+        var t = ThemeTexts.Of(language);
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var roleKey = $"expense-approver-{suffix}";
+        var (before, after) = language == "en" ? ($"Approver {suffix}", $"Finance approver {suffix}") : ($"审批员 {suffix}", $"财务审批人 {suffix}");
+        await using var admin = await SignInAsync();
+        var page = admin.Page;
+        await SwitchLanguageAsync(page, language);
+        var applicationUrl = await CreateApplicationAsync(page, t, $"Expenses {suffix}");
+        await CreatePermissionAsync(page, t, "expense.approve", "amountLimit=5000");
+        await CreateRoleAsync(page, t, roleKey, before, "expense.approve");
+
+        // The permission's default amount limit, raised on its own page.
+        await page.GetByRole(AriaRole.Link, new() { Name = $"{t["common.edit"]} expense.approve", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**/permissions/*");
+        await Assertions.Expect(page.GetByLabel(t["admin.permissions.parameters"], new() { Exact = true })).ToHaveValueAsync("amountLimit=5000");
+        await page.GetByLabel(t["admin.permissions.parameters"], new() { Exact = true }).FillAsync("amountLimit=20000");
+        await page.GetByRole(AriaRole.Button, new() { Name = t["common.save"], Exact = true }).ClickAsync();
+        await page.WaitForURLAsync(applicationUrl + "#permissions-heading");
+        await Assertions.Expect(page.GetByTestId("form-notice")).ToContainTextAsync("expense.approve");
+        await Assertions.Expect(page.GetByTestId("permission-expense.approve").GetByTestId("permission-parameters")).ToHaveTextAsync("amountLimit=20000");
+
+        // The role: a new display name, and its own amount limit above the permission's default.
+        await page.GetByRole(AriaRole.Link, new() { Name = $"{t["common.edit"]} {before} · {roleKey}", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**/admin/roles/*");
+        var roleUrl = page.Url;
+        await page.GetByLabel(t["admin.roles.displayName"], new() { Exact = true }).FillAsync(after);
+        var row = page.GetByTestId("role-permission-expense.approve");
+        await Assertions.Expect(row.GetByLabel("amountLimit", new() { Exact = true })).ToHaveAttributeAsync("placeholder", "20000");
+        await row.GetByLabel("amountLimit", new() { Exact = true }).FillAsync("30000");
+        await page.GetByRole(AriaRole.Button, new() { Name = t["common.save"], Exact = true }).ClickAsync();
+        await page.WaitForURLAsync(roleUrl);
+        await Assertions.Expect(page.GetByTestId("form-notice")).ToContainTextAsync($"{after} · {roleKey}");
+        await Assertions.Expect(page.GetByTestId("role-title")).ToContainTextAsync(after);
+        await ShotAsync(page, $"oidc-3-role-edited-{language}");
+
+        // Where roles are shown: the application's page, the roles list, the assignment form.
+        await page.GotoAsync(applicationUrl);
+        var onApplication = page.GetByTestId($"role-{roleKey}");
+        await Assertions.Expect(onApplication).ToContainTextAsync(after);
+        await Assertions.Expect(onApplication).ToContainTextAsync("expense.approve (amountLimit=30000)");
+        await page.GotoAsync("/admin/roles");
+        await Assertions.Expect(page.GetByTestId($"role-{roleKey}")).ToContainTextAsync(after);
+        Assert.DoesNotContain(before, await page.GetByTestId($"role-{roleKey}").InnerTextAsync(), StringComparison.Ordinal);
+        await page.GotoAsync("/admin/assignments/new");
+        await Assertions.Expect(page.GetByLabel(t["admin.assignments.role"], new() { Exact = true }).Locator("option", new() { HasText = roleKey })).ToHaveTextAsync($"{after} · {roleKey}");
+        await ShotAsync(page, $"oidc-4-role-display-name-in-assignment-form-{language}");
+    }
+
+    /// <summary>The bootstrap administrator, signed in through the English sign-in page.</summary>
+    private async Task<SignedIn> SignInAsync()
+    {
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = fixture.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            Locale = "en-US",
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        await page.GetByLabel("User name").FillAsync("admin");
+        await page.GetByLabel("Password").FillAsync(ServerAndBrowser.AdminPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/admin");
+        return new SignedIn(context, page);
+    }
+
+    /// <summary>Switches the console to <paramref name="language"/> with the language switch, as a person does.</summary>
+    private static async Task SwitchLanguageAsync(IPage page, string language)
+    {
+        if (language == "en")
+        {
+            return;
+        }
+
+        var url = page.Url;
+        await page.GetByTestId($"language-{language}").ClickAsync();
+        await page.WaitForURLAsync(url);
+        Assert.Equal(language, await page.Locator("html").GetAttributeAsync("lang"));
+    }
+
+    /// <summary>An employee with a password, created in the (English) console; returns their page's address.</summary>
+    private static async Task<string> CreateEmployeeAsync(IPage page, string userName)
+    {
+        await page.GotoAsync("/admin/users");
+        await page.GetByTestId("new-user").ClickAsync();
+        await page.GetByLabel("User name").FillAsync(userName);
+        await page.GetByLabel("Display name").FillAsync($"RP User {userName[^6..]}");
+        await page.GetByLabel("Employee number").FillAsync($"E-{userName[^6..]}");
+        await page.GetByLabel("Email").FillAsync($"{userName}@example.com");
+        await page.GetByLabel("Initial password").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/admin/users/[^/]+$"));
+        return page.Url;
+    }
+
+    private static async Task<string> CreateApplicationAsync(IPage page, ThemeTexts t, string name)
+    {
+        await page.GotoAsync("/admin/applications");
+        await page.GetByLabel(t["admin.applications.name"], new() { Exact = true }).FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = t["admin.applications.create"] }).ClickAsync();
+        await page.WaitForURLAsync("**/admin/applications/*");
+        Assert.Equal(name, await page.GetByTestId("application-title").InnerTextAsync());
+        return page.Url;
+    }
+
+    private static async Task CreatePermissionAsync(IPage page, ThemeTexts t, string name, string parameters)
+    {
+        var form = page.GetByTestId("create-permission");
+        await form.GetByLabel(t["admin.permissions.name"], new() { Exact = true }).FillAsync(name);
+        await form.GetByLabel(t["admin.permissions.parameters"], new() { Exact = true }).FillAsync(parameters);
+        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.permissions.create"] }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("permission-list")).ToContainTextAsync(name);
+    }
+
+    private static async Task CreateRoleAsync(IPage page, ThemeTexts t, string key, string displayName, string permission)
+    {
+        var form = page.GetByTestId("create-role");
+        await form.GetByLabel(t["admin.roles.name"], new() { Exact = true }).FillAsync(key);
+        await form.GetByLabel(t["admin.roles.displayName"], new() { Exact = true }).FillAsync(displayName);
+        await form.GetByLabel(permission, new() { Exact = true }).CheckAsync();
+        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.roles.create"] }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId($"role-{key}")).ToContainTextAsync(displayName);
+    }
+
+    private static async Task ShotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
+
+    private sealed record SignedIn(IBrowserContext Context, IPage Page) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => new(Context.CloseAsync());
+    }
+
+    /// <summary>The theme's texts in one language, read from its message files: the labels a person sees.</summary>
+    private sealed class ThemeTexts(Dictionary<string, string> texts)
+    {
+        public string this[string key] => texts.TryGetValue(key, out var text) ? text : throw new KeyNotFoundException($"No theme text {key}.");
+
+        public static ThemeTexts Of(string language, string section = "admin")
+        {
+            var file = Path.Combine(TestEnvironment.SolutionRoot, "themes", "default", section, $"messages.{language}.json");
+            return new ThemeTexts(JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file))!);
+        }
+    }
+}
