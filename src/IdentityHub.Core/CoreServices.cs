@@ -41,6 +41,8 @@ public static class CoreServices
         services.AddScoped<OidcClientQueries>();
         services.AddScoped<PermissionQueries>();
         services.AddScoped<RoleQueries>();
+        services.AddScoped<DirectoryLookup>();
+        services.AddScoped<Consequences>();
         return services;
     }
 
