@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Audit;
@@ -9,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace IdentityHub.Server.Admin;
 
 /// <summary>The console home: how much the directory holds, the latest changes, and sign-ins over time.</summary>
-public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : PageModel
+public sealed class IndexModel(IdentityHubDbContext db, ApplicationQueries applications, TimeProvider clock) : PageModel
 {
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
@@ -29,6 +30,14 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
 
     public int ActiveAssignments { get; private set; }
 
+    public int Connectors { get; private set; }
+
+    /// <summary>
+    /// The next steps of a new installation (first application, its first connected system, people), shown while one is
+    /// still open: without an application, a connector, or anyone but the first administrator there is little to manage.
+    /// </summary>
+    public IReadOnlyList<SetupStep> NextSteps { get; private set; } = [];
+
     public IReadOnlyList<AuditEvent> Recent { get; private set; } = [];
 
     /// <summary>"day" (the last 14 days) or "hour" (the last 24 hours).</summary>
@@ -44,7 +53,8 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
         var now = clock.GetUtcNow();
         Users = await db.Users.CountAsync(cancellationToken);
         Departments = await db.Departments.CountAsync(cancellationToken);
-        Applications = await db.Applications.CountAsync(cancellationToken);
+        Applications = await applications.CountAsync(cancellationToken);
+        Connectors = await db.Connectors.CountAsync(cancellationToken);
         AccessRoles = await db.AccessRoles.CountAsync(cancellationToken);
         ActiveAssignments = await db.RoleAssignments.CountAsync(RoleAssignment.ActiveAt(now), cancellationToken);
         // The trail is the audit readers' (issue 6): others see the counts, not who changed what.
@@ -52,6 +62,18 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
             ? await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Take(RecentChanges).ToListAsync(cancellationToken)
             : [];
         Chart = await SignInsAsync(now, hourly: By == "hour", cancellationToken);
+        NextSteps = Steps();
+    }
+
+    private List<SetupStep> Steps()
+    {
+        var steps = new List<SetupStep>
+        {
+            new("application", Applications > 0, ConsoleSections.Applications.CanWrite(User) ? "/admin/applications#create-heading" : null),
+            new("connector", Connectors > 0, ConsoleSections.Provisioning.CanRead(User) ? "/admin/provisioning" : null),
+            new("people", Users > 1, ConsoleSections.Users.CanWrite(User) ? "/admin/users/edit" : null),
+        };
+        return steps.All(s => s.Done) ? [] : steps;
     }
 
     private async Task<SignInChart> SignInsAsync(DateTimeOffset now, bool hourly, CancellationToken cancellationToken)
@@ -76,6 +98,9 @@ public sealed class IndexModel(IdentityHubDbContext db, TimeProvider clock) : Pa
         return new SignInChart(bars, Math.Max(1, bars.Max(b => Math.Max(b.Succeeded, b.Failed))));
     }
 }
+
+/// <summary>One step of a new installation's checklist: its key (its texts are <c>admin.dashboard.step.&lt;key&gt;</c>), whether it is done, and where to do it.</summary>
+public sealed record SetupStep(string Key, bool Done, string? Link);
 
 public sealed record SignInBar(DateTimeOffset From, string Label, int Succeeded, int Failed);
 

@@ -36,8 +36,16 @@ public sealed partial class DetailModel(
     [BindProperty]
     public RoleForm NewRole { get; set; } = new();
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
-        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        await ConfirmAsync(id, cancellationToken);
+        return Page();
+    }
 
     /// <summary>Saves the "edit application" form through the same service as the admin API's PUT, with the page's revision as If-Match.</summary>
     public Task<IActionResult> OnPostEditAsync(Guid id, CancellationToken cancellationToken) =>
@@ -51,9 +59,6 @@ public sealed partial class DetailModel(
         WriteAsync(id, "NewRole", () => roles.CreateAsync(
             new RoleInput(id, NewRole.Name, NewRole.Description, NewRole.Delegable, [.. NewRole.Permissions.Select(p => new RolePermissionInput(p))], NewRole.DisplayName),
             cancellationToken), cancellationToken);
-
-    public Task<IActionResult> OnPostDeletePermissionAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken) =>
-        WriteAsync(id, "", () => permissions.DeleteAsync(permissionId, revision, cancellationToken), cancellationToken);
 
     private async Task<IActionResult> WriteAsync(Guid id, string prefix, Func<Task> write, CancellationToken cancellationToken)
     {

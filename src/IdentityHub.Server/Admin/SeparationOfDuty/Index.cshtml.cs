@@ -21,7 +21,24 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
     [BindProperty]
     public SodForm Input { get; set; } = new();
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    public async Task OnGetAsync(Guid? id, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (CanWrite && Confirming == "delete" && Rules.FirstOrDefault(r => r.Id == id) is { } rule)
+        {
+            Confirm = new Confirmation(
+                "delete-sod-rule", ThemeTexts["admin.confirm.sod.title", rule.Name],
+                [
+                    ThemeTexts["admin.confirm.sod.allows", Describe(rule.FirstRoleId, rule.FirstPermissionId), Describe(rule.SecondRoleId, rule.SecondPermissionId)],
+                    ThemeTexts["admin.confirm.sod.gone"],
+                ],
+                "/admin/separation-of-duty?handler=delete",
+                new Dictionary<string, string?>(StringComparer.Ordinal) { ["ruleId"] = rule.Id.ToString() },
+                ThemeTexts["admin.confirm.sod.yes"], "/admin/separation-of-duty");
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Rules = await db.SeparationOfDutyRules.AsNoTracking().OrderBy(r => r.Name).ToListAsync(cancellationToken);
         Violations = await separation.ViolationsAsync(cancellationToken);
@@ -46,7 +63,7 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
         catch (RuleViolation violation)
         {
             Refused(violation);
-            await OnGetAsync(cancellationToken);
+            await LoadAsync(cancellationToken);
             return Page();
         }
     }
@@ -55,13 +72,14 @@ public sealed class IndexModel(IdentityHubDbContext db, IdentityHub.Core.Access.
     {
         try
         {
+            var name = await db.SeparationOfDutyRules.AsNoTracking().Where(r => r.Id == ruleId).Select(r => r.Name).SingleOrDefaultAsync(cancellationToken);
             await separation.DeleteRuleAsync(ruleId, cancellationToken);
-            return Done(null, "/admin/separation-of-duty");
+            return Did("/admin/separation-of-duty", "admin.done.sodRuleDeleted", name ?? ruleId.ToString());
         }
         catch (RuleViolation violation)
         {
             Refused(violation);
-            await OnGetAsync(cancellationToken);
+            await LoadAsync(cancellationToken);
             return Page();
         }
     }
