@@ -6,12 +6,11 @@ document.querySelectorAll("[data-picker]").forEach(picker => {
   const input = picker.querySelector("input[type=text]");
   const hidden = picker.querySelector("[data-picker-value]");
   if (!input || !hidden) return;
-  const label = document.querySelector(`label[for="${input.id}"]`);
+  // The listbox is named by its combobox (aria-controls), as in the GOV.UK accessible-autocomplete.
   const listbox = document.createElement("ul");
   listbox.id = `${input.id}-listbox`;
   listbox.className = "picker-list";
   listbox.setAttribute("role", "listbox");
-  if (label) listbox.setAttribute("aria-label", label.textContent.trim());
   listbox.hidden = true;
   // Screen readers hear how many matches there are; the list itself is not read out on every keystroke.
   const status = document.createElement("span");
