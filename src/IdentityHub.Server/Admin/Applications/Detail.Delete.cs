@@ -29,7 +29,7 @@ public sealed partial class DetailModel
 
     public async Task<IActionResult> OnPostDeletePermissionAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken)
     {
-        var name = PermissionName(await permissionQueries.GetAsync(id, permissionId, cancellationToken)) ?? permissionId.ToString();
+        var name = (await permissionQueries.GetAsync(id, permissionId, cancellationToken))?.Name ?? permissionId.ToString();
         try
         {
             await permissions.DeleteAsync(permissionId, revision, cancellationToken);
@@ -94,6 +94,4 @@ public sealed partial class DetailModel
             };
         }
     }
-
-    private static string? PermissionName(IdentityHub.Data.Access.Permission? permission) => permission?.Name;
 }
