@@ -46,6 +46,8 @@ public static class CoreServices
         services.AddScoped<AssignmentQueries>();
         services.AddScoped<AuditQueries>();
         services.AddScoped<SodRuleQueries>();
+        services.AddScoped<DirectoryLookup>();
+        services.AddScoped<Consequences>();
         return services;
     }
 

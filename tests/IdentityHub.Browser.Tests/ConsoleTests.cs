@@ -81,7 +81,8 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
             var reason = await page.GetByTestId("grant-expense.approve").GetByTestId("grant-reason").InnerTextAsync();
             Assert.Contains($"role '{Name("expense-approver")}'", reason, StringComparison.Ordinal);
             Assert.Contains($"scoped to department '{finance}'", reason, StringComparison.Ordinal);
-            Assert.Contains($"until {until.AddDays(1):yyyy-MM-dd}", reason, StringComparison.Ordinal);
+            // The end date as it was entered, last day included (stored as the next midnight, UTC).
+            Assert.Contains($"until {until:yyyy-MM-dd} (last day included)", reason, StringComparison.Ordinal);
             Assert.Contains("amountLimit=5000", await page.GetByTestId("grant-expense.approve").InnerTextAsync(), StringComparison.Ordinal);
             await ShotAsync(page, "console-3-effective-permission-with-reason");
 
@@ -221,7 +222,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         await form.GetByLabel("Name").FillAsync(name);
         if (parent is not null)
         {
-            await form.GetByLabel("Parent department").SelectOptionAsync(new SelectOptionValue { Label = parent });
+            await ConsolePicker.PickAsync(form.GetByLabel("Parent department"), parent, parent + " · ");
         }
 
         await form.GetByRole(AriaRole.Button, new() { Name = "Create department" }).ClickAsync();
@@ -239,7 +240,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         await page.GetByLabel("Email").FillAsync($"{userName}@example.com");
         if (department is not null)
         {
-            await page.GetByLabel("Department").SelectOptionAsync(new SelectOptionValue { Label = department });
+            await ConsolePicker.PickAsync(page.GetByLabel("Department"), department, department + " · ");
         }
 
         await page.GetByLabel("Initial password").FillAsync(Password);
@@ -290,7 +291,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         await page.GetByTestId("assign-role").ClickAsync();
         await page.WaitForURLAsync("**/admin/assignments/new?*");
         await page.GetByLabel("Role", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = $"{role} (delegable)" });
-        await page.GetByLabel("Scope").SelectOptionAsync(new SelectOptionValue { Label = scope });
+        await ConsolePicker.PickAsync(page.GetByLabel("Scope"), scope, scope + " · ");
         await page.GetByLabel("Valid until").FillAsync(until.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         await page.GetByLabel("Reason").FillAsync(reason);
         await page.GetByRole(AriaRole.Button, new() { Name = "Grant the role" }).ClickAsync();

@@ -19,6 +19,9 @@ public sealed class ServerAndBrowser : IAsyncLifetime
 
     public Uri BaseAddress => _server?.BaseAddress ?? throw new InvalidOperationException("The server is not started.");
 
+    /// <summary>The server's SQLite file, for tests that seed more than a browser could type (10,000 people).</summary>
+    public string DatabaseFile => Path.Combine(_workDirectory, "identityhub.db");
+
     public async Task InitializeAsync()
     {
         // Outside ./test.sh the tests are skipped when Chromium is missing; under it they fail with the reason.
@@ -30,7 +33,7 @@ public sealed class ServerAndBrowser : IAsyncLifetime
         _server = ServerProcess.Start(
             new Dictionary<string, string>
             {
-                ["ConnectionStrings:IdentityHub"] = $"Data Source={Path.Combine(_workDirectory, "identityhub.db")}",
+                ["ConnectionStrings:IdentityHub"] = $"Data Source={DatabaseFile}",
                 ["Bootstrap:AdminPassword"] = AdminPassword,
                 ["Oidc:RequireHttps"] = "false",
             },

@@ -105,6 +105,11 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         clients.InvalidateCache(clientId);
     }
 
+    /// <summary>Why <see cref="DeleteAsync"/> would refuse the application as it is now (roles, rules or connectors attached); null when it would not.</summary>
+    public async Task<RuleViolation?> RefusalToDeleteAsync(Guid id, CancellationToken cancellationToken) =>
+        await AttachedAsync(
+            await db.Applications.AsNoTracking().SingleOrDefaultAsync(a => a.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("application", id), cancellationToken);
+
     /// <summary>The refusal naming the roles, rules and connectors still attached to the application; null when none is.</summary>
     private async Task<RuleViolation?> AttachedAsync(Application application, CancellationToken cancellationToken)
     {

@@ -77,18 +77,9 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
     {
         var permission = await db.Permissions.SingleOrDefaultAsync(p => p.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("permission", id);
         Revision.Check("permission", permission.UpdatedAt, expectedRevision);
-        var roles = await db.AccessRoles.Where(r => r.Permissions.Any(p => p.PermissionId == id)).Select(r => r.Name).ToListAsync(cancellationToken);
-        if (roles.Count > 0)
+        if (await RefusalToDeleteAsync(permission, cancellationToken) is { } refusal)
         {
-            var names = string.Join(", ", roles.Select(r => $"'{r}'"));
-            throw RuleViolation.Coded(ViolationKind.Conflict, $"Permission '{permission.Name}' is part of role(s) {names}; remove it from them first.",
-                "permission.inRoles", permission.Name, names);
-        }
-
-        if (await db.SeparationOfDutyRules.AnyAsync(r => r.FirstPermissionId == id || r.SecondPermissionId == id, cancellationToken))
-        {
-            throw RuleViolation.Coded(ViolationKind.Conflict, $"Permission '{permission.Name}' is used by a separation-of-duty rule; delete the rule first.",
-                "permission.inSodRule", permission.Name);
+            throw refusal;
         }
 
         await db.InTransactionAsync(async () =>
@@ -97,6 +88,28 @@ public sealed partial class Permissions(IdentityHubDbContext db, EntitlementChan
             await audit.RecordAsync("permission.deleted", "permission", id.ToString(), PermissionSnapshot.Of(permission), null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>Why <see cref="DeleteAsync"/> would refuse the permission as it is now (roles bundling it, a rule naming it); null when it would not.</summary>
+    public async Task<RuleViolation?> RefusalToDeleteAsync(Guid id, CancellationToken cancellationToken) =>
+        await RefusalToDeleteAsync(
+            await db.Permissions.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("permission", id), cancellationToken);
+
+    private async Task<RuleViolation?> RefusalToDeleteAsync(Permission permission, CancellationToken cancellationToken)
+    {
+        var id = permission.Id;
+        var roles = await db.AccessRoles.Where(r => r.Permissions.Any(p => p.PermissionId == id)).Select(r => r.Name).ToListAsync(cancellationToken);
+        if (roles.Count > 0)
+        {
+            var names = string.Join(", ", roles.Select(r => $"'{r}'"));
+            return RuleViolation.Coded(ViolationKind.Conflict, $"Permission '{permission.Name}' is part of role(s) {names}; remove it from them first.",
+                "permission.inRoles", permission.Name, names);
+        }
+
+        return await db.SeparationOfDutyRules.AnyAsync(r => r.FirstPermissionId == id || r.SecondPermissionId == id, cancellationToken)
+            ? RuleViolation.Coded(ViolationKind.Conflict, $"Permission '{permission.Name}' is used by a separation-of-duty rule; delete the rule first.",
+                "permission.inSodRule", permission.Name)
+            : null;
     }
 
     private async Task EnsureNameFreeAsync(Guid applicationId, string name, Guid? exceptId, CancellationToken cancellationToken)

@@ -61,8 +61,10 @@ public sealed class RoleAssignments(
             errors.Add("departmentId", $"No department with id '{departmentId}'.");
         }
 
-        var from = input.ValidFrom ?? now;
-        if (input.ValidUntil is { } until)
+        // Instants are kept in UTC: an offset such as +08:00 is the same instant, and PostgreSQL's timestamptz takes UTC only.
+        var from = input.ValidFrom?.ToUniversalTime() ?? now;
+        var validUntil = input.ValidUntil?.ToUniversalTime();
+        if (validUntil is { } until)
         {
             if (until <= from)
             {
@@ -87,7 +89,7 @@ public sealed class RoleAssignments(
         await EnsureDelegatedAsync(role!, scope, user!, cancellationToken);
 
         var candidate = new AssignmentView(Guid.CreateVersion7(), user!.Id, role!.Id, role.Name, role.DisplayName, role.Permissions.Select(p => p.PermissionId).ToHashSet(),
-            scope?.Path, scope?.Name, from, input.ValidUntil);
+            scope?.Path, scope?.Name, from, validUntil);
         var assignment = new RoleAssignment
         {
             Id = candidate.Id,
@@ -95,7 +97,7 @@ public sealed class RoleAssignments(
             RoleId = role.Id,
             DepartmentId = scope?.Id,
             ValidFrom = from,
-            ValidUntil = input.ValidUntil,
+            ValidUntil = validUntil,
             Reason = input.Reason!.Trim(),
             GrantedBy = actor.Value.Display,
             GrantedAt = now,

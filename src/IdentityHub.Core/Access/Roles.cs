@@ -76,16 +76,9 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
         var role = await db.AccessRoles.Include(r => r.Permissions).SingleOrDefaultAsync(r => r.Id == id, cancellationToken)
             ?? throw RuleViolation.NotFound("role", id);
         Revision.Check("role", role.UpdatedAt, expectedRevision);
-        var assignments = await db.RoleAssignments.CountAsync(a => a.RoleId == id, cancellationToken);
-        if (assignments > 0)
+        if (await RefusalToDeleteAsync(role, cancellationToken) is { } refusal)
         {
-            throw RuleViolation.Coded(ViolationKind.Conflict, $"Role '{role.Name}' has {assignments} assignment(s), kept as history; it cannot be deleted.",
-                "role.hasAssignments", role.Name, $"{assignments}");
-        }
-
-        if (await db.SeparationOfDutyRules.AnyAsync(r => r.FirstRoleId == id || r.SecondRoleId == id, cancellationToken))
-        {
-            throw RuleViolation.Coded(ViolationKind.Conflict, $"Role '{role.Name}' is used by a separation-of-duty rule; delete the rule first.", "role.inSodRule", role.Name);
+            throw refusal;
         }
 
         await db.InTransactionAsync(async () =>
@@ -94,6 +87,25 @@ public sealed partial class Roles(IdentityHubDbContext db, SeparationOfDuty sepa
             await audit.RecordAsync("role.deleted", "role", id.ToString(), RoleSnapshot.Of(role), null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>Why <see cref="DeleteAsync"/> would refuse the role as it is now (assignments kept as history, a rule naming it); null when it would not.</summary>
+    public async Task<RuleViolation?> RefusalToDeleteAsync(Guid id, CancellationToken cancellationToken) =>
+        await RefusalToDeleteAsync(
+            await db.AccessRoles.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("role", id), cancellationToken);
+
+    private async Task<RuleViolation?> RefusalToDeleteAsync(Role role, CancellationToken cancellationToken)
+    {
+        var assignments = await db.RoleAssignments.CountAsync(a => a.RoleId == role.Id, cancellationToken);
+        if (assignments > 0)
+        {
+            return RuleViolation.Coded(ViolationKind.Conflict, $"Role '{role.Name}' has {assignments} assignment(s), kept as history; it cannot be deleted.",
+                "role.hasAssignments", role.Name, assignments.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return await db.SeparationOfDutyRules.AnyAsync(r => r.FirstRoleId == role.Id || r.SecondRoleId == role.Id, cancellationToken)
+            ? RuleViolation.Coded(ViolationKind.Conflict, $"Role '{role.Name}' is used by a separation-of-duty rule; delete the rule first.", "role.inSodRule", role.Name)
+            : null;
     }
 
     private async Task ApplyAsync(Role role, RoleInput input, CancellationToken cancellationToken)

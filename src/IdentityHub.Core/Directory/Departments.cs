@@ -149,22 +149,9 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
         var department = await FindAsync(id, cancellationToken);
         Revision.Check("department", department.UpdatedAt, expectedRevision);
         await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
-        var users = await db.Users.CountAsync(u => u.DepartmentId == id, cancellationToken);
-        if (users > 0)
+        if (await RefusalToDeleteAsync(department, cancellationToken) is { } refusal)
         {
-            throw RuleViolation.Coded(ViolationKind.Conflict, $"Department '{department.Name}' still has {users} user(s); move them to another department first.",
-                "department.hasUsers", department.Name, users.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        if (await db.Departments.AnyAsync(d => d.ParentId == id, cancellationToken))
-        {
-            throw new RuleViolation(ViolationKind.Conflict, $"Department '{department.Name}' still has sub-departments; move or delete them first.");
-        }
-
-        var assignments = await db.RoleAssignments.CountAsync(a => a.DepartmentId == id, cancellationToken);
-        if (assignments > 0)
-        {
-            throw new RuleViolation(ViolationKind.Conflict, $"Department '{department.Name}' is the scope of {assignments} role assignment(s), kept as history; it cannot be deleted.");
+            throw refusal;
         }
 
         await db.InTransactionAsync(async () =>
@@ -173,6 +160,33 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
             await audit.RecordAsync("department.deleted", "department", id.ToString(), DepartmentSnapshot.Of(department), null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>Why <see cref="DeleteAsync"/> would refuse the department as it is now (people, sub-departments, scoped assignments); null when it would not.</summary>
+    public async Task<RuleViolation?> RefusalToDeleteAsync(Guid id, CancellationToken cancellationToken) =>
+        await RefusalToDeleteAsync(await FindAsync(id, cancellationToken), cancellationToken);
+
+    private async Task<RuleViolation?> RefusalToDeleteAsync(Department department, CancellationToken cancellationToken)
+    {
+        var id = department.Id;
+        var users = await db.Users.CountAsync(u => u.DepartmentId == id, cancellationToken);
+        if (users > 0)
+        {
+            return RuleViolation.Coded(ViolationKind.Conflict, $"Department '{department.Name}' still has {users} user(s); move them to another department first.",
+                "department.hasUsers", department.Name, users.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (await db.Departments.AnyAsync(d => d.ParentId == id, cancellationToken))
+        {
+            return RuleViolation.Coded(ViolationKind.Conflict, $"Department '{department.Name}' still has sub-departments; move or delete them first.",
+                "department.hasChildren", department.Name);
+        }
+
+        var assignments = await db.RoleAssignments.CountAsync(a => a.DepartmentId == id, cancellationToken);
+        return assignments > 0
+            ? RuleViolation.Coded(ViolationKind.Conflict, $"Department '{department.Name}' is the scope of {assignments} role assignment(s), kept as history; it cannot be deleted.",
+                "department.hasAssignments", department.Name, assignments.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : null;
     }
 
     /// <summary>A tree has no cycles: the new parent may not be the department itself or anything below it.</summary>

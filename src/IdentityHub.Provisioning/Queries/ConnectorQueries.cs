@@ -40,6 +40,8 @@ public sealed class ConnectorQueries(IdentityHubDbContext db, ConnectorKinds kin
 
     public Task<bool> ExistsAsync(Guid id, CancellationToken cancellationToken) => db.Connectors.AnyAsync(c => c.Id == id, cancellationToken);
 
+    public Task<int> CountAsync(CancellationToken cancellationToken) => db.Connectors.CountAsync(cancellationToken);
+
     /// <summary>The settings of a connector named for the console (its kind describes them).</summary>
     public IReadOnlyList<ConnectorSetting> Describe(ConnectorView connector)
     {

@@ -87,4 +87,23 @@ public static class ConsoleForms
     /// <summary>An "until" date includes the whole day: the assignment stops at the next midnight, UTC.</summary>
     public static DateTimeOffset? EndOfDay(DateOnly? date) =>
         date is { } d ? new DateTimeOffset(d.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null;
+
+    /// <summary>
+    /// The inverse of <see cref="EndOfDay"/>: the last day an end stored as a midnight UTC includes (2027-07-01 00:00 UTC is
+    /// 2027-06-30, as it was entered); null for no end, or an end at another instant (set through the API).
+    /// </summary>
+    public static DateOnly? LastDayOf(DateTimeOffset? until) =>
+        until is { } u && u.UtcDateTime.TimeOfDay == TimeSpan.Zero ? DateOnly.FromDateTime(u.UtcDateTime).AddDays(-1) : null;
+
+    /// <summary>An assignment's end as the console shows it: "2027-06-30 (last day included)", else the instant in UTC, else "no end".</summary>
+    public static string ShowUntil(DateTimeOffset? until, ThemeMessages texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return until is not { } u ? texts["admin.assignments.noEnd"].Value
+            : LastDayOf(u) is { } day ? texts["admin.assignments.lastDay", day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)].Value
+            : texts["admin.assignments.endsAt", u.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)].Value;
+    }
+
+    /// <summary>An assignment's start as the form enters it: its day, UTC.</summary>
+    public static string ShowFrom(DateTimeOffset from) => from.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

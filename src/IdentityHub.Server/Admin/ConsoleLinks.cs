@@ -68,9 +68,10 @@ public static class ConsoleLinks
         ArgumentNullException.ThrowIfNull(grant);
         ArgumentNullException.ThrowIfNull(texts);
         var scope = grant.DepartmentName is { } department ? texts["admin.users.grantScoped", department].Value : texts["admin.users.grantEverywhere"].Value;
-        var from = AssignmentWording.Day(grant.ValidFrom);
+        // The end as the assignment form entered it (its last day included), like the assignment tables show it.
+        var from = ConsoleForms.ShowFrom(grant.ValidFrom);
         var window = grant.ValidUntil is { } until
-            ? texts["admin.error.phrase.window", from, AssignmentWording.Moment(until)].Value
+            ? texts["admin.users.grantWindow", from, ConsoleForms.ShowUntil(until, texts)].Value
             : texts["admin.users.grantOpen", from].Value;
         return string.Format(CultureInfo.CurrentCulture, texts["admin.users.grantReason"].Value, grant.RoleLabel, scope, window);
     }

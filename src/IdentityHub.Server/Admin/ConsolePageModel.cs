@@ -25,6 +25,21 @@ public abstract class ConsolePageModel : PageModel
     protected void Refused(RuleViolation violation, string prefix = "Input") =>
         Alert = ModelState.Show(violation, Response, HttpContext.RequestServices.GetRequiredService<ThemeMessages>(), prefix);
 
+    /// <summary>The confirmation step a destructive action shows before it is posted (a GET with <c>?confirm=...</c>); null otherwise.</summary>
+    public Confirmation? Confirm { get; protected set; }
+
+    /// <summary>What the confirmation step asks for (<c>?confirm=delete</c>), or null.</summary>
+    protected string? Confirming => Request.Query[Confirmation.Query] is { Count: 1 } value ? value.ToString() : null;
+
+    protected ThemeMessages ThemeTexts => HttpContext.RequestServices.GetRequiredService<ThemeMessages>();
+
+    /// <summary>After a destructive or irreversible write: the notice says what happened ("Department 'Sales East' deleted"), not "Saved".</summary>
+    protected IActionResult Did(string location, string messageKey, params object[] arguments)
+    {
+        Notice = ThemeTexts[messageKey, arguments].Value;
+        return LocalRedirect(location);
+    }
+
     /// <summary>After a write: "Saved: what" on the next page (post/redirect/get).</summary>
     protected IActionResult Done(string? what, string location)
     {

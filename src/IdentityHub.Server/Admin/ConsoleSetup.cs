@@ -20,6 +20,7 @@ public static class ConsoleSetup
         // Chinese text goes out as text, not as &#x...; entities.
         services.Configure<WebEncoderOptions>(options => options.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
         services.AddSingleton(new ThemeMessages(Themes.FolderOf(builder.Configuration, builder.Environment.ContentRootPath)));
+        services.AddScoped<Pickers>();
         services.Configure<RequestLocalizationOptions>(options =>
         {
             options.DefaultRequestCulture = new RequestCulture(ThemeMessages.English);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using IdentityHub.Core.Queries;
+using IdentityHub.Provisioning.Queries;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -8,7 +9,7 @@ namespace IdentityHub.Server.Admin;
 /// <summary>The console home: how much the directory holds, the latest changes, and sign-ins over time.</summary>
 public sealed class IndexModel(
     UserQueries users, DepartmentQueries departments, ApplicationQueries applications, RoleQueries roles, AssignmentQueries assignments, AuditQueries audit,
-    TimeProvider clock) : PageModel
+    ConnectorQueries connectors, TimeProvider clock) : PageModel
 {
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
@@ -28,6 +29,14 @@ public sealed class IndexModel(
 
     public int ActiveAssignments { get; private set; }
 
+    public int Connectors { get; private set; }
+
+    /// <summary>
+    /// The next steps of a new installation (first application, its first connected system, people), shown while one is
+    /// still open: without an application, a connector, or anyone but the first administrator there is little to manage.
+    /// </summary>
+    public IReadOnlyList<SetupStep> NextSteps { get; private set; } = [];
+
     public IReadOnlyList<AuditEntry> Recent { get; private set; } = [];
 
     /// <summary>"day" (the last 14 days) or "hour" (the last 24 hours).</summary>
@@ -44,11 +53,24 @@ public sealed class IndexModel(
         Users = await users.CountAsync(cancellationToken);
         Departments = await departments.CountAsync(cancellationToken);
         Applications = await applications.CountAsync(cancellationToken);
+        Connectors = await connectors.CountAsync(cancellationToken);
         AccessRoles = await roles.CountAsync(cancellationToken);
         ActiveAssignments = await assignments.CountActiveAsync(cancellationToken);
         // The trail is the audit readers' (issue 6): others see the counts, not who changed what.
         Recent = ConsoleSections.Audit.CanRead(User) ? await audit.RecentAsync(RecentChanges, cancellationToken) : [];
         Chart = await SignInsAsync(now, hourly: By == "hour", cancellationToken);
+        NextSteps = Steps();
+    }
+
+    private List<SetupStep> Steps()
+    {
+        var steps = new List<SetupStep>
+        {
+            new("application", Applications > 0, ConsoleSections.Applications.CanWrite(User) ? "/admin/applications#create-heading" : null),
+            new("connector", Connectors > 0, ConsoleSections.Provisioning.CanRead(User) ? "/admin/provisioning" : null),
+            new("people", Users > 1, ConsoleSections.Users.CanWrite(User) ? "/admin/users/edit" : null),
+        };
+        return steps.All(s => s.Done) ? [] : steps;
     }
 
     private async Task<SignInChart> SignInsAsync(DateTimeOffset now, bool hourly, CancellationToken cancellationToken)
@@ -70,6 +92,9 @@ public sealed class IndexModel(
         return new SignInChart(bars, Math.Max(1, bars.Max(b => Math.Max(b.Succeeded, b.Failed))));
     }
 }
+
+/// <summary>One step of a new installation's checklist: its key (its texts are <c>admin.dashboard.step.&lt;key&gt;</c>), whether it is done, and where to do it.</summary>
+public sealed record SetupStep(string Key, bool Done, string? Link);
 
 public sealed record SignInBar(DateTimeOffset From, string Label, int Succeeded, int Failed);
 

@@ -11,6 +11,9 @@ public static class ApiDocs
     public const string DocumentPattern = BasePath + "/openapi/{documentName}.json";
     private const string BearerScheme = "bearer";
 
+    /// <summary>The sidebar footer's "Powered by Scalar" link points at scalar.com with a powered-by campaign.</summary>
+    public const string PoweredByHidden = ".darklight-reference a[href*=\"utm_source=powered-by\"], a[href^=\"https://scalar.com/?utm_source=powered-by\"] { display: none !important; }";
+
     public static void AddIdentityHubApiDocs(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, options =>
         {
@@ -46,9 +49,27 @@ public static class ApiDocs
     public static void MapIdentityHubApiDocs(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapOpenApi(DocumentPattern).AllowAnonymous();
-        endpoints.MapScalarApiReference(BasePath, options => options
+        endpoints.MapScalarApiReference(BasePath, Configure).AllowAnonymous();
+    }
+
+    /// <summary>
+    /// The reference without the docs tool's own business: no document download button, no "client" button, no developer
+    /// tools toolbar (configure, share, deploy), no AI agent or MCP offers, no telemetry or fonts from its CDN, and no
+    /// "Powered by" link (which has no option of its own, so a rule of the custom CSS hides it).
+    /// </summary>
+    public static void Configure(ScalarOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options
             .WithTitle("IdentityHub admin API")
-            .WithOpenApiRoutePattern(DocumentPattern))
-            .AllowAnonymous();
+            .WithOpenApiRoutePattern(DocumentPattern)
+            .HideDocumentDownload()
+            .HideClientButton()
+            .HideDeveloperTools()
+            .DisableAgent()
+            .DisableMcp()
+            .DisableTelemetry()
+            .DisableDefaultFonts()
+            .WithCustomCss(PoweredByHidden);
     }
 }

@@ -16,10 +16,10 @@ public static class ApplicationOidcApi
     public static void MapApplicationOidcApi(this IEndpointRouteBuilder api)
     {
         var oidc = api.MapGroup("/applications/{id:guid}/oidc");
-        oidc.MapGet("/", GetAsync);
-        oidc.MapPut("/", PutAsync).RequireAuthorization(AdminApiPolicies.Security);
-        oidc.MapDelete("/", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
-        oidc.MapPost("/secret", RotateSecretAsync).RequireAuthorization(AdminApiPolicies.Security);
+        oidc.MapGet("/", GetAsync).WithSummary("Get the application's OIDC client registration");
+        oidc.MapPut("/", PutAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Register or replace the application's OIDC client");
+        oidc.MapDelete("/", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Remove the application's OIDC client");
+        oidc.MapPost("/secret", RotateSecretAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Rotate the OIDC client's secret (the new secret is shown once)");
     }
 
     private static async Task<Results<Ok<ClientRegistrationResponse>, NotFound>> GetAsync(

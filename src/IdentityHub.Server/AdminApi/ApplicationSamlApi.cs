@@ -14,10 +14,10 @@ public static class ApplicationSamlApi
     public static void MapApplicationSamlApi(this IEndpointRouteBuilder api)
     {
         var saml = api.MapGroup("/applications/{id:guid}/saml");
-        saml.MapGet("/", GetAsync);
-        saml.MapPut("/", PutAsync).RequireAuthorization(AdminApiPolicies.Security);
-        saml.MapDelete("/", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
-        saml.MapPost("/metadata", ImportMetadataAsync).RequireAuthorization(AdminApiPolicies.Security);
+        saml.MapGet("/", GetAsync).WithSummary("Get the application's SAML service provider");
+        saml.MapPut("/", PutAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Register or replace the application's SAML service provider");
+        saml.MapDelete("/", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Remove the application's SAML service provider");
+        saml.MapPost("/metadata", ImportMetadataAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Register the SAML service provider from its metadata (file or URL)");
     }
 
     private static async Task<Results<Ok<SamlServiceProviderDto>, NotFound>> GetAsync(

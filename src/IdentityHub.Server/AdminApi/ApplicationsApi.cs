@@ -26,11 +26,11 @@ public static class ApplicationsApi
     public static void MapApplicationsApi(this IEndpointRouteBuilder api)
     {
         var applications = api.MapGroup("/applications");
-        applications.MapGet("/", ListAsync);
-        applications.MapGet("/{id:guid}", GetAsync).WithName("GetApplication");
-        applications.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        applications.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        applications.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+        applications.MapGet("/", ListAsync).WithSummary("List applications");
+        applications.MapGet("/{id:guid}", GetAsync).WithName("GetApplication").WithSummary("Get an application");
+        applications.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Create an application");
+        applications.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Update an application");
+        applications.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Delete an application");
     }
 
     internal static ApplicationDto ToDto(Application a) => new(

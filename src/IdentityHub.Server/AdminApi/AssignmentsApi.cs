@@ -31,10 +31,12 @@ public static class AssignmentsApi
     public static void MapAssignmentsApi(this IEndpointRouteBuilder api)
     {
         var assignments = api.MapGroup("/assignments");
-        assignments.MapGet("/", ListAsync);
-        assignments.MapGet("/{id:guid}", GetAsync).WithName("GetAssignment");
-        assignments.MapPost("/", GrantAsync).RequireAuthorization(AdminApiPolicies.Assignments);
-        assignments.MapPost("/{id:guid}/end", EndAsync).RequireAuthorization(AdminApiPolicies.Assignments);
+        assignments.MapGet("/", ListAsync).WithSummary("List role assignments");
+        assignments.MapGet("/{id:guid}", GetAsync).WithName("GetAssignment").WithSummary("Get a role assignment");
+        assignments.MapPost("/", GrantAsync).RequireAuthorization(AdminApiPolicies.Assignments).WithSummary("Grant a role")
+            .WithDescription("validFrom and validUntil are instants; validUntil is exclusive, the first instant the assignment no longer counts. "
+                + "The console's \"valid until 2027-06-30, last day included\" is stored and returned as 2027-07-01T00:00:00Z.");
+        assignments.MapPost("/{id:guid}/end", EndAsync).RequireAuthorization(AdminApiPolicies.Assignments).WithSummary("End a role assignment now");
     }
 
     /// <summary>The assignments (role, application and department loaded) with the names of their people, in one look-up.</summary>

@@ -42,9 +42,9 @@ public static class AuditApi
     public static void MapAuditApi(this IEndpointRouteBuilder api)
     {
         var audit = api.MapGroup("/audit").RequireAuthorization(AdminApiPolicies.Audit);
-        audit.MapGet("/", ListAsync);
-        audit.MapGet("/verify", VerifyAsync);
-        audit.MapGet("/export", ExportAsync);
+        audit.MapGet("/", ListAsync).WithSummary("List audit events");
+        audit.MapGet("/verify", VerifyAsync).WithSummary("Verify the audit trail's hash chain");
+        audit.MapGet("/export", ExportAsync).WithSummary("Export the audit trail (CSV or JSON)");
     }
 
     private static AuditEventDto ToDto(AuditEntry entry)

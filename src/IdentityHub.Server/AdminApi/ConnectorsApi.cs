@@ -38,31 +38,31 @@ public static class ConnectorsApi
 
     public static void MapConnectorsApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/applications/{id:guid}/connectors", ListAsync);
-        api.MapPost("/applications/{id:guid}/connectors", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        api.MapGet("/connector-presets", (ConnectorKinds kinds) => TypedResults.Ok(kinds.Presets));
+        api.MapGet("/applications/{id:guid}/connectors", ListAsync).WithSummary("List an application's connectors");
+        api.MapPost("/applications/{id:guid}/connectors", CreateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Create a connector for an application");
+        api.MapGet("/connector-presets", (ConnectorKinds kinds) => TypedResults.Ok(kinds.Presets)).WithSummary("List the connector presets (vendor REST APIs)");
 
         var connectors = api.MapGroup("/connectors");
-        connectors.MapGet("/{id:guid}", GetAsync).WithName("GetConnector");
-        connectors.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        connectors.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+        connectors.MapGet("/{id:guid}", GetAsync).WithName("GetConnector").WithSummary("Get a connector");
+        connectors.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Update a connector");
+        connectors.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Delete a connector");
         connectors.MapPost("/{id:guid}/pause", (Guid id, Connectors service, ConnectorOperations operations, CancellationToken ct) => SetPausedAsync(id, true, service, operations, ct))
-            .RequireAuthorization(AdminApiPolicies.Security);
+            .RequireAuthorization(AdminApiPolicies.Security).WithSummary("Pause a connector (changes queue)");
         connectors.MapPost("/{id:guid}/resume", (Guid id, Connectors service, ConnectorOperations operations, CancellationToken ct) => SetPausedAsync(id, false, service, operations, ct))
-            .RequireAuthorization(AdminApiPolicies.Security);
+            .RequireAuthorization(AdminApiPolicies.Security).WithSummary("Resume a paused connector");
         // Calls the target with the stored secret: for those who may change the connector.
-        connectors.MapPost("/{id:guid}/test", TestAsync).RequireAuthorization(AdminApiPolicies.Security);
+        connectors.MapPost("/{id:guid}/test", TestAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Test a connector's connection to its target");
         // A preview carries a valid signature, which the vendor would accept for a few minutes: security administrators only.
-        connectors.MapGet("/{id:guid}/preview", PreviewAsync).RequireAuthorization(AdminApiPolicies.Security);
-        connectors.MapGet("/{id:guid}/status", StatusAsync);
-        connectors.MapGet("/{id:guid}/dead-letters", DeadLettersAsync);
+        connectors.MapGet("/{id:guid}/preview", PreviewAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Preview the exact requests a user's delivery would send now");
+        connectors.MapGet("/{id:guid}/status", StatusAsync).WithSummary("Get a connector's queue and health");
+        connectors.MapGet("/{id:guid}/dead-letters", DeadLettersAsync).WithSummary("List a connector's dead letters");
         connectors.MapPost("/{id:guid}/dead-letters/replay", (Guid id, ConnectorQueries queries, ConnectorOperations operations, CancellationToken ct) => ReplayAsync(id, null, queries, operations, ct))
-            .RequireAuthorization(AdminApiPolicies.Security);
+            .RequireAuthorization(AdminApiPolicies.Security).WithSummary("Replay all of a connector's dead letters");
         // No route constraint on rowId: a non-number is a 400 from binding, after authorization, like any bad input.
         connectors.MapPost("/{id:guid}/dead-letters/{rowId}/replay", (Guid id, long rowId, ConnectorQueries queries, ConnectorOperations operations, CancellationToken ct) => ReplayAsync(id, rowId, queries, operations, ct))
-            .RequireAuthorization(AdminApiPolicies.Security);
-        connectors.MapGet("/{id:guid}/deliveries", HistoryAsync);
-        connectors.MapGet("/{id:guid}/deliveries/stats", StatsAsync);
+            .RequireAuthorization(AdminApiPolicies.Security).WithSummary("Replay one dead letter");
+        connectors.MapGet("/{id:guid}/deliveries", HistoryAsync).WithSummary("List a connector's deliveries");
+        connectors.MapGet("/{id:guid}/deliveries/stats", StatsAsync).WithSummary("Get a connector's delivery statistics");
     }
 
     internal static ConnectorDto ToDto(ConnectorView c, string? secret = null, FullSyncProgress? initialSync = null)

@@ -28,13 +28,13 @@ public static class DepartmentsApi
     public static void MapDepartmentsApi(this IEndpointRouteBuilder api)
     {
         var departments = api.MapGroup("/departments");
-        departments.MapGet("/", ListAsync);
-        departments.MapGet("/tree", TreeAsync);
-        departments.MapGet("/{id:guid}", GetAsync).WithName("GetDepartment");
-        departments.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        departments.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        departments.MapPost("/{id:guid}/move", MoveAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        departments.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Directory);
+        departments.MapGet("/", ListAsync).WithSummary("List departments");
+        departments.MapGet("/tree", TreeAsync).WithSummary("Get the department tree");
+        departments.MapGet("/{id:guid}", GetAsync).WithName("GetDepartment").WithSummary("Get a department");
+        departments.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Create a department");
+        departments.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Rename or recode a department");
+        departments.MapPost("/{id:guid}/move", MoveAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Move a department and its subtree");
+        departments.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Delete an empty department");
     }
 
     private static DepartmentDto ToDto(Department d) => new(d.Id, d.Code, d.Name, d.ParentId, d.Path, d.CreatedAt, d.UpdatedAt, d.Parent?.Name);

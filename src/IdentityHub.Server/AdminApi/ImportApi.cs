@@ -15,9 +15,9 @@ public static class ImportApi
         // No Accepts(...) metadata: routing would answer 415 to a wrong content type before authorization runs.
         var import = api.MapGroup("/import").RequireAuthorization(AdminApiPolicies.Directory);
         import.MapPost("/departments", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true) =>
-                ImportAsync(request, (reader, ct) => csv.ImportDepartmentsAsync(reader, dryRun, ct), cancellationToken));
+                ImportAsync(request, (reader, ct) => csv.ImportDepartmentsAsync(reader, dryRun, ct), cancellationToken)).WithSummary("Import departments from CSV (dry run by default)");
         import.MapPost("/users", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true) =>
-                ImportAsync(request, (reader, ct) => csv.ImportUsersAsync(reader, dryRun, ct), cancellationToken));
+                ImportAsync(request, (reader, ct) => csv.ImportUsersAsync(reader, dryRun, ct), cancellationToken)).WithSummary("Import users from CSV (dry run by default)");
     }
 
     /// <summary>200 with the report when every row is fine (committed or not), 422 with the same report when a row is not.</summary>

@@ -20,8 +20,8 @@ public static class KeysApi
     public static void MapKeysApi(this IEndpointRouteBuilder api)
     {
         var keys = api.MapGroup("/keys");
-        keys.MapGet("/", ListAsync);
-        keys.MapPost("/rotate", RotateAsync).RequireAuthorization(AdminApiPolicies.Security);
+        keys.MapGet("/", ListAsync).WithSummary("List the signing and encryption keys");
+        keys.MapPost("/rotate", RotateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Rotate the signing key");
     }
 
     private static async Task<Ok<IReadOnlyList<KeyDto>>> ListAsync(

@@ -22,11 +22,11 @@ public static class PermissionsApi
     public static void MapPermissionsApi(this IEndpointRouteBuilder api)
     {
         var permissions = api.MapGroup("/applications/{applicationId:guid}/permissions");
-        permissions.MapGet("/", ListAsync);
-        permissions.MapGet("/{id:guid}", GetAsync).WithName("GetPermission");
-        permissions.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        permissions.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        permissions.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+        permissions.MapGet("/", ListAsync).WithSummary("List an application's permissions");
+        permissions.MapGet("/{id:guid}", GetAsync).WithName("GetPermission").WithSummary("Get a permission");
+        permissions.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Create a permission");
+        permissions.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Update a permission");
+        permissions.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Delete a permission");
     }
 
     internal static PermissionDto ToDto(Permission p) => new(p.Id, p.ApplicationId, p.Name, p.Description, p.Parameters, p.CreatedAt, p.UpdatedAt);

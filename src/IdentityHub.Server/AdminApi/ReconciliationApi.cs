@@ -15,10 +15,10 @@ public static class ReconciliationApi
     public static void MapReconciliationApi(this IEndpointRouteBuilder api)
     {
         var connector = api.MapGroup("/connectors/{id:guid}");
-        connector.MapGet("/drift", DriftAsync);
-        connector.MapPost("/drift/fix", FixAsync).RequireAuthorization(AdminApiPolicies.Security);
-        connector.MapPost("/full-sync", StartFullSyncAsync).RequireAuthorization(AdminApiPolicies.Security);
-        connector.MapGet("/full-sync", FullSyncAsync);
+        connector.MapGet("/drift", DriftAsync).WithSummary("Get a connector's drift report");
+        connector.MapPost("/drift/fix", FixAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Fix a connector's drift");
+        connector.MapPost("/full-sync", StartFullSyncAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Start a full sync");
+        connector.MapGet("/full-sync", FullSyncAsync).WithSummary("Get the progress of a connector's full sync");
     }
 
     /// <summary>The latest report; <c>?refresh=true</c> (or no report yet) reads the target now.</summary>

@@ -31,11 +31,11 @@ public static class RolesApi
     public static void MapRolesApi(this IEndpointRouteBuilder api)
     {
         var roles = api.MapGroup("/roles");
-        roles.MapGet("/", ListAsync);
-        roles.MapGet("/{id:guid}", GetAsync).WithName("GetRole");
-        roles.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        roles.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        roles.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+        roles.MapGet("/", ListAsync).WithSummary("List roles");
+        roles.MapGet("/{id:guid}", GetAsync).WithName("GetRole").WithSummary("Get a role");
+        roles.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Create a role");
+        roles.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Update a role");
+        roles.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Delete a role");
     }
 
     internal static RoleDto ToDto(Role r) => new(

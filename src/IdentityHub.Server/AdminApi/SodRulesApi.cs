@@ -27,11 +27,11 @@ public static class SodRulesApi
     public static void MapSodRulesApi(this IEndpointRouteBuilder api)
     {
         var rules = api.MapGroup("/sod-rules");
-        rules.MapGet("/", ListAsync);
-        rules.MapGet("/violations", ViolationsAsync);
-        rules.MapGet("/{id:guid}", GetAsync).WithName("GetSodRule");
-        rules.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security);
-        rules.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security);
+        rules.MapGet("/", ListAsync).WithSummary("List separation-of-duty rules");
+        rules.MapGet("/violations", ViolationsAsync).WithSummary("List who breaks a separation-of-duty rule today");
+        rules.MapGet("/{id:guid}", GetAsync).WithName("GetSodRule").WithSummary("Get a separation-of-duty rule");
+        rules.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Create a separation-of-duty rule");
+        rules.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Delete a separation-of-duty rule");
     }
 
     private static SodRuleDto ToDto(SodRuleView v) => new(

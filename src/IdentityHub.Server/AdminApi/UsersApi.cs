@@ -44,18 +44,18 @@ public static class UsersApi
     public static void MapUsersApi(this IEndpointRouteBuilder api)
     {
         var users = api.MapGroup("/users");
-        users.MapGet("/", ListAsync);
-        users.MapGet("/{id}", GetAsync).WithName("GetUser");
-        users.MapGet("/{id}/entitlements", EntitlementsAsync);
-        users.MapGet("/{id}/assignments", AssignmentsAsync);
-        users.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        users.MapPut("/{id}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        users.MapPost("/{id}/suspend", SuspendAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        users.MapPost("/{id}/reactivate", ReactivateAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        users.MapPost("/{id}/leave", LeaveAsync).RequireAuthorization(AdminApiPolicies.Directory);
-        users.MapPost("/{id}/end-sessions", EndSessionsAsync).RequireAuthorization(AdminApiPolicies.Security);
-        users.MapGet("/{id}/admin-roles", AdminRolesAsync);
-        users.MapPut("/{id}/admin-roles", SetAdminRolesAsync).RequireAuthorization(AdminApiPolicies.SuperAdmin);
+        users.MapGet("/", ListAsync).WithSummary("List users");
+        users.MapGet("/{id}", GetAsync).WithName("GetUser").WithSummary("Get a user");
+        users.MapGet("/{id}/entitlements", EntitlementsAsync).WithSummary("Get a user's effective permissions, with the reason for each");
+        users.MapGet("/{id}/assignments", AssignmentsAsync).WithSummary("List a user's role assignments");
+        users.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Create a user");
+        users.MapPut("/{id}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Update a user");
+        users.MapPost("/{id}/suspend", SuspendAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Suspend a user (sessions end, assignments stay)");
+        users.MapPost("/{id}/reactivate", ReactivateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Reactivate a suspended user");
+        users.MapPost("/{id}/leave", LeaveAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Mark a user as left (sessions and assignments end)");
+        users.MapPost("/{id}/end-sessions", EndSessionsAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("End a user's sessions and revoke their tokens");
+        users.MapGet("/{id}/admin-roles", AdminRolesAsync).WithSummary("Get a user's admin roles");
+        users.MapPut("/{id}/admin-roles", SetAdminRolesAsync).RequireAuthorization(AdminApiPolicies.SuperAdmin).WithSummary("Set a user's admin roles and administered departments");
     }
 
     private static UserDto ToDto(UserAccount u, string? managerName) => new(

@@ -65,6 +65,42 @@ public sealed class ApiDocsTests(SqliteFactory factory) : IClassFixture<SqliteFa
         Assert.Contains("openapi/v1.json", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task OpenApiDocument_EveryAdminOperation_HasASummary()
+    {
+        using var document = JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/api/docs/openapi/v1.json"));
+
+        var operations = document.RootElement.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(m => (Key: $"{m.Name.ToUpperInvariant()} {p.Name}", Operation: m.Value)))
+            .ToList();
+
+        Assert.True(operations.Count >= 70, $"Expected the whole admin API, found {operations.Count} operations.");
+        var without = operations
+            .Where(o => !o.Operation.TryGetProperty("summary", out var summary) || string.IsNullOrWhiteSpace(summary.GetString()))
+            .Select(o => o.Key).ToList();
+        Assert.True(without.Count == 0, "Operations without a summary: " + string.Join(", ", without));
+    }
+
+    [Fact]
+    public async Task ScalarUi_RenderedConfiguration_HidesTheDocsToolsOwnButtonsAndLinks()
+    {
+        var html = await factory.CreateClient().GetStringAsync("/api/docs/");
+
+        var match = System.Text.RegularExpressions.Regex.Match(html, @"initialize\(\s*'[^']*',\s*(?:true|false),\s*(\{.*\}),\s*'[^']*'\)", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(match.Success, "The Scalar page carries no configuration.");
+        using var configuration = JsonDocument.Parse(match.Groups[1].Value);
+        var root = configuration.RootElement;
+        Assert.Equal("none", root.GetProperty("documentDownloadType").GetString());
+        Assert.True(root.GetProperty("hideClientButton").GetBoolean());
+        Assert.Equal("never", root.GetProperty("showDeveloperTools").GetString());
+        Assert.True(root.GetProperty("agent").GetProperty("disabled").GetBoolean());
+        Assert.True(root.GetProperty("mcp").GetProperty("disabled").GetBoolean());
+        Assert.False(root.GetProperty("telemetry").GetBoolean());
+        Assert.False(root.GetProperty("withDefaultFonts").GetBoolean());
+        Assert.Contains("utm_source=powered-by", root.GetProperty("customCss").GetString(), StringComparison.Ordinal);
+        Assert.Contains("display: none", root.GetProperty("customCss").GetString(), StringComparison.Ordinal);
+    }
+
     /// <summary>"/api/admin/v1/users/{id:guid}/" and "/api/admin/v1/users/{id}" both become "/api/admin/v1/users/{id}".</summary>
     private static string Normalize(string route)
     {

@@ -36,8 +36,16 @@ public sealed partial class DetailModel(
     [BindProperty]
     public RoleForm NewRole { get; set; } = new();
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
-        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        await ConfirmAsync(id, cancellationToken);
+        return Page();
+    }
 
     /// <summary>Saves the "edit application" form through the same service as the admin API's PUT, with the page's revision as If-Match.</summary>
     public Task<IActionResult> OnPostEditAsync(Guid id, CancellationToken cancellationToken) =>

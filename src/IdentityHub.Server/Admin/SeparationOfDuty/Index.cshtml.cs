@@ -22,7 +22,24 @@ public sealed class IndexModel(
     [BindProperty]
     public SodForm Input { get; set; } = new();
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    public async Task OnGetAsync(Guid? id, CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        if (CanWrite && Confirming == "delete" && Rules.FirstOrDefault(r => r.Rule.Id == id) is { } rule)
+        {
+            Confirm = new Confirmation(
+                "delete-sod-rule", ThemeTexts["admin.confirm.sod.title", rule.Rule.Name],
+                [
+                    ThemeTexts["admin.confirm.sod.allows", DescribeSide(rule.First), DescribeSide(rule.Second)],
+                    ThemeTexts["admin.confirm.sod.gone"],
+                ],
+                "/admin/separation-of-duty?handler=delete",
+                new Dictionary<string, string?>(StringComparer.Ordinal) { ["ruleId"] = rule.Rule.Id.ToString() },
+                ThemeTexts["admin.confirm.sod.yes"], "/admin/separation-of-duty");
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
     {
         Rules = await rules.ListAsync(cancellationToken);
         Violations = await separation.ViolationsAsync(cancellationToken);
@@ -45,7 +62,7 @@ public sealed class IndexModel(
         catch (RuleViolation violation)
         {
             Refused(violation);
-            await OnGetAsync(cancellationToken);
+            await LoadAsync(cancellationToken);
             return Page();
         }
     }
@@ -54,13 +71,14 @@ public sealed class IndexModel(
     {
         try
         {
+            var name = (await rules.ListAsync(cancellationToken)).FirstOrDefault(r => r.Rule.Id == ruleId)?.Rule.Name;
             await separation.DeleteRuleAsync(ruleId, cancellationToken);
-            return Done(null, "/admin/separation-of-duty");
+            return Did("/admin/separation-of-duty", "admin.done.sodRuleDeleted", name ?? ruleId.ToString());
         }
         catch (RuleViolation violation)
         {
             Refused(violation);
-            await OnGetAsync(cancellationToken);
+            await LoadAsync(cancellationToken);
             return Page();
         }
     }
@@ -73,6 +91,7 @@ public sealed class IndexModel(
     }
 
     /// <summary>"expense-approver (Expenses)" (with its display name before the key) or "expense.approve (Expenses)" for one side of a rule.</summary>
+    /// <summary>A role or permission as the rule form lists it: its name and its application.</summary>
     public string Describe(Guid? roleId, Guid? permissionId)
     {
         if (roleId is { } r && RoleList.FirstOrDefault(x => x.Id == r) is { } role)
@@ -84,6 +103,10 @@ public sealed class IndexModel(
             ? $"{permission.Name} ({permission.Application?.Name})"
             : "?";
     }
+
+    /// <summary>One side of a rule as the confirmation names it: "Finance approver (Expenses)".</summary>
+    private string DescribeSide(SodRuleSide? side) =>
+        side is null ? "?" : $"{side.Name} ({side.ApplicationName ?? ThemeTexts["admin.roles.global"].Value})";
 }
 
 public sealed class SodForm

@@ -16,7 +16,7 @@ namespace IdentityHub.Server.Admin.Users;
 /// </summary>
 public sealed class DetailModel(
     UserQueries queries, AssignmentQueries assignments, AuditQueries audit, DepartmentQueries departments, UserDirectory directory,
-    EffectiveEntitlements entitlements, UserManager<UserAccount> users, TimeProvider clock) : ConsolePageModel
+    EffectiveEntitlements entitlements, UserManager<UserAccount> users, Consequences consequences, DirectoryLookup lookup, TimeProvider clock) : ConsolePageModel
 {
     private const int TrailLength = 20;
 
@@ -55,31 +55,58 @@ public sealed class DetailModel(
     /// <summary>The person's audit trail is shown to the audit trail's readers only.</summary>
     public bool CanReadTrail => ConsoleSections.Audit.CanRead(User);
 
-    public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken) =>
-        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    /// <summary>The person's manager, when they have one.</summary>
+    public UserChoice? Manager { get; private set; }
 
-    public Task<IActionResult> OnPostSuspendAsync(string id, CancellationToken cancellationToken) =>
-        WriteAsync(id, () => directory.SuspendAsync(id, Reason, cancellationToken), cancellationToken);
+    public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        if (CanWrite && Confirming is "suspend" or "left" && await consequences.OfStatusChangeAsync(id, cancellationToken) is { } impact
+            && (Confirming == "left" ? impact.Status != UserStatus.Left : impact.Status == UserStatus.Active))
+        {
+            Confirm = Confirming == "left" ? Leaving(impact) : Suspending(impact);
+        }
+
+        return Page();
+    }
+
+    /// <summary>Suspends after the confirmation step, with the revision that step read (a change since then is refused as stale).</summary>
+    public Task<IActionResult> OnPostSuspendAsync(string id, long? revision, CancellationToken cancellationToken) =>
+        WriteAsync(id, async () => ThemeTexts["admin.done.suspended", (await directory.SuspendAsync(id, Reason, revision, cancellationToken)).DisplayName], cancellationToken);
 
     public Task<IActionResult> OnPostReactivateAsync(string id, CancellationToken cancellationToken) =>
-        WriteAsync(id, () => directory.ReactivateAsync(id, cancellationToken), cancellationToken);
+        WriteAsync(id, async () => ThemeTexts["admin.done.reactivated", (await directory.ReactivateAsync(id, cancellationToken)).DisplayName], cancellationToken);
 
-    public Task<IActionResult> OnPostLeftAsync(string id, CancellationToken cancellationToken) =>
-        WriteAsync(id, () => directory.MarkLeftAsync(id, Reason, cancellationToken), cancellationToken);
+    /// <summary>Marks as left after the confirmation step, with the revision that step read.</summary>
+    public Task<IActionResult> OnPostLeftAsync(string id, long? revision, CancellationToken cancellationToken) =>
+        WriteAsync(id, async () => ThemeTexts["admin.done.left", (await directory.MarkLeftAsync(id, Reason, revision, cancellationToken)).DisplayName], cancellationToken);
 
     [ConsoleWriters(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin)]
     public Task<IActionResult> OnPostEndSessionsAsync(string id, CancellationToken cancellationToken) =>
-        WriteAsync(id, () => directory.EndSessionsAsync(id, cancellationToken), cancellationToken);
+        WriteAsync(id, async () =>
+        {
+            await directory.EndSessionsAsync(id, cancellationToken);
+            return ThemeTexts["admin.done.sessionsEnded", await NameAsync(id, cancellationToken)];
+        }, cancellationToken);
 
     public Task<IActionResult> OnPostAdminRolesAsync(string id, string[] roles, Guid[] departments, CancellationToken cancellationToken) =>
-        WriteAsync(id, () => directory.SetAdminRolesAsync(id, roles, departments, cancellationToken), cancellationToken);
+        WriteAsync(id, async () =>
+        {
+            await directory.SetAdminRolesAsync(id, roles, departments, cancellationToken);
+            return ThemeTexts["common.saved"];
+        }, cancellationToken);
 
-    private async Task<IActionResult> WriteAsync(string id, Func<Task> write, CancellationToken cancellationToken)
+    /// <summary>Writes, then shows what happened on the person's page (post/redirect/get); a refusal stays on the page.</summary>
+    private async Task<IActionResult> WriteAsync(string id, Func<Task<Microsoft.Extensions.Localization.LocalizedString>> write, CancellationToken cancellationToken)
     {
         try
         {
-            await write();
-            return Done(null, $"/admin/users/{id}");
+            Notice = (await write()).Value;
+            return LocalRedirect($"/admin/users/{id}");
         }
         catch (RuleViolation violation)
         {
@@ -87,6 +114,43 @@ public sealed class DetailModel(
             return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
         }
     }
+
+    private Confirmation Leaving(StatusChangeImpact impact) => new(
+        "left", ThemeTexts["admin.confirm.left.title", impact.DisplayName],
+        [
+            ThemeTexts["admin.confirm.signsOut", impact.BrowserSessions, impact.ValidTokens],
+            ThemeTexts["admin.confirm.left.assignments", impact.OpenAssignments],
+            Systems(impact, "admin.confirm.left.systems"),
+            ThemeTexts["admin.confirm.left.final"],
+        ],
+        $"/admin/users/{Uri.EscapeDataString(impact.UserId)}?handler=left", Revision(impact), ThemeTexts["admin.users.markLeft"], $"/admin/users/{Uri.EscapeDataString(impact.UserId)}")
+    {
+        ReasonLabel = ThemeTexts["admin.users.statusReason"],
+    };
+
+    private Confirmation Suspending(StatusChangeImpact impact) => new(
+        "suspend", ThemeTexts["admin.confirm.suspend.title", impact.DisplayName],
+        [
+            ThemeTexts["admin.confirm.suspend.signIn"],
+            ThemeTexts["admin.confirm.signsOut", impact.BrowserSessions, impact.ValidTokens],
+            ThemeTexts["admin.confirm.suspend.assignments", impact.OpenAssignments],
+            Systems(impact, "admin.confirm.suspend.systems"),
+        ],
+        $"/admin/users/{Uri.EscapeDataString(impact.UserId)}?handler=suspend", Revision(impact), ThemeTexts["admin.users.suspend"], $"/admin/users/{Uri.EscapeDataString(impact.UserId)}")
+    {
+        ReasonLabel = ThemeTexts["admin.users.statusReason"],
+    };
+
+    private string Systems(StatusChangeImpact impact, string key) =>
+        impact.Systems.Count == 0
+            ? ThemeTexts["admin.confirm.noSystems"]
+            : ThemeTexts[key, impact.Systems.Count, string.Join(", ", impact.Systems.Select(s => s.Label))];
+
+    private static Dictionary<string, string?> Revision(StatusChangeImpact impact) =>
+        new(StringComparer.Ordinal) { ["revision"] = impact.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    private async Task<string> NameAsync(string id, CancellationToken cancellationToken) =>
+        (await queries.NamesAsync([id], cancellationToken)).GetValueOrDefault(id)?.DisplayName ?? id;
 
     private async Task<bool> LoadAsync(string id, CancellationToken cancellationToken)
     {
@@ -96,7 +160,9 @@ public sealed class DetailModel(
             return false;
         }
 
-        (Account, ManagerName) = (view.Account, view.ManagerName);
+        Account = view.Account;
+        Manager = await lookup.UserAsync(Account.ManagerId, cancellationToken);
+
         Assignments = await assignments.OfUserAsync(id, cancellationToken);
         Grants = await entitlements.ExplainAsync(id, applicationId: null, cancellationToken);
         Trail = CanReadTrail ? await audit.OfUserAsync(id, TrailLength, cancellationToken) : [];
