@@ -83,8 +83,8 @@ public sealed partial class AuditConsoleTests(ServerAndBrowser fixture) : IClass
         await NoGuidAsync(table);
         await ShotAsync(audit, "audit-2-by-role-en");
         await table.GetByTestId("audit-target").GetByRole(AriaRole.Link, new() { Name = roleName }).ClickAsync();
-        await audit.WaitForURLAsync("**/admin/applications/*");
-        Assert.Equal(application, await audit.GetByTestId("application-title").InnerTextAsync());
+        await audit.WaitForURLAsync("**/admin/roles/*");
+        Assert.Contains(roleName, await audit.GetByTestId("role-title").InnerTextAsync(), StringComparison.Ordinal);
 
         // Chinese, switched with the console's language switch: the same searches, the same names and links.
         await audit.GotoAsync("/admin/audit");

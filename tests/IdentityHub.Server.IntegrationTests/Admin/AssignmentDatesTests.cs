@@ -16,7 +16,7 @@ public abstract class AssignmentDatesTests<TFactory>(TFactory factory) : IClassF
 
     [PrerequisiteTheory]
     [InlineData(null, "2031-06-30 (last day included)", "until 2031-06-30 (last day included)")]
-    [InlineData("zh-CN", "2031-06-30（含当日）", "有效期至 2031-06-30（含当日）")]
+    [InlineData("zh-CN", "2031-06-30（含当日）", "起至 2031-06-30（含当日）")]
     public async Task AssignmentForm_LastDayIncluded_IsStoredAsTheNextMidnightAndShownAsEntered(string? language, string shown, string reason)
     {
         using var admin = await AdminApiClient.CreateAdminAsync(factory);

@@ -38,7 +38,7 @@ public abstract partial class ConsoleNamesTests<TFactory>(TFactory factory) : IC
     }
 
     [PrerequisiteFact]
-    public async Task AuditPage_SearchedByARolesDisplayName_LinksTheRoleToItsApplication()
+    public async Task AuditPage_SearchedByARolesDisplayName_LinksTheRoleToItsPage()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
         var world = await WorldAsync(admin);
@@ -48,7 +48,7 @@ public abstract partial class ConsoleNamesTests<TFactory>(TFactory factory) : IC
 
         var targets = Cells(html, "audit-target");
         Assert.Contains(targets, cell => Visible(cell).Contains(world.RoleName, StringComparison.Ordinal)
-            && cell.Contains($"href=\"/admin/applications/{world.Application}\"", StringComparison.Ordinal));
+            && cell.Contains($"href=\"/admin/roles/{world.Role}\"", StringComparison.Ordinal));
         Assert.Contains(targets, cell => cell.Contains($"href=\"/admin/users/{world.Person}\"", StringComparison.Ordinal));
         Assert.All(targets, cell => Assert.DoesNotMatch(GuidPattern(), Visible(cell)));
     }
@@ -92,8 +92,8 @@ public abstract partial class ConsoleNamesTests<TFactory>(TFactory factory) : IC
     }
 
     [PrerequisiteTheory]
-    [InlineData("en", "granted by role '{0}', scoped to department '{1}', from {2} until 2031-07-01 00:00 UTC")]
-    [InlineData("zh-CN", "由角色“{0}”授予，范围为部门“{1}”，{2} 起至 2031-07-01 00:00（UTC）")]
+    [InlineData("en", "granted by role '{0}', scoped to department '{1}', from {2} until 2031-06-30 (last day included)")]
+    [InlineData("zh-CN", "由角色“{0}”授予，范围为部门“{1}”，{2} 起至 2031-06-30（含当日）")]
     public async Task UserPage_PermissionReason_NamesRoleScopeAndDatesInTheReadersLanguage(string language, string expected)
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
