@@ -23,7 +23,7 @@ public sealed partial class AuditConsoleTests(ServerAndBrowser fixture) : IClass
         var application = $"Expenses {suffix}";
 
         // Arrange, as the bootstrap administrator: an auditor, a person, an application whose role has a display name, and a grant.
-        await using (var admin = await SignInAsync("admin", ServerAndBrowser.AdminPassword))
+        await using (var admin = await fixture.SignInAsync("admin", ServerAndBrowser.AdminPassword))
         {
             var page = admin.Page;
             await CreateUserAsync(page, $"auditor-{suffix}", $"Auditor {suffix}", $"E-A-{suffix}");
@@ -64,7 +64,7 @@ public sealed partial class AuditConsoleTests(ServerAndBrowser fixture) : IClass
             Assert.DoesNotMatch(GuidPattern(), assignments);
         }
 
-        await using var auditor = await SignInAsync($"auditor-{suffix}", Password);
+        await using var auditor = await fixture.SignInAsync($"auditor-{suffix}", Password);
         var audit = auditor.Page;
 
         // English: by the person's display name, then by the role's display name in the free-text search.
@@ -124,23 +124,6 @@ public sealed partial class AuditConsoleTests(ServerAndBrowser fixture) : IClass
         }
     }
 
-    private async Task<SignedIn> SignInAsync(string userName, string password)
-    {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = fixture.BaseAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            Locale = "en-US",
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync(userName);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin");
-        return new SignedIn(context, page);
-    }
-
     /// <summary>Creates a person with <see cref="Password"/>; ends on their page.</summary>
     private static async Task CreateUserAsync(IPage page, string userName, string displayName, string employeeNumber)
     {
@@ -159,9 +142,4 @@ public sealed partial class AuditConsoleTests(ServerAndBrowser fixture) : IClass
 
     [GeneratedRegex("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")]
     private static partial Regex GuidPattern();
-
-    private sealed record SignedIn(IBrowserContext Context, IPage Page) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => new(Context.CloseAsync());
-    }
 }

@@ -25,7 +25,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
 
         // Arrange, as the bootstrap administrator (super-admin): a top-level department and the three
         // delegated administrators, each with a password and an admin role; the HR admin administers the company subtree.
-        await using (var super = await SignInAsync("admin", ServerAndBrowser.AdminPassword))
+        await using (var super = await fixture.SignInAsync("admin", ServerAndBrowser.AdminPassword))
         {
             await CreateDepartmentAsync(super.Page, Name("HQ"), company, parent: null);
             await CreateUserAsync(super.Page, Name("hr"), "HR Admin", Name("E-HR"), department: null);
@@ -38,7 +38,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
 
         // The HR admin creates a department under the company and a user in it.
         string userUrl;
-        await using (var hr = await SignInAsync(Name("hr"), Password))
+        await using (var hr = await fixture.SignInAsync(Name("hr"), Password))
         {
             await CreateDepartmentAsync(hr.Page, Name("FIN"), finance, parent: company);
             await CreateUserAsync(hr.Page, Name("li.lei"), "Li Lei", Name("E-1001"), department: $"{company} / {finance}");
@@ -48,7 +48,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         }
 
         // The security admin creates the application, two permissions, two delegable roles, and a rule that they conflict.
-        await using (var security = await SignInAsync(Name("sec"), Password))
+        await using (var security = await fixture.SignInAsync(Name("sec"), Password))
         {
             var page = security.Page;
             await page.GotoAsync("/admin/applications");
@@ -73,7 +73,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         }
 
         // The HR admin grants the delegable approver role, scoped to Finance, with an end date; the user's page says why.
-        await using (var hr = await SignInAsync(Name("hr"), Password))
+        await using (var hr = await fixture.SignInAsync(Name("hr"), Password))
         {
             var page = hr.Page;
             await GrantAsync(page, userUrl, Name("expense-approver"), $"{company} / {finance}", until, "Approves Finance expenses");
@@ -97,7 +97,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         }
 
         // The auditor reads everything, sees no write controls, and a forged write is refused by the console and by the API.
-        await using (var auditor = await SignInAsync(Name("audit"), Password))
+        await using (var auditor = await fixture.SignInAsync(Name("audit"), Password))
         {
             var page = auditor.Page;
             await page.GotoAsync(userUrl);
@@ -142,7 +142,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
     [PrerequisiteFact]
     public async Task LanguageSwitch_ChineseThenEnglish_ChangesTheConsoleLabels()
     {
-        await using var admin = await SignInAsync("admin", ServerAndBrowser.AdminPassword);
+        await using var admin = await fixture.SignInAsync("admin", ServerAndBrowser.AdminPassword);
         var page = admin.Page;
         await page.GotoAsync("/admin/users");
         Assert.Equal("Users", await page.GetByTestId("nav-Users").InnerTextAsync());
@@ -172,7 +172,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
             await Assertions.Expect(failed.Page.GetByTestId("login-error")).ToBeVisibleAsync();
         }
 
-        await using var admin = await SignInAsync("admin", ServerAndBrowser.AdminPassword);
+        await using var admin = await fixture.SignInAsync("admin", ServerAndBrowser.AdminPassword);
         var page = admin.Page;
         await page.SetViewportSizeAsync(820, 1180);
         await page.GotoAsync("/admin");
@@ -194,24 +194,6 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
     {
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString(), Locale = "en-US" });
         return new SignedIn(context, await context.NewPageAsync());
-    }
-
-    private async Task<SignedIn> SignInAsync(string userName, string password)
-    {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = fixture.BaseAddress.ToString(),
-            // A laptop-sized window; the layout also has a tablet breakpoint.
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            Locale = "en-US",
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync(userName);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin");
-        return new SignedIn(context, page);
     }
 
     private static async Task CreateDepartmentAsync(IPage page, string code, string name, string? parent)
@@ -300,9 +282,4 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
 
     private static async Task ShotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
-
-    private sealed record SignedIn(IBrowserContext Context, IPage Page) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => new(Context.CloseAsync());
-    }
 }

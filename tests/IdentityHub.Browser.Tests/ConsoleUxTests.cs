@@ -26,7 +26,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
     {
         var run = "K" + Guid.NewGuid().ToString("N")[..6];
         await SeedPeopleAsync(run, DirectorySize);
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync(timeout: Deadline);
         var page = admin.Page;
         var role = await CreateRoleAsync(page, "keyboard-" + run);
 
@@ -52,7 +52,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
     [PrerequisiteFact]
     public async Task DeleteDepartment_ThroughItsConfirmation_EscapeKeepsItAndConfirmingDeletesItInEnglishAndInChinese()
     {
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync(timeout: Deadline);
         var page = admin.Page;
         var suffix = Guid.NewGuid().ToString("N")[..6];
 
@@ -88,7 +88,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
     [PrerequisiteFact]
     public async Task MainPages_OnA390PixelPhone_NeverScrollSideways()
     {
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync(timeout: Deadline);
         var page = admin.Page;
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var (userId, applicationId, connectorId) = await ArrangeWideContentAsync(page, suffix);
@@ -305,38 +305,6 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
         await db.SaveChangesAsync();
     }
 
-    private async Task<SignedIn> SignInAsync()
-    {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = fixture.BaseAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            Locale = "en-US",
-        });
-        context.SetDefaultTimeout(Deadline);
-        context.SetDefaultNavigationTimeout(Deadline);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync("admin");
-        await page.GetByLabel("Password").FillAsync(ServerAndBrowser.AdminPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        // A sign-in that does not reach the console says where it stopped, not only that it timed out.
-        try
-        {
-            await page.WaitForURLAsync("**/admin");
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"Sign-in stopped at {page.Url}: {await page.InnerTextAsync("body")}");
-        }
-        return new SignedIn(context, page);
-    }
-
     private static async Task ShotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
-
-    private sealed record SignedIn(IBrowserContext Context, IPage Page) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => new(Context.CloseAsync());
-    }
 }

@@ -28,7 +28,7 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
         var roleKey = $"expense-approver-{suffix}";
         var roleName = language == "en" ? $"Finance approver {suffix}" : $"财务审批人 {suffix}";
         var port = ServerProcess.FreePort();
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         var userUrl = await CreateEmployeeAsync(page, userName);
         await SwitchLanguageAsync(page, language);
@@ -101,7 +101,7 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var roleKey = $"expense-approver-{suffix}";
         var (before, after) = language == "en" ? ($"Approver {suffix}", $"Finance approver {suffix}") : ($"审批员 {suffix}", $"财务审批人 {suffix}");
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         await SwitchLanguageAsync(page, language);
         var applicationUrl = await CreateApplicationAsync(page, t, $"Expenses {suffix}");
@@ -143,24 +143,6 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
         await page.GotoAsync("/admin/assignments/new");
         await Assertions.Expect(page.GetByLabel(t["admin.assignments.role"], new() { Exact = true }).Locator("option", new() { HasText = roleKey })).ToHaveTextAsync($"{after} · {roleKey}");
         await ShotAsync(page, $"oidc-4-role-display-name-in-assignment-form-{language}");
-    }
-
-    /// <summary>The bootstrap administrator, signed in through the English sign-in page.</summary>
-    private async Task<SignedIn> SignInAsync()
-    {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = fixture.BaseAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            Locale = "en-US",
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync("admin");
-        await page.GetByLabel("Password").FillAsync(ServerAndBrowser.AdminPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin");
-        return new SignedIn(context, page);
     }
 
     /// <summary>Switches the console to <paramref name="language"/> with the language switch, as a person does.</summary>
@@ -223,11 +205,6 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
 
     private static async Task ShotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
-
-    private sealed record SignedIn(IBrowserContext Context, IPage Page) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => new(Context.CloseAsync());
-    }
 
     /// <summary>The theme's texts in one language, read from its message files: the labels a person sees.</summary>
     private sealed class ThemeTexts(Dictionary<string, string> texts)

@@ -45,65 +45,49 @@ public sealed class Pickers(DirectoryLookup lookup, ThemeMessages texts)
     /// <summary>The person the field names; false (with a field error on <paramref name="field"/>) when the text names no one or several.</summary>
     public async Task<(bool Ok, string? Id)> UserAsync(ModelStateDictionary state, string field, string? id, string? text, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (text is null)
-        {
-            // Posted without the picker's text (a script or an older form): the id is the choice.
-            return (true, id);
-        }
-
-        var typed = text.Trim();
-        if (typed.Length == 0)
-        {
-            return (true, null);
-        }
-
-        if (await lookup.UserAsync(id, cancellationToken) is { } chosen && chosen.Label == typed)
-        {
-            return (true, chosen.Id);
-        }
-
-        var resolved = await lookup.ResolveUserAsync(typed, cancellationToken);
-        if (resolved.Match is { } match)
-        {
-            return (true, match.Id);
-        }
-
-        state.AddModelError(field, resolved.Candidates.Count == 0
-            ? texts["admin.picker.noUser", typed].Value
-            : texts["admin.picker.severalUsers", typed, Candidates(resolved.Candidates.Select(u => u.Label), resolved.More)].Value);
-        return (false, null);
+        var (ok, chosen) = await ResolveAsync(state, field, text, "admin.picker.noUser", "admin.picker.severalUsers", u => u.Label,
+            () => lookup.UserAsync(id, cancellationToken), typed => lookup.ResolveUserAsync(typed, cancellationToken));
+        return (ok, text is null ? id : chosen?.Id);
     }
 
     /// <summary>The department the field names; false (with a field error on <paramref name="field"/>) when the text names none or several.</summary>
     public async Task<(bool Ok, Guid? Id)> DepartmentAsync(ModelStateDictionary state, string field, Guid? id, string? text, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (text is null)
-        {
-            return (true, id);
-        }
+        var (ok, chosen) = await ResolveAsync(state, field, text, "admin.picker.noDepartment", "admin.picker.severalDepartments", d => d.Label,
+            () => lookup.DepartmentAsync(id, cancellationToken), typed => lookup.ResolveDepartmentAsync(typed, cancellationToken));
+        return (ok, text is null ? id : chosen?.Id);
+    }
 
-        var typed = text.Trim();
-        if (typed.Length == 0)
+    /// <summary>
+    /// What a picker's typed text names: the chosen record when the text is still its label, else the one record the text
+    /// names. Posted without the picker's text (a script or an older form), the posted id is the choice (the callers keep it).
+    /// </summary>
+    private async Task<(bool Ok, T? Chosen)> ResolveAsync<T>(
+        ModelStateDictionary state, string field, string? text, string noneKey, string severalKey, Func<T, string> label,
+        Func<Task<T?>> chosen, Func<string, Task<Resolved<T>>> resolve)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var typed = text?.Trim();
+        if (string.IsNullOrEmpty(typed))
         {
             return (true, null);
         }
 
-        if (await lookup.DepartmentAsync(id, cancellationToken) is { } chosen && chosen.Label == typed)
+        if (await chosen() is { } current && label(current) == typed)
         {
-            return (true, chosen.Id);
+            return (true, current);
         }
 
-        var resolved = await lookup.ResolveDepartmentAsync(typed, cancellationToken);
+        var resolved = await resolve(typed);
         if (resolved.Match is { } match)
         {
-            return (true, match.Id);
+            return (true, match);
         }
 
         state.AddModelError(field, resolved.Candidates.Count == 0
-            ? texts["admin.picker.noDepartment", typed].Value
-            : texts["admin.picker.severalDepartments", typed, Candidates(resolved.Candidates.Select(d => d.Label), resolved.More)].Value);
+            ? texts[noneKey, typed].Value
+            : texts[severalKey, typed, Candidates(resolved.Candidates.Select(label), resolved.More)].Value);
         return (false, null);
     }
 

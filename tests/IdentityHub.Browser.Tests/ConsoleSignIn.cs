@@ -1,0 +1,51 @@
+using Microsoft.Playwright;
+using Xunit;
+
+namespace IdentityHub.Browser.Tests;
+
+/// <summary>A browser context of its own with its page; closing it ends only this person's session.</summary>
+public sealed record SignedIn(IBrowserContext Context, IPage Page) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => new(Context.CloseAsync());
+}
+
+/// <summary>Signing in to the console through the English sign-in page, as a person would.</summary>
+public static class ConsoleSignIn
+{
+    /// <summary>
+    /// A new laptop-sized context signed in as <paramref name="userName"/> (the bootstrap administrator by default),
+    /// on the console's dashboard. <paramref name="timeout"/> (ms) becomes the context's default for actions and
+    /// navigation. A sign-in that does not reach the console says where it stopped, not only that it timed out.
+    /// </summary>
+    public static async Task<SignedIn> SignInAsync(this ServerAndBrowser fixture, string userName = "admin", string password = ServerAndBrowser.AdminPassword, float? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(fixture);
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = fixture.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            Locale = "en-US",
+        });
+        if (timeout is { } ms)
+        {
+            context.SetDefaultTimeout(ms);
+            context.SetDefaultNavigationTimeout(ms);
+        }
+
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        await page.GetByLabel("User name").FillAsync(userName);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        try
+        {
+            await page.WaitForURLAsync("**/admin");
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Sign-in as {userName} stopped at {page.Url}: {await page.InnerTextAsync("body")}");
+        }
+
+        return new SignedIn(context, page);
+    }
+}
