@@ -91,6 +91,26 @@ public abstract partial class ConfirmedActionsTests<TFactory>(TFactory factory) 
         Assert.True(await scenario.Happened(), "The confirmed post must do what the confirmation said.");
     }
 
+    [PrerequisiteTheory]
+    [InlineData("delete-role")]
+    [InlineData("delete-permission")]
+    [InlineData("rotate-secret")]
+    [InlineData("delete-oidc")]
+    [InlineData("remove-saml")]
+    [InlineData("end-sessions")]
+    public async Task DestructiveAction_AuditorWhoMayNotDoIt_GetsNoConfirmationAndNothingChanges(string action)
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var scenario = await ArrangeAsync(action, admin);
+        var auditor = await _console.SignedInAsync(IdentityHub.Core.Directory.AdminRoles.Auditor);
+
+        var shown = await auditor.GetStringAsync(scenario.Page);
+
+        Assert.Null(ConsoleDriver.Dialog(shown, action));
+        Assert.DoesNotContain("data-testid=\"confirm-yes\"", shown, StringComparison.Ordinal);
+        Assert.False(await scenario.Happened());
+    }
+
     private async Task<Scenario> ArrangeAsync(string action, HttpClient admin)
     {
         switch (action)
