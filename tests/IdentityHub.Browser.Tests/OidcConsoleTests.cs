@@ -17,6 +17,9 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
     private const string Password = "Oidc-Console-Password-1";
     private static readonly string[] Scopes = ["openid", "profile", "email", "roles"];
 
+    /// <summary>A generous deadline for every wait (the machine may be busy): a test waits for a state, never for a speed.</summary>
+    private const float Deadline = 120_000;
+
     [PrerequisiteTheory]
     [InlineData("en")]
     [InlineData("zh-CN")]
@@ -144,6 +147,81 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
         await Assertions.Expect(page.GetByLabel(t["admin.assignments.role"], new() { Exact = true }).Locator("option", new() { HasText = roleKey })).ToHaveTextAsync($"{after} · {roleKey}");
         await ShotAsync(page, $"oidc-4-role-display-name-in-assignment-form-{language}");
     }
+
+    /// <summary>
+    /// Issue 17 §5, one mechanism: rotating the secret, deleting a role, a permission and the OIDC client each open the same
+    /// modal confirmation that says what will happen; Escape changes nothing, confirming does it and the notice names it.
+    /// </summary>
+    [PrerequisiteTheory]
+    [InlineData("en")]
+    [InlineData("zh-CN")]
+    public async Task DestructiveActions_ThroughTheConfirmationDialog_EscapeKeepsAndConfirmingDoesItAndNamesIt(string language)
+    {
+        var t = ThemeTexts.Of(language);
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var roleKey = $"expense-viewer-{suffix}";
+        var roleName = language == "en" ? $"Expense viewer {suffix}" : $"费用查看员 {suffix}";
+        await using var admin = await fixture.SignInAsync();
+        var page = admin.Page;
+        await SwitchLanguageAsync(page, language);
+        var applicationUrl = await CreateApplicationAsync(page, t, $"Travel {suffix}");
+        await CreatePermissionAsync(page, t, "travel.view", "");
+        await CreateRoleAsync(page, t, roleKey, roleName, "travel.view");
+        var form = page.GetByTestId("oidc-edit");
+        await form.GetByLabel(t["admin.oidc.redirectUris"], new() { Exact = true }).FillAsync($"https://travel-{suffix}.example.com/signin-oidc");
+        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.oidc.register"], Exact = true }).ClickAsync();
+        var firstSecret = await page.GetByTestId("oidc-secret").InputValueAsync();
+        var clientId = await page.GetByTestId("oidc-client-id").InnerTextAsync();
+        await page.GotoAsync(applicationUrl);
+
+        // Rotation: the modal dialog says the old secret stops working; Escape leaves everything as it was.
+        await page.GetByTestId("oidc-rotate").ClickAsync();
+        var rotate = page.GetByTestId("confirm-rotate-secret");
+        await Assertions.Expect(rotate).ToBeVisibleAsync(new() { Timeout = Deadline });
+        Assert.True(await rotate.EvaluateAsync<bool>("d => d.matches(':modal')"), "With JavaScript the confirmation is a modal dialog.");
+        await Assertions.Expect(rotate.GetByTestId("confirm-consequences")).ToContainTextAsync(t["admin.confirm.rotate.oldSecret"]);
+        await ShotAsync(page, $"oidc-5-confirm-rotate-secret-{language}");
+        await page.Keyboard.PressAsync("Escape");
+        await page.WaitForURLAsync(url => !url.Contains("confirm=", StringComparison.Ordinal), new() { Timeout = Deadline });
+        await Assertions.Expect(page.GetByTestId("oidc-secret")).ToHaveCountAsync(0);
+
+        // Confirmed: the notice says so and the new secret is shown once.
+        await page.GetByTestId("oidc-rotate").ClickAsync();
+        await page.GetByTestId("confirm-rotate-secret").GetByTestId("confirm-yes").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("form-notice")).ToHaveTextAsync(Format(t["admin.done.secretRotated"], clientId), new() { Timeout = Deadline });
+        var secondSecret = await page.GetByTestId("oidc-secret").InputValueAsync();
+        Assert.Equal(43, secondSecret.Length);
+        Assert.NotEqual(firstSecret, secondSecret);
+
+        // The role, deleted from the application's list through the role's own page, named back on the list.
+        await page.GotoAsync(applicationUrl);
+        await page.GetByTestId($"role-{roleKey}").GetByRole(AriaRole.Link, new() { Name = $"{t["common.delete"]} {roleName} · {roleKey}", Exact = true }).ClickAsync();
+        var deleteRole = page.GetByTestId("confirm-delete-role");
+        await Assertions.Expect(deleteRole.GetByTestId("confirm-consequences")).ToContainTextAsync(t["admin.confirm.role.noAssignments"], new() { Timeout = Deadline });
+        await deleteRole.GetByTestId("confirm-yes").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("form-notice")).ToHaveTextAsync(Format(t["admin.done.roleDeleted"], $"{roleName} · {roleKey}"), new() { Timeout = Deadline });
+        Assert.Equal(applicationUrl, page.Url);
+        await Assertions.Expect(page.GetByTestId($"role-{roleKey}")).ToHaveCountAsync(0);
+
+        // The permission, no longer in any role, likewise through its own page.
+        await page.GetByTestId("permission-travel.view").GetByRole(AriaRole.Link, new() { Name = $"{t["common.delete"]} travel.view", Exact = true }).ClickAsync();
+        var deletePermission = page.GetByTestId("confirm-delete-permission");
+        await Assertions.Expect(deletePermission.GetByTestId("confirm-consequences")).ToContainTextAsync(t["admin.confirm.permission.noRoles"], new() { Timeout = Deadline });
+        await deletePermission.GetByTestId("confirm-yes").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("form-notice")).ToHaveTextAsync(Format(t["admin.done.permissionDeleted"], "travel.view"), new() { Timeout = Deadline });
+        await Assertions.Expect(page.GetByTestId("permission-travel.view")).ToHaveCountAsync(0);
+
+        // The client itself.
+        await page.GetByTestId("oidc-delete").ClickAsync();
+        var deleteClient = page.GetByTestId("confirm-delete-oidc");
+        await Assertions.Expect(deleteClient.GetByTestId("confirm-consequences")).ToContainTextAsync(t["admin.confirm.oidc.again"], new() { Timeout = Deadline });
+        await deleteClient.GetByTestId("confirm-yes").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("form-notice")).ToHaveTextAsync(Format(t["admin.done.oidcDeleted"], clientId), new() { Timeout = Deadline });
+        await Assertions.Expect(page.GetByTestId("oidc-none")).ToBeVisibleAsync();
+        await ShotAsync(page, $"oidc-6-client-deleted-{language}");
+    }
+
+    private static string Format(string text, string name) => string.Format(System.Globalization.CultureInfo.InvariantCulture, text, name);
 
     /// <summary>Switches the console to <paramref name="language"/> with the language switch, as a person does.</summary>
     private static async Task SwitchLanguageAsync(IPage page, string language)

@@ -7,13 +7,16 @@ namespace IdentityHub.Browser.Tests;
 /// <summary>
 /// Issue 17 §3 through the real console in Debian's Chromium: an administrator registers an application's SAML
 /// service provider by hand and edits its attribute mappings, in English and then in Chinese, and the admin API
-/// reads back what was saved.
+/// reads back what was saved; then removes it through the console's one confirmation step.
 /// </summary>
 [Requires(Prerequisite.Browser)]
 public sealed class SamlConsoleTests(ServerAndBrowser fixture) : IClassFixture<ServerAndBrowser>
 {
     private const string UriFormat = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri";
     private const string BasicFormat = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
+
+    /// <summary>A generous deadline for every wait (the machine may be busy): a test waits for a state, never for a speed.</summary>
+    private const float Deadline = 120_000;
 
     [PrerequisiteFact]
     public async Task AttributeMappingEditor_EnglishThenChinese_SavesTheMappingsTheApiReads()
@@ -87,6 +90,19 @@ public sealed class SamlConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
                 .ToList();
             Assert.Equal([("department", BasicFormat, "department"), ("staffId", BasicFormat, "employeeNumber")], saved);
             Assert.DoesNotContain(saved, m => m.Item2 == UriFormat);
+
+            // Removal (still in Chinese): the one confirmation dialog says what it does; confirmed, the notice names the SP.
+            await page.GetByTestId("delete-saml").ClickAsync();
+            var dialog = page.GetByTestId("confirm-remove-saml");
+            await Assertions.Expect(dialog).ToBeVisibleAsync(new() { Timeout = Deadline });
+            Assert.True(await dialog.EvaluateAsync<bool>("d => d.matches(':modal')"), "With JavaScript the confirmation is a modal dialog.");
+            await Assertions.Expect(dialog.GetByTestId("confirm-consequences")).ToContainTextAsync("其用户将无法再通过 SAML 登录此应用。");
+            Assert.Equal(200, (await page.APIRequest.GetAsync($"/api/admin/v1/applications/{applicationId}/saml")).Status);
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "移除该服务提供方" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("form-notice")).ToHaveTextAsync($"已移除 SAML 服务提供方 {entityId}", new() { Timeout = Deadline });
+            await Assertions.Expect(page.GetByTestId("saml-none")).ToBeVisibleAsync();
+            Assert.Equal(404, (await page.APIRequest.GetAsync($"/api/admin/v1/applications/{applicationId}/saml")).Status);
+            await ShotAsync(page, "saml-3-removed-chinese");
         }
         finally
         {

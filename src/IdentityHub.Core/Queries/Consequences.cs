@@ -33,6 +33,15 @@ public sealed record DepartmentImpact(Guid Id, string Name, string Code, long Re
 /// <summary>An application as its deletion would find it: what goes with it (permissions, OIDC client, SAML SP).</summary>
 public sealed record ApplicationImpact(Guid Id, string Name, long Revision, int Permissions, string? OidcClientId, bool HasSaml, int Roles, int Connectors);
 
+/// <summary>A role as its deletion would find it: its assignments (ever, and counting now) and the separation-of-duty rules naming it.</summary>
+public sealed record RoleImpact(Guid Id, long Revision, int Assignments, int ActiveAssignments, int SodRules);
+
+/// <summary>A permission as its deletion would find it: the roles bundling it, the people holding it now through them, the rules naming it.</summary>
+public sealed record PermissionImpact(Guid Id, string Name, long Revision, int Roles, int Holders, int SodRules);
+
+/// <summary>An application's OIDC client as its rotation or deletion would find it: the tokens and grants outstanding.</summary>
+public sealed record OidcClientImpact(string ClientId, long Revision, int ValidTokens, int Authorizations);
+
 /// <summary>
 /// The facts a confirmation step shows before a destructive or irreversible action, read as the action would find them
 /// (whether the action is allowed stays the services' decision: see their <c>RefusalTo...Async</c>).
@@ -106,6 +115,55 @@ public sealed class Consequences(IdentityHubDbContext db, IConnectorAudience aud
             .SingleOrDefaultAsync(cancellationToken) is { } a
             ? new ApplicationImpact(a.Id, a.Name, Revision.Of(a.UpdatedAt), a.Permissions, a.OidcClientId, a.Saml, a.Roles, a.Connectors)
             : null;
+
+    public async Task<RoleImpact?> OfDeletingRoleAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var role = await db.AccessRoles.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Id, r.UpdatedAt }).SingleOrDefaultAsync(cancellationToken);
+        if (role is null)
+        {
+            return null;
+        }
+
+        var assignments = db.RoleAssignments.Where(a => a.RoleId == id);
+        return new RoleImpact(
+            role.Id, Revision.Of(role.UpdatedAt), await assignments.CountAsync(cancellationToken),
+            await assignments.Where(RoleAssignment.ActiveAt(clock.GetUtcNow())).CountAsync(cancellationToken),
+            await db.SeparationOfDutyRules.CountAsync(r => r.FirstRoleId == id || r.SecondRoleId == id, cancellationToken));
+    }
+
+    public async Task<PermissionImpact?> OfDeletingPermissionAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var permission = await db.Permissions.AsNoTracking().Where(p => p.Id == id).Select(p => new { p.Id, p.Name, p.UpdatedAt }).SingleOrDefaultAsync(cancellationToken);
+        if (permission is null)
+        {
+            return null;
+        }
+
+        var bundling = db.AccessRoles.Where(r => r.Permissions.Any(p => p.PermissionId == id));
+        var roles = await bundling.CountAsync(cancellationToken);
+        var holders = await db.RoleAssignments.Where(RoleAssignment.ActiveAt(clock.GetUtcNow()))
+            .Where(a => bundling.Any(r => r.Id == a.RoleId)).Select(a => a.UserId).Distinct().CountAsync(cancellationToken);
+        return new PermissionImpact(
+            permission.Id, permission.Name, Revision.Of(permission.UpdatedAt), roles, holders,
+            await db.SeparationOfDutyRules.CountAsync(r => r.FirstPermissionId == id || r.SecondPermissionId == id, cancellationToken));
+    }
+
+    /// <summary>The OIDC client of <paramref name="applicationId"/>; null when it has none.</summary>
+    public async Task<OidcClientImpact?> OfOidcClientAsync(Guid applicationId, CancellationToken cancellationToken)
+    {
+        var application = await db.Applications.AsNoTracking().Where(a => a.Id == applicationId).Select(a => new { a.OidcClientId, a.UpdatedAt })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (application?.OidcClientId is not { } clientId)
+        {
+            return null;
+        }
+
+        var tokens = await db.Set<OpenIddictEntityFrameworkCoreToken>()
+            .CountAsync(t => t.Application!.ClientId == clientId && t.Status == OpenIddictConstants.Statuses.Valid, cancellationToken);
+        var authorizations = await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
+            .CountAsync(a => a.Application!.ClientId == clientId && a.Status == OpenIddictConstants.Statuses.Valid, cancellationToken);
+        return new OidcClientImpact(clientId, Revision.Of(application.UpdatedAt), tokens, authorizations);
+    }
 
     private static async Task<IReadOnlyList<ConnectedSystem>> SystemsAsync(IQueryable<Data.Provisioning.Connector> connectors, CancellationToken cancellationToken) =>
         await connectors.AsNoTracking().OrderBy(c => c.Application!.Name).ThenBy(c => c.Name)

@@ -89,10 +89,7 @@ public abstract class ApplicationSamlConsoleTests<TFactory>(TFactory factory) : 
         var page = await browser.GetStringAsync(PageOf(sp.ApplicationId));
         Assert.Contains("data-testid=\"delete-saml\"", page, StringComparison.Ordinal);
 
-        var response = await browser.PostAsync($"{PageOf(sp.ApplicationId)}?handler=deleteSaml", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
-        }));
+        var response = await ConsoleDriver.ConfirmAsync(browser, $"{PageOf(sp.ApplicationId)}?confirm=removeSaml", "remove-saml");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Null(await StoredAsync(sp.ApplicationId));

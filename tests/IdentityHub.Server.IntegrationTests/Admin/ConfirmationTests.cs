@@ -169,13 +169,15 @@ public abstract class ConfirmationTests<TFactory>(TFactory factory) : IClassFixt
         var name = NewCode("clerk");
         var role = (await PostAsync(admin, Roles, new { name, displayName = "Clerk" })).GetProperty("id").GetGuid();
         var console = await _console.AdminAsync();
-        var page = $"/admin/roles?confirm=delete&id={role}";
+        var page = $"/admin/roles/{role}?confirm=delete";
 
         var dialog = ConsoleDriver.Dialog(await console.GetStringAsync(page), "delete-role");
         var deleted = await ConsoleDriver.ConfirmAsync(console, page, "delete-role");
 
         Assert.NotNull(dialog);
         Assert.Contains("It bundles no permissions.", ConsoleDriver.Consequences(dialog));
+        Assert.Contains("No one holds it: it has no assignments, current or ended.", ConsoleDriver.Consequences(dialog));
+        Assert.Equal("/admin/roles", deleted.Headers.Location?.ToString());
         Assert.Equal($"Role 'Clerk · {name}' deleted", await ConsoleDriver.NoticeAfterAsync(console, deleted));
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"{Roles}/{role}")).StatusCode);
     }
@@ -188,12 +190,14 @@ public abstract class ConfirmationTests<TFactory>(TFactory factory) : IClassFixt
         await PostAsync(admin, Assignments, new { userId = await CreateUserAsync(admin), roleId = role, reason = "Approves" });
         var console = await _console.AdminAsync();
 
-        var dialog = ConsoleDriver.Dialog(await console.GetStringAsync($"/admin/roles?confirm=delete&id={role}&returnTo={application}"), "delete-role");
+        var dialog = ConsoleDriver.Dialog(await console.GetStringAsync($"/admin/roles/{role}?confirm=delete"), "delete-role");
 
         Assert.NotNull(dialog);
+        Assert.Contains("It has 1 assignment(s), 1 of them valid now.", ConsoleDriver.Consequences(dialog));
         Assert.Contains("has 1 assignment(s), kept as history; it cannot be deleted.", ConsoleDriver.Text(dialog), StringComparison.Ordinal);
         Assert.DoesNotContain("data-testid=\"confirm-yes\"", dialog, StringComparison.Ordinal);
-        Assert.Contains($"href=\"/admin/applications/{application}\"", dialog, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/admin/roles/{role}\"", dialog, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"{AdminApiClient.Applications}/{application}")).StatusCode);
     }
 
     [PrerequisiteFact]
@@ -203,13 +207,15 @@ public abstract class ConfirmationTests<TFactory>(TFactory factory) : IClassFixt
         var application = await AdminApiClient.CreateApplicationAsync(admin);
         var permission = (await PostAsync(admin, $"{AdminApiClient.Applications}/{application}/permissions", new { name = "leave.approve" })).GetProperty("id").GetGuid();
         var console = await _console.AdminAsync();
-        var page = $"/admin/applications/{application}?confirm=deletePermission&permission={permission}";
+        var page = $"/admin/applications/{application}/permissions/{permission}?confirm=delete";
 
         var dialog = ConsoleDriver.Dialog(await console.GetStringAsync(page), "delete-permission");
         var deleted = await ConsoleDriver.ConfirmAsync(console, page, "delete-permission");
 
         Assert.NotNull(dialog);
         Assert.Contains("Delete the permission 'leave.approve'", ConsoleDriver.Text(dialog), StringComparison.Ordinal);
+        Assert.Contains("No role bundles it, so no one holds it.", ConsoleDriver.Consequences(dialog));
+        Assert.Equal($"/admin/applications/{application}#permissions-heading", deleted.Headers.Location?.ToString());
         Assert.Equal("Permission 'leave.approve' deleted", await ConsoleDriver.NoticeAfterAsync(console, deleted));
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"{AdminApiClient.Applications}/{application}/permissions/{permission}")).StatusCode);
     }

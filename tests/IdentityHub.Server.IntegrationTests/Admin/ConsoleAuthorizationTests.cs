@@ -91,6 +91,8 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
         var url = $"/admin/users/{target.Id}";
         var securityPage = await security.GetStringAsync(url);
         var hrPage = await hr.GetStringAsync(url);
+        var securityConfirmation = ConsoleDriver.Dialog(await security.GetStringAsync($"{url}?confirm=endSessions"), "end-sessions");
+        var hrConfirmation = ConsoleDriver.Dialog(await hr.GetStringAsync($"{url}?confirm=endSessions"), "end-sessions");
 
         var refused = await PostHandlerAsync(hr, url, "endSessions", BrowserSession.AntiforgeryToken(hrPage));
         var stampAfterRefusal = await StampAsync(target.Id);
@@ -100,6 +102,8 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
         Assert.Contains("data-testid=\"end-sessions\"", securityPage, StringComparison.Ordinal);
         Assert.DoesNotContain("data-testid=\"status-form\"", securityPage, StringComparison.Ordinal);
         Assert.DoesNotContain("data-testid=\"end-sessions\"", hrPage, StringComparison.Ordinal);
+        Assert.NotNull(securityConfirmation);
+        Assert.Null(hrConfirmation);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal(target.SecurityStamp, stampAfterRefusal);
         Assert.Equal(HttpStatusCode.Redirect, ended.StatusCode);

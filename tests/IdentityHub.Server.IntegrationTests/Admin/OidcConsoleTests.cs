@@ -161,9 +161,9 @@ public abstract partial class OidcConsoleTests<TFactory>(TFactory factory) : ICl
         var page = await browser.GetStringAsync(PageOf(id));
         Assert.DoesNotContain("data-testid=\"confirm-rotate-secret\"", page, StringComparison.Ordinal);
 
-        var confirm = await browser.GetStringAsync($"{PageOf(id)}?rotateSecret=confirm");
+        var confirm = await browser.GetStringAsync($"{PageOf(id)}?confirm=rotateSecret");
         Assert.Contains("data-testid=\"confirm-rotate-secret\"", confirm, StringComparison.Ordinal);
-        Assert.Contains($"Issue a new secret for {clientId}?", confirm, StringComparison.Ordinal);
+        Assert.Contains($"Rotate the secret of the OIDC client {clientId}?", confirm, StringComparison.Ordinal);
         var rotation = new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(confirm),
@@ -173,7 +173,9 @@ public abstract partial class OidcConsoleTests<TFactory>(TFactory factory) : ICl
 
         Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
         Assert.True(rotated.Headers.CacheControl?.NoStore);
-        var newSecret = ShownSecret(await rotated.Content.ReadAsStringAsync());
+        var rotatedPage = await rotated.Content.ReadAsStringAsync();
+        Assert.Contains($"Secret of {clientId} rotated: the old secret no longer works", rotatedPage, StringComparison.Ordinal);
+        var newSecret = ShownSecret(rotatedPage);
         Assert.NotEqual(oldSecret, newSecret);
         Assert.Equal(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, newSecret)).StatusCode);
         Assert.NotEqual(HttpStatusCode.OK, (await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, oldSecret)).StatusCode);
@@ -268,8 +270,8 @@ public abstract partial class OidcConsoleTests<TFactory>(TFactory factory) : ICl
         var (id, clientId, _) = await AdminApiClient.CreateWorkingServiceClientAsync(admin, factory.CreateClient());
         var browser = await SignedInAdminAsync();
 
-        var confirm = await browser.GetStringAsync($"{PageOf(id)}?deleteOidc=confirm");
-        Assert.Contains($"Delete the OIDC client {clientId}?", confirm, StringComparison.Ordinal);
+        var confirm = await browser.GetStringAsync($"{PageOf(id)}?confirm=deleteOidc");
+        Assert.Contains($"Delete the OIDC client {clientId} of ", confirm, StringComparison.Ordinal);
         var deleted = await browser.PostAsync($"{PageOf(id)}?handler=deleteOidc", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(confirm),

@@ -95,7 +95,7 @@ public abstract partial class RoleAndPermissionConsoleTests<TFactory>(TFactory f
         await CreateRoleAsync(admin, app, "expense-approver", permission);
         var browser = await SignedInAdminAsync();
 
-        var refused = await DeleteAsync(browser, PermissionPage(app, permission), "confirm-delete-permission");
+        var refused = await DeleteAsync(browser, PermissionPage(app, permission), "delete-permission");
 
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         var body = await refused.Content.ReadAsStringAsync();
@@ -111,7 +111,7 @@ public abstract partial class RoleAndPermissionConsoleTests<TFactory>(TFactory f
         var browser = await SignedInAdminAsync();
         Assert.DoesNotContain("data-testid=\"confirm-delete-permission\"", await browser.GetStringAsync(PermissionPage(app, permission)), StringComparison.Ordinal);
 
-        var deleted = await DeleteAsync(browser, PermissionPage(app, permission), "confirm-delete-permission");
+        var deleted = await DeleteAsync(browser, PermissionPage(app, permission), "delete-permission");
 
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
         var after = await browser.GetStringAsync($"/admin/applications/{app}");
@@ -223,7 +223,7 @@ public abstract partial class RoleAndPermissionConsoleTests<TFactory>(TFactory f
         await _driver.GrantApplicationRoleAsync(user, app, "expense-approver");
         var browser = await SignedInAdminAsync();
 
-        var refused = await DeleteAsync(browser, RolePage(role), "confirm-delete-role");
+        var refused = await DeleteAsync(browser, RolePage(role), "delete-role");
 
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Contains("Role &#x27;expense-approver&#x27; has 1 assignment(s), kept as history; it cannot be deleted.", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -237,9 +237,9 @@ public abstract partial class RoleAndPermissionConsoleTests<TFactory>(TFactory f
         var role = await CreateRoleAsync(admin, app, "expense-viewer", displayName: "Expense viewer");
         var browser = await SignedInAdminAsync();
         var list = await browser.GetStringAsync($"/admin/applications/{app}");
-        Assert.Contains($"href=\"/admin/roles/{role}?delete=confirm\"", list, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/admin/roles/{role}?confirm=delete\"", list, StringComparison.Ordinal);
 
-        var deleted = await DeleteAsync(browser, RolePage(role), "confirm-delete-role");
+        var deleted = await DeleteAsync(browser, RolePage(role), "delete-role");
 
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
         Assert.Equal($"/admin/applications/{app}", deleted.Headers.Location?.ToString());
@@ -262,7 +262,7 @@ public abstract partial class RoleAndPermissionConsoleTests<TFactory>(TFactory f
             ? (PermissionPage(app, permission), $"{AdminApiClient.Applications}/{app}/permissions/{permission}", (object)new { name = "expense.approve", description = "Changed" })
             : (RolePage(role), $"/api/admin/v1/roles/{role}", new { applicationId = app, name = "expense-approver", displayName = "Changed" });
         var browser = await SignedInAdminAsync();
-        var confirm = await browser.GetStringAsync($"{url}?delete=confirm");
+        var confirm = await browser.GetStringAsync($"{url}?confirm=delete");
         Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync(api, change)).StatusCode);
 
         var refused = await browser.PostAsync($"{url}?handler=delete", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -316,18 +316,9 @@ public abstract partial class RoleAndPermissionConsoleTests<TFactory>(TFactory f
         return browser.PostAsync(url, new FormUrlEncodedContent(form));
     }
 
-    /// <summary>Opens the page's confirmation and posts its "yes" with the revision it carries.</summary>
-    private static async Task<HttpResponseMessage> DeleteAsync(HttpClient browser, string url, string box)
-    {
-        var confirm = await browser.GetStringAsync($"{url}?delete=confirm");
-        var match = Regex.Match(confirm, $"data-testid=\"{box}\".*?name=\"revision\" value=\"(-?\\d+)\"", RegexOptions.Singleline);
-        Assert.True(match.Success, $"No confirmation {box}");
-        return await browser.PostAsync($"{url}?handler=delete", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(confirm),
-            ["revision"] = match.Groups[1].Value,
-        }));
-    }
+    /// <summary>Opens the page's confirmation step <paramref name="key"/> and posts its form as it is (with the revision it carries).</summary>
+    private static Task<HttpResponseMessage> DeleteAsync(HttpClient browser, string url, string key) =>
+        ConsoleDriver.ConfirmAsync(browser, $"{url}?confirm=delete", key);
 
     private static Dictionary<string, string> PermissionForm(string page, string name = "expense.approve", string parameters = "") => new()
     {

@@ -152,9 +152,9 @@ public abstract partial class SamlEditorConsoleTests<TFactory>(TFactory factory)
         var page = await browser.GetStringAsync(PageOf(sp.ApplicationId));
         Assert.DoesNotContain("data-testid=\"confirm-remove-saml\"", page, StringComparison.Ordinal);
 
-        var confirm = await browser.GetStringAsync($"{PageOf(sp.ApplicationId)}?removeSaml=confirm");
+        var confirm = await browser.GetStringAsync($"{PageOf(sp.ApplicationId)}?confirm=removeSaml");
         Assert.Contains("data-testid=\"confirm-remove-saml\"", confirm, StringComparison.Ordinal);
-        Assert.Contains($"Remove the SAML service provider {sp.EntityId}?", confirm, StringComparison.Ordinal);
+        Assert.Contains($"Remove the SAML service provider {sp.EntityId} of ", confirm, StringComparison.Ordinal);
         var removed = await browser.PostAsync($"{PageOf(sp.ApplicationId)}?handler=deleteSaml", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(confirm),
@@ -163,7 +163,7 @@ public abstract partial class SamlEditorConsoleTests<TFactory>(TFactory factory)
 
         Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
         var after = await browser.GetStringAsync(PageOf(sp.ApplicationId));
-        Assert.Contains("SAML service provider removed", after, StringComparison.Ordinal);
+        Assert.Contains($"SAML service provider {sp.EntityId} removed", after, StringComparison.Ordinal);
         Assert.DoesNotContain(">Saved<", after, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"saml-none\"", after, StringComparison.Ordinal);
     }

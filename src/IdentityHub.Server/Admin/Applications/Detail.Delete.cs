@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace IdentityHub.Server.Admin.Applications;
 
 /// <summary>
-/// Deleting from the application page: a permission, or the application itself, each after a confirmation step that says
-/// what goes with it (or why the Core would refuse); the notice afterwards names what was deleted.
+/// Deleting the application, after a confirmation step that says what goes with it (or why the Core would refuse); the
+/// notice afterwards names it. Also the one place that picks the page's confirmation step (the OIDC and SAML sections build theirs).
 /// </summary>
 public sealed partial class DetailModel
 {
@@ -27,22 +27,7 @@ public sealed partial class DetailModel
         }
     }
 
-    public async Task<IActionResult> OnPostDeletePermissionAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken)
-    {
-        var name = (await permissionQueries.GetAsync(id, permissionId, cancellationToken))?.Name ?? permissionId.ToString();
-        try
-        {
-            await permissions.DeleteAsync(permissionId, revision, cancellationToken);
-            return Did($"/admin/applications/{id}", "admin.done.permissionDeleted", name);
-        }
-        catch (RuleViolation violation)
-        {
-            Refused(violation, prefix: "");
-            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
-        }
-    }
-
-    /// <summary>The confirmation step the page was asked for (<c>?confirm=delete</c> or <c>?confirm=deletePermission&amp;permission=...</c>).</summary>
+    /// <summary>The confirmation step the page was asked for (<c>?confirm=delete</c>, <c>rotateSecret</c>, <c>deleteOidc</c> or <c>removeSaml</c>).</summary>
     private async Task ConfirmAsync(Guid id, CancellationToken cancellationToken)
     {
         if (!CanWrite)
@@ -51,7 +36,15 @@ public sealed partial class DetailModel
         }
 
         var texts = ThemeTexts;
-        if (Confirming == "delete"
+        if (Confirming is ConfirmRotateSecret or ConfirmDeleteOidc)
+        {
+            Confirm = await OidcConfirmationAsync(id, Confirming, cancellationToken);
+        }
+        else if (Confirming == ConfirmRemoveSaml)
+        {
+            Confirm = SamlRemoval(id);
+        }
+        else if (Confirming == "delete"
             && await HttpContext.RequestServices.GetRequiredService<Consequences>().OfDeletingApplicationAsync(id, cancellationToken) is { } impact)
         {
             var refusal = await applications.RefusalToDeleteAsync(id, cancellationToken);
@@ -71,24 +64,6 @@ public sealed partial class DetailModel
                 "delete-application", texts["admin.confirm.application.title", impact.Name], goes, $"/admin/applications/{id}?handler=delete",
                 new Dictionary<string, string?>(StringComparer.Ordinal) { ["revision"] = impact.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 texts["admin.confirm.application.yes"], $"/admin/applications/{id}")
-            {
-                Blockers = refusal is null ? [] : [ConsoleForms.Localize(refusal, refusal.Title, texts)],
-            };
-        }
-        else if (Confirming == "deletePermission" && Guid.TryParse(Request.Query["permission"], out var permissionId)
-            && PermissionList.FirstOrDefault(p => p.Id == permissionId) is { } permission)
-        {
-            var refusal = await permissions.RefusalToDeleteAsync(permission.Id, cancellationToken);
-            Confirm = new Confirmation(
-                "delete-permission", texts["admin.confirm.permission.title", permission.Name, Application!.Name],
-                [texts["admin.confirm.permission.gone"]],
-                $"/admin/applications/{id}?handler=deletePermission",
-                new Dictionary<string, string?>(StringComparer.Ordinal)
-                {
-                    ["permissionId"] = permission.Id.ToString(),
-                    ["revision"] = Revision.Of(permission.UpdatedAt).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
-                texts["admin.confirm.permission.yes"], $"/admin/applications/{id}")
             {
                 Blockers = refusal is null ? [] : [ConsoleForms.Localize(refusal, refusal.Title, texts)],
             };

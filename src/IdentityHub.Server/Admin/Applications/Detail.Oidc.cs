@@ -9,13 +9,17 @@ using OpenIddict.Server;
 namespace IdentityHub.Server.Admin.Applications;
 
 /// <summary>
-/// The OIDC section of the application page: the client registered and edited, switched off and on, its secret
-/// rotated and its removal confirmed first; every write through <see cref="OidcClients"/> with the page's revision.
+/// The OIDC section of the application page: the client registered and edited, switched off and on; its secret rotated
+/// and the client deleted, each after the page's confirmation step; every write through <see cref="OidcClients"/> with
+/// the page's revision.
 /// </summary>
 public sealed partial class DetailModel
 {
-    public const string ConfirmRotateSecretQuery = "rotateSecret";
-    public const string ConfirmDeleteOidcQuery = "deleteOidc";
+    /// <summary>What <c>?confirm=</c> asks for: replacing the client's secret.</summary>
+    public const string ConfirmRotateSecret = "rotateSecret";
+
+    /// <summary>What <c>?confirm=</c> asks for: deleting the client.</summary>
+    public const string ConfirmDeleteOidc = "deleteOidc";
 
     private OidcForm? _postedOidc;
     private OidcForm? _oidcEdit;
@@ -32,12 +36,6 @@ public sealed partial class DetailModel
     /// <summary>What a relying party is configured with: issuer, discovery document and endpoints.</summary>
     public IssuerEndpoints OidcEndpoints =>
         IssuerEndpoints.Of(HttpContext, HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue);
-
-    /// <summary>The page asks before the secret is replaced (a link, so it works without JavaScript).</summary>
-    public bool ConfirmingSecretRotation => Request.Query[ConfirmRotateSecretQuery] == "confirm" && Oidc is not null && IssuedSecret is null;
-
-    /// <summary>The page asks before the client is deleted.</summary>
-    public bool ConfirmingOidcDeletion => Request.Query[ConfirmDeleteOidcQuery] == "confirm" && Oidc is not null;
 
     /// <summary>The field errors of one field of the client form, as the Core names it (<c>redirectUris</c>).</summary>
     public IEnumerable<string> OidcErrors(string field) =>
@@ -85,12 +83,14 @@ public sealed partial class DetailModel
         }
     }
 
-    /// <summary>Replaces the secret; the confirmation comes before (see <see cref="ConfirmingSecretRotation"/>).</summary>
+    /// <summary>Replaces the secret after the confirmation step (<see cref="ConfirmRotateSecret"/>); the page then says so and shows the new secret once.</summary>
     public async Task<IActionResult> OnPostRotateSecretAsync(Guid id, long? revision, [FromServices] OidcClients clients, CancellationToken cancellationToken)
     {
         try
         {
-            return await ShowSecretOnceAsync(id, await clients.RotateSecretAsync(id, revision, cancellationToken), cancellationToken);
+            var issued = await clients.RotateSecretAsync(id, revision, cancellationToken);
+            Alert = new ConsoleAlert(Texts["admin.done.secretRotated", issued.ClientId], [], IsError: false);
+            return await ShowSecretOnceAsync(id, issued, cancellationToken);
         }
         catch (RuleViolation violation)
         {
@@ -98,7 +98,7 @@ public sealed partial class DetailModel
         }
     }
 
-    /// <summary>Deletes the client; the confirmation comes before (see <see cref="ConfirmingOidcDeletion"/>).</summary>
+    /// <summary>Deletes the client after the confirmation step (<see cref="ConfirmDeleteOidc"/>) and names it on the application's page.</summary>
     public async Task<IActionResult> OnPostDeleteOidcAsync(Guid id, long? revision, [FromServices] OidcClients clients, CancellationToken cancellationToken)
     {
         var clientId = (await oidcQueries.GetAsync(id, cancellationToken))?.Registration.ClientId;
@@ -111,8 +111,45 @@ public sealed partial class DetailModel
             return await OidcRefusedAsync(id, violation, "", cancellationToken);
         }
 
-        Notice = Texts["admin.oidc.deleted", clientId ?? ""].Value;
-        return LocalRedirect($"/admin/applications/{id}#oidc-heading");
+        return Did($"/admin/applications/{id}#oidc-heading", "admin.done.oidcDeleted", clientId ?? "");
+    }
+
+    /// <summary>
+    /// The step before rotating the secret (irreversible: the old secret stops working) or deleting the client, with what it
+    /// will do counted as things stand; null when there is no client, or no secret to rotate.
+    /// </summary>
+    private async Task<Confirmation?> OidcConfirmationAsync(Guid id, string confirming, CancellationToken cancellationToken)
+    {
+        if (Oidc is not { } view
+            || await HttpContext.RequestServices.GetRequiredService<Consequences>().OfOidcClientAsync(id, cancellationToken) is not { } impact)
+        {
+            return null;
+        }
+
+        var texts = Texts;
+        var page = $"/admin/applications/{id}";
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal) { ["revision"] = impact.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (confirming == ConfirmDeleteOidc)
+        {
+            return new Confirmation(
+                "delete-oidc", texts["admin.confirm.oidc.title", impact.ClientId, Application!.Name],
+                [
+                    texts["admin.confirm.oidc.revoked", impact.ValidTokens, impact.Authorizations],
+                    texts["admin.confirm.oidc.again"],
+                ],
+                $"{page}?handler=deleteOidc", fields, texts["admin.confirm.oidc.yes"], $"{page}#oidc-heading");
+        }
+
+        return view.Registration.TokenEndpointAuthMethod is ClientRegistration.SecretBasic or ClientRegistration.SecretPost
+            ? new Confirmation(
+                "rotate-secret", texts["admin.confirm.rotate.title", impact.ClientId],
+                [
+                    texts["admin.confirm.rotate.oldSecret"],
+                    texts["admin.confirm.rotate.tokens", impact.ValidTokens],
+                    texts["admin.confirm.rotate.once"],
+                ],
+                $"{page}?handler=rotateSecret", fields, texts["admin.confirm.rotate.yes"], $"{page}#oidc-heading")
+            : null;
     }
 
     /// <summary>

@@ -7,10 +7,11 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace IdentityHub.Server.Admin.Applications;
 
-/// <summary>The SAML section of the application page: the SP shown, edited field by field, imported from metadata, removed after a confirmation; every write through <see cref="SamlServiceProviders"/>.</summary>
+/// <summary>The SAML section of the application page: the SP shown, edited field by field, imported from metadata, removed after the page's confirmation step; every write through <see cref="SamlServiceProviders"/>.</summary>
 public sealed partial class DetailModel
 {
-    public const string ConfirmRemoveSamlQuery = "removeSaml";
+    /// <summary>What <c>?confirm=</c> asks for: removing the SAML service provider.</summary>
+    public const string ConfirmRemoveSaml = "removeSaml";
 
     private SamlForm? _postedSaml;
     private SamlForm? _samlEdit;
@@ -23,9 +24,6 @@ public sealed partial class DetailModel
 
     /// <summary>The edit form: as posted when it comes back refused (nothing typed is lost), else the registered SP.</summary>
     public SamlForm SamlEdit => _samlEdit ??= _postedSaml?.WithSpareRows() ?? SamlForm.Of(Saml?.Registration, Saml?.Revision);
-
-    /// <summary>The page asks "remove it?" before the removal is posted (a link, so it works without JavaScript).</summary>
-    public bool ConfirmingSamlRemoval => Request.Query[ConfirmRemoveSamlQuery] == "confirm" && Saml is not null;
 
     /// <summary>The field errors of one field of the edit form, as the Core names it (<c>assertionConsumerServices[0].url</c>).</summary>
     public IEnumerable<string> SamlErrors(string field) =>
@@ -63,9 +61,10 @@ public sealed partial class DetailModel
         }, cancellationToken);
     }
 
-    /// <summary>Removes the SP; the confirmation step comes before (see <see cref="ConfirmingSamlRemoval"/>).</summary>
+    /// <summary>Removes the SP after the confirmation step (<see cref="ConfirmRemoveSaml"/>) and names it on the application's page.</summary>
     public async Task<IActionResult> OnPostDeleteSamlAsync(Guid id, long? revision, [FromServices] SamlServiceProviders providers, CancellationToken cancellationToken)
     {
+        var entityId = (await samlQueries.OfApplicationAsync(id, cancellationToken))?.Registration.EntityId;
         try
         {
             await providers.DeleteAsync(id, revision, cancellationToken);
@@ -75,8 +74,27 @@ public sealed partial class DetailModel
             return await SamlRefusedAsync(id, violation, "", "admin.saml.notSaved", cancellationToken);
         }
 
-        Notice = Texts["admin.saml.removed"].Value;
-        return LocalRedirect($"/admin/applications/{id}");
+        return Did($"/admin/applications/{id}#saml-heading", "admin.done.samlRemoved", entityId ?? "");
+    }
+
+    /// <summary>The step before removing the SP: who can no longer sign in with SAML, and that a new registration changes every NameID.</summary>
+    private Confirmation? SamlRemoval(Guid id)
+    {
+        if (Saml is not { } view)
+        {
+            return null;
+        }
+
+        var page = $"/admin/applications/{id}";
+        return new Confirmation(
+            "remove-saml", Texts["admin.confirm.saml.title", view.Registration.EntityId, Application!.Name],
+            [
+                Texts["admin.confirm.saml.signIn"],
+                Texts["admin.confirm.saml.nameId"],
+            ],
+            $"{page}?handler=deleteSaml",
+            new Dictionary<string, string?>(StringComparer.Ordinal) { ["revision"] = view.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            Texts["admin.confirm.saml.yes"], $"{page}#saml-heading");
     }
 
     private ThemeMessages Texts => HttpContext.RequestServices.GetRequiredService<ThemeMessages>();

@@ -2,6 +2,7 @@ using IdentityHub.Core;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Queries;
 using IdentityHub.Data.Access;
+using IdentityHub.Server.Admin.Roles;
 using IdentityHub.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
@@ -12,10 +13,12 @@ namespace IdentityHub.Server.Admin.Applications;
 /// limit), edited with the page's revision as If-Match, the roles that bundle it, and its removal after a confirmation;
 /// every write through <see cref="Permissions"/>.
 /// </summary>
-public sealed class PermissionModel(Permissions permissions, PermissionQueries queries, ApplicationQueries applications, RoleQueries roles)
+public sealed class PermissionModel(
+    Permissions permissions, PermissionQueries queries, ApplicationQueries applications, RoleQueries roles, Consequences consequences)
     : ConsolePageModel
 {
-    public const string ConfirmDeleteQuery = "delete";
+    /// <summary>What <c>?confirm=</c> asks for on this page: the permission's deletion.</summary>
+    public const string ConfirmDelete = "delete";
 
     public Application? Application { get; private set; }
 
@@ -27,9 +30,6 @@ public sealed class PermissionModel(Permissions permissions, PermissionQueries q
     [BindProperty]
     public PermissionEditForm Input { get; set; } = new();
 
-    /// <summary>The page asks "delete it?" before the removal is posted (a link, so it works without JavaScript).</summary>
-    public bool ConfirmingDeletion => Request.Query[ConfirmDeleteQuery] == "confirm" && Permission is not null;
-
     public async Task<IActionResult> OnGetAsync(Guid id, Guid permissionId, CancellationToken cancellationToken)
     {
         if (!await LoadAsync(id, permissionId, cancellationToken))
@@ -38,6 +38,11 @@ public sealed class PermissionModel(Permissions permissions, PermissionQueries q
         }
 
         Input = PermissionEditForm.Of(Permission!);
+        if (CanWrite && Confirming == ConfirmDelete && await consequences.OfDeletingPermissionAsync(permissionId, cancellationToken) is { } impact)
+        {
+            Confirm = await DeletingAsync(impact, cancellationToken);
+        }
+
         return Page();
     }
 
@@ -62,7 +67,10 @@ public sealed class PermissionModel(Permissions permissions, PermissionQueries q
         }
     }
 
-    /// <summary>Deletes the permission after the confirmation; a refusal (part of a role, of a rule) says why on this page.</summary>
+    /// <summary>
+    /// Deletes the permission after the confirmation step, with the revision that step read, and names it on the application's
+    /// page (the list of its permissions); a refusal (part of a role, of a rule) says why on this page.
+    /// </summary>
     public async Task<IActionResult> OnPostDeleteAsync(Guid id, Guid permissionId, long? revision, CancellationToken cancellationToken)
     {
         if (await queries.GetAsync(id, permissionId, cancellationToken) is not { } permission)
@@ -86,11 +94,32 @@ public sealed class PermissionModel(Permissions permissions, PermissionQueries q
             return Page();
         }
 
-        Notice = Texts["admin.permissions.deleted", permission.Name].Value;
-        return LocalRedirect($"/admin/applications/{id}#permissions-heading");
+        return Did($"/admin/applications/{id}#permissions-heading", "admin.done.permissionDeleted", permission.Name);
     }
 
     private ThemeMessages Texts => HttpContext.RequestServices.GetRequiredService<ThemeMessages>();
+
+    /// <summary>The confirmation step: the roles bundling the permission and the people holding it through them, and the Core's refusal when it would refuse.</summary>
+    private async Task<Confirmation> DeletingAsync(PermissionImpact impact, CancellationToken cancellationToken)
+    {
+        var texts = Texts;
+        var refusal = await permissions.RefusalToDeleteAsync(impact.Id, cancellationToken);
+        var page = $"/admin/applications/{Application!.Id}/permissions/{impact.Id}";
+        return new Confirmation(
+            "delete-permission", texts["admin.confirm.permission.title", impact.Name, Application.Name],
+            [
+                impact.Roles == 0
+                    ? texts["admin.confirm.permission.noRoles"]
+                    : texts["admin.confirm.permission.roles", impact.Roles, string.Join(", ", BundlingRoles.Select(RoleNames.Text)), impact.Holders],
+                texts["admin.confirm.permission.gone"],
+            ],
+            $"{page}?handler=delete",
+            new Dictionary<string, string?>(StringComparer.Ordinal) { ["revision"] = impact.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            texts["admin.confirm.permission.yes"], page)
+        {
+            Blockers = refusal is null ? [] : [ConsoleForms.Localize(refusal, refusal.Title, texts)],
+        };
+    }
 
     /// <summary>A stale revision told in the page's own words (what happened, that nothing was saved, what to do); other refusals as the Core gives them.</summary>
     private RuleViolation StaleExplained(RuleViolation violation, string key) =>

@@ -12,10 +12,12 @@ namespace IdentityHub.Server.Admin.Roles;
 /// role's own parameter values (an amount limit above the permission's default), edited with the page's revision as
 /// If-Match; its removal after a confirmation. Every write through <see cref="IdentityHub.Core.Access.Roles"/>.
 /// </summary>
-public sealed class DetailModel(IdentityHub.Core.Access.Roles roles, RoleQueries queries, PermissionQueries permissionQueries, ApplicationQueries applications)
+public sealed class DetailModel(
+    IdentityHub.Core.Access.Roles roles, RoleQueries queries, PermissionQueries permissionQueries, ApplicationQueries applications, Consequences consequences)
     : ConsolePageModel
 {
-    public const string ConfirmDeleteQuery = "delete";
+    /// <summary>What <c>?confirm=</c> asks for on this page: the role's deletion.</summary>
+    public const string ConfirmDelete = "delete";
 
     public Role? Role { get; private set; }
 
@@ -30,9 +32,6 @@ public sealed class DetailModel(IdentityHub.Core.Access.Roles roles, RoleQueries
     /// <summary>Where the role is listed: its application's page, or the roles page for a global role.</summary>
     public string ListPage => Role?.ApplicationId is { } application ? $"/admin/applications/{application}" : "/admin/roles";
 
-    /// <summary>The page asks "delete it?" before the removal is posted (a link, so it works without JavaScript).</summary>
-    public bool ConfirmingDeletion => Request.Query[ConfirmDeleteQuery] == "confirm" && Role is not null;
-
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
         if (!await LoadAsync(id, cancellationToken))
@@ -41,6 +40,11 @@ public sealed class DetailModel(IdentityHub.Core.Access.Roles roles, RoleQueries
         }
 
         Input = RoleEditForm.Of(Role!);
+        if (CanWrite && Confirming == ConfirmDelete && await consequences.OfDeletingRoleAsync(id, cancellationToken) is { } impact)
+        {
+            Confirm = await DeletingAsync(impact, cancellationToken);
+        }
+
         return Page();
     }
 
@@ -64,7 +68,10 @@ public sealed class DetailModel(IdentityHub.Core.Access.Roles roles, RoleQueries
         }
     }
 
-    /// <summary>Deletes the role after the confirmation and says so; a refusal (assignments, a separation-of-duty rule) says why on this page.</summary>
+    /// <summary>
+    /// Deletes the role after the confirmation step, with the revision that step read, and names it on the list the role was
+    /// on (its application's page, or the roles page); a refusal (assignments, a separation-of-duty rule) says why on this page.
+    /// </summary>
     public async Task<IActionResult> OnPostDeleteAsync(Guid id, long? revision, CancellationToken cancellationToken)
     {
         if (!await LoadAsync(id, cancellationToken))
@@ -83,8 +90,7 @@ public sealed class DetailModel(IdentityHub.Core.Access.Roles roles, RoleQueries
             return Page();
         }
 
-        Notice = Texts["admin.roles.deleted", RoleNames.Text(Role!)].Value;
-        return LocalRedirect(ListPage);
+        return Did(ListPage, "admin.done.roleDeleted", RoleNames.Text(Role!));
     }
 
     /// <summary>The row of the form that belongs to <paramref name="permission"/>, as posted or as stored.</summary>
@@ -95,6 +101,29 @@ public sealed class DetailModel(IdentityHub.Core.Access.Roles roles, RoleQueries
     }
 
     private ThemeMessages Texts => HttpContext.RequestServices.GetRequiredService<ThemeMessages>();
+
+    /// <summary>The confirmation step: what the role bundles, who holds it, and the Core's refusal when it would refuse.</summary>
+    private async Task<Confirmation> DeletingAsync(RoleImpact impact, CancellationToken cancellationToken)
+    {
+        var texts = Texts;
+        var role = Role!;
+        var refusal = await roles.RefusalToDeleteAsync(role.Id, cancellationToken);
+        var permissions = role.Permissions.Select(p => p.Permission?.Name).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        var page = $"/admin/roles/{role.Id}";
+        return new Confirmation(
+            "delete-role", texts["admin.confirm.role.title", RoleNames.Text(role), Application?.Name ?? texts["admin.roles.global"]],
+            [
+                permissions.Count == 0 ? texts["admin.confirm.role.noPermissions"] : texts["admin.confirm.role.permissions", string.Join(", ", permissions)],
+                impact.Assignments == 0 ? texts["admin.confirm.role.noAssignments"] : texts["admin.confirm.role.assignments", impact.Assignments, impact.ActiveAssignments],
+                texts["admin.confirm.role.gone"],
+            ],
+            $"{page}?handler=delete",
+            new Dictionary<string, string?>(StringComparer.Ordinal) { ["revision"] = impact.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            texts["admin.confirm.role.yes"], page)
+        {
+            Blockers = refusal is null ? [] : [ConsoleForms.Localize(refusal, refusal.Title, texts)],
+        };
+    }
 
     private RuleViolation StaleExplained(RuleViolation violation) =>
         violation.Kind == ViolationKind.Stale ? new RuleViolation(violation.Kind, Texts["admin.roles.stale"].Value, violation.Errors, violation.Codes) : violation;

@@ -18,6 +18,9 @@ public sealed class DetailModel(
     UserQueries queries, AssignmentQueries assignments, AuditQueries audit, DepartmentQueries departments, UserDirectory directory,
     EffectiveEntitlements entitlements, UserManager<UserAccount> users, Consequences consequences, DirectoryLookup lookup, TimeProvider clock) : ConsolePageModel
 {
+    /// <summary>What <c>?confirm=</c> asks for: signing the person out everywhere.</summary>
+    public const string ConfirmEndSessions = "endSessions";
+
     private const int TrailLength = 20;
 
     public UserAccount? Account { get; private set; }
@@ -70,6 +73,10 @@ public sealed class DetailModel(
         {
             Confirm = Confirming == "left" ? Leaving(impact) : Suspending(impact);
         }
+        else if (CanEndSessions && Confirming == ConfirmEndSessions && await consequences.OfStatusChangeAsync(id, cancellationToken) is { } signedIn)
+        {
+            Confirm = EndingSessions(signedIn);
+        }
 
         return Page();
     }
@@ -85,6 +92,7 @@ public sealed class DetailModel(
     public Task<IActionResult> OnPostLeftAsync(string id, long? revision, CancellationToken cancellationToken) =>
         WriteAsync(id, async () => ThemeTexts["admin.done.left", (await directory.MarkLeftAsync(id, Reason, revision, cancellationToken)).DisplayName], cancellationToken);
 
+    /// <summary>Signs the person out everywhere after the confirmation step (<see cref="ConfirmEndSessions"/>).</summary>
     [ConsoleWriters(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin)]
     public Task<IActionResult> OnPostEndSessionsAsync(string id, CancellationToken cancellationToken) =>
         WriteAsync(id, async () =>
@@ -140,6 +148,15 @@ public sealed class DetailModel(
     {
         ReasonLabel = ThemeTexts["admin.users.statusReason"],
     };
+
+    private Confirmation EndingSessions(StatusChangeImpact impact) => new(
+        "end-sessions", ThemeTexts["admin.confirm.sessions.title", impact.DisplayName],
+        [
+            ThemeTexts["admin.confirm.signsOut", impact.BrowserSessions, impact.ValidTokens],
+            ThemeTexts["admin.confirm.sessions.again"],
+        ],
+        $"/admin/users/{Uri.EscapeDataString(impact.UserId)}?handler=endSessions", new Dictionary<string, string?>(StringComparer.Ordinal),
+        ThemeTexts["admin.users.endSessions"], $"/admin/users/{Uri.EscapeDataString(impact.UserId)}");
 
     private string Systems(StatusChangeImpact impact, string key) =>
         impact.Systems.Count == 0
