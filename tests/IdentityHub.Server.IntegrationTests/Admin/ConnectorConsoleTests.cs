@@ -108,6 +108,34 @@ public abstract partial class ConnectorConsoleTests<TFactory>(TFactory factory) 
     }
 
     [PrerequisiteFact]
+    public async Task NewConnectorForm_ApplicationWhoseUsersHoldRoles_OpensTheConnectorPageWithItsInitialSync()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var application = await AdminApiClient.CreateApplicationAsync(admin);
+        var driver = new IdentityHub.Server.IntegrationTests.Oidc.OidcDriver(factory);
+        await driver.GrantApplicationRoleAsync(await driver.CreateUserAsync(), application, "member");
+        var browser = await _console.AdminAsync();
+
+        var created = await ConsoleDriver.PostAsync(browser, FormPage(application, "rest", "expense"), $"{NewPage}?application={application}", new Dictionary<string, string>
+        {
+            ["Input.Kind"] = "rest",
+            ["Input.Preset"] = "expense",
+            ["Input.Name"] = "expense",
+            // Nobody listens there: the sync's deliveries wait and retry, which is all this test needs.
+            ["Input.Settings"] = """{"baseUrl": "http://127.0.0.1:9/open/api/v1", "auth": {"appKey": "k"}}""",
+            ["Input.Secret"] = Secret,
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+        var connector = Assert.Single(await ConnectorsOfAsync(application));
+        Assert.Equal($"/admin/provisioning/{connector}", created.Headers.Location?.OriginalString);
+        var page = await browser.GetStringAsync(created.Headers.Location);
+        Assert.Contains("Connector &#x27;expense&#x27; created; initial sync of 1 person(s) started", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"sync-progress\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, page, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
     public async Task ConnectorPage_Auditor_SeesTheSettingsNeverTheSecretNoFormsAndCannotPost()
     {
         using var admin = await AdminApiClient.CreateAdminAsync(factory);
