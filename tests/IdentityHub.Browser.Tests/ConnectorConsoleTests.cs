@@ -65,7 +65,7 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
     }
 
     [PrerequisiteFact]
-    public async Task RestConnector_FromTheExpensePresetInTheChineseConsole_TheVendorAppliesTheGrantAndThePreviewShowsTheSignedRequest()
+    public async Task RestConnector_FromTheExpensePresetInTheChineseConsole_TheConnectionTestsAndTheVendorAppliesTheGrantAndThePreviewShowsTheSignedRequest()
     {
         var t = ThemeTexts.Of("zh-CN");
         var suffix = Guid.NewGuid().ToString("N")[..6];
@@ -100,6 +100,10 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
         await Assertions.Expect(page.GetByTestId("form-notice")).ToContainTextAsync($"连接器“报销-{suffix}”已创建");
         await Assertions.Expect(page.GetByTestId("connector-settings")).ToContainTextAsync(ExpenseVendor.AppKey);
         Assert.DoesNotContain(ExpenseVendor.AppSecret, await page.ContentAsync(), StringComparison.Ordinal);
+
+        // Test connection signs a list call with the stored App Secret; the vendor checks the signature.
+        await page.GetByTestId("test-connection").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("test-result")).ToHaveAttributeAsync("data-outcome", "succeeded", new() { Timeout = 60_000 });
 
         await GrantAsync(page, t, userUrl, $"审批人 {suffix} · {roleKey}");
         var employee = await WaitForAsync(() => vendor.Employee($"E-{suffix}") is { Roles: var roles } applied && roles.Contains(roleKey) ? applied : null, "the vendor applying the grant");
