@@ -183,12 +183,6 @@ public sealed partial class RestCompiledSettings
         return Uri.TryCreate(baseUrl.AbsoluteUri.TrimEnd('/') + "/" + url.TrimStart('/'), UriKind.Absolute, out var combined) ? combined : null;
     }
 
-    /// <summary>Headers that carry a credential: never a setting, always the connector's secret (the API key's own header included).</summary>
-    private bool CarriesCredential(string header) =>
-        header.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || header.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)
-        || header.Equals("Cookie", StringComparison.OrdinalIgnoreCase)
-        || (Settings.Auth.Type == RestAuthType.ApiKey && header.Equals(Settings.Auth.HeaderName, StringComparison.OrdinalIgnoreCase));
-
     private void Add(string field, string message)
     {
         _errors[field] = _errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
@@ -204,11 +198,6 @@ public sealed partial class RestCompiledSettings
         else if (UrlProblem(s.BaseUrl) is { } problem)
         {
             Add("baseUrl", problem);
-        }
-        else if (!string.IsNullOrEmpty(s.BaseUrl.UserInfo))
-        {
-            // Settings are shown to every administrator; a password in the URL would be too.
-            Add("baseUrl", "The base URL must not carry a user name or password; authentication goes in auth and the connector's secret.");
         }
 
         CheckAuth(s.Auth);
@@ -412,10 +401,6 @@ public sealed partial class RestCompiledSettings
             if (!IsToken(header))
             {
                 Add($"{field}.headers.{header}", "Not a valid header name.");
-            }
-            else if (CarriesCredential(header))
-            {
-                Add($"{field}.headers.{header}", $"{header} carries a credential, and settings are shown to every administrator: choose the auth type that sends it (bearer, apiKey) and put the value in the connector's secret.");
             }
             else if (ParseField($"{field}.headers.{header}", value ?? "") is { } template)
             {
