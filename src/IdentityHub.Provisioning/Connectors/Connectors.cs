@@ -213,6 +213,9 @@ public sealed class Connectors(
         }
     }
 
+    /// <summary>Whether connectors of <paramref name="kind"/> have a dry-run preview (<see cref="PreviewAsync"/>).</summary>
+    public bool CanPreview(ConnectorKind kind) => previews.Any(p => p.Kind == kind);
+
     /// <summary>
     /// A dry run: the exact requests the next delivery of <paramref name="userId"/> would send now, with the version it would
     /// carry, for the kinds that can show them. Nothing is sent (no token fetched either) and nothing is saved.

@@ -49,6 +49,9 @@ public sealed class ConnectorQueries(IdentityHubDbContext db, ConnectorKinds kin
         return kinds.Find(connector.Kind)?.Describe(connector.Settings) ?? [];
     }
 
+    /// <summary>Whether IdentityHub draws the secret of this kind's connectors itself (shown once at creation; never sent by an administrator).</summary>
+    public bool GeneratesSecret(ConnectorKind kind) => kinds.Find(kind)?.GenerateSecret() is not null;
+
     private static IQueryable<ConnectorView> Views(IQueryable<Connector> connectors) =>
         connectors.AsNoTracking().Select(c => new ConnectorView(
             c.Id, c.ApplicationId, c.Application!.Name, c.Name, c.Kind, "", c.Paused, c.Settings, c.ProtectedSecret != null, c.CreatedAt, c.UpdatedAt));

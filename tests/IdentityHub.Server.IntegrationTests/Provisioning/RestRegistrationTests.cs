@@ -28,6 +28,9 @@ public sealed class RestRegistrationTests(SqliteFactory factory) : IClassFixture
     [InlineData("an unknown algorithm", """{"auth":{"algorithm":"sha3"}}""", "settings.auth.algorithm")]
     [InlineData("an unknown HTTP method", """{"operations":{"upsertUser":{"method":"FETCH"}}}""", "settings.operations.upsertUser.method")]
     [InlineData("a header that renders a line break", """{"operations":{"upsertUser":{"headers":{"X-Name":"{{ user.displayName }}\n{{ user.email }}"}}}}""", "settings.operations.upsertUser.headers.X-Name")]
+    [InlineData("a credential in a static header", """{"operations":{"upsertUser":{"headers":{"Authorization":"Bearer static-token"}}}}""", "settings.operations.upsertUser.headers.Authorization")]
+    [InlineData("the API key's own header in an operation", """{"auth":{"type":"apiKey","headerName":"X-Api-Key"},"operations":{"deleteUser":{"headers":{"x-api-key":"k"}}}}""", "settings.operations.deleteUser.headers.x-api-key")]
+    [InlineData("a password in the base URL", """{"baseUrl":"https://user:password@open.expense.example/api"}""", "settings.baseUrl")]
     [InlineData("a value map giving an object", """{"valueMaps":{"approverLevel":{"approver":{"level":2}}}}""", "settings.valueMaps.approverLevel.approver")]
     public async Task CreateConnector_BadRestSettings_400NamingTheField(string mistake, string overlay, string field)
     {

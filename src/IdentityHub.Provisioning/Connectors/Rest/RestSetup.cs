@@ -55,6 +55,45 @@ public sealed class RestKind(RestCompiler compiler, RestPresets presets) : Conne
             }];
         }
 
+        foreach (var (field, message) in CredentialsInSettings(compiled.Settings))
+        {
+            errors[field] = errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
+        }
+
         return errors;
+    }
+
+    /// <summary>
+    /// Settings are shown to every administrator, so a credential there would be too: a static credential header in an
+    /// operation, or a user name and password in the base URL, is refused when the connector is registered or changed (only
+    /// then: a connector stored before keeps delivering). The value belongs in the auth type that sends it and the secret.
+    /// </summary>
+    private static IEnumerable<(string Field, string Message)> CredentialsInSettings(RestConnectorSettings settings)
+    {
+        if (!string.IsNullOrEmpty(settings.BaseUrl?.UserInfo))
+        {
+            yield return ("settings.baseUrl", "The base URL must not carry a user name or password; authentication goes in auth and the connector's secret.");
+        }
+
+        var operations = settings.Operations;
+        foreach (var (name, operation) in new (string, RestOperation?)[]
+        {
+            (RestOperationNames.UpsertUser, operations.UpsertUser), (RestOperationNames.CreateUser, operations.CreateUser),
+            (RestOperationNames.DisableUser, operations.DisableUser), (RestOperationNames.DeleteUser, operations.DeleteUser),
+            (RestOperationNames.UpsertDepartment, operations.UpsertDepartment), (RestOperationNames.DeleteDepartment, operations.DeleteDepartment),
+            (RestOperationNames.GetUser, operations.GetUser), (RestOperationNames.ListUsers, operations.ListUsers),
+        })
+        {
+            foreach (var header in operation?.Headers.Keys ?? [])
+            {
+                if (header.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || header.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)
+                    || header.Equals("Cookie", StringComparison.OrdinalIgnoreCase)
+                    || (settings.Auth.Type == RestAuthType.ApiKey && header.Equals(settings.Auth.HeaderName, StringComparison.OrdinalIgnoreCase)))
+                {
+                    yield return ($"settings.operations.{name}.headers.{header}",
+                        $"{header} carries a credential, and settings are shown to every administrator: choose the auth type that sends it (bearer, apiKey) and put the value in the connector's secret.");
+                }
+            }
+        }
     }
 }

@@ -11,12 +11,13 @@ namespace IdentityHub.Server.Admin.Applications;
 /// <summary>
 /// One application: its name, description, launch URL, icon, theme and whether losing a role revokes its tokens (the
 /// same <see cref="IdentityHub.Core.Access.Applications"/> service as the admin API), its permissions (with parameters such as an
-/// amount limit; each edited on its own page), the roles that bundle them, its OIDC client and its SAML SP.
+/// amount limit; each edited on its own page), the roles that bundle them, its connectors, its OIDC client and its SAML SP.
 /// </summary>
 public sealed partial class DetailModel(
     IdentityHub.Core.Access.Applications applications, Permissions permissions, IdentityHub.Core.Access.Roles roles,
     ApplicationQueries applicationQueries, PermissionQueries permissionQueries, RoleQueries roleQueries,
-    SamlServiceProviderQueries samlQueries, OidcClientQueries oidcQueries, SamlSettings samlSettings) : ConsolePageModel
+    SamlServiceProviderQueries samlQueries, OidcClientQueries oidcQueries, SamlSettings samlSettings,
+    IdentityHub.Provisioning.Queries.ConnectorQueries connectorQueries) : ConsolePageModel
 {
     public Application? Application { get; private set; }
 
@@ -29,6 +30,9 @@ public sealed partial class DetailModel(
     public IReadOnlyList<Permission> PermissionList { get; private set; } = [];
 
     public IReadOnlyList<Role> RoleList { get; private set; } = [];
+
+    /// <summary>The application's connectors (each one's page creates, edits and deletes them).</summary>
+    public IReadOnlyList<IdentityHub.Provisioning.Queries.ConnectorView> ConnectorList { get; private set; } = [];
 
     [BindProperty]
     public PermissionForm NewPermission { get; set; } = new();
@@ -82,6 +86,7 @@ public sealed partial class DetailModel(
         RoleList = await roleQueries.ListAsync(new RoleFilter(ApplicationId: id), cancellationToken);
         Saml = await samlQueries.OfApplicationAsync(id, cancellationToken);
         Oidc = await oidcQueries.GetAsync(id, cancellationToken);
+        ConnectorList = await connectorQueries.OfApplicationAsync(id, cancellationToken) ?? [];
         if (Application is not null && !keepPostedEdit)
         {
             Edit = ApplicationForm.Of(Application);

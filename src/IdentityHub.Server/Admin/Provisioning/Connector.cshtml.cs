@@ -11,7 +11,8 @@ namespace IdentityHub.Server.Admin.Provisioning;
 /// One connector: its settings (never the secret), health, lag, counts, last errors, deliveries over time; pause/resume,
 /// test connection, full sync with its progress (the initial sync of a new connector too), the latest drift report.
 /// </summary>
-public sealed class ConnectorModel(ConnectorQueries queries, Connectors connectors, ConnectorOperations operations, FullSyncs fullSyncs, Reconciler reconciler)
+public sealed partial class ConnectorModel(
+    ConnectorQueries queries, Connectors connectors, ConnectorOperations operations, FullSyncs fullSyncs, Reconciler reconciler, Pickers pickers)
     : ConsolePageModel
 {
     /// <summary>The chart's bucket: one minute, the last two hours at most.</summary>
@@ -35,8 +36,16 @@ public sealed class ConnectorModel(ConnectorQueries queries, Connectors connecto
     /// <summary>The result of "test connection", shown once on the page that ran it.</summary>
     public ConnectionTestResult? Test { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
-        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        ConfirmDeletion();
+        return Page();
+    }
 
     public Task<IActionResult> OnPostPauseAsync(Guid id, CancellationToken cancellationToken) => SetPausedAsync(id, true, cancellationToken);
 
@@ -95,6 +104,13 @@ public sealed class ConnectorModel(ConnectorQueries queries, Connectors connecto
         }
 
         Settings = queries.Describe(Connector);
+        SecretGenerated = queries.GeneratesSecret(Connector.Kind);
+        Previewable = connectors.CanPreview(Connector.Kind);
+        if (_postedEdit is null)
+        {
+            Edit = ConnectorForm.Of(Connector);
+        }
+
         Status = await operations.StatusAsync(id, Connector.Paused, cancellationToken);
         Chart = await operations.StatsAsync(id, Bucket, cancellationToken);
         FullSync = await fullSyncs.ProgressAsync(id, cancellationToken);
