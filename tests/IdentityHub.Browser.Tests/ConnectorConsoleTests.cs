@@ -27,7 +27,7 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
         var t = ThemeTexts.Of("en");
         var suffix = Guid.NewGuid().ToString("N")[..6];
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         var (userUrl, userId) = await CreateEmployeeAsync(page, $"hook.user.{suffix}");
         await CreateApplicationAsync(page, t, $"Hooks {suffix}");
@@ -72,7 +72,7 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
         var userName = $"rest.user.{suffix}";
         var roleKey = $"approver-{suffix}";
         await using var vendor = await ExpenseVendor.StartNewAsync();
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         var (userUrl, _) = await CreateEmployeeAsync(page, userName);
         await SwitchToChineseAsync(page);
@@ -131,7 +131,7 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
     {
         var t = ThemeTexts.Of("en");
         var suffix = Guid.NewGuid().ToString("N")[..6];
-        await using var admin = await SignInAsync();
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         await CreateApplicationAsync(page, t, $"Outdated {suffix}");
         await page.GetByTestId("connectors-section").GetByTestId("new-connector").ClickAsync();
@@ -223,24 +223,6 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
         }
     }
 
-    /// <summary>The bootstrap administrator, signed in through the English sign-in page.</summary>
-    private async Task<SignedIn> SignInAsync()
-    {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = fixture.BaseAddress.ToString(),
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            Locale = "en-US",
-        });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync("admin");
-        await page.GetByLabel("Password").FillAsync(ServerAndBrowser.AdminPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**/admin");
-        return new SignedIn(context, page);
-    }
-
     private static async Task SwitchToChineseAsync(IPage page)
     {
         var url = page.Url;
@@ -294,21 +276,4 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
 
     private static async Task ShotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
-
-    private sealed record SignedIn(IBrowserContext Context, IPage Page) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => new(Context.CloseAsync());
-    }
-
-    /// <summary>The theme's texts in one language, read from its message files: the labels a person sees.</summary>
-    private sealed class ThemeTexts(Dictionary<string, string> texts)
-    {
-        public string this[string key] => texts.TryGetValue(key, out var text) ? text : throw new KeyNotFoundException($"No theme text {key}.");
-
-        public static ThemeTexts Of(string language)
-        {
-            var file = Path.Combine(TestEnvironment.SolutionRoot, "themes", "default", "admin", $"messages.{language}.json");
-            return new ThemeTexts(JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file))!);
-        }
-    }
 }

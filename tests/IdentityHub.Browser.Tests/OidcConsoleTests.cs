@@ -283,16 +283,4 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
 
     private static async Task ShotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
-
-    /// <summary>The theme's texts in one language, read from its message files: the labels a person sees.</summary>
-    private sealed class ThemeTexts(Dictionary<string, string> texts)
-    {
-        public string this[string key] => texts.TryGetValue(key, out var text) ? text : throw new KeyNotFoundException($"No theme text {key}.");
-
-        public static ThemeTexts Of(string language, string section = "admin")
-        {
-            var file = Path.Combine(TestEnvironment.SolutionRoot, "themes", "default", section, $"messages.{language}.json");
-            return new ThemeTexts(JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file))!);
-        }
-    }
 }
