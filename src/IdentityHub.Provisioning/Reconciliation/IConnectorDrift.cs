@@ -17,6 +17,9 @@ public interface IConnectorDrift
     /// </summary>
     Task<DriftReport> CheckAsync(Connector connector, IReadOnlyCollection<string> audience, CancellationToken cancellationToken);
 
+    /// <summary>Whether <see cref="RemoveExtrasAsync"/> removes anything for this connector (what a "fix" confirmation says it will do).</summary>
+    bool RemovesExtras(Connector connector);
+
     /// <summary>Removes (or deactivates) downstream users IdentityHub does not know, when the connector's settings allow it; returns how many.</summary>
     Task<int> RemoveExtrasAsync(Connector connector, IReadOnlyList<DriftItem> extras, CancellationToken cancellationToken);
 }

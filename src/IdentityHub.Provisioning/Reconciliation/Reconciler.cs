@@ -30,6 +30,13 @@ public sealed class Reconciler(
     /// <summary>Whether connectors of <paramref name="kind"/> can be checked for drift (their target can be listed).</summary>
     public bool CanCheck(ConnectorKind kind) => drifts.Any(d => d.Kind == kind);
 
+    /// <summary>Whether a fix of this connector removes the downstream accounts IdentityHub never provisioned (its settings say so).</summary>
+    public async Task<bool> RemovesExtrasAsync(Guid connectorId, CancellationToken cancellationToken)
+    {
+        var connector = await ConnectorAsync(connectorId, cancellationToken);
+        return drifts.FirstOrDefault(d => d.Kind == connector.Kind)?.RemovesExtras(connector) ?? false;
+    }
+
     /// <summary>
     /// Reads the target now, stores the report (its lists bounded) as the connector's latest and returns it whole. For a
     /// kind that cannot be listed, a report saying so (<see cref="DriftReport.Unavailable"/>), stored nowhere.

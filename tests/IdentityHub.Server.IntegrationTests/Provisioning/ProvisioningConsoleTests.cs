@@ -61,6 +61,41 @@ public sealed class ProvisioningConsoleTests(SqliteFactory factory) : IClassFixt
     }
 
     [PrerequisiteFact]
+    public async Task DriftPage_Fix_AsksFirstSayingWhatItWillDoAndOnlyTheConfirmedPostRestoresTheAccount()
+    {
+        await using var scim = new ScimTestServer();
+        await scim.InitializeAsync();
+        var (connectorId, userId) = await ConnectorWithDeliveredUserAsync(scim);
+        var scimId = (await scim.UserByExternalIdAsync(userId))!.Value.GetProperty("id").GetString()!;
+        await scim.RemoveBehindBackAsync(scimId);
+        await scim.AddForeignUserAsync($"foreign-{Guid.NewGuid():N}"[..20]);
+        var browser = factory.CreateBrowserLikeClient();
+        await BrowserSession.SignInAsync(browser, "admin", IdentityHubFactory.AdminPassword);
+        var drift = $"/admin/provisioning/{connectorId}/drift";
+        await PostFormAsync(browser, $"{drift}?handler=check", await browser.GetStringAsync(drift));
+        Assert.Contains("data-testid=\"drift-fix\"", await browser.GetStringAsync(drift), StringComparison.Ordinal);
+
+        var asked = await browser.GetStringAsync($"{drift}?confirm=fix");
+
+        var dialog = Admin.ConsoleDriver.Dialog(asked, "fix-drift");
+        Assert.NotNull(dialog);
+        var consequences = Admin.ConsoleDriver.Consequences(dialog);
+        Assert.Contains("Checks the target again first, then sends the current state again for the 1 people whose account there is missing or different.", consequences);
+        Assert.Contains("Keeps the 1 accounts that IdentityHub never provisioned (the connector is not set to remove them).", consequences);
+        Assert.Null(await scim.UserByExternalIdAsync(userId));
+
+        var done = await Admin.ConsoleDriver.PostDialogAsync(browser, asked, "fix-drift");
+
+        Assert.Equal(HttpStatusCode.Redirect, done.StatusCode);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await scim.UserByExternalIdAsync(userId) is null)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"Waited 60 s for the fix to provision {userId} again.");
+            await Task.Delay(50);
+        }
+    }
+
+    [PrerequisiteFact]
     public async Task ConnectorPage_TestConnection_ShowsTheOutcomeAndTheSettingsButNeverTheSecret()
     {
         await using var scim = new ScimTestServer();

@@ -114,6 +114,9 @@ public sealed class RestDriftCheck(
     }
 
     /// <summary>A vendor's people IdentityHub never sent are left alone: removing them is the vendor administrator's call.</summary>
+    public bool RemovesExtras(Connector connector) => false;
+
+    /// <summary>A vendor's people IdentityHub never sent are left alone: removing them is the vendor administrator's call.</summary>
     public Task<int> RemoveExtrasAsync(Connector connector, IReadOnlyList<DriftItem> extras, CancellationToken cancellationToken) => Task.FromResult(0);
 
     /// <summary>Every item of every page: page numbers until a short page, or cursors until none.</summary>

@@ -137,6 +137,8 @@ public sealed class ScimDriftCheck(IdentityHubDbContext db, UserStates states, S
     private static string? Str(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    public bool RemovesExtras(Connector connector) => ScimSessions.SettingsOf(connector).RemoveExtras;
+
     public async Task<int> RemoveExtrasAsync(Connector connector, IReadOnlyList<DriftItem> extras, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connector);

@@ -18,8 +18,23 @@ public sealed class DriftModel(UserQueries users, ConnectorQueries queries, Reco
 
     public IReadOnlyDictionary<string, PersonName> UserNames { get; private set; } = new Dictionary<string, PersonName>();
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
-        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    /// <summary>The query value that asks to confirm a fix.</summary>
+    public const string ConfirmFix = "fix";
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        if (CanWrite && Confirming == ConfirmFix && Report is { InSync: false } report)
+        {
+            Confirm = await FixConfirmationAsync(Connector!, report, cancellationToken);
+        }
+
+        return Page();
+    }
 
     public Task<IActionResult> OnPostCheckAsync(Guid id, CancellationToken cancellationToken) =>
         RunAsync(id, async () => { await reconciler.CheckAsync(id, cancellationToken); return Message("admin.provisioning.checked"); }, cancellationToken);
@@ -52,6 +67,39 @@ public sealed class DriftModel(UserQueries users, ConnectorQueries queries, Reco
             Refused(violation, prefix: "");
             return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
         }
+    }
+
+    /// <summary>
+    /// What a fix will do, from the latest report (it checks the target again first): resend the state of the people missing
+    /// or different there, remove those who should no longer be there, and remove or keep the accounts IdentityHub never
+    /// provisioned, as the connector's settings say.
+    /// </summary>
+    private async Task<Confirmation> FixConfirmationAsync(ConnectorView connector, DriftReport report, CancellationToken cancellationToken)
+    {
+        var texts = ThemeTexts;
+        var ours = report.Extra.Count(i => i.UserId is not null);
+        var foreign = report.Extra.Count(i => i.UserId is null);
+        var consequences = new List<string> { texts["admin.confirm.drift.resend", report.MissingCount + report.DifferentCount].Value };
+        if (ours > 0)
+        {
+            consequences.Add(texts["admin.confirm.drift.ours", ours].Value);
+        }
+
+        if (foreign > 0)
+        {
+            var removes = await reconciler.RemovesExtrasAsync(connector.Id, cancellationToken);
+            consequences.Add(texts[removes ? "admin.confirm.drift.foreignRemoved" : "admin.confirm.drift.foreignKept", foreign].Value);
+        }
+
+        if (report.Truncated)
+        {
+            consequences.Add(texts["admin.confirm.drift.truncated"].Value);
+        }
+
+        return new Confirmation(
+            "fix-drift", texts["admin.confirm.drift.title", connector.Name], consequences,
+            $"/admin/provisioning/{connector.Id}/drift?handler=fix", new Dictionary<string, string?>(StringComparer.Ordinal),
+            texts["admin.provisioning.fix"], $"/admin/provisioning/{connector.Id}/drift");
     }
 
     private string Message(string key, params object[] arguments) =>
