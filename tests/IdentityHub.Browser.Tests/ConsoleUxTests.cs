@@ -98,6 +98,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
             "/admin", "/admin/users", $"/admin/users/{userId}", "/admin/applications", $"/admin/applications/{applicationId}",
             "/admin/assignments", "/admin/audit", "/admin/provisioning", $"/admin/provisioning/{connectorId}", "/admin/departments",
             "/admin/roles", "/admin/separation-of-duty", $"/admin/users/edit/{userId}", $"/admin/assignments/new?userId={userId}",
+            $"/admin/provisioning/new?application={applicationId}&kind=rest&preset=expense",
         ];
 
         var failures = new List<string>();
