@@ -5,8 +5,19 @@ document.querySelectorAll("dialog[data-confirm][open]").forEach(dialog => {
   if (typeof dialog.showModal !== "function") return;
   dialog.close();
   dialog.showModal();
+  let leaving = false;
+  const back = () => {
+    if (leaving) return;
+    leaving = true;
+    window.location.assign(dialog.dataset.cancel);
+  };
   dialog.addEventListener("cancel", event => {
     event.preventDefault();
-    window.location.assign(dialog.dataset.cancel);
+    back();
+  });
+  // Chromium closes a dialog on Escape without a cancel event when the page has had no user activation (a page just
+  // opened by a link); the close event still comes. The close() above queues one too, seen while the dialog is open again.
+  dialog.addEventListener("close", () => {
+    if (!dialog.open) back();
   });
 });
