@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IdentityHub.Testing;
 using Microsoft.Playwright;
+using static IdentityHub.Browser.Tests.ConsoleSteps;
 
 namespace IdentityHub.Browser.Tests;
 
@@ -245,35 +246,4 @@ public sealed class ConnectorConsoleTests(ServerAndBrowser fixture) : IClassFixt
         await page.WaitForURLAsync(new Regex("/admin/users/[^/]+$"));
         return (page.Url, page.Url[(page.Url.LastIndexOf('/') + 1)..]);
     }
-
-    private static async Task CreateApplicationAsync(IPage page, ThemeTexts t, string name)
-    {
-        await page.GotoAsync("/admin/applications");
-        await page.GetByLabel(t["admin.applications.name"], new() { Exact = true }).FillAsync(name);
-        await page.GetByRole(AriaRole.Button, new() { Name = t["admin.applications.create"] }).ClickAsync();
-        await page.WaitForURLAsync("**/admin/applications/*");
-        Assert.Equal(name, await page.GetByTestId("application-title").InnerTextAsync());
-    }
-
-    private static async Task CreatePermissionAsync(IPage page, ThemeTexts t, string name, string parameters)
-    {
-        var form = page.GetByTestId("create-permission");
-        await form.GetByLabel(t["admin.permissions.name"], new() { Exact = true }).FillAsync(name);
-        await form.GetByLabel(t["admin.permissions.parameters"], new() { Exact = true }).FillAsync(parameters);
-        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.permissions.create"] }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId("permission-list")).ToContainTextAsync(name);
-    }
-
-    private static async Task CreateRoleAsync(IPage page, ThemeTexts t, string key, string displayName, string permission)
-    {
-        var form = page.GetByTestId("create-role");
-        await form.GetByLabel(t["admin.roles.name"], new() { Exact = true }).FillAsync(key);
-        await form.GetByLabel(t["admin.roles.displayName"], new() { Exact = true }).FillAsync(displayName);
-        await form.GetByLabel(permission, new() { Exact = true }).CheckAsync();
-        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.roles.create"] }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId($"role-{key}")).ToContainTextAsync(displayName);
-    }
-
-    private static async Task ShotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using IdentityHub.Testing;
 using Microsoft.Playwright;
+using static IdentityHub.Browser.Tests.ConsoleSteps;
 
 namespace IdentityHub.Browser.Tests;
 
@@ -279,7 +280,4 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
         await page.GetByRole(AriaRole.Button, new() { Name = "Grant the role" }).ClickAsync();
         await page.WaitForLoadStateAsync();
     }
-
-    private static async Task ShotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
 }

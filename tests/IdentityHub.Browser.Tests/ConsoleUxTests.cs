@@ -6,6 +6,7 @@ using IdentityHub.Data.Sqlite;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using static IdentityHub.Browser.Tests.ConsoleSteps;
 
 namespace IdentityHub.Browser.Tests;
 
@@ -305,7 +306,4 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
         }));
         await db.SaveChangesAsync();
     }
-
-    private static async Task ShotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
 }

@@ -1,5 +1,6 @@
 using IdentityHub.Testing;
 using Microsoft.Playwright;
+using static IdentityHub.Browser.Tests.ConsoleSteps;
 
 namespace IdentityHub.Browser.Tests;
 
@@ -70,7 +71,4 @@ public sealed class EmptyInstallationTests(ServerAndBrowser fixture) : IClassFix
             await context.CloseAsync();
         }
     }
-
-    private static async Task ShotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IdentityHub.Testing;
 using Microsoft.Playwright;
+using static IdentityHub.Browser.Tests.ConsoleSteps;
 
 namespace IdentityHub.Browser.Tests;
 
@@ -251,36 +252,4 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/admin/users/[^/]+$"));
         return page.Url;
     }
-
-    private static async Task<string> CreateApplicationAsync(IPage page, ThemeTexts t, string name)
-    {
-        await page.GotoAsync("/admin/applications");
-        await page.GetByLabel(t["admin.applications.name"], new() { Exact = true }).FillAsync(name);
-        await page.GetByRole(AriaRole.Button, new() { Name = t["admin.applications.create"] }).ClickAsync();
-        await page.WaitForURLAsync("**/admin/applications/*");
-        Assert.Equal(name, await page.GetByTestId("application-title").InnerTextAsync());
-        return page.Url;
-    }
-
-    private static async Task CreatePermissionAsync(IPage page, ThemeTexts t, string name, string parameters)
-    {
-        var form = page.GetByTestId("create-permission");
-        await form.GetByLabel(t["admin.permissions.name"], new() { Exact = true }).FillAsync(name);
-        await form.GetByLabel(t["admin.permissions.parameters"], new() { Exact = true }).FillAsync(parameters);
-        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.permissions.create"] }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId("permission-list")).ToContainTextAsync(name);
-    }
-
-    private static async Task CreateRoleAsync(IPage page, ThemeTexts t, string key, string displayName, string permission)
-    {
-        var form = page.GetByTestId("create-role");
-        await form.GetByLabel(t["admin.roles.name"], new() { Exact = true }).FillAsync(key);
-        await form.GetByLabel(t["admin.roles.displayName"], new() { Exact = true }).FillAsync(displayName);
-        await form.GetByLabel(permission, new() { Exact = true }).CheckAsync();
-        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.roles.create"] }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId($"role-{key}")).ToContainTextAsync(displayName);
-    }
-
-    private static async Task ShotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
 }

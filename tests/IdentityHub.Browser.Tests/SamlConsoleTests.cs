@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IdentityHub.Testing;
 using Microsoft.Playwright;
+using static IdentityHub.Browser.Tests.ConsoleSteps;
 
 namespace IdentityHub.Browser.Tests;
 
@@ -118,7 +119,4 @@ public sealed class SamlConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await page.WaitForURLAsync("**/admin");
     }
-
-    private static async Task ShotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
 }

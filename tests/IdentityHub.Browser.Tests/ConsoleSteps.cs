@@ -1,0 +1,54 @@
+using IdentityHub.Testing;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace IdentityHub.Browser.Tests;
+
+/// <summary>Steps several console flows share, taken through the console's own forms with the labels of the page's language.</summary>
+public static class ConsoleSteps
+{
+    /// <summary>A full-page screenshot into the test artifacts, for a person to look at after the run.</summary>
+    public static async Task ShotAsync(IPage page, string name)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
+    }
+
+    /// <summary>Creates an application on the applications page; ends on its page, whose address it returns.</summary>
+    public static async Task<string> CreateApplicationAsync(IPage page, ThemeTexts t, string name)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(t);
+        await page.GotoAsync("/admin/applications");
+        await page.GetByLabel(t["admin.applications.name"], new() { Exact = true }).FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = t["admin.applications.create"] }).ClickAsync();
+        await page.WaitForURLAsync("**/admin/applications/*");
+        Assert.Equal(name, await page.GetByTestId("application-title").InnerTextAsync());
+        return page.Url;
+    }
+
+    /// <summary>Adds a permission (with <paramref name="parameters"/> such as <c>amountLimit=5000</c>) on the application's page.</summary>
+    public static async Task CreatePermissionAsync(IPage page, ThemeTexts t, string name, string parameters)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(t);
+        var form = page.GetByTestId("create-permission");
+        await form.GetByLabel(t["admin.permissions.name"], new() { Exact = true }).FillAsync(name);
+        await form.GetByLabel(t["admin.permissions.parameters"], new() { Exact = true }).FillAsync(parameters);
+        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.permissions.create"] }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("permission-list")).ToContainTextAsync(name);
+    }
+
+    /// <summary>Adds a role bundling <paramref name="permission"/> on the application's page.</summary>
+    public static async Task CreateRoleAsync(IPage page, ThemeTexts t, string key, string displayName, string permission)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(t);
+        var form = page.GetByTestId("create-role");
+        await form.GetByLabel(t["admin.roles.name"], new() { Exact = true }).FillAsync(key);
+        await form.GetByLabel(t["admin.roles.displayName"], new() { Exact = true }).FillAsync(displayName);
+        await form.GetByLabel(permission, new() { Exact = true }).CheckAsync();
+        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.roles.create"] }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId($"role-{key}")).ToContainTextAsync(displayName);
+    }
+}
