@@ -1,3 +1,4 @@
+using IdentityHub.Testing;
 using Microsoft.Playwright;
 using Xunit;
 
@@ -14,24 +15,18 @@ public static class ConsoleSignIn
 {
     /// <summary>
     /// A new laptop-sized context signed in as <paramref name="userName"/> (the bootstrap administrator by default),
-    /// on the console's dashboard. <paramref name="timeout"/> (ms) becomes the context's default for actions and
-    /// navigation. A sign-in that does not reach the console says where it stopped, not only that it timed out.
+    /// on the console's dashboard (actions wait up to <see cref="HeadlessChromium.Patience"/>). A sign-in that does not reach
+    /// the console says where it stopped, not only that it timed out.
     /// </summary>
-    public static async Task<SignedIn> SignInAsync(this ServerAndBrowser fixture, string userName = "admin", string password = ServerAndBrowser.AdminPassword, float? timeout = null)
+    public static async Task<SignedIn> SignInAsync(this ServerAndBrowser fixture, string userName = "admin", string password = ServerAndBrowser.AdminPassword)
     {
         ArgumentNullException.ThrowIfNull(fixture);
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await fixture.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = fixture.BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
             Locale = "en-US",
         });
-        if (timeout is { } ms)
-        {
-            context.SetDefaultTimeout(ms);
-            context.SetDefaultNavigationTimeout(ms);
-        }
-
         var page = await context.NewPageAsync();
         await page.GotoAsync("/account/login");
         await page.GetByLabel("User name").FillAsync(userName);

@@ -193,7 +193,7 @@ public sealed class ConsoleTests(ServerAndBrowser fixture) : IClassFixture<Serve
 
     private async Task<SignedIn> NewContextAsync()
     {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString(), Locale = "en-US" });
+        var context = await fixture.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString(), Locale = "en-US" });
         return new SignedIn(context, await context.NewPageAsync());
     }
 

@@ -27,7 +27,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
     {
         var run = "K" + Guid.NewGuid().ToString("N")[..6];
         await SeedPeopleAsync(run, DirectorySize);
-        await using var admin = await fixture.SignInAsync(timeout: Deadline);
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         var role = await CreateRoleAsync(page, "keyboard-" + run);
 
@@ -53,7 +53,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
     [PrerequisiteFact]
     public async Task DeleteDepartment_ThroughItsConfirmation_EscapeKeepsItAndConfirmingDeletesItInEnglishAndInChinese()
     {
-        await using var admin = await fixture.SignInAsync(timeout: Deadline);
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         var suffix = Guid.NewGuid().ToString("N")[..6];
 
@@ -89,7 +89,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
     [PrerequisiteFact]
     public async Task MainPages_OnA390PixelPhone_NeverScrollSideways()
     {
-        await using var admin = await fixture.SignInAsync(timeout: Deadline);
+        await using var admin = await fixture.SignInAsync();
         var page = admin.Page;
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var (userId, applicationId, connectorId) = await ArrangeWideContentAsync(page, suffix);

@@ -16,14 +16,12 @@ public sealed class EmptyInstallationTests(ServerAndBrowser fixture) : IClassFix
     [PrerequisiteFact]
     public async Task Dashboard_EmptyInstallation_ShowsTheNextStepsWithLinksInEnglishAndInChinese()
     {
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await fixture.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = fixture.BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
             Locale = "en-US",
         });
-        context.SetDefaultTimeout(Deadline);
-        context.SetDefaultNavigationTimeout(Deadline);
         try
         {
             var page = await context.NewPageAsync();

@@ -72,7 +72,7 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
 
         // The relying party, configured with what the page showed, signs the employee in through the real sign-in page.
         await using var relyingParty = await RelyingParty.StartAsync(port, fixture.BaseAddress, clientId, secret, Scopes);
-        var employee = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { Locale = language });
+        var employee = await fixture.NewContextAsync(new BrowserNewContextOptions { Locale = language });
         try
         {
             var login = ThemeTexts.Of(language, "login");

@@ -24,7 +24,7 @@ public sealed class SamlConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
     {
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var entityId = $"https://attendance-{suffix}.example.test/saml";
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+        var context = await fixture.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = fixture.BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },

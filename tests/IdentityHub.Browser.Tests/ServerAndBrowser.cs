@@ -43,6 +43,10 @@ public sealed class ServerAndBrowser : IAsyncLifetime
         _chromium = await HeadlessChromium.LaunchAsync();
     }
 
+    /// <summary>A new browser context whose actions and navigations wait up to <see cref="HeadlessChromium.Patience"/>.</summary>
+    public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options) =>
+        (_chromium ?? throw new InvalidOperationException("Chromium is not started.")).NewContextAsync(options);
+
     public async Task DisposeAsync()
     {
         if (_chromium is not null)

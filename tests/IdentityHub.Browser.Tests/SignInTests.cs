@@ -9,7 +9,7 @@ public sealed class SignInTests(ServerAndBrowser fixture) : IClassFixture<Server
     [PrerequisiteFact]
     public async Task SignIn_SeededAdminThroughTheRealPage_SeesTheConsoleHome()
     {
-        await using var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString() });
+        await using var context = await fixture.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString() });
         var page = await context.NewPageAsync();
 
         await page.GotoAsync("/");
@@ -28,7 +28,7 @@ public sealed class SignInTests(ServerAndBrowser fixture) : IClassFixture<Server
     [PrerequisiteFact]
     public async Task SignIn_WrongPasswordThroughTheRealPage_ShowsTheErrorAndStaysOnTheForm()
     {
-        await using var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString() });
+        await using var context = await fixture.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString() });
         var page = await context.NewPageAsync();
 
         await page.GotoAsync("/account/login");

@@ -42,7 +42,7 @@ public sealed class AspNetCoreRelyingPartyTests(InteropServer idp) : IClassFixtu
         });
         await using var app = await StartRelyingPartyAsync(port, clientId, secret!);
         await using var chromium = await HeadlessChromium.LaunchAsync();
-        var page = await chromium.Browser.NewPageAsync();
+        var page = await chromium.NewPageAsync();
 
         await page.GotoAsync(relyingParty.ToString());
         await page.WaitForURLAsync("**/account/login**");

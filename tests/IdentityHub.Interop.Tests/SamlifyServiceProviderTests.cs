@@ -24,7 +24,7 @@ public sealed class SamlifyServiceProviderTests(InteropServer idp) : IClassFixtu
         var metadata = await StepAsync(environment, "metadata");
         await idp.RegisterSamlServiceProviderAsync("samlify sp", metadata.GetProperty("metadata").GetString()!);
         await using var chromium = await HeadlessChromium.LaunchAsync();
-        var page = await chromium.Browser.NewPageAsync();
+        var page = await chromium.NewPageAsync();
         var acsPost = new TaskCompletionSource<Dictionary<string, string>>(TaskCreationOptions.RunContinuationsAsynchronously);
         var sloQuery = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await page.RouteAsync(url => url.StartsWith($"{spBase}/acs", StringComparison.Ordinal), async route =>

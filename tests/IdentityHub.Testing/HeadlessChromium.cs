@@ -13,7 +13,25 @@ public sealed class HeadlessChromium : IAsyncDisposable
         Browser = browser;
     }
 
+    /// <summary>
+    /// How long any action, navigation or expectation may wait for its state (ms): generous, since the machine may be busy
+    /// (a second copy of the suite running); a test waits for a state, never for a speed.
+    /// </summary>
+    public const float Patience = 120_000;
+
     public IBrowser Browser { get; }
+
+    /// <summary>A new context whose actions and navigations wait up to <see cref="Patience"/>.</summary>
+    public async Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions? options = null)
+    {
+        var context = await Browser.NewContextAsync(options);
+        context.SetDefaultTimeout(Patience);
+        context.SetDefaultNavigationTimeout(Patience);
+        return context;
+    }
+
+    /// <summary>A page in a context of its own (closed with it), waiting up to <see cref="Patience"/>.</summary>
+    public async Task<IPage> NewPageAsync() => await (await NewContextAsync()).NewPageAsync();
 
     public static async Task<HeadlessChromium> LaunchAsync()
     {
@@ -26,6 +44,7 @@ public sealed class HeadlessChromium : IAsyncDisposable
             // The machine has no network beyond loopback; keep Chromium from reaching for it.
             Args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
+        Assertions.SetDefaultExpectTimeout(Patience);
         return new HeadlessChromium(playwright, browser);
     }
 
