@@ -29,6 +29,9 @@ public interface IConnectorKind
     /// </summary>
     IReadOnlyDictionary<string, string[]> Validate(JsonElement settings, string? secret, bool hasStoredSecret);
 
+    /// <summary>Whether IdentityHub draws this kind's secret itself (<see cref="GenerateSecret"/>) rather than the administrator supplying it.</summary>
+    bool GeneratesSecret { get; }
+
     /// <summary>A secret IdentityHub generates for a new connector (shown once), or null when the administrator supplies it.</summary>
     string? GenerateSecret();
 
@@ -56,6 +59,8 @@ public abstract class ConnectorKindBase<TSettings> : IConnectorKind
     public Type SettingsType => typeof(TSettings);
 
     public abstract IReadOnlyDictionary<string, string[]> Validate(JsonElement settings, string? secret, bool hasStoredSecret);
+
+    public virtual bool GeneratesSecret => false;
 
     public virtual string? GenerateSecret() => null;
 

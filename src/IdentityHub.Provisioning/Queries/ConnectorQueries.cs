@@ -50,7 +50,7 @@ public sealed class ConnectorQueries(IdentityHubDbContext db, ConnectorKinds kin
     }
 
     /// <summary>Whether IdentityHub draws the secret of this kind's connectors itself (shown once at creation; never sent by an administrator).</summary>
-    public bool GeneratesSecret(ConnectorKind kind) => kinds.Find(kind)?.GenerateSecret() is not null;
+    public bool GeneratesSecret(ConnectorKind kind) => kinds.Find(kind)?.GeneratesSecret ?? false;
 
     private static IQueryable<ConnectorView> Views(IQueryable<Connector> connectors) =>
         connectors.AsNoTracking().Select(c => new ConnectorView(

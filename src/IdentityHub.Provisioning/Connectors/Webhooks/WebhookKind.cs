@@ -21,5 +21,7 @@ public sealed class WebhookKind : ConnectorKindBase<WebhookSettings>
         return errors;
     }
 
+    public override bool GeneratesSecret => true;
+
     public override string? GenerateSecret() => WebhookSignature.NewSecret();
 }
