@@ -1,6 +1,7 @@
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Audit;
 using IdentityHub.Data.Directory;
+using IdentityHub.Data.Inbound;
 using IdentityHub.Data.Keys;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Data.Sessions;
@@ -54,6 +55,14 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
     public DbSet<SamlSeenMessage> SamlSeenMessages => Set<SamlSeenMessage>();
 
     public DbSet<ReconciliationRun> ReconciliationRuns => Set<ReconciliationRun>();
+
+    public DbSet<InboundSource> InboundSources => Set<InboundSource>();
+
+    public DbSet<InboundSourceSubtree> InboundSourceSubtrees => Set<InboundSourceSubtree>();
+
+    public DbSet<InboundRun> InboundRuns => Set<InboundRun>();
+
+    public DbSet<InboundConflict> InboundConflicts => Set<InboundConflict>();
 
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
 

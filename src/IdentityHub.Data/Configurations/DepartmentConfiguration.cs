@@ -15,6 +15,9 @@ internal sealed class DepartmentConfiguration : IEntityTypeConfiguration<Departm
         builder.Property(d => d.Path).HasMaxLength(2000);
         builder.HasIndex(d => d.Path);
         builder.HasIndex(d => d.ParentId);
+        builder.Property(d => d.ExternalId).HasMaxLength(256);
+        builder.HasIndex(d => new { d.SourceId, d.ExternalId }).IsUnique();
+        builder.HasOne<Inbound.InboundSource>().WithMany().HasForeignKey(d => d.SourceId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne(d => d.Parent).WithMany().HasForeignKey(d => d.ParentId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -17,6 +17,12 @@ public sealed class Department
     /// <summary>Materialized path of ids from the root, "/id1/id2/", so a subtree is one prefix query.</summary>
     public required string Path { get; set; }
 
+    /// <summary>The inbound source this department came from, or null when administered in IdentityHub.</summary>
+    public Guid? SourceId { get; set; }
+
+    /// <summary>The department's id in <see cref="SourceId"/> (SCIM Group <c>externalId</c>), unique per source.</summary>
+    public string? ExternalId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

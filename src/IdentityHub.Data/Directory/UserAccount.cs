@@ -18,6 +18,15 @@ public sealed class UserAccount : IdentityUser
 
     public string? ManagerId { get; set; }
 
+    /// <summary>The inbound source this person came from (OA or HR), or null when administered in IdentityHub.</summary>
+    public Guid? SourceId { get; set; }
+
+    /// <summary>The person's id in <see cref="SourceId"/> (SCIM <c>externalId</c>), unique per source.</summary>
+    public string? ExternalId { get; set; }
+
+    /// <summary>The manager a source named who is not in IdentityHub yet; linked when they arrive.</summary>
+    public string? PendingManagerRef { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
