@@ -2,6 +2,7 @@ using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Inbound;
 using IdentityHub.Core.Queries;
 using IdentityHub.Data;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,9 @@ public static class CoreServices
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
+        services.AddScoped<AttributeOwnership>();
+        services.AddScoped<OrganisationIntake>();
+        services.AddScoped<InboundRuns>();
         services.AddScoped<Permissions>();
         services.AddScoped<Roles>();
         services.AddScoped<RoleAssignments>();

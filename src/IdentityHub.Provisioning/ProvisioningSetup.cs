@@ -68,6 +68,7 @@ public static class ProvisioningSetup
         services.TryAddScoped<IConnectorAudience>(s => s.GetRequiredService<ConnectorAudience>());
         services.TryAddScoped<UserStates>();
         services.TryAddScoped<Connectors.Connectors>();
+        services.TryAddScoped<Inbound.InboundSources>();
         services.TryAddScoped<ConnectorQueries>();
         services.TryAddScoped<ConnectorOperations>();
         services.TryAddScoped<FullSyncs>();

@@ -8,6 +8,15 @@ public sealed record Actor(string Id, string Name, IReadOnlySet<string> AdminRol
     /// <summary>IdentityHub itself: background jobs, start-up seeding.</summary>
     public static Actor System { get; } = new("system", "IdentityHub", new HashSet<string>(StringComparer.Ordinal) { Directory.AdminRoles.SuperAdmin });
 
+    /// <summary>The inbound source acting (a SCIM push or a pull run), or null for a person or IdentityHub itself.</summary>
+    public Guid? SourceId { get; init; }
+
+    /// <summary>
+    /// The department paths this actor may write under when they are not read from its administered departments
+    /// (an inbound source's subtrees); null for people, whose subtrees delegation reads from the database.
+    /// </summary>
+    public IReadOnlyList<string>? SubtreePaths { get; init; }
+
     public bool IsSuperAdmin => AdminRoles.Contains(Directory.AdminRoles.SuperAdmin);
 
     public bool Holds(string adminRole) => AdminRoles.Contains(adminRole);

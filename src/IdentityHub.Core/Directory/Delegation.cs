@@ -109,7 +109,7 @@ public sealed class Delegation(IdentityHubDbContext db, UserManager<UserAccount>
 
     private async Task<bool> AdministersAsync(string path, CancellationToken cancellationToken)
     {
-        _administeredPaths ??= await db.AdministeredDepartments.AsNoTracking().Where(a => a.UserId == Actor.Id)
+        _administeredPaths ??= Actor.SubtreePaths?.ToList() ?? await db.AdministeredDepartments.AsNoTracking().Where(a => a.UserId == Actor.Id)
             .Select(a => a.Department!.Path).ToListAsync(cancellationToken);
         return _administeredPaths.Exists(administered => path.StartsWith(administered, StringComparison.Ordinal));
     }

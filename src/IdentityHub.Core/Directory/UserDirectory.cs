@@ -2,6 +2,7 @@ using System.Net.Mail;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
+using IdentityHub.Core.Inbound;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Identity;
@@ -25,7 +26,8 @@ public sealed record UserSnapshot(
 /// <summary>The people in the directory: create and edit, suspend, mark as left (everything they held ends), end sessions.</summary>
 public sealed class UserDirectory(
     IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
-    RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, Delegation delegation, CurrentActor actor, TimeProvider clock)
+    RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, Delegation delegation, AttributeOwnership ownership, CurrentActor actor,
+    TimeProvider clock)
 {
     public const int DisplayNameMaxLength = 200;
     public const int EmployeeNumberMaxLength = 64;
@@ -82,6 +84,7 @@ public sealed class UserDirectory(
         user.UpdatedAt = Revision.After(user.UpdatedAt, clock);
         return await db.InTransactionAsync(async () =>
         {
+            await ownership.CheckAsync(user.SourceId, id, before, UserSnapshot.Of(user), cancellationToken);
             ThrowIfFailed(await users.UpdateAsync(user), "userName");
             await audit.RecordAsync("user.updated", "user", id, before, UserSnapshot.Of(user), cancellationToken);
             await changes.UsersChangedAsync([id], "user.updated", cancellationToken);
@@ -223,6 +226,8 @@ public sealed class UserDirectory(
                 await EnsureNotLastSuperAdminAsync(user, "status", cancellationToken);
             }
 
+            await ownership.CheckAsync(user.SourceId, id, before, UserSnapshot.Of(user), cancellationToken);
+
             if (status != UserStatus.Active)
             {
                 // Revoking tokens is a security event of its own, recorded like an explicit end of sessions.
@@ -337,9 +342,31 @@ public sealed class UserDirectory(
             {
                 errors.Add("managerId", $"No user with id '{input.ManagerId}'.");
             }
+            else if (existingId is not null && await ReportsToAsync(input.ManagerId, existingId, cancellationToken))
+            {
+                errors.Add("managerId", "That manager reports to this user (directly or further up); a reporting line cannot go round in a loop.");
+            }
         }
 
         return errors;
+    }
+
+    /// <summary>Whether <paramref name="userId"/> is <paramref name="managerId"/> or anyone above them in the reporting line.</summary>
+    private async Task<bool> ReportsToAsync(string managerId, string userId, CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (string? current = managerId; current is not null && seen.Add(current);)
+        {
+            if (current == userId)
+            {
+                return true;
+            }
+
+            var id = current;
+            current = await db.Users.Where(u => u.Id == id).Select(u => u.ManagerId).SingleOrDefaultAsync(cancellationToken);
+        }
+
+        return false;
     }
 
     private async Task EnsureUniqueAsync(UserInput input, string? existingId, CancellationToken cancellationToken)
