@@ -40,6 +40,8 @@ public abstract class DomainDatabase : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddLogging();
+        // Pull sources keep their secrets protected, as connectors do.
+        services.AddDataProtection();
         services.AddSingleton<TimeProvider>(Clock);
         services.AddDbContext<IdentityHubDbContext>(UseDatabase);
         services.AddIdentityCore<UserAccount>(o => IdentityHubSchema.ConfigureStores(o.Stores))
