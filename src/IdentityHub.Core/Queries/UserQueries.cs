@@ -21,6 +21,9 @@ public sealed record PersonName(string Id, string DisplayName, string? UserName)
 /// <summary>A person's sign-in state: browser sessions that took part in a sign-in, and tokens still valid.</summary>
 public sealed record UserSessions(int BrowserSessions, int ActiveTokens);
 
+/// <summary>Where a person came from: the inbound source, the source's id for them, what the source owns of them, and a manager still awaited.</summary>
+public sealed record UserOrigin(Guid SourceId, string SourceName, string? ExternalId, IReadOnlySet<string> Owned, string? PendingManager);
+
 /// <summary>Reads of people shared by the console and the admin API (nothing here writes).</summary>
 public sealed class UserQueries(IdentityHubDbContext db)
 {
@@ -31,6 +34,21 @@ public sealed class UserQueries(IdentityHubDbContext db)
             .Select(u => new { Account = u, Manager = db.Users.Where(m => m.Id == u.ManagerId).Select(m => m.DisplayName).FirstOrDefault() })
             .SingleOrDefaultAsync(cancellationToken);
         return row is null ? null : new UserView(row.Account, row.Manager);
+    }
+
+    /// <summary>The source <paramref name="user"/> came from, or null when they are administered in IdentityHub.</summary>
+    public async Task<UserOrigin?> OriginAsync(UserAccount user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.SourceId is not { } sourceId)
+        {
+            return null;
+        }
+
+        var source = await db.InboundSources.AsNoTracking().Where(s => s.Id == sourceId)
+            .Select(s => new { s.Name, s.OwnedAttributes }).SingleOrDefaultAsync(cancellationToken);
+        return source is null ? null
+            : new UserOrigin(sourceId, source.Name, user.ExternalId, Inbound.SourceAttributes.Parse(source.OwnedAttributes), user.PendingManagerRef);
     }
 
     public Task<bool> ExistsAsync(string id, CancellationToken cancellationToken) => db.Users.AnyAsync(u => u.Id == id, cancellationToken);

@@ -58,6 +58,12 @@ public sealed class DetailModel(
     /// <summary>The person's audit trail is shown to the audit trail's readers only.</summary>
     public bool CanReadTrail => ConsoleSections.Audit.CanRead(User);
 
+    /// <summary>The OA or HR source the person came from, when one did.</summary>
+    public UserOrigin? Origin { get; private set; }
+
+    /// <summary>The source's console page, for the super administrators who manage sources.</summary>
+    public string? SourceLink => Origin is { } origin && User.IsInRole(AdminRoles.SuperAdmin) ? $"/admin/sources/{origin.SourceId}" : null;
+
     /// <summary>The person's manager, when they have one.</summary>
     public UserChoice? Manager { get; private set; }
 
@@ -179,6 +185,7 @@ public sealed class DetailModel(
 
         Account = view.Account;
         Manager = await lookup.UserAsync(Account.ManagerId, cancellationToken);
+        Origin = await queries.OriginAsync(Account, cancellationToken);
 
         Assignments = await assignments.OfUserAsync(id, cancellationToken);
         Grants = await entitlements.ExplainAsync(id, applicationId: null, cancellationToken);
