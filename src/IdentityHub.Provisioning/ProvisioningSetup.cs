@@ -69,6 +69,7 @@ public static class ProvisioningSetup
         services.TryAddScoped<UserStates>();
         services.TryAddScoped<Connectors.Connectors>();
         services.TryAddScoped<Inbound.InboundSources>();
+        services.TryAddScoped<Inbound.SourceRunner>();
         services.TryAddScoped<ConnectorQueries>();
         services.TryAddScoped<ConnectorOperations>();
         services.TryAddScoped<FullSyncs>();
