@@ -62,6 +62,16 @@ public sealed class OaStandIn : IAsyncDisposable
         oa._app.MapGet("/api/people", (string? updatedSince, int page, int size) => oa.Page("people", page, size, () => oa.Snapshot(
             oa._people.Values.Where(p => string.IsNullOrEmpty(updatedSince) || string.CompareOrdinal((string)p["updatedAt"]!, updatedSince) > 0)
                 .OrderBy(p => (string)p["updatedAt"]!, StringComparer.Ordinal))));
+        oa._app.MapGet("/api/people-by-token", (string? updatedSince, string? pageToken, int size) =>
+        {
+            // Token paging: the token is an opaque "next" the answer names; none on the last page.
+            var offset = string.IsNullOrEmpty(pageToken) ? 0 : int.Parse(pageToken.TrimStart('t'), CultureInfo.InvariantCulture);
+            oa._requests.Enqueue($"people-by-token {offset / size + 1}");
+            var items = oa.Snapshot(oa._people.Values.Where(p => string.IsNullOrEmpty(updatedSince) || string.CompareOrdinal((string)p["updatedAt"]!, updatedSince) > 0)
+                .OrderBy(p => (string)p["updatedAt"]!, StringComparer.Ordinal));
+            var next = offset + size < items.Count ? $"t{offset + size}" : null;
+            return Results.Json(new { code = 0, data = new { list = items.Skip(offset).Take(size).ToList(), next } });
+        });
         oa._app.MapGet("/api/leavers", (string? since, int page, int size) => oa.Page("leavers", page, size, () =>
         {
             lock (oa._gate)
@@ -77,7 +87,7 @@ public sealed class OaStandIn : IAsyncDisposable
     }
 
     /// <summary>The REST source settings that read this OA (departments, people since the cursor, leavers), signed with HMAC.</summary>
-    public string Settings(int pageSize = PageSize) => $$$"""
+    public string Settings(int pageSize = PageSize, bool tokenPaging = false) => $$$"""
         {
           "baseUrl": "{{{BaseUrl}}}",
           "auth": { "type": "hmac", "appKey": "{{{AppKey}}}" },
@@ -86,7 +96,9 @@ public sealed class OaStandIn : IAsyncDisposable
             "fields": { "externalId": "{{ item.deptId }}", "name": "{{ item.name }}", "parentRef": "{{ item.parentId }}", "code": "{{ item.code }}" }
           },
           "people": {
-            "url": "people?updatedSince={{ cursor }}&page={{ page }}&size={{ pageSize }}", "items": "data.list", "pageSize": {{{pageSize}}},
+            {{{(tokenPaging
+                ? "\"url\": \"people-by-token?updatedSince={{ cursor }}&pageToken={{ pageToken }}&size={{ pageSize }}\", \"paging\": \"token\", \"nextPage\": \"data.next\","
+                : "\"url\": \"people?updatedSince={{ cursor }}&page={{ page }}&size={{ pageSize }}\",")}}} "items": "data.list", "pageSize": {{{pageSize}}},
             "fields": {
               "externalId": "{{ item.id }}", "employeeNumber": "{{ item.employeeNo }}", "userName": "{{ item.login }}",
               "displayName": "{{ item.name }}", "email": "{{ item.mail }}", "departmentRef": "{{ item.deptId }}",

@@ -224,6 +224,38 @@ public abstract class RestSourceTests<TFactory>(TFactory factory) : IClassFixtur
     }
 
     [PrerequisiteFact]
+    public async Task RunAsync_NextPageTokenPaging_ReadsEveryPageAndKeepsTheLatestCursor()
+    {
+        await using var oa = await OaStandIn.StartAsync();
+        Organisation(oa);
+        oa.Person(N("p3"), N("E3"), "Wang Fang", N("D1"));
+        var (sourceId, _) = await SourceAsync(oa, tokenPaging: true);
+
+        var run = await RunAsync(sourceId, InboundRunKind.Increment);
+
+        Assert.Null(run.Failure);
+        Assert.Equal((2 + 3, 0), (run.Created, run.Failed));
+        Assert.Equal(2, oa.Served("people-by-token"));
+        Assert.Equal(oa.UpdatedAt(N("p3")), (await SourceRowAsync(sourceId)).Cursor);
+    }
+
+    [PrerequisiteFact]
+    public async Task RunAsync_OaRefusesTheSignature_FailureRecordedWithoutTheSecret()
+    {
+        await using var oa = await OaStandIn.StartAsync();
+        Organisation(oa);
+        var (sourceId, _) = await SourceAsync(oa, secret: "not-the-oa-secret");
+
+        var run = await RunAsync(sourceId, InboundRunKind.Increment);
+
+        Assert.Contains("departments page 1", run.Failure, StringComparison.Ordinal);
+        Assert.Contains("HTTP 401", run.Failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-oa-secret", run.Failure, StringComparison.Ordinal);
+        Assert.Equal(0, run.Created);
+        Assert.Equal(0, await ReadAsync(db => db.Users.CountAsync(u => u.SourceId == sourceId)));
+    }
+
+    [PrerequisiteFact]
     public async Task RunAsync_ScimSource_RefusedAsNothingToPull()
     {
         var root = await ServiceAsync<Departments, Department>(d => d.CreateAsync(new DepartmentInput(N("S"), "Scim root " + _p, null), CancellationToken.None));
@@ -332,11 +364,11 @@ public abstract class RestSourceTests<TFactory>(TFactory factory) : IClassFixtur
         oa.Person(N("p2"), N("E2"), "Han Meimei", N("D2"), managerNumber: N("E1"));
     }
 
-    private async Task<(Guid SourceId, Guid RootId)> SourceAsync(OaStandIn oa, bool approve = true)
+    private async Task<(Guid SourceId, Guid RootId)> SourceAsync(OaStandIn oa, bool approve = true, bool tokenPaging = false, string secret = OaStandIn.AppSecret)
     {
         var root = await ServiceAsync<Departments, Department>(d => d.CreateAsync(new DepartmentInput(N("root"), "Company " + _p, null), CancellationToken.None));
         var created = await ServiceAsync<InboundSources, InboundSourceCreated>(s => s.CreateAsync(new InboundSourceInput(
-            "OA " + _p, "rest", [root.Id], null, "overwrite", true, JsonDocument.Parse(oa.Settings()).RootElement, OaStandIn.AppSecret), CancellationToken.None));
+            "OA " + _p, "rest", [root.Id], null, "overwrite", true, JsonDocument.Parse(oa.Settings(tokenPaging: tokenPaging)).RootElement, secret), CancellationToken.None));
         if (approve)
         {
             await ServiceAsync<SourceRunner, bool>(async r => { await r.ApproveFirstImportAsync(created.Source.Id, CancellationToken.None); return true; });
