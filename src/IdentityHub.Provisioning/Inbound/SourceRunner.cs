@@ -210,8 +210,15 @@ public sealed class SourceRunner(
             cursor = Cursors.Later(cursor, await PersonAsync(pull, item, ct));
         }
 
-        var ofSource = await db.Users.AsNoTracking().Where(u => u.SourceId == source.Id && u.Status != UserStatus.Left)
+        // A person whose record could not be read may still be there: nobody is marked as left on a read with holes.
+        var ofSource = pull.Unread > 0 ? [] : await db.Users.AsNoTracking().Where(u => u.SourceId == source.Id && u.Status != UserStatus.Left)
             .Select(u => new { u.Id, u.UserName, u.ExternalId }).ToListAsync(ct);
+        if (pull.Unread > 0)
+        {
+            pull.Run.Errors = InboundRuns.AppendError(pull.Run.Errors,
+                $"{pull.Unread} people of the source could not be read; nobody was marked as left in this run.");
+        }
+
         foreach (var missing in ofSource.Where(u => !pull.Seen.Contains(u.Id)))
         {
             await OneRecordAsync(pull, $"person {missing.ExternalId ?? missing.UserName}", async () =>
@@ -342,6 +349,7 @@ public sealed class SourceRunner(
         catch (RestTemplateException ex)
         {
             Fail(pull, "person", ex);
+            pull.Unread++;
             return null;
         }
 
@@ -350,6 +358,7 @@ public sealed class SourceRunner(
         if (active is not null && Cursors.Flag(active) is null)
         {
             Fail(pull, label, new RuleViolation($"active renders \"{active}\"; it must be true or false."));
+            pull.Unread++;
             return values.GetValueOrDefault(RestSourceCompiled.CursorKey);
         }
 
@@ -571,5 +580,8 @@ public sealed class SourceRunner(
         public HashSet<string> Seen { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<Guid, string> DepartmentNames { get; } = [];
+
+        /// <summary>People records that could not be mapped (so not matched with anyone): the full read has holes.</summary>
+        public int Unread { get; set; }
     }
 }

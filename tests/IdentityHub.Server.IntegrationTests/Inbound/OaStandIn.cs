@@ -126,7 +126,7 @@ public sealed class OaStandIn : IAsyncDisposable
     }
 
     /// <summary>Adds or changes a person; <paramref name="touch"/> false leaves updatedAt as it was (a change the increments miss).</summary>
-    public void Person(string id, string employeeNumber, string name, string deptId, string? managerNumber = null, bool active = true, bool touch = true)
+    public void Person(string id, string employeeNumber, string name, string deptId, string? managerNumber = null, object? active = null, bool touch = true)
     {
         lock (_gate)
         {
@@ -135,7 +135,7 @@ public sealed class OaStandIn : IAsyncDisposable
             {
                 ["id"] = id, ["employeeNo"] = employeeNumber, ["login"] = "oa." + employeeNumber.ToLowerInvariant(), ["name"] = name,
                 ["mail"] = $"{employeeNumber.ToLowerInvariant()}@oa.example.com", ["deptId"] = deptId, ["managerNo"] = managerNumber,
-                ["active"] = active, ["updatedAt"] = updatedAt,
+                ["active"] = active ?? true, ["updatedAt"] = updatedAt,
             };
         }
     }

@@ -75,6 +75,8 @@ public abstract class RestSourceTests<TFactory>(TFactory factory) : IClassFixtur
         Assert.Null(e1.PendingManagerRef);
         Assert.Equal(oa.UpdatedAt(N("p3")), (await SourceRowAsync(sourceId)).Cursor);
         Assert.Equal(0, oa.Requests.Count(r => r.StartsWith("401", StringComparison.Ordinal)));
+        var approvalAudited = await ReadAsync(db => db.AuditEvents.CountAsync(a => a.Type == "source.first-import-approved" && a.TargetId == sourceId.ToString()));
+        Assert.Equal(1, approvalAudited);
     }
 
     [PrerequisiteFact]
@@ -203,6 +205,25 @@ public abstract class RestSourceTests<TFactory>(TFactory factory) : IClassFixtur
         var e2 = await PersonAsync(N("E2"));
         var conflict = await ReadAsync(db => db.InboundConflicts.AsNoTracking().SingleAsync(c => c.SourceId == sourceId));
         Assert.Equal((e2.Id, "displayName", "drift", "Han Meimei"), (conflict.UserId, conflict.Attribute, conflict.Resolution, conflict.LocalValue));
+    }
+
+    [PrerequisiteFact]
+    public async Task RunAsync_ReconciliationWithAnUnreadablePerson_MarksNobodyAsLeft()
+    {
+        await using var oa = await OaStandIn.StartAsync();
+        Organisation(oa);
+        oa.Person(N("p3"), N("E3"), "Wang Fang", N("D1"));
+        var (sourceId, _) = await SourceAsync(oa);
+        await RunAsync(sourceId, InboundRunKind.Increment);
+        oa.Person(N("p2"), N("E2"), "Han Meimei", N("D2"), managerNumber: N("E1"), active: "perhaps", touch: false);
+        oa.Vanish(N("p3"));
+
+        var run = await RunAsync(sourceId, InboundRunKind.Reconciliation);
+
+        Assert.Equal((0, 1), (run.Left, run.Failed));
+        Assert.Contains(JsonSerializer.Deserialize<List<string>>(run.Errors!)!, e => e.Contains("nobody was marked as left", StringComparison.Ordinal));
+        Assert.Equal(UserStatus.Active, (await PersonAsync(N("E3"))).Status);
+        Assert.Equal(UserStatus.Active, (await PersonAsync(N("E2"))).Status);
     }
 
     [PrerequisiteFact]
