@@ -70,6 +70,7 @@ public static class ProvisioningSetup
         services.TryAddScoped<Connectors.Connectors>();
         services.TryAddScoped<Inbound.InboundSources>();
         services.TryAddScoped<ConnectorQueries>();
+        services.TryAddScoped<InboundSourceQueries>();
         services.TryAddScoped<ConnectorOperations>();
         services.TryAddScoped<FullSyncs>();
         services.TryAddScoped<Reconciler>();
