@@ -244,12 +244,13 @@ public sealed class InboundSourceQueries(IdentityHubDbContext db)
         _ => value.GetRawText(),
     };
 
-    private async Task<SourceReport?> LatestReportAsync(Guid sourceId, CancellationToken cancellationToken)
-    {
-        var run = await db.InboundRuns.AsNoTracking().Where(r => r.SourceId == sourceId && r.Report != null)
+    /// <summary>The source's latest run that carries a report (reconciliation, dry run), as stored; null when none has.</summary>
+    public Task<InboundRun?> LatestReportRunAsync(Guid sourceId, CancellationToken cancellationToken) =>
+        db.InboundRuns.AsNoTracking().Where(r => r.SourceId == sourceId && r.Report != null)
             .OrderByDescending(r => r.StartedAt).ThenByDescending(r => r.Id).FirstOrDefaultAsync(cancellationToken);
-        return run is null ? null : Lay(run);
-    }
+
+    private async Task<SourceReport?> LatestReportAsync(Guid sourceId, CancellationToken cancellationToken) =>
+        await LatestReportRunAsync(sourceId, cancellationToken) is { } run ? Lay(run) : null;
 
     private async Task<InboundRunView?> LatestRunAsync(Guid sourceId, CancellationToken cancellationToken)
     {
