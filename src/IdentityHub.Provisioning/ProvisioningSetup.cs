@@ -46,6 +46,8 @@ public static class ProvisioningSetup
                 pipeline.AddTimeout(context.ServiceProvider.GetRequiredService<IOptions<ProvisioningOptions>>().Value.AttemptTimeout));
 
         services.AddHostedService<OutboxDispatcher>();
+        services.AddSingleton<Inbound.SourceSchedule>();
+        services.AddHostedService(provider => provider.GetRequiredService<Inbound.SourceSchedule>());
         AddMetricsExport(builder);
         return builder;
     }
@@ -69,6 +71,10 @@ public static class ProvisioningSetup
         services.TryAddScoped<UserStates>();
         services.TryAddScoped<Connectors.Connectors>();
         services.TryAddScoped<Inbound.InboundSources>();
+        services.TryAddScoped<Inbound.SourceRunner>();
+        services.TryAddSingleton<Inbound.Rest.RestSourceCompilerCache>();
+        services.TryAddSingleton<Inbound.Rest.RestSourceReader>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Inbound.IInboundSettingsCheck, Inbound.Rest.RestSourceSettingsCheck>());
         services.TryAddScoped<ConnectorQueries>();
         services.TryAddScoped<InboundSourceQueries>();
         services.TryAddScoped<ConnectorOperations>();

@@ -811,6 +811,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<DateTimeOffset?>("RunClaimedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Settings")
                         .IsRequired()
                         .HasMaxLength(16000)

@@ -817,6 +817,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("nvarchar(4000)");
 
+                    b.Property<DateTimeOffset?>("RunClaimedAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<string>("Settings")
                         .IsRequired()
                         .HasMaxLength(16000)

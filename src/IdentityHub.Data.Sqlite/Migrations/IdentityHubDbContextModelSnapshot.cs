@@ -804,6 +804,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("RunClaimedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Settings")
                         .IsRequired()
                         .HasMaxLength(16000)

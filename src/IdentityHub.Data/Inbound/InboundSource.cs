@@ -62,6 +62,9 @@ public sealed class InboundSource
 
     public DateTimeOffset? NextReconciliationAt { get; set; }
 
+    /// <summary>When the pull running now was claimed (one run of a source at a time, on any node), or null when none runs.</summary>
+    public DateTimeOffset? RunClaimedAt { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -52,6 +52,9 @@ public sealed class ProvisioningOptions
     /// <summary>Resources asked for per page when a drift check lists a SCIM target (RFC 7644 §3.4.2.4 <c>count</c>).</summary>
     public int DriftCheckPageSize { get; set; } = 100;
 
+    /// <summary>How often this node looks for due REST source increments and reconciliations; zero: this node runs none.</summary>
+    public TimeSpan SourcePollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     internal string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? $"{Environment.MachineName}:{Environment.ProcessId}" : NodeName;
 
     /// <summary>What is kept back from a claim to record a delivery's outcome: the delivery itself must end this long before the claim.</summary>
@@ -88,6 +91,11 @@ public sealed class ProvisioningOptions
         if (FullSyncInterval < TimeSpan.Zero || DriftCheckInterval < TimeSpan.Zero)
         {
             yield return "Provisioning:FullSyncInterval and DriftCheckInterval must be empty, zero (off) or positive.";
+        }
+
+        if (SourcePollInterval < TimeSpan.Zero)
+        {
+            yield return "Provisioning:SourcePollInterval must be zero (off) or positive.";
         }
 
         if (DriftCheckPageSize is < 1 or > 1000)

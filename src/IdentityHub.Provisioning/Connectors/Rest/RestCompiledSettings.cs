@@ -200,7 +200,7 @@ public sealed partial class RestCompiledSettings
             Add("baseUrl", problem);
         }
 
-        CheckAuth(s.Auth);
+        CheckAuth(s.Auth, Add);
         CheckResponses(s.Responses);
         var operations = s.Operations;
         if (operations.UpsertUser is null)
@@ -274,26 +274,29 @@ public sealed partial class RestCompiledSettings
         }
     }
 
-    private void CheckAuth(RestAuth auth)
+    /// <summary>The auth block's checks, field by field (<c>auth.appKey</c>...): shared with the pull sources, which authenticate alike.</summary>
+    internal static void CheckAuth(RestAuth auth, Action<string, string> add)
     {
+        ArgumentNullException.ThrowIfNull(auth);
+        ArgumentNullException.ThrowIfNull(add);
         switch (auth.Type)
         {
             case RestAuthType.Hmac:
                 if (string.IsNullOrWhiteSpace(auth.AppKey))
                 {
-                    Add("auth.appKey", "The vendor's App Key is required for HMAC signing (the App Secret is the connector's secret).");
+                    add("auth.appKey", "The vendor's App Key is required for HMAC signing (the App Secret is the connector's secret).");
                 }
 
                 if (auth.StringToSign.Count == 0)
                 {
-                    Add("auth.stringToSign", "Name the parts of the string to sign, in order: appKey, timestamp, nonce, method, pathAndQuery, body.");
+                    add("auth.stringToSign", "Name the parts of the string to sign, in order: appKey, timestamp, nonce, method, pathAndQuery, body.");
                 }
 
                 foreach (var (field, header) in new[] { ("auth.appKeyHeader", auth.AppKeyHeader), ("auth.timestampHeader", auth.TimestampHeader), ("auth.nonceHeader", auth.NonceHeader), ("auth.signatureHeader", auth.SignatureHeader) })
                 {
                     if (!IsToken(header))
                     {
-                        Add(field, "Not a valid header name.");
+                        add(field, "Not a valid header name.");
                     }
                 }
 
@@ -301,21 +304,21 @@ public sealed partial class RestCompiledSettings
             case RestAuthType.Oauth2:
                 if (auth.TokenUrl is null)
                 {
-                    Add("auth.tokenUrl", "OAuth 2.0 client credentials need the token endpoint's URL.");
+                    add("auth.tokenUrl", "OAuth 2.0 client credentials need the token endpoint's URL.");
                 }
                 else if (UrlProblem(auth.TokenUrl) is { } problem)
                 {
-                    Add("auth.tokenUrl", problem);
+                    add("auth.tokenUrl", problem);
                 }
 
                 if (string.IsNullOrWhiteSpace(auth.ClientId))
                 {
-                    Add("auth.clientId", "OAuth 2.0 client credentials need a client id.");
+                    add("auth.clientId", "OAuth 2.0 client credentials need a client id.");
                 }
 
                 break;
             case RestAuthType.ApiKey when auth.HeaderName is null || !IsToken(auth.HeaderName):
-                Add("auth.headerName", "The header that carries the API key is required, for example X-Api-Key.");
+                add("auth.headerName", "The header that carries the API key is required, for example X-Api-Key.");
                 break;
         }
     }
@@ -466,7 +469,7 @@ public sealed partial class RestCompiledSettings
         }
     }
 
-    private static bool IsToken(string? name) => name is { Length: > 0 } && Token().IsMatch(name);
+    internal static bool IsToken(string? name) => name is { Length: > 0 } && Token().IsMatch(name);
 
     // RFC 9110 §5.6.2: a header name is a token.
     [GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]

@@ -65,28 +65,7 @@ public sealed class RestTransport(IHttpClientFactory httpClients, RestAccessToke
             }
         }
 
-        string? token = null;
-        switch (settings.Auth.Type)
-        {
-            case RestAuthType.Hmac:
-                foreach (var (name, value) in Sign(settings.Auth, request, secret ?? ""))
-                {
-                    message.Headers.TryAddWithoutValidation(name, value);
-                }
-
-                break;
-            case RestAuthType.Oauth2:
-                token = await tokens.GetAsync(connectorId, settings, secret, freshToken, cancellationToken);
-                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                break;
-            case RestAuthType.Bearer:
-                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-                break;
-            case RestAuthType.ApiKey:
-                message.Headers.TryAddWithoutValidation(settings.Auth.HeaderName!, secret);
-                break;
-        }
-
+        var token = await AuthenticateAsync(message, settings.Auth, settings.Timeout, connectorId, request, secret, freshToken, cancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.Timeout);
         try
@@ -96,7 +75,7 @@ public sealed class RestTransport(IHttpClientFactory httpClients, RestAccessToke
             var verdict = RestResponses.Classify(settings.Responses, (int)response.StatusCode, body, response.Headers.RetryAfter, clock.GetUtcNow());
             if ((int)response.StatusCode == 401 && token is not null)
             {
-                tokens.Forget(connectorId, settings, secret, token);
+                tokens.Forget(connectorId, settings.Auth, secret, token);
             }
 
             return verdict;
@@ -107,6 +86,43 @@ public sealed class RestTransport(IHttpClientFactory httpClients, RestAccessToke
             throw new ConnectorCallException(new DeliveryOutcome.Retry($"{request.Operation} {request.Method} {request.Url.AbsolutePath}: {reason}"));
         }
     }
+
+    /// <summary>
+    /// Adds <paramref name="auth"/>'s credentials to <paramref name="message"/> (signature headers, an OAuth 2.0 access token
+    /// of <paramref name="ownerId"/>, a bearer token or an API key); returns the access token used, if any. Shared by the
+    /// connector's deliveries and the pull sources' reads, so both sign alike.
+    /// </summary>
+    public async Task<string?> AuthenticateAsync(
+        HttpRequestMessage message, RestAuth auth, TimeSpan timeout, Guid ownerId, RestRequest request, string? secret, bool freshToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(auth);
+        switch (auth.Type)
+        {
+            case RestAuthType.Hmac:
+                foreach (var (name, value) in Sign(auth, request, secret ?? ""))
+                {
+                    message.Headers.TryAddWithoutValidation(name, value);
+                }
+
+                return null;
+            case RestAuthType.Oauth2:
+                var token = await tokens.GetAsync(ownerId, auth, timeout, secret, freshToken, cancellationToken);
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                return token;
+            case RestAuthType.Bearer:
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+                return null;
+            case RestAuthType.ApiKey:
+                message.Headers.TryAddWithoutValidation(auth.HeaderName!, secret);
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Forgets an OAuth 2.0 access token the server refused (401), so the next request fetches a new one.</summary>
+    public void ForgetToken(Guid ownerId, RestAuth auth, string? secret, string token) => tokens.Forget(ownerId, auth, secret, token);
 
     /// <summary>The signature headers: app key, timestamp, nonce, and the signature of the configured string-to-sign.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Sign(RestAuth auth, RestRequest request, string secret)
@@ -174,16 +190,22 @@ public sealed class RestAccessTokens(IHttpClientFactory httpClients, TimeProvide
 {
     private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset RenewAt)> _cache = new(StringComparer.Ordinal);
 
-    public async Task<string> GetAsync(Guid connectorId, RestConnectorSettings settings, string? clientSecret, bool fresh, CancellationToken cancellationToken)
+    public Task<string> GetAsync(Guid connectorId, RestConnectorSettings settings, string? clientSecret, bool fresh, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var key = KeyOf(connectorId, settings, clientSecret);
+        return GetAsync(connectorId, settings.Auth, settings.Timeout, clientSecret, fresh, cancellationToken);
+    }
+
+    /// <summary>The access token of <paramref name="ownerId"/> (a connector or a pull source) for <paramref name="auth"/>.</summary>
+    public async Task<string> GetAsync(Guid ownerId, RestAuth auth, TimeSpan timeout, string? clientSecret, bool fresh, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(auth);
+        var key = KeyOf(ownerId, auth, clientSecret);
         if (!fresh && _cache.TryGetValue(key, out var cached) && cached.RenewAt > clock.GetUtcNow())
         {
             return cached.Token;
         }
 
-        var auth = settings.Auth;
         var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials" };
         if (!string.IsNullOrWhiteSpace(auth.Scope))
         {
@@ -204,15 +226,15 @@ public sealed class RestAccessTokens(IHttpClientFactory httpClients, TimeProvide
         }
 
         request.Content = new FormUrlEncodedContent(form);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(settings.Timeout);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
         string body;
         int status;
         try
         {
-            using var response = await httpClients.CreateClient(ProvisioningHttp.ClientName).SendAsync(request, timeout.Token);
+            using var response = await httpClients.CreateClient(ProvisioningHttp.ClientName).SendAsync(request, limit.Token);
             status = (int)response.StatusCode;
-            body = await response.Content.ReadAsStringAsync(timeout.Token);
+            body = await response.Content.ReadAsStringAsync(limit.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
@@ -251,15 +273,16 @@ public sealed class RestAccessTokens(IHttpClientFactory httpClients, TimeProvide
     }
 
     /// <summary>Drops <paramref name="token"/> (the vendor refused it), unless a newer one replaced it already.</summary>
-    public void Forget(Guid connectorId, RestConnectorSettings settings, string? clientSecret, string token)
+    public void Forget(Guid connectorId, RestAuth auth, string? clientSecret, string token)
     {
-        var key = KeyOf(connectorId, settings, clientSecret);
+        ArgumentNullException.ThrowIfNull(auth);
+        var key = KeyOf(connectorId, auth, clientSecret);
         if (_cache.TryGetValue(key, out var cached) && cached.Token == token)
         {
             _cache.TryRemove(new KeyValuePair<string, (string, DateTimeOffset)>(key, cached));
         }
     }
 
-    private static string KeyOf(Guid connectorId, RestConnectorSettings settings, string? clientSecret) =>
-        $"{connectorId:N}|{settings.Auth.TokenUrl}|{settings.Auth.ClientId}|{settings.Auth.Scope}|{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(clientSecret ?? "")))}";
+    private static string KeyOf(Guid connectorId, RestAuth auth, string? clientSecret) =>
+        $"{connectorId:N}|{auth.TokenUrl}|{auth.ClientId}|{auth.Scope}|{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(clientSecret ?? "")))}";
 }
