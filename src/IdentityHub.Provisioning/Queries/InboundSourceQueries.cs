@@ -259,9 +259,13 @@ public sealed class InboundSourceQueries(IdentityHubDbContext db)
         return run is null ? null : ViewOf(run);
     }
 
-    private static InboundRunView ViewOf(InboundRun r) =>
-        new(r.Id, r.SourceId, r.Kind, r.StartedAt, r.FinishedAt, r.RequestedBy, r.Created, r.Updated, r.Left, r.Skipped, r.Conflicts, r.Failed,
+    /// <summary>A run as the pages and the API show it.</summary>
+    public static InboundRunView ViewOf(InboundRun r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new(r.Id, r.SourceId, r.Kind, r.StartedAt, r.FinishedAt, r.RequestedBy, r.Created, r.Updated, r.Left, r.Skipped, r.Conflicts, r.Failed,
             ErrorsOf(r.Errors), r.Failure, r.Report is not null);
+    }
 
     private static List<string> ErrorsOf(string? errors)
     {

@@ -44,6 +44,9 @@ public sealed record SourceDto(
     IReadOnlyList<SourceRunDto> Runs, IReadOnlyList<string> LastErrors, SourceReportDto? Report, IReadOnlyList<SourceConflictDto> Conflicts,
     string? ScimUrl, string? Token = null);
 
+/// <summary>What to run now: <c>kind</c> "increment", "reconciliation" or "dry-run".</summary>
+public sealed record SourceRunRequest(string? Kind);
+
 /// <summary>A push source's new bearer token, shown this once, and the SCIM base URL it is used at.</summary>
 public sealed record SourceTokenDto(string Token, string Hint, string ScimUrl);
 
@@ -68,6 +71,8 @@ public static class SourcesApi
         sources.MapDelete("/{id:guid}", DeleteAsync).WithSummary("Delete an inbound source (its people and departments stay)");
         sources.MapPost("/{id:guid}/token", RotateTokenAsync).WithSummary("Issue a new bearer token for a SCIM source (the old one stops working)");
         sources.MapDelete("/{id:guid}/token", RevokeTokenAsync).WithSummary("Revoke a SCIM source's bearer token");
+        sources.MapPost("/{id:guid}/runs", RunNowAsync).WithSummary("Run a REST source now (increment, reconciliation or dry-run) and return the finished run");
+        sources.MapPost("/{id:guid}/approve-first-import", ApproveFirstImportAsync).WithSummary("Approve a REST source's first import after reading its dry-run report");
         sources.MapGet("/{id:guid}/runs", RunsAsync).WithSummary("List a source's runs, newest first");
         sources.MapGet("/{id:guid}/conflicts", ConflictsAsync).WithSummary("List a source's attribute conflicts, newest first");
     }
@@ -162,6 +167,41 @@ public static class SourcesApi
     {
         await sources.RevokeTokenAsync(id, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>Runs the pull through the <see cref="SourceRunner"/> and answers with the finished run (until the first import is approved, a dry run).</summary>
+    private static async Task<Results<Ok<SourceRunDto>, ValidationProblem>> RunNowAsync(
+        Guid id, SourceRunRequest request, SourceRunner runner, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (RunKindOf(request.Kind) is not { } kind)
+        {
+            return Problems.Invalid("kind", "kind must be \"increment\", \"reconciliation\" or \"dry-run\".");
+        }
+
+        var run = await runner.RunAsync(id, kind, RequesterOf(http), cancellationToken);
+        return TypedResults.Ok(ToDto(InboundSourceQueries.ViewOf(run)));
+    }
+
+    private static async Task<NoContent> ApproveFirstImportAsync(Guid id, SourceRunner runner, CancellationToken cancellationToken)
+    {
+        await runner.ApproveFirstImportAsync(id, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The run kinds an administrator may ask for, by their wire names; null for anything else (push is counted, not run).</summary>
+    public static InboundRunKind? RunKindOf(string? kind) => kind?.Trim().ToLowerInvariant() switch
+    {
+        "increment" => InboundRunKind.Increment,
+        "reconciliation" => InboundRunKind.Reconciliation,
+        "dry-run" => InboundRunKind.DryRun,
+        _ => null,
+    };
+
+    /// <summary>Who asked for a run, as the run records it: the administrator's name, or the client of a bearer token.</summary>
+    public static string RequesterOf(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.User.Identity?.Name is { Length: > 0 } name ? name : http.User.FindFirst("client_id")?.Value ?? "api";
     }
 
     private static async Task<Results<Ok<Paged<SourceRunDto>>, NotFound, ValidationProblem>> RunsAsync(

@@ -47,6 +47,7 @@ public sealed partial class SourceModel(InboundSourceQueries queries, InboundSou
             ConfirmDelete => Deleting(),
             ConfirmRotate => Rotating(),
             ConfirmRevoke => Revoking(),
+            ConfirmApprove => Approving(),
             _ => null,
         };
         return Page();
