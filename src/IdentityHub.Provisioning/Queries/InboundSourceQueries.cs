@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IdentityHub.Core.Inbound;
+using IdentityHub.Core.Queries;
 using IdentityHub.Data;
 using IdentityHub.Data.Inbound;
 using Microsoft.EntityFrameworkCore;
@@ -34,9 +35,10 @@ public sealed record InboundRunView(
 public sealed record InboundSourceRow(
     Guid Id, string Name, InboundSourceKind Kind, bool Enabled, SourceHealth Health, InboundRunView? LastRun, int People, int Departments);
 
-/// <summary>A department subtree a source writes, named.</summary>
+/// <summary>A department subtree a source writes, named by its path of names ("Company / Finance") as the pickers name it.</summary>
 public sealed record SourceSubtreeView(Guid DepartmentId, string Code, string Name, string Path)
 {
+    /// <summary>"Company / Finance · FIN", the department picker's own label.</summary>
     public string Label => $"{Path} · {Code}";
 }
 
@@ -69,7 +71,7 @@ public sealed record InboundSourceDetail(
 /// The inbound sources read model shared by the admin API and the console pages under Admin/Sources: the list with health
 /// and the latest run, one source with its runs, errors, latest report and conflicts, and the runs and conflicts paged.
 /// </summary>
-public sealed class InboundSourceQueries(IdentityHubDbContext db)
+public sealed class InboundSourceQueries(IdentityHubDbContext db, DirectoryLookup lookup)
 {
     /// <summary>How many runs and conflicts the detail shows (the API pages through all of them).</summary>
     public const int RecentRuns = 20;
@@ -105,9 +107,15 @@ public sealed class InboundSourceQueries(IdentityHubDbContext db)
             return null;
         }
 
-        var subtrees = await db.InboundSourceSubtrees.AsNoTracking().Where(t => t.SourceId == id)
-            .Select(t => new SourceSubtreeView(t.DepartmentId, t.Department!.Code, t.Department.Name, t.Department.Path))
-            .ToListAsync(cancellationToken);
+        var subtrees = new List<SourceSubtreeView>();
+        foreach (var departmentId in await db.InboundSourceSubtrees.AsNoTracking().Where(t => t.SourceId == id).Select(t => t.DepartmentId).ToListAsync(cancellationToken))
+        {
+            if (await lookup.DepartmentAsync(departmentId, cancellationToken) is { } d)
+            {
+                subtrees.Add(new SourceSubtreeView(d.Id, d.Code, d.Name, d.Path));
+            }
+        }
+
         var runs = await RunsAsync(id, 0, RecentRuns, cancellationToken);
         var latestFinished = runs.FirstOrDefault(r => r.Finished);
         var lastErrors = runs.FirstOrDefault(r => r.Errors.Count > 0 || r.Failure is not null) is { } failing

@@ -92,7 +92,7 @@ public sealed class SourceForm
         }
 
         return new InboundSourceInput(
-            string.IsNullOrWhiteSpace(Kind) ? null : Kind.Trim(), Name, subtrees, OwnedAttributes ?? (OwnedPosted ? [] : null),
+            Name, string.IsNullOrWhiteSpace(Kind) ? null : Kind.Trim(), subtrees, OwnedAttributes ?? (OwnedPosted ? [] : null),
             string.IsNullOrWhiteSpace(ConflictPolicy) ? null : ConflictPolicy.Trim(), Enabled, settings, string.IsNullOrEmpty(Secret) ? null : Secret);
     }
 
