@@ -77,6 +77,9 @@ public sealed class SourceConsoleTests(ServerAndBrowser fixture) : IClassFixture
         await page.GotoAsync("/admin/sources");
         await ShotAsync(page, "sources-3-list-390");
         await page.GotoAsync(sourceUrl);
+        // Each fact's value stays in sight on the phone (under its label), not pushed beyond the card's edge.
+        var subtrees = await page.GetByTestId("source-subtree-list").BoundingBoxAsync();
+        Assert.True(subtrees is { } box && box.X + box.Width <= 390, $"The subtrees reach {subtrees?.X + subtrees?.Width} px on a 390 px phone.");
         await ShotAsync(page, "sources-4-source-page-390");
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
     }

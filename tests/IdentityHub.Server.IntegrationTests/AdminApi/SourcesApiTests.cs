@@ -170,6 +170,19 @@ public abstract class SourcesApiTests<TFactory>(TFactory factory) : IClassFixtur
     }
 
     [PrerequisiteFact]
+    public async Task ApproveFirstImport_ScimSource_Is400NamingKind()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var (id, _) = await CreateScimSourceAsync(admin);
+
+        var response = await admin.PostAsync($"{Sources}/{id}/approve-first-import", null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await AdminApiClient.ProblemAsync(response)).GetProperty("errors").TryGetProperty("kind", out _));
+        Assert.False((await JsonAsync(await admin.GetAsync($"{Sources}/{id}"), HttpStatusCode.OK)).GetProperty("firstImportApproved").GetBoolean());
+    }
+
+    [PrerequisiteFact]
     public async Task Get_SourceWithRunsAndConflicts_ShowsHealthCountsErrorsReportAndConflictsWithNames()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
