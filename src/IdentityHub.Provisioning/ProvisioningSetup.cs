@@ -76,6 +76,7 @@ public static class ProvisioningSetup
         services.TryAddSingleton<Inbound.Rest.RestSourceReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Inbound.IInboundSettingsCheck, Inbound.Rest.RestSourceSettingsCheck>());
         services.TryAddScoped<ConnectorQueries>();
+        services.TryAddScoped<InboundSourceQueries>();
         services.TryAddScoped<ConnectorOperations>();
         services.TryAddScoped<FullSyncs>();
         services.TryAddScoped<Reconciler>();

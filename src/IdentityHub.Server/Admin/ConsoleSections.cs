@@ -44,6 +44,9 @@ public static class ConsoleSections
     /// <summary>Provisioning: every administrator watches the connectors; security administrators pause, replay, sync and fix drift.</summary>
     public static ConsoleSection Provisioning { get; } = new("Provisioning", "/Admin/Provisioning", "/admin/provisioning", "admin.nav.provisioning", Everyone, AccessWriters);
 
+    /// <summary>Inbound sources (the OA and HR systems the organisation comes in from): a source writes the directory, so super administrators only.</summary>
+    public static ConsoleSection Sources { get; } = new("Sources", "/Admin/Sources", "/admin/sources", "admin.nav.sources", [AdminRoles.SuperAdmin], [AdminRoles.SuperAdmin]);
+
     /// <summary>
     /// The audit trail: read by the super admin, the security admin and the auditor (never by HR administrators: not
     /// here, not on the dashboard or a person's page, not through the API); never written from the console.
@@ -51,7 +54,7 @@ public static class ConsoleSections
     public static ConsoleSection Audit { get; } = new("Audit", "/Admin/Audit", "/admin/audit", "admin.nav.audit", AccessReaders, []);
 
     /// <summary>In navigation order.</summary>
-    public static IReadOnlyList<ConsoleSection> All { get; } = [Dashboard, Users, Departments, Applications, Roles, Assignments, SeparationOfDuty, Provisioning, Audit];
+    public static IReadOnlyList<ConsoleSection> All { get; } = [Dashboard, Users, Departments, Applications, Roles, Assignments, SeparationOfDuty, Provisioning, Sources, Audit];
 
     /// <summary>The section a page belongs to, by its view path (<c>/Admin/Users/Detail</c>).</summary>
     public static ConsoleSection Of(string viewEnginePath) =>

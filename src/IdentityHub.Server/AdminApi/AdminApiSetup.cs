@@ -103,6 +103,7 @@ public static class AdminApiSetup
         api.MapImportApi();
         api.MapApplicationSamlApi();
         api.MapConnectorsApi();
+        api.MapSourcesApi();
     }
 
     /// <summary>

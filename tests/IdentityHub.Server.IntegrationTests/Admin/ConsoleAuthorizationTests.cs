@@ -36,6 +36,7 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
         ["/Admin/Roles"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
         ["/Admin/SeparationOfDuty"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
         ["/Admin/Provisioning"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.HrAdmin, AdminRoles.Auditor], [AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin]),
+        ["/Admin/Sources"] = ([AdminRoles.SuperAdmin], [AdminRoles.SuperAdmin]),
         ["/Admin/Audit"] = ([AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin, AdminRoles.Auditor], []),
     };
 
@@ -201,6 +202,12 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
             Settings = """{"baseUrl":"http://127.0.0.1:9/scim/v2"}""", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
         };
         db.Connectors.Add(connector);
+        var source = new IdentityHub.Data.Inbound.InboundSource
+        {
+            Id = Guid.NewGuid(), Name = OidcDriver.NewId("matrix-source"), Kind = IdentityHub.Data.Inbound.InboundSourceKind.Scim,
+            CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        db.InboundSources.Add(source);
         var permission = new Permission { Id = Guid.NewGuid(), ApplicationId = application.Id, Name = "matrix.read", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
         db.Permissions.Add(permission);
         var role = new Role { Id = Guid.NewGuid(), ApplicationId = application.Id, Name = "matrix-reader", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
@@ -209,6 +216,7 @@ public abstract class ConsoleAuthorizationTests<TFactory>(TFactory factory) : IC
         return new(StringComparer.Ordinal)
         {
             ["Provisioning"] = connector.Id.ToString(),
+            ["Sources"] = source.Id.ToString(),
             ["Users"] = user.Id,
             ["Departments"] = department.ToString(),
             ["Applications"] = application.Id.ToString(),

@@ -127,6 +127,19 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["GET /connector-presets"] = AnyAdmin,
         // A preview carries a valid signature, which the vendor would accept for a few minutes.
         ["GET /connectors/{id:guid}/preview"] = SecurityAdmins,
+
+        // A source writes the directory as an HR administrator of its subtrees: super administrators only, reads included.
+        ["GET /sources"] = SuperOnly,
+        ["POST /sources"] = SuperOnly,
+        ["GET /sources/{id:guid}"] = SuperOnly,
+        ["PUT /sources/{id:guid}"] = SuperOnly,
+        ["DELETE /sources/{id:guid}"] = SuperOnly,
+        ["POST /sources/{id:guid}/token"] = SuperOnly,
+        ["DELETE /sources/{id:guid}/token"] = SuperOnly,
+        ["POST /sources/{id:guid}/runs"] = SuperOnly,
+        ["POST /sources/{id:guid}/approve-first-import"] = SuperOnly,
+        ["GET /sources/{id:guid}/runs"] = SuperOnly,
+        ["GET /sources/{id:guid}/conflicts"] = SuperOnly,
     };
 
     /// <summary>Callers: null = anonymous, "" = a signed-in user without an admin role, else that role.</summary>
