@@ -65,6 +65,8 @@ public static class ScimErrors
             ViolationKind.Stale => (StatusCodes.Status412PreconditionFailed, null),
             // An attribute another system owns is a mutability error (RFC 7644 §3.12); everything else in conflict is uniqueness.
             ViolationKind.Conflict when codes.Contains("inbound.owned") || codes.Contains("inbound.otherSource") => (StatusCodes.Status409Conflict, "mutability"),
+            // A parent that would make the tree go round is a bad value in this request, not a clash with another resource.
+            ViolationKind.Conflict when codes.Contains("department.cycle") => (StatusCodes.Status400BadRequest, "invalidValue"),
             ViolationKind.Conflict => (StatusCodes.Status409Conflict, "uniqueness"),
             _ => (StatusCodes.Status400BadRequest, "invalidValue"),
         };
