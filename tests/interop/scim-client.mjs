@@ -191,8 +191,8 @@ expectStatus(await scim('DELETE', `/Users/${id}`), 204, 'DELETE /Users/{id} (§3
 const afterDelete = await scim('GET', `/Users/${id}`);
 expectStatus(afterDelete, 200, 'GET after DELETE');
 check(afterDelete.body.active === false, 'after DELETE: active false', afterDelete.body);
-// The department is empty again (the person moved out when they left? no: they stay in it, as left); remove the members, then the group.
-await scim('PATCH', `/Groups/${groupId}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'members' }] });
+// Someone who left stays in their department: remove all members (§3.5.2.2, they move to the parent), then the group.
+expectStatus(await scim('PATCH', `/Groups/${groupId}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'members' }] }), 200, 'PATCH remove all members');
 expectStatus(await scim('DELETE', `/Groups/${groupId}`), 204, 'DELETE /Groups/{id}');
 expectError(await scim('GET', `/Groups/${groupId}`), 404, undefined, 'GET a deleted group');
 

@@ -29,6 +29,9 @@ public sealed class ScimCaller
         SubtreePaths = subtreePaths;
     }
 
+    /// <summary>Where someone the source creates without a department goes: its subtree's root, when it has exactly one.</summary>
+    public string? DefaultDepartmentRef => SubtreePaths.Count == 1 ? SubtreePaths[0].TrimEnd('/').Split('/')[^1] : null;
+
     /// <summary>People this source may see: those it brought in, and those in its subtrees.</summary>
     public Expression<Func<UserAccount, bool>> VisibleUsers()
     {

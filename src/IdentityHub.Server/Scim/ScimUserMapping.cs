@@ -125,7 +125,8 @@ public static class ScimUserMapping
             ?? JoinNames(ScimJson.Text(name, "givenName"), ScimJson.Text(name, "familyName")));
         var enterprise = ScimJson.Complex(body, ScimSchemas.EnterpriseUser);
         var department = enterprise is null ? null : ScimJson.Text(enterprise, "department");
-        if (current is not null && department is not null && department == current.DepartmentName && current.User.DepartmentId is { } departmentId)
+        // A source cannot take someone out of every department (it writes only inside its subtrees): a body without one keeps theirs.
+        if (current is not null && (department is null || department == current.DepartmentName) && current.User.DepartmentId is { } departmentId)
         {
             department = departmentId.ToString();
         }

@@ -63,6 +63,10 @@ public static class ScimUsersApi
     {
         var body = await ScimRequests.ReadBodyAsync(http);
         var person = ScimUserMapping.ToPerson(body, current: null);
+        if (person.DepartmentRef is null && caller.DefaultDepartmentRef is { } department)
+        {
+            person = person with { DepartmentRef = department };
+        }
         var result = await writes.CountedAsync(async intake =>
         {
             await EnsureNewAsync(db, caller, person, cancellationToken);
