@@ -394,6 +394,47 @@ public abstract class ScimServerTests<TFactory>(TFactory factory) : IClassFixtur
     }
 
     [PrerequisiteFact]
+    public async Task Users_BroughtInByAnotherSource_Is409MutabilityAndNothingWritten()
+    {
+        var world = await ScimWorld.CreateAsync(factory);
+        var id = (await world.CreateUserAsync("theirs")).Text("id");
+        string otherToken = "";
+        await world.WithServicesAsync(async services =>
+        {
+            var other = await services.GetRequiredService<InboundSources>().CreateAsync(
+                new InboundSourceInput("OA " + world.Prefix, "scim", [world.RootId], null, "refuse"), CancellationToken.None);
+            otherToken = other.Token!.Token;
+        });
+        var before = await world.CountsAsync();
+
+        var visible = await world.SendAsync(HttpMethod.Get, "/Users/" + id, bearer: otherToken);
+        var patched = await world.SendAsync(HttpMethod.Patch, "/Users/" + id, ScimWorld.Patch(ScimWorld.Op("replace", "displayName", "Taken over")), bearer: otherToken);
+        var deleted = await world.SendAsync(HttpMethod.Delete, "/Users/" + id, bearer: otherToken);
+
+        Assert.Equal(HttpStatusCode.OK, visible.Status);
+        AssertError(patched, 409, "mutability");
+        AssertError(deleted, 409, "mutability");
+        Assert.Equal(before, await world.CountsAsync());
+        Assert.Equal($"theirs {world.Prefix}", await world.WithDbAsync(db => db.Users.Where(u => u.Id == id).Select(u => u.DisplayName).SingleAsync()));
+    }
+
+    [PrerequisiteFact]
+    public async Task Users_CreatedWithoutDepartment_LandInTheSourcesSubtree()
+    {
+        var world = await ScimWorld.CreateAsync(factory);
+        var body = world.User("nodept");
+        body[ScimWorld.EnterpriseSchema]!.AsObject().Remove("department");
+
+        var created = await world.SendAsync(HttpMethod.Post, "/Users", body);
+        var replaced = await world.SendAsync(HttpMethod.Put, "/Users/" + created.Text("id"), body);
+
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        Assert.Equal($"{world.Prefix} Root", created.Body![ScimWorld.EnterpriseSchema]!["department"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, replaced.Status);
+        Assert.Equal(world.RootId, await world.WithDbAsync(db => db.Users.Where(u => u.Id == created.Text("id")).Select(u => u.DepartmentId).SingleAsync()));
+    }
+
+    [PrerequisiteFact]
     public async Task Groups_CreateMembersMoveAndDelete_AreDepartmentsThroughTheIntake()
     {
         var world = await ScimWorld.CreateAsync(factory);
