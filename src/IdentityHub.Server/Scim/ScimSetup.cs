@@ -26,6 +26,8 @@ public static class ScimSetup
         var authenticated = scim.MapGroup("").AddEndpointFilter(ScimAuthentication.RequireSourceAsync);
         authenticated.MapScimUsersApi();
         authenticated.MapScimGroupsApi();
+        // RFC 7644 §3.12: even an endpoint that does not exist answers in the SCIM error schema.
+        scim.Map("/{**path}", (string? path) => ScimErrors.Result(StatusCodes.Status404NotFound, null, $"There is no SCIM endpoint '/{path}' here."));
     }
 
     /// <summary>RFC 7644 §3.12: every refusal, the Core's and the protocol's, leaves as a SCIM error; bad input is never a 500.</summary>

@@ -78,6 +78,7 @@ public abstract class ScimServerTests<TFactory>(TFactory factory) : IClassFixtur
         Assert.Equal("oauthbearertoken", config.Body!["authenticationSchemes"]![0]!["type"]!.GetValue<string>());
         Assert.Equal("/Users", types.Text("endpoint"));
         Assert.Contains("employeeNumber", schema.Body!["attributes"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()));
+        AssertError(await ScimWorld.ReplyOfAsync(await client.GetAsync("/scim/v2/Printers")), 404, null);
     }
 
     [PrerequisiteFact]
@@ -382,6 +383,7 @@ public abstract class ScimServerTests<TFactory>(TFactory factory) : IClassFixtur
             "group without name" => (await world.SendAsync(HttpMethod.Post, "/Groups", With(Group(world, "noname"), "displayName", null)), 400, "invalidValue"),
             "group member unknown" => (await world.SendAsync(HttpMethod.Patch, "/Groups/" + child.Text("id"), ScimWorld.Patch(
                 ScimWorld.Op("add", "members", new JsonArray(new JsonObject { ["value"] = world.OutsiderId })))), 400, "invalidValue"),
+            "five megabytes chunked" => (await ChunkedAsync(world, 5 * 1024 * 1024), 413, null),
             "patch bad op" => (await world.SendAsync(HttpMethod.Patch, "/Users/" + ann, ScimWorld.Patch(ScimWorld.Op("move", "displayName", "x"))), 400, "invalidSyntax"),
             "patch without operations" => (await world.SendAsync(HttpMethod.Patch, "/Users/" + ann, new JsonObject { ["schemas"] = new JsonArray(ScimWorld.PatchSchema) }), 400, "invalidSyntax"),
             _ => throw new ArgumentOutOfRangeException(nameof(input)),
@@ -503,6 +505,18 @@ public abstract class ScimServerTests<TFactory>(TFactory factory) : IClassFixtur
         return await ScimWorld.ReplyOfAsync(await client.SendAsync(request));
     }
 
+    /// <summary>A body sent without Content-Length (chunked): the server reads no more than its limit before refusing.</summary>
+    private static async Task<ScimReply> ChunkedAsync(ScimWorld world, int size)
+    {
+        using var client = world.Client();
+        var bytes = Encoding.UTF8.GetBytes("{\"userName\":\"" + new string('y', size) + "\"}");
+        using var content = new StreamContent(new MemoryStream(bytes));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/scim+json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/scim/v2/Users") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        return await ScimWorld.ReplyOfAsync(await client.SendAsync(request));
+    }
+
     private static void AssertError(ScimReply reply, int status, string? scimType)
     {
         Assert.True((int)reply.Status == status, $"expected {status}, got {(int)reply.Status}: {reply.Body?.ToJsonString()}");
@@ -520,7 +534,7 @@ public static class ScimBadInputs
     {
         "unknown schema", "unknown extension", "malformed json", "not an object", "duplicate employee number", "manager loop",
         "unknown department", "department outside subtree", "wrong type", "five megabytes", "group parent loop", "group without name",
-        "group member unknown", "patch bad op", "patch without operations",
+        "group member unknown", "patch bad op", "patch without operations", "five megabytes chunked",
     };
 }
 
