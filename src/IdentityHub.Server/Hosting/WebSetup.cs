@@ -3,6 +3,7 @@ using IdentityHub.Server.Account;
 using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Scim;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace IdentityHub.Server.Hosting;
@@ -24,6 +25,7 @@ public static class WebSetup
             options.Conventions.AuthorizeFolder("/Admin", ConsolePolicy.Name);
         });
         services.AddAntiforgery(options => options.Cookie.Name = "identityhub.antiforgery");
+        services.AddIdentityHubScim();
     }
 
     public static void UseIdentityHubPipeline(this WebApplication app)
@@ -37,7 +39,7 @@ public static class WebSetup
         app.UseIdentityHubRequestLogging();
         // People get the error page; API callers get RFC 9457 problem details.
         app.UseWhen(
-            context => !context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
+            context => !context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath) && !context.Request.Path.StartsWithSegments(ScimSetup.BasePath),
             pages => pages.UseStatusCodePagesWithReExecute("/error", "?status={0}"));
         app.UseWhen(
             context => context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
@@ -53,5 +55,6 @@ public static class WebSetup
         app.MapRazorPages();
         app.MapIdentityHubAdminApi();
         app.MapIdentityHubOidc();
+        app.MapScimServer();
     }
 }
