@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using IdentityHub.Core;
 using IdentityHub.Server.Hosting;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
@@ -10,6 +11,31 @@ public sealed record ConsoleAlert(string Title, IReadOnlyList<string> Messages, 
 
 public static class ConsoleForms
 {
+    /// <summary>
+    /// The settings JSON a form's text area holds, as the admin API would receive it: an empty text sends no settings;
+    /// text that is no JSON at all is refused on its field here (the API's JSON body could not even carry it).
+    /// </summary>
+    public static JsonElement SettingsOf(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return default;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            var errors = new FieldErrors();
+            errors.Add("settings", $"settings is not valid JSON: {ex.Message}", "connector.settingsNotJson", ex.Message);
+            errors.ThrowIfAny();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Puts a <see cref="RuleViolation"/> on the form: each field error next to its input (the Core names fields
     /// in camelCase, the form binds <c>Input.PascalCase</c>), and every message in the alert, in the reader's

@@ -476,22 +476,26 @@ public sealed partial class RestCompiledSettings
     private static partial Regex Token();
 }
 
-/// <summary>Compiled settings per settings text (keyed by its hash): templates are parsed once per settings change, not per delivery.</summary>
-public sealed class RestCompiler
-{
-    private const int MaxEntries = 256;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<RestCompiledSettings>> _cache = new(StringComparer.Ordinal);
+/// <summary>The REST connector's compiled settings per settings text: templates are parsed once per settings change, not per delivery.</summary>
+public sealed class RestCompiler() : CompiledSettingsCache<RestCompiledSettings>(256, RestCompiledSettings.Compile);
 
-    public RestCompiledSettings Compile(string settingsJson)
+/// <summary>
+/// Compiled settings per settings text (keyed by its hash), so templates are parsed once per settings change. Settings of
+/// deleted or edited connectors and sources fall out when the cache starts over at <paramref name="maxEntries"/>.
+/// </summary>
+public abstract class CompiledSettingsCache<T>(int maxEntries, Func<string, T> compile)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<T>> _cache = new(StringComparer.Ordinal);
+
+    public T Compile(string settingsJson)
     {
         ArgumentNullException.ThrowIfNull(settingsJson);
         var key = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settingsJson)));
-        if (_cache.Count > MaxEntries)
+        if (_cache.Count > maxEntries)
         {
-            // Settings of deleted or edited connectors: start over rather than grow without end.
             _cache.Clear();
         }
 
-        return _cache.GetOrAdd(key, _ => new Lazy<RestCompiledSettings>(() => RestCompiledSettings.Compile(settingsJson))).Value;
+        return _cache.GetOrAdd(key, _ => new Lazy<T>(() => compile(settingsJson))).Value;
     }
 }

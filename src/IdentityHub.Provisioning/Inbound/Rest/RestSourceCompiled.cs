@@ -331,20 +331,4 @@ public sealed class RestSourceSettingsCheck(RestSourceCompilerCache compiler) : 
 }
 
 /// <summary>Compiled source settings per settings text: templates parsed once per change, not per run.</summary>
-public sealed class RestSourceCompilerCache
-{
-    private const int MaxEntries = 128;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<RestSourceCompiled>> _cache = new(StringComparer.Ordinal);
-
-    public RestSourceCompiled Compile(string settingsJson)
-    {
-        ArgumentNullException.ThrowIfNull(settingsJson);
-        var key = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settingsJson)));
-        if (_cache.Count > MaxEntries)
-        {
-            _cache.Clear();
-        }
-
-        return _cache.GetOrAdd(key, _ => new Lazy<RestSourceCompiled>(() => RestSourceCompiled.Compile(settingsJson))).Value;
-    }
-}
+public sealed class RestSourceCompilerCache() : Connectors.Rest.CompiledSettingsCache<RestSourceCompiled>(128, RestSourceCompiled.Compile);

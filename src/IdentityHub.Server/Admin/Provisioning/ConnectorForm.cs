@@ -70,21 +70,7 @@ public sealed class ConnectorForm
     /// </summary>
     public ConnectorInput ToInput()
     {
-        var settings = default(JsonElement);
-        if (!string.IsNullOrWhiteSpace(Settings))
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(Settings);
-                settings = document.RootElement.Clone();
-            }
-            catch (JsonException ex)
-            {
-                var errors = new FieldErrors();
-                errors.Add("settings", $"settings is not valid JSON: {ex.Message}", "connector.settingsNotJson", ex.Message);
-                errors.ThrowIfAny();
-            }
-        }
+        var settings = ConsoleForms.SettingsOf(Settings);
 
         return new ConnectorInput(
             string.IsNullOrWhiteSpace(Kind) ? null : Kind.Trim(),

@@ -75,21 +75,7 @@ public sealed class SourceForm
     /// </summary>
     public InboundSourceInput ToInput(IReadOnlyList<Guid> subtrees)
     {
-        var settings = default(JsonElement);
-        if (!string.IsNullOrWhiteSpace(Settings))
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(Settings);
-                settings = document.RootElement.Clone();
-            }
-            catch (JsonException ex)
-            {
-                var errors = new FieldErrors();
-                errors.Add("settings", $"settings is not valid JSON: {ex.Message}", "connector.settingsNotJson", ex.Message);
-                errors.ThrowIfAny();
-            }
-        }
+        var settings = ConsoleForms.SettingsOf(Settings);
 
         return new InboundSourceInput(
             Name, string.IsNullOrWhiteSpace(Kind) ? null : Kind.Trim(), subtrees, OwnedAttributes ?? (OwnedPosted ? [] : null),
