@@ -34,7 +34,9 @@ public static class ConsoleSignIn
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         try
         {
-            await page.WaitForURLAsync("**/admin");
+            // The dashboard's document is what proves the sign-in; its images and scripts need not have loaded (on a machine
+            // running two suites at once one CI run saw the URL and the page's text but no load event within 120 s).
+            await page.WaitForURLAsync("**/admin", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         }
         catch (TimeoutException)
         {
