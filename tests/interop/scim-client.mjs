@@ -186,12 +186,10 @@ const replacedValue = await scim('PATCH', `/Users/${id}`, {
 expectStatus(replacedValue, 200, 'PATCH replace by value filter');
 check(replacedValue.body.emails[0].value === `barbara@${p}.example.com`, 'work email replaced', replacedValue.body);
 
-// §3.6: DELETE. IdentityHub marks the person as left (never a hard delete): 204, then readable with active false.
+// §3.6: DELETE, then 404 for every operation on the resource (IdentityHub keeps the person, marked as left).
 expectStatus(await scim('DELETE', `/Users/${id}`), 204, 'DELETE /Users/{id} (§3.6)');
-const afterDelete = await scim('GET', `/Users/${id}`);
-expectStatus(afterDelete, 200, 'GET after DELETE');
-check(afterDelete.body.active === false, 'after DELETE: active false', afterDelete.body);
-// Someone who left stays in their department: remove all members (§3.5.2.2, they move to the parent), then the group.
+expectError(await scim('GET', `/Users/${id}`), 404, undefined, 'GET after DELETE (§3.6)');
+// Remove all members (§3.5.2.2: they move to the parent), then the group; someone who left does not hold it.
 expectStatus(await scim('PATCH', `/Groups/${groupId}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: 'members' }] }), 200, 'PATCH remove all members');
 expectStatus(await scim('DELETE', `/Groups/${groupId}`), 204, 'DELETE /Groups/{id}');
 expectError(await scim('GET', `/Groups/${groupId}`), 404, undefined, 'GET a deleted group');

@@ -156,6 +156,13 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
 
         await db.InTransactionAsync(async () =>
         {
+            var leavers = await db.Users.Where(u => u.DepartmentId == id && u.Status == UserStatus.Left)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.DepartmentId, (Guid?)null), cancellationToken);
+            if (leavers > 0)
+            {
+                await audit.RecordAsync("department.leavers-detached", "department", id.ToString(), null, new { leavers }, cancellationToken);
+            }
+
             db.Departments.Remove(department);
             await audit.RecordAsync("department.deleted", "department", id.ToString(), DepartmentSnapshot.Of(department), null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
@@ -169,7 +176,8 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
     private async Task<RuleViolation?> RefusalToDeleteAsync(Department department, CancellationToken cancellationToken)
     {
         var id = department.Id;
-        var users = await db.Users.CountAsync(u => u.DepartmentId == id, cancellationToken);
+        // People who left do not hold a department: they are detached when it goes (DeleteAsync).
+        var users = await db.Users.CountAsync(u => u.DepartmentId == id && u.Status != UserStatus.Left, cancellationToken);
         if (users > 0)
         {
             return RuleViolation.Coded(ViolationKind.Conflict, $"Department '{department.Name}' still has {users} user(s); move them to another department first.",

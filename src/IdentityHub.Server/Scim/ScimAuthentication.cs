@@ -32,7 +32,11 @@ public sealed class ScimCaller
     /// <summary>Where someone the source creates without a department goes: its subtree's root, when it has exactly one.</summary>
     public string? DefaultDepartmentRef => SubtreePaths.Count == 1 ? SubtreePaths[0].TrimEnd('/').Split('/')[^1] : null;
 
-    /// <summary>People this source may see: those it brought in, and those in its subtrees.</summary>
+    /// <summary>
+    /// People this source may see: those it brought in, and those in its subtrees; never someone who left. RFC 7644 §3.6:
+    /// a deleted resource answers 404 to every operation afterwards — IdentityHub keeps the person, marked as left, but
+    /// not for SCIM.
+    /// </summary>
     public Expression<Func<UserAccount, bool>> VisibleUsers()
     {
         var sourceId = (Guid?)Source.Id;
@@ -44,7 +48,8 @@ public sealed class ScimCaller
             visible = Expression.OrElse(visible, Expression.Call(path, StartsWith, Expression.Constant(subtree)));
         }
 
-        return Expression.Lambda<Func<UserAccount, bool>>(visible, user);
+        var present = Expression.NotEqual(Expression.Property(user, nameof(UserAccount.Status)), Expression.Constant(UserStatus.Left));
+        return Expression.Lambda<Func<UserAccount, bool>>(Expression.AndAlso(present, visible), user);
     }
 
     /// <summary>Departments this source may see: those it brought in, and those in its subtrees.</summary>

@@ -7,7 +7,8 @@ namespace IdentityHub.Server.Scim;
 
 /// <summary>
 /// RFC 7644 §3 on /Users: a source creates, reads, replaces, patches and ends the people in its subtrees. Every write
-/// is the organisation intake's; DELETE marks the person as left (never a hard delete: they stay readable, inactive).
+/// is the organisation intake's; DELETE marks the person as left (never a hard delete: IdentityHub keeps them as left,
+/// and SCIM answers 404 for them from then on, RFC 7644 §3.6).
 /// </summary>
 public static class ScimUsersApi
 {

@@ -159,7 +159,7 @@ public abstract class ScimServerTests<TFactory>(TFactory factory) : IClassFixtur
     }
 
     [PrerequisiteFact]
-    public async Task Users_Delete_MarksLeftEndsAssignmentsAndStaysReadable()
+    public async Task Users_Delete_MarksLeftEndsAssignmentsAndIsGoneForScim()
     {
         var world = await ScimWorld.CreateAsync(factory);
         var id = (await world.CreateUserAsync("leaver")).Text("id");
@@ -168,11 +168,21 @@ public abstract class ScimServerTests<TFactory>(TFactory factory) : IClassFixtur
 
         var deleted = await world.SendAsync(HttpMethod.Delete, "/Users/" + id);
         var read = await world.SendAsync(HttpMethod.Get, "/Users/" + id);
+        var patched = await world.SendAsync(HttpMethod.Patch, "/Users/" + id, new JsonObject
+        {
+            ["schemas"] = new JsonArray("urn:ietf:params:scim:api:messages:2.0:PatchOp"),
+            ["Operations"] = new JsonArray(new JsonObject { ["op"] = "replace", ["path"] = "displayName", ["value"] = "Back again" }),
+        });
+        var deletedAgain = await world.SendAsync(HttpMethod.Delete, "/Users/" + id);
 
+        // RFC 7644 §3.6: every operation on a deleted resource is 404; IdentityHub keeps the person, marked as left.
         Assert.Equal(HttpStatusCode.NoContent, deleted.Status);
-        Assert.Equal(HttpStatusCode.OK, read.Status);
-        Assert.False(read.Body!["active"]!.GetValue<bool>());
-        Assert.Equal("Left", read.Body!["urn:ietf:params:scim:schemas:extension:identityhub:2.0:User"]!["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, read.Status);
+        Assert.Equal(HttpStatusCode.NotFound, patched.Status);
+        Assert.Equal(HttpStatusCode.NotFound, deletedAgain.Status);
+        var kept = await world.WithDbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.Id == id));
+        Assert.Equal(UserStatus.Left, kept.Status);
+        Assert.NotEqual("Back again", kept.DisplayName);
         var assignment = await world.WithDbAsync(db => db.RoleAssignments.AsNoTracking().SingleAsync(a => a.Id == assignmentId));
         Assert.NotNull(assignment.EndedAt);
         var run = await world.WithDbAsync(db => db.InboundRuns.AsNoTracking().SingleAsync(r => r.SourceId == world.SourceId && r.Kind == InboundRunKind.Push));
