@@ -194,8 +194,11 @@ public sealed class OrganisationIntake(IdentityHubDbContext db, UserDirectory di
         return string.IsNullOrEmpty(employeeNumber) ? null : await db.Users.SingleOrDefaultAsync(u => u.EmployeeNumber == employeeNumber, cancellationToken);
     }
 
-    private async Task<Department?> FindDepartmentAsync(InboundSource source, SourceDepartment department, CancellationToken cancellationToken)
+    /// <summary>The department a source record means: by the source's own id, else by its code.</summary>
+    public async Task<Department?> FindDepartmentAsync(InboundSource source, SourceDepartment department, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(department);
         if (department.ExternalId is { Length: > 0 } externalId
             && await db.Departments.AsNoTracking().SingleOrDefaultAsync(d => d.SourceId == source.Id && d.ExternalId == externalId, cancellationToken) is { } found)
         {

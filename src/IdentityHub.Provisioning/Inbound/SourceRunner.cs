@@ -287,7 +287,7 @@ public sealed class SourceRunner(
             var department = new SourceDepartment(values.GetValueOrDefault("externalId"), values.GetValueOrDefault("name"), values.GetValueOrDefault("parentRef"), values.GetValueOrDefault("code"));
             await OneRecordAsync(pull, label, async () =>
             {
-                var before = await FindDepartmentAsync(pull.Source, department, ct);
+                var before = await intake.FindDepartmentAsync(pull.Source, department, ct);
                 var result = await intake.ApplyDepartmentAsync(pull.Source, department, null, ct);
                 InboundRuns.Count(pull.Run, IntakeTally.Of(result.Outcome));
                 if (pull.Report is { } report && result.Outcome is IntakeOutcome.Created or IntakeOutcome.Updated)
@@ -513,19 +513,6 @@ public sealed class SourceRunner(
         await db.InboundSources.Where(s => s.Id == sourceId).ExecuteUpdateAsync(s => s.SetProperty(x => x.Cursor, Cut(cursor)), ct);
     }
 
-    private async Task<Department?> FindDepartmentAsync(InboundSource source, SourceDepartment department, CancellationToken ct)
-    {
-        if (department.ExternalId is { Length: > 0 } externalId
-            && await db.Departments.AsNoTracking().SingleOrDefaultAsync(d => d.SourceId == source.Id && d.ExternalId == externalId, ct) is { } found)
-        {
-            return found;
-        }
-
-        var code = department.Code ?? department.ExternalId;
-        return code is null ? null : await db.Departments.AsNoTracking().SingleOrDefaultAsync(d => d.Code == code, ct);
-    }
-
-    /// <summary>A department or manager in the report by name (the id alone means nothing to a reader).</summary>
     private async Task<string?> NameOfAsync(string attribute, string? value, Pull pull, CancellationToken ct) => attribute switch
     {
         SourceAttributes.Department when Guid.TryParse(value, out var id) => await DepartmentNameAsync(id, pull, ct),
