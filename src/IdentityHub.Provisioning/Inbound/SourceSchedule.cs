@@ -19,7 +19,8 @@ namespace IdentityHub.Provisioning.Inbound;
 /// so one node runs it. A source whose first import is not approved gets one dry run (its report waits for the
 /// administrator) and nothing more. A failure is recorded on the run and logged; the next interval tries again.
 /// </summary>
-public sealed class SourceSchedule(IServiceScopeFactory scopes, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<SourceSchedule> logger)
+public sealed class SourceSchedule(
+    IServiceScopeFactory scopes, RestSourceCompilerCache compiler, IOptions<ProvisioningOptions> options, TimeProvider clock, ILogger<SourceSchedule> logger)
     : BackgroundService
 {
     /// <summary>Who a scheduled run is recorded as requested by.</summary>
@@ -44,7 +45,7 @@ public sealed class SourceSchedule(IServiceScopeFactory scopes, IOptions<Provisi
         var ran = 0;
         foreach (var source in sources)
         {
-            var settings = RestSourceCompiled.Compile(source.Settings).Settings;
+            var settings = compiler.Compile(source.Settings).Settings;
             var interval = TimeSpan.FromMinutes(Math.Clamp(settings.IntervalMinutes, 1, 1440));
             var now = clock.GetUtcNow();
             if (source.NextReconciliationAt is null)
