@@ -1,10 +1,12 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
+using IdentityHub.Core.Cluster;
 using IdentityHub.Core.Directory;
 using IdentityHub.Core.Inbound;
 using IdentityHub.Core.Queries;
 using IdentityHub.Data;
+using IdentityHub.Data.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -22,6 +24,9 @@ public static class CoreServices
         services.AddScoped<EntitlementChanges>();
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<OutboxCommitInterceptor>();
+        services.TryAddSingleton(_ => ClusterNodeIdentity.ForThisProcess(null));
+        services.TryAddSingleton<IClusterBackplane, SingleNodeBackplane>();
+        services.TryAddSingleton<ClusterChanges>();
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();

@@ -1,5 +1,6 @@
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Audit;
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Inbound;
 using IdentityHub.Data.Keys;
@@ -71,6 +72,10 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
     public DbSet<SessionParticipant> SessionParticipants => Set<SessionParticipant>();
 
     public DbSet<BackchannelLogoutDelivery> BackchannelLogoutDeliveries => Set<BackchannelLogoutDelivery>();
+
+    public DbSet<ClusterSignal> ClusterSignals => Set<ClusterSignal>();
+
+    public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
