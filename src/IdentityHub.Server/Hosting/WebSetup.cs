@@ -24,7 +24,12 @@ public static class WebSetup
             options.RootDirectory = "/";
             options.Conventions.AuthorizeFolder("/Admin", ConsolePolicy.Name);
         });
-        services.AddAntiforgery(options => options.Cookie.Name = "identityhub.antiforgery");
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "identityhub.antiforgery";
+            // Antiforgery's default never sets Secure; over HTTPS (directly or through a trusted proxy) it must.
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
         services.AddIdentityHubScim();
         builder.AddIdentityHubForwardedHeaders();
     }
