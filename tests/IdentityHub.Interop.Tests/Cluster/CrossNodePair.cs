@@ -23,6 +23,9 @@ public sealed class CrossNodePair : IAsyncLifetime
 
     public const string Password = "Cross-Node-Password-1";
 
+    private static readonly string[] GrantTypes = ["authorization_code", "refresh_token"];
+    private static readonly string[] Scopes = ["openid", "profile", "email", "offline_access"];
+
     private ProvisioningDatabase? _database;
     private ServerProcess? _a;
     private ServerProcess? _b;
@@ -83,8 +86,8 @@ public sealed class CrossNodePair : IAsyncLifetime
             clientType = "confidential",
             tokenEndpointAuthMethod = "client_secret_basic",
             redirectUris = new[] { NodeBrowser.RedirectUri },
-            grantTypes = new[] { "authorization_code", "refresh_token" },
-            scopes = new[] { "openid", "profile", "email", "offline_access" },
+            grantTypes = GrantTypes,
+            scopes = Scopes,
             firstParty = true,
             requirePkce = true,
         });
