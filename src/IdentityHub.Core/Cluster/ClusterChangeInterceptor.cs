@@ -12,13 +12,16 @@ using OpenIddict.EntityFrameworkCore.Models;
 namespace IdentityHub.Core.Cluster;
 
 /// <summary>
-/// Publishes what other nodes cache from every save, so no call site can forget: a user's security stamp (their sessions),
-/// an OIDC client, a signing key. Published once the change is committed — after the save when no transaction is open, else
+/// Publishes what other nodes cache from every save, so no call site can forget: a user's security stamp,
+/// status or lockout (their sessions), an OIDC client, a signing key. Published once the change is committed — after the save when no transaction is open, else
 /// after that transaction's commit — and never when the save fails or the transaction rolls back.
 /// </summary>
 public sealed class ClusterChangeInterceptor(ClusterChanges cluster) : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
     // Per context: this save's changes and the transaction they belong to; per transaction: what waits for its commit.
+    // What a session check reads: a change to any of them makes every node check that user's sessions at once.
+    private static readonly string[] SessionFacts = [nameof(UserAccount.SecurityStamp), nameof(UserAccount.Status), nameof(UserAccount.LockoutEnd)];
+
     private readonly ConditionalWeakTable<DbContext, Saving> _saving = [];
     private readonly ConditionalWeakTable<DbTransaction, List<ClusterChange>> _pending = [];
 
@@ -37,7 +40,7 @@ public sealed class ClusterChangeInterceptor(ClusterChanges cluster) : ISaveChan
             switch (entry.Entity)
             {
                 case UserAccount user when entry.State == EntityState.Deleted
-                    || (entry.State == EntityState.Modified && entry.Property(nameof(UserAccount.SecurityStamp)).IsModified):
+                    || (entry.State == EntityState.Modified && SessionFacts.Any(fact => entry.Property(fact).IsModified)):
                     changes.Add(new ClusterChange(ClusterTopic.UserSessions, user.Id));
                     break;
                 case OpenIddictEntityFrameworkCoreApplication client:

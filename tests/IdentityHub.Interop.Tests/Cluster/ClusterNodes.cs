@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using IdentityHub.Interop.Tests.Provisioning;
 using IdentityHub.Testing;
 
@@ -51,9 +52,13 @@ public sealed class TwoNodes : IAsyncDisposable
 }
 
 /// <summary>Small OIDC steps against one node, and the clock for "within 2 s".</summary>
-public static class ClusterSteps
+public static partial class ClusterSteps
 {
     public static readonly TimeSpan Propagation = TimeSpan.FromSeconds(2);
+
+    public const string AdminUserName = "admin";
+
+    public const string AdminPassword = "Provisioning-Admin-Password-1";
 
     /// <summary>A deadline far beyond the figure, so a loaded machine shows the figure failing rather than a timeout.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -95,6 +100,44 @@ public static class ClusterSteps
         return response.StatusCode;
     }
 
+    /// <summary>Signs in through the form on <paramref name="node"/>; returns the session cookie as a Cookie header value.</summary>
+    public static async Task<string> SignInAsync(ServerProcess node, string userName, string password)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var cookies = new CookieContainer();
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{node.Port}/"),
+        };
+        var form = await http.GetStringAsync(new Uri("account/login", UriKind.Relative));
+        var token = AntiforgeryField().Match(form);
+        Assert.True(token.Success, "The sign-in page has no antiforgery token.");
+        using var response = await http.PostAsync(new Uri("account/login", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.UserName"] = userName,
+            ["Input.Password"] = password,
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+        }));
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        var session = cookies.GetCookies(http.BaseAddress!)["identityhub.session"];
+        Assert.NotNull(session);
+        return $"{session.Name}={session.Value}";
+    }
+
+    /// <summary>The status of the signed-in portal page with exactly this cookie (200, or 302 to the sign-in page).</summary>
+    public static async Task<HttpStatusCode> OpenPortalAsync(ServerProcess node, string cookie)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{node.Port}/"),
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "account/applications");
+        request.Headers.Add("Cookie", cookie);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
     /// <summary>
     /// Polls <paramref name="holds"/> from <paramref name="since"/> until it is true; returns how long after
     /// <paramref name="since"/> it first held. Fails after <see cref="Patience"/>.
@@ -116,4 +159,7 @@ public static class ClusterSteps
         Assert.Fail($"{what} did not happen within {Patience}.");
         return Patience;
     }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
 }
