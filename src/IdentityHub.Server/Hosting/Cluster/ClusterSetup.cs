@@ -6,7 +6,7 @@ namespace IdentityHub.Server.Hosting.Cluster;
 
 /// <summary>
 /// Makes this process one node among several on one database: its identity (<c>Cluster:NodeName</c>, else
-/// <c>Provisioning:NodeName</c>, else machine:pid), the backplane its database provider chose, and the receiver that applies
+/// <c>Provisioning:NodeName</c>, else machine:pid), the backplane its database provider chose (or Redis, <c>Cluster:Redis</c>), and the receiver that applies
 /// the other nodes' changes here.
 /// </summary>
 public static class ClusterSetup
@@ -20,6 +20,13 @@ public static class ClusterSetup
         services.Configure<ClusterPolling>(options =>
             options.Interval = configuration.GetValue("Cluster:PollInterval", ClusterPolling.DefaultInterval));
         services.AddHostedService<ClusterReceiver>();
+        // Where an operator runs Redis already, its pub/sub carries the changes instead of the database.
+        if (configuration["Cluster:Redis"] is { Length: > 0 } redis)
+        {
+            services.Replace(ServiceDescriptor.Singleton<IClusterBackplane>(
+                provider => new RedisBackplane(redis, provider.GetRequiredService<ILogger<RedisBackplane>>())));
+        }
+
         // Changes are announced; the expiry only bounds a change no node announced (a row edited by hand).
         services.AddSingleton(new ClientCacheExpiry(configuration.GetValue("Oidc:ClientCacheExpiry", ClientCache.DefaultExpiry)));
     }
