@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds IdentityHub and runs every test project against a throwaway PostgreSQL cluster.
-# Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, openssl, node/npm) with apt-get.
+# Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, openssl, node/npm, redis-server) with apt-get.
 # Once the tests have run, the last line is "N passed, N failed[, N skipped]"; non-zero exit on any
 # failure, any skipped test, a dotnet test error, or no tests at all.
 set -euo pipefail
@@ -37,6 +37,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 # Debian's npm conflicts with a NodeSource nodejs (which bundles npm): install both or neither.
 { command -v node && command -v npm; } >/dev/null || missing+=(nodejs npm)
 command -v python3 >/dev/null || missing+=(python3)
+# The Redis backplane tests start their own redis-server on a free port; the Debian service is not used.
+command -v redis-server >/dev/null || missing+=(redis-server)
 mkdir -p "$ARTIFACTS"
 APTLOG="$ARTIFACTS/apt.log"
 apt_install() {  # quiet apt-get; show the log only when it fails
@@ -47,6 +49,10 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq >"$APTLOG" 2>&1 || { tail -n 30 "$APTLOG" >&2; die "apt-get update failed"; }
   apt_install --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+  # Where an init system started the packaged daemon on 6379, stop it: nothing here uses it.
+  if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+    { service redis-server stop || systemctl stop redis-server; } >/dev/null 2>&1 || true
+  fi
 fi
 CHROMIUM=/usr/bin/chromium
 [[ -x /usr/lib/chromium/chromium ]] && CHROMIUM=/usr/lib/chromium/chromium

@@ -33,6 +33,10 @@ public static class TestEnvironment
     public static string? OpenSsl =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "openssl")).FirstOrDefault(File.Exists);
 
+    /// <summary>Debian's redis-server, which a test starts on a free port of its own (optional Redis backplane).</summary>
+    public static string? RedisServer =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "redis-server")).FirstOrDefault(File.Exists);
+
     public static string ArtifactsDirectory
     {
         get
@@ -63,6 +67,8 @@ public static class TestEnvironment
             "xmlsec1 is not installed: apt-get install xmlsec1, or run ./test.sh, which installs it.",
         Prerequisite.OpenSsl when OpenSsl is null =>
             "openssl is not installed: apt-get install openssl, or run ./test.sh, which installs it.",
+        Prerequisite.Redis when RedisServer is null =>
+            "redis-server is not installed: apt-get install redis-server, or run ./test.sh, which installs it.",
         _ => null,
     };
 
@@ -91,4 +97,5 @@ public enum Prerequisite
     Node,
     Xmlsec1,
     OpenSsl,
+    Redis,
 }
