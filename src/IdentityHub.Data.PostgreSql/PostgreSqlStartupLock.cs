@@ -1,7 +1,5 @@
 using IdentityHub.Data.Cluster;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace IdentityHub.Data.PostgreSql;
@@ -18,9 +16,18 @@ public sealed class PostgreSqlStartupLock : IStartupLock
     public async Task<bool> CreateDatabaseAsync(IdentityHubDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
+        var target = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString());
+        var name = target.Database is { Length: > 0 } database
+            ? database
+            : throw new InvalidOperationException("The PostgreSQL connection string names no database (Database=...).");
+        // Plain ADO.NET rather than EF's database creator: a lost race is expected here and must not be logged as an error.
+        var maintenance = new NpgsqlConnectionStringBuilder(target.ConnectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(maintenance.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", connection);
         try
         {
-            await db.GetService<IRelationalDatabaseCreator>().CreateAsync(cancellationToken);
+            await command.ExecuteNonQueryAsync(cancellationToken);
             return true;
         }
         // CREATE DATABASE checks the name first (42P04), but two at once may both pass the check and the loser then

@@ -2,8 +2,6 @@ using System.Data;
 using IdentityHub.Data.Cluster;
 using Microsoft.Data.SqlClient;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace IdentityHub.Data.SqlServer;
 
@@ -21,9 +19,18 @@ public sealed class SqlServerStartupLock : IStartupLock
     public async Task<bool> CreateDatabaseAsync(IdentityHubDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
+        var target = new SqlConnectionStringBuilder(db.Database.GetConnectionString());
+        var name = target.InitialCatalog is { Length: > 0 } database
+            ? database
+            : throw new InvalidOperationException("The SQL Server connection string names no database (Database=...).");
+        // Plain ADO.NET rather than EF's database creator: a lost race is expected here and must not be logged as an error.
+        var maintenance = new SqlConnectionStringBuilder(target.ConnectionString) { InitialCatalog = "master", Pooling = false };
+        await using var connection = new SqlConnection(maintenance.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new SqlCommand($"CREATE DATABASE [{name.Replace("]", "]]", StringComparison.Ordinal)}]", connection);
         try
         {
-            await db.GetService<IRelationalDatabaseCreator>().CreateAsync(cancellationToken);
+            await command.ExecuteNonQueryAsync(cancellationToken);
             return true;
         }
         catch (SqlException ex) when (ex.Number == DatabaseAlreadyExists)

@@ -180,7 +180,7 @@ public static class DatabaseStartup
         }
     }
 
-    private static StartupException Outdated(DatabaseSettings settings, IReadOnlyList<string> pending) => new(
+    private static StartupException Outdated(DatabaseSettings settings, List<string> pending) => new(
         $"The {settings.Provider} database lacks {pending.Count} migration(s), the first being {pending[0]}; run `dotnet IdentityHub.Server.dll migrate` or set Database:ApplyMigrations to true.");
 
     /// <summary>Database errors of a start-up step become one line naming the step (a duplicate key included), not a stack trace.</summary>
