@@ -190,7 +190,7 @@ public sealed class StartupRaceTests(ITestOutputHelper output)
     };
 
     /// <summary>The start-up work happened once: one administrator, one bootstrap client, one key per use, every migration.</summary>
-    private static Task AssertStartedOnceAsync(ProvisioningDatabase database, bool bootstrapClient) => database.RunAsync(async services =>
+    private static Task<bool> AssertStartedOnceAsync(ProvisioningDatabase database, bool bootstrapClient) => database.RunAsync(async services =>
     {
         var db = services.GetRequiredService<IdentityHubDbContext>();
         Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
