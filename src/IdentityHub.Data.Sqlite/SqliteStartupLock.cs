@@ -11,9 +11,9 @@ namespace IdentityHub.Data.Sqlite;
 /// </summary>
 public sealed class SqliteStartupLock : IStartupLock
 {
-    // ERROR_SHARING_VIOLATION and ERROR_LOCK_VIOLATION as HRESULTs: another process holds the file.
-    private const int SharingViolation = unchecked((int)0x80070020);
-    private const int LockViolation = unchecked((int)0x80070021);
+    // Another process holds the file: on Windows ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION as HRESULTs; on Unix the
+    // exception carries flock's errno, EWOULDBLOCK (11 on Linux, 35 on macOS and the BSDs).
+    private static readonly int[] HeldElsewhere = [unchecked((int)0x80070020), unchecked((int)0x80070021), OperatingSystem.IsLinux() ? 11 : 35];
 
     /// <summary>Opening a SQLite connection creates the file: nothing to do.</summary>
     public Task<bool> CreateDatabaseAsync(IdentityHubDbContext db, CancellationToken cancellationToken) => Task.FromResult(false);
@@ -32,7 +32,7 @@ public sealed class SqliteStartupLock : IStartupLock
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             return Task.FromResult<IAsyncDisposable?>(new HeldLock(stream));
         }
-        catch (IOException ex) when (ex.HResult is SharingViolation or LockViolation)
+        catch (IOException ex) when (HeldElsewhere.Contains(ex.HResult))
         {
             return Task.FromResult<IAsyncDisposable?>(null);
         }
