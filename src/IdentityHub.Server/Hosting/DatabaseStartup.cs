@@ -190,9 +190,9 @@ public static class DatabaseStartup
         {
             return await work();
         }
-        catch (Exception ex) when (ex is DbException or DbUpdateException or TimeoutException)
+        catch (Exception ex) when (ex is DbException or DbUpdateException or TimeoutException or IOException or UnauthorizedAccessException)
         {
-            if (unreachable && ex is not DbUpdateException)
+            if (unreachable && ex is DbException or TimeoutException)
             {
                 throw Unreachable(settings, ex);
             }
