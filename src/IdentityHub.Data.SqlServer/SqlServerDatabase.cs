@@ -16,10 +16,11 @@ public static class SqlServerDatabase
         return options.UseSqlServer(connectionString, o => o.MigrationsAssembly(typeof(SqlServerDatabase).Assembly.GetName().Name));
     }
 
-    /// <summary>What IdentityHub does differently on SqlServer: the outbox claims' row locking, changes between nodes through the polled ClusterSignals table.</summary>
+    /// <summary>What IdentityHub does differently on SqlServer: the outbox claims' row locking, the start-up lock, changes between nodes through the polled ClusterSignals table.</summary>
     public static IServiceCollection AddIdentityHubSqlServerServices(this IServiceCollection services)
     {
         services.TryAddSingleton<IOutboxLocking, SqlServerOutboxLocking>();
+        services.TryAddSingleton<IStartupLock, SqlServerStartupLock>();
         services.TryAddSingleton<IClusterBackplane, SignalTableBackplane>();
         return services;
     }

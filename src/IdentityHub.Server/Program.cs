@@ -11,7 +11,8 @@ using Serilog;
 Log.Logger = IdentityHubLogging.CreateBootstrapLogger();
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var migrateOnly = MigrateCommand.IsRequested(args);
+    var builder = WebApplication.CreateBuilder(MigrateCommand.HostArguments(args));
     builder.AddIdentityHubLogging();
     builder.AddIdentityHubDatabase();
     builder.AddIdentityHubCluster();
@@ -25,6 +26,11 @@ try
     builder.AddIdentityHubSaml();
 
     var app = builder.Build();
+    if (migrateOnly)
+    {
+        return await app.RunMigrateCommandAsync();
+    }
+
     await app.PrepareDatabaseAsync();
     app.UseIdentityHubPipeline();
     app.MapIdentityHubSaml();

@@ -41,7 +41,11 @@ public sealed class ServerProcess : IAsyncDisposable
         TestEnvironment.SolutionRoot, "src", "IdentityHub.Server", "bin", TestEnvironment.Configuration, "net10.0", "IdentityHub.Server.dll");
 
     /// <summary>Starts the server; call <see cref="WaitUntilReadyAsync"/> or <see cref="WaitForExitAsync"/> next.</summary>
-    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory)
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory) =>
+        Start(settings, workingDirectory, []);
+
+    /// <summary>Starts the server with command-line arguments of its own (e.g. <c>migrate</c>) before <c>--urls</c>.</summary>
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory, IReadOnlyList<string> arguments)
     {
         if (!File.Exists(ServerAssembly))
         {
@@ -49,7 +53,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         var port = FreePort();
-        var info = new ProcessStartInfo("dotnet", [ServerAssembly, "--urls", $"http://127.0.0.1:{port}"])
+        var info = new ProcessStartInfo("dotnet", [ServerAssembly, .. arguments, "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,

@@ -51,6 +51,12 @@ public sealed class FirstAdministrator(
         };
 
         var created = await users.CreateAsync(admin, password);
+        if (created.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName)))
+        {
+            throw new FirstAdministratorException(
+                $"A user named '{UserName}' was created at the same moment, by another node or an administrator; starting again finds it.");
+        }
+
         if (!created.Succeeded)
         {
             throw new FirstAdministratorException(

@@ -19,6 +19,9 @@ public enum DatabaseProvider
 /// <summary>The database the server runs on, read and checked once from configuration.</summary>
 public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString, bool ApplyMigrations)
 {
+    /// <summary>How long a node waits for the start-up lock another node holds (<c>Database:StartupLockTimeout</c>).</summary>
+    public TimeSpan StartupLockTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     public const string DefaultSqliteConnectionString = "Data Source=data/identityhub.db";
 
     public static DatabaseSettings Read(IConfiguration configuration, string contentRoot)
@@ -46,7 +49,20 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         }
 
         var applyMigrations = configuration.GetValue("Database:ApplyMigrations", defaultValue: true);
-        return new DatabaseSettings(provider, connectionString, applyMigrations);
+        return new DatabaseSettings(provider, connectionString, applyMigrations) { StartupLockTimeout = ReadStartupLockTimeout(configuration) };
+    }
+
+    private static TimeSpan ReadStartupLockTimeout(IConfiguration configuration)
+    {
+        var text = configuration["Database:StartupLockTimeout"];
+        if (string.IsNullOrEmpty(text))
+        {
+            return TimeSpan.FromMinutes(5);
+        }
+
+        return TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var timeout) && timeout > TimeSpan.Zero
+            ? timeout
+            : throw new StartupException($"Database:StartupLockTimeout '{text}' is not a positive time span such as 00:05:00.");
     }
 
     public void Configure(DbContextOptionsBuilder options)
@@ -60,7 +76,7 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         };
     }
 
-    /// <summary>The provider's own services (how it locks outbox claims), registered with the provider it configures.</summary>
+    /// <summary>The provider's own services (how it locks outbox claims and start-up), registered with the provider it configures.</summary>
     public void AddProviderServices(IServiceCollection services)
     {
         _ = Provider switch

@@ -13,12 +13,13 @@ public sealed class AdminClientBootstrap(OidcClients clients, IConfiguration con
     public const string DefaultClientId = "identityhub-admin";
     public const int MinimumSecretLength = 43;
 
-    public async Task<bool> EnsureAsync(CancellationToken cancellationToken)
+    /// <summary>Returns the client id when this call created the client, else null (not configured, or it exists).</summary>
+    public async Task<string?> EnsureAsync(CancellationToken cancellationToken)
     {
         var secret = configuration["Bootstrap:AdminClientSecret"];
         if (string.IsNullOrEmpty(secret))
         {
-            return false;
+            return null;
         }
 
         // Stored as a plain SHA-256 digest like server-generated secrets, so it must be as hard to guess (256 bits).
@@ -29,6 +30,6 @@ public sealed class AdminClientBootstrap(OidcClients clients, IConfiguration con
         }
 
         var clientId = configuration["Bootstrap:AdminClientId"] is { Length: > 0 } configured ? configured : DefaultClientId;
-        return await clients.EnsureBootstrapClientAsync(clientId, secret, cancellationToken);
+        return await clients.EnsureBootstrapClientAsync(clientId, secret, cancellationToken) ? clientId : null;
     }
 }
