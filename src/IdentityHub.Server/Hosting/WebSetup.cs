@@ -26,10 +26,12 @@ public static class WebSetup
         });
         services.AddAntiforgery(options => options.Cookie.Name = "identityhub.antiforgery");
         services.AddIdentityHubScim();
+        builder.AddIdentityHubGracefulShutdown();
     }
 
     public static void UseIdentityHubPipeline(this WebApplication app)
     {
+        app.UseIdentityHubDrain();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error");
