@@ -37,6 +37,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 # Debian's npm conflicts with a NodeSource nodejs (which bundles npm): install both or neither.
 { command -v node && command -v npm; } >/dev/null || missing+=(nodejs npm)
 command -v python3 >/dev/null || missing+=(python3)
+# nginx: the proxy the multi-node tests start themselves (nginx -p <dir>); the package's own service is not wanted.
+[[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx)
 mkdir -p "$ARTIFACTS"
 APTLOG="$ARTIFACTS/apt.log"
 apt_install() {  # quiet apt-get; show the log only when it fails
@@ -47,6 +49,10 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq >"$APTLOG" 2>&1 || { tail -n 30 "$APTLOG" >&2; die "apt-get update failed"; }
   apt_install --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+fi
+# Installing nginx starts its service on :80 where an init system runs it (containers' policy-rc.d refuses): stop it.
+if [[ " ${missing[*]-} " == *" nginx "* ]] && command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+  systemctl stop nginx && systemctl disable --quiet nginx || die "could not stop the nginx service"
 fi
 CHROMIUM=/usr/bin/chromium
 [[ -x /usr/lib/chromium/chromium ]] && CHROMIUM=/usr/lib/chromium/chromium

@@ -33,6 +33,10 @@ public static class TestEnvironment
     public static string? OpenSsl =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "openssl")).FirstOrDefault(File.Exists);
 
+    /// <summary>nginx (Debian package nginx), the reverse proxy the multi-node tests put in front of the server processes.</summary>
+    public static string? Nginx =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/sbin").Select(dir => Path.Combine(dir, "nginx")).FirstOrDefault(File.Exists);
+
     public static string ArtifactsDirectory
     {
         get
@@ -63,6 +67,8 @@ public static class TestEnvironment
             "xmlsec1 is not installed: apt-get install xmlsec1, or run ./test.sh, which installs it.",
         Prerequisite.OpenSsl when OpenSsl is null =>
             "openssl is not installed: apt-get install openssl, or run ./test.sh, which installs it.",
+        Prerequisite.Nginx when Nginx is null =>
+            "nginx is not installed: apt-get install nginx, or run ./test.sh, which installs it.",
         _ => null,
     };
 
@@ -91,4 +97,5 @@ public enum Prerequisite
     Node,
     Xmlsec1,
     OpenSsl,
+    Nginx,
 }
