@@ -21,12 +21,15 @@ public sealed class NginxProxy : IAsyncDisposable
 
     private readonly Process _process;
     private readonly string _directory;
+    private readonly IReadOnlyCollection<int> _nodePorts;
+    private readonly HashSet<int> _down = [];
     private readonly ConcurrentQueue<string> _output = new();
 
-    private NginxProxy(Process process, string directory, int port)
+    private NginxProxy(Process process, string directory, int port, IReadOnlyCollection<int> nodePorts)
     {
         _process = process;
         _directory = directory;
+        _nodePorts = nodePorts;
         Port = port;
     }
 
@@ -41,17 +44,18 @@ public sealed class NginxProxy : IAsyncDisposable
     public string ErrorLog => ReadShared(Path.Combine(_directory, "error.log"));
 
     /// <summary>The configuration for the given nodes: what an operator would put in front of IdentityHub.</summary>
-    public static string Configuration(int listenPort, IEnumerable<int> nodePorts, string directory)
+    public static string Configuration(int listenPort, IEnumerable<int> nodePorts, string directory, IReadOnlySet<int>? down = null)
     {
         ArgumentNullException.ThrowIfNull(nodePorts);
-        var servers = string.Concat(nodePorts.Select(p => $"        server 127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)} max_fails=1 fail_timeout=5s;\n"));
+        var servers = string.Concat(nodePorts.Select(p =>
+            $"        server 127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)} max_fails=1 fail_timeout=5s{(down?.Contains(p) == true ? " down" : string.Empty)};\n"));
         var keepAlive = ((int)UpstreamKeepAliveTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         // The master runs as whoever starts the test; as root its workers would be "nobody", who cannot write the temp dirs.
         var user = Environment.UserName == "root" ? "user root;\n" : string.Empty;
         return $$"""
             {{user}}worker_processes 1;
             pid {{directory}}/nginx.pid;
-            error_log {{directory}}/error.log warn;
+            error_log {{directory}}/error.log notice;
             events { worker_connections 1024; }
             http {
                 log_format upstreams '$request_method $uri $status upstream=$upstream_addr answered=$upstream_status time=$request_time';
@@ -98,14 +102,14 @@ public sealed class NginxProxy : IAsyncDisposable
         var listen = port ?? ServerProcess.FreePort();
         var conf = Path.Combine(directory, "nginx.conf");
         await File.WriteAllTextAsync(conf, Configuration(listen, nodePorts, directory), new UTF8Encoding(false));
-        var info = new ProcessStartInfo(nginx, ["-p", directory + "/", "-e", Path.Combine(directory, "error.log"), "-c", conf, "-g", "daemon off;"])
+        var info = new ProcessStartInfo(nginx, [.. Arguments(directory), "-g", "daemon off;"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         var process = new Process { StartInfo = info };
-        var proxy = new NginxProxy(process, directory, listen);
+        var proxy = new NginxProxy(process, directory, listen, nodePorts);
         process.OutputDataReceived += (_, e) => proxy.Record(e.Data);
         process.ErrorDataReceived += (_, e) => proxy.Record(e.Data);
         process.Start();
@@ -113,6 +117,48 @@ public sealed class NginxProxy : IAsyncDisposable
         process.BeginErrorReadLine();
         await proxy.WaitUntilListeningAsync(TimeSpan.FromSeconds(30));
         return proxy;
+    }
+
+    /// <summary>
+    /// Takes a node out of the rotation (<c>down</c>) or puts it back, and reloads nginx gracefully: what a controller does
+    /// when the node's readiness turns 503 (nginx itself does not probe /health/ready), so no new connection reaches a node
+    /// about to stop listening. Returns once the new workers run.
+    /// </summary>
+    public async Task SetDownAsync(int nodePort, bool down)
+    {
+        if (down)
+        {
+            _down.Add(nodePort);
+        }
+        else
+        {
+            _down.Remove(nodePort);
+        }
+
+        var started = Occurrences(ErrorLog, "start worker process");
+        await File.WriteAllTextAsync(Path.Combine(_directory, "nginx.conf"), Configuration(Port, _nodePorts, _directory, _down), new UTF8Encoding(false));
+        using var reload = Process.Start(new ProcessStartInfo(TestEnvironment.Nginx!, [.. Arguments(_directory), "-s", "reload"])
+        {
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("nginx -s reload did not start.");
+        var errors = await reload.StandardError.ReadToEndAsync();
+        await reload.WaitForExitAsync();
+        if (reload.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"nginx -s reload failed: {errors}");
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (Occurrences(ErrorLog, "start worker process") <= started)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"nginx did not start new workers after the reload:\n{ErrorLog}");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -148,6 +194,20 @@ public sealed class NginxProxy : IAsyncDisposable
                 await Task.Delay(100);
             }
         }
+    }
+
+    private static string[] Arguments(string directory) =>
+        ["-p", directory + "/", "-e", Path.Combine(directory, "error.log"), "-c", Path.Combine(directory, "nginx.conf")];
+
+    private static int Occurrences(string text, string what)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static string ReadShared(string path)

@@ -127,17 +127,31 @@ public sealed partial class RollingRestartTests(RollingRestartTests.Nodes nodes,
         Assert.Contains("Drained after", node.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// SIGTERM; as soon as the node's readiness says 503 the proxy takes it out of the rotation (what an ingress controller
+    /// or a deployment script does: nginx does not probe readiness), well within the drain delay; the node exits, comes back
+    /// on its port, and is put back once ready.
+    /// </summary>
     private async Task<ServerProcess> RestartAsync(ServerProcess node, string name, Load load)
     {
         var port = node.Port;
         var served = load.Total;
-        var exitCode = await node.StopAsync(StopPatience);
+        node.SignalTerminate();
+        using (var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) })
+        using (var ready = await WaitForStatusAsync(probe, "health/ready", HttpStatusCode.ServiceUnavailable))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+
+        await nodes.Proxy.SetDownAsync(port, down: true);
+        var exitCode = await node.WaitForExitAsync(StopPatience);
         var log = node.Output;
         await node.DisposeAsync();
         Assert.True(exitCode == 0, $"{name} exited with {exitCode} after SIGTERM:\n{log}");
         // While it is down the other node carries the load alone.
         await WaitForAsync(() => load.Total >= served + 20, $"the load to go on while {name} is down");
         var restarted = await nodes.Database.StartServerAsync(name, nodes.Settings, port);
+        await nodes.Proxy.SetDownAsync(port, down: false);
         output.WriteLine($"{name} restarted on port {port}");
         return restarted;
     }
