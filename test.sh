@@ -39,6 +39,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3)
 # The Redis backplane tests start their own redis-server on a free port; the Debian service is not used.
 command -v redis-server >/dev/null || missing+=(redis-server)
+# nginx: the proxy the multi-node tests start themselves (nginx -p <dir>); the package's own service is not wanted.
+[[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx)
 mkdir -p "$ARTIFACTS"
 APTLOG="$ARTIFACTS/apt.log"
 apt_install() {  # quiet apt-get; show the log only when it fails
@@ -53,6 +55,10 @@ if ((${#missing[@]})); then
   if [[ " ${missing[*]} " == *" redis-server "* ]]; then
     { service redis-server stop || systemctl stop redis-server; } >/dev/null 2>&1 || true
   fi
+fi
+# Installing nginx starts its service on :80 where an init system runs it (containers' policy-rc.d refuses): stop it.
+if [[ " ${missing[*]-} " == *" nginx "* ]] && command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+  systemctl stop nginx && systemctl disable --quiet nginx || die "could not stop the nginx service"
 fi
 CHROMIUM=/usr/bin/chromium
 [[ -x /usr/lib/chromium/chromium ]] && CHROMIUM=/usr/lib/chromium/chromium

@@ -28,6 +28,7 @@ public static class CoreServices
         services.TryAddSingleton<IClusterBackplane, SingleNodeBackplane>();
         services.TryAddSingleton<ClusterChanges>();
         services.TryAddSingleton<ClusterChangeInterceptor>();
+        services.TryAddSingleton<NodeShutdown>();
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();

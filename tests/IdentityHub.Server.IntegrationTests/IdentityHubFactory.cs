@@ -35,6 +35,8 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Oidc:RequireHttps", "false");
         // Every request re-checks the session, so tests see suspensions at once.
         builder.UseSetting("Account:RevalidationInterval", "00:00:00");
+        // No load balancer to drain from: disposing the factory stops the host at once.
+        builder.UseSetting("Hosting:DrainDelay", "00:00:00");
     }
 }
 

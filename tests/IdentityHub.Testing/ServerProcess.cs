@@ -7,7 +7,8 @@ namespace IdentityHub.Testing;
 
 /// <summary>
 /// The real IdentityHub server started as its own process (<c>dotnet IdentityHub.Server.dll</c>) on a free
-/// loopback port, with configuration passed as environment variables. Killed when disposed.
+/// loopback port (or a given one, for a node restarted behind a proxy), with configuration passed as environment variables.
+/// Stopped like an orchestrator stops it with <see cref="StopAsync"/> (SIGTERM); killed when disposed.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -40,20 +41,20 @@ public sealed class ServerProcess : IAsyncDisposable
     public static string ServerAssembly => Path.Combine(
         TestEnvironment.SolutionRoot, "src", "IdentityHub.Server", "bin", TestEnvironment.Configuration, "net10.0", "IdentityHub.Server.dll");
 
-    /// <summary>Starts the server; call <see cref="WaitUntilReadyAsync"/> or <see cref="WaitForExitAsync"/> next.</summary>
-    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory) =>
-        Start(settings, workingDirectory, []);
-
-    /// <summary>Starts the server with command-line arguments of its own (e.g. <c>migrate</c>) before <c>--urls</c>.</summary>
-    public static ServerProcess Start(IReadOnlyDictionary<string, string> settings, string workingDirectory, IReadOnlyList<string> arguments)
+    /// <summary>
+    /// Starts the server on <paramref name="port"/> (a free one when null), with command-line arguments of its own (e.g.
+    /// <c>migrate</c>) before <c>--urls</c>; call <see cref="WaitUntilReadyAsync"/> or <see cref="WaitForExitAsync"/> next.
+    /// </summary>
+    public static ServerProcess Start(
+        IReadOnlyDictionary<string, string> settings, string workingDirectory, int? port = null, IReadOnlyList<string>? arguments = null)
     {
         if (!File.Exists(ServerAssembly))
         {
             throw new InvalidOperationException($"{ServerAssembly} is missing: build the solution first.");
         }
 
-        var port = FreePort();
-        var info = new ProcessStartInfo("dotnet", [ServerAssembly, .. arguments, "--urls", $"http://127.0.0.1:{port}"])
+        port ??= FreePort();
+        var info = new ProcessStartInfo("dotnet", [ServerAssembly, .. arguments ?? [], "--urls", $"http://127.0.0.1:{port}"])
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -68,7 +69,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var server = new ServerProcess(process, port);
+        var server = new ServerProcess(process, port.Value);
         process.OutputDataReceived += (_, e) => server.Record(e.Data);
         process.ErrorDataReceived += (_, e) => server.Record(e.Data);
         process.Start();
@@ -117,6 +118,45 @@ public sealed class ServerProcess : IAsyncDisposable
         // The asynchronous readers may still be draining the last lines.
         _process.WaitForExit();
         return _process.ExitCode;
+    }
+
+    /// <summary>Sends SIGTERM, as Kubernetes, systemd and <c>docker stop</c> do; the server then drains and stops by itself.</summary>
+    public void SignalTerminate()
+    {
+        // `dotnet IdentityHub.Server.dll` runs the application in this very process, so the signal reaches the host.
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException("kill could not be started.");
+        kill.WaitForExit();
+        if (kill.ExitCode != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: {kill.StandardError.ReadToEnd()}");
+        }
+    }
+
+    /// <summary>
+    /// A graceful stop: SIGTERM, then waits for the process to exit by itself within <paramref name="timeout"/> (killed and
+    /// reported if it does not). Returns the exit code.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            SignalTerminate();
+        }
+
+        try
+        {
+            return await WaitForExitAsync(timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            throw new TimeoutException($"The server did not stop within {timeout} of SIGTERM:\n{Output}");
+        }
     }
 
     public async ValueTask DisposeAsync()

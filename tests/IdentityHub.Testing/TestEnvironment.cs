@@ -36,6 +36,9 @@ public static class TestEnvironment
     /// <summary>Debian's redis-server, which a test starts on a free port of its own (optional Redis backplane).</summary>
     public static string? RedisServer =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(dir => Path.Combine(dir, "redis-server")).FirstOrDefault(File.Exists);
+    /// <summary>nginx (Debian package nginx), the reverse proxy the multi-node tests put in front of the server processes.</summary>
+    public static string? Nginx =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Append("/usr/sbin").Select(dir => Path.Combine(dir, "nginx")).FirstOrDefault(File.Exists);
 
     public static string ArtifactsDirectory
     {
@@ -69,6 +72,8 @@ public static class TestEnvironment
             "openssl is not installed: apt-get install openssl, or run ./test.sh, which installs it.",
         Prerequisite.Redis when RedisServer is null =>
             "redis-server is not installed: apt-get install redis-server, or run ./test.sh, which installs it.",
+        Prerequisite.Nginx when Nginx is null =>
+            "nginx is not installed: apt-get install nginx, or run ./test.sh, which installs it.",
         _ => null,
     };
 
@@ -98,4 +103,5 @@ public enum Prerequisite
     Xmlsec1,
     OpenSsl,
     Redis,
+    Nginx,
 }

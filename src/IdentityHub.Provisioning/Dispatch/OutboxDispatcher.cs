@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using IdentityHub.Core.Changes;
+using IdentityHub.Core.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Monitoring;
@@ -17,11 +18,12 @@ namespace IdentityHub.Provisioning.Dispatch;
 /// independent: each has its own lane with at most <see cref="ProvisioningOptions.MaxParallelPerConnector"/> deliveries
 /// in flight and its own share of every claim, slots are handed out round-robin, and there is no batch barrier, so a
 /// hanging target delays only its own users. One user's deliveries are one at a time; rows are deleted only after
-/// success, so a crash loses nothing.
+/// success, so a crash loses nothing. On stop it claims nothing new and lets deliveries in flight finish and record their
+/// outcome until <see cref="NodeShutdown.InFlightDeadline"/>, so a restart neither loses nor repeats them.
 /// </summary>
 public sealed class OutboxDispatcher(
     IServiceScopeFactory scopes, OutboxSignal signal, IOptions<ProvisioningOptions> options, ProvisioningMetrics metrics, TimeProvider clock,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+    NodeShutdown shutdown, ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     private static readonly TimeSpan QueueGaugeRefresh = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
@@ -109,7 +111,7 @@ public sealed class OutboxDispatcher(
             await ClaimAsync(settings, claimAll, active, stoppingToken);
         }
 
-        StartDeliveries(settings, stoppingToken);
+        StartDeliveries(settings);
         if (claimAll)
         {
             await RefreshQueueGaugeAsync(stoppingToken);
@@ -153,7 +155,7 @@ public sealed class OutboxDispatcher(
     }
 
     /// <summary>Hands free slots to the lanes in turn (round-robin, starting one further each time), within each lane's own limit.</summary>
-    private void StartDeliveries(ProvisioningOptions settings, CancellationToken stoppingToken)
+    private void StartDeliveries(ProvisioningOptions settings)
     {
         var lanes = _lanes.Values.Where(l => l.Waiting.Count > 0).ToList();
         if (lanes.Count == 0)
@@ -171,33 +173,38 @@ public sealed class OutboxDispatcher(
                 var lane = lanes[(i + _rotation) % lanes.Count];
                 if (lane.Waiting.Count > 0 && lane.InFlight < settings.MaxParallelPerConnector)
                 {
-                    Start(lane, lane.Waiting.Dequeue(), stoppingToken);
+                    Start(lane, lane.Waiting.Dequeue());
                     started = true;
                 }
             }
         }
     }
 
-    private void Start(Lane lane, ClaimedPair pair, CancellationToken stoppingToken)
+    /// <summary>
+    /// A delivery is not cancelled by the stopping token: a call cut off after the target took it would be sent again with
+    /// the same version on the next node. It gives up only when the shutdown timeout is nearly spent.
+    /// </summary>
+    private void Start(Lane lane, ClaimedPair pair)
     {
         lane.InFlight++;
         _inFlight++;
-        _running.Add(Task.Run(() => DeliverAsync(pair, stoppingToken), CancellationToken.None));
+        var deadline = shutdown.InFlightDeadline;
+        _running.Add(Task.Run(() => DeliverAsync(pair, deadline), CancellationToken.None));
     }
 
-    private async Task DeliverAsync(ClaimedPair pair, CancellationToken stoppingToken)
+    private async Task DeliverAsync(ClaimedPair pair, CancellationToken deadline)
     {
         var took = TimeSpan.Zero;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var result = await scope.ServiceProvider.GetRequiredService<PairDelivery>().DeliverAsync(pair, stoppingToken);
+            var result = await scope.ServiceProvider.GetRequiredService<PairDelivery>().DeliverAsync(pair, deadline);
             took = result.Attempted ? result.Duration : TimeSpan.Zero;
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            // Shutting down: give the pair back now rather than when the claim lapses, so a restart resumes at once.
-            // A delivery cut off mid-flight is sent again with the same version: a harmless duplicate.
+            // The shutdown timeout is nearly spent: give the pair back now rather than when the claim lapses, so a restart
+            // resumes at once. A delivery cut off mid-flight is sent again with the same version: a harmless duplicate.
             await ReleaseAsync(pair);
         }
         catch (Exception ex)
@@ -267,9 +274,14 @@ public sealed class OutboxDispatcher(
         return _finished.Reader.TryPeek(out _) ? Wake.Finished : Wake.Poll;
     }
 
-    /// <summary>On shutdown: lets deliveries in flight end (they give their pairs back), and gives back the pairs still waiting.</summary>
+    /// <summary>On shutdown: lets deliveries in flight end and record their outcome, and gives back the pairs still waiting.</summary>
     private async Task StopDeliveringAsync()
     {
+        if (_running.Count > 0)
+        {
+            logger.LogInformation("Stopping: waiting for {Count} delivery(ies) in flight to finish and record their outcome.", _running.Count(t => !t.IsCompleted));
+        }
+
         await Task.WhenAll(_running);
         foreach (var pair in _lanes.Values.SelectMany(l => l.Waiting))
         {

@@ -91,6 +91,12 @@ public sealed class SourceRunner(
                 // What was applied stays (each record is its own transaction); the cursor stays at the last complete page.
                 run.Failure = Shorten(ex.Message);
             }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The node is stopping: a cut-off run is safe for the same reasons, and its record says why it ended early.
+                run.Failure = "The node stopped during the run; the next run goes on from the last complete page.";
+                throw;
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 logger.LogError(ex, "The {Kind} of source {SourceId} failed unexpectedly.", kind, sourceId);

@@ -32,11 +32,13 @@ public static class WebSetup
         });
         services.AddIdentityHubScim();
         builder.AddIdentityHubForwardedHeaders();
+        builder.AddIdentityHubGracefulShutdown();
     }
 
     public static void UseIdentityHubPipeline(this WebApplication app)
     {
         app.UseIdentityHubForwardedHeaders();
+        app.UseIdentityHubDrain();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error");

@@ -61,7 +61,7 @@ public sealed class StartupRaceTests(ITestOutputHelper output)
         var directory = Directory.CreateTempSubdirectory("identityhub-migrate-");
         try
         {
-            await using var migrate = ServerProcess.Start(Settings(database), directory.FullName, ["migrate"]);
+            await using var migrate = ServerProcess.Start(Settings(database), directory.FullName, arguments: ["migrate"]);
             var exitCode = await migrate.WaitForExitAsync(ServerProcess.StartPatience);
             output.WriteLine(migrate.Output);
 

@@ -47,8 +47,11 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
         ["Provisioning:ClaimTimeout"] = "00:00:25",
     };
 
-    /// <summary>Starts a server process on this database with fast provisioning settings; waits until it is ready.</summary>
-    public async Task<ServerProcess> StartServerAsync(string nodeName, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>
+    /// Starts a server process on this database with fast provisioning settings, on <paramref name="port"/> (a free one
+    /// when null: a node restarted behind a proxy comes back on its own); waits until it is ready.
+    /// </summary>
+    public async Task<ServerProcess> StartServerAsync(string nodeName, IReadOnlyDictionary<string, string>? extra = null, int? port = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -72,7 +75,7 @@ public sealed class ProvisioningDatabase : IAsyncDisposable
             settings[key] = value;
         }
 
-        var server = ServerProcess.Start(settings, _directory);
+        var server = ServerProcess.Start(settings, _directory, port);
         await server.WaitUntilReadyAsync(ServerProcess.StartPatience);
         return server;
     }

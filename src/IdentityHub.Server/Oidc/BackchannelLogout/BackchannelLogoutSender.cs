@@ -1,3 +1,4 @@
+using IdentityHub.Core.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.Sessions;
 using Microsoft.EntityFrameworkCore;
@@ -6,10 +7,11 @@ namespace IdentityHub.Server.Oidc.BackchannelLogout;
 
 /// <summary>
 /// Delivers queued logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.5) by POST, with exponential
-/// backoff between attempts and a bounded number of them; what is due survives restarts in the database.
+/// backoff between attempts and a bounded number of them; what is due survives restarts in the database. On stop it
+/// claims nothing new, and a POST in flight finishes and is recorded (until <see cref="NodeShutdown.InFlightDeadline"/>).
 /// </summary>
 public sealed class BackchannelLogoutSender(
-    IServiceScopeFactory scopes, IHttpClientFactory httpClients, BackchannelLogoutSignal signal,
+    IServiceScopeFactory scopes, IHttpClientFactory httpClients, BackchannelLogoutSignal signal, NodeShutdown shutdown,
     IConfiguration configuration, TimeProvider clock, ILogger<BackchannelLogoutSender> logger) : BackgroundService
 {
     public const string HttpClientName = "backchannel-logout";
@@ -54,7 +56,7 @@ public sealed class BackchannelLogoutSender(
             .OrderBy(d => d.NextAttemptAt)
             .Take(50)
             .ToListAsync(cancellationToken);
-        foreach (var delivery in due)
+        foreach (var delivery in due.TakeWhile(_ => !cancellationToken.IsCancellationRequested))
         {
             // Several nodes may run this loop: a row is sent by whichever moves its due time first.
             var dueAt = delivery.NextAttemptAt;
@@ -66,8 +68,9 @@ public sealed class BackchannelLogoutSender(
                 continue;
             }
 
-            await AttemptAsync(delivery, tokens, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
+            // A claimed POST is not cut off by the stop: the RP may already have acted on it, and its outcome must be recorded.
+            await AttemptAsync(delivery, tokens, shutdown.InFlightDeadline);
+            await db.SaveChangesAsync(shutdown.InFlightDeadline);
         }
     }
 
