@@ -37,6 +37,10 @@ public sealed class KeyRotationService(
     private readonly SemaphoreSlim _reloadRequested = new(0, 1);
     private readonly SemaphoreSlim _unknownKeyReload = new(1, 1);
     private long _lastUnknownKeyReload = long.MinValue;
+    private long _unknownKeyReloads;
+
+    /// <summary>How many times a token naming an unknown key made this node reload its ring (a made-up kid costs at most one per interval).</summary>
+    public long UnknownKeyReloads => Interlocked.Read(ref _unknownKeyReloads);
 
     /// <summary>
     /// How long a retired key stays published: <c>Oidc:Keys:RetainAfterRetirement</c>, else the longest
@@ -132,6 +136,7 @@ public sealed class KeyRotationService(
             }
 
             Interlocked.Exchange(ref _lastUnknownKeyReload, Stopwatch.GetTimestamp());
+            Interlocked.Increment(ref _unknownKeyReloads);
             if (await ReloadAsync(cancellationToken))
             {
                 logger.LogInformation("A token named key {KeyId}, unknown here; the key ring was reloaded", keyId);
