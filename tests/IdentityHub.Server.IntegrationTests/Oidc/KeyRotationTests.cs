@@ -10,6 +10,7 @@ using IdentityHub.Data.Keys;
 using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Testing;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -126,8 +127,9 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         await WaitForNextKeyAsync(nodeB);
         await RunScheduleAsync(nodeB);
         using var response = await rotating;
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var rotation = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var rotation = JsonDocument.Parse(body);
         var activated = rotation.RootElement.GetProperty("activated").GetProperty("kid").GetString();
         await RunScheduleAsync(nodeB);
 
@@ -195,7 +197,7 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
             var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
             var active = await db.SigningKeys.AsNoTracking().SingleAsync(k => k.Use == KeyUses.Signing && k.Id == old.Kid);
             using var rsa = RSA.Create(2048);
-            var protector = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>().CreateProtector("IdentityHub.SigningKeys.v1");
+            var protector = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("IdentityHub.SigningKeys.v1");
             db.SigningKeys.Add(new SigningKey
             {
                 Id = "out-of-band-" + Guid.NewGuid().ToString("N")[..8],

@@ -65,16 +65,17 @@ public sealed class KeyRotationService(
     public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
         var retain = RetainAfterRetirement;
-        bool changed;
+        var changed = false;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var store = scope.ServiceProvider.GetRequiredService<SigningKeyStore>();
             foreach (var use in SigningKeyStore.Uses)
             {
-                await store.ApplyScheduleAsync(use, retain, cancellationToken);
+                // What the pass wrote changes the ring even when the reload its own change notice woke got there first.
+                changed |= !(await store.ApplyScheduleAsync(use, retain, cancellationToken)).IsEmpty;
             }
 
-            changed = await ring.RefreshAsync(store, retain, cancellationToken);
+            changed |= await ring.RefreshAsync(store, retain, cancellationToken);
         }
 
         if (!ring.IsInUse(serverOptions.CurrentValue, validationOptions.CurrentValue))
