@@ -27,6 +27,7 @@ public static class CoreServices
         services.TryAddSingleton(_ => ClusterNodeIdentity.ForThisProcess(null));
         services.TryAddSingleton<IClusterBackplane, SingleNodeBackplane>();
         services.TryAddSingleton<ClusterChanges>();
+        services.TryAddSingleton<ClusterChangeInterceptor>();
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();

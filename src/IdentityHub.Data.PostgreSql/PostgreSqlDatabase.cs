@@ -1,3 +1,4 @@
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -15,10 +16,11 @@ public static class PostgreSqlDatabase
         return options.UseNpgsql(connectionString, o => o.MigrationsAssembly(typeof(PostgreSqlDatabase).Assembly.GetName().Name));
     }
 
-    /// <summary>What IdentityHub does differently on PostgreSql: the outbox claims' row locking.</summary>
+    /// <summary>What IdentityHub does differently on PostgreSql: the outbox claims' row locking, changes between nodes by LISTEN/NOTIFY.</summary>
     public static IServiceCollection AddIdentityHubPostgreSqlServices(this IServiceCollection services)
     {
         services.TryAddSingleton<IOutboxLocking, PostgreSqlOutboxLocking>();
+        services.TryAddSingleton<IClusterBackplane, PostgreSqlBackplane>();
         return services;
     }
 }

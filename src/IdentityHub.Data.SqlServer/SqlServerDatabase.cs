@@ -1,3 +1,4 @@
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -15,10 +16,11 @@ public static class SqlServerDatabase
         return options.UseSqlServer(connectionString, o => o.MigrationsAssembly(typeof(SqlServerDatabase).Assembly.GetName().Name));
     }
 
-    /// <summary>What IdentityHub does differently on SqlServer: the outbox claims' row locking.</summary>
+    /// <summary>What IdentityHub does differently on SqlServer: the outbox claims' row locking, changes between nodes through the polled ClusterSignals table.</summary>
     public static IServiceCollection AddIdentityHubSqlServerServices(this IServiceCollection services)
     {
         services.TryAddSingleton<IOutboxLocking, SqlServerOutboxLocking>();
+        services.TryAddSingleton<IClusterBackplane, SignalTableBackplane>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -25,10 +26,11 @@ public static class SqliteDatabase
         return db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
     }
 
-    /// <summary>What IdentityHub does differently on Sqlite: the outbox claims' row locking.</summary>
+    /// <summary>What IdentityHub does differently on Sqlite: the outbox claims' row locking, changes between nodes through the polled ClusterSignals table.</summary>
     public static IServiceCollection AddIdentityHubSqliteServices(this IServiceCollection services)
     {
         services.TryAddSingleton<IOutboxLocking, SqliteOutboxLocking>();
+        services.TryAddSingleton<IClusterBackplane, SignalTableBackplane>();
         return services;
     }
 }

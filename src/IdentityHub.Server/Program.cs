@@ -3,6 +3,7 @@ using IdentityHub.Server.Account;
 using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
+using IdentityHub.Server.Hosting.Cluster;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Server.Saml;
 using Serilog;
@@ -13,6 +14,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.AddIdentityHubLogging();
     builder.AddIdentityHubDatabase();
+    builder.AddIdentityHubCluster();
     builder.AddIdentityHubAccounts();
     builder.AddIdentityHubDomain();
     builder.AddIdentityHubProvisioning();

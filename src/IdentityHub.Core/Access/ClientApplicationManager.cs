@@ -39,10 +39,11 @@ public sealed class ClientApplicationManager(
             return _found = cached;
         }
 
+        var loadedAt = clients.Generation;
         var application = await base.FindByClientIdAsync(identifier, cancellationToken);
         if (application is not null)
         {
-            clients.Add(application);
+            clients.Add(application, loadedAt);
         }
 
         // The context now tracks this instance: later look-ups in the request get it too, not a copy that could not be attached.

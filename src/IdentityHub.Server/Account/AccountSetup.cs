@@ -47,6 +47,9 @@ public static class AccountSetup
             // API callers get status codes, not a redirect to a page they cannot use.
             cookie.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
+            // A session whose user changed on any node since the cookie was last checked is checked now, not at the interval.
+            var standard = cookie.Events.OnValidatePrincipal;
+            cookie.Events.OnValidatePrincipal = context => SessionRevocations.ValidatePrincipalAsync(context, standard);
         });
 
         // The security stamp check rebuilds the cookie's principal; the session id, sign-in time and methods must survive it.
@@ -68,6 +71,8 @@ public static class AccountSetup
 
             return Task.CompletedTask;
         });
+        services.AddSingleton<SessionRevocations>();
+        services.AddHostedService(services => services.GetRequiredService<SessionRevocations>());
         services.AddScoped<SessionParticipants>();
         services.AddScoped<SessionSignOut>();
 

@@ -1,4 +1,5 @@
 using IdentityHub.Core.Changes;
+using IdentityHub.Core.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.PostgreSql;
 using IdentityHub.Data.Sqlite;
@@ -107,6 +108,8 @@ public static class DatabaseSetup
             settings.Configure(options);
             // A commit wakes the provisioning dispatcher at once instead of at its next poll.
             options.AddInterceptors(services.GetRequiredService<OutboxCommitInterceptor>());
+            // Committed changes to what every node caches (clients, keys, a user's sessions) reach the other nodes.
+            options.AddInterceptors(services.GetRequiredService<ClusterChangeInterceptor>());
         });
         builder.Services.AddHealthChecks().AddDbContextCheck<IdentityHubDbContext>("database", tags: [HealthEndpoints.ReadyTag]);
     }

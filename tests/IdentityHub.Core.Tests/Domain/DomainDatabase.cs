@@ -1,5 +1,6 @@
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Cluster;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
@@ -43,7 +44,12 @@ public abstract class DomainDatabase : IAsyncLifetime
         // Pull sources keep their secrets protected, as connectors do.
         services.AddDataProtection();
         services.AddSingleton<TimeProvider>(Clock);
-        services.AddDbContext<IdentityHubDbContext>(UseDatabase);
+        // As the server does: committed changes to clients, keys and users' sessions are published to the cluster.
+        services.AddDbContext<IdentityHubDbContext>((provider, options) =>
+        {
+            UseDatabase(options);
+            options.AddInterceptors(provider.GetRequiredService<ClusterChangeInterceptor>());
+        });
         services.AddIdentityCore<UserAccount>(o => IdentityHubSchema.ConfigureStores(o.Stores))
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<IdentityHubDbContext>();
