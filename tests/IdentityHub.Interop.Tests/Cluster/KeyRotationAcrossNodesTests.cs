@@ -27,6 +27,8 @@ public sealed class KeyRotationAcrossNodesTests(KeyRotationAcrossNodesTests.Fixt
     {
         protected override Task<IReadOnlyDictionary<string, string>?> SettingsAsync() => Task.FromResult<IReadOnlyDictionary<string, string>?>(new Dictionary<string, string>
         {
+            // One issuer for both, as behind a load balancer: each node's tokens must be its own issuer's on the other.
+            ["Oidc:Issuer"] = "http://identityhub.cluster.test/",
             ["Oidc:Keys:CheckInterval"] = "01:00:00",
             ["Cluster:HeartbeatInterval"] = "00:00:01",
             ["Oidc:Keys:RotationWait"] = "00:00:10",
