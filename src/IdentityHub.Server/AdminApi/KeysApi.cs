@@ -14,6 +14,13 @@ public sealed record KeyDto(
 /// <summary>The answer to a rotation: the key that now signs, the one it replaced, every key, and any caveat.</summary>
 public sealed record KeyRotationDto(KeyDto Activated, KeyDto? Retired, IReadOnlyList<KeyDto> Keys, string? Warning);
 
+/// <summary>
+/// The answer to a rotation a live node did not confirm in time: the next key, published but not signing yet, when it
+/// starts signing, which nodes did not publish it, every key, and the same in a sentence.
+/// </summary>
+public sealed record KeyRotationPendingDto(
+    KeyDto Next, DateTimeOffset SignsFrom, IReadOnlyList<string> LaggingNodes, IReadOnlyList<KeyDto> Keys, string Message);
+
 /// <summary>Signing and encryption keys: list them, and rotate now (the schedule rotates them anyway).</summary>
 public static class KeysApi
 {
@@ -29,13 +36,15 @@ public static class KeysApi
         TypedResults.Ok<IReadOnlyList<KeyDto>>(ToDtos(await store.ListAsync(cancellationToken), clock.GetUtcNow(), rotation.RetainAfterRetirement));
 
     /// <summary>
-    /// Makes the next key active now and retires the active one (which stays published until its tokens
-    /// expire). Other nodes switch within <c>Oidc:Keys:CheckInterval</c>. A key created or published only
-    /// now may be unknown to relying parties that cache the JWKS: they refetch it on an unknown kid, or
-    /// reject its tokens until their cache expires; the response warns when that can happen. The audit event
-    /// is written in the rotation's own transaction (<see cref="SigningKeyStore.RotateNowAsync"/>).
+    /// Rotation by hand, never signing with a key another node does not publish: the next key (created now if none is
+    /// published) is activated once every live node publishes it, and the active one retired (it stays published until
+    /// its tokens expire): 200. If a live node does not confirm within <c>Oidc:Keys:RotationWait</c>, the key stays
+    /// published and signs at a safe time later: 202 with when and which nodes lagged. A key published only now may be
+    /// unknown to relying parties that cache the JWKS: they refetch it on an unknown kid, or reject its tokens until
+    /// their cache expires; the response warns when that can happen. The audit events are written in the rotation's own
+    /// transactions (<see cref="SigningKeyStore"/>).
     /// </summary>
-    private static async Task<Results<Ok<KeyRotationDto>, ProblemHttpResult>> RotateAsync(
+    private static async Task<Results<Ok<KeyRotationDto>, Accepted<KeyRotationPendingDto>, ProblemHttpResult>> RotateAsync(
         string? use, ClaimsPrincipal user, KeyRotationService rotation, KeySettings settings, TimeProvider clock,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -49,20 +58,35 @@ public static class KeysApi
                 extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["use"] = ["Must be 'sig' or 'enc'."] } });
         }
 
-        var now = clock.GetUtcNow();
         var outcome = await rotation.RotateNowAsync(use, cancellationToken);
-        var publishedFor = now - outcome.Activated.CreatedAt;
+        var logger = loggers.CreateLogger(typeof(KeysApi));
+        var now = clock.GetUtcNow();
+        var dtos = ToDtos(outcome.Keys, now, outcome.RetainAfterRetirement);
+        if (outcome.Pending is { } pending)
+        {
+            logger.LogWarning(
+                "Audit: {Actor} ({AuthenticationType}) asked to rotate the {Use} key: {NewKeyId} is published and signs from {ActivatesAt:O}; not confirmed by {Nodes}",
+                ActorOf(user), user.Identity?.AuthenticationType, use, pending.Key.Id, pending.ActivatesAt, string.Join(", ", pending.LaggingNodes));
+            return TypedResults.Accepted((string?)null, new KeyRotationPendingDto(
+                dtos.Single(k => k.Kid == pending.Key.Id),
+                pending.ActivatesAt,
+                pending.LaggingNodes,
+                dtos,
+                $"Not every node published the new key within {settings.RotationWait:g} ({string.Join(", ", pending.LaggingNodes)} did not confirm), so it does not sign yet: it is published and starts signing at {pending.ActivatesAt:O}, when every node's periodic check has loaded it."));
+        }
+
+        var activated = outcome.Activated!;
+        var publishedFor = now - activated.CreatedAt;
         var warning = use == KeyUses.Signing && publishedFor < settings.PublishAhead
             ? $"The new key was published only {publishedFor:g} before it started signing (the schedule publishes {settings.PublishAhead:g} ahead); relying parties that cache the JWKS may reject its tokens until they refetch it."
             : null;
 
-        loggers.CreateLogger(typeof(KeysApi)).LogWarning(
+        logger.LogWarning(
             "Audit: {Actor} ({AuthenticationType}) rotated the {Use} key: {NewKeyId} now active, {OldKeyId} retired",
-            ActorOf(user), user.Identity?.AuthenticationType, use, outcome.Activated.Id, outcome.Retired?.Id);
+            ActorOf(user), user.Identity?.AuthenticationType, use, activated.Id, outcome.Retired?.Id);
 
-        var dtos = ToDtos(outcome.Keys, clock.GetUtcNow(), outcome.RetainAfterRetirement);
         return TypedResults.Ok(new KeyRotationDto(
-            dtos.Single(k => k.Kid == outcome.Activated.Id),
+            dtos.Single(k => k.Kid == activated.Id),
             outcome.Retired is null ? null : dtos.Single(k => k.Kid == outcome.Retired.Id),
             dtos,
             warning));

@@ -89,6 +89,8 @@ public static class OidcSetup
                     server.AddEventHandler(descriptor);
                 }
 
+                server.AddEventHandler(UnknownKeyHandlers.ReloadForServer.Descriptor);
+
                 // Access tokens are plain signed JWTs so applications can validate them with any JOSE library.
                 server.DisableAccessTokenEncryption();
 
@@ -108,6 +110,7 @@ public static class OidcSetup
             .AddValidation(validation =>
             {
                 validation.UseLocalServer();
+                validation.AddEventHandler(UnknownKeyHandlers.ReloadForValidation.Descriptor);
                 // Bearer tokens are accepted only by the admin API, and only when issued for it.
                 validation.AddAudiences(IdentityHubScopes.AdminApiAudience);
                 // RFC 9700 §4.14.2: a token whose authorization was revoked (refresh token reuse, withdrawn

@@ -1,4 +1,5 @@
 using IdentityHub.Data.Keys;
+using IdentityHub.Server.Hosting.Cluster;
 using IdentityHub.Server.Oidc.Keys;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
@@ -103,6 +104,50 @@ public sealed class KeyLifecycleTests
         key.RemovedAt = T0.AddDays(1);
 
         Assert.Equal(KeyState.Expired, KeyLifecycle.StatesAt([key], T0.AddDays(2), Retain)["a"]);
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("00:00:30")]
+    public void Plan_PublishAheadShorterThanTwoChecks_NextKeyWaitsTwoCheckIntervals(string publishAhead)
+    {
+        // Issue 19: a node that missed the change notice loads the key at its next check; none may sign with it before.
+        var settings = Settings with { PublishAhead = TimeSpan.Parse(publishAhead, System.Globalization.CultureInfo.InvariantCulture) };
+        var now = T0.AddDays(90);
+
+        var plan = KeyLifecycle.Plan([Key("a", 1, T0)], now, settings, Retain);
+
+        Assert.Equal([now.AddMinutes(2)], plan.Create);
+    }
+
+    [Fact]
+    public void Plan_RotationDueWithinTwoChecks_NextKeyIsCreatedEarlyEnough()
+    {
+        var settings = Settings with { PublishAhead = TimeSpan.Zero };
+
+        var plan = KeyLifecycle.Plan([Key("a", 1, T0)], T0.AddDays(90).AddMinutes(-2), settings, Retain);
+
+        Assert.Equal([T0.AddDays(90)], plan.Create);
+    }
+
+    [Fact]
+    public void SafePublication_PublishAheadLonger_IsPublishAhead()
+    {
+        Assert.Equal(TimeSpan.FromDays(2), Settings.SafePublication);
+        Assert.Equal(TimeSpan.FromMinutes(2), (Settings with { PublishAhead = TimeSpan.FromSeconds(5) }).SafePublication);
+    }
+
+    [Fact]
+    public void NodesLacking_OneNodeWithoutTheKey_IsTheOnlyOneNamed()
+    {
+        var live = new[]
+        {
+            new LiveNode("1", "node-a", T0, new HashSet<string>(["old", "new"])),
+            new LiveNode("2", "node-b", T0, new HashSet<string>(["old"])),
+        };
+
+        Assert.Equal(["node-b"], KeyRotationService.NodesLacking(live, "new").Select(n => n.Name));
+        Assert.Empty(KeyRotationService.NodesLacking(live, "old"));
     }
 
     private static SigningKey Key(string id, int generation, DateTimeOffset activatesAt, DateTimeOffset? retiredAt = null) => new()

@@ -5,10 +5,12 @@ using System.Text.Json;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Keys;
 using IdentityHub.Server.Oidc.Clients;
 using IdentityHub.Server.Oidc.Keys;
 using IdentityHub.Testing;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -120,14 +122,111 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         var token = await GetTokenAsync(nodeA);
         Assert.Equal(token.Kid, (await GetTokenAsync(nodeB)).Kid);
 
-        using var rotation = JsonDocument.Parse(await (await BearerClient(nodeA, token).PostAsync($"{KeysPath}/rotate", content: null)).Content.ReadAsStringAsync());
+        // The rotation waits until B publishes the next key; B's check (or the change notice, where nodes hear each other) loads it.
+        var rotating = BearerClient(nodeA, token).PostAsync($"{KeysPath}/rotate", content: null);
+        await WaitForNextKeyAsync(nodeB, rotating);
+        await RunScheduleAsync(nodeB);
+        using var response = await rotating;
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var rotation = JsonDocument.Parse(body);
         var activated = rotation.RootElement.GetProperty("activated").GetProperty("kid").GetString();
-        Assert.True(await RunScheduleAsync(nodeB));
+        await RunScheduleAsync(nodeB);
 
         var fromB = await GetTokenAsync(nodeB);
         Assert.Equal(activated, fromB.Kid);
         Assert.True((await _nodes.ValidateAsync(fromB, await GetJwksAsync(nodeA))).IsValid);
         Assert.Equal(HttpStatusCode.OK, (await BearerClient(nodeB, await GetTokenAsync(nodeA)).GetAsync(KeysPath)).StatusCode);
+    }
+
+    [PrerequisiteFact]
+    public async Task Rotate_LiveNodeNeverPublishesTheKey_AcceptedAndTheKeyIsPublishedButDoesNotSign()
+    {
+        var node = _nodes.StartNode(("Oidc:Keys:RotationWait", "00:00:01"));
+        var before = await GetTokenAsync(node);
+        await using (var scope = node.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            db.ClusterNodes.Add(new ClusterNode { Id = "lagging", Name = "lagging-node", StartedAt = _nodes.Clock.GetUtcNow(), SeenAt = _nodes.Clock.GetUtcNow(), PublishedKeyIds = before.Kid });
+            await db.SaveChangesAsync();
+        }
+
+        var response = await BearerClient(node, before).PostAsync($"{KeysPath}/rotate", content: null);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var pending = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var next = pending.RootElement.GetProperty("next").GetProperty("kid").GetString()!;
+        Assert.Equal("next", pending.RootElement.GetProperty("next").GetProperty("state").GetString());
+        Assert.Equal(["lagging-node"], pending.RootElement.GetProperty("laggingNodes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Contains("lagging-node", pending.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(pending.RootElement.GetProperty("signsFrom").GetDateTimeOffset() >= _nodes.Clock.GetUtcNow().AddHours(2).AddMinutes(-1));
+        Assert.Contains(next, Kids(await GetJwksAsync(node)));
+        Assert.Equal(before.Kid, (await GetTokenAsync(node)).Kid);
+        Assert.Single(await KeyEventsAsync(node, "key.rotation-deferred"));
+        Assert.Empty(await KeyEventsAsync(node, "key.rotated"));
+    }
+
+    [PrerequisiteFact]
+    public async Task Rotate_NextKeyEveryLiveNodePublishes_IsActivatedAtOnce()
+    {
+        var node = _nodes.StartNode(("Oidc:Keys:RotationInterval", "10.00:00:00"), ("Oidc:Keys:PublishAhead", "2.00:00:00"));
+        var before = await GetTokenAsync(node);
+        _nodes.Clock.Advance(TimeSpan.FromDays(8) + TimeSpan.FromMinutes(1));
+        await RunScheduleAsync(node);
+        var published = Assert.Single(Kids(await GetJwksAsync(node)), kid => kid != before.Kid);
+
+        var response = await BearerClient(node, await GetTokenAsync(node)).PostAsync($"{KeysPath}/rotate", content: null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var rotation = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(published, rotation.RootElement.GetProperty("activated").GetProperty("kid").GetString());
+        Assert.Equal(published, (await GetTokenAsync(node)).Kid);
+    }
+
+    [PrerequisiteFact]
+    public async Task UnknownKid_KeyActivatedElsewhereWithoutNotice_ThisNodeReloadsAndAcceptsTheToken()
+    {
+        var nodeA = _nodes.StartNode();
+        var nodeB = _nodes.StartNode();
+        var old = await GetTokenAsync(nodeB);
+        await using (var scope = nodeA.Services.CreateAsyncScope())
+        {
+            // A key written straight into the table (as by a node whose notice was lost), already signing.
+            var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            var active = await db.SigningKeys.AsNoTracking().SingleAsync(k => k.Use == KeyUses.Signing && k.Id == old.Kid);
+            using var rsa = RSA.Create(2048);
+            var protector = scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>().CreateProtector("IdentityHub.SigningKeys.v1");
+            db.SigningKeys.Add(new SigningKey
+            {
+                Id = "out-of-band-" + Guid.NewGuid().ToString("N")[..8],
+                Use = KeyUses.Signing,
+                Generation = active.Generation + 1,
+                Algorithm = "RS256",
+                ProtectedKey = protector.Protect(rsa.ExportPkcs8PrivateKeyPem()),
+                CreatedAt = _nodes.Clock.GetUtcNow(),
+                ActivatesAt = _nodes.Clock.GetUtcNow(),
+            });
+            await db.SaveChangesAsync();
+        }
+
+        await nodeA.Services.GetRequiredService<KeyRotationService>().ReloadAsync(CancellationToken.None);
+        var fresh = await GetTokenAsync(nodeA);
+        Assert.StartsWith("out-of-band-", fresh.Kid, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.OK, (await BearerClient(nodeB, fresh).GetAsync(KeysPath)).StatusCode);
+        Assert.Contains(fresh.Kid, Kids(await GetJwksAsync(nodeB)));
+    }
+
+    [PrerequisiteFact]
+    public async Task UnknownKid_MadeUpKeyIds_ReloadTheRingAtMostOncePerInterval()
+    {
+        var node = _nodes.StartNode();
+        var keys = node.Services.GetRequiredService<KeyRotationService>();
+
+        var learned = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => keys.TryLearnKeyAsync($"made-up-{i}", CancellationToken.None)));
+
+        Assert.All(learned, Assert.False);
+        Assert.Equal(1, keys.UnknownKeyReloads);
     }
 
     [PrerequisiteFact]
@@ -364,6 +463,25 @@ public abstract class KeyRotationTests<TFactory> : IAsyncLifetime
         Assert.Contains($"\"retired\":\"{first.Kid}\"", rotated.After, StringComparison.Ordinal);
         Assert.Contains("\"scheduled\":true", rotated.After, StringComparison.Ordinal);
         Assert.True(rotated.Sequence > created.Sequence);
+    }
+
+    /// <summary>Until the rotation has created the next key, or has already finished (where the nodes heard each other's notice).</summary>
+    private static async Task WaitForNextKeyAsync(WebApplicationFactory<Program> node, Task rotating)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && !rotating.IsCompleted)
+        {
+            await using var scope = node.Services.CreateAsyncScope();
+            var keys = await scope.ServiceProvider.GetRequiredService<SigningKeyStore>().ListAsync(CancellationToken.None);
+            if (keys.Any(k => k.Use == KeyUses.Signing && k.RemovedAt is null && k.RetiredAt is null && k.ActivatesAt > DateTimeOffset.UtcNow.AddMinutes(1)))
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.True(rotating.IsCompleted, "The rotation never created the next key.");
     }
 
     private static async Task<List<IdentityHub.Data.Audit.AuditEvent>> KeyEventsAsync(WebApplicationFactory<Program> node, string type)

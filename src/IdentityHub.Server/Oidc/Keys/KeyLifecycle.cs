@@ -75,7 +75,7 @@ public static class KeyLifecycle
     /// <summary>
     /// What is due at <paramref name="now"/>: record the retirement of keys a newer key replaced, remove
     /// keys whose tokens have expired, make sure a key signs, and create the next key
-    /// <see cref="KeySettings.PublishAhead"/> before the active one has served <see cref="KeySettings.RotationInterval"/>.
+    /// <see cref="KeySettings.SafePublication"/> before the active one has served <see cref="KeySettings.RotationInterval"/>.
     /// </summary>
     public static KeyPlan Plan(
         IReadOnlyCollection<SigningKey> keys, DateTimeOffset now, KeySettings settings, TimeSpan retainAfterRetirement)
@@ -120,10 +120,11 @@ public static class KeyLifecycle
 
         var activeSince = active?.ActivatesAt ?? now;
         var rotationDue = activeSince + settings.RotationInterval;
-        if (next is null && now >= rotationDue - settings.PublishAhead)
+        if (next is null && now >= rotationDue - settings.SafePublication)
         {
-            // A key always gets its full publication time, even when the schedule was missed (the server was down).
-            create.Add(Max(rotationDue, now + settings.PublishAhead));
+            // A key always gets its full publication time, even when the schedule was missed (the server was down), and
+            // never less than two check intervals: no node may sign with a key another node's periodic pass has not loaded.
+            create.Add(Max(rotationDue, now + settings.SafePublication));
         }
 
         return new KeyPlan(create, activate, retire, remove);

@@ -35,6 +35,13 @@ public sealed class KeyRing(
     public KeyRingSnapshot Current => _current
         ?? throw new InvalidOperationException("The signing keys are not loaded yet; start-up loads them after the database is ready.");
 
+    /// <summary>Whether a key of this id is in service here (signing or encryption, any state).</summary>
+    public bool Knows(string keyId)
+    {
+        var snapshot = Current;
+        return snapshot.Signing.Any(k => k.Id == keyId) || snapshot.Encryption.Any(k => k.Id == keyId);
+    }
+
     /// <summary>Reloads the keys from the database; returns true when OpenIddict had to pick up a change.</summary>
     public async Task<bool> RefreshAsync(SigningKeyStore store, TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
     {

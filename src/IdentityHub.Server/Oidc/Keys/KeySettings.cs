@@ -16,6 +16,18 @@ public sealed record KeySettings(
 {
     public static readonly IReadOnlyList<string> SupportedAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
 
+    /// <summary>
+    /// How long a rotation by hand waits for every live node to publish the new key before it answers that the key will
+    /// sign later (<c>Oidc:Keys:RotationWait</c>, default 10 s).
+    /// </summary>
+    public TimeSpan RotationWait { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The shortest time a new key is published before it signs: <see cref="PublishAhead"/>, and never less than two
+    /// <see cref="CheckInterval"/>s, by when every node's periodic pass has loaded it even if it missed the change notice.
+    /// </summary>
+    public TimeSpan SafePublication => PublishAhead > CheckInterval * 2 ? PublishAhead : CheckInterval * 2;
+
     public static KeySettings Read(IConfiguration configuration)
     {
         var algorithm = configuration["Oidc:Keys:Algorithm"] is { Length: > 0 } configured ? configured : SecurityAlgorithms.RsaSha256;
@@ -31,7 +43,10 @@ public sealed record KeySettings(
             configuration["Oidc:Keys:RetainAfterRetirement"] is { Length: > 0 }
                 ? ReadDuration(configuration, "Oidc:Keys:RetainAfterRetirement", TimeSpan.Zero)
                 : null,
-            ReadDuration(configuration, "Oidc:Keys:CheckInterval", TimeSpan.FromMinutes(1)));
+            ReadDuration(configuration, "Oidc:Keys:CheckInterval", TimeSpan.FromMinutes(1)))
+        {
+            RotationWait = ReadDuration(configuration, "Oidc:Keys:RotationWait", TimeSpan.FromSeconds(10)),
+        };
 
         if (settings.RotationInterval <= TimeSpan.Zero || settings.CheckInterval <= TimeSpan.Zero)
         {
@@ -42,6 +57,11 @@ public sealed record KeySettings(
         if (settings.PublishAhead < TimeSpan.Zero || settings.PublishAhead >= settings.RotationInterval)
         {
             throw new StartupException("Oidc:Keys:PublishAhead must be zero or more and shorter than Oidc:Keys:RotationInterval.");
+        }
+
+        if (settings.RotationWait < TimeSpan.Zero)
+        {
+            throw new StartupException("Oidc:Keys:RotationWait must be zero or more.");
         }
 
         if (settings.RetainAfterRetirement < TimeSpan.Zero)

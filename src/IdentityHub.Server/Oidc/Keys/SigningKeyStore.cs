@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Cluster;
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.Keys;
 using Microsoft.AspNetCore.DataProtection;
@@ -14,7 +16,8 @@ namespace IdentityHub.Server.Oidc.Keys;
 /// Every change is audited in its transaction: a key exists, signs or retires exactly when the trail says so.
 /// </summary>
 public sealed class SigningKeyStore(
-    IdentityHubDbContext db, IDataProtectionProvider dataProtection, AuditTrail audit, TimeProvider clock, KeySettings settings, ILogger<SigningKeyStore> logger)
+    IdentityHubDbContext db, IDataProtectionProvider dataProtection, AuditTrail audit, ClusterChanges changes, TimeProvider clock, KeySettings settings,
+    ILogger<SigningKeyStore> logger)
 {
     private const int RsaKeySize = 2048;
     private readonly IDataProtector _protector = dataProtection.CreateProtector("IdentityHub.SigningKeys.v1");
@@ -72,6 +75,7 @@ public sealed class SigningKeyStore(
         if (await TrySaveAsync(cancellationToken))
         {
             await transaction.CommitAsync(cancellationToken);
+            await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
             foreach (var activatesAt in plan.Create)
             {
                 logger.LogInformation("Created a {Use} key to take over at {ActivatesAt:O}", use, activatesAt);
@@ -87,39 +91,33 @@ public sealed class SigningKeyStore(
     }
 
     /// <summary>
-    /// Makes the next key of <paramref name="use"/> active now (creating one if none is published) and
-    /// retires the active one. Returns the ids of the activated and the retired key.
+    /// The first step of a rotation by hand: the next key of <paramref name="use"/>, published but not signing. An existing
+    /// next key is kept; otherwise one is created to activate at <paramref name="activatesAt"/> (a safe time at which every
+    /// node's periodic pass has it, so a rotation cut short still ends well).
     /// </summary>
-    public async Task<(SigningKey Activated, SigningKey? Retired)> RotateNowAsync(
-        string use, TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
+    public async Task<SigningKey> PrepareNextAsync(
+        string use, DateTimeOffset activatesAt, TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
     {
         // Two attempts: a node creating the next key at the same instant takes the generation we wanted.
         for (var attempt = 1; ; attempt++)
         {
-            var keys = await db.SigningKeys.Where(k => k.Use == use).ToListAsync(cancellationToken);
-            var now = clock.GetUtcNow();
-            var states = KeyLifecycle.StatesAt(keys, now, retainAfterRetirement);
-            var active = keys.FirstOrDefault(k => states[k.Id] == KeyState.Active);
-            var next = keys.Where(k => states[k.Id] == KeyState.Next).MinBy(k => k.ActivatesAt);
-            if (next is null)
+            var keys = await db.SigningKeys.AsNoTracking().Where(k => k.Use == use).ToListAsync(cancellationToken);
+            var states = KeyLifecycle.StatesAt(keys, clock.GetUtcNow(), retainAfterRetirement);
+            if (keys.Where(k => states[k.Id] == KeyState.Next).MinBy(k => k.ActivatesAt) is { } existing)
             {
-                next = CreateKey(use, keys.Count == 0 ? 1 : keys.Max(k => k.Generation) + 1, now);
-                db.SigningKeys.Add(next);
+                return existing;
             }
 
-            next.ActivatesAt = now;
-            if (active is not null)
-            {
-                active.RetiredAt = now;
-            }
-
+            var next = CreateKey(use, keys.Count == 0 ? 1 : keys.Max(k => k.Generation) + 1, activatesAt);
+            db.SigningKeys.Add(next);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await audit.RecordAsync("key.rotated", "signing-key", next.Id, before: null,
-                new { use, activated = next.Id, retired = active?.Id, scheduled = false }, cancellationToken);
+            await audit.RecordAsync("key.created", "signing-key", next.Id, before: null, new { use, kid = next.Id, next.ActivatesAt }, cancellationToken);
             if (await TrySaveAsync(cancellationToken))
             {
                 await transaction.CommitAsync(cancellationToken);
-                return (next, active);
+                await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
+                logger.LogInformation("Created a {Use} key {KeyId} for a rotation by hand; it is published and signs once every node has it", use, next.Id);
+                return next;
             }
 
             if (attempt == 2)
@@ -127,6 +125,64 @@ public sealed class SigningKeyStore(
                 throw new InvalidOperationException("Another node kept changing the keys; try the rotation again.");
             }
         }
+    }
+
+    /// <summary>
+    /// Makes the published key <paramref name="keyId"/> active now and retires the active one. Call it only once every live
+    /// node publishes the key. Returns the activated and the retired key (none when the key already signed).
+    /// </summary>
+    public async Task<(SigningKey Activated, SigningKey? Retired)> ActivateNowAsync(
+        string use, string keyId, TimeSpan retainAfterRetirement, CancellationToken cancellationToken)
+    {
+        var keys = await db.SigningKeys.Where(k => k.Use == use).ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var states = KeyLifecycle.StatesAt(keys, now, retainAfterRetirement);
+        var next = keys.SingleOrDefault(k => k.Id == keyId)
+            ?? throw new InvalidOperationException($"The {use} key {keyId} is gone; try the rotation again.");
+        if (states[next.Id] != KeyState.Next)
+        {
+            // Another rotation or the schedule made it sign in the meantime: nothing left to do.
+            db.ChangeTracker.Clear();
+            return (next, null);
+        }
+
+        var active = keys.FirstOrDefault(k => states[k.Id] == KeyState.Active);
+        next.ActivatesAt = now;
+        if (active is not null)
+        {
+            active.RetiredAt = now;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await audit.RecordAsync("key.rotated", "signing-key", next.Id, before: null,
+            new { use, activated = next.Id, retired = active?.Id, scheduled = false }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
+        return (next, active);
+    }
+
+    /// <summary>
+    /// A rotation by hand that a live node did not confirm in time: the key stays published and signs at
+    /// <paramref name="activatesAt"/> (or earlier, if the schedule had it so), when every node's periodic pass has it.
+    /// </summary>
+    public async Task<SigningKey> DeferActivationAsync(
+        string use, string keyId, DateTimeOffset activatesAt, IReadOnlyList<string> laggingNodes, CancellationToken cancellationToken)
+    {
+        var key = await db.SigningKeys.SingleOrDefaultAsync(k => k.Use == use && k.Id == keyId, cancellationToken)
+            ?? throw new InvalidOperationException($"The {use} key {keyId} is gone; try the rotation again.");
+        if (key.ActivatesAt > activatesAt)
+        {
+            key.ActivatesAt = activatesAt;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await audit.RecordAsync("key.rotation-deferred", "signing-key", key.Id, before: null,
+            new { use, kid = key.Id, key.ActivatesAt, lagging = laggingNodes }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
+        return key;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using IdentityHub.Server.Hosting.Cluster;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server;
@@ -16,6 +17,9 @@ public static class SigningKeysSetup
         services.AddSingleton(KeySettings.Read(builder.Configuration));
         services.AddScoped<SigningKeyStore>();
         services.AddSingleton<KeyRing>();
+        services.AddSingleton(NodeRegistrySettings.Read(builder.Configuration));
+        services.AddSingleton<NodeRegistry>();
+        services.AddHostedService(provider => provider.GetRequiredService<NodeRegistry>());
         services.AddSingleton<KeyRotationService>();
         services.AddHostedService(provider => provider.GetRequiredService<KeyRotationService>());
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerKeys>();
