@@ -130,9 +130,9 @@ public sealed class KeyRotationAcrossNodesTests(KeyRotationAcrossNodesTests.Fixt
         }
     }
 
-    private static HttpClient Client(ServerProcess node) => new() { BaseAddress = new Uri($"http://127.0.0.1:{node.Port}/") };
+    internal static HttpClient Client(ServerProcess node) => new() { BaseAddress = new Uri($"http://127.0.0.1:{node.Port}/") };
 
-    private static Task<string> TokenAsync(ServerProcess node) =>
+    internal static Task<string> TokenAsync(ServerProcess node) =>
         TokenAsync(node, "identityhub-admin", ProvisioningDatabase.AdminClientSecret, "identityhub.admin");
 
     private static async Task<string> TokenAsync(ServerProcess node, string clientId, string secret, string? scope)
@@ -153,7 +153,7 @@ public sealed class KeyRotationAcrossNodesTests(KeyRotationAcrossNodesTests.Fixt
         return json.RootElement.GetProperty("access_token").GetString()!;
     }
 
-    private static async Task<HttpStatusCode> ListKeysAsync(ServerProcess node, string token)
+    internal static async Task<HttpStatusCode> ListKeysAsync(ServerProcess node, string token)
     {
         using var http = Client(node);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -176,7 +176,7 @@ public sealed class KeyRotationAcrossNodesTests(KeyRotationAcrossNodesTests.Fixt
         return json.RootElement.GetProperty("active").GetBoolean();
     }
 
-    private static async Task<IReadOnlyList<string>> KidsAsync(ServerProcess node)
+    internal static async Task<IReadOnlyList<string>> KidsAsync(ServerProcess node)
     {
         using var http = Client(node);
         return [.. new JsonWebKeySet(await http.GetStringAsync(".well-known/jwks")).Keys.Select(k => k.Kid)];

@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using IdentityHub.Interop.Tests.Provisioning;
 using IdentityHub.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace IdentityHub.Interop.Tests.Cluster;
 
@@ -47,39 +44,14 @@ public sealed class UnknownKeyAcrossNodesTests
         var token = string.Empty;
         await ClusterSteps.TimeUntilAsync(Stopwatch.StartNew(), async () =>
         {
-            token = await TokenAsync(a);
+            token = await KeyRotationAcrossNodesTests.TokenAsync(a);
             return new JsonWebToken(token).Kid == next;
         }, "A signing with the deferred key");
-        Assert.DoesNotContain(next, await KidsAsync(b));
+        Assert.DoesNotContain(next, await KeyRotationAcrossNodesTests.KidsAsync(b));
 
-        using var http = Client(b);
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var keys = await http.GetAsync("api/admin/v1/keys");
+        var keys = await KeyRotationAcrossNodesTests.ListKeysAsync(b, token);
 
-        Assert.Equal(HttpStatusCode.OK, keys.StatusCode);
-        Assert.Contains(next, await KidsAsync(b));
-    }
-
-    private static HttpClient Client(ServerProcess node) => new() { BaseAddress = new Uri($"http://127.0.0.1:{node.Port}/") };
-
-    private static async Task<IReadOnlyList<string>> KidsAsync(ServerProcess node)
-    {
-        using var http = Client(node);
-        return [.. new JsonWebKeySet(await http.GetStringAsync(".well-known/jwks")).Keys.Select(k => k.Kid)];
-    }
-
-    private static async Task<string> TokenAsync(ServerProcess node)
-    {
-        using var http = Client(node);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token")
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = "identityhub.admin" }),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"identityhub-admin:{ProvisioningDatabase.AdminClientSecret}")));
-        using var response = await http.SendAsync(request);
-        var json = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, json);
-        return JsonDocument.Parse(json).RootElement.GetProperty("access_token").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, keys);
+        Assert.Contains(next, await KeyRotationAcrossNodesTests.KidsAsync(b));
     }
 }
