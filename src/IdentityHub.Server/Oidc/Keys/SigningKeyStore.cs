@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using IdentityHub.Core.Audit;
-using IdentityHub.Core.Cluster;
-using IdentityHub.Data.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.Keys;
 using Microsoft.AspNetCore.DataProtection;
@@ -14,9 +12,10 @@ namespace IdentityHub.Server.Oidc.Keys;
 /// The server's token signing and encryption keys, kept in the database with their private halves
 /// protected by Data Protection, so every node of a cluster signs with the same keys.
 /// Every change is audited in its transaction: a key exists, signs or retires exactly when the trail says so.
+/// Other nodes hear of every committed change through the cluster change interceptor, like any other saved key row.
 /// </summary>
 public sealed class SigningKeyStore(
-    IdentityHubDbContext db, IDataProtectionProvider dataProtection, AuditTrail audit, ClusterChanges changes, TimeProvider clock, KeySettings settings,
+    IdentityHubDbContext db, IDataProtectionProvider dataProtection, AuditTrail audit, TimeProvider clock, KeySettings settings,
     ILogger<SigningKeyStore> logger)
 {
     private const int RsaKeySize = 2048;
@@ -75,7 +74,6 @@ public sealed class SigningKeyStore(
         if (await TrySaveAsync(cancellationToken))
         {
             await transaction.CommitAsync(cancellationToken);
-            await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
             foreach (var activatesAt in plan.Create)
             {
                 logger.LogInformation("Created a {Use} key to take over at {ActivatesAt:O}", use, activatesAt);
@@ -115,7 +113,6 @@ public sealed class SigningKeyStore(
             if (await TrySaveAsync(cancellationToken))
             {
                 await transaction.CommitAsync(cancellationToken);
-                await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
                 logger.LogInformation("Created a {Use} key {KeyId} for a rotation by hand; it is published and signs once every node has it", use, next.Id);
                 return next;
             }
@@ -158,7 +155,6 @@ public sealed class SigningKeyStore(
             new { use, activated = next.Id, retired = active?.Id, scheduled = false }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
         return (next, active);
     }
 
@@ -181,7 +177,6 @@ public sealed class SigningKeyStore(
             new { use, kid = key.Id, key.ActivatesAt, lagging = laggingNodes }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await changes.PublishAsync([ClusterChange.KeysChanged], cancellationToken);
         return key;
     }
 
