@@ -2,6 +2,7 @@ using IdentityHub.Data;
 using IdentityHub.Server.Account;
 using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
+using IdentityHub.Server.Limits;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Server.Scim;
 using Microsoft.AspNetCore.DataProtection;
@@ -32,6 +33,7 @@ public static class WebSetup
         });
         services.AddIdentityHubScim();
         builder.AddIdentityHubForwardedHeaders();
+        builder.AddIdentityHubRateLimits();
         builder.AddIdentityHubGracefulShutdown();
     }
 
@@ -56,8 +58,10 @@ public static class WebSetup
         app.UseIdentityHubTheme();
         app.UseIdentityHubLocalization();
         app.UseRouting();
+        app.UseIdentityHubProtocolLimits();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseIdentityHubApiLimits();
         app.UseAntiforgery();
 
         app.MapIdentityHubHealth();
