@@ -31,6 +31,7 @@ public static class WebSetup
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddIdentityHubScim();
+        services.AddIdentityHubApiErrors();
         builder.AddIdentityHubForwardedHeaders();
         builder.AddIdentityHubGracefulShutdown();
     }
@@ -46,13 +47,11 @@ public static class WebSetup
         }
 
         app.UseIdentityHubRequestLogging();
-        // People get the error page; API callers get RFC 9457 problem details.
+        // People get the error page; admin API callers get RFC 9457 problem details, SCIM clients SCIM errors.
+        app.UseIdentityHubApiErrors();
         app.UseWhen(
             context => !context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath) && !context.Request.Path.StartsWithSegments(ScimSetup.BasePath),
             pages => pages.UseStatusCodePagesWithReExecute("/error", "?status={0}"));
-        app.UseWhen(
-            context => context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
-            api => api.UseStatusCodePages());
         app.UseIdentityHubTheme();
         app.UseIdentityHubLocalization();
         app.UseRouting();
