@@ -89,6 +89,12 @@ public static class ApiErrors
     private static async Task WriteInvalidJsonAsync(HttpContext http, JsonException json)
     {
         var reason = json.Message.Split(" Path: ", 2)[0].Trim();
+        // STJ names the .NET type it was filling, which says nothing to an API client; the path already names the field.
+        if (reason.StartsWith("The JSON value could not be converted to", StringComparison.Ordinal))
+        {
+            reason = "The value has the wrong JSON type for this field.";
+        }
+
         var field = FieldOf(json.Path);
         var where = $"at {json.Path ?? "$"} (line {json.LineNumber ?? 0}, byte {json.BytePositionInLine ?? 0}, counted from 0)";
         var message = $"The body is not valid JSON for this request {where}: {reason}";
