@@ -32,6 +32,7 @@ public static class WebSetup
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddIdentityHubScim();
+        services.AddIdentityHubApiErrors();
         builder.AddIdentityHubForwardedHeaders();
         builder.AddIdentityHubRateLimits();
         builder.AddIdentityHubGracefulShutdown();
@@ -48,13 +49,11 @@ public static class WebSetup
         }
 
         app.UseIdentityHubRequestLogging();
-        // People get the error page; API callers get RFC 9457 problem details.
+        // People get the error page; admin API callers get RFC 9457 problem details, SCIM clients SCIM errors.
+        app.UseIdentityHubApiErrors();
         app.UseWhen(
             context => !context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath) && !context.Request.Path.StartsWithSegments(ScimSetup.BasePath),
             pages => pages.UseStatusCodePagesWithReExecute("/error", "?status={0}"));
-        app.UseWhen(
-            context => context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
-            api => api.UseStatusCodePages());
         app.UseIdentityHubTheme();
         app.UseIdentityHubLocalization();
         app.UseRouting();
