@@ -29,20 +29,23 @@ public static class WebSetup
             options.Cookie.Name = "identityhub.antiforgery";
             // Antiforgery's default never sets Secure; over HTTPS (directly or through a trusted proxy) it must.
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // The security headers policy sends X-Frame-Options on every response, not only where a token cookie is set.
+            options.SuppressXFrameOptionsHeader = true;
         });
         services.AddIdentityHubScim();
         builder.AddIdentityHubForwardedHeaders();
+        builder.AddIdentityHubSecurityHeaders();
         builder.AddIdentityHubGracefulShutdown();
     }
 
     public static void UseIdentityHubPipeline(this WebApplication app)
     {
         app.UseIdentityHubForwardedHeaders();
+        app.UseIdentityHubSecurityHeaders();
         app.UseIdentityHubDrain();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error");
-            app.UseHsts();
         }
 
         app.UseIdentityHubRequestLogging();
