@@ -27,6 +27,9 @@ public sealed class PageAllowances
         allowances.ScriptHashes.Add(Hash(script));
     }
 
+    /// <summary>A form of the response is submitted to, or redirected after submission to, <paramref name="target"/>.</summary>
+    public static void AllowFormTarget(HttpContext context, Uri target) => Of(context).FormTargets.Add(OriginOf(target));
+
     /// <summary>The response frames a page of <paramref name="source"/>.</summary>
     public static void AllowFrame(HttpContext context, Uri source) => Of(context).FrameSources.Add(OriginOf(source));
 

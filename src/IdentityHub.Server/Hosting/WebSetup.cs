@@ -3,6 +3,7 @@ using IdentityHub.Server.Account;
 using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Authorize;
 using IdentityHub.Server.Scim;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -61,6 +62,7 @@ public static class WebSetup
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseIdentityHubAuthorizationFormTargets();
         app.UseAntiforgery();
 
         app.MapIdentityHubHealth();
