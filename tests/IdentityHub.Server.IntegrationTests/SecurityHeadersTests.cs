@@ -96,7 +96,7 @@ public sealed class SecurityHeadersTests(SqliteFactory factory) : IClassFixture<
     }
 
     /// <summary>The headers every response carries, and the exact Content-Security-Policy it should have.</summary>
-    public static void AssertSecurityHeaders(HttpResponseMessage response, string contentSecurityPolicy)
+    private static void AssertSecurityHeaders(HttpResponseMessage response, string contentSecurityPolicy)
     {
         ArgumentNullException.ThrowIfNull(response);
         Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
