@@ -4,6 +4,7 @@ using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Limits;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Authorize;
 using IdentityHub.Server.Scim;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -30,22 +31,25 @@ public static class WebSetup
             options.Cookie.Name = "identityhub.antiforgery";
             // Antiforgery's default never sets Secure; over HTTPS (directly or through a trusted proxy) it must.
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // The security headers policy sends X-Frame-Options on every response, not only where a token cookie is set.
+            options.SuppressXFrameOptionsHeader = true;
         });
         services.AddIdentityHubScim();
         services.AddIdentityHubApiErrors();
         builder.AddIdentityHubForwardedHeaders();
         builder.AddIdentityHubRateLimits();
+        builder.AddIdentityHubSecurityHeaders();
         builder.AddIdentityHubGracefulShutdown();
     }
 
     public static void UseIdentityHubPipeline(this WebApplication app)
     {
         app.UseIdentityHubForwardedHeaders();
+        app.UseIdentityHubSecurityHeaders();
         app.UseIdentityHubDrain();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error");
-            app.UseHsts();
         }
 
         app.UseIdentityHubRequestLogging();
@@ -61,6 +65,7 @@ public static class WebSetup
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseIdentityHubApiLimits();
+        app.UseIdentityHubAuthorizationFormTargets();
         app.UseAntiforgery();
 
         app.MapIdentityHubHealth();
