@@ -87,13 +87,14 @@ public static class SecurityHeadersSetup
     }
 
     /// <summary>
-    /// Scalar's generated page starts itself with an inline script and injects its styles at run time; it shows the
-    /// public API description only, holds no form and no secret, and still may not be framed or load anything foreign.
+    /// Scalar's generated page starts itself with an inline script, compiles code at run time (eval) and injects its
+    /// styles; it shows the public API description only, holds no form and no secret, and still may not be framed or
+    /// load anything foreign.
     /// </summary>
     private static void ApiDocsContentSecurityPolicy(CspBuilder csp)
     {
         csp.AddDefaultSrc().Self();
-        csp.AddScriptSrc().Self().UnsafeInline();
+        csp.AddScriptSrc().Self().UnsafeInline().UnsafeEval();
         csp.AddStyleSrc().Self().UnsafeInline();
         csp.AddImgSrc().Self().Data();
         csp.AddFontSrc().Self().Data();
