@@ -25,12 +25,15 @@ public static class RequestLimits
             key => RateLimitPartition.GetFixedWindowLimiter(key, _ => rule.ToLimiterOptions()), StringComparer.Ordinal);
     }
 
-    /// <summary>Whole seconds until the refused lease's window opens again, at least 1 (the Retry-After value).</summary>
-    public static int RetryAfterSeconds(RateLimitLease lease)
+    /// <summary>How long until the refused lease's window opens again (1 s when the limiter does not say).</summary>
+    public static TimeSpan WaitOf(RateLimitLease lease)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? RetryAfterSeconds(wait) : 1;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
     }
+
+    /// <summary>Whole seconds until the refused lease's window opens again, at least 1 (the Retry-After value).</summary>
+    public static int RetryAfterSeconds(RateLimitLease lease) => RetryAfterSeconds(WaitOf(lease));
 
     public static int RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
 

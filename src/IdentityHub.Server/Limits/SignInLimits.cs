@@ -21,18 +21,18 @@ public sealed class SignInLimits(RateLimitSettings settings) : IDisposable
         using var byIp = _perIp.AttemptAcquire(address);
         if (!byIp.IsAcquired)
         {
-            return WaitOf(byIp);
+            return RequestLimits.WaitOf(byIp);
         }
 
         // Zero permits: asks whether failures are left without spending one.
         using var failuresLeft = _failuresPerAccountAndIp.AttemptAcquire(Pair(address, normalizedName), 0);
         if (!failuresLeft.IsAcquired)
         {
-            return WaitOf(failuresLeft);
+            return RequestLimits.WaitOf(failuresLeft);
         }
 
         using var byAccount = _perAccount.AttemptAcquire(normalizedName);
-        return byAccount.IsAcquired ? null : WaitOf(byAccount);
+        return byAccount.IsAcquired ? null : RequestLimits.WaitOf(byAccount);
     }
 
     /// <summary>A wrong password (or unknown name) from this address for this name spends one of its failures.</summary>
@@ -49,7 +49,4 @@ public sealed class SignInLimits(RateLimitSettings settings) : IDisposable
     }
 
     private static string Pair(string address, string normalizedName) => $"{address}\n{normalizedName}";
-
-    private static TimeSpan WaitOf(RateLimitLease lease) =>
-        lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
 }
