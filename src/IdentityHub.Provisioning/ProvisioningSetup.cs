@@ -12,8 +12,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using Polly;
 
 namespace IdentityHub.Provisioning;
@@ -48,7 +46,6 @@ public static class ProvisioningSetup
         services.AddHostedService<OutboxDispatcher>();
         services.AddSingleton<Inbound.SourceSchedule>();
         services.AddHostedService(provider => provider.GetRequiredService<Inbound.SourceSchedule>());
-        AddMetricsExport(builder);
         return builder;
     }
 
@@ -81,27 +78,5 @@ public static class ProvisioningSetup
         services.TryAddScoped<FullSyncs>();
         services.TryAddScoped<Reconciler>();
         return services;
-    }
-
-    /// <summary>
-    /// The meter is always there (dotnet-counters, any listener); exporting it over OTLP is opt-in:
-    /// Telemetry:OtlpEndpoint (for example http://otel-collector:4317).
-    /// </summary>
-    private static void AddMetricsExport(IHostApplicationBuilder builder)
-    {
-        var endpoint = builder.Configuration["Telemetry:OtlpEndpoint"];
-        if (string.IsNullOrWhiteSpace(endpoint))
-        {
-            return;
-        }
-
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
-        {
-            throw new InvalidOperationException($"Telemetry:OtlpEndpoint '{endpoint}' is not an absolute URL.");
-        }
-
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("IdentityHub"))
-            .WithMetrics(metrics => metrics.AddMeter(ProvisioningMetrics.MeterName).AddOtlpExporter(otlp => otlp.Endpoint = uri));
     }
 }

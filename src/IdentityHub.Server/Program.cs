@@ -4,6 +4,7 @@ using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Hosting.Cluster;
+using IdentityHub.Server.Hosting.Telemetry;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Server.Saml;
 using Serilog;
@@ -14,6 +15,7 @@ try
     var migrateOnly = MigrateCommand.IsRequested(args);
     var builder = WebApplication.CreateBuilder(MigrateCommand.HostArguments(args));
     builder.AddIdentityHubLogging();
+    builder.AddIdentityHubTelemetry();
     builder.AddIdentityHubDatabase();
     builder.AddIdentityHubCluster();
     builder.AddIdentityHubAccounts();

@@ -188,15 +188,17 @@ public sealed class DispatchRulesTests
         listener.SetMeasurementEventCallback<long>((i, v, tags, _) => seen.Add((i.Name, v, Outcome(tags))));
         listener.Start();
 
-        metrics.RecordDelivery("Webhook", "retry", TimeSpan.FromMilliseconds(250));
-        metrics.RecordChangeLatency("Webhook", TimeSpan.FromSeconds(3));
-        metrics.SetQueue(42, 3);
+        metrics.RecordDelivery("expense", "Webhook", "retry", TimeSpan.FromMilliseconds(250));
+        metrics.RecordChangeLatency("expense", "Webhook", TimeSpan.FromSeconds(3));
+        metrics.SetQueue([new ConnectorBacklog("expense", "Webhook", 42, 3), new ConnectorBacklog("attendance", "Scim", 7, 0)]);
         listener.RecordObservableInstruments();
 
         Assert.Contains(("identityhub.provisioning.delivery.duration", 0.25, "retry"), seen);
         Assert.Contains(("identityhub.provisioning.change.latency", 3, null), seen);
         Assert.Contains(("identityhub.provisioning.delivery.failures", 1, "retry"), seen);
         Assert.Contains(("identityhub.provisioning.queue.depth", 42, null), seen);
+        Assert.Contains(("identityhub.provisioning.queue.depth", 7, null), seen);
+        Assert.Contains(("identityhub.provisioning.dead_letters", 3, null), seen);
     }
 
     private static string? Outcome(ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -225,31 +227,5 @@ public sealed class DispatchRulesTests
         }
 
         public void Dispose() => _meters.ForEach(m => m.Dispose());
-    }
-}
-
-public sealed class MetricsExportTests
-{
-    [Fact]
-    public void AddIdentityHubProvisioning_OtlpEndpointConfigured_RegistersAMeterProvider()
-    {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { EnvironmentName = "Production" });
-        builder.Configuration["Telemetry:OtlpEndpoint"] = "http://127.0.0.1:4317";
-
-        IdentityHub.Provisioning.ProvisioningSetup.AddIdentityHubProvisioning(builder);
-        using var host = builder.Build();
-
-        Assert.NotNull(host.Services.GetService(typeof(OpenTelemetry.Metrics.MeterProvider)));
-    }
-
-    [Fact]
-    public void AddIdentityHubProvisioning_NoOtlpEndpoint_ExportsNothing()
-    {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { EnvironmentName = "Production" });
-
-        IdentityHub.Provisioning.ProvisioningSetup.AddIdentityHubProvisioning(builder);
-        using var host = builder.Build();
-
-        Assert.Null(host.Services.GetService(typeof(OpenTelemetry.Metrics.MeterProvider)));
     }
 }

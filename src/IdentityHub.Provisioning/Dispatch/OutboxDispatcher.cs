@@ -316,9 +316,13 @@ public sealed class OutboxDispatcher(
         _queueGaugeAt = now;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
-        var pending = await db.Outbox.CountAsync(o => o.Status == OutboxStatus.Pending, cancellationToken);
-        var dead = await db.Outbox.CountAsync(o => o.Status == OutboxStatus.Dead, cancellationToken);
-        metrics.SetQueue(pending, dead);
+        var counts = await db.Outbox.Where(o => o.Status == OutboxStatus.Pending || o.Status == OutboxStatus.Dead)
+            .GroupBy(o => new { o.ConnectorId, o.Status })
+            .Select(g => new { g.Key.ConnectorId, g.Key.Status, Rows = g.LongCount() })
+            .ToListAsync(cancellationToken);
+        var connectors = await db.Connectors.AsNoTracking().Select(c => new { c.Id, c.Name, c.Kind }).ToListAsync(cancellationToken);
+        long Count(Guid connectorId, OutboxStatus status) => counts.Where(c => c.ConnectorId == connectorId && c.Status == status).Sum(c => c.Rows);
+        metrics.SetQueue([.. connectors.Select(c => new ConnectorBacklog(c.Name, c.Kind.ToString(), Count(c.Id, OutboxStatus.Pending), Count(c.Id, OutboxStatus.Dead)))]);
     }
 
     /// <summary>Every hour (sooner for a short retention), removes history older than Provisioning:HistoryRetention.</summary>

@@ -280,12 +280,12 @@ public sealed class PairDelivery(
         }
 
         var kind = connector.Kind.ToString();
-        metrics.RecordDelivery(kind, metric, duration);
+        metrics.RecordDelivery(connector.Name, kind, metric, duration);
         var carried = pairRows.Where(o => o.Status == OutboxStatus.Pending).ToList();
         if (metric == "delivered" && carried.Count > 0)
         {
             // Commit to delivered: from the oldest change this delivery carried (coalesced and folded rows included), retries and queueing counted.
-            metrics.RecordChangeLatency(kind, now - carried.Min(r => r.CreatedAt));
+            metrics.RecordChangeLatency(connector.Name, kind, now - carried.Min(r => r.CreatedAt));
         }
 
         if (metric != "delivered")

@@ -8,6 +8,7 @@ using IdentityHub.Data.Inbound;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Connectors.Rest;
 using IdentityHub.Provisioning.Inbound.Rest;
+using IdentityHub.Provisioning.Monitoring;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -23,7 +24,7 @@ namespace IdentityHub.Provisioning.Inbound;
 /// </summary>
 public sealed class SourceRunner(
     IdentityHubDbContext db, OrganisationIntake intake, InboundRuns runs, RestSourceReader reader, RestSourceCompilerCache compiler,
-    ConnectorSecrets secrets, AuditTrail audit, CurrentActor actor, TimeProvider clock, ILogger<SourceRunner> logger)
+    ConnectorSecrets secrets, AuditTrail audit, CurrentActor actor, ProvisioningMetrics metrics, TimeProvider clock, ILogger<SourceRunner> logger)
 {
     /// <summary>A claim older than this belongs to a node that died mid-run: another run may take the source.</summary>
     public static readonly TimeSpan ClaimLease = TimeSpan.FromHours(2);
@@ -122,6 +123,8 @@ public sealed class SourceRunner(
                 db.InboundRuns.Update(run);
                 await db.SaveChangesAsync(CancellationToken.None);
                 db.ChangeTracker.Clear();
+                metrics.RecordInboundRun(source.Name, run.Kind.ToString(), run.Failure is not null, run.FinishedAt.Value - run.StartedAt,
+                    [("created", run.Created), ("updated", run.Updated), ("left", run.Left), ("skipped", run.Skipped), ("conflict", run.Conflicts), ("failed", run.Failed)]);
             }
 
             await db.InboundSources.Where(s => s.Id == sourceId && s.RunClaimedAt == claimedAt)

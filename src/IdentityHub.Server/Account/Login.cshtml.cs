@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using IdentityHub.Core.Audit;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Hosting;
+using IdentityHub.Server.Hosting.Telemetry;
 using IdentityHub.Server.Limits;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -16,7 +17,8 @@ namespace IdentityHub.Server.Account;
 /// </summary>
 [AllowAnonymous]
 public sealed class LoginModel(
-    SignInManager<UserAccount> signIn, SignInLimits limits, ThemeMessages messages, AuditTrail audit, CurrentActor actor, ILogger<LoginModel> logger) : PageModel
+    SignInManager<UserAccount> signIn, SignInLimits limits, ThemeMessages messages, AuditTrail audit, CurrentActor actor, ServerMetrics metrics,
+    ILogger<LoginModel> logger) : PageModel
 {
     /// <summary>The English text of <c>login.error.invalid</c>, the one answer to every failed sign-in.</summary>
     public const string InvalidCredentials = "The user name or password is incorrect.";
@@ -47,6 +49,7 @@ public sealed class LoginModel(
             var seconds = RequestLimits.RetryAfterSeconds(wait);
             logger.LogWarning("Password sign-in for {UserName} from {Address} refused by the rate limit for {Seconds} s", Input.UserName, address, seconds);
             RequestLimits.SetRetryAfter(Response, seconds);
+            metrics.SignIn("password", "throttled");
             ErrorMessage = messages["login.error.throttled", seconds];
             return Page();
         }
@@ -72,6 +75,7 @@ public sealed class LoginModel(
         var user = await signIn.UserManager.FindByNameAsync(Input.UserName);
         actor.Value = actor.Value with { Id = user?.Id ?? "anonymous", Name = Input.UserName.Length > 256 ? Input.UserName[..256] : Input.UserName };
         var type = result.Succeeded ? "signin.succeeded" : result.IsLockedOut ? "account.locked" : "signin.failed";
+        metrics.SignIn("password", result.Succeeded ? "succeeded" : Describe(result).Replace(' ', '_'));
         await audit.RecordEventAsync(type, user is null ? null : "user", user?.Id, new { method = "password", outcome = result.Succeeded ? "signed in" : Describe(result) }, HttpContext.RequestAborted);
     }
 

@@ -2,6 +2,7 @@ using IdentityHub.Data;
 using IdentityHub.Server.Account;
 using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
+using IdentityHub.Server.Hosting.Telemetry;
 using IdentityHub.Server.Limits;
 using IdentityHub.Server.Oidc;
 using IdentityHub.Server.Oidc.Authorize;
@@ -45,6 +46,7 @@ public static class WebSetup
     public static void UseIdentityHubPipeline(this WebApplication app)
     {
         app.UseIdentityHubForwardedHeaders();
+        app.UseIdentityHubMetricsEndpoint();
         app.UseIdentityHubSecurityHeaders();
         app.UseIdentityHubDrain();
         if (!app.Environment.IsDevelopment())

@@ -17,5 +17,8 @@ public static class TokenHandlers
 
         // No database row for a client credentials access token (unless Oidc:StoreClientCredentialsAccessTokens).
         ClientCredentialsTokenStorage.Descriptor,
+
+        // identityhub.token.requests: every answer, by grant type and outcome.
+        TokenRequestMetrics.Descriptor,
     ];
 }
