@@ -1,12 +1,13 @@
 using System.Text.Json;
 using IdentityHub.Core.Access;
+using IdentityHub.Core.Cluster;
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.Sessions;
-using IdentityHub.Server.Sessions;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 
-namespace IdentityHub.Server.Oidc.BackchannelLogout;
+namespace IdentityHub.Core.Sessions;
 
 /// <summary>
 /// OpenID Connect Back-Channel Logout 1.0 §2.7: when a session ends, every OIDC client that took part in it
@@ -68,10 +69,20 @@ public sealed class BackchannelLogoutNotices(
     }
 }
 
-/// <summary>Wakes the sender as soon as a delivery is queued; polling is the fallback.</summary>
+/// <summary>
+/// Wakes the sender as soon as a delivery is queued, and on every node when a session ends anywhere (the deliveries are
+/// committed by then, also those queued inside a longer transaction); polling is the fallback.
+/// </summary>
 public sealed class BackchannelLogoutSignal : IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly IDisposable _subscription;
+
+    public BackchannelLogoutSignal(ClusterChanges changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        _subscription = changes.Subscribe(ClusterTopic.SessionEnded, _ => Notify());
+    }
 
     public void Notify()
     {
@@ -81,7 +92,11 @@ public sealed class BackchannelLogoutSignal : IDisposable
         }
     }
 
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        _subscription.Dispose();
+        _signal.Dispose();
+    }
 
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
 }
