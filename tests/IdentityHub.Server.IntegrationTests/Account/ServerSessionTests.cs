@@ -114,11 +114,9 @@ public abstract class ServerSessionTests<TFactory>(TFactory factory) : IClassFix
         var oidc = $"{AdminApiClient.Applications}/{applicationId}/oidc";
         var changed = change switch
         {
-            "disable" => await admin.PutAsJsonAsync(oidc, new
-            {
-                clientType = "confidential", grantTypes = new[] { "client_credentials" }, scopes = new[] { Core.Access.IdentityHubScopes.AdminApi },
-                tokenEndpointAuthMethod = "client_secret_basic", adminRoles = new[] { AdminRoles.SuperAdmin }, enabled = false,
-            }),
+            "disable" => await admin.PutAsJsonAsync(oidc,
+                System.Text.Json.JsonSerializer.SerializeToNode(AdminApiClient.ServiceClient(adminRoles: [AdminRoles.SuperAdmin]), AdminApiClient.Json)!
+                    .AsObject().With("enabled", false)),
             "delete" => await admin.DeleteAsync(oidc),
             _ => await admin.PutAsJsonAsync(oidc, AdminApiClient.ServiceClient(adminRoles: [])),
         };
