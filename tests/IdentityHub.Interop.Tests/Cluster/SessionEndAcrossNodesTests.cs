@@ -44,7 +44,7 @@ public abstract class SessionEndAcrossNodesTests(TwoNodesFixture fixture)
 
         var oidc = $"api/admin/v1/applications/{applicationId}/oidc";
         var registration = ClusterSteps.ServiceClient();
-        AdminClient(enabled: change != "disable", change == "remove-roles" ? [] : ["super-admin"])(registration);
+        AdminClient(enabled: change != "disable", change == "remove-roles" ? ["auditor"] : ["super-admin"])(registration);
         using var changed = change == "delete" ? await Nodes.AdminA.DeleteAsync(new Uri(oidc, UriKind.Relative)) : await Nodes.AdminA.PutAsJsonAsync(oidc, registration);
         var answered = Stopwatch.StartNew();
         Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
