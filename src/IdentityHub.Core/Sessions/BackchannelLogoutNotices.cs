@@ -5,7 +5,7 @@ using IdentityHub.Data.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.Sessions;
 using Microsoft.EntityFrameworkCore;
-using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace IdentityHub.Core.Sessions;
 
@@ -15,7 +15,7 @@ namespace IdentityHub.Core.Sessions;
 /// first; <see cref="BackchannelLogoutSender"/> pays it, retrying.
 /// </summary>
 public sealed class BackchannelLogoutNotices(
-    IdentityHubDbContext db, IOpenIddictApplicationManager applications, BackchannelLogoutSignal signal, TimeProvider clock)
+    IdentityHubDbContext db, BackchannelLogoutSignal signal, TimeProvider clock)
 {
     public async Task<int> EnqueueAsync(string sid, string userId, string issuer, CancellationToken cancellationToken)
     {
@@ -55,14 +55,17 @@ public sealed class BackchannelLogoutNotices(
 
     private async Task<string?> LogoutUriOfAsync(string clientId, CancellationToken cancellationToken)
     {
-        var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
-        if (application is null)
+        // Read from the table, not through OpenIddict's manager: the Core ends sessions where no OpenIddict services run.
+        var properties = await db.Set<OpenIddictEntityFrameworkCoreApplication>().AsNoTracking()
+            .Where(a => a.ClientId == clientId).Select(a => a.Properties).SingleOrDefaultAsync(cancellationToken);
+        if (string.IsNullOrEmpty(properties))
         {
             return null;
         }
 
-        var properties = await applications.GetPropertiesAsync(application, cancellationToken);
-        return properties.TryGetValue(ClientProperties.BackchannelLogoutUri, out var uri) && uri.ValueKind == JsonValueKind.String
+        using var json = JsonDocument.Parse(properties);
+        return json.RootElement.ValueKind == JsonValueKind.Object
+            && json.RootElement.TryGetProperty(ClientProperties.BackchannelLogoutUri, out var uri) && uri.ValueKind == JsonValueKind.String
             && Uri.TryCreate(uri.GetString(), UriKind.Absolute, out var parsed)
             ? parsed.AbsoluteUri
             : null;
