@@ -37,6 +37,10 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Account:RevalidationInterval", "00:00:00");
         // No load balancer to drain from: disposing the factory stops the host at once.
         builder.UseSetting("Hosting:DrainDelay", "00:00:00");
+        foreach (var (key, value) in TestRateLimits.Settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }
 

@@ -63,7 +63,7 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         info.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (key, value) in settings)
+        foreach (var (key, value) in TestRateLimits.Settings.Concat(settings))
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
