@@ -92,13 +92,15 @@ public sealed class ActiveUserSignInManager(
     }
 
     /// <summary>
-    /// The session cookie is re-checked every Account:RevalidationInterval (SecurityStampValidator): a user
-    /// suspended, departed or locked out since signing in loses the session there, and roles are refreshed.
+    /// The session cookie is re-checked every Account:RevalidationInterval (SecurityStampValidator): a user deleted,
+    /// suspended or departed since signing in, or whose security stamp changed, loses the session there, and roles are
+    /// refreshed. A lockout does not end it: it stops password guesses, and anyone can cause one by guessing, so it must
+    /// not sign the account's owner out.
     /// </summary>
     public override async Task<UserAccount?> ValidateSecurityStampAsync(ClaimsPrincipal? principal)
     {
         var user = await base.ValidateSecurityStampAsync(principal);
-        return user is not null && await CanSignInAsync(user) && !await UserManager.IsLockedOutAsync(user) ? user : null;
+        return user is not null && await CanSignInAsync(user) ? user : null;
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed class SessionLiveness : IDisposable
 
     /// <summary>
     /// Runs before the user checks (<see cref="SessionRevocations"/>, the security stamp): an ended session is refused
-    /// and its cookie removed; a session the user checks refuse (password changed, suspended, locked out) is ended too.
+    /// and its cookie removed; a session the user checks refuse (security stamp changed, suspended, left, deleted) is ended too.
     /// </summary>
     public static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context, Func<CookieValidatePrincipalContext, Task> userChecks)
     {

@@ -39,8 +39,8 @@ public abstract class SessionEndAcrossNodesTests(TwoNodesFixture fixture)
     {
         var (applicationId, clientId, secret) = await ClusterSteps.CreateServiceClientAsync(Nodes.AdminA, AdminClient(enabled: true, "super-admin"));
         var token = await ClusterSteps.AdminTokenAsync(Nodes.B, clientId, secret);
-        Assert.Equal(HttpStatusCode.OK, await ListUsersAsync(Nodes.B, token));
-        Assert.Equal(HttpStatusCode.OK, await ListUsersAsync(Nodes.A, token));
+        await AssertListsUsersAsync(Nodes.B, token);
+        await AssertListsUsersAsync(Nodes.A, token);
 
         var oidc = $"api/admin/v1/applications/{applicationId}/oidc";
         var registration = ClusterSteps.ServiceClient();
@@ -64,12 +64,35 @@ public abstract class SessionEndAcrossNodesTests(TwoNodesFixture fixture)
 
     private static async Task<HttpStatusCode> ListUsersAsync(ServerProcess node, string token)
     {
+        using var response = await SendListUsersAsync(node, token);
+        return response.StatusCode;
+    }
+
+    /// <summary>The token opens the admin API on <paramref name="node"/>; if not, the failure names the server's reason.</summary>
+    private static async Task AssertListsUsersAsync(ServerProcess node, string token)
+    {
+        using var response = await SendListUsersAsync(node, token);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{node.Port}: {(int)response.StatusCode} {response.Headers.WwwAuthenticate}");
+    }
+
+    private static async Task<HttpResponseMessage> SendListUsersAsync(ServerProcess node, string token)
+    {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{node.Port}/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.GetAsync(new Uri("api/admin/v1/users", UriKind.Relative));
-        return response.StatusCode;
+        return await http.GetAsync(new Uri("api/admin/v1/users", UriKind.Relative));
     }
 }
 
+/// <summary>
+/// Two PostgreSQL nodes with one public issuer, as behind a load balancer. Without <c>Oidc:Issuer</c> each node names
+/// itself after the request's host and port, so a token issued by node B carries B's address as <c>iss</c> and node A
+/// refuses it as invalid_token (wrong issuer).
+/// </summary>
+public sealed class PostgreSqlOneIssuerNodes() : TwoNodesFixture(postgreSql: true)
+{
+    protected override Task<IReadOnlyDictionary<string, string>?> SettingsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string>?>(new Dictionary<string, string> { ["Oidc:Issuer"] = "http://identityhub.cluster.test/" });
+}
+
 [Requires(Prerequisite.PostgreSql)]
-public sealed class PostgreSqlSessionEndAcrossNodesTests(PostgreSqlNodes fixture) : SessionEndAcrossNodesTests(fixture), IClassFixture<PostgreSqlNodes>;
+public sealed class PostgreSqlSessionEndAcrossNodesTests(PostgreSqlOneIssuerNodes fixture) : SessionEndAcrossNodesTests(fixture), IClassFixture<PostgreSqlOneIssuerNodes>;

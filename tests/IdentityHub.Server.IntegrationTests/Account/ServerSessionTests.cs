@@ -65,6 +65,22 @@ public abstract class ServerSessionTests<TFactory>(TFactory factory) : IClassFix
         Assert.Equal(reason, session.EndReason);
     }
 
+    /// <summary>
+    /// Anyone can lock an account by guessing its password; that must not sign its owner out. The lockout is a change
+    /// of the user every node hears of, so the replay below is checked against the database at once, not at the interval.
+    /// </summary>
+    [PrerequisiteFact]
+    public async Task LockedOut_OpenSession_StaysLive()
+    {
+        var (_, cookie, user) = await SignedInAsync(role: null);
+        Assert.Equal(HttpStatusCode.OK, (await ReplayAsync(Portal, cookie)).StatusCode);
+
+        await _rp.LockOutAsync(user.Id);
+
+        Assert.Equal(HttpStatusCode.OK, (await ReplayAsync(Portal, cookie)).StatusCode);
+        Assert.Null((await SessionsOfAsync(user.Id)).Single().EndedAt);
+    }
+
     [PrerequisiteFact]
     public async Task EndOthers_KeepsTheCurrentSessionAndEndsTheOthers()
     {
