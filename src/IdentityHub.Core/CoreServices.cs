@@ -5,6 +5,7 @@ using IdentityHub.Core.Cluster;
 using IdentityHub.Core.Directory;
 using IdentityHub.Core.Inbound;
 using IdentityHub.Core.Queries;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Data;
 using IdentityHub.Data.Cluster;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,6 +61,10 @@ public static class CoreServices
         services.AddScoped<SodRuleQueries>();
         services.AddScoped<DirectoryLookup>();
         services.AddScoped<Consequences>();
+        services.AddScoped<SessionParticipants>();
+        services.AddScoped<BackchannelLogoutNotices>();
+        services.TryAddSingleton<BackchannelLogoutSignal>();
+        services.AddScoped<BrowserSessions>();
         return services;
     }
 

@@ -73,6 +73,8 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
 
     public DbSet<BackchannelLogoutDelivery> BackchannelLogoutDeliveries => Set<BackchannelLogoutDelivery>();
 
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
+
     public DbSet<ClusterSignal> ClusterSignals => Set<ClusterSignal>();
 
     public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();

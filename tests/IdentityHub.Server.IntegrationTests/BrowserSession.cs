@@ -24,6 +24,20 @@ public static partial class BrowserSession
         return await client.PostAsync("/account/login", new FormUrlEncodedContent(fields));
     }
 
+    /// <summary>Signs out through the account's sign-out form (POST with the antiforgery token of a signed-in page).</summary>
+    public static async Task SignOutAsync(HttpClient browser)
+    {
+        var page = await browser.GetStringAsync("/account/applications");
+        var response = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = AntiforgeryToken(page),
+        }));
+        if (response.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Sign-out answered {(int)response.StatusCode}, not a redirect.");
+        }
+    }
+
     public static string AntiforgeryToken(string html) =>
         AntiforgeryField().Match(html) is { Success: true } match
             ? WebUtility.HtmlDecode(match.Groups[1].Value)

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Keys;
+using IdentityHub.Data.Sessions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -13,7 +14,7 @@ namespace IdentityHub.Core.Cluster;
 
 /// <summary>
 /// Publishes what other nodes cache from every save, so no call site can forget: a user's security stamp,
-/// status or lockout (their sessions), an OIDC client, a signing key. Published once the change is committed — after the save when no transaction is open, else
+/// status or lockout (their sessions), an ended browser session, an OIDC client, a signing key. Published once the change is committed — after the save when no transaction is open, else
 /// after that transaction's commit — and never when the save fails or the transaction rolls back.
 /// </summary>
 public sealed class ClusterChangeInterceptor(ClusterChanges cluster) : ISaveChangesInterceptor, IDbTransactionInterceptor
@@ -53,6 +54,10 @@ public sealed class ClusterChangeInterceptor(ClusterChanges cluster) : ISaveChan
                     break;
                 case SigningKey:
                     changes.Add(ClusterChange.KeysChanged);
+                    break;
+                case UserSession session when session.EndedAt is not null
+                    && (entry.State == EntityState.Added || entry.Property(nameof(UserSession.EndedAt)).IsModified):
+                    changes.Add(new ClusterChange(ClusterTopic.SessionEnded, session.Id));
                     break;
             }
         }

@@ -3,6 +3,7 @@ using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Changes;
 using IdentityHub.Core.Inbound;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Identity;
@@ -27,7 +28,7 @@ public sealed record UserSnapshot(
 public sealed class UserDirectory(
     IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
     RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, Delegation delegation, AttributeOwnership ownership, CurrentActor actor,
-    TimeProvider clock)
+    BrowserSessions sessions, TimeProvider clock)
 {
     public const int DisplayNameMaxLength = 200;
     public const int EmployeeNumberMaxLength = 64;
@@ -133,8 +134,8 @@ public sealed class UserDirectory(
         var user = await FindAsync(id, cancellationToken);
         await db.InTransactionAsync(async () =>
         {
-            var revoked = await EndSessionsOfAsync(user, cancellationToken);
-            await audit.RecordAsync("user.sessions-ended", "user", id, null, new { revokedTokens = revoked }, cancellationToken);
+            var (ended, revoked) = await EndSessionsOfAsync(user, UserSessionEndReasons.EndedByAdministrator, cancellationToken);
+            await audit.RecordAsync("user.sessions-ended", "user", id, null, new { endedSessions = ended, revokedTokens = revoked }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
     }
@@ -188,7 +189,7 @@ public sealed class UserDirectory(
             ThrowIfFailed(await users.AddToRolesAsync(user, wanted.Except(held)), "roles");
             // A demoted administrator's tokens and console session carry the old roles: revoke them, so the
             // admin API refuses the tokens now and the cookie fails its next security-stamp check.
-            var revoked = removed.Count > 0 ? await EndSessionsOfAsync(user, cancellationToken) : 0;
+            var revoked = removed.Count > 0 ? (await EndSessionsOfAsync(user, UserSessionEndReasons.AdminRolesRemoved, cancellationToken)).RevokedTokens : 0;
             db.AdministeredDepartments.RemoveRange(previous);
             db.AdministeredDepartments.AddRange(departments.Select(d => new AdministeredDepartment { UserId = id, DepartmentId = d }));
             await audit.RecordAsync("user.admin-roles-changed", "user", id,
@@ -231,8 +232,9 @@ public sealed class UserDirectory(
             if (status != UserStatus.Active)
             {
                 // Revoking tokens is a security event of its own, recorded like an explicit end of sessions.
-                var revoked = await EndSessionsOfAsync(user, cancellationToken);
-                await audit.RecordAsync("user.sessions-ended", "user", id, null, new { revokedTokens = revoked, because = eventType }, cancellationToken);
+                var (ended, revoked) = await EndSessionsOfAsync(
+                    user, status == UserStatus.Left ? UserSessionEndReasons.Left : UserSessionEndReasons.Suspended, cancellationToken);
+                await audit.RecordAsync("user.sessions-ended", "user", id, null, new { endedSessions = ended, revokedTokens = revoked, because = eventType }, cancellationToken);
             }
 
             if (status == UserStatus.Left)
@@ -264,9 +266,11 @@ public sealed class UserDirectory(
         }
     }
 
-    private async Task<int> EndSessionsOfAsync(UserAccount user, CancellationToken cancellationToken)
+    /// <summary>Ends the user's browser sessions (each client that took part is owed a back-channel logout) and revokes their tokens.</summary>
+    private async Task<(int EndedSessions, int RevokedTokens)> EndSessionsOfAsync(UserAccount user, string reason, CancellationToken cancellationToken)
     {
-        // The cookie is revalidated against the security stamp, so changing it signs the user out everywhere.
+        var ended = await sessions.EndAllAsync(user.Id, reason, cancellationToken);
+        // The security stamp too: a cookie from before server-side sessions, or of a session not recorded, fails its next check.
         await users.UpdateSecurityStampAsync(user);
         var revoked = await db.Set<OpenIddictEntityFrameworkCoreToken>()
             .Where(t => t.Subject == user.Id && t.Status != OpenIddictConstants.Statuses.Revoked)
@@ -274,7 +278,7 @@ public sealed class UserDirectory(
         await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
             .Where(a => a.Subject == user.Id && a.Status != OpenIddictConstants.Statuses.Revoked)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Status, OpenIddictConstants.Statuses.Revoked), cancellationToken);
-        return revoked;
+        return (ended, revoked);
     }
 
     private async Task<UserAccount> FindAsync(string id, CancellationToken cancellationToken) =>

@@ -57,7 +57,7 @@ public sealed class Consequences(IdentityHubDbContext db, IConnectorAudience aud
             return null;
         }
 
-        var sessions = await db.SessionParticipants.Where(p => p.UserId == userId).Select(p => p.Sid).Distinct().CountAsync(cancellationToken);
+        var sessions = await db.UserSessions.CountAsync(s => s.UserId == userId && s.EndedAt == null, cancellationToken);
         var tokens = await db.Set<OpenIddictEntityFrameworkCoreToken>()
             .CountAsync(t => t.Subject == userId && t.Status == OpenIddictConstants.Statuses.Valid, cancellationToken);
         var open = await db.RoleAssignments.CountAsync(a => a.UserId == userId && a.EndedAt == null, cancellationToken);

@@ -142,7 +142,7 @@ public sealed class UserQueries(IdentityHubDbContext db)
 
     public async Task<UserSessions> SessionsAsync(string id, CancellationToken cancellationToken)
     {
-        var sessions = await db.SessionParticipants.Where(p => p.UserId == id).Select(p => p.Sid).Distinct().CountAsync(cancellationToken);
+        var sessions = await db.UserSessions.CountAsync(s => s.UserId == id && s.EndedAt == null, cancellationToken);
         var tokens = await db.Set<OpenIddictEntityFrameworkCoreToken>()
             .CountAsync(t => t.Subject == id && t.Status == OpenIddictConstants.Statuses.Valid, cancellationToken);
         return new UserSessions(sessions, tokens);

@@ -14,6 +14,9 @@ public enum ClusterTopic
 
     /// <summary>A setting a node caches. Key: its name.</summary>
     Setting,
+
+    /// <summary>A browser session ended (sign-out, an administrator, suspension...): no node may accept its cookie. Key: the sid.</summary>
+    SessionEnded,
 }
 
 /// <summary>One committed change other nodes must act on; <see cref="Key"/> is empty where the topic has none.</summary>

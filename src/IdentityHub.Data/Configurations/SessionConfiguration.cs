@@ -33,3 +33,19 @@ internal sealed class BackchannelLogoutDeliveryConfiguration : IEntityTypeConfig
         builder.HasIndex(d => new { d.DeliveredAt, d.AbandonedAt, d.NextAttemptAt });
     }
 }
+
+internal sealed class UserSessionConfiguration : IEntityTypeConfiguration<UserSession>
+{
+    public void Configure(EntityTypeBuilder<UserSession> builder)
+    {
+        builder.ToTable("UserSessions");
+        builder.Property(s => s.Id).HasMaxLength(UserSession.IdMaxLength);
+        builder.Property(s => s.UserId).HasMaxLength(450);
+        builder.Property(s => s.EndReason).HasMaxLength(UserSession.EndReasonMaxLength);
+        builder.Property(s => s.IpAddress).HasMaxLength(UserSession.IpAddressMaxLength);
+        builder.Property(s => s.UserAgent).HasMaxLength(UserSession.UserAgentMaxLength);
+        builder.Property(s => s.Issuer).HasMaxLength(UserSession.IssuerMaxLength);
+        // A user's live sessions: what an administrator or "sign out others" ends.
+        builder.HasIndex(s => new { s.UserId, s.EndedAt });
+    }
+}

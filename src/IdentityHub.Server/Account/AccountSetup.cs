@@ -51,9 +51,11 @@ public static class AccountSetup
             // API callers get status codes, not a redirect to a page they cannot use.
             cookie.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
             cookie.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
-            // A session whose user changed on any node since the cookie was last checked is checked now, not at the interval.
+            // A session whose user changed on any node since the cookie was last checked is checked now, not at the interval;
+            // before that, every request checks that the session itself has not ended (signed out, ended by an administrator).
             var standard = cookie.Events.OnValidatePrincipal;
-            cookie.Events.OnValidatePrincipal = context => SessionRevocations.ValidatePrincipalAsync(context, standard);
+            cookie.Events.OnValidatePrincipal = context =>
+                SessionLiveness.ValidatePrincipalAsync(context, checkUser => SessionRevocations.ValidatePrincipalAsync(checkUser, standard));
         });
 
         // The security stamp check rebuilds the cookie's principal; the session id, sign-in time and methods must survive it.
@@ -77,8 +79,8 @@ public static class AccountSetup
         });
         services.AddSingleton<SessionRevocations>();
         services.AddHostedService(services => services.GetRequiredService<SessionRevocations>());
-        services.AddScoped<SessionParticipants>();
         services.AddScoped<SessionSignOut>();
+        services.AddSingleton<SessionLiveness>();
 
         services.AddAuthorizationBuilder()
             .AddPolicy(ConsolePolicy.Name, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRoles.All));

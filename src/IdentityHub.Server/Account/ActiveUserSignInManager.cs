@@ -1,11 +1,14 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Identities;
+using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
 
 namespace IdentityHub.Server.Account;
 
@@ -18,7 +21,9 @@ public sealed class ActiveUserSignInManager(
     ILogger<SignInManager<UserAccount>> logger,
     IAuthenticationSchemeProvider schemes,
     IUserConfirmation<UserAccount> confirmation,
-    AccountLockout lockout)
+    AccountLockout lockout,
+    BrowserSessions sessions,
+    IOptionsMonitor<OpenIddictServerOptions> oidc)
     : SignInManager<UserAccount>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     private static string? _dummyHash;
@@ -87,22 +92,31 @@ public sealed class ActiveUserSignInManager(
     }
 
     /// <summary>
-    /// The session cookie is re-checked every Account:RevalidationInterval (SecurityStampValidator): a user
-    /// suspended, departed or locked out since signing in loses the session there, and roles are refreshed.
+    /// The session cookie is re-checked every Account:RevalidationInterval (SecurityStampValidator): a user deleted,
+    /// suspended or departed since signing in, or whose security stamp changed, loses the session there, and roles are
+    /// refreshed. A lockout does not end it: it stops password guesses, and anyone can cause one by guessing, so it must
+    /// not sign the account's owner out.
     /// </summary>
     public override async Task<UserAccount?> ValidateSecurityStampAsync(ClaimsPrincipal? principal)
     {
         var user = await base.ValidateSecurityStampAsync(principal);
-        return user is not null && await CanSignInAsync(user) && !await UserManager.IsLockedOutAsync(user) ? user : null;
+        return user is not null && await CanSignInAsync(user) ? user : null;
     }
 
-    /// <summary>Every sign-in starts a browser session with its own id (sid), which logout notices name.</summary>
-    public override Task SignInWithClaimsAsync(UserAccount user, AuthenticationProperties? authenticationProperties, IEnumerable<Claim> additionalClaims)
+    /// <summary>
+    /// Every sign-in starts a browser session with its own id (sid), which logout notices name, recorded on the server
+    /// (<see cref="BrowserSessions"/>) so that every request can check it has not ended.
+    /// </summary>
+    public override async Task SignInWithClaimsAsync(UserAccount user, AuthenticationProperties? authenticationProperties, IEnumerable<Claim> additionalClaims)
     {
+        ArgumentNullException.ThrowIfNull(user);
         var claims = additionalClaims.ToList();
         if (!claims.Exists(c => c.Type == IdentityHubClaims.SessionId))
         {
-            claims.Add(new Claim(IdentityHubClaims.SessionId, NewSessionId()));
+            var sid = NewSessionId();
+            claims.Add(new Claim(IdentityHubClaims.SessionId, sid));
+            await sessions.StartAsync(sid, user.Id, Context.Connection.RemoteIpAddress?.ToString(), Context.Request.Headers.UserAgent.ToString(),
+                SessionSignOut.IssuerOf(oidc.CurrentValue, Context), Context.RequestAborted);
         }
 
         // When the user really authenticated: the cookie's IssuedUtc moves on every renewal (SAML ForceAuthn needs this).
@@ -111,7 +125,25 @@ public sealed class ActiveUserSignInManager(
             claims.Add(new Claim(IdentityHubClaims.AuthenticationTime, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
-        return base.SignInWithClaimsAsync(user, authenticationProperties, claims);
+        await base.SignInWithClaimsAsync(user, authenticationProperties, claims);
+    }
+
+    /// <summary>
+    /// A renewed cookie (after the user changed their own password, say) stays the same session: its sid, sign-in time and
+    /// methods are kept, where the base class would start a new, unrecorded session.
+    /// </summary>
+    public override async Task RefreshSignInAsync(UserAccount user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var current = await Context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        if (current.Principal?.FindFirstValue(ClaimTypes.NameIdentifier) != user.Id || current.Principal.FindFirst(IdentityHubClaims.SessionId) is null)
+        {
+            await base.RefreshSignInAsync(user);
+            return;
+        }
+
+        string[] kept = [IdentityHubClaims.SessionId, IdentityHubClaims.AuthenticationTime, IdentityHubClaims.AuthenticationMethods, ClaimTypes.AuthenticationMethod];
+        await SignInWithClaimsAsync(user, current.Properties, [.. current.Principal.Claims.Where(c => kept.Contains(c.Type)).Select(c => new Claim(c.Type, c.Value))]);
     }
 
     public static string NewSessionId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));

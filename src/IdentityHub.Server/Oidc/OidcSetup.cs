@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using IdentityHub.Core;
 using IdentityHub.Core.Access;
+using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Identities;
 using IdentityHub.Server.Oidc.Authorize;
 using IdentityHub.Server.Oidc.BackchannelLogout;
@@ -33,9 +34,7 @@ public static class OidcSetup
         var configuration = builder.Configuration;
         builder.Services.AddScoped<AdminClientBootstrap>();
         builder.Services.AddScoped<UserClaims>();
-        builder.Services.AddScoped<BackchannelLogoutNotices>();
         builder.Services.AddScoped<BackchannelLogoutToken>();
-        builder.Services.AddSingleton<BackchannelLogoutSignal>();
         builder.Services.AddHostedService<BackchannelLogoutSender>();
         builder.Services.AddHttpClient(BackchannelLogoutSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
             // A logout token goes to the registered URI only; a redirect must not carry it to another host.
@@ -111,6 +110,8 @@ public static class OidcSetup
             {
                 validation.UseLocalServer();
                 validation.AddEventHandler(UnknownKeyHandlers.ReloadForValidation.Descriptor);
+                // A client disabled, deleted or stripped of admin roles loses the admin API at once, not when its token expires.
+                validation.AddEventHandler(AdminClientAccess.Descriptor);
                 // Bearer tokens are accepted only by the admin API, and only when issued for it.
                 validation.AddAudiences(IdentityHubScopes.AdminApiAudience);
                 // RFC 9700 §4.14.2: a token whose authorization was revoked (refresh token reuse, withdrawn

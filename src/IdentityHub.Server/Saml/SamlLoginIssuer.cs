@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;

@@ -1,7 +1,7 @@
 using System.Security.Claims;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Identities;
-using IdentityHub.Server.Oidc.BackchannelLogout;
 using IdentityHub.Server.Saml;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -12,11 +12,11 @@ namespace IdentityHub.Server.Sessions;
 
 /// <summary>
 /// Ends the browser session and tells the applications that took part in it: OIDC clients by back channel (queued
-/// here), SAML service providers through the browser (the page <see cref="FrontChannelPageAsync"/> returns). The one
-/// place that knows both protocols' logout, so sign-out pages of either protocol and of the account need neither.
+/// by <see cref="BrowserSessions"/>), SAML service providers through the browser (the page <see cref="FrontChannelPageAsync"/>
+/// returns). The one place that knows both protocols' logout, so sign-out pages of either protocol and of the account need neither.
 /// </summary>
 public sealed class SessionSignOut(
-    SignInManager<UserAccount> signIn, BackchannelLogoutNotices backchannel, SamlFrontChannelLogout saml, IOptionsMonitor<OpenIddictServerOptions> oidc)
+    SignInManager<UserAccount> signIn, BrowserSessions sessions, SamlFrontChannelLogout saml, IOptionsMonitor<OpenIddictServerOptions> oidc)
 {
     public async Task SignOutAsync(HttpContext context)
     {
@@ -26,7 +26,8 @@ public sealed class SessionSignOut(
         if (session.Principal?.FindFirst(IdentityHubClaims.SessionId)?.Value is { } sid
             && session.Principal.FindFirst(ClaimTypes.NameIdentifier)?.Value is { } userId)
         {
-            await backchannel.EnqueueAsync(sid, userId, IssuerOf(context), context.RequestAborted);
+            // Ended on the server, not only in this browser: the cookie replayed later opens nothing, on any node.
+            await sessions.EndAsync(sid, userId, UserSessionEndReasons.SignedOut, IssuerOf(oidc.CurrentValue, context), context.RequestAborted);
         }
     }
 
@@ -37,7 +38,11 @@ public sealed class SessionSignOut(
     public Task<string?> FrontChannelPageAsync(HttpContext context, ClaimsPrincipal? signedOut, string continueTo) =>
         saml.PageAsync(context, signedOut, exceptEntityId: null, new LogoutFinish(continueTo));
 
-    /// <summary>The issuer OpenIddict put in the session's tokens: configured, or this request's base address.</summary>
-    private string IssuerOf(HttpContext context) =>
-        oidc.CurrentValue.Issuer?.AbsoluteUri ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
+    /// <summary>The issuer OpenIddict puts in the session's tokens: configured, or this request's base address.</summary>
+    public static string IssuerOf(OpenIddictServerOptions options, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        return options.Issuer?.AbsoluteUri ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
+    }
 }

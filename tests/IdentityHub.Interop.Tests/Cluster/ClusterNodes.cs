@@ -124,6 +124,43 @@ public static partial class ClusterSteps
         return $"{session.Name}={session.Value}";
     }
 
+    /// <summary>A client-credentials token for the admin API from <paramref name="node"/>.</summary>
+    public static async Task<string> AdminTokenAsync(ServerProcess node, string clientId, string secret)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{node.Port}/") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["scope"] = "identityhub.admin" }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(secret)}")));
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    /// <summary>Signs the session of <paramref name="cookie"/> out through the account's sign-out form on <paramref name="node"/>.</summary>
+    public static async Task SignOutAsync(ServerProcess node, string cookie)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(cookie);
+        var address = new Uri($"http://127.0.0.1:{node.Port}/");
+        var cookies = new CookieContainer();
+        cookies.SetCookies(address, cookie);
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = address };
+        var page = await http.GetStringAsync(new Uri("account/applications", UriKind.Relative));
+        var token = AntiforgeryField().Match(page);
+        Assert.True(token.Success, "The signed-in page has no antiforgery token.");
+        using var response = await http.PostAsync(new Uri("account/logout", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+        }));
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+    }
+
     /// <summary>The status of the signed-in portal page with exactly this cookie (200, or 302 to the sign-in page).</summary>
     public static async Task<HttpStatusCode> OpenPortalAsync(ServerProcess node, string cookie)
     {

@@ -1,13 +1,10 @@
 using System.Net;
 using System.Text.Json;
-using System.Threading.Channels;
 using IdentityHub.Core.Access;
 using IdentityHub.Data;
 using IdentityHub.Server.Oidc.BackchannelLogout;
 using IdentityHub.Testing;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -25,55 +22,6 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
 {
     private readonly OidcDriver _rp = new(factory);
 
-    /// <summary>A relying party's back-channel logout endpoint: records every logout_token, fails the first <paramref name="failures"/> calls.</summary>
-    private sealed class Receiver : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private int _failuresLeft;
-
-        private Receiver(WebApplication app, int failures)
-        {
-            _app = app;
-            _failuresLeft = failures;
-        }
-
-        public Channel<string> Tokens { get; } = Channel.CreateUnbounded<string>();
-
-        public int Calls { get; private set; }
-
-        public string Url => _app.Urls.First() + "/backchannel-logout";
-
-        public static async Task<Receiver> StartAsync(int failures = 0)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var receiver = new Receiver(app, failures);
-            app.MapPost("/backchannel-logout", async (HttpContext context) =>
-            {
-                receiver.Calls++;
-                if (Interlocked.Decrement(ref receiver._failuresLeft) >= 0)
-                {
-                    return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-                }
-
-                var form = await context.Request.ReadFormAsync();
-                await receiver.Tokens.Writer.WriteAsync(form["logout_token"].ToString());
-                return Results.Ok();
-            });
-            await app.StartAsync();
-            return receiver;
-        }
-
-        public async Task<string> NextTokenAsync()
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            return await Tokens.Reader.ReadAsync(timeout.Token);
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-    }
-
     private async Task<(string ClientId, string IdToken, HttpClient Browser, string UserId)> SignedInAsync(string? logoutUri)
     {
         var clientId = await _rp.RegisterClientAsync(configure: d =>
@@ -88,24 +36,14 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
         return (clientId, tokens.RootElement.GetProperty("id_token").GetString()!, browser, user.Id);
     }
 
-    private static async Task SignOutAsync(HttpClient browser)
-    {
-        var page = await browser.GetStringAsync("/account/applications");
-        var response = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
-        }));
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-    }
-
     [PrerequisiteFact]
     public async Task SignOut_ParticipatingClient_ReceivesASignedLogoutTokenForTheSession()
     {
-        await using var receiver = await Receiver.StartAsync();
+        await using var receiver = await BackchannelLogoutReceiver.StartAsync();
         var (clientId, idToken, browser, userId) = await SignedInAsync(receiver.Url);
         var sid = new JsonWebToken(idToken).GetClaim("sid").Value;
 
-        await SignOutAsync(browser);
+        await BrowserSession.SignOutAsync(browser);
         var logoutToken = await receiver.NextTokenAsync();
 
         var jwks = new JsonWebKeySet(await factory.CreateClient().GetStringAsync("/.well-known/jwks"));
@@ -129,7 +67,7 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
     [PrerequisiteFact]
     public async Task EndSession_WithIdTokenHint_AlsoNotifiesTheParticipatingClient()
     {
-        await using var receiver = await Receiver.StartAsync();
+        await using var receiver = await BackchannelLogoutReceiver.StartAsync();
         var (clientId, idToken, browser, _) = await SignedInAsync(receiver.Url);
 
         var response = await browser.GetAsync($"/connect/endsession?id_token_hint={idToken}&client_id={clientId}");
@@ -142,10 +80,10 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
     [PrerequisiteFact]
     public async Task SignOut_ReceiverFailsTwice_IsDeliveredOnTheThirdAttempt()
     {
-        await using var receiver = await Receiver.StartAsync(failures: 2);
+        await using var receiver = await BackchannelLogoutReceiver.StartAsync(failures: 2);
         var (clientId, _, browser, _) = await SignedInAsync(receiver.Url);
 
-        await SignOutAsync(browser);
+        await BrowserSession.SignOutAsync(browser);
         await receiver.NextTokenAsync();
 
         Assert.Equal(3, receiver.Calls);
@@ -156,10 +94,10 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
     [PrerequisiteFact]
     public async Task SignOut_ReceiverAlwaysFails_GivesUpAfterTheConfiguredAttempts()
     {
-        await using var receiver = await Receiver.StartAsync(failures: int.MaxValue);
+        await using var receiver = await BackchannelLogoutReceiver.StartAsync(failures: int.MaxValue);
         var (clientId, _, browser, _) = await SignedInAsync(receiver.Url);
 
-        await SignOutAsync(browser);
+        await BrowserSession.SignOutAsync(browser);
         var delivery = await DeliveryForAsync(clientId, d => d.AbandonedAt != null);
 
         Assert.Equal(BackchannelFactorySettings.MaxAttempts, delivery.Attempts);
@@ -172,7 +110,7 @@ public abstract class BackchannelLogoutTests<TFactory>(TFactory factory) : IClas
     {
         var (clientId, _, browser, _) = await SignedInAsync(logoutUri: null);
 
-        await SignOutAsync(browser);
+        await BrowserSession.SignOutAsync(browser);
 
         await using var scope = factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Identities;
 using IdentityHub.Server.Sessions;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using IdentityHub.Core.Sessions;
 using OpenIddict.Server;
 
 namespace IdentityHub.Server.Oidc.BackchannelLogout;

@@ -1,4 +1,5 @@
 using IdentityHub.Core.Cluster;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Data;
 using IdentityHub.Data.Sessions;
 using Microsoft.EntityFrameworkCore;

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using IdentityHub.Core.Access;
+using IdentityHub.Core.Cluster;
+using IdentityHub.Data.Cluster;
 using IdentityHub.Data;
 using IdentityHub.Data.Sessions;
-using IdentityHub.Server.Sessions;
 using Microsoft.EntityFrameworkCore;
-using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 
-namespace IdentityHub.Server.Oidc.BackchannelLogout;
+namespace IdentityHub.Core.Sessions;
 
 /// <summary>
 /// OpenID Connect Back-Channel Logout 1.0 §2.7: when a session ends, every OIDC client that took part in it
@@ -14,7 +15,7 @@ namespace IdentityHub.Server.Oidc.BackchannelLogout;
 /// first; <see cref="BackchannelLogoutSender"/> pays it, retrying.
 /// </summary>
 public sealed class BackchannelLogoutNotices(
-    IdentityHubDbContext db, IOpenIddictApplicationManager applications, BackchannelLogoutSignal signal, TimeProvider clock)
+    IdentityHubDbContext db, BackchannelLogoutSignal signal, TimeProvider clock)
 {
     public async Task<int> EnqueueAsync(string sid, string userId, string issuer, CancellationToken cancellationToken)
     {
@@ -54,24 +55,37 @@ public sealed class BackchannelLogoutNotices(
 
     private async Task<string?> LogoutUriOfAsync(string clientId, CancellationToken cancellationToken)
     {
-        var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
-        if (application is null)
+        // Read from the table, not through OpenIddict's manager: the Core ends sessions where no OpenIddict services run.
+        var properties = await db.Set<OpenIddictEntityFrameworkCoreApplication>().AsNoTracking()
+            .Where(a => a.ClientId == clientId).Select(a => a.Properties).SingleOrDefaultAsync(cancellationToken);
+        if (string.IsNullOrEmpty(properties))
         {
             return null;
         }
 
-        var properties = await applications.GetPropertiesAsync(application, cancellationToken);
-        return properties.TryGetValue(ClientProperties.BackchannelLogoutUri, out var uri) && uri.ValueKind == JsonValueKind.String
+        using var json = JsonDocument.Parse(properties);
+        return json.RootElement.ValueKind == JsonValueKind.Object
+            && json.RootElement.TryGetProperty(ClientProperties.BackchannelLogoutUri, out var uri) && uri.ValueKind == JsonValueKind.String
             && Uri.TryCreate(uri.GetString(), UriKind.Absolute, out var parsed)
             ? parsed.AbsoluteUri
             : null;
     }
 }
 
-/// <summary>Wakes the sender as soon as a delivery is queued; polling is the fallback.</summary>
+/// <summary>
+/// Wakes the sender as soon as a delivery is queued, and on every node when a session ends anywhere (the deliveries are
+/// committed by then, also those queued inside a longer transaction); polling is the fallback.
+/// </summary>
 public sealed class BackchannelLogoutSignal : IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly IDisposable _subscription;
+
+    public BackchannelLogoutSignal(ClusterChanges changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        _subscription = changes.Subscribe(ClusterTopic.SessionEnded, _ => Notify());
+    }
 
     public void Notify()
     {
@@ -81,7 +95,11 @@ public sealed class BackchannelLogoutSignal : IDisposable
         }
     }
 
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        _subscription.Dispose();
+        _signal.Dispose();
+    }
 
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
 }

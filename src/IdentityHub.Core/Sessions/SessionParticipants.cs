@@ -2,7 +2,7 @@ using IdentityHub.Data;
 using IdentityHub.Data.Sessions;
 using Microsoft.EntityFrameworkCore;
 
-namespace IdentityHub.Server.Sessions;
+namespace IdentityHub.Core.Sessions;
 
 /// <summary>Which applications took part in a browser session, so signing out can notify them.</summary>
 public sealed class SessionParticipants(IdentityHubDbContext db, TimeProvider clock)
