@@ -52,7 +52,7 @@ else
   export Database__Provider=Sqlite ConnectionStrings__IdentityHub="Data Source=$WORK/latency.db"
 fi
 (cd "$WORK" && ASPNETCORE_ENVIRONMENT=Production Bootstrap__AdminPassword="Latency-Admin-Password-1" Bootstrap__AdminClientSecret="$SECRET" \
-  Oidc__RequireHttps=false Serilog__MinimumLevel__Default=Warning \
+  Oidc__RequireHttps=false RateLimits__TokenPerClient__PermitLimit=100000000 RateLimits__TokenPerIp__PermitLimit=100000000 RateLimits__AdminApiPerClient__PermitLimit=100000000 RateLimits__AdminApiPerIp__PermitLimit=100000000 RateLimits__ScimPerClient__PermitLimit=100000000 RateLimits__ScimPerIp__PermitLimit=100000000 Serilog__MinimumLevel__Default=Warning \
   exec dotnet "$ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll" --urls "$URL" >"$WORK/server.log" 2>&1) & SERVER_PID=$!
 for _ in $(seq 300); do curl -fs "$URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$URL/health/ready" >/dev/null || { echo "The server did not become ready; its log:" >&2; cat "$WORK/server.log" >&2; exit 1; }

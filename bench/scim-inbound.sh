@@ -37,7 +37,7 @@ else
   PGHOSTPORT=${PGURL#postgresql://postgres@}
   DATABASE_ENV=(Database__Provider=PostgreSql ConnectionStrings__IdentityHub="Host=${PGHOSTPORT%:*};Port=${PGHOSTPORT#*:};Username=postgres;Database=$DB")
 fi
-env "${DATABASE_ENV[@]}" Bootstrap__AdminPassword="Scim-Bench-Password-1" Bootstrap__AdminClientSecret="$SECRET" Oidc__RequireHttps=false \
+env "${DATABASE_ENV[@]}" Bootstrap__AdminPassword="Scim-Bench-Password-1" Bootstrap__AdminClientSecret="$SECRET" Oidc__RequireHttps=false RateLimits__TokenPerClient__PermitLimit=100000000 RateLimits__TokenPerIp__PermitLimit=100000000 RateLimits__AdminApiPerClient__PermitLimit=100000000 RateLimits__AdminApiPerIp__PermitLimit=100000000 RateLimits__ScimPerClient__PermitLimit=100000000 RateLimits__ScimPerIp__PermitLimit=100000000 \
   Serilog__MinimumLevel__Default=Warning \
   dotnet "$ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll" --urls "$URL" >"$WORK/server.log" 2>&1 & SERVER_PID=$!
 for _ in $(seq 300); do curl -fs "$URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done

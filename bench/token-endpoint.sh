@@ -56,7 +56,7 @@ start_server() { # $1 = store client-credentials access tokens (true/false)
     ConnectionStrings__IdentityHub="Data Source=$db" \
     Bootstrap__AdminPassword="Bench-Admin-Password-1" \
     Bootstrap__AdminClientSecret="$SECRET" \
-    Oidc__RequireHttps=false \
+    Oidc__RequireHttps=false RateLimits__TokenPerClient__PermitLimit=100000000 RateLimits__TokenPerIp__PermitLimit=100000000 RateLimits__AdminApiPerClient__PermitLimit=100000000 RateLimits__AdminApiPerIp__PermitLimit=100000000 RateLimits__ScimPerClient__PermitLimit=100000000 RateLimits__ScimPerIp__PermitLimit=100000000 \
     Oidc__StoreClientCredentialsAccessTokens="$1" \
     Serilog__MinimumLevel__Default=Warning \
     exec dotnet "$DLL" >"$WORK/server-$1.log" 2>&1) &

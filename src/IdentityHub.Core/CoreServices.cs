@@ -25,6 +25,7 @@ public static class CoreServices
         services.AddScoped<EntitlementChanges>();
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<OutboxCommitInterceptor>();
+        services.TryAddSingleton<ColumnLengths>();
         services.TryAddSingleton(_ => ClusterNodeIdentity.ForThisProcess(null));
         services.TryAddSingleton<IClusterBackplane, SingleNodeBackplane>();
         services.TryAddSingleton<ClusterChanges>();

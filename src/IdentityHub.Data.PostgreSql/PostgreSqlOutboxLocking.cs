@@ -1,3 +1,4 @@
+using System.Data;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
 
@@ -33,5 +34,12 @@ public sealed class PostgreSqlOutboxLocking : IOutboxLocking
             FOR UPDATE OF s SKIP LOCKED
             """).AsNoTracking().ToListAsync(cancellationToken);
         return [.. locked.Select(s => (s.ConnectorId, s.UserId))];
+    }
+
+    /// <summary>REPEATABLE READ: the snapshot is taken at the transaction's first statement. Reads only, so it never fails to serialize.</summary>
+    public async Task<IAsyncDisposable> BeginSnapshotAsync(IdentityHubDbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
     }
 }

@@ -41,4 +41,19 @@ public sealed class SqlServerOutboxLocking : IOutboxLocking
 
         return result;
     }
+
+    /// <summary>
+    /// None: SQL Server's SNAPSHOT isolation needs ALLOW_SNAPSHOT_ISOLATION on the database, which IdentityHub does not
+    /// require. Without it a change committed between a delivery's two reads may reach the target twice under one version
+    /// (harmless to a receiver that drops versions it has seen).
+    /// </summary>
+    public Task<IAsyncDisposable> BeginSnapshotAsync(IdentityHubDbContext db, CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable>(NoSnapshot.Instance);
+
+    private sealed class NoSnapshot : IAsyncDisposable
+    {
+        public static readonly NoSnapshot Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

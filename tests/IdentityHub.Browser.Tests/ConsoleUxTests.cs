@@ -67,7 +67,9 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
         Assert.Equal("confirm-no", await page.EvaluateAsync<string>("document.activeElement.dataset.testid"));
         await ShotAsync(page, "console-ux-3-confirm-delete-department");
         await page.Keyboard.PressAsync("Escape");
-        await page.WaitForURLAsync(url => !url.Contains("confirm=", StringComparison.Ordinal));
+        // The new address is committed; the tree is then read by a locator, which waits for it (a load event that a busy
+        // machine delays past the patience proves nothing more).
+        await page.WaitForURLAsync(url => !url.Contains("confirm=", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
         Assert.Contains(english, await page.GetByTestId("department-tree").InnerTextAsync(), StringComparison.Ordinal);
 
         await page.GetByTestId($"department-SE-{suffix}").GetByRole(AriaRole.Link, new() { Name = $"Delete Sales East {suffix}" }).ClickAsync();

@@ -77,14 +77,7 @@ public abstract class OutboxClaimsTests<TDatabase>(TDatabase database) : IClassF
         return row.Id;
     });
 
-    /// <summary>One claim round for this connector only (the other tests' connectors get no room).</summary>
-    private async Task<IReadOnlyList<ClaimedPair>> ClaimAsync(Guid connectorId)
-    {
-        var others = await database.ReadAsync(db => db.Connectors.Where(c => c.Id != connectorId).Select(c => c.Id).ToListAsync());
-        var room = others.ToDictionary(id => id, _ => 0);
-        room[connectorId] = 10;
-        return await database.RunAsync(s => ActivatorUtilities.CreateInstance<OutboxClaims>(s).ClaimAsync("test-node", room, defaultRoom: 0, ClaimTimeout, CancellationToken.None));
-    }
+    private Task<IReadOnlyList<ClaimedPair>> ClaimAsync(Guid connectorId) => database.ClaimAsync(connectorId, ClaimTimeout);
 }
 
 public sealed class SqliteOutboxClaimsTests(SqliteProvisioningDatabase database) : OutboxClaimsTests<SqliteProvisioningDatabase>(database);

@@ -8,6 +8,8 @@ using IdentityHub.Data.Directory;
 using IdentityHub.Data.PostgreSql;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Data.Sqlite;
+using IdentityHub.Provisioning.Dispatch;
+using IdentityHub.Provisioning.Monitoring;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
@@ -34,6 +36,9 @@ public abstract class ProvisioningDatabase : IAsyncLifetime
 
     public AdjustableClock Clock { get; } = new();
 
+    /// <summary>Sees every command of every context of this database.</summary>
+    public CommandHook Hook { get; } = new();
+
     protected abstract void UseDatabase(DbContextOptionsBuilder options);
 
     protected abstract void AddProviderServices(IServiceCollection services);
@@ -43,7 +48,7 @@ public abstract class ProvisioningDatabase : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(Clock);
-        services.AddDbContext<IdentityHubDbContext>(UseDatabase);
+        services.AddDbContext<IdentityHubDbContext>(options => UseDatabase(options.AddInterceptors(Hook)));
         AddProviderServices(services);
         services.AddIdentityCore<UserAccount>(o => IdentityHubSchema.ConfigureStores(o.Stores))
             .AddRoles<IdentityRole>()
@@ -51,6 +56,12 @@ public abstract class ProvisioningDatabase : IAsyncLifetime
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddIdentityHubCore();
         services.AddIdentityHubConnectors();
+        // Deliveries without the dispatcher: a test claims and delivers itself.
+        services.AddMetrics();
+        services.AddSingleton<ProvisioningMetrics>();
+        services.AddScoped<OutboxClaims>();
+        services.AddScoped<PairDelivery>();
+        services.AddHttpClient(ProvisioningHttp.ClientName);
         _services = services.BuildServiceProvider();
         await using var scope = _services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>().Database.MigrateAsync();
@@ -113,6 +124,15 @@ public abstract class ProvisioningDatabase : IAsyncLifetime
         db.ConnectorUserStates.Add(new ConnectorUserState { ConnectorId = connectorId, UserId = userId, Version = 1, SentState = sentEvent + ":x.y", LastDeliveredAt = DateTimeOffset.UtcNow });
         await db.SaveChangesAsync();
     });
+
+    /// <summary>One claim round for this connector only (the other tests' connectors get no room).</summary>
+    public async Task<IReadOnlyList<ClaimedPair>> ClaimAsync(Guid connectorId, TimeSpan claimTimeout)
+    {
+        var others = await ReadAsync(db => db.Connectors.Where(c => c.Id != connectorId).Select(c => c.Id).ToListAsync());
+        var room = others.ToDictionary(id => id, _ => 0);
+        room[connectorId] = 10;
+        return await RunAsync(s => s.GetRequiredService<OutboxClaims>().ClaimAsync("test-node", room, defaultRoom: 0, claimTimeout, CancellationToken.None));
+    }
 
     public virtual async Task DisposeAsync() => await _services.DisposeAsync();
 }

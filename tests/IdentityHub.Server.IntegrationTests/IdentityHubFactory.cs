@@ -39,6 +39,10 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Hosting:DrainDelay", "00:00:00");
         // Every stand-in target listens on 127.0.0.1; OutboundFetchTests turns this off to see the refusals.
         builder.UseSetting("Outbound:AllowPrivateNetworks", "true");
+        foreach (var (key, value) in TestRateLimits.Settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }
 

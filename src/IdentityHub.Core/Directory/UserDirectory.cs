@@ -46,7 +46,7 @@ public sealed class UserDirectory(
         return await db.InTransactionAsync(async () =>
         {
             var created = initialPassword is null ? await users.CreateAsync(user) : await users.CreateAsync(user, initialPassword);
-            ThrowIfFailed(created, initialPassword is null ? "userName" : "password");
+            ThrowIfFailed(created, initialPassword is null ? "userName" : "initialPassword");
             await audit.RecordAsync("user.created", "user", user.Id, null, UserSnapshot.Of(user), cancellationToken);
             await changes.UsersChangedAsync([user.Id], "user.created", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);

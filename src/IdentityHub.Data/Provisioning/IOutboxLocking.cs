@@ -19,4 +19,12 @@ public interface IOutboxLocking
     /// </summary>
     Task<IReadOnlyList<(Guid ConnectorId, string UserId)>> LockPairsAsync(
         IdentityHubDbContext db, IReadOnlyList<(Guid ConnectorId, string UserId)> pairs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts a read-only transaction on <paramref name="db"/> whose reads all see one snapshot, taken at its first read;
+    /// disposing it ends the transaction. A delivery reads its pending rows and then the user's state in it, so a change
+    /// committed between those two reads is in neither: its row stays for the next delivery, which sends it under a new
+    /// version, instead of this delivery sending it early and the next sending the same state again.
+    /// </summary>
+    Task<IAsyncDisposable> BeginSnapshotAsync(IdentityHubDbContext db, CancellationToken cancellationToken);
 }

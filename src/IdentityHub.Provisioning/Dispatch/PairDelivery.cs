@@ -3,7 +3,6 @@ using IdentityHub.Data;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Monitoring;
-using IdentityHub.Provisioning.Reconciliation;
 using IdentityHub.Provisioning.State;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -19,7 +18,7 @@ namespace IdentityHub.Provisioning.Dispatch;
 /// waiting out a backoff are folded into it instead of being sent again as a second, identical delivery.
 /// </summary>
 public sealed class PairDelivery(
-    IdentityHubDbContext db, UserStates states, OutboxClaims claims, ConnectorSecrets secrets, IEnumerable<IConnectorClient> clients,
+    IdentityHubDbContext db, IOutboxLocking locking, UserStates states, OutboxClaims claims, ConnectorSecrets secrets, IEnumerable<IConnectorClient> clients,
     IOptions<ProvisioningOptions> options, ProvisioningMetrics metrics, TimeProvider clock, ILogger<PairDelivery> logger)
 {
     private const int MaxErrorLength = 2000;
@@ -42,23 +41,21 @@ public sealed class PairDelivery(
             return new Result(false, TimeSpan.Zero);
         }
 
-        // Read BEFORE the state: each row was committed together with its change, so the state read next holds all of
-        // these; a row committed after this read is not in the list and survives the delivery, so no change is lost.
-        var (covered, resendAsked) = await CoveredRowsAsync(pair, cancellationToken);
-        var state = await states.BuildAsync(connector.ApplicationId, pair.UserId, cancellationToken);
+        // The rows, then the state, from one snapshot: each row was committed together with its change, so the state holds
+        // all of these; a row committed after the snapshot is not in the list and its change not in the state, so it
+        // survives the delivery and goes out next as a version of its own: nothing is lost, nothing is sent twice.
+        List<long> covered;
+        ProvisionedUser state;
+        await using (await locking.BeginSnapshotAsync(db, cancellationToken))
+        {
+            covered = await CoveredRowsAsync(pair, cancellationToken);
+            state = await states.BuildAsync(connector.ApplicationId, pair.UserId, cancellationToken);
+        }
+
         var fixedVersion = await FixVersionAsync(pair, state, cancellationToken);
         if (fixedVersion is not { } version)
         {
             logger.LogDebug("The claim on user {UserId} at connector {ConnectorId} lapsed before its delivery started; nothing was sent.", pair.UserId, pair.ConnectorId);
-            return new Result(false, TimeSpan.Zero);
-        }
-
-        if (AlreadyAccepted(version) && !resendAsked && !pair.Changes.Any(AsksResend))
-        {
-            // A change committed while the previous delivery was being built: that delivery's state already held it, and
-            // the target accepted it under this very version. Sending it again would be a second, identical delivery.
-            await RecordAsync(connector, pair, covered, version.Known, version.State.Version,
-                new DeliveryOutcome.NothingToSend($"The target already accepted this state (version {version.State.Version})."), TimeSpan.Zero, null, cancellationToken);
             return new Result(false, TimeSpan.Zero);
         }
 
@@ -75,24 +72,14 @@ public sealed class PairDelivery(
     /// claim) and ones waiting out a backoff (they were due when they failed). A row scheduled for later (an assignment
     /// that starts tomorrow, a report waiting for their manager to go first) is not, and keeps its own delivery.
     /// </summary>
-    /// <returns>The rows' ids, and whether one of them asks for the state to be sent even if the target has it.</returns>
-    private async Task<(List<long> Ids, bool ResendAsked)> CoveredRowsAsync(ClaimedPair pair, CancellationToken cancellationToken)
+    private async Task<List<long>> CoveredRowsAsync(ClaimedPair pair, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var rows = await db.Outbox.AsNoTracking()
+        return await db.Outbox.AsNoTracking()
             .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && o.Status == OutboxStatus.Pending && (o.DueAt <= now || o.Attempts > 0))
-            .Select(o => new { o.Id, o.Change })
+            .Select(o => o.Id)
             .ToListAsync(cancellationToken);
-        return (rows.ConvertAll(r => r.Id), rows.Exists(r => AsksResend(r.Change)));
     }
-
-    /// <summary>A full sync or a drift fix sends the current state whatever the target was told before: it may have lost it.</summary>
-    private static bool AsksResend(string change) =>
-        change.StartsWith(FullSyncs.ChangePrefix, StringComparison.Ordinal) || change == Reconciler.FixChange;
-
-    /// <summary>The version fixed is the one the target last accepted: the same state, already delivered (not merely sent).</summary>
-    private static bool AlreadyAccepted(VersionedState version) =>
-        version.Previous.Version == version.State.Version && version.Previous.SentState == version.Previous.DeliveredState;
 
     /// <summary>The state with its version, the user's record as saved, what the connector is told (the last version, this one's event), and the renewed claim's end.</summary>
     private sealed record VersionedState(ProvisionedUser State, ConnectorUserState Known, ConnectorUserState Previous, DateTimeOffset ClaimedUntil);

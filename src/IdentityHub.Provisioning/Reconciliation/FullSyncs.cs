@@ -16,8 +16,7 @@ namespace IdentityHub.Provisioning.Reconciliation;
 public sealed class FullSyncs(
     IdentityHubDbContext db, ConnectorAudience audience, IEnumerable<IFullSyncStep> steps, AuditTrail audit, CurrentActor actor, TimeProvider clock)
 {
-    /// <summary>How a full sync's outbox rows begin their change (the run's id follows).</summary>
-    public const string ChangePrefix = "full-sync:";
+    private const string ChangePrefix = "full-sync:";
 
     /// <summary>Starts a full sync of the connector now (its kind's own step first, if any), audited, in a transaction of its own.</summary>
     public async Task<FullSyncProgress> StartAsync(Guid connectorId, CancellationToken cancellationToken)

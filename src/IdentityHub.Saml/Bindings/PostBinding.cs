@@ -32,6 +32,9 @@ public static class PostBinding
         }
     }
 
+    /// <summary>The inline script of <see cref="FormPage"/>, exactly as written (a Content-Security-Policy allows it by its hash).</summary>
+    public const string AutoSubmitScript = "document.getElementById('saml-post').submit();";
+
     /// <summary>
     /// The page that makes the browser POST the message to <paramref name="destination"/> (bindings §3.5.4);
     /// without script the user presses the button.
@@ -39,7 +42,7 @@ public static class PostBinding
     public static string FormPage(Uri destination, string parameter, string xml, string? relayState) =>
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing in</title></head><body>"
         + Form(destination, parameter, xml, relayState)
-        + "<script>document.getElementById('saml-post').submit();</script></body></html>";
+        + "<script>" + AutoSubmitScript + "</script></body></html>";
 
     /// <summary>The form element alone (id "saml-post"), for pages that submit it later.</summary>
     public static string Form(Uri destination, string parameter, string xml, string? relayState)

@@ -17,13 +17,17 @@ public static class AccountSetup
     {
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
+        var lockout = AccountLockout.Read(builder.Configuration);
+        services.AddSingleton(lockout);
+        services.AddSingleton<AccountLockout>();
         services.AddIdentity<UserAccount, IdentityRole>(options =>
             {
                 IdentityHubSchema.ConfigureStores(options.Stores);
                 options.Password.RequiredLength = 12;
                 options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = builder.Configuration.GetValue("Account:Lockout:MaxFailedAttempts", 5);
-                options.Lockout.DefaultLockoutTimeSpan = builder.Configuration.GetValue("Account:Lockout:Duration", TimeSpan.FromMinutes(15));
+                // AccountLockout applies these, growing the duration; Identity's own step is not used for passwords.
+                options.Lockout.MaxFailedAccessAttempts = lockout.MaxFailedAttempts;
+                options.Lockout.DefaultLockoutTimeSpan = lockout.Duration;
                 options.User.RequireUniqueEmail = false;
             })
             .AddEntityFrameworkStores<IdentityHubDbContext>()

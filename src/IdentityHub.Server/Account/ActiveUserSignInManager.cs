@@ -17,9 +17,69 @@ public sealed class ActiveUserSignInManager(
     IOptions<IdentityOptions> optionsAccessor,
     ILogger<SignInManager<UserAccount>> logger,
     IAuthenticationSchemeProvider schemes,
-    IUserConfirmation<UserAccount> confirmation)
+    IUserConfirmation<UserAccount> confirmation,
+    AccountLockout lockout)
     : SignInManager<UserAccount>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
+    private static string? _dummyHash;
+
+    /// <summary>An unknown name costs one real password verification too, so timing does not tell names apart.</summary>
+    public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
+    {
+        var user = await UserManager.FindByNameAsync(userName);
+        if (user is null)
+        {
+            VerifyWithoutEffect(null, password);
+            return SignInResult.Failed;
+        }
+
+        return await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
+    }
+
+    /// <summary>
+    /// Suspended and locked accounts are refused only after a password verification like any other attempt, and a
+    /// wrong password counts toward <see cref="AccountLockout"/>'s growing lockout instead of Identity's fixed one.
+    /// </summary>
+    public override async Task<SignInResult> CheckPasswordSignInAsync(UserAccount user, string password, bool lockoutOnFailure)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (!await CanSignInAsync(user))
+        {
+            VerifyWithoutEffect(user, password);
+            return SignInResult.NotAllowed;
+        }
+
+        if (await IsLockedOut(user))
+        {
+            VerifyWithoutEffect(user, password);
+            return SignInResult.LockedOut;
+        }
+
+        if (user.PasswordHash is null)
+        {
+            // Identity answers "no password" without hashing; an invited user who has not set one yet must not stand out.
+            VerifyWithoutEffect(null, password);
+        }
+
+        var result = await base.CheckPasswordSignInAsync(user, password, lockoutOnFailure: false);
+        var wrongPassword = !result.Succeeded && !result.IsLockedOut && !result.IsNotAllowed && !result.RequiresTwoFactor;
+        if (wrongPassword && lockoutOnFailure && UserManager.SupportsUserLockout && await lockout.RecordFailureAsync(UserManager, user))
+        {
+            return SignInResult.LockedOut;
+        }
+
+        return result;
+    }
+
+    /// <summary>Spends what a real check spends (same hasher, same parameters) and ignores the outcome.</summary>
+    private void VerifyWithoutEffect(UserAccount? user, string password)
+    {
+        var hasher = UserManager.PasswordHasher;
+        var standIn = new UserAccount();
+        var hash = user?.PasswordHash ?? LazyInitializer.EnsureInitialized(ref _dummyHash, () => hasher.HashPassword(standIn, NewSessionId()));
+        _ = hasher.VerifyHashedPassword(user ?? standIn, hash, password);
+    }
+
     public override async Task<bool> CanSignInAsync(UserAccount user)
     {
         ArgumentNullException.ThrowIfNull(user);

@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using IdentityHub.Core.Audit;
 using IdentityHub.Data.Directory;
+using IdentityHub.Server.Hosting;
+using IdentityHub.Server.Limits;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -8,12 +10,16 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace IdentityHub.Server.Account;
 
-/// <summary>The sign-in form. Failures say the same thing whatever went wrong, so accounts cannot be probed.</summary>
+/// <summary>
+/// The sign-in form. Failures say the same thing, with the same status and in about the same time, whatever went wrong
+/// (unknown name, wrong password, locked or suspended account), so accounts cannot be probed.
+/// </summary>
 [AllowAnonymous]
-public sealed class LoginModel(SignInManager<UserAccount> signIn, AuditTrail audit, CurrentActor actor, ILogger<LoginModel> logger) : PageModel
+public sealed class LoginModel(
+    SignInManager<UserAccount> signIn, SignInLimits limits, ThemeMessages messages, AuditTrail audit, CurrentActor actor, ILogger<LoginModel> logger) : PageModel
 {
+    /// <summary>The English text of <c>login.error.invalid</c>, the one answer to every failed sign-in.</summary>
     public const string InvalidCredentials = "The user name or password is incorrect.";
-    public const string LockedOut = "Too many failed attempts. Try again later.";
 
     [BindProperty]
     public LoginInput Input { get; set; } = new();
@@ -34,6 +40,17 @@ public sealed class LoginModel(SignInManager<UserAccount> signIn, AuditTrail aud
             return Page();
         }
 
+        var address = RequestLimits.ClientAddress(HttpContext);
+        var account = signIn.UserManager.NormalizeName(Input.UserName) ?? "";
+        if (limits.Admit(address, account) is { } wait)
+        {
+            var seconds = RequestLimits.RetryAfterSeconds(wait);
+            logger.LogWarning("Password sign-in for {UserName} from {Address} refused by the rate limit for {Seconds} s", Input.UserName, address, seconds);
+            RequestLimits.SetRetryAfter(Response, seconds);
+            ErrorMessage = messages["login.error.throttled", seconds];
+            return Page();
+        }
+
         var result = await signIn.PasswordSignInAsync(Input.UserName, Input.Password, isPersistent: false, lockoutOnFailure: true);
         await RecordAsync(result);
         if (result.Succeeded)
@@ -43,8 +60,9 @@ public sealed class LoginModel(SignInManager<UserAccount> signIn, AuditTrail aud
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
         }
 
+        limits.RecordFailure(address, account);
         logger.LogWarning("Password sign-in failed for {UserName}: {Outcome}", Input.UserName, Describe(result));
-        ErrorMessage = result.IsLockedOut ? LockedOut : InvalidCredentials;
+        ErrorMessage = messages["login.error.invalid"];
         return Page();
     }
 

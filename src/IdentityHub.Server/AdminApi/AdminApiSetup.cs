@@ -42,7 +42,6 @@ public static class AdminApiSetup
 
     public static void AddIdentityHubAdminApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, CookieCallerForbidden>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminApiPolicies.Read, policy => policy
@@ -80,6 +79,7 @@ public static class AdminApiSetup
             .RequireAuthorization(AdminApiPolicies.Read)
             .AddEndpointFilter(RequireAntiforgeryForCookieWrites)
             .AddEndpointFilter(Problems.MapRuleViolations)
+            .AddEndpointFilter(RequestBodies.RequireWellFormedBodies)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)

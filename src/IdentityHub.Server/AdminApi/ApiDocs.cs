@@ -49,7 +49,7 @@ public static class ApiDocs
     public static void MapIdentityHubApiDocs(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapOpenApi(DocumentPattern).AllowAnonymous();
-        endpoints.MapScalarApiReference(BasePath, Configure).AllowAnonymous();
+        endpoints.MapScalarApiReference(BasePath, Configure).AllowAnonymous().WithSecurityHeadersPolicy(Hosting.SecurityHeadersSetup.ApiDocsPolicy);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using IdentityHub.Core;
 using IdentityHub.Core.Changes;
 using IdentityHub.Core.Cluster;
 using IdentityHub.Data;
@@ -124,6 +125,8 @@ public static class DatabaseSetup
             settings.Configure(options);
             // A commit wakes the provisioning dispatcher at once instead of at its next poll.
             options.AddInterceptors(services.GetRequiredService<OutboxCommitInterceptor>());
+            // A text longer than its column is a refusal naming the field, not a 500 (PostgreSQL) or a silent store (SQLite).
+            options.AddInterceptors(services.GetRequiredService<ColumnLengths>());
             // Committed changes to what every node caches (clients, keys, a user's sessions) reach the other nodes.
             options.AddInterceptors(services.GetRequiredService<ClusterChangeInterceptor>());
         });

@@ -2,7 +2,9 @@ using IdentityHub.Data;
 using IdentityHub.Server.Account;
 using IdentityHub.Server.Admin;
 using IdentityHub.Server.AdminApi;
+using IdentityHub.Server.Limits;
 using IdentityHub.Server.Oidc;
+using IdentityHub.Server.Oidc.Authorize;
 using IdentityHub.Server.Scim;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -29,35 +31,41 @@ public static class WebSetup
             options.Cookie.Name = "identityhub.antiforgery";
             // Antiforgery's default never sets Secure; over HTTPS (directly or through a trusted proxy) it must.
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // The security headers policy sends X-Frame-Options on every response, not only where a token cookie is set.
+            options.SuppressXFrameOptionsHeader = true;
         });
         services.AddIdentityHubScim();
+        services.AddIdentityHubApiErrors();
         builder.AddIdentityHubForwardedHeaders();
+        builder.AddIdentityHubRateLimits();
+        builder.AddIdentityHubSecurityHeaders();
         builder.AddIdentityHubGracefulShutdown();
     }
 
     public static void UseIdentityHubPipeline(this WebApplication app)
     {
         app.UseIdentityHubForwardedHeaders();
+        app.UseIdentityHubSecurityHeaders();
         app.UseIdentityHubDrain();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error");
-            app.UseHsts();
         }
 
         app.UseIdentityHubRequestLogging();
-        // People get the error page; API callers get RFC 9457 problem details.
+        // People get the error page; admin API callers get RFC 9457 problem details, SCIM clients SCIM errors.
+        app.UseIdentityHubApiErrors();
         app.UseWhen(
             context => !context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath) && !context.Request.Path.StartsWithSegments(ScimSetup.BasePath),
             pages => pages.UseStatusCodePagesWithReExecute("/error", "?status={0}"));
-        app.UseWhen(
-            context => context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath),
-            api => api.UseStatusCodePages());
         app.UseIdentityHubTheme();
         app.UseIdentityHubLocalization();
         app.UseRouting();
+        app.UseIdentityHubProtocolLimits();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseIdentityHubApiLimits();
+        app.UseIdentityHubAuthorizationFormTargets();
         app.UseAntiforgery();
 
         app.MapIdentityHubHealth();

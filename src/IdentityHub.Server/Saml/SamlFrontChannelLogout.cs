@@ -8,6 +8,7 @@ using IdentityHub.Data.Directory;
 using IdentityHub.Saml;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
+using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Identities;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,9 +24,6 @@ public sealed record LogoutFinish(string? RedirectTo, Uri? PostTo = null, string
 /// </summary>
 public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningCertificate signing, SamlSettings settings, SamlReplayCache sent, TimeProvider clock)
 {
-    /// <summary>Time a frame gets to answer before the page moves on anyway.</summary>
-    private const int FrameTimeoutMs = 5000;
-
     /// <summary>The page notifying the SAML participants of the session that <paramref name="signedOut"/> held, or null when there are none.</summary>
     public async Task<string?> PageAsync(HttpContext context, ClaimsPrincipal? signedOut, string? exceptEntityId, LogoutFinish finish)
     {
@@ -63,10 +61,27 @@ public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningC
             if (await FrameAsync(sp, user, sid, idp, certificate, cancellationToken) is { } frame)
             {
                 frames.Add(frame);
+                // The frame shows the SP's page (a POST binding frame posts to it from srcdoc, which shares this policy).
+                PageAllowances.AllowFrame(context, new Uri(sp.SingleLogoutUrl!));
+                if (sp.SingleLogoutBinding == Saml2Names.HttpPostBinding)
+                {
+                    PageAllowances.AllowFormPost(context, new Uri(sp.SingleLogoutUrl!), PostBinding.AutoSubmitScript);
+                }
             }
         }
 
-        return frames.Count == 0 ? null : Page(frames, finish);
+        if (frames.Count == 0)
+        {
+            return null;
+        }
+
+        PageAllowances.AllowScript(context, ContinueScript);
+        if (finish.PostTo is not null)
+        {
+            PageAllowances.AllowFormPost(context, finish.PostTo, PostBinding.AutoSubmitScript);
+        }
+
+        return Page(frames, finish);
     }
 
     /// <summary>The issuer under which the IDs of LogoutRequests sent to <paramref name="spEntityId"/> are remembered until answered.</summary>
@@ -98,33 +113,37 @@ public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningC
         return $"<iframe class=\"slo\" title=\"{WebUtility.HtmlEncode(sp.EntityId)}\" src=\"{WebUtility.HtmlEncode(url)}\"></iframe>";
     }
 
+    /// <summary>
+    /// Continues when every frame has loaded once, or after the timeout: submits the form "saml-post" if there is one,
+    /// else goes to the address in data-continue. Constant, so the page's Content-Security-Policy allows it by hash.
+    /// </summary>
+    public const string ContinueScript =
+        "(function(){var f=document.querySelectorAll('iframe.slo'),n=f.length,done=false;"
+        + "function go(){if(done)return;done=true;var p=document.getElementById('saml-post');"
+        + "if(p){p.submit();}else{location.replace(document.getElementById('slo-continue').getAttribute('data-continue'));}}"
+        + "f.forEach(function(x){x.addEventListener('load',function(){if(--n<=0)setTimeout(go,200);},{once:true});});"
+        + "setTimeout(go,5000);})();";
+
     public static string Page(IReadOnlyList<string> frames, LogoutFinish finish)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(finish);
-        var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing out</title></head><body><p>Signing you out of every application…</p><div style=\"display:none\">");
+        var html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing out</title></head><body><p>Signing you out of every application…</p><div hidden>");
         foreach (var frame in frames)
         {
             html.Append(frame);
         }
 
         html.Append("</div>");
-        string go;
         if (finish.PostTo is not null)
         {
             html.Append(PostBinding.Form(finish.PostTo, SamlParameters.Response, finish.PostXml!, finish.RelayState));
-            go = "document.getElementById('saml-post').submit()";
         }
         else
         {
-            go = $"location.replace({System.Text.Json.JsonSerializer.Serialize(finish.RedirectTo ?? "/")})";
+            html.Append("<div id=\"slo-continue\" data-continue=\"").Append(WebUtility.HtmlEncode(finish.RedirectTo ?? "/")).Append("\"></div>");
         }
 
-        // Continue when every frame has loaded once, or after the timeout.
-        html.Append("<script>(function(){var f=document.querySelectorAll('iframe.slo'),n=f.length,done=false;")
-            .Append("function go(){if(done)return;done=true;").Append(go).Append(";}")
-            .Append("f.forEach(function(x){x.addEventListener('load',function(){if(--n<=0)setTimeout(go,200);},{once:true});});")
-            .Append("setTimeout(go,").Append(FrameTimeoutMs).Append(");})();</script></body></html>");
-        return html.ToString();
+        return html.Append("<script>").Append(ContinueScript).Append("</script></body></html>").ToString();
     }
 }

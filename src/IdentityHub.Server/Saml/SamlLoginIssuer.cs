@@ -46,7 +46,7 @@ public sealed class SamlLoginIssuer(
             // Core §3.4.1.1: the requested identifier cannot be produced for this user.
             var error = LoginResponse.Error(idp.EntityId, acs, pending.RequestId, SamlStatus.InvalidNameIdPolicy,
                 "The user has no value for the service provider's NameID format.", now, certificate);
-            return Post(acs, error.OuterXml, pending.RelayState);
+            return SamlPostPage.Response(context, acs, error.OuterXml, pending.RelayState);
         }
 
         var sid = session.Principal!.FindFirst(IdentityHubClaims.SessionId)?.Value ?? "";
@@ -76,7 +76,7 @@ public sealed class SamlLoginIssuer(
             SignAssertion = sp.SignAssertion || !sp.SignResponse,
             EncryptFor = sp.EncryptionCertificate is { } der ? X509CertificateLoader.LoadCertificate(der) : null,
         };
-        return Post(acs, LoginResponse.Build(content, certificate).OuterXml, pending.RelayState);
+        return SamlPostPage.Response(context, acs, LoginResponse.Build(content, certificate).OuterXml, pending.RelayState);
     }
 
     /// <summary>When the session's user signed in (not when the cookie was last renewed).</summary>
@@ -87,9 +87,6 @@ public sealed class SamlLoginIssuer(
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : session.Properties?.IssuedUtc;
     }
-
-    public static IResult Post(Uri destination, string xml, string? relayState) =>
-        Results.Content(PostBinding.FormPage(destination, SamlParameters.Response, xml, relayState), "text/html; charset=utf-8");
 
     private async Task<IReadOnlyList<AttributeValues>> AttributesAsync(SamlServiceProvider sp, UserAccount user, CancellationToken cancellationToken)
     {

@@ -7,6 +7,7 @@ using IdentityHub.Saml;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
 using IdentityHub.Saml.Signing;
+using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Identities;
 using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore.Authentication;
@@ -106,7 +107,7 @@ public static class SamlSloEndpoints
         }
 
         return finish.PostTo is not null
-            ? Results.Content(PostBinding.FormPage(finish.PostTo, SamlParameters.Response, responseXml, received.RelayState), "text/html; charset=utf-8")
+            ? SamlPostPage.Response(context, finish.PostTo, responseXml, received.RelayState)
             : Results.Redirect(finish.RedirectTo!);
     }
 
@@ -139,6 +140,8 @@ public static class SamlSloEndpoints
             throw new SamlProtocolException(SamlStatus.RequestDenied, "The LogoutResponse does not answer a LogoutRequest IdentityHub sent this service provider, or that request was already answered.");
         }
 
+        // Shown inside our own front-channel logout page's frame.
+        PageAllowances.AllowFramingBySelf(context);
         var outcome = response.Status == SamlStatus.Success ? "signed out" : "could not sign out (" + response.Status + ")";
         return Results.Content(
             $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signed out</title></head><body><p id=\"slo-result\">{WebUtility.HtmlEncode(sp.EntityId)}: {WebUtility.HtmlEncode(outcome)}</p></body></html>",

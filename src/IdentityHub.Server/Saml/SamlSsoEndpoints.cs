@@ -210,7 +210,7 @@ public static class SamlSsoEndpoints
                 var certificate = await services.GetRequiredService<SamlSigningCertificate>().GetAsync(context.RequestAborted);
                 var error = LoginResponse.Error(idp.EntityId, new Uri(pending.AcsUrl), pending.RequestId, SamlStatus.NoPassive,
                     "The user is not signed in and IsPassive forbids asking.", services.GetRequiredService<TimeProvider>().GetUtcNow(), certificate);
-                return SamlLoginIssuer.Post(new Uri(pending.AcsUrl), error.OuterXml, pending.RelayState);
+                return SamlPostPage.Response(context, new Uri(pending.AcsUrl), error.OuterXml, pending.RelayState);
             }
 
             // ForceAuthn is honoured on resume: the new session must start after the request arrived.

@@ -174,7 +174,7 @@ public sealed partial class NodeBrowser : IDisposable
         return response;
     }
 
-    private static string AntiforgeryToken(string html) =>
+    public static string AntiforgeryToken(string html) =>
         AntiforgeryField().Match(html) is { Success: true } match
             ? WebUtility.HtmlDecode(match.Groups[1].Value)
             : throw new InvalidOperationException("The page has no antiforgery token.");

@@ -57,6 +57,33 @@ public abstract class AuditApiTests<TFactory>(TFactory factory) : IClassFixture<
         Assert.True((await AdminApiClient.ProblemAsync(response)).GetProperty("errors").TryGetProperty("to", out _));
     }
 
+    [PrerequisiteTheory]
+    [InlineData("target name")]
+    [InlineData("actor name")]
+    [InlineData("event type")]
+    public async Task Audit_Q_FindsByTargetNameActorNameOrTypeIgnoringCase(string what)
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var name = "Searchable " + NewCode("q");
+        var department = await CreateDepartmentAsync(admin, name: name);
+        var recorded = Assert.Single((await JsonAsync(await admin.GetAsync($"{Audit}?target={department}"), HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        var text = what switch
+        {
+            "target name" => name.ToUpperInvariant(),
+            "actor name" => recorded.GetProperty("actorName").GetString()!.ToUpperInvariant(),
+            _ => "DEPARTMENT.CREATED",
+        };
+        // Narrowed to this department for the actor and type rows, whose text matches other events too.
+        var narrowed = what == "target name" ? "" : $"&target={department}";
+
+        var found = await JsonAsync(await admin.GetAsync($"{Audit}?q={Uri.EscapeDataString(text)}{narrowed}"), HttpStatusCode.OK);
+        var missed = await JsonAsync(await admin.GetAsync($"{Audit}?q={Uri.EscapeDataString(text + " no such text")}{narrowed}"), HttpStatusCode.OK);
+
+        var entry = Assert.Single(found.GetProperty("items").EnumerateArray());
+        Assert.Equal(department.ToString(), entry.GetProperty("targetId").GetString());
+        Assert.Equal(0, missed.GetProperty("total").GetInt32());
+    }
+
     [PrerequisiteFact]
     public async Task AuditVerify_AfterARowIsTamperedWith_ReportsTheFirstBrokenSequence()
     {

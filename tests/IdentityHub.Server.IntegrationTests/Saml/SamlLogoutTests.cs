@@ -130,10 +130,46 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         // The page then returns the LogoutResponse to the SP that asked, by that SP's Redirect binding.
         var finish = ContinueUrl().Match(html);
         Assert.True(finish.Success, html);
-        var finishUrl = JsonSerializer.Deserialize<string>(finish.Groups[1].Value)!;
+        var finishUrl = WebUtility.HtmlDecode(finish.Groups[1].Value);
         Assert.StartsWith(first.SingleLogout + "?", finishUrl, StringComparison.Ordinal);
         Assert.Equal(SamlStatus.Success, LogoutResponse.Read(SafeXml.Parse((await _messages.ReadRedirectAsync(finishUrl, SamlParameters.Response)).Xml)).Status);
         Assert.True(await NeedsLoginAsync(browser, second));
+    }
+
+    [PrerequisiteFact]
+    public async Task FrontChannelLogoutPage_TwoParticipants_PolicyFramesAndPostsToTheirOriginsOnly()
+    {
+        var byRedirect = await new SamlTestSp().RegisterAsync(factory);
+        var byPost = new SamlTestSp();
+        await byPost.RegisterAsync(factory, byPost.Registration(sloBinding: Saml2Names.HttpPostBinding));
+        var (browser, _) = await SignedInBrowserAsync();
+        await LoginAsync(browser, byRedirect);
+        await LoginAsync(browser, byPost);
+
+        var page = await LogoutAsync(browser);
+
+        var redirectOrigin = new Uri(byRedirect.SingleLogout).GetLeftPart(UriPartial.Authority);
+        var postOrigin = new Uri(byPost.SingleLogout).GetLeftPart(UriPartial.Authority);
+        var policy = Directives(string.Join(",", page.Headers.GetValues("Content-Security-Policy")));
+        // The srcdoc frame of the POST binding shares this policy: its form post and submit script are allowed here too.
+        Assert.Equal(new[] { "'self'", redirectOrigin, postOrigin }.Order(StringComparer.Ordinal), policy["frame-src"].Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "'self'", postOrigin }.Order(StringComparer.Ordinal), policy["form-action"].Order(StringComparer.Ordinal));
+        Assert.Equal(["'none'"], policy["frame-ancestors"]);
+        Assert.Equal("'self'", policy["script-src"][0]);
+        Assert.Equal(2, policy["script-src"].Count(source => source.StartsWith("'sha256-", StringComparison.Ordinal)));
+        Assert.DoesNotContain("style=", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task LogoutResponse_ShownInOurFrame_MayBeFramedByUsOnly()
+    {
+        var (sp, requestId) = await NotifiedSpAsync();
+
+        var ok = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutResponse(requestId), parameter: SamlParameters.Response));
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(["'self'"], Directives(string.Join(",", ok.Headers.GetValues("Content-Security-Policy")))["frame-ancestors"]);
+        Assert.Equal("SAMEORIGIN", string.Join(",", ok.Headers.GetValues("X-Frame-Options")), ignoreCase: true);
     }
 
     [PrerequisiteFact]
@@ -261,7 +297,7 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         // The page continues to the same end-session request, which now finds no session and redirects.
         var again = ContinueUrl().Match(html);
         Assert.True(again.Success, html);
-        var finish = await browser.GetAsync(JsonSerializer.Deserialize<string>(again.Groups[1].Value));
+        var finish = await browser.GetAsync(WebUtility.HtmlDecode(again.Groups[1].Value));
         Assert.Equal(HttpStatusCode.Redirect, finish.StatusCode);
         Assert.Equal(OidcDriver.PostLogoutRedirectUri + "?state=bye-saml", finish.Headers.Location!.ToString());
         Assert.True(await NeedsLoginAsync(browser, sp));
@@ -295,6 +331,11 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         return (sp, LogoutRequest.Read(SafeXml.Parse(frame.Xml)).Id);
     }
 
+    private static Dictionary<string, string[]> Directives(string policy) =>
+        policy.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(directive => directive.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToDictionary(parts => parts[0], parts => parts[1..]);
+
     private static async Task<bool> NeedsLoginAsync(HttpClient browser, SamlTestSp sp)
     {
         var response = await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest()));
@@ -310,7 +351,7 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         }));
     }
 
-    [GeneratedRegex("location\\.replace\\((\"[^\"]+\")\\)")]
+    [GeneratedRegex("data-continue=\"([^\"]+)\"")]
     private static partial Regex ContinueUrl();
 }
 

@@ -66,7 +66,7 @@ public sealed class EditModel(UserQueries queries, UserDirectory directory, Pick
         {
             if (id is null)
             {
-                var created = await directory.CreateAsync(input, string.IsNullOrEmpty(Input.Password) ? null : Input.Password, cancellationToken);
+                var created = await directory.CreateAsync(input, string.IsNullOrEmpty(Input.InitialPassword) ? null : Input.InitialPassword, cancellationToken);
                 return Done(created.UserName, $"/admin/users/{created.Id}");
             }
 
@@ -113,5 +113,5 @@ public sealed class UserForm
     public string? ManagerText { get; set; }
 
     /// <summary>Only when creating; left empty, the user gets no password (another sign-in method, or a reset).</summary>
-    public string? Password { get; set; }
+    public string? InitialPassword { get; set; }
 }

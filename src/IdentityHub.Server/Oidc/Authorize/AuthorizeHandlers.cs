@@ -24,5 +24,7 @@ public static class AuthorizeHandlers
         RequestUriErrorCode.Descriptor,
         AuthorizationErrorRedirect.Descriptor,
         AuthorizationErrorRedirect.ResponseModeDescriptor,
+        // form_post: the page's CSP allows its one script and a post to the registered redirect URI.
+        FormPostPolicy.Descriptor,
     ];
 }

@@ -1,0 +1,52 @@
+using System.Threading.RateLimiting;
+
+namespace IdentityHub.Server.Limits;
+
+/// <summary>
+/// Who may try a password now. Checked before the password is verified, so a refused attempt costs no hash, counts
+/// toward no lockout and answers the same for every user name, known or not.
+/// </summary>
+public sealed class SignInLimits(RateLimitSettings settings) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _perIp = RequestLimits.PerKey(settings.SignInPerIp);
+    private readonly PartitionedRateLimiter<string> _perAccount = RequestLimits.PerKey(settings.SignInPerAccount);
+    private readonly PartitionedRateLimiter<string> _failuresPerAccountAndIp = RequestLimits.PerKey(settings.SignInFailuresPerAccountAndIp);
+
+    /// <summary>
+    /// Null when the attempt may go ahead, else how long to wait. The address is throttled first; an address that has
+    /// used up its failures for this name is refused without touching the account, so it cannot keep the account locked.
+    /// </summary>
+    public TimeSpan? Admit(string address, string normalizedName)
+    {
+        using var byIp = _perIp.AttemptAcquire(address);
+        if (!byIp.IsAcquired)
+        {
+            return RequestLimits.WaitOf(byIp);
+        }
+
+        // Zero permits: asks whether failures are left without spending one.
+        using var failuresLeft = _failuresPerAccountAndIp.AttemptAcquire(Pair(address, normalizedName), 0);
+        if (!failuresLeft.IsAcquired)
+        {
+            return RequestLimits.WaitOf(failuresLeft);
+        }
+
+        using var byAccount = _perAccount.AttemptAcquire(normalizedName);
+        return byAccount.IsAcquired ? null : RequestLimits.WaitOf(byAccount);
+    }
+
+    /// <summary>A wrong password (or unknown name) from this address for this name spends one of its failures.</summary>
+    public void RecordFailure(string address, string normalizedName)
+    {
+        using var _ = _failuresPerAccountAndIp.AttemptAcquire(Pair(address, normalizedName));
+    }
+
+    public void Dispose()
+    {
+        _perIp.Dispose();
+        _perAccount.Dispose();
+        _failuresPerAccountAndIp.Dispose();
+    }
+
+    private static string Pair(string address, string normalizedName) => $"{address}\n{normalizedName}";
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using IdentityHub.Core.Directory;
+using IdentityHub.Data.Directory;
+using IdentityHub.Provisioning.Connectors;
+using IdentityHub.Provisioning.Dispatch;
+using IdentityHub.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHub.Provisioning.Tests;
+
+/// <summary>
+/// One delivery reads the user's pending rows, then their state: a change committed between the two reads (arranged with
+/// a command hook, not raced) must go out as the next version, not inside this one and then a second time under the same
+/// version. Delivered to the webhook receiver (tests/interop), which counts versions it saw twice.
+/// </summary>
+public abstract class PairDeliveryTests<TDatabase>(TDatabase database) : IClassFixture<TDatabase>
+    where TDatabase : ProvisioningDatabase
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [PrerequisiteFact]
+    public async Task Deliver_ChangeCommittedBetweenReadingTheRowsAndTheState_GoesOutAsTheNextVersionNotTheSameOneTwice()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var application = await database.CreateApplicationAsync();
+        var role = await database.CreateRoleAsync(application.Id, (await database.CreatePermissionAsync(application.Id)).Id);
+        using var settings = JsonDocument.Parse(JsonSerializer.Serialize(new { url = receiver.HooksUrl }));
+        var created = await database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().CreateAsync(
+            application.Id, new ConnectorInput("webhook", ProvisioningDatabase.NewCode("hooks"), settings.RootElement.Clone(), null), CancellationToken.None));
+        var connectorId = created.Connector.Id;
+        await receiver.SetSecretAsync(created.GeneratedSecret!);
+        var userId = await database.CreateUserAsync();
+        await database.GrantAsync(userId, role.Id);
+        await DeliverAllAsync(connectorId);
+        await receiver.WaitForAsync(s => Versions(s, userId).SequenceEqual([1L]), Patience);
+
+        await RenameAsync(userId, "First");
+        var users = '"' + await database.ReadAsync(db => Task.FromResult(db.Model.FindEntityType(typeof(UserAccount))!.GetTableName()!)) + '"';
+        // Just before the delivery reads the user (its rows are read by then), the second rename commits.
+        database.Hook.Arm(sql => sql.Contains(users, StringComparison.Ordinal), () => RenameAsync(userId, "Second"));
+        await DeliverAllAsync(connectorId);
+
+        Assert.True(database.Hook.Fired, "The second rename was never committed during the delivery.");
+        var state = await receiver.WaitForAsync(
+            s => s.GetProperty("users").TryGetProperty(userId, out var u) && u.GetProperty("data").GetProperty("displayName").GetString() == "Second", Patience);
+        Assert.Equal([1L, 2L, 3L], Versions(state, userId));
+        Assert.Equal(0, state.GetProperty("duplicates").GetInt32());
+        var attempts = await database.ReadAsync(db => db.DeliveryAttempts.AsNoTracking()
+            .Where(a => a.ConnectorId == connectorId && a.UserId == userId).OrderBy(a => a.Id).Select(a => a.Version).ToListAsync());
+        Assert.Equal([1L, 2L, 3L], attempts);
+    }
+
+    /// <summary>Claims and delivers this connector's due rows, as the dispatcher would, until none is left.</summary>
+    private async Task DeliverAllAsync(Guid connectorId)
+    {
+        var deadline = DateTimeOffset.UtcNow + Patience;
+        while (await database.ReadAsync(db => db.Outbox.AnyAsync(o => o.ConnectorId == connectorId)))
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "Rows are still waiting after the deliveries.");
+            foreach (var pair in await database.ClaimAsync(connectorId, TimeSpan.FromMinutes(2)))
+            {
+                await database.RunAsync(s => s.GetRequiredService<PairDelivery>().DeliverAsync(pair, CancellationToken.None));
+            }
+        }
+    }
+
+    private Task RenameAsync(string userId, string displayName) => database.RunAsync(async s =>
+    {
+        var user = await s.GetRequiredService<Data.IdentityHubDbContext>().Users.AsNoTracking().SingleAsync(u => u.Id == userId);
+        await s.GetRequiredService<UserDirectory>().UpdateAsync(
+            userId, new UserInput(user.UserName, displayName, user.Email, user.PhoneNumber, user.EmployeeNumber, user.DepartmentId, user.ManagerId), null, CancellationToken.None);
+    });
+
+    /// <summary>The versions the receiver accepted for the user, in the order they came (a duplicate shows twice).</summary>
+    private static List<long> Versions(JsonElement state, string userId) =>
+        [.. state.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("user").GetString() == userId).Select(m => m.GetProperty("version").GetInt64())];
+}
+
+[Requires(Prerequisite.Node)]
+public sealed class SqlitePairDeliveryTests(SqliteProvisioningDatabase database) : PairDeliveryTests<SqliteProvisioningDatabase>(database);
+
+[Requires(Prerequisite.Node)]
+[Requires(Prerequisite.PostgreSql)]
+public sealed class PostgreSqlPairDeliveryTests(PostgreSqlProvisioningDatabase database) : PairDeliveryTests<PostgreSqlProvisioningDatabase>(database);
