@@ -5,8 +5,13 @@ using Microsoft.Extensions.Options;
 
 namespace IdentityHub.Core.Outbound;
 
-/// <summary>Thrown (wrapped in an <see cref="HttpRequestException"/>) when a URL's host resolves to an address the settings refuse.</summary>
-public sealed class OutboundAddressRefusedException(string host) : IOException($"{host} resolves to an address outbound requests may not reach.");
+/// <summary>
+/// Thrown (wrapped in an <see cref="HttpRequestException"/>, whose message keeps this one) when a URL's host resolves to an
+/// address the settings refuse. The reason names the address for the operator's log and a delivery's failed attempt;
+/// administrators' test, import and read answers say only <see cref="OutboundAddressGuard.CouldNotBeFetched"/>.
+/// </summary>
+public sealed class OutboundAddressRefusedException(string host, IPAddress? address)
+    : IOException(address is null ? $"{host} resolves to no address." : $"{host}: address {address} not allowed by Outbound settings (Outbound:AllowedNetworks, Outbound:AllowPrivateNetworks).");
 
 /// <summary>
 /// Refuses connections to loopback, link-local, private, unspecified and multicast addresses (SSRF) unless
@@ -63,8 +68,9 @@ public sealed class OutboundAddressGuard(IOptionsMonitor<OutboundOptions> option
         var refused = addresses.FirstOrDefault(a => !Allows(host, a));
         if (addresses.Length == 0 || refused is not null)
         {
-            logger.LogWarning("Outbound request to {Host} refused: it resolves to {Address}, which the Outbound settings do not allow", host, refused);
-            throw new OutboundAddressRefusedException(host);
+            var refusal = new OutboundAddressRefusedException(host, refused);
+            logger.LogWarning("Outbound request refused: {Reason}", refusal.Message);
+            throw refusal;
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
