@@ -50,7 +50,7 @@ public sealed class RegisteredAuthMethodEnforcement(IOpenIddictApplicationManage
         }
 
         // OpenIddict copies HTTP Basic credentials into client_id/client_secret: the header tells them apart from the body.
-        if (http?.Headers.Authorization.ToString() is { } header && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        if (http is not null && ClientBasicCredentials.From(http) is not null)
         {
             return ClientRegistration.SecretBasic;
         }
