@@ -56,8 +56,8 @@ public abstract class PairDeliveryTests<TDatabase>(TDatabase database) : IClassF
     {
         var application = await database.CreateApplicationAsync();
         var role = await database.CreateRoleAsync(application.Id, (await database.CreatePermissionAsync(application.Id)).Id);
-        // Nothing listens there, and nothing is tried: the refusal comes before any connection.
-        using var settings = JsonDocument.Parse("""{"url":"http://10.1.2.3:9/hooks"}""");
+        // Nothing listens there, and nothing is tried: the refusal comes before any connection (and before TLS).
+        using var settings = JsonDocument.Parse("""{"url":"https://10.1.2.3:9/hooks"}""");
         var connectorId = (await database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().CreateAsync(
             application.Id, new ConnectorInput("webhook", ProvisioningDatabase.NewCode("hooks"), settings.RootElement.Clone(), null), CancellationToken.None))).Connector.Id;
         var userId = await database.CreateUserAsync();
