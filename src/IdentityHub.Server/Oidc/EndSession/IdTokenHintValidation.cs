@@ -17,7 +17,7 @@ namespace IdentityHub.Server.Oidc.EndSession;
 /// </summary>
 public sealed class IdTokenHintValidation : IOpenIddictServerHandler<ValidateEndSessionRequestContext>
 {
-    /// <summary>HttpContext.Items key of a hint read here, for the end-session page (OpenIddict's authenticate result stays empty).</summary>
+    /// <summary>HttpContext.Items key of the validated hint's principal, for the end-session page.</summary>
     public const string HintPrincipalItem = "IdentityHub.IdTokenHintPrincipal";
 
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -30,21 +30,27 @@ public sealed class IdTokenHintValidation : IOpenIddictServerHandler<ValidateEnd
     public async ValueTask HandleAsync(ValidateEndSessionRequestContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (string.IsNullOrEmpty(context.Request.IdTokenHint) || context.IdentityTokenHintPrincipal is not null)
+        if (string.IsNullOrEmpty(context.Request.IdTokenHint))
         {
             return;
         }
 
-        if (await ReadSignedHintAsync(context, context.Request.IdTokenHint) is not { } principal)
+        if (context.IdentityTokenHintPrincipal is null)
         {
-            context.Reject(Errors.InvalidRequest, "The id_token_hint is not an ID token issued by this provider.");
-            return;
+            if (await ReadSignedHintAsync(context, context.Request.IdTokenHint) is not { } principal)
+            {
+                context.Reject(Errors.InvalidRequest, "The id_token_hint is not an ID token issued by this provider.");
+                return;
+            }
+
+            context.IdentityTokenHintPrincipal = principal;
         }
 
-        context.IdentityTokenHintPrincipal = principal;
+        // For the page, whichever read it: authenticating again there would check the token entry anew, and a revoked
+        // grant's hint would then name nobody.
         if (context.Transaction.GetHttpRequest() is { } http)
         {
-            http.HttpContext.Items[HintPrincipalItem] = principal;
+            http.HttpContext.Items[HintPrincipalItem] = context.IdentityTokenHintPrincipal;
         }
     }
 
