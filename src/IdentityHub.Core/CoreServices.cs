@@ -4,6 +4,7 @@ using IdentityHub.Core.Changes;
 using IdentityHub.Core.Cluster;
 using IdentityHub.Core.Directory;
 using IdentityHub.Core.Inbound;
+using IdentityHub.Core.Outbound;
 using IdentityHub.Core.Queries;
 using IdentityHub.Core.Sessions;
 using IdentityHub.Data;
@@ -44,6 +45,10 @@ public static class CoreServices
         services.AddScoped<EffectiveEntitlements>();
         services.AddScoped<AssignmentExpiry>();
         services.AddScoped<AccessLossRevocation>();
+        services.AddOptions<OutboundOptions>()
+            .Validate(o => !o.Problems().Any(), "Outbound settings are invalid: " + OutboundOptions.Section)
+            .ValidateOnStart();
+        services.TryAddSingleton<OutboundAddressGuard>();
         services.AddScoped<SamlServiceProviders>();
         services.AddScoped<SamlServiceProviderQueries>();
         SamlServiceProviders.AddMetadataClient(services);

@@ -1,4 +1,5 @@
 using IdentityHub.Core.Changes;
+using IdentityHub.Core.Outbound;
 using IdentityHub.Provisioning.Connectors;
 using IdentityHub.Provisioning.Connectors.Rest;
 using IdentityHub.Provisioning.Connectors.Scim;
@@ -37,8 +38,6 @@ public static class ProvisioningSetup
 
         services.AddHttpClient(ProvisioningHttp.ClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            // A redirect could carry identities somewhere nobody configured; the connector reports it instead.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
             // Polly only bounds one attempt: retries are outbox rows with backoff, which survive a restart.
             .AddResilienceHandler("attempt-timeout", (pipeline, context) =>
                 pipeline.AddTimeout(context.ServiceProvider.GetRequiredService<IOptions<ProvisioningOptions>>().Value.AttemptTimeout));
@@ -60,6 +59,12 @@ public static class ProvisioningSetup
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ConnectorSecrets>();
         services.TryAddSingleton<ConnectorKinds>();
+        // One policy for every call to a connector or source URL (test, delivery, read): they are administrators' input, so
+        // no inward addresses unless the Outbound settings allow them (SSRF). A redirect could carry identities somewhere
+        // nobody configured; the connector reports it instead.
+        services.AddHttpClient(ProvisioningHttp.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(provider => provider.GetRequiredService<OutboundAddressGuard>()
+                .Protect(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) }));
         services.AddConnectorKind<WebhookKind, WebhookConnector>();
         services.AddIdentityHubScim();
         services.AddIdentityHubRestConnector();

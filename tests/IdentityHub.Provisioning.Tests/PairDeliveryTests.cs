@@ -51,6 +51,33 @@ public abstract class PairDeliveryTests<TDatabase>(TDatabase database) : IClassF
         Assert.Equal([1L, 2L, 3L], attempts);
     }
 
+    [Fact]
+    public async Task Deliver_TargetOnAnAddressTheOutboundSettingsRefuse_RecordsAFailedAttemptNamingTheAddressAndKeepsTheRowForRetry()
+    {
+        var application = await database.CreateApplicationAsync();
+        var role = await database.CreateRoleAsync(application.Id, (await database.CreatePermissionAsync(application.Id)).Id);
+        // Nothing listens there, and nothing is tried: the refusal comes before any connection (and before TLS).
+        using var settings = JsonDocument.Parse("""{"url":"https://10.1.2.3:9/hooks"}""");
+        var connectorId = (await database.RunAsync(s => s.GetRequiredService<Connectors.Connectors>().CreateAsync(
+            application.Id, new ConnectorInput("webhook", ProvisioningDatabase.NewCode("hooks"), settings.RootElement.Clone(), null), CancellationToken.None))).Connector.Id;
+        var userId = await database.CreateUserAsync();
+        await database.GrantAsync(userId, role.Id);
+
+        foreach (var pair in await database.ClaimAsync(connectorId, TimeSpan.FromMinutes(2)))
+        {
+            await database.RunAsync(s => s.GetRequiredService<PairDelivery>().DeliverAsync(pair, CancellationToken.None));
+        }
+
+        var attempt = await database.ReadAsync(db => db.DeliveryAttempts.AsNoTracking().SingleAsync(a => a.ConnectorId == connectorId && a.UserId == userId));
+        Assert.False(attempt.Succeeded);
+        Assert.Contains("address 10.1.2.3 not allowed by Outbound settings", attempt.Error, StringComparison.Ordinal);
+        // Retried like any failure: the rows stay pending with the attempt counted, due again later.
+        var rows = await database.ReadAsync(db => db.Outbox.AsNoTracking().Where(o => o.ConnectorId == connectorId && o.UserId == userId).ToListAsync());
+        Assert.NotEmpty(rows);
+        Assert.All(rows, row => Assert.Equal(Data.Provisioning.OutboxStatus.Pending, row.Status));
+        Assert.Contains(rows, row => row.Attempts == 1 && row.LastError!.Contains("address 10.1.2.3 not allowed by Outbound settings", StringComparison.Ordinal));
+    }
+
     /// <summary>Claims and delivers this connector's due rows, as the dispatcher would, until none is left.</summary>
     private async Task DeliverAllAsync(Guid connectorId)
     {

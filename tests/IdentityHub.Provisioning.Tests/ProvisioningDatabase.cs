@@ -2,6 +2,7 @@ using IdentityHub.Core;
 using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Outbound;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
@@ -34,6 +35,9 @@ public abstract class ProvisioningDatabase : IAsyncLifetime
 {
     private ServiceProvider _services = null!;
 
+    /// <summary>Where the stand-in targets listen: the only inward addresses these tests' Outbound settings allow.</summary>
+    public static readonly string[] LoopbackTargets = ["127.0.0.1", "::1", "localhost"];
+
     public AdjustableClock Clock { get; } = new();
 
     /// <summary>Sees every command of every context of this database.</summary>
@@ -61,7 +65,8 @@ public abstract class ProvisioningDatabase : IAsyncLifetime
         services.AddSingleton<ProvisioningMetrics>();
         services.AddScoped<OutboxClaims>();
         services.AddScoped<PairDelivery>();
-        services.AddHttpClient(ProvisioningHttp.ClientName);
+        // The stand-in targets listen on loopback, listed as an operator lists an intranet target; anything else private is refused.
+        services.Configure<OutboundOptions>(o => o.AllowedNetworks = [.. LoopbackTargets]);
         _services = services.BuildServiceProvider();
         await using var scope = _services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>().Database.MigrateAsync();

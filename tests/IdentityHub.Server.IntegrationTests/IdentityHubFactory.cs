@@ -37,6 +37,8 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Account:RevalidationInterval", "00:00:00");
         // No load balancer to drain from: disposing the factory stops the host at once.
         builder.UseSetting("Hosting:DrainDelay", "00:00:00");
+        // Every stand-in target listens on 127.0.0.1; OutboundFetchTests turns this off to see the refusals.
+        builder.UseSetting("Outbound:AllowPrivateNetworks", "true");
         foreach (var (key, value) in TestRateLimits.Settings)
         {
             builder.UseSetting(key, value);

@@ -63,6 +63,8 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        // Stand-in targets listen on 127.0.0.1 (settings below may turn this off again).
+        info.Environment["Outbound__AllowPrivateNetworks"] = "true";
         foreach (var (key, value) in TestRateLimits.Settings.Concat(settings))
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

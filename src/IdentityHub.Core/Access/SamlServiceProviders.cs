@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Outbound;
 using IdentityHub.Core.Queries;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
@@ -24,14 +25,15 @@ public sealed class SamlServiceProviders(IdentityHubDbContext db, AuditTrail aud
 
     private const string What = "SAML service provider";
 
-    /// <summary>The client that fetches SP metadata: no redirects (SSRF), short timeout, bounded body.</summary>
+    /// <summary>The client that fetches SP metadata: no redirects, no inward addresses (SSRF, <see cref="OutboundAddressGuard"/>), short timeout, bounded body.</summary>
     internal static void AddMetadataClient(IServiceCollection services) =>
         services.AddHttpClient(MetadataHttpClient, client =>
             {
                 client.Timeout = TimeSpan.FromSeconds(10);
                 client.MaxResponseContentBufferSize = SpMetadata.MaxChars;
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+                provider.GetRequiredService<OutboundAddressGuard>().Protect(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }));
 
     /// <summary>Registers (or replaces) the SP of <paramref name="applicationId"/> field by field.</summary>
     public async Task<SamlServiceProviderView> SaveAsync(Guid applicationId, SamlServiceProviderDto input, long? expectedRevision, CancellationToken cancellationToken)
@@ -132,18 +134,17 @@ public sealed class SamlServiceProviders(IdentityHubDbContext db, AuditTrail aud
     /// <summary>The metadata document at <paramref name="url"/>; a refusal naming metadataUrl when it cannot be had.</summary>
     private async Task<string> FetchAsync(Uri url, CancellationToken cancellationToken)
     {
+        // One message for a refused connection, a timeout, an error status and a blocked address: the answer must not map the network.
+        var unreachable = RuleViolation.Field("metadataUrl", $"The metadata {OutboundAddressGuard.CouldNotBeFetched} (unreachable, refused, too slow, not allowed, or larger than 512 KiB; redirects are not followed).",
+            ViolationKind.Invalid, "saml.metadataUnreachable");
         try
         {
             using var response = await http.CreateClient(MetadataHttpClient).GetAsync(url, cancellationToken);
-            // Redirects are not followed (the client refuses them): a 3xx is answered like any other failure.
-            return response.IsSuccessStatusCode
-                ? await response.Content.ReadAsStringAsync(cancellationToken)
-                : throw RuleViolation.Field("metadataUrl", $"Fetching the metadata answered {(int)response.StatusCode}; redirects are not followed.",
-                    ViolationKind.Invalid, "saml.metadataStatus", ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync(cancellationToken) : throw unreachable;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            throw RuleViolation.Field("metadataUrl", "The metadata could not be fetched (unreachable, too slow, or larger than 512 KiB).", ViolationKind.Invalid, "saml.metadataUnreachable");
+            throw unreachable;
         }
     }
 }

@@ -14,6 +14,19 @@ public sealed record ConnectionTestResult(string Outcome, string Message, int? S
     public const string NotAvailable = "not-available";
 
     public bool Passed => Outcome == Succeeded;
+
+    /// <summary>
+    /// What a failed test says of <paramref name="failure"/>: the target's answer, or for no answer at all only that it could not
+    /// be fetched — refused, timed out and blocked alike, so a test cannot be used to map which hosts and ports answer (SSRF).
+    /// </summary>
+    public static string Describe(ConnectorCallException failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        return failure.Unreachable ? Unreachable : failure.Message;
+    }
+
+    /// <summary>The one message of a test whose target gave no answer.</summary>
+    public static string Unreachable => $"The target {IdentityHub.Core.Outbound.OutboundAddressGuard.CouldNotBeFetched}.";
 }
 
 /// <summary>A kind's "test connection": authenticate to the target and read something harmless, changing nothing there.</summary>

@@ -78,6 +78,9 @@ public class ConnectorCallException(DeliveryOutcome outcome) : Exception(outcome
 })
 {
     public DeliveryOutcome Outcome { get; } = outcome;
+
+    /// <summary>No answer at all (refused, timed out, DNS, an address the Outbound settings refuse): a connection test says only "could not be fetched".</summary>
+    public bool Unreachable { get; init; }
 }
 
 /// <summary>Delivers a user's state to one kind of downstream system (SCIM, webhooks, vendor REST APIs).</summary>

@@ -209,7 +209,7 @@ public sealed class Connectors(
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {
-            return new ConnectionTestResult(ConnectionTestResult.Failed, $"{ex.GetType().Name}: {ex.Message}", null, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new ConnectionTestResult(ConnectionTestResult.Failed, ConnectionTestResult.Unreachable, null, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 

@@ -7,7 +7,8 @@ namespace IdentityHub.Saml.Metadata;
 /// <summary>SAML metadata §2.4.3: IdentityHub's IDPSSODescriptor.</summary>
 public static class IdpMetadata
 {
-    public static XmlDocument Build(string entityId, Uri singleSignOnService, Uri singleLogoutService, IReadOnlyList<X509Certificate2> signingCertificates)
+    /// <param name="wantAuthnRequestsSigned">Metadata §2.4.3: true only when every SP must sign its AuthnRequests; otherwise the attribute is left out.</param>
+    public static XmlDocument Build(string entityId, Uri singleSignOnService, Uri singleLogoutService, IReadOnlyList<X509Certificate2> signingCertificates, bool wantAuthnRequestsSigned)
     {
         ArgumentNullException.ThrowIfNull(singleSignOnService);
         ArgumentNullException.ThrowIfNull(singleLogoutService);
@@ -17,7 +18,7 @@ public static class IdpMetadata
         var root = SamlXml.Element(document, "md", Md, "EntityDescriptor", ("entityID", entityId));
         document.AppendChild(root);
         var idp = root.Add(SamlXml.Element(document, "md", Md, "IDPSSODescriptor",
-            ("WantAuthnRequestsSigned", "true"), ("protocolSupportEnumeration", Saml2Names.Protocol)));
+            ("WantAuthnRequestsSigned", wantAuthnRequestsSigned ? "true" : null), ("protocolSupportEnumeration", Saml2Names.Protocol)));
 
         foreach (var certificate in signingCertificates)
         {
@@ -27,7 +28,6 @@ public static class IdpMetadata
                 .Add(SamlXml.Element(document, "ds", Saml2Names.XmlDsig, "X509Certificate")).Text(Convert.ToBase64String(certificate.RawData));
         }
 
-        // WantAuthnRequestsSigned: SPs are asked to sign; whether unsigned ones are refused is per SP (AuthnRequestsSigned).
         // Schema order (SSODescriptorType): SingleLogoutService, NameIDFormat, then SingleSignOnService.
         foreach (var binding in new[] { Saml2Names.HttpRedirectBinding, Saml2Names.HttpPostBinding })
         {

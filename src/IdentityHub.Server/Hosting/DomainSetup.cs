@@ -3,6 +3,7 @@ using System.Security.Claims;
 using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Outbound;
 using IdentityHub.Server.Access;
 using OpenIddict.Abstractions;
 
@@ -19,6 +20,7 @@ public static class DomainSetup
             var accessor = services.GetRequiredService<IHttpContextAccessor>();
             return new CurrentActor(() => accessor.HttpContext is { } http ? ActorOf(http) : null);
         });
+        builder.Services.AddOptions<OutboundOptions>().Bind(builder.Configuration.GetSection(OutboundOptions.Section));
         builder.Services.AddIdentityHubCore();
         builder.Services.AddHostedService<AssignmentExpiryService>();
     }

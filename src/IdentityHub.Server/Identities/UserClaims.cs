@@ -107,6 +107,20 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
         return claims;
     }
 
+    /// <summary>
+    /// Every claim an ID token or the userinfo response may carry, for discovery's <c>claims_supported</c> (OpenID Connect
+    /// Discovery §3): the user claims <see cref="DestinationsOf"/> sends to the ID token, and the claims OpenIddict adds to
+    /// every ID token. A test compares it with the claims of real tokens, so the two cannot drift apart.
+    /// </summary>
+    public static IReadOnlyList<string> SupportedClaims { get; } =
+    [
+        Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
+        IdentityHubClaims.EmployeeNumber, IdentityHubClaims.Department, IdentityHubClaims.Roles, IdentityHubClaims.Permissions,
+        IdentityHubClaims.SessionId, Claims.AuthenticationTime, IdentityHubClaims.AuthenticationMethods,
+        Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.Nonce, Claims.AuthorizedParty,
+        Claims.AccessTokenHash, Claims.CodeHash,
+    ];
+
     /// <summary>Where a claim may go: access tokens always carry sub, roles and permissions; the ID token follows the scopes.</summary>
     public static IEnumerable<string> DestinationsOf(Claim claim, IReadOnlyCollection<string> scopes)
     {

@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Json;
 using System.Threading.RateLimiting;
+using IdentityHub.Server.Oidc.Clients;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Server.Limits;
@@ -68,23 +68,7 @@ public sealed class ProtocolEndpointLimits(RateLimitSettings settings) : IDispos
             }
         }
 
-        var authorization = request.Headers.Authorization.ToString();
-        if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        try
-        {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization["Basic ".Length..].Trim()));
-            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon > 0 ? Uri.UnescapeDataString(decoded[..colon].Replace('+', ' ')) : null;
-        }
-        catch (FormatException)
-        {
-            // Not ours to judge: OpenIddict refuses the malformed header with invalid_client.
-            return null;
-        }
+        return ClientBasicCredentials.From(request)?.ClientId;
     }
 
     /// <summary>

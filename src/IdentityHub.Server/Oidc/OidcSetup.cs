@@ -62,6 +62,8 @@ public static class OidcSetup
                     OpenIddictConstants.Scopes.OpenId, OpenIddictConstants.Scopes.Profile, OpenIddictConstants.Scopes.Email,
                     OpenIddictConstants.Scopes.OfflineAccess, IdentityHubScopes.Employee, IdentityHubScopes.Roles, IdentityHubScopes.AdminApi);
 
+                server.RegisterClaims([.. Identities.UserClaims.SupportedClaims]);
+
                 server.AllowAuthorizationCodeFlow()
                     .AllowClientCredentialsFlow()
                     .AllowRefreshTokenFlow();

@@ -27,6 +27,12 @@ public sealed class SamlSettings
     /// <summary>How long an assertion may be used (Conditions/@NotOnOrAfter, SubjectConfirmationData/@NotOnOrAfter).</summary>
     public TimeSpan AssertionLifetime { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Every service provider must sign its AuthnRequests (and the metadata says WantAuthnRequestsSigned="true"); when false,
+    /// only those registered with authnRequestsSigned must, and the metadata leaves the attribute out.
+    /// </summary>
+    public bool RequireSignedAuthnRequests { get; init; }
+
     public static SamlSettings From(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -38,6 +44,7 @@ public sealed class SamlSettings
             ClockSkew = configuration.GetValue("Saml:ClockSkew", TimeSpan.FromMinutes(2)),
             MessageLifetime = configuration.GetValue("Saml:MessageLifetime", TimeSpan.FromMinutes(5)),
             AssertionLifetime = configuration.GetValue("Saml:AssertionLifetime", TimeSpan.FromMinutes(5)),
+            RequireSignedAuthnRequests = configuration.GetValue("Saml:RequireSignedAuthnRequests", false),
         };
     }
 

@@ -28,7 +28,7 @@ public static class SamlSetup
         var idp = SamlIdpEndpoints.Of(context, settings);
         var certificate = await signing.GetAsync(context.RequestAborted);
         using var publicOnly = X509CertificateLoader.LoadCertificate(certificate.RawData);
-        var document = IdpMetadata.Build(idp.EntityId, idp.SingleSignOn, idp.SingleLogout, [publicOnly]);
+        var document = IdpMetadata.Build(idp.EntityId, idp.SingleSignOn, idp.SingleLogout, [publicOnly], settings.RequireSignedAuthnRequests);
         return Results.Content(document.OuterXml, "application/samlmetadata+xml; charset=utf-8");
     }
 }

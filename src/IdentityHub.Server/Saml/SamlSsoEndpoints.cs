@@ -27,20 +27,26 @@ public static class SamlSsoEndpoints
     private static async Task<IResult> ReceiveAuthnRequestAsync(HttpContext context, IdentityHubDbContext db, SamlReplayCache replays, SamlSettings settings, TimeProvider clock)
     {
         PendingLogin pending;
+        SamlRefusal? refusal;
         try
         {
-            pending = await ValidateAsync(context, db, replays, settings, clock);
+            (pending, refusal) = await ValidateAsync(context, db, replays, settings, clock);
         }
         catch (SamlProtocolException ex)
         {
             return SamlErrorPage.Show(ex.Message);
         }
 
-        return await ContinueAsync(context, pending);
+        return refusal is { } refused
+            ? await AnswerWithStatusAsync(context, pending, refused.Status, refused.Message)
+            : await ContinueAsync(context, pending);
     }
 
+    /// <summary>A refusal the SP is told in a Response with this status at its registered ACS, rather than the user on a page.</summary>
+    private sealed record SamlRefusal(string Status, string Message);
+
     /// <summary>Every check of issue 5 point 4 an AuthnRequest must pass before anything is sent anywhere.</summary>
-    private static async Task<PendingLogin> ValidateAsync(HttpContext context, IdentityHubDbContext db, SamlReplayCache replays, SamlSettings settings, TimeProvider clock)
+    private static async Task<(PendingLogin Pending, SamlRefusal? Refusal)> ValidateAsync(HttpContext context, IdentityHubDbContext db, SamlReplayCache replays, SamlSettings settings, TimeProvider clock)
     {
         var cancellationToken = context.RequestAborted;
         string xml;
@@ -63,28 +69,36 @@ public static class SamlSsoEndpoints
         var sp = await db.SamlServiceProviders.AsNoTracking().FirstOrDefaultAsync(s => s.EntityId == request.Issuer, cancellationToken)
             ?? throw new SamlProtocolException($"The service provider '{request.Issuer}' is not registered with IdentityHub.");
 
-        var signed = CheckSignature(sp, request, redirect);
+        // Only a registered ACS is ever answered, so it is resolved first: the refusals below go there as SAML Responses.
+        var pending = new PendingLogin(sp.Id, request.Id, ResolveAcs(sp, request), relayState, request.ForceAuthn, request.IsPassive, clock.GetUtcNow());
+        var present = redirect is not null ? redirect.SigAlg is not null : SignatureValidation.HasEnvelopedSignature(request.Root);
+        if (!present && (sp.AuthnRequestsSigned || settings.RequireSignedAuthnRequests))
+        {
+            // Core §3.2.2.2: Requester/RequestDenied — the SP registered (or the IdP requires) signed requests; this one is not.
+            return (pending, new SamlRefusal(SamlStatus.RequestDenied, "This service provider's AuthnRequests must be signed."));
+        }
+
+        var signed = present && CheckSignature(sp, request, redirect);
         var idp = SamlIdpEndpoints.Of(context, settings);
         request.CheckFreshnessAndDestination(clock.GetUtcNow(), settings.ClockSkew, settings.MessageLifetime, idp.SingleSignOn, signed);
-        var acs = ResolveAcs(sp, request);
         if (!await replays.TryRememberAsync(sp.EntityId, request.Id, settings.ReplayWindow, cancellationToken))
         {
             throw new SamlProtocolException(SamlStatus.RequestDenied, $"The request {request.Id} was already received (replay).");
         }
 
-        return new PendingLogin(sp.Id, request.Id, acs, relayState, request.ForceAuthn, request.IsPassive, clock.GetUtcNow());
+        // Core §3.4.1.1: the NameID's Format must be the one requested; unspecified leaves it to the IdP (the SP's registered one).
+        if (request.NameIdFormat is { } format && format != NameIdFormats.Unspecified && format != sp.NameIdFormat)
+        {
+            return (pending, new SamlRefusal(SamlStatus.InvalidNameIdPolicy,
+                $"NameIDPolicy Format {format} is not one this service provider may get; it is registered for {sp.NameIdFormat}."));
+        }
+
+        return (pending, null);
     }
 
-    /// <summary>Signatures are checked with the SP's registered certificate only; required when the SP registered so.</summary>
+    /// <summary>A present signature is checked with the SP's registered certificate only.</summary>
     private static bool CheckSignature(SamlServiceProvider sp, AuthnRequest request, RedirectMessage? redirect)
     {
-        var present = redirect is not null ? redirect.SigAlg is not null : SignatureValidation.HasEnvelopedSignature(request.Root);
-        if (!present)
-        {
-            return sp.AuthnRequestsSigned
-                ? throw new SamlProtocolException(SamlStatus.RequestDenied, "This service provider's AuthnRequests must be signed.")
-                : false;
-        }
 
         using var certificate = sp.SigningCertificate is { } der
             ? X509CertificateLoader.LoadCertificate(der)
@@ -206,11 +220,7 @@ public static class SamlSsoEndpoints
                     return answered;
                 }
 
-                var idp = SamlIdpEndpoints.Of(context, services.GetRequiredService<SamlSettings>());
-                var certificate = await services.GetRequiredService<SamlSigningCertificate>().GetAsync(context.RequestAborted);
-                var error = LoginResponse.Error(idp.EntityId, new Uri(pending.AcsUrl), pending.RequestId, SamlStatus.NoPassive,
-                    "The user is not signed in and IsPassive forbids asking.", services.GetRequiredService<TimeProvider>().GetUtcNow(), certificate);
-                return SamlPostPage.Response(context, new Uri(pending.AcsUrl), error.OuterXml, pending.RelayState);
+                return await AnswerWithStatusAsync(context, pending, SamlStatus.NoPassive, "The user is not signed in and IsPassive forbids asking.");
             }
 
             // ForceAuthn is honoured on resume: the new session must start after the request arrived.
@@ -220,6 +230,17 @@ public static class SamlSsoEndpoints
 
         return await AlreadyAnsweredAsync(context, pending, resumed)
             ?? await services.GetRequiredService<SamlLoginIssuer>().IssueAsync(context, sp, pending, user, session);
+    }
+
+    /// <summary>Profiles §4.1.4.2: a signed Response carrying only <paramref name="status"/>, posted to the pending login's ACS.</summary>
+    private static async Task<IResult> AnswerWithStatusAsync(HttpContext context, PendingLogin pending, string status, string message)
+    {
+        var services = context.RequestServices;
+        var idp = SamlIdpEndpoints.Of(context, services.GetRequiredService<SamlSettings>());
+        var certificate = await services.GetRequiredService<SamlSigningCertificate>().GetAsync(context.RequestAborted);
+        var acs = new Uri(pending.AcsUrl);
+        var error = LoginResponse.Error(idp.EntityId, acs, pending.RequestId, status, message, services.GetRequiredService<TimeProvider>().GetUtcNow(), certificate);
+        return SamlPostPage.Response(context, acs, error.OuterXml, pending.RelayState);
     }
 
     /// <summary>A resumed login is answered once: a second use of its link gets the error page, not a second Response.</summary>

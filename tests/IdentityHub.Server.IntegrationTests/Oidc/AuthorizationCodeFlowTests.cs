@@ -218,6 +218,30 @@ public abstract class AuthorizationCodeFlowTests<TFactory>(TFactory factory) : I
     }
 
     [PrerequisiteFact]
+    public async Task Discovery_ClaimsSupported_ListsEveryClaimOfARealIdTokenAndUserInfo()
+    {
+        var clientId = await _rp.RegisterClientAsync();
+        var departmentId = await _rp.CreateDepartmentAsync("Audit");
+        var user = await _rp.CreateUserAsync(configure: u => u.DepartmentId = departmentId);
+        await _rp.GrantApplicationRoleAsync(user, clientId, "expense-submitter");
+        var (code, verifier, _, _) = await _rp.ObtainCodeAsync(clientId, "openid profile email roles employee", user: user);
+        using var tokens = await OidcDriver.JsonAsync(await _rp.RedeemCodeAsync(clientId, code, verifier));
+        var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.RootElement.GetProperty("access_token").GetString());
+        using var info = await OidcDriver.JsonAsync(await factory.CreateClient().SendAsync(request));
+
+        using var discovery = System.Text.Json.JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/.well-known/openid-configuration"));
+
+        var supported = discovery.RootElement.GetProperty("claims_supported").EnumerateArray().Select(c => c.GetString()).ToHashSet();
+        var carried = new JsonWebToken(tokens.RootElement.GetProperty("id_token").GetString()).Claims.Select(c => c.Type)
+            .Concat(info.RootElement.EnumerateObject().Select(p => p.Name)).ToHashSet();
+        Assert.Superset(new HashSet<string>(["sub", "name", "preferred_username", "email", "email_verified", "department", "employee_number", "roles", "permissions"]), carried);
+        // oi_* are OpenIddict's private claims (token and authorization ids), not user claims to advertise.
+        var unlisted = carried.Where(claim => !supported.Contains(claim) && !claim.StartsWith("oi_", StringComparison.Ordinal)).ToList();
+        Assert.True(unlisted.Count == 0, "not in claims_supported: " + string.Join(", ", unlisted));
+    }
+
+    [PrerequisiteFact]
     public async Task UserInfo_RolesAndEmployeeScopes_ReturnRolesDepartmentAndEmployeeNumber()
     {
         var clientId = await _rp.RegisterClientAsync();

@@ -157,18 +157,33 @@ public abstract class ClientAuthenticationTests<TFactory>(TFactory factory) : IC
         var http = factory.CreateClient();
         var token = (await AccessTokenAsync(await AdminApiClient.ClientCredentialsBasicAsync(http, clientId, secret))).EncodedToken;
 
-        var response = await http.PostAsync("/connect/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["client_id"] = clientId,
-            ["client_secret"] = secret,
-            ["token"] = token,
-        }));
+        var response = await http.SendAsync(Authenticated("/connect/introspect", "client_secret_basic", clientId, secret, new() { ["token"] = token }));
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         using var json = JsonDocument.Parse(body);
         Assert.True(json.RootElement.GetProperty("active").GetBoolean(), body);
         Assert.Equal(clientId, json.RootElement.GetProperty("sub").GetString());
+    }
+
+    [PrerequisiteTheory]
+    [InlineData("client_secret_basic", "client_secret_post", "/connect/token")]
+    [InlineData("client_secret_post", "client_secret_basic", "/connect/token")]
+    [InlineData("client_secret_basic", "client_secret_post", "/connect/introspect")]
+    [InlineData("client_secret_post", "client_secret_basic", "/connect/revoke")]
+    public async Task SecretClient_OtherMethodThanRegistered_IsInvalidClient(string registered, string used, string endpoint)
+    {
+        var (clientId, secret) = await CreateSecretClientAsync(registered);
+        var http = factory.CreateClient();
+        var token = (await AccessTokenAsync(await http.SendAsync(Authenticated("/connect/token", registered, clientId, secret, new() { ["grant_type"] = "client_credentials" })))).EncodedToken;
+        var parameters = endpoint == "/connect/token" ? new Dictionary<string, string> { ["grant_type"] = "client_credentials" } : new() { ["token"] = token };
+
+        var response = await http.SendAsync(Authenticated(endpoint, used, clientId, secret, parameters));
+
+        await AssertInvalidClientAsync(response);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        // The registered method gets past client authentication (revoking a token kept in no row is then unsupported_token_type).
+        Assert.NotEqual(HttpStatusCode.Unauthorized, (await http.SendAsync(Authenticated(endpoint, registered, clientId, secret, parameters))).StatusCode);
     }
 
     [PrerequisiteFact]
@@ -352,6 +367,27 @@ public abstract class ClientAuthenticationTests<TFactory>(TFactory factory) : IC
     {
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return new JsonWebToken(body.GetProperty("access_token").GetString());
+    }
+
+    /// <summary>A POST to <paramref name="endpoint"/> with the client's credentials in the Basic header or in the body, as <paramref name="method"/> says.</summary>
+    private static HttpRequestMessage Authenticated(string endpoint, string method, string clientId, string secret, Dictionary<string, string> parameters)
+    {
+        var form = new Dictionary<string, string>(parameters);
+        var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
+        if (method == "client_secret_basic")
+        {
+            // RFC 6749 §2.3.1: client_id and secret are form-urlencoded before they go into the Basic header.
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(secret)}")));
+        }
+        else
+        {
+            form["client_id"] = clientId;
+            form["client_secret"] = secret;
+        }
+
+        request.Content = new FormUrlEncodedContent(form);
+        return request;
     }
 
     private static async Task AssertInvalidClientAsync(HttpResponseMessage response)

@@ -2,6 +2,9 @@ using System.Net;
 using IdentityHub.Server.Oidc.EndSession;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHub.Server.IntegrationTests.Oidc;
@@ -39,6 +42,32 @@ public abstract class EndSessionTests<TFactory>(TFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal(OidcDriver.PostLogoutRedirectUri + "?state=bye-123", response.Headers.Location!.ToString());
         Assert.False(await IsSignedInAsync(browser));
+    }
+
+    [PrerequisiteFact]
+    public async Task EndSession_HintOfARevokedGrant_SignsOutRedirectsAndEndsTheSilentSession()
+    {
+        var (clientId, idToken, browser) = await SignedInAsync();
+        // As an administrator ending the user's grants does: every token and authorization of the user revoked.
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var subject = new JsonWebToken(idToken).Subject;
+            await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().RevokeBySubjectAsync(subject);
+            await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().RevokeBySubjectAsync(subject);
+        }
+
+        var response = await browser.GetAsync(QueryHelpers.AddQueryString("/connect/endsession", new Dictionary<string, string?>
+        {
+            [Parameters.IdTokenHint] = idToken,
+            [Parameters.PostLogoutRedirectUri] = OidcDriver.PostLogoutRedirectUri,
+            [Parameters.State] = "bye-revoked",
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(OidcDriver.PostLogoutRedirectUri + "?state=bye-revoked", response.Headers.Location!.ToString());
+        var silent = OidcDriver.AuthorizeParameters(clientId, OidcDriver.NewPkce().Challenge);
+        silent[Parameters.Prompt] = PromptValues.None;
+        OidcDriver.AssertRedirectedError(await browser.GetAsync(OidcDriver.AuthorizeUrl(silent)), Errors.LoginRequired);
     }
 
     [PrerequisiteFact]

@@ -29,9 +29,10 @@ public sealed class MetadataHost : IAsyncDisposable
     /// <summary>How many requests reached this server.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
-    public static async Task<MetadataHost> StartAsync(string metadataXml)
+    /// <param name="address">A loopback address other than 127.0.0.1 lets a test allow-list this host alone.</param>
+    public static async Task<MetadataHost> StartAsync(string metadataXml, string address = "127.0.0.1")
     {
-        var baseUrl = new Uri($"http://127.0.0.1:{ServerProcess.FreePort()}/");
+        var baseUrl = new Uri($"http://{address}:{ServerProcess.FreePort()}/");
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(baseUrl.AbsoluteUri);
         builder.Logging.ClearProviders();

@@ -205,14 +205,57 @@ public abstract class SamlSsoTests<TFactory>(TFactory factory) : IClassFixture<T
         await SamlAssert.ErrorPageAsync(response, "AssertionConsumerServiceURL");
     }
 
-    [PrerequisiteFact]
-    public async Task Sso_UnsignedRequestWhenSignaturesRequired_IsRefused()
+    [PrerequisiteTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Sso_UnsignedRequestFromASigningSp_AnswersRequestDeniedToTheAcs(bool signedIn)
     {
         var sp = await new SamlTestSp().RegisterAsync(factory);
+        var browser = signedIn ? (await SignedInBrowserAsync()).Browser : factory.CreateBrowserLikeClient();
+        var requestId = SamlXml.NewId();
 
-        var response = await factory.CreateBrowserLikeClient().GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(), sign: false));
+        var post = await _messages.ReadPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId), "rs", sign: false)));
 
-        await SamlAssert.ErrorPageAsync(response, "must be signed");
+        var response = new SamlResponseView(post.Document);
+        Assert.Equal(sp.Acs, post.Action.AbsoluteUri);
+        Assert.Equal(SamlStatus.Requester, response.Text("/samlp:Response/samlp:Status/samlp:StatusCode/@Value"));
+        Assert.Equal(SamlStatus.RequestDenied, response.Text("//samlp:StatusCode/samlp:StatusCode/@Value"));
+        Assert.Equal(requestId, response.Text("/samlp:Response/@InResponseTo"));
+        Assert.NotNull(response.Text("/samlp:Response/ds:Signature"));
+        Assert.Null(response.Text("//saml:Assertion"));
+    }
+
+    [PrerequisiteTheory]
+    [InlineData(NameIdFormats.Transient)]
+    [InlineData(NameIdFormats.EmailAddress)]
+    [InlineData("urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos")]
+    public async Task Sso_NameIdPolicyFormatTheSpMayNotGet_AnswersInvalidNameIdPolicy(string format)
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (browser, _) = await SignedInBrowserAsync();
+        var requestId = SamlXml.NewId();
+
+        var post = await _messages.ReadPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId, nameIdPolicyFormat: format))));
+
+        var response = new SamlResponseView(post.Document);
+        Assert.Equal(SamlStatus.InvalidNameIdPolicy, response.Text("//samlp:StatusCode/samlp:StatusCode/@Value"));
+        Assert.Equal(requestId, response.Text("/samlp:Response/@InResponseTo"));
+        Assert.Null(response.Text("//saml:Assertion"));
+    }
+
+    [PrerequisiteTheory]
+    [InlineData(NameIdFormats.Persistent)]
+    [InlineData(NameIdFormats.Unspecified)]
+    public async Task Sso_NameIdPolicyFormatRegisteredOrUnspecified_NameIdCarriesTheRegisteredFormat(string format)
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (browser, _) = await SignedInBrowserAsync();
+        var requestId = SamlXml.NewId();
+
+        var post = await _messages.ReadPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId, nameIdPolicyFormat: format))));
+
+        var response = SamlAssert.ValidResponse(post, sp, requestId);
+        Assert.Equal(NameIdFormats.Persistent, response.Text("//saml:Subject/saml:NameID/@Format"));
     }
 
     [PrerequisiteFact]

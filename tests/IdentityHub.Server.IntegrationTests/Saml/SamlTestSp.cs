@@ -76,10 +76,11 @@ public sealed class SamlTestSp
     }
 
     /// <summary>An AuthnRequest; with <paramref name="acsIndex"/> it names the ACS by index instead of by URL.</summary>
-    public string AuthnRequest(string? id = null, string? acs = null, DateTimeOffset? issued = null, Uri? destination = null, bool forceAuthn = false, bool isPassive = false, int? acsIndex = null)
+    public string AuthnRequest(string? id = null, string? acs = null, DateTimeOffset? issued = null, Uri? destination = null, bool forceAuthn = false, bool isPassive = false, int? acsIndex = null, string? nameIdPolicyFormat = null)
     {
+        var policyFormat = nameIdPolicyFormat is null ? "" : $" Format=\"{nameIdPolicyFormat}\"";
         var consumer = acsIndex is { } index ? $"AssertionConsumerServiceIndex=\"{index}\"" : $"AssertionConsumerServiceURL=\"{acs ?? Acs}\" ProtocolBinding=\"{Saml2Names.HttpPostBinding}\"";
-        return $"""<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(issued ?? DateTimeOffset.UtcNow)}" Destination="{(destination ?? Sso).AbsoluteUri}" {consumer} ForceAuthn="{(forceAuthn ? "true" : "false")}" IsPassive="{(isPassive ? "true" : "false")}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/></samlp:AuthnRequest>""";
+        return $"""<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(issued ?? DateTimeOffset.UtcNow)}" Destination="{(destination ?? Sso).AbsoluteUri}" {consumer} ForceAuthn="{(forceAuthn ? "true" : "false")}" IsPassive="{(isPassive ? "true" : "false")}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"{policyFormat}/></samlp:AuthnRequest>""";
     }
 
     public string LogoutRequest(string nameId, string? sessionIndex, string? id = null, DateTimeOffset? notOnOrAfter = null, Uri? destination = null)

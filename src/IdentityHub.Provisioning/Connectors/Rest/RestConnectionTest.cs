@@ -53,7 +53,7 @@ public sealed class RestConnectionTest(RestCompiler compiler, RestTransport tran
         }
         catch (ConnectorCallException failure)
         {
-            return new ConnectionTestResult(ConnectionTestResult.Failed, failure.Message, null, Elapsed(), request.Operation);
+            return new ConnectionTestResult(ConnectionTestResult.Failed, ConnectionTestResult.Describe(failure), null, Elapsed(), request.Operation);
         }
     }
 }

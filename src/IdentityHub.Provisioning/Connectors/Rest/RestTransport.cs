@@ -83,7 +83,7 @@ public sealed class RestTransport(IHttpClientFactory httpClients, RestAccessToke
         catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var reason = ex is HttpRequestException http ? $"{http.HttpRequestError}: {http.Message}" : "no answer in time (timed out)";
-            throw new ConnectorCallException(new DeliveryOutcome.Retry($"{request.Operation} {request.Method} {request.Url.AbsolutePath}: {reason}"));
+            throw new ConnectorCallException(new DeliveryOutcome.Retry($"{request.Operation} {request.Method} {request.Url.AbsolutePath}: {reason}")) { Unreachable = true };
         }
     }
 
@@ -238,7 +238,7 @@ public sealed class RestAccessTokens(IHttpClientFactory httpClients, TimeProvide
         }
         catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new ConnectorCallException(new DeliveryOutcome.Retry($"POST token endpoint: {(ex is HttpRequestException ? ex.Message : "timed out")}"));
+            throw new ConnectorCallException(new DeliveryOutcome.Retry($"POST token endpoint: {(ex is HttpRequestException ? ex.Message : "timed out")}")) { Unreachable = true };
         }
 
         if (status is 408 or 429 || status >= 500)

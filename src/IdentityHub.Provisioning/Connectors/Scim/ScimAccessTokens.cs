@@ -45,7 +45,7 @@ public sealed class ScimAccessTokens(IHttpClientFactory httpClients, TimeProvide
         }
         catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new ScimCallException(ScimResponses.Unreachable(HttpMethod.Post, "token endpoint", ex));
+            throw new ScimCallException(ScimResponses.Unreachable(HttpMethod.Post, "token endpoint", ex)) { Unreachable = true };
         }
 
         using (response)

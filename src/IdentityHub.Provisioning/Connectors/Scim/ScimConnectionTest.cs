@@ -38,7 +38,7 @@ public sealed class ScimConnectionTest(ScimSessions sessions) : IConnectionTest
                 DeliveryOutcome.Permanent permanent => permanent.StatusCode,
                 _ => null,
             };
-            return new ConnectionTestResult(ConnectionTestResult.Failed, failure.Message, status, Elapsed());
+            return new ConnectionTestResult(ConnectionTestResult.Failed, ConnectionTestResult.Describe(failure), status, Elapsed());
         }
     }
 }

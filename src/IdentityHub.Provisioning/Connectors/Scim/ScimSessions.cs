@@ -119,7 +119,7 @@ public sealed class ScimSession(HttpClient http, ScimSettings settings, string? 
         catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             response?.Dispose();
-            throw new ScimCallException(ScimResponses.Unreachable(method, PathOnly(path), ex));
+            throw new ScimCallException(ScimResponses.Unreachable(method, PathOnly(path), ex)) { Unreachable = true };
         }
     }
 

@@ -124,7 +124,7 @@ public sealed class RestSourceReader(IHttpClientFactory httpClients, RestTranspo
         }
         catch (Connectors.ConnectorCallException ex)
         {
-            throw new SourceReadException($"{listName}: no access token: {ex.Message}");
+            throw new SourceReadException($"{listName}: no access token: {(ex.Unreachable ? Core.Outbound.OutboundAddressGuard.CouldNotBeFetched : ex.Message)}");
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -142,8 +142,8 @@ public sealed class RestSourceReader(IHttpClientFactory httpClients, RestTranspo
         }
         catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            var reason = ex is HttpRequestException http ? $"{http.HttpRequestError}: {http.Message}" : "no answer in time (timed out)";
-            throw new SourceReadException($"{listName}: GET {url.AbsolutePath}: {reason}");
+            // Refused, timed out and blocked alike: a source URL must not map which hosts and ports answer (SSRF).
+            throw new SourceReadException($"{listName}: GET {url.AbsolutePath}: {Core.Outbound.OutboundAddressGuard.CouldNotBeFetched}");
         }
     }
 

@@ -5,7 +5,8 @@ namespace IdentityHub.Server.Oidc.Clients;
 
 /// <summary>
 /// What holds for a client at every endpoint that names one (authorization, PAR, token, introspection, revocation),
-/// listed once: a disabled client is refused, and a client assertion (private_key_jwt) is checked and used once.
+/// listed once: a disabled client is refused, a client assertion (private_key_jwt) is checked and used once, and a
+/// client authenticates only with the method it registered.
 /// </summary>
 public static class ClientHandlers
 {
@@ -13,5 +14,6 @@ public static class ClientHandlers
     [
         .. DisabledClientRefusal.Descriptors,
         .. ClientAssertionChecks.Descriptors,
+        .. RegisteredAuthMethodEnforcement.Descriptors,
     ];
 }

@@ -45,7 +45,7 @@ public sealed class EndSessionEndpoint(SessionSignOut sessions, IAntiforgery ant
                 return BadRequest();
             }
 
-            if (!confirmed && !await HintNamesAsync(session.Principal!))
+            if (!confirmed && !HintNames(session.Principal!))
             {
                 Parameters = RequestParameters().ToList();
                 return Page();
@@ -70,11 +70,10 @@ public sealed class EndSessionEndpoint(SessionSignOut sessions, IAntiforgery ant
         return SignOut(new AuthenticationProperties(), OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    /// <summary>Whether the id_token_hint (already validated by OpenIddict) was issued to the signed-in user.</summary>
-    private async Task<bool> HintNamesAsync(ClaimsPrincipal user)
+    /// <summary>Whether the id_token_hint (validated by OpenIddict, or by <see cref="IdTokenHintValidation"/> when its grant was revoked) was issued to the signed-in user.</summary>
+    private bool HintNames(ClaimsPrincipal user)
     {
-        var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-        var subject = hint.Principal?.GetClaim(Claims.Subject);
+        var subject = (HttpContext.Items[IdTokenHintValidation.HintPrincipalItem] as ClaimsPrincipal)?.GetClaim(Claims.Subject);
         return subject is not null && subject == user.FindFirst(ClaimTypes.NameIdentifier)?.Value;
     }
 
