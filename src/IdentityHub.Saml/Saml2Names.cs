@@ -42,9 +42,10 @@ public static class NameIdFormats
     public const string EmailAddress = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
     /// <summary>IdentityHub sends the employee number under this format.</summary>
     public const string Unspecified = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+    /// <summary>Core §8.3.8: a random value for one session at one SP.</summary>
     public const string Transient = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 
-    public static readonly IReadOnlyList<string> Supported = [Persistent, EmailAddress, Unspecified];
+    public static readonly IReadOnlyList<string> Supported = [Persistent, Transient, EmailAddress, Unspecified];
 }
 
 /// <summary>SAML core §3.2.2.2: top-level and second-level status codes.</summary>

@@ -94,7 +94,7 @@ public static class SamlServiceProviderRegistration
 
         if (NameIdFormatUri(dto.NameIdFormat) is null)
         {
-            errors.Add("nameIdFormat", "nameIdFormat must be persistent, emailAddress or unspecified.", "saml.nameIdFormat");
+            errors.Add("nameIdFormat", "nameIdFormat must be persistent, transient, emailAddress or unspecified.", "saml.nameIdFormat");
         }
 
         ValidateMappings(dto.AttributeMappings ?? [], errors);
@@ -105,6 +105,7 @@ public static class SamlServiceProviderRegistration
     public static string? NameIdFormatUri(string? format) => format switch
     {
         "persistent" or NameIdFormats.Persistent => NameIdFormats.Persistent,
+        "transient" or NameIdFormats.Transient => NameIdFormats.Transient,
         "emailAddress" or NameIdFormats.EmailAddress => NameIdFormats.EmailAddress,
         "unspecified" or NameIdFormats.Unspecified => NameIdFormats.Unspecified,
         _ => null,

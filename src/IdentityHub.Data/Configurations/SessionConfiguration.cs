@@ -13,6 +13,7 @@ internal sealed class SessionParticipantConfiguration : IEntityTypeConfiguration
         builder.Property(p => p.Protocol).HasMaxLength(8);
         builder.Property(p => p.ClientId).HasMaxLength(256);
         builder.Property(p => p.UserId).HasMaxLength(450);
+        builder.Property(p => p.NameId).HasMaxLength(64);
         // One row per application and session: taking part twice changes nothing.
         builder.HasIndex(p => new { p.Sid, p.Protocol, p.ClientId }).IsUnique();
         builder.HasIndex(p => p.UserId);

@@ -20,4 +20,10 @@ public sealed class SessionParticipant
     public required string UserId { get; set; }
 
     public DateTimeOffset At { get; set; }
+
+    /// <summary>
+    /// SAML core §8.3.8: the transient NameID this SP got for this session (random, one per session and SP), so a
+    /// logout names the user the way the SP knows them; null for every other format and for OIDC.
+    /// </summary>
+    public string? NameId { get; set; }
 }

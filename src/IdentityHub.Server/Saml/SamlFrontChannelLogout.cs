@@ -58,7 +58,8 @@ public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningC
         var frames = new List<string>();
         foreach (var sp in sps)
         {
-            if (await FrameAsync(sp, user, sid, idp, certificate, cancellationToken) is { } frame)
+            var transient = rows.FirstOrDefault(r => r.ClientId == sp.EntityId)?.NameId;
+            if (await FrameAsync(sp, user, transient, sid, idp, certificate, cancellationToken) is { } frame)
             {
                 frames.Add(frame);
                 // The frame shows the SP's page (a POST binding frame posts to it from srcdoc, which shares this policy).
@@ -87,18 +88,19 @@ public sealed class SamlFrontChannelLogout(IdentityHubDbContext db, SamlSigningC
     /// <summary>The issuer under which the IDs of LogoutRequests sent to <paramref name="spEntityId"/> are remembered until answered.</summary>
     public static string SentTo(string spEntityId) => "identityhub:logout-request-to:" + spEntityId;
 
-    private async Task<string?> FrameAsync(SamlServiceProvider sp, UserAccount user, string sid, SamlIdpEndpoints idp, X509Certificate2 certificate, CancellationToken cancellationToken)
+    private async Task<string?> FrameAsync(
+        SamlServiceProvider sp, UserAccount user, string? transient, string sid, SamlIdpEndpoints idp, X509Certificate2 certificate, CancellationToken cancellationToken)
     {
-        if (SamlSubjects.NameIdFor(sp, user) is not { } nameId)
+        if (SamlSubjects.OfParticipant(sp, user, transient) is not { NameId: { } nameId } subject)
         {
             return null;
         }
 
         var destination = new Uri(sp.SingleLogoutUrl!);
-        var qualifier = sp.NameIdFormat == NameIdFormats.Persistent ? sp.EntityId : null;
+        var qualifier = subject.Format == NameIdFormats.Persistent ? sp.EntityId : null;
         var now = clock.GetUtcNow();
         var post = sp.SingleLogoutBinding == Saml2Names.HttpPostBinding;
-        var request = LogoutMessages.Request(idp.EntityId, destination, nameId, sp.NameIdFormat, qualifier, sid, now, post ? certificate : null);
+        var request = LogoutMessages.Request(idp.EntityId, destination, nameId, subject.Format, qualifier, sid, now, post ? certificate : null);
         // Core §3.7.2 InResponseTo: the SP's LogoutResponse must answer a request really sent to it, once.
         await sent.TryRememberAsync(SentTo(sp.EntityId), request.DocumentElement!.GetAttribute("ID"), settings.ReplayWindow, cancellationToken);
         if (post)

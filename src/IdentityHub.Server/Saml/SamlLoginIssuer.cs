@@ -17,6 +17,9 @@ namespace IdentityHub.Server.Saml;
 /// <summary>A login the IdP owes a service provider: what the validated AuthnRequest (or the IdP-initiated link) asked for.</summary>
 public sealed record PendingLogin(Guid ServiceProviderId, string? RequestId, string AcsUrl, string? RelayState, bool ForceAuthn, bool IsPassive, DateTimeOffset ReceivedAt)
 {
+    /// <summary>The NameIDPolicy Format the request asked for (already checked against the SP's), or null.</summary>
+    public string? NameIdFormat { get; init; }
+
     /// <summary>Names this pending login across every resume link made for it, so it is answered once.</summary>
     public string Ticket { get; init; } = IdentityHub.Saml.Protocol.SamlXml.NewId();
 }
@@ -26,7 +29,7 @@ public sealed class SamlLoginIssuer(
     IdentityHubDbContext db, EffectiveEntitlements entitlements, SessionParticipants participants,
     SamlSigningCertificate signing, SamlSettings settings, TimeProvider clock)
 {
-    public const string Protocol = "saml";
+    public const string Protocol = SessionParticipants.SamlProtocol;
 
     /// <summary>The auto-posting form carrying the Response, or a Response with an error status when the user cannot be named.</summary>
     public async Task<IResult> IssueAsync(HttpContext context, SamlServiceProvider sp, PendingLogin pending, UserAccount user, AuthenticateResult session)
@@ -41,17 +44,20 @@ public sealed class SamlLoginIssuer(
         var acs = new Uri(pending.AcsUrl);
         var now = clock.GetUtcNow();
 
-        var nameId = SamlSubjects.NameIdFor(sp, user);
+        var sid = session.Principal!.FindFirst(IdentityHubClaims.SessionId)?.Value ?? "";
+        var format = SamlSubjects.FormatFor(sp, pending.NameIdFormat);
+        var nameId = format == NameIdFormats.Transient
+            ? sid.Length > 0 ? await participants.TransientNameIdAsync(sid, sp.EntityId, user.Id, cancellationToken) : null
+            : SamlSubjects.NameIdFor(sp, user);
         if (nameId is null)
         {
-            // Core §3.4.1.1: the requested identifier cannot be produced for this user.
+            // Core §3.4.1.1: the requested identifier cannot be produced for this user (or, transient, for a session without an id).
             var error = LoginResponse.Error(idp.EntityId, acs, pending.RequestId, SamlStatus.InvalidNameIdPolicy,
                 "The user has no value for the service provider's NameID format.", now, certificate);
             return SamlPostPage.Response(context, acs, error.OuterXml, pending.RelayState);
         }
 
-        var sid = session.Principal!.FindFirst(IdentityHubClaims.SessionId)?.Value ?? "";
-        if (sid.Length > 0)
+        if (sid.Length > 0 && format != NameIdFormats.Transient)
         {
             await participants.RecordAsync(sid, Protocol, sp.EntityId, user.Id, cancellationToken);
         }
@@ -63,7 +69,7 @@ public sealed class SamlLoginIssuer(
             AssertionConsumerService = acs,
             InResponseTo = pending.RequestId,
             NameId = nameId,
-            NameIdFormat = sp.NameIdFormat,
+            NameIdFormat = format,
             // The browser session id: a LogoutRequest naming it ends exactly this session.
             SessionIndex = sid,
             AuthnInstant = AuthenticatedAt(session) ?? now,

@@ -9,6 +9,7 @@ using IdentityHub.Saml.Protocol;
 using IdentityHub.Saml.Signing;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Identities;
+using IdentityHub.Core.Sessions;
 using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -111,14 +112,23 @@ public static class SamlSloEndpoints
             : Results.Redirect(finish.RedirectTo!);
     }
 
-    /// <summary>The request's NameID must be this user's at that SP, and its SessionIndex (if any) this session.</summary>
+    /// <summary>
+    /// The request's NameID must be this user's at that SP (the transient one this session gave it, or the registered
+    /// format's), and its SessionIndex (if any) this session.
+    /// </summary>
     private static async Task<bool> NamesSessionAsync(IServiceProvider services, SamlServiceProvider sp, LogoutRequest request, AuthenticateResult session)
     {
         var user = await services.GetRequiredService<UserManager<UserAccount>>().GetUserAsync(session.Principal!);
         var sid = session.Principal!.FindFirst(IdentityHubClaims.SessionId)?.Value;
-        return user is not null
-            && SamlSubjects.NameIdFor(sp, user) == request.NameId
-            && (request.SessionIndexes.Count == 0 || (sid is not null && request.SessionIndexes.Contains(sid)));
+        if (user is null || sid is null && request.SessionIndexes.Count > 0)
+        {
+            return false;
+        }
+
+        var transient = sid is null ? null : (await services.GetRequiredService<SessionParticipants>().OfSessionAsync(sid, CancellationToken.None))
+            .FirstOrDefault(p => p.Protocol == SessionParticipants.SamlProtocol && p.ClientId == sp.EntityId)?.NameId;
+        return (transient == request.NameId || SamlSubjects.NameIdFor(sp, user) == request.NameId)
+            && (request.SessionIndexes.Count == 0 || request.SessionIndexes.Contains(sid!));
     }
 
     /// <summary>An SP answering the LogoutRequest we sent it (inside the logout page's frame).</summary>

@@ -70,7 +70,10 @@ public static class SamlSsoEndpoints
             ?? throw new SamlProtocolException($"The service provider '{request.Issuer}' is not registered with IdentityHub.");
 
         // Only a registered ACS is ever answered, so it is resolved first: the refusals below go there as SAML Responses.
-        var pending = new PendingLogin(sp.Id, request.Id, ResolveAcs(sp, request), relayState, request.ForceAuthn, request.IsPassive, clock.GetUtcNow());
+        var pending = new PendingLogin(sp.Id, request.Id, ResolveAcs(sp, request), relayState, request.ForceAuthn, request.IsPassive, clock.GetUtcNow())
+        {
+            NameIdFormat = request.NameIdFormat,
+        };
         var present = redirect is not null ? redirect.SigAlg is not null : SignatureValidation.HasEnvelopedSignature(request.Root);
         if (!present && (sp.AuthnRequestsSigned || settings.RequireSignedAuthnRequests))
         {
@@ -86,11 +89,12 @@ public static class SamlSsoEndpoints
             throw new SamlProtocolException(SamlStatus.RequestDenied, $"The request {request.Id} was already received (replay).");
         }
 
-        // Core §3.4.1.1: the NameID's Format must be the one requested; unspecified leaves it to the IdP (the SP's registered one).
-        if (request.NameIdFormat is { } format && format != NameIdFormats.Unspecified && format != sp.NameIdFormat)
+        // Core §3.4.1.1: the NameID's Format must be the one requested; unspecified leaves it to the IdP (the SP's registered
+        // one). Transient is given to any SP that asks: a random value per session tells the SP nothing about the user.
+        if (request.NameIdFormat is { } format && format != NameIdFormats.Unspecified && format != NameIdFormats.Transient && format != sp.NameIdFormat)
         {
             return (pending, new SamlRefusal(SamlStatus.InvalidNameIdPolicy,
-                $"NameIDPolicy Format {format} is not one this service provider may get; it is registered for {sp.NameIdFormat}."));
+                $"NameIDPolicy Format {format} is not one this service provider may get; it is registered for {sp.NameIdFormat} (transient may always be asked for)."));
         }
 
         return (pending, null);

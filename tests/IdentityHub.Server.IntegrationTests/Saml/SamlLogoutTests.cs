@@ -303,7 +303,35 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         Assert.True(await NeedsLoginAsync(browser, sp));
     }
 
-    private sealed record Login(string NameId, string SessionIndex);
+    [PrerequisiteFact]
+    public async Task TransientNameId_TwoSessionsOfOneUser_EachHasItsOwnAndLogoutNamesIt()
+    {
+        var sp = await new SamlTestSp().RegisterAsync(factory);
+        var (first, user) = await SignedInBrowserAsync();
+        var second = factory.CreateBrowserLikeClient();
+        Assert.Equal(HttpStatusCode.Redirect, (await BrowserSession.SignInAsync(second, user.UserName!, OidcDriver.Password)).StatusCode);
+
+        var atFirst = await LoginAsync(first, sp, NameIdFormats.Transient);
+        var againAtFirst = await LoginAsync(first, sp, NameIdFormats.Transient);
+        var atSecond = await LoginAsync(second, sp, NameIdFormats.Transient);
+
+        Assert.Equal(atFirst.NameId, againAtFirst.NameId);
+        Assert.NotEqual(atFirst.NameId, atSecond.NameId);
+        Assert.Matches("^_[0-9a-f]{32}$", atSecond.NameId);
+        // IdentityHub ending the second session tells the SP that session's NameID.
+        var frame = Assert.Single(await _messages.ReadLogoutFramesAsync(await (await LogoutAsync(second)).Content.ReadAsStringAsync()));
+        var told = SafeXml.Parse(frame.Xml);
+        Assert.Equal(atSecond.NameId, LogoutRequest.Read(told).NameId);
+        Assert.Equal(NameIdFormats.Transient, new SamlResponseView(told).Text("//saml:NameID/@Format"));
+        // The SP ending the first session: another session's NameID does not end it, its own does.
+        await first.GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutRequest(atSecond.NameId, atFirst.SessionIndex)));
+        Assert.False(await NeedsLoginAsync(first, sp), "A LogoutRequest naming another session's transient NameID ended this one.");
+        var ended = await first.GetAsync(sp.RedirectUrl(SamlTestSp.Slo, sp.LogoutRequest(atFirst.NameId, atFirst.SessionIndex)));
+        Assert.Equal(SamlStatus.Success, LogoutResponse.Read(SafeXml.Parse((await _messages.ReadRedirectAsync(ended, SamlParameters.Response)).Xml)).Status);
+        Assert.True(await NeedsLoginAsync(first, sp), "The SP's LogoutRequest with the session's transient NameID left it alive.");
+    }
+
+    private sealed record Login(string NameId, string SessionIndex, string Format);
 
     private async Task<(HttpClient Browser, UserAccount User)> SignedInBrowserAsync()
     {
@@ -313,12 +341,14 @@ public abstract partial class SamlLogoutTests<TFactory>(TFactory factory) : ICla
         return (browser, user);
     }
 
-    private async Task<Login> LoginAsync(HttpClient browser, SamlTestSp sp)
+    private async Task<Login> LoginAsync(HttpClient browser, SamlTestSp sp, string? nameIdPolicyFormat = null)
     {
         var requestId = SamlXml.NewId();
-        var post = await _messages.ReadPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId))));
+        var post = await _messages.ReadPostAsync(await browser.GetAsync(sp.RedirectUrl(SamlTestSp.Sso, sp.AuthnRequest(requestId, nameIdPolicyFormat: nameIdPolicyFormat))));
         var view = SamlAssert.ValidResponse(post, sp, requestId);
-        return new Login(view.Text("//saml:Subject/saml:NameID")!, view.Text("//saml:AuthnStatement/@SessionIndex")!);
+        var login = new Login(view.Text("//saml:Subject/saml:NameID")!, view.Text("//saml:AuthnStatement/@SessionIndex")!, view.Text("//saml:Subject/saml:NameID/@Format")!);
+        Assert.Equal(nameIdPolicyFormat ?? NameIdFormats.Persistent, login.Format);
+        return login;
     }
 
     /// <summary>An SP a user signed in to and then out of at IdentityHub: it was sent a LogoutRequest, whose ID is returned.</summary>

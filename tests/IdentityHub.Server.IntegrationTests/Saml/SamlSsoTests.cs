@@ -226,7 +226,6 @@ public abstract class SamlSsoTests<TFactory>(TFactory factory) : IClassFixture<T
     }
 
     [PrerequisiteTheory]
-    [InlineData(NameIdFormats.Transient)]
     [InlineData(NameIdFormats.EmailAddress)]
     [InlineData("urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos")]
     public async Task Sso_NameIdPolicyFormatTheSpMayNotGet_AnswersInvalidNameIdPolicy(string format)

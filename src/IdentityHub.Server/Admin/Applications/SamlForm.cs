@@ -25,7 +25,7 @@ public sealed class SamlForm
 
     public string? SingleLogoutBinding { get; set; }
 
-    /// <summary>persistent, emailAddress or unspecified.</summary>
+    /// <summary>persistent, transient, emailAddress or unspecified.</summary>
     public string? NameIdFormat { get; set; }
 
     public bool SignResponse { get; set; }
@@ -132,6 +132,7 @@ public sealed class SamlForm
     public static string ShortNameIdFormat(string? uri) => uri switch
     {
         NameIdFormats.EmailAddress => "emailAddress",
+        NameIdFormats.Transient => "transient",
         NameIdFormats.Unspecified => "unspecified",
         _ => "persistent",
     };
