@@ -63,6 +63,8 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        // The bootstrap admin signs in with a password only; a test that wants MFA passes the setting back on.
+        info.Environment["Account__Mfa__RequireForAdministrators"] = "false";
         foreach (var (key, value) in TestRateLimits.Settings.Concat(settings))
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

@@ -26,7 +26,11 @@ public static class IdentityHubClaims
     /// <summary>Unix milliseconds of the sign-in that started the session (the cookie's IssuedUtc moves on every renewal).</summary>
     public const string AuthenticationTime = "identityhub_auth_time";
 
-    /// <summary>RFC 8176 §2: how the user authenticated; Identity's password sign-in adds "pwd" (SAML's AuthnContextClassRef comes from it).</summary>
+    /// <summary>
+    /// RFC 8176 §2: how the user authenticated. A password gives ["pwd"] (Identity adds it); a password and an authenticator
+    /// code or a recovery code (a one-time password too) ["pwd","otp","mfa"]. The ID token's amr and acr and SAML's
+    /// AuthnContextClassRef come from it.
+    /// </summary>
     public const string AuthenticationMethods = "amr";
 }
 
@@ -125,6 +129,8 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
             Claims.Role when scopes.Contains(IdentityHubScopes.AdminApi) => [Destinations.AccessToken],
             // OpenID Connect Core §2 and Back-Channel Logout §2.4: auth_time and sid belong in the ID token.
             IdentityHubClaims.SessionId or Claims.AuthenticationTime => [Destinations.IdentityToken],
+            // RFC 8176 and OpenID Connect Core §2: how the user authenticated, for the relying party.
+            Claims.AuthenticationMethodReference or Claims.AuthenticationContextReference => [Destinations.IdentityToken],
             _ => [],
         };
     }

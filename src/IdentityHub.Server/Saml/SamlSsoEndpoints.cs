@@ -1,3 +1,4 @@
+using IdentityHub.Core.Factors;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
@@ -6,6 +7,7 @@ using IdentityHub.Saml.Assertions;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
 using IdentityHub.Saml.Signing;
+using IdentityHub.Server.Identities;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -34,6 +36,12 @@ public static class SamlSsoEndpoints
         catch (SamlProtocolException ex)
         {
             return SamlErrorPage.Show(ex.Message);
+        }
+
+        if (pending.RequestId is not null && pending.NoAuthnContext)
+        {
+            // Core §3.3.2.2.1: the requested context cannot be satisfied; the SP hears so from a Response.
+            return await ErrorResponseAsync(context, pending, SamlStatus.NoAuthnContext, "IdentityHub cannot authenticate the user with the requested authentication context.");
         }
 
         return await ContinueAsync(context, pending);
@@ -72,7 +80,12 @@ public static class SamlSsoEndpoints
             throw new SamlProtocolException(SamlStatus.RequestDenied, $"The request {request.Id} was already received (replay).");
         }
 
-        return new PendingLogin(sp.Id, request.Id, acs, relayState, request.ForceAuthn, request.IsPassive, clock.GetUtcNow());
+        var demand = request.RequestedContext?.Demand() ?? AuthnContextDemand.Any;
+        return new PendingLogin(sp.Id, request.Id, acs, relayState, request.ForceAuthn, request.IsPassive, clock.GetUtcNow())
+        {
+            RequireMfa = demand == AuthnContextDemand.MultiFactor,
+            NoAuthnContext = demand == AuthnContextDemand.Unsatisfiable,
+        };
     }
 
     /// <summary>Signatures are checked with the SP's registered certificate only; required when the SP registered so.</summary>
@@ -206,11 +219,7 @@ public static class SamlSsoEndpoints
                     return answered;
                 }
 
-                var idp = SamlIdpEndpoints.Of(context, services.GetRequiredService<SamlSettings>());
-                var certificate = await services.GetRequiredService<SamlSigningCertificate>().GetAsync(context.RequestAborted);
-                var error = LoginResponse.Error(idp.EntityId, new Uri(pending.AcsUrl), pending.RequestId, SamlStatus.NoPassive,
-                    "The user is not signed in and IsPassive forbids asking.", services.GetRequiredService<TimeProvider>().GetUtcNow(), certificate);
-                return SamlPostPage.Response(context, new Uri(pending.AcsUrl), error.OuterXml, pending.RelayState);
+                return await ErrorResponseAsync(context, pending, SamlStatus.NoPassive, "The user is not signed in and IsPassive forbids asking.");
             }
 
             // ForceAuthn is honoured on resume: the new session must start after the request arrived.
@@ -218,8 +227,44 @@ public static class SamlSsoEndpoints
             return Results.Redirect($"/account/login?ReturnUrl={Uri.EscapeDataString(resume)}");
         }
 
+        if (await NeedsSecondFactorAsync(services, sp, pending, user, session.Principal!, context.RequestAborted))
+        {
+            if (pending.IsPassive)
+            {
+                return await AlreadyAnsweredAsync(context, pending, resumed)
+                    ?? await ErrorResponseAsync(context, pending, SamlStatus.NoPassive, "A second factor is required and IsPassive forbids asking.");
+            }
+
+            // The session is stepped up on the MFA page (no new password), then the same pending login resumes.
+            var resume = SamlLoginResume.UrlFor(context, pending);
+            return Results.Redirect($"/account/login/mfa?ReturnUrl={Uri.EscapeDataString(resume)}");
+        }
+
         return await AlreadyAnsweredAsync(context, pending, resumed)
             ?? await services.GetRequiredService<SamlLoginIssuer>().IssueAsync(context, sp, pending, user, session);
+    }
+
+    /// <summary>A session without a second factor is stepped up when the request, the application or the user's policy asks for MFA.</summary>
+    private static async Task<bool> NeedsSecondFactorAsync(
+        IServiceProvider services, SamlServiceProvider sp, PendingLogin pending, UserAccount user, System.Security.Claims.ClaimsPrincipal session, CancellationToken cancellationToken)
+    {
+        if (MfaPolicy.IsSatisfiedBy(session.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value)))
+        {
+            return false;
+        }
+
+        var policy = services.GetRequiredService<MfaPolicy>();
+        return pending.RequireMfa || await policy.RequiredForApplicationAsync(sp.ApplicationId, cancellationToken) || await policy.RequiredForUserAsync(user, cancellationToken);
+    }
+
+    /// <summary>A signed Response with an error status, posted to the SP's ACS.</summary>
+    private static async Task<IResult> ErrorResponseAsync(HttpContext context, PendingLogin pending, string status, string message)
+    {
+        var services = context.RequestServices;
+        var idp = SamlIdpEndpoints.Of(context, services.GetRequiredService<SamlSettings>());
+        var certificate = await services.GetRequiredService<SamlSigningCertificate>().GetAsync(context.RequestAborted);
+        var error = LoginResponse.Error(idp.EntityId, new Uri(pending.AcsUrl), pending.RequestId, status, message, services.GetRequiredService<TimeProvider>().GetUtcNow(), certificate);
+        return SamlPostPage.Response(context, new Uri(pending.AcsUrl), error.OuterXml, pending.RelayState);
     }
 
     /// <summary>A resumed login is answered once: a second use of its link gets the error page, not a second Response.</summary>
