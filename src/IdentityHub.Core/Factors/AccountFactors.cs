@@ -12,7 +12,8 @@ public sealed record FactorEvent(DateTimeOffset OccurredAt, string Type, string 
 
 /// <summary>
 /// A user's second factors: the authenticator app (TOTP) and its recovery codes, kept in Identity's authenticator-key
-/// and recovery-code store. Every change is an audit event on the user (<see cref="EventTypes"/>).
+/// and recovery-code store. Every change is an audit event on the user (<see cref="EventTypes"/>). Turning the app on
+/// or off changes the security stamp (Identity does), which ends the person's other sessions.
 /// </summary>
 public sealed class AccountFactors(IdentityHubDbContext db, UserManager<UserAccount> users, AuditTrail audit, CurrentActor actor)
 {
@@ -127,8 +128,8 @@ public sealed class AccountFactors(IdentityHubDbContext db, UserManager<UserAcco
     private async Task ForgetTotpAsync(UserAccount user)
     {
         await users.SetTwoFactorEnabledAsync(user, false);
-        await users.RemoveAuthenticationTokenAsync(user, "[AspNetUserStore]", "AuthenticatorKey");
-        await users.RemoveAuthenticationTokenAsync(user, "[AspNetUserStore]", "RecoveryCodes");
+        await users.RemoveAuthenticationTokenAsync(user, TotpCodes.IdentityStoreName, TotpCodes.AuthenticatorKeyName);
+        await users.RemoveAuthenticationTokenAsync(user, TotpCodes.IdentityStoreName, TotpCodes.RecoveryCodesName);
         await users.RemoveAuthenticationTokenAsync(user, TotpCodes.StoreName, TotpCodes.LastStepName);
     }
 }

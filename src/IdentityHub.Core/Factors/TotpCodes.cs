@@ -17,6 +17,11 @@ public sealed class TotpCodes(TimeProvider clock) : IUserTwoFactorTokenProvider<
     public const string StoreName = "[IdentityHub]";
     public const string LastStepName = "TotpLastStep";
 
+    /// <summary>Identity's own names for the authenticator key and recovery codes in the user tokens (UserStoreBase).</summary>
+    public const string IdentityStoreName = "[AspNetUserStore]";
+    public const string AuthenticatorKeyName = "AuthenticatorKey";
+    public const string RecoveryCodesName = "RecoveryCodes";
+
     /// <summary>The key Identity keeps for the user (Base32), creating one when there is none.</summary>
     public static async Task<string> KeyOfAsync(UserManager<UserAccount> users, UserAccount user)
     {
@@ -24,11 +29,13 @@ public sealed class TotpCodes(TimeProvider clock) : IUserTwoFactorTokenProvider<
         var key = await users.GetAuthenticatorKeyAsync(user);
         if (string.IsNullOrEmpty(key))
         {
-            await users.ResetAuthenticatorKeyAsync(user);
-            key = await users.GetAuthenticatorKeyAsync(user);
+            // Where Identity's store keeps it; ResetAuthenticatorKeyAsync would also change the security stamp and end
+            // the session of the person who only opened the page.
+            key = users.GenerateNewAuthenticatorKey();
+            await users.SetAuthenticationTokenAsync(user, IdentityStoreName, AuthenticatorKeyName, key);
         }
 
-        return key!;
+        return key;
     }
 
     public Task<string> GenerateAsync(string purpose, UserManager<UserAccount> manager, UserAccount user) =>

@@ -120,6 +120,20 @@ public sealed class ActiveUserSignInManager(
         return SignInResult.Success;
     }
 
+    /// <summary>
+    /// Signs the current session in again after a change of the user's security stamp (a factor turned on or off), keeping
+    /// its sid, sign-in time and methods: the other sessions end, this one goes on.
+    /// </summary>
+    public Task RenewSessionAsync(UserAccount user, ClaimsPrincipal current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var carried = current.Claims
+            .Where(c => c.Type is IdentityHubClaims.SessionId or IdentityHubClaims.AuthenticationTime or IdentityHubClaims.AuthenticationMethods)
+            .Select(c => new Claim(c.Type, c.Value))
+            .ToList();
+        return SignInWithClaimsAsync(user, isPersistent: false, carried);
+    }
+
     /// <summary>Spends what a real check spends (same hasher, same parameters) and ignores the outcome.</summary>
     private void VerifyWithoutEffect(UserAccount? user, string password)
     {

@@ -19,7 +19,8 @@ public sealed record AuthenticatorSetup(string Key, string GroupedKey, string Qr
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(uri, QRCodeGenerator.ECCLevel.Q);
         // A PNG data: URI: the CSP allows img data:, and the page needs no script.
-        var png = new PngByteQRCode(data).GetGraphic(5);
+        using var renderer = new PngByteQRCode(data);
+        var png = renderer.GetGraphic(5);
         return new AuthenticatorSetup(key, string.Join(' ', key.Chunk(4).Select(c => new string(c))).ToLowerInvariant(), "data:image/png;base64," + Convert.ToBase64String(png));
     }
 }

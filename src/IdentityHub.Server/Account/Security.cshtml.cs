@@ -16,7 +16,8 @@ namespace IdentityHub.Server.Account;
 /// </summary>
 [Authorize]
 public sealed class SecurityModel(
-    UserManager<UserAccount> users, AccountFactors factors, SignInLimits limits, AccountLockout lockout, ThemeMessages messages) : PageModel
+    UserManager<UserAccount> users, SignInManager<UserAccount> signIn, AccountFactors factors, SignInLimits limits, AccountLockout lockout,
+    ThemeMessages messages) : PageModel
 {
     private const int EventsShown = 50;
 
@@ -61,6 +62,7 @@ public sealed class SecurityModel(
         }
         else
         {
+            await ((ActiveUserSignInManager)signIn).RenewSessionAsync(user, User);
             Message = messages["mfa.enrol.done"];
         }
         return await ShowAsync();
@@ -101,6 +103,7 @@ public sealed class SecurityModel(
         }
 
         await factors.RemoveTotpAsync(user, HttpContext.RequestAborted);
+        await ((ActiveUserSignInManager)signIn).RenewSessionAsync(user, User);
         Message = messages["mfa.disabled"];
         return await ShowAsync();
     }

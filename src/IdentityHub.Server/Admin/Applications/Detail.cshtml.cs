@@ -127,7 +127,7 @@ public sealed class ApplicationForm
             IconUrl = application.IconUrl,
             Theme = application.Theme,
             RevokeTokensOnAccessLoss = application.RevokeTokensOnAccessLoss,
-            Mfa = application.RequireMfa ? Applications.MfaRequired : Applications.MfaDefault,
+            Mfa = application.RequireMfa ? IdentityHub.Core.Access.Applications.MfaRequired : IdentityHub.Core.Access.Applications.MfaDefault,
             Revision = IdentityHub.Core.Revision.Of(application.UpdatedAt),
         };
     }
