@@ -149,7 +149,7 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
         .ToListAsync(cancellationToken);
 
     /// <summary>One claim holding a JSON array, so a single role is still written as an array, and no role as [].</summary>
-    private static void SetArrayClaim(ClaimsIdentity identity, string type, IReadOnlyList<string> values)
+    internal static void SetArrayClaim(ClaimsIdentity identity, string type, IReadOnlyList<string> values)
     {
         identity.RemoveClaims(type);
         identity.AddClaim(new Claim(type, JsonSerializer.Serialize(values), JsonClaimValueTypes.JsonArray));

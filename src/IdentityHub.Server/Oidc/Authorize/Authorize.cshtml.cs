@@ -159,7 +159,7 @@ public sealed class AuthorizeEndpoint(
         var methods = session.Principal.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
         if (methods.Count > 0)
         {
-            identity.SetClaim(Claims.AuthenticationMethodReference, System.Text.Json.JsonSerializer.SerializeToElement(methods));
+            UserClaims.SetArrayClaim(identity, Claims.AuthenticationMethodReference, methods);
             identity.SetClaim(Claims.AuthenticationContextReference, AuthnContextClasses.ForMethods(methods));
         }
 
