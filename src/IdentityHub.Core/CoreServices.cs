@@ -35,6 +35,9 @@ public static class CoreServices
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
+        services.TryAddSingleton(new Factors.MfaSettings());
+        services.AddScoped<Factors.MfaPolicy>();
+        services.AddScoped<Factors.AccountFactors>();
         services.AddScoped<AttributeOwnership>();
         services.AddScoped<OrganisationIntake>();
         services.AddScoped<InboundRuns>();

@@ -59,6 +59,7 @@ public static class SamlStatus
     public const string NoPassive = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
     public const string InvalidNameIdPolicy = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy";
     public const string PartialLogout = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
+    public const string NoAuthnContext = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext";
 }
 
 /// <summary>SAML authentication context classes (authn-context §3.4).</summary>

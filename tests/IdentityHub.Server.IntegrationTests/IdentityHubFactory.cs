@@ -39,6 +39,8 @@ public abstract class IdentityHubFactory : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Hosting:DrainDelay", "00:00:00");
         // Every stand-in target listens on 127.0.0.1; OutboundFetchTests turns this off to see the refusals.
         builder.UseSetting("Outbound:AllowPrivateNetworks", "true");
+        // The bootstrap admin signs in with a password only; the MFA tests turn the requirement on.
+        builder.UseSetting("Account:Mfa:RequireForAdministrators", "false");
         foreach (var (key, value) in TestRateLimits.Settings)
         {
             builder.UseSetting(key, value);

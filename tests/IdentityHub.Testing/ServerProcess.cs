@@ -65,6 +65,8 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["DOTNET_NOLOGO"] = "1";
         // Stand-in targets listen on 127.0.0.1 (settings below may turn this off again).
         info.Environment["Outbound__AllowPrivateNetworks"] = "true";
+        // The bootstrap admin signs in with a password only; a test that wants MFA passes the setting back on.
+        info.Environment["Account__Mfa__RequireForAdministrators"] = "false";
         foreach (var (key, value) in TestRateLimits.Settings.Concat(settings))
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

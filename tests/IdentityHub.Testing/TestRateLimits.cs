@@ -8,7 +8,7 @@ public static class TestRateLimits
 {
     public static IReadOnlyDictionary<string, string> Settings { get; } = new[]
     {
-        "SignInPerAccount", "SignInPerIp", "SignInFailuresPerAccountAndIp", "TokenPerClient", "TokenPerIp",
+        "SignInPerAccount", "SignInPerIp", "SignInFailuresPerAccountAndIp", "MfaPerAccount", "MfaPerIp", "TokenPerClient", "TokenPerIp",
         "AdminApiPerClient", "AdminApiPerIp", "ScimPerClient", "ScimPerIp",
     }.ToDictionary(policy => $"RateLimits:{policy}:PermitLimit", _ => "1000000");
 }

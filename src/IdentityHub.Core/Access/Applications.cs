@@ -6,17 +6,19 @@ using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Core.Access;
 
+/// <param name="Mfa">"required": signing in to it takes a second factor; "default": the user's policy decides. Default on create, unchanged when omitted on update.</param>
 /// <param name="RevokeTokensOnAccessLoss">Losing a role there revokes the user's refresh tokens of its client; true when omitted on create, unchanged when omitted on update.</param>
 public sealed record ApplicationInput(
-    string? Name, string? Description, string? LaunchUrl = null, string? IconUrl = null, string? Theme = null, bool? RevokeTokensOnAccessLoss = null);
+    string? Name, string? Description, string? LaunchUrl = null, string? IconUrl = null, string? Theme = null, bool? RevokeTokensOnAccessLoss = null,
+    string? Mfa = null);
 
 /// <summary>An application as the audit trail keeps it before and after a change.</summary>
 public sealed record ApplicationSnapshot(
     Guid Id, string Name, string? Description, string? OidcClientId, string? LaunchUrl, string? IconUrl, string? Theme,
-    bool RevokeTokensOnAccessLoss, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    bool RevokeTokensOnAccessLoss, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, bool RequireMfa = false)
 {
     public static ApplicationSnapshot Of(Application a) => new(
-        a.Id, a.Name, a.Description, a.OidcClientId, a.LaunchUrl, a.IconUrl, a.Theme, a.RevokeTokensOnAccessLoss, a.CreatedAt, a.UpdatedAt);
+        a.Id, a.Name, a.Description, a.OidcClientId, a.LaunchUrl, a.IconUrl, a.Theme, a.RevokeTokensOnAccessLoss, a.CreatedAt, a.UpdatedAt, a.RequireMfa);
 }
 
 /// <summary>
@@ -26,6 +28,9 @@ public sealed record ApplicationSnapshot(
 public sealed partial class Applications(IdentityHubDbContext db, OidcClients clients, AuditTrail audit, TimeProvider clock)
 {
     // An icon is shown in an <img>: a picture format, base64-encoded, nothing a browser would run or navigate to.
+    public const string MfaDefault = "default";
+    public const string MfaRequired = "required";
+
     private static readonly string[] IconMediaTypes = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"];
 
     public async Task<Application> CreateAsync(ApplicationInput input, CancellationToken cancellationToken)
@@ -36,6 +41,7 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         var application = new Application { Id = Guid.CreateVersion7(), Name = "", CreatedAt = now, UpdatedAt = now };
         Apply(application, input);
         application.RevokeTokensOnAccessLoss = input.RevokeTokensOnAccessLoss ?? true;
+        application.RequireMfa = input.Mfa == MfaRequired;
         await SaveUnlessNameTakenAsync(application, async () =>
         {
             db.Applications.Add(application);
@@ -56,6 +62,7 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         var before = ApplicationSnapshot.Of(application);
         Apply(application, input);
         application.RevokeTokensOnAccessLoss = input.RevokeTokensOnAccessLoss ?? application.RevokeTokensOnAccessLoss;
+        application.RequireMfa = input.Mfa is null ? application.RequireMfa : input.Mfa == MfaRequired;
         application.UpdatedAt = Revision.After(application.UpdatedAt, clock);
         await SaveUnlessNameTakenAsync(application, async () =>
         {
@@ -186,6 +193,11 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         {
             errors.Add("description", $"description must be at most {Application.DescriptionMaxLength} characters.",
                 "application.descriptionLength", $"{Application.DescriptionMaxLength}");
+        }
+
+        if (input.Mfa is not (null or MfaDefault or MfaRequired))
+        {
+            errors.Add("mfa", "mfa must be \"default\" (the user's policy decides) or \"required\" (always a second factor).", "application.mfa");
         }
 
         CheckLaunchUrl(Blank(input.LaunchUrl), errors);

@@ -90,6 +90,27 @@ public sealed partial class Departments(IdentityHubDbContext db, EntitlementChan
         }, cancellationToken);
     }
 
+    /// <summary>Sets whether everyone in the department's subtree signs in with a second factor (Factors.MfaPolicy reads it).</summary>
+    public async Task<Department> SetRequireMfaAsync(Guid id, bool required, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        var department = await FindAsync(id, cancellationToken);
+        Revision.Check("department", department.UpdatedAt, expectedRevision);
+        await delegation.EnsureInsideAsync(department, field: null, cancellationToken);
+        if (department.RequireMfa == required)
+        {
+            return department;
+        }
+
+        return await db.InTransactionAsync(async () =>
+        {
+            department.RequireMfa = required;
+            department.UpdatedAt = Revision.After(department.UpdatedAt, clock);
+            await audit.RecordAsync("department.mfa-changed", "department", id.ToString(), new { requireMfa = !required }, new { requireMfa = required }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return department;
+        }, cancellationToken);
+    }
+
     /// <summary>Moves a department and its whole subtree under <paramref name="newParentId"/> (null = a root).</summary>
     public async Task<Department> MoveAsync(Guid id, Guid? newParentId, long? expectedRevision, CancellationToken cancellationToken)
     {

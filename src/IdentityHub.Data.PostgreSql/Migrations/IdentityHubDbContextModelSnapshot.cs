@@ -52,6 +52,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("RevokeTokensOnAccessLoss")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("boolean")
@@ -581,6 +584,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
+
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("boolean");
 
                     b.Property<Guid?>("SourceId")
                         .HasColumnType("uuid");

@@ -52,6 +52,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)");
 
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("bit");
+
                     b.Property<bool>("RevokeTokensOnAccessLoss")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bit")
@@ -583,6 +586,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)");
+
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("bit");
 
                     b.Property<Guid?>("SourceId")
                         .HasColumnType("uniqueidentifier");

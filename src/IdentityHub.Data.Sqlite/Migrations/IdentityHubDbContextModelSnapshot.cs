@@ -47,6 +47,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("RevokeTokensOnAccessLoss")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
@@ -574,6 +577,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("INTEGER");
 
                     b.Property<Guid?>("SourceId")
                         .HasColumnType("TEXT");

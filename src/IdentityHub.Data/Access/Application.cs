@@ -36,6 +36,9 @@ public sealed class Application
     /// <summary>Losing a role in this application revokes the user's refresh tokens and authorizations of its client.</summary>
     public bool RevokeTokensOnAccessLoss { get; set; } = true;
 
+    /// <summary>Signing in to this application (OIDC or SAML) takes a second factor, whatever the user's own policy says.</summary>
+    public bool RequireMfa { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -23,6 +23,9 @@ public sealed class Department
     /// <summary>The department's id in <see cref="SourceId"/> (SCIM Group <c>externalId</c>), unique per source.</summary>
     public string? ExternalId { get; set; }
 
+    /// <summary>Everyone in this department and every department under it signs in with a second factor.</summary>
+    public bool RequireMfa { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -84,7 +84,7 @@ public abstract record ReceivedMessage(XmlElement Root, string Id, string Issuer
 public sealed record AuthnRequest(
     XmlElement Root, string Id, string Issuer, DateTimeOffset IssueInstant, string? Destination,
     string? AssertionConsumerServiceUrl, int? AssertionConsumerServiceIndex, string? ProtocolBinding,
-    bool ForceAuthn, bool IsPassive, string? NameIdFormat)
+    bool ForceAuthn, bool IsPassive, string? NameIdFormat, RequestedAuthnContext? RequestedContext = null)
     : ReceivedMessage(Root, Id, Issuer, IssueInstant, Destination)
 {
     public static AuthnRequest Read(XmlDocument document)
@@ -107,10 +107,67 @@ public sealed record AuthnRequest(
             index,
             root.HasAttribute("ProtocolBinding") ? root.GetAttribute("ProtocolBinding") : null,
             IsTrue(root, "ForceAuthn"), IsTrue(root, "IsPassive"),
-            policy is not null && policy.HasAttribute("Format") ? policy.GetAttribute("Format") : null);
+            policy is not null && policy.HasAttribute("Format") ? policy.GetAttribute("Format") : null,
+            RequestedAuthnContext.Read(Child(root, Saml2Names.Protocol, "RequestedAuthnContext")));
     }
 
     private static bool IsTrue(XmlElement root, string name) => root.GetAttribute(name) is "true" or "1";
+}
+
+/// <summary>What a requested authentication context asks of the sign-in.</summary>
+public enum AuthnContextDemand
+{
+    /// <summary>A password session does (or nothing was requested).</summary>
+    Any,
+
+    /// <summary>Only a session with a second factor does.</summary>
+    MultiFactor,
+
+    /// <summary>No class IdentityHub can give meets the request: Core §3.3.2.2.1, answer NoAuthnContext.</summary>
+    Unsatisfiable,
+}
+
+/// <summary>SAML core §3.3.2.2.1: the AuthnContextClassRefs an SP asks for and how they compare (exact by default).</summary>
+public sealed record RequestedAuthnContext(string Comparison, IReadOnlyList<string> ClassRefs)
+{
+    // The classes IdentityHub gives, weakest first.
+    private static readonly string[] Known = [AuthnContextClasses.PasswordProtectedTransport, AuthnContextClasses.MultiFactor];
+
+    public static RequestedAuthnContext? Read(XmlElement? element)
+    {
+        if (element is null)
+        {
+            return null;
+        }
+
+        var refs = element.ChildNodes.OfType<XmlElement>()
+            .Where(e => e.LocalName == "AuthnContextClassRef" && e.NamespaceURI == Saml2Names.Assertion)
+            .Select(e => e.InnerText.Trim())
+            .ToList();
+        var comparison = element.HasAttribute("Comparison") ? element.GetAttribute("Comparison") : "exact";
+        return comparison is "exact" or "minimum" or "maximum" or "better"
+            ? new RequestedAuthnContext(comparison, refs)
+            : throw new SamlProtocolException($"RequestedAuthnContext Comparison '{comparison}' is not exact, minimum, maximum or better.");
+    }
+
+    /// <summary>What the request demands of the session, by the rank of the known classes it names.</summary>
+    public AuthnContextDemand Demand()
+    {
+        var ranks = ClassRefs.Select(c => Array.IndexOf(Known, c)).Where(r => r >= 0).ToList();
+        if (ranks.Count == 0)
+        {
+            // Only classes IdentityHub never gives (an empty request asks for nothing).
+            return ClassRefs.Count == 0 ? AuthnContextDemand.Any : AuthnContextDemand.Unsatisfiable;
+        }
+
+        return Comparison switch
+        {
+            // At least as strong as one of them, or stronger than one: the weakest named sets the floor.
+            "minimum" or "exact" => ranks.Min() == 0 ? AuthnContextDemand.Any : AuthnContextDemand.MultiFactor,
+            "better" => ranks.Min() == 0 ? AuthnContextDemand.MultiFactor : AuthnContextDemand.Unsatisfiable,
+            _ => AuthnContextDemand.Any,
+        };
+    }
 }
 
 /// <summary>SAML core §3.7.1: a LogoutRequest, as received.</summary>

@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Factors;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.AdminApi;
+using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Identities;
 using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore.Authentication;
@@ -20,6 +22,7 @@ public static class AccountSetup
         var lockout = AccountLockout.Read(builder.Configuration);
         services.AddSingleton(lockout);
         services.AddSingleton<AccountLockout>();
+        services.AddSingleton(ReadMfaSettings(builder.Configuration));
         services.AddIdentity<UserAccount, IdentityRole>(options =>
             {
                 IdentityHubSchema.ConfigureStores(options.Stores);
@@ -29,10 +32,13 @@ public static class AccountSetup
                 options.Lockout.MaxFailedAccessAttempts = lockout.MaxFailedAttempts;
                 options.Lockout.DefaultLockoutTimeSpan = lockout.Duration;
                 options.User.RequireUniqueEmail = false;
+                // Authenticator codes are checked by Otp.NET with replay refusal, not by Identity's default provider.
+                options.Tokens.AuthenticatorTokenProvider = TotpCodes.ProviderName;
             })
             .AddEntityFrameworkStores<IdentityHubDbContext>()
             .AddSignInManager<ActiveUserSignInManager>()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddTokenProvider<TotpCodes>(TotpCodes.ProviderName);
 
         services.Configure<SecurityStampValidatorOptions>(options =>
             options.ValidationInterval = builder.Configuration.GetValue("Account:RevalidationInterval", TimeSpan.FromMinutes(1)));
@@ -86,6 +92,17 @@ public static class AccountSetup
             .AddPolicy(ConsolePolicy.Name, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRoles.All));
 
         services.AddScoped<FirstAdministrator>();
+    }
+
+    /// <summary>Reads <c>Account:Mfa</c>; a wrong value stops the start with one line naming the key.</summary>
+    public static MfaSettings ReadMfaSettings(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        const string key = "Account:Mfa:RequireForAdministrators";
+        var text = configuration[key];
+        return new MfaSettings(text is null ? true
+            : bool.TryParse(text, out var required) ? required
+            : throw new StartupException($"{key} '{text}' is not true or false."));
     }
 
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int apiStatus)

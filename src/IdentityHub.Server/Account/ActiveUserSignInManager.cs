@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using IdentityHub.Core.Factors;
 using IdentityHub.Core.Sessions;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Identities;
@@ -23,7 +24,8 @@ public sealed class ActiveUserSignInManager(
     IUserConfirmation<UserAccount> confirmation,
     AccountLockout lockout,
     BrowserSessions sessions,
-    IOptionsMonitor<OpenIddictServerOptions> oidc)
+    IOptionsMonitor<OpenIddictServerOptions> oidc,
+    MfaPolicy mfaPolicy)
     : SignInManager<UserAccount>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     private static string? _dummyHash;
@@ -74,6 +76,67 @@ public sealed class ActiveUserSignInManager(
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A second step follows the password when the user has the authenticator on, and also when the policy requires
+    /// MFA of this user and they have no factor yet: the MFA page then enrols one before the sign-in completes.
+    /// </summary>
+    public override async Task<bool> IsTwoFactorEnabledAsync(UserAccount user) =>
+        await base.IsTwoFactorEnabledAsync(user) || await mfaPolicy.RequiredForUserAsync(user, Context.RequestAborted);
+
+    /// <summary>The authenticator code of the partially signed-in user (Identity's two-factor cookie).</summary>
+    public override async Task<SignInResult> TwoFactorAuthenticatorSignInAsync(string code, bool isPersistent, bool rememberClient) =>
+        await GetTwoFactorAuthenticationUserAsync() is { } user
+            ? await SecondFactorSignInAsync(user, () => UserManager.VerifyTwoFactorTokenAsync(user, TotpCodes.ProviderName, code), [])
+            : SignInResult.Failed;
+
+    /// <summary>A recovery code (single use) of the partially signed-in user.</summary>
+    public override async Task<SignInResult> TwoFactorRecoveryCodeSignInAsync(string recoveryCode) =>
+        await GetTwoFactorAuthenticationUserAsync() is { } user
+            ? await SecondFactorSignInAsync(user, async () => (await UserManager.RedeemTwoFactorRecoveryCodeAsync(user, recoveryCode)).Succeeded, [])
+            : SignInResult.Failed;
+
+    /// <summary>
+    /// Checks a second factor and, when it holds, signs the user in with RFC 8176 methods pwd, otp and mfa (a recovery
+    /// code is a one-time password too). A wrong code counts toward <see cref="AccountLockout"/> like a wrong password.
+    /// <paramref name="carried"/> are the claims of an existing session being stepped up (its sid stays).
+    /// </summary>
+    public async Task<SignInResult> SecondFactorSignInAsync(UserAccount user, Func<Task<bool>> verify, IReadOnlyCollection<Claim> carried)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(verify);
+        ArgumentNullException.ThrowIfNull(carried);
+        if (await PreSignInCheck(user) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!await verify())
+        {
+            return UserManager.SupportsUserLockout && await lockout.RecordFailureAsync(UserManager, user) ? SignInResult.LockedOut : SignInResult.Failed;
+        }
+
+        await ResetLockout(user);
+        await Context.SignOutAsync(IdentityConstants.TwoFactorUserIdScheme);
+        var claims = carried.Where(c => c.Type == IdentityHubClaims.SessionId).ToList();
+        claims.AddRange(new[] { "pwd", "otp", MfaPolicy.MultiFactorMethod }.Select(m => new Claim(IdentityHubClaims.AuthenticationMethods, m)));
+        await SignInWithClaimsAsync(user, isPersistent: false, claims);
+        return SignInResult.Success;
+    }
+
+    /// <summary>
+    /// Signs the current session in again after a change of the user's security stamp (a factor turned on or off), keeping
+    /// its sid, sign-in time and methods: the other sessions end, this one goes on.
+    /// </summary>
+    public Task RenewSessionAsync(UserAccount user, ClaimsPrincipal current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var carried = current.Claims
+            .Where(c => c.Type is IdentityHubClaims.SessionId or IdentityHubClaims.AuthenticationTime or IdentityHubClaims.AuthenticationMethods)
+            .Select(c => new Claim(c.Type, c.Value))
+            .ToList();
+        return SignInWithClaimsAsync(user, isPersistent: false, carried);
     }
 
     /// <summary>Spends what a real check spends (same hasher, same parameters) and ignores the outcome.</summary>

@@ -63,6 +63,12 @@ public sealed class LoginModel(
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
         }
 
+        if (result.RequiresTwoFactor)
+        {
+            // The password was right; Identity's two-factor cookie carries the user to the second step.
+            return LocalRedirect("/account/login/mfa?ReturnUrl=" + Uri.EscapeDataString(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/"));
+        }
+
         limits.RecordFailure(address, account);
         logger.LogWarning("Password sign-in failed for {UserName}: {Outcome}", Input.UserName, Describe(result));
         ErrorMessage = messages["login.error.invalid"];
@@ -74,8 +80,8 @@ public sealed class LoginModel(
     {
         var user = await signIn.UserManager.FindByNameAsync(Input.UserName);
         actor.Value = actor.Value with { Id = user?.Id ?? "anonymous", Name = Input.UserName.Length > 256 ? Input.UserName[..256] : Input.UserName };
-        var type = result.Succeeded ? "signin.succeeded" : result.IsLockedOut ? "account.locked" : "signin.failed";
-        metrics.SignIn("password", result.Succeeded ? "succeeded" : Describe(result).Replace(' ', '_'));
+        var type = result.Succeeded ? "signin.succeeded" : result.RequiresTwoFactor ? "signin.password-verified" : result.IsLockedOut ? "account.locked" : "signin.failed";
+        metrics.SignIn("password", result.Succeeded ? "succeeded" : Describe(result).Replace(' ', '_').Replace('-', '_'));
         await audit.RecordEventAsync(type, user is null ? null : "user", user?.Id, new { method = "password", outcome = result.Succeeded ? "signed in" : Describe(result) }, HttpContext.RequestAborted);
     }
 

@@ -9,12 +9,15 @@ namespace IdentityHub.Server.AdminApi;
 /// <param name="IconUrl">The portal's icon: an https URL or a base64 data: URI of an image.</param>
 /// <param name="Theme">The theme folder its sign-in pages use; empty for the global theme.</param>
 /// <param name="RevokeTokensOnAccessLoss">Losing a role there revokes the user's refresh tokens of its client; default true (on create), unchanged when omitted (on update).</param>
+/// <param name="Mfa">"required": signing in to it (OIDC or SAML) always takes a second factor, stepping up a one-factor session; "default": the user's own policy decides. Default "default" (on create), unchanged when omitted (on update).</param>
 public sealed record ApplicationRequest(
-    string? Name, string? Description, bool? RevokeTokensOnAccessLoss = null, string? LaunchUrl = null, string? IconUrl = null, string? Theme = null);
+    string? Name, string? Description, bool? RevokeTokensOnAccessLoss = null, string? LaunchUrl = null, string? IconUrl = null, string? Theme = null,
+    string? Mfa = null);
 
+/// <param name="Mfa">"required" or "default" (see the request).</param>
 public sealed record ApplicationDto(
     Guid Id, string Name, string? Description, string? OidcClientId, string? LaunchUrl, string? IconUrl, string? Theme,
-    bool RevokeTokensOnAccessLoss, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    bool RevokeTokensOnAccessLoss, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string Mfa);
 
 public sealed record ApplicationPage(IReadOnlyList<ApplicationDto> Items, int Page, int PageSize, int Total);
 
@@ -34,7 +37,8 @@ public static class ApplicationsApi
     }
 
     internal static ApplicationDto ToDto(Application a) => new(
-        a.Id, a.Name, a.Description, a.OidcClientId, a.LaunchUrl, a.IconUrl, a.Theme, a.RevokeTokensOnAccessLoss, a.CreatedAt, a.UpdatedAt);
+        a.Id, a.Name, a.Description, a.OidcClientId, a.LaunchUrl, a.IconUrl, a.Theme, a.RevokeTokensOnAccessLoss, a.CreatedAt, a.UpdatedAt,
+        a.RequireMfa ? Applications.MfaRequired : Applications.MfaDefault);
 
     /// <summary>Applications by name; <c>q</c> keeps those whose name or description contains the text.</summary>
     private static async Task<Results<Ok<ApplicationPage>, ValidationProblem>> ListAsync(
@@ -94,5 +98,5 @@ public static class ApplicationsApi
     }
 
     private static ApplicationInput InputOf(ApplicationRequest r) =>
-        new(r.Name, r.Description, r.LaunchUrl, r.IconUrl, r.Theme, r.RevokeTokensOnAccessLoss);
+        new(r.Name, r.Description, r.LaunchUrl, r.IconUrl, r.Theme, r.RevokeTokensOnAccessLoss, r.Mfa);
 }

@@ -9,8 +9,12 @@ public sealed record DepartmentRequest(string? Code, string? Name, Guid? ParentI
 
 public sealed record MoveDepartmentRequest(Guid? ParentId);
 
+/// <param name="RequireMfa">Everyone in the department and every department under it signs in with a second factor.</param>
+public sealed record DepartmentMfaRequest(bool RequireMfa);
+
 /// <summary>A department; <see cref="ParentName"/> names the parent beside its id.</summary>
-public sealed record DepartmentDto(Guid Id, string Code, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ParentName);
+/// <param name="RequireMfa">This department's own flag: its subtree signs in with a second factor (a department above may require it too).</param>
+public sealed record DepartmentDto(Guid Id, string Code, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ParentName, bool RequireMfa);
 
 /// <summary>A department in the tree, with its direct user count and its children.</summary>
 public sealed record DepartmentNode(Guid Id, string Code, string Name, int Users, IReadOnlyList<DepartmentNode> Children);
@@ -34,10 +38,11 @@ public static class DepartmentsApi
         departments.MapPost("/", CreateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Create a department");
         departments.MapPut("/{id:guid}", UpdateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Rename or recode a department");
         departments.MapPost("/{id:guid}/move", MoveAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Move a department and its subtree");
+        departments.MapPut("/{id:guid}/mfa", SetMfaAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Require (or stop requiring) MFA for a department's subtree");
         departments.MapDelete("/{id:guid}", DeleteAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Delete an empty department");
     }
 
-    private static DepartmentDto ToDto(Department d) => new(d.Id, d.Code, d.Name, d.ParentId, d.Path, d.CreatedAt, d.UpdatedAt, d.Parent?.Name);
+    private static DepartmentDto ToDto(Department d) => new(d.Id, d.Code, d.Name, d.ParentId, d.Path, d.CreatedAt, d.UpdatedAt, d.Parent?.Name, d.RequireMfa);
 
     /// <summary>Lists departments; <c>q</c> searches code and name; <c>parentId</c> gives the direct children (<c>root=true</c> the top level).</summary>
     private static async Task<Results<Ok<Paged<DepartmentDto>>, ValidationProblem>> ListAsync(
@@ -91,6 +96,14 @@ public static class DepartmentsApi
         CancellationToken cancellationToken)
     {
         await departments.MoveAsync(id, request.ParentId, ifMatch.Revision, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<DepartmentDto>, NotFound>> SetMfaAsync(
+        Guid id, DepartmentMfaRequest request, IfMatch ifMatch, Departments departments, DepartmentQueries queries, HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        await departments.SetRequireMfaAsync(id, request.RequireMfa, ifMatch.Revision, cancellationToken);
         return await GetAsync(id, queries, http, cancellationToken);
     }
 

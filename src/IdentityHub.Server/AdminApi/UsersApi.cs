@@ -54,6 +54,8 @@ public static class UsersApi
         users.MapPost("/{id}/reactivate", ReactivateAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Reactivate a suspended user");
         users.MapPost("/{id}/leave", LeaveAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("Mark a user as left (sessions and assignments end)");
         users.MapPost("/{id}/end-sessions", EndSessionsAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("End a user's sessions and revoke their tokens");
+        users.MapPost("/{id}/mfa/reset", ResetFactorsAsync).RequireAuthorization(AdminApiPolicies.Security)
+            .WithSummary("Remove a user's second factors (authenticator, recovery codes, passkeys) and end their sessions");
         users.MapGet("/{id}/admin-roles", AdminRolesAsync).WithSummary("Get a user's admin roles");
         users.MapPut("/{id}/admin-roles", SetAdminRolesAsync).RequireAuthorization(AdminApiPolicies.SuperAdmin).WithSummary("Set a user's admin roles and administered departments");
     }
@@ -148,6 +150,12 @@ public static class UsersApi
     private static async Task<NoContent> EndSessionsAsync(string id, UserDirectory directory, CancellationToken cancellationToken)
     {
         await directory.EndSessionsAsync(id, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<NoContent> ResetFactorsAsync(string id, IdentityHub.Core.Factors.AccountFactors factors, CancellationToken cancellationToken)
+    {
+        await factors.ResetAsync(id, cancellationToken);
         return TypedResults.NoContent();
     }
 

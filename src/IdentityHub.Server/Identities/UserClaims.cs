@@ -26,7 +26,11 @@ public static class IdentityHubClaims
     /// <summary>Unix milliseconds of the sign-in that started the session (the cookie's IssuedUtc moves on every renewal).</summary>
     public const string AuthenticationTime = "identityhub_auth_time";
 
-    /// <summary>RFC 8176 §2: how the user authenticated; Identity's password sign-in adds "pwd" (SAML's AuthnContextClassRef comes from it).</summary>
+    /// <summary>
+    /// RFC 8176 §2: how the user authenticated. A password gives ["pwd"] (Identity adds it); a password and an authenticator
+    /// code or a recovery code (a one-time password too) ["pwd","otp","mfa"]. The ID token's amr and acr and SAML's
+    /// AuthnContextClassRef come from it.
+    /// </summary>
     public const string AuthenticationMethods = "amr";
 }
 
@@ -139,6 +143,8 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
             Claims.Role when scopes.Contains(IdentityHubScopes.AdminApi) => [Destinations.AccessToken],
             // OpenID Connect Core §2 and Back-Channel Logout §2.4: auth_time and sid belong in the ID token.
             IdentityHubClaims.SessionId or Claims.AuthenticationTime => [Destinations.IdentityToken],
+            // RFC 8176 and OpenID Connect Core §2: how the user authenticated, for the relying party.
+            Claims.AuthenticationMethodReference or Claims.AuthenticationContextReference => [Destinations.IdentityToken],
             _ => [],
         };
     }
@@ -157,7 +163,7 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
         .ToListAsync(cancellationToken);
 
     /// <summary>One claim holding a JSON array, so a single role is still written as an array, and no role as [].</summary>
-    private static void SetArrayClaim(ClaimsIdentity identity, string type, IReadOnlyList<string> values)
+    internal static void SetArrayClaim(ClaimsIdentity identity, string type, IReadOnlyList<string> values)
     {
         identity.RemoveClaims(type);
         identity.AddClaim(new Claim(type, JsonSerializer.Serialize(values), JsonClaimValueTypes.JsonArray));

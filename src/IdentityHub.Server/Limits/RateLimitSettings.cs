@@ -24,6 +24,12 @@ public sealed class RateLimitSettings
     /// </summary>
     public RateLimitRule SignInFailuresPerAccountAndIp { get; init; } = new() { PermitLimit = 5, Window = TimeSpan.FromHours(1) };
 
+    /// <summary>Second-factor attempts (authenticator or recovery code) per account, whatever the address.</summary>
+    public RateLimitRule MfaPerAccount { get; init; } = new() { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) };
+
+    /// <summary>Second-factor attempts per client address.</summary>
+    public RateLimitRule MfaPerIp { get; init; } = new() { PermitLimit = 60, Window = TimeSpan.FromMinutes(1) };
+
     /// <summary>Token, introspection and pushed authorization requests per client_id.</summary>
     public RateLimitRule TokenPerClient { get; init; } = new() { PermitLimit = 600, Window = TimeSpan.FromMinutes(1) };
 
@@ -52,6 +58,8 @@ public sealed class RateLimitSettings
             SignInPerAccount = ReadRule(section, nameof(SignInPerAccount), settings.SignInPerAccount),
             SignInPerIp = ReadRule(section, nameof(SignInPerIp), settings.SignInPerIp),
             SignInFailuresPerAccountAndIp = ReadRule(section, nameof(SignInFailuresPerAccountAndIp), settings.SignInFailuresPerAccountAndIp),
+            MfaPerAccount = ReadRule(section, nameof(MfaPerAccount), settings.MfaPerAccount),
+            MfaPerIp = ReadRule(section, nameof(MfaPerIp), settings.MfaPerIp),
             TokenPerClient = ReadRule(section, nameof(TokenPerClient), settings.TokenPerClient),
             TokenPerIp = ReadRule(section, nameof(TokenPerIp), settings.TokenPerIp),
             AdminApiPerClient = ReadRule(section, nameof(AdminApiPerClient), settings.AdminApiPerClient),

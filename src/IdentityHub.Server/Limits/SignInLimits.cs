@@ -11,6 +11,8 @@ public sealed class SignInLimits(RateLimitSettings settings) : IDisposable
     private readonly PartitionedRateLimiter<string> _perIp = RequestLimits.PerKey(settings.SignInPerIp);
     private readonly PartitionedRateLimiter<string> _perAccount = RequestLimits.PerKey(settings.SignInPerAccount);
     private readonly PartitionedRateLimiter<string> _failuresPerAccountAndIp = RequestLimits.PerKey(settings.SignInFailuresPerAccountAndIp);
+    private readonly PartitionedRateLimiter<string> _mfaPerIp = RequestLimits.PerKey(settings.MfaPerIp);
+    private readonly PartitionedRateLimiter<string> _mfaPerAccount = RequestLimits.PerKey(settings.MfaPerAccount);
 
     /// <summary>
     /// Null when the attempt may go ahead, else how long to wait. The address is throttled first; an address that has
@@ -41,8 +43,23 @@ public sealed class SignInLimits(RateLimitSettings settings) : IDisposable
         using var _ = _failuresPerAccountAndIp.AttemptAcquire(Pair(address, normalizedName));
     }
 
+    /// <summary>Null when a second-factor attempt for <paramref name="userId"/> may go ahead, else how long to wait.</summary>
+    public TimeSpan? AdmitSecondFactor(string address, string userId)
+    {
+        using var byIp = _mfaPerIp.AttemptAcquire(address);
+        if (!byIp.IsAcquired)
+        {
+            return RequestLimits.WaitOf(byIp);
+        }
+
+        using var byAccount = _mfaPerAccount.AttemptAcquire(userId);
+        return byAccount.IsAcquired ? null : RequestLimits.WaitOf(byAccount);
+    }
+
     public void Dispose()
     {
+        _mfaPerIp.Dispose();
+        _mfaPerAccount.Dispose();
         _perIp.Dispose();
         _perAccount.Dispose();
         _failuresPerAccountAndIp.Dispose();

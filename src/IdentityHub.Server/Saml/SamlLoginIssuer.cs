@@ -22,6 +22,9 @@ public sealed record PendingLogin(Guid ServiceProviderId, string? RequestId, str
 
     /// <summary>Names this pending login across every resume link made for it, so it is answered once.</summary>
     public string Ticket { get; init; } = IdentityHub.Saml.Protocol.SamlXml.NewId();
+
+    /// <summary>The request's RequestedAuthnContext asks for the MFA class: a one-factor session is stepped up first.</summary>
+    public bool RequireMfa { get; init; }
 }
 
 /// <summary>Profiles §4.1.4.2: issues the Response for a signed-in user and records the SP as a session participant.</summary>

@@ -1,3 +1,4 @@
+using IdentityHub.Core.Factors;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
@@ -6,6 +7,7 @@ using IdentityHub.Saml.Assertions;
 using IdentityHub.Saml.Bindings;
 using IdentityHub.Saml.Protocol;
 using IdentityHub.Saml.Signing;
+using IdentityHub.Server.Identities;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -97,7 +99,14 @@ public static class SamlSsoEndpoints
                 $"NameIDPolicy Format {format} is not one this service provider may get; it is registered for {sp.NameIdFormat} (transient may always be asked for)."));
         }
 
-        return (pending, null);
+        // Core §3.3.2.2.1: a requested context IdentityHub cannot satisfy is answered NoAuthnContext; the MFA class steps the session up.
+        var demand = request.RequestedContext?.Demand() ?? AuthnContextDemand.Any;
+        if (demand == AuthnContextDemand.Unsatisfiable)
+        {
+            return (pending, new SamlRefusal(SamlStatus.NoAuthnContext, "IdentityHub cannot authenticate the user with the requested authentication context."));
+        }
+
+        return (pending with { RequireMfa = demand == AuthnContextDemand.MultiFactor }, null);
     }
 
     /// <summary>A present signature is checked with the SP's registered certificate only.</summary>
@@ -232,8 +241,34 @@ public static class SamlSsoEndpoints
             return Results.Redirect($"/account/login?ReturnUrl={Uri.EscapeDataString(resume)}");
         }
 
+        if (await NeedsSecondFactorAsync(services, sp, pending, user, session.Principal!, context.RequestAborted))
+        {
+            if (pending.IsPassive)
+            {
+                return await AlreadyAnsweredAsync(context, pending, resumed)
+                    ?? await AnswerWithStatusAsync(context, pending, SamlStatus.NoPassive, "A second factor is required and IsPassive forbids asking.");
+            }
+
+            // The session is stepped up on the MFA page (no new password), then the same pending login resumes.
+            var resume = SamlLoginResume.UrlFor(context, pending);
+            return Results.Redirect($"/account/login/mfa?ReturnUrl={Uri.EscapeDataString(resume)}");
+        }
+
         return await AlreadyAnsweredAsync(context, pending, resumed)
             ?? await services.GetRequiredService<SamlLoginIssuer>().IssueAsync(context, sp, pending, user, session);
+    }
+
+    /// <summary>A session without a second factor is stepped up when the request, the application or the user's policy asks for MFA.</summary>
+    private static async Task<bool> NeedsSecondFactorAsync(
+        IServiceProvider services, SamlServiceProvider sp, PendingLogin pending, UserAccount user, System.Security.Claims.ClaimsPrincipal session, CancellationToken cancellationToken)
+    {
+        if (MfaPolicy.IsSatisfiedBy(session.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value)))
+        {
+            return false;
+        }
+
+        var policy = services.GetRequiredService<MfaPolicy>();
+        return pending.RequireMfa || await policy.RequiredForApplicationAsync(sp.ApplicationId, cancellationToken) || await policy.RequiredForUserAsync(user, cancellationToken);
     }
 
     /// <summary>Profiles §4.1.4.2: a signed Response carrying only <paramref name="status"/>, posted to the pending login's ACS.</summary>

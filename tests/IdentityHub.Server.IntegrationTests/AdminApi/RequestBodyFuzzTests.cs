@@ -50,6 +50,7 @@ public sealed class RequestBodyFuzzTests(SqliteFactory factory) : IClassFixture<
         ["POST /departments"] = _ => Task.FromResult(("/departments", Body(new { code = NewCode("D"), name = NewCode("Dept") }))),
         ["PUT /departments/{id}"] = async admin => ($"/departments/{await CreateDepartmentAsync(admin)}", Body(new { code = NewCode("D"), name = NewCode("Dept") })),
         ["POST /departments/{id}/move"] = async admin => ($"/departments/{await CreateDepartmentAsync(admin)}/move", Body(new { parentId = await CreateDepartmentAsync(admin) })),
+        ["PUT /departments/{id}/mfa"] = async admin => ($"/departments/{await CreateDepartmentAsync(admin)}/mfa", Body(new { requireMfa = true })),
         ["POST /assignments"] = async admin =>
         {
             var (_, _, role) = await CreateRoleAsync(admin);

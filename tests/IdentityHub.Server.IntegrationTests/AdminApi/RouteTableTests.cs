@@ -76,6 +76,7 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /users/{id}/reactivate"] = DirectoryAdmins,
         ["POST /users/{id}/leave"] = DirectoryAdmins,
         ["POST /users/{id}/end-sessions"] = SecurityAdmins,
+        ["POST /users/{id}/mfa/reset"] = SecurityAdmins,
         ["PUT /users/{id}/admin-roles"] = SuperOnly,
 
         ["GET /departments"] = AnyAdmin,
@@ -84,6 +85,7 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /departments"] = DirectoryAdmins,
         ["PUT /departments/{id:guid}"] = DirectoryAdmins,
         ["POST /departments/{id:guid}/move"] = DirectoryAdmins,
+        ["PUT /departments/{id:guid}/mfa"] = DirectoryAdmins,
         ["DELETE /departments/{id:guid}"] = DirectoryAdmins,
 
         ["GET /assignments"] = AnyAdmin,

@@ -75,12 +75,20 @@ public sealed class SamlTestSp
         return this;
     }
 
-    /// <summary>An AuthnRequest; with <paramref name="acsIndex"/> it names the ACS by index instead of by URL.</summary>
-    public string AuthnRequest(string? id = null, string? acs = null, DateTimeOffset? issued = null, Uri? destination = null, bool forceAuthn = false, bool isPassive = false, int? acsIndex = null, string? nameIdPolicyFormat = null)
+    /// <summary>
+    /// An AuthnRequest; with <paramref name="acsIndex"/> it names the ACS by index instead of by URL; with
+    /// <paramref name="nameIdPolicyFormat"/> its NameIDPolicy asks for that format; with
+    /// <paramref name="authnContextClasses"/> it carries a RequestedAuthnContext of that <paramref name="comparison"/>.
+    /// </summary>
+    public string AuthnRequest(
+        string? id = null, string? acs = null, DateTimeOffset? issued = null, Uri? destination = null, bool forceAuthn = false, bool isPassive = false, int? acsIndex = null,
+        string? nameIdPolicyFormat = null, IReadOnlyList<string>? authnContextClasses = null, string comparison = "exact")
     {
         var policyFormat = nameIdPolicyFormat is null ? "" : $" Format=\"{nameIdPolicyFormat}\"";
+        var context = authnContextClasses is null ? ""
+            : $"""<samlp:RequestedAuthnContext Comparison="{comparison}">{string.Concat(authnContextClasses.Select(c => $"<saml:AuthnContextClassRef>{c}</saml:AuthnContextClassRef>"))}</samlp:RequestedAuthnContext>""";
         var consumer = acsIndex is { } index ? $"AssertionConsumerServiceIndex=\"{index}\"" : $"AssertionConsumerServiceURL=\"{acs ?? Acs}\" ProtocolBinding=\"{Saml2Names.HttpPostBinding}\"";
-        return $"""<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(issued ?? DateTimeOffset.UtcNow)}" Destination="{(destination ?? Sso).AbsoluteUri}" {consumer} ForceAuthn="{(forceAuthn ? "true" : "false")}" IsPassive="{(isPassive ? "true" : "false")}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"{policyFormat}/></samlp:AuthnRequest>""";
+        return $"""<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id ?? SamlXml.NewId()}" Version="2.0" IssueInstant="{SamlXml.Instant(issued ?? DateTimeOffset.UtcNow)}" Destination="{(destination ?? Sso).AbsoluteUri}" {consumer} ForceAuthn="{(forceAuthn ? "true" : "false")}" IsPassive="{(isPassive ? "true" : "false")}"><saml:Issuer>{EntityId}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"{policyFormat}/>{context}</samlp:AuthnRequest>""";
     }
 
     public string LogoutRequest(string nameId, string? sessionIndex, string? id = null, DateTimeOffset? notOnOrAfter = null, Uri? destination = null)

@@ -111,6 +111,9 @@ public sealed class ApplicationForm
 
     public bool RevokeTokensOnAccessLoss { get; set; }
 
+    /// <summary>"default" or "required" (Applications.MfaDefault / MfaRequired).</summary>
+    public string? Mfa { get; set; }
+
     public long? Revision { get; set; }
 
     public static ApplicationForm Of(Application application)
@@ -124,13 +127,14 @@ public sealed class ApplicationForm
             IconUrl = application.IconUrl,
             Theme = application.Theme,
             RevokeTokensOnAccessLoss = application.RevokeTokensOnAccessLoss,
+            Mfa = application.RequireMfa ? IdentityHub.Core.Access.Applications.MfaRequired : IdentityHub.Core.Access.Applications.MfaDefault,
             Revision = IdentityHub.Core.Revision.Of(application.UpdatedAt),
         };
     }
 
     // An empty description field means no description, as the API's null does.
     public ApplicationInput ToInput() =>
-        new(Name, string.IsNullOrWhiteSpace(Description) ? null : Description, LaunchUrl, IconUrl, Theme, RevokeTokensOnAccessLoss);
+        new(Name, string.IsNullOrWhiteSpace(Description) ? null : Description, LaunchUrl, IconUrl, Theme, RevokeTokensOnAccessLoss, Mfa);
 }
 
 public sealed class PermissionForm

@@ -57,6 +57,21 @@ public sealed class EditModel(DepartmentQueries queries, IdentityHub.Core.Direct
         }
     }
 
+    /// <summary>Sets whether the department's subtree must sign in with a second factor.</summary>
+    public async Task<IActionResult> OnPostMfaAsync(Guid id, bool requireMfa, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var saved = await departments.SetRequireMfaAsync(id, requireMfa, Revision, cancellationToken);
+            return Done(saved.Name, $"/admin/departments/{id}");
+        }
+        catch (RuleViolation violation)
+        {
+            Refused(violation);
+            return await OnGetAsync(id, cancellationToken);
+        }
+    }
+
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
         Department = await queries.GetAsync(id, cancellationToken);

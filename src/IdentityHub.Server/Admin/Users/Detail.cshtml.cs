@@ -107,6 +107,15 @@ public sealed class DetailModel(
             return ThemeTexts["admin.done.sessionsEnded", await NameAsync(id, cancellationToken)];
         }, cancellationToken);
 
+    /// <summary>Removes the person's second factors (they enrol again at the next sign-in when required); audited, sessions end.</summary>
+    [ConsoleWriters(AdminRoles.SuperAdmin, AdminRoles.SecurityAdmin)]
+    public Task<IActionResult> OnPostResetFactorsAsync(string id, [FromServices] IdentityHub.Core.Factors.AccountFactors factors, CancellationToken cancellationToken) =>
+        WriteAsync(id, async () =>
+        {
+            await factors.ResetAsync(id, cancellationToken);
+            return ThemeTexts["admin.done.factorsReset", await NameAsync(id, cancellationToken)];
+        }, cancellationToken);
+
     public Task<IActionResult> OnPostAdminRolesAsync(string id, string[] roles, Guid[] departments, CancellationToken cancellationToken) =>
         WriteAsync(id, async () =>
         {

@@ -1,6 +1,8 @@
 using System.Security.Claims;
+using IdentityHub.Core.Factors;
 using IdentityHub.Core.Sessions;
 using IdentityHub.Data.Directory;
+using IdentityHub.Saml;
 using IdentityHub.Server.Identities;
 using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore;
@@ -30,10 +32,12 @@ public sealed class AuthorizeEndpoint(
     UserClaims userClaims,
     SessionParticipants participants,
     IAntiforgery antiforgery,
+    MfaPolicy mfa,
     TimeProvider clock) : PageModel
 {
     public const string AcceptField = "submit.Accept";
     public const string DenyField = "submit.Deny";
+    private const string SecondFactorPath = "/account/login/mfa";
 
     public string ApplicationName { get; private set; } = "";
 
@@ -69,6 +73,14 @@ public sealed class AuthorizeEndpoint(
             }
 
             return RedirectToLogin(request);
+        }
+
+        if (await NeedsSecondFactorAsync(request, user, session.Principal!, cancellationToken))
+        {
+            // OpenID Connect Core §3.1.2.6: prompt=none cannot show the second step.
+            return request.HasPromptValue(PromptValues.None)
+                ? Forbid(Errors.InteractionRequired, "The application requires a second factor and prompt=none forbids asking.")
+                : RedirectToLogin(request, SecondFactorPath);
         }
 
         var application = await applications.FindByClientIdAsync(request.ClientId!, cancellationToken)
@@ -144,6 +156,14 @@ public sealed class AuthorizeEndpoint(
             identity.SetClaim(Claims.AuthenticationTime, System.Text.Json.JsonSerializer.SerializeToElement(issued.ToUnixTimeSeconds()));
         }
 
+        // RFC 8176 amr and OpenID Connect Core §2 acr: how this session authenticated, and the class that makes.
+        var methods = session.Principal.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
+        if (methods.Count > 0)
+        {
+            UserClaims.SetArrayClaim(identity, Claims.AuthenticationMethodReference, methods);
+            identity.SetClaim(Claims.AuthenticationContextReference, AuthnContextClasses.ForMethods(methods));
+        }
+
         await userClaims.ApplyAsync(identity, user, request.ClientId!, cancellationToken);
         if (authorization is not null)
         {
@@ -180,7 +200,22 @@ public sealed class AuthorizeEndpoint(
         || (request.MaxAge is { } maxAge && session.Properties?.IssuedUtc is { } issued
             && clock.GetUtcNow() - issued > TimeSpan.FromSeconds(maxAge));
 
-    private RedirectResult RedirectToLogin(OpenIddictRequest request)
+    /// <summary>
+    /// A session without a second factor is stepped up (not signed in again) when the application asks for MFA
+    /// (acr_values with the REFEDS MFA class), is registered to require it, or the user's own policy requires it.
+    /// </summary>
+    private async Task<bool> NeedsSecondFactorAsync(OpenIddictRequest request, UserAccount user, ClaimsPrincipal session, CancellationToken cancellationToken)
+    {
+        if (MfaPolicy.IsSatisfiedBy(session.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value)))
+        {
+            return false;
+        }
+
+        var asked = (request.AcrValues ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(AuthnContextClasses.MultiFactor, StringComparer.Ordinal);
+        return asked || await mfa.RequiredForClientAsync(request.ClientId!, cancellationToken) || await mfa.RequiredForUserAsync(user, cancellationToken);
+    }
+
+    private RedirectResult RedirectToLogin(OpenIddictRequest request, string page = "/account/login")
     {
         // prompt=login and max_age are dropped from the way back: the sign-in that follows is fresh, and keeping
         // them would send the user to the login page forever (max_age=0 always looks expired).
@@ -196,7 +231,7 @@ public sealed class AuthorizeEndpoint(
         }
 
         var returnUrl = Request.PathBase + Request.Path + QueryString.Create(parameters);
-        return Redirect("/account/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl));
+        return Redirect(page + "?ReturnUrl=" + Uri.EscapeDataString(returnUrl));
     }
 
     private IEnumerable<KeyValuePair<string, string>> RequestParameters()

@@ -26,5 +26,8 @@ public static class AuthorizeHandlers
         AuthorizationErrorRedirect.ResponseModeDescriptor,
         // form_post: the page's CSP allows its one script and a post to the registered redirect URI.
         FormPostPolicy.Descriptor,
+
+        // Discovery: the acr classes acr_values may ask for (MFA steps the sign-in up).
+        AuthnContextDiscovery.Descriptor,
     ];
 }
