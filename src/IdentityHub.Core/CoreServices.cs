@@ -33,6 +33,7 @@ public static class CoreServices
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
+        services.AddScoped<UserPasskeys>();
         services.AddScoped<AttributeOwnership>();
         services.AddScoped<OrganisationIntake>();
         services.AddScoped<InboundRuns>();
