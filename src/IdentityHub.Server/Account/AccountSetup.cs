@@ -33,6 +33,8 @@ public static class AccountSetup
             .AddEntityFrameworkStores<IdentityHubDbContext>()
             .AddSignInManager<ActiveUserSignInManager>()
             .AddDefaultTokenProviders();
+        // The passkey pages need the manager's own passkey sign-in (it reports whose passkey it was).
+        services.AddScoped(provider => (ActiveUserSignInManager)provider.GetRequiredService<SignInManager<UserAccount>>());
 
         services.Configure<SecurityStampValidatorOptions>(options =>
             options.ValidationInterval = builder.Configuration.GetValue("Account:RevalidationInterval", TimeSpan.FromMinutes(1)));

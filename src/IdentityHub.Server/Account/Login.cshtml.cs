@@ -15,7 +15,7 @@ namespace IdentityHub.Server.Account;
 /// (unknown name, wrong password, locked or suspended account), so accounts cannot be probed.
 /// </summary>
 [AllowAnonymous]
-public sealed class LoginModel(
+public sealed partial class LoginModel(
     SignInManager<UserAccount> signIn, SignInLimits limits, ThemeMessages messages, AuditTrail audit, CurrentActor actor, ILogger<LoginModel> logger) : PageModel
 {
     /// <summary>The English text of <c>login.error.invalid</c>, the one answer to every failed sign-in.</summary>

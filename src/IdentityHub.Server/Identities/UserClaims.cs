@@ -123,8 +123,8 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
                 ? [Destinations.AccessToken, Destinations.IdentityToken]
                 : [Destinations.AccessToken],
             Claims.Role when scopes.Contains(IdentityHubScopes.AdminApi) => [Destinations.AccessToken],
-            // OpenID Connect Core §2 and Back-Channel Logout §2.4: auth_time and sid belong in the ID token.
-            IdentityHubClaims.SessionId or Claims.AuthenticationTime => [Destinations.IdentityToken],
+            // OpenID Connect Core §2 and Back-Channel Logout §2.4: auth_time, amr and sid belong in the ID token.
+            IdentityHubClaims.SessionId or Claims.AuthenticationTime or Claims.AuthenticationMethodReference => [Destinations.IdentityToken],
             _ => [],
         };
     }

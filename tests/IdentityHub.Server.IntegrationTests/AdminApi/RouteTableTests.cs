@@ -76,6 +76,8 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /users/{id}/reactivate"] = DirectoryAdmins,
         ["POST /users/{id}/leave"] = DirectoryAdmins,
         ["POST /users/{id}/end-sessions"] = SecurityAdmins,
+        ["GET /users/{id}/passkeys"] = AnyAdmin,
+        ["DELETE /users/{id}/passkeys"] = SecurityAdmins,
         ["PUT /users/{id}/admin-roles"] = SuperOnly,
 
         ["GET /departments"] = AnyAdmin,

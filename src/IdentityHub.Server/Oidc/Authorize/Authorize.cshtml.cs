@@ -143,6 +143,9 @@ public sealed class AuthorizeEndpoint(
             identity.SetClaim(Claims.AuthenticationTime, System.Text.Json.JsonSerializer.SerializeToElement(issued.ToUnixTimeSeconds()));
         }
 
+        // RFC 8176 / OpenID Connect Core §2: how the session authenticated (pwd; hwk and mfa for a passkey).
+        identity.SetClaims(Claims.AuthenticationMethodReference,
+            [.. session.Principal.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value).Distinct(StringComparer.Ordinal)]);
         await userClaims.ApplyAsync(identity, user, request.ClientId!, cancellationToken);
         if (authorization is not null)
         {
