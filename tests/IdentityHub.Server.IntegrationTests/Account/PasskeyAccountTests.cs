@@ -17,8 +17,8 @@ namespace IdentityHub.Server.IntegrationTests.Account;
 /// <summary>
 /// Issue 16 §1, the parts a browser's authenticator is not needed for: the account page lists, renames and removes
 /// passkeys (stored as Identity keeps them), each change is an audit event of the user, an administrator removes them
-/// all through the admin API, and a passkey answer that does not verify is refused with one message and counted by
-/// the sign-in rate limit. The WebAuthn ceremonies themselves are proven in the browser tests (PasskeyTests).
+/// all through the admin API, and a passkey answer that does not verify is refused with one message (the rate limit's
+/// counting of them is not proven here: this factory's limits are raised for every test). The WebAuthn ceremonies themselves are proven in the browser tests (PasskeyTests).
 /// </summary>
 public abstract class PasskeyAccountTests<TFactory>(TFactory factory) : IClassFixture<TFactory>
     where TFactory : IdentityHubFactory
@@ -106,7 +106,7 @@ public abstract class PasskeyAccountTests<TFactory>(TFactory factory) : IClassFi
     }
 
     [PrerequisiteFact]
-    public async Task PasskeySignIn_AnswersThatDoNotVerify_GetOneMessageAreAuditedAndRunIntoTheRateLimit()
+    public async Task PasskeySignIn_AnswersThatDoNotVerify_GetOneMessageAndAreAudited()
     {
         var browser = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
         var options = await PostLoginAsync(browser, "PasskeyOptions", []);
@@ -125,9 +125,6 @@ public abstract class PasskeyAccountTests<TFactory>(TFactory factory) : IClassFi
             Assert.Contains("That passkey could not sign you in.", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        var throttled = await PostLoginAsync(browser, "Passkey", new() { ["credential"] = "{}" });
-        Assert.True(throttled.Headers.RetryAfter is not null, "The sixth failure from one address is throttled with Retry-After.");
-        Assert.Contains("Too many attempts", await throttled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var failures = await AdminCallers.InDatabaseAsync(factory, db => db.AuditEvents.AsNoTracking()
             .Where(e => e.Type == "signin.failed" && e.ActorId == "anonymous" && e.After!.Contains("\"method\":\"passkey\"")).CountAsync());
         Assert.True(failures >= answers.Length, $"{failures} passkey failures audited.");
