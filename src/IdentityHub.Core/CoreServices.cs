@@ -38,6 +38,7 @@ public static class CoreServices
         services.TryAddSingleton(new Factors.MfaSettings());
         services.AddScoped<Factors.MfaPolicy>();
         services.AddScoped<Factors.AccountFactors>();
+        services.AddScoped<UserPasskeys>();
         services.AddScoped<AttributeOwnership>();
         services.AddScoped<OrganisationIntake>();
         services.AddScoped<InboundRuns>();

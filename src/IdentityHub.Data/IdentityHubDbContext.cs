@@ -79,6 +79,8 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
 
     public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();
 
+    public DbSet<PasskeyUse> PasskeyUses => Set<PasskeyUse>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

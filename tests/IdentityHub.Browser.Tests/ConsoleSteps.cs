@@ -15,6 +15,23 @@ public static class ConsoleSteps
     }
 
     /// <summary>Creates an application on the applications page; ends on its page, whose address it returns.</summary>
+    /// <summary>
+    /// On an application's page: registers a confidential OIDC client (the form's defaults) for a <see cref="RelyingParty"/>
+    /// on <paramref name="port"/>, and reads its client id and its secret, which the page shows this once.
+    /// </summary>
+    public static async Task<(string ClientId, string Secret)> RegisterRelyingPartyClientAsync(IPage page, ThemeTexts t, int port)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(t);
+        var form = page.GetByTestId("oidc-edit");
+        await form.GetByLabel(t["admin.oidc.redirectUris"], new() { Exact = true }).FillAsync(RelyingParty.RedirectUriOf(port).ToString());
+        await form.GetByLabel(t["admin.oidc.postLogoutRedirectUris"], new() { Exact = true }).FillAsync(new Uri(RelyingParty.AddressOf(port), "signout-callback-oidc").ToString());
+        Assert.Equal("confidential", await form.GetByLabel(t["admin.oidc.clientType"], new() { Exact = true }).InputValueAsync());
+        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.oidc.register"], Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("oidc-secret-issued")).ToContainTextAsync(t["admin.oidc.secretHint"]);
+        return (await page.GetByTestId("oidc-client-id").InnerTextAsync(), await page.GetByTestId("oidc-secret").InputValueAsync());
+    }
+
     public static async Task<string> CreateApplicationAsync(IPage page, ThemeTexts t, string name)
     {
         ArgumentNullException.ThrowIfNull(page);

@@ -42,17 +42,8 @@ public sealed class OidcConsoleTests(ServerAndBrowser fixture) : IClassFixture<S
         await CreateRoleAsync(page, t, roleKey, roleName, "expense.approve");
 
         // Register the client: a confidential web application with the form's defaults and the relying party's addresses.
-        var form = page.GetByTestId("oidc-edit");
-        await form.GetByLabel(t["admin.oidc.redirectUris"], new() { Exact = true }).FillAsync(RelyingParty.RedirectUriOf(port).ToString());
-        await form.GetByLabel(t["admin.oidc.postLogoutRedirectUris"], new() { Exact = true }).FillAsync(new Uri(RelyingParty.AddressOf(port), "signout-callback-oidc").ToString());
-        Assert.Equal("confidential", await form.GetByLabel(t["admin.oidc.clientType"], new() { Exact = true }).InputValueAsync());
-        await form.GetByRole(AriaRole.Button, new() { Name = t["admin.oidc.register"], Exact = true }).ClickAsync();
-
         // The secret, read from the page once; the next visit shows it no more.
-        var issued = page.GetByTestId("oidc-secret-issued");
-        await Assertions.Expect(issued).ToContainTextAsync(t["admin.oidc.secretHint"]);
-        var secret = await page.GetByTestId("oidc-secret").InputValueAsync();
-        var clientId = await page.GetByTestId("oidc-client-id").InnerTextAsync();
+        var (clientId, secret) = await RegisterRelyingPartyClientAsync(page, t, port);
         Assert.Equal(43, secret.Length);
         Assert.Contains($"{fixture.BaseAddress}.well-known/openid-configuration", await page.GetByTestId("oidc-endpoints").InnerTextAsync(), StringComparison.Ordinal);
         await page.GetByTestId("oidc-section").ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"oidc-1-secret-shown-once-{language}.png") });

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace IdentityHub.Browser.Tests;
 
@@ -64,6 +65,8 @@ public sealed class RelyingParty : IAsyncDisposable
                 }
 
                 options.MapInboundClaims = false;
+                // The ID token itself is kept, so a test can read what it says (amr) rather than what the handler mapped.
+                options.SaveTokens = true;
                 options.GetClaimsFromUserInfoEndpoint = true;
                 options.ClaimActions.MapJsonKey("roles", "roles");
                 options.TokenValidationParameters.NameClaimType = "name";
@@ -78,12 +81,15 @@ public sealed class RelyingParty : IAsyncDisposable
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapGet("/", [Authorize] (ClaimsPrincipal user) => Results.Json(new
+        app.MapGet("/", [Authorize] async (HttpContext context, ClaimsPrincipal user) => Results.Json(new
         {
             subject = user.FindFirst("sub")?.Value,
             preferredUserName = user.FindFirst("preferred_username")?.Value,
             name = user.FindFirst("name")?.Value,
             roles = user.FindAll("roles").Select(c => c.Value).Distinct(),
+            amr = await context.GetTokenAsync("id_token") is { } idToken
+                ? new JsonWebToken(idToken).Claims.Where(c => c.Type == "amr").Select(c => c.Value)
+                : [],
         }));
         await app.StartAsync();
         return new RelyingParty(app, AddressOf(port));

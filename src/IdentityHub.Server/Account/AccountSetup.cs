@@ -39,6 +39,8 @@ public static class AccountSetup
             .AddSignInManager<ActiveUserSignInManager>()
             .AddDefaultTokenProviders()
             .AddTokenProvider<TotpCodes>(TotpCodes.ProviderName);
+        // The passkey pages need the manager's own passkey sign-in (it reports whose passkey it was).
+        services.AddScoped(provider => (ActiveUserSignInManager)provider.GetRequiredService<SignInManager<UserAccount>>());
 
         services.Configure<SecurityStampValidatorOptions>(options =>
             options.ValidationInterval = builder.Configuration.GetValue("Account:RevalidationInterval", TimeSpan.FromMinutes(1)));

@@ -209,5 +209,53 @@ public sealed class ActiveUserSignInManager(
         await SignInWithClaimsAsync(user, current.Properties, [.. current.Principal.Claims.Where(c => kept.Contains(c.Type)).Select(c => new Claim(c.Type, c.Value))]);
     }
 
+    /// <summary>
+    /// Passwordless sign-in: the assertion is verified against the state <see cref="SignInManager{TUser}.MakePasskeyRequestOptionsAsync"/>
+    /// left, then the same refusals as a password (suspended, left, locked out). A user-verified passkey is possession
+    /// plus a PIN or biometric, so the session records RFC 8176 "hwk" and "mfa" (Identity's own sign-in would say "pwd").
+    /// </summary>
+    public override async Task<SignInResult> PasskeySignInAsync(string credentialJson) => (await SignInWithPasskeyAsync(credentialJson)).Result;
+
+    /// <inheritdoc cref="PasskeySignInAsync"/>
+    /// <returns>The outcome, with the user and credential the assertion named when it was genuine (null otherwise).</returns>
+    public async Task<PasskeySignIn> SignInWithPasskeyAsync(string credentialJson)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(credentialJson);
+        PasskeyAssertionResult<UserAccount> assertion;
+        try
+        {
+            assertion = await PerformPasskeyAssertionAsync(credentialJson);
+        }
+        catch (InvalidOperationException)
+        {
+            // No request options were issued to this browser (or they were used up): nothing to check the answer against.
+            return new PasskeySignIn(SignInResult.Failed, null, null);
+        }
+
+        if (!assertion.Succeeded)
+        {
+            return new PasskeySignIn(SignInResult.Failed, null, null);
+        }
+
+        var user = assertion.User;
+        if (await PreSignInCheck(user) is { } refused)
+        {
+            return new PasskeySignIn(refused, user, assertion.Passkey.CredentialId);
+        }
+
+        // The new signature counter and flags are kept, so a cloned authenticator shows up as a counter going back.
+        if (!(await UserManager.AddOrUpdatePasskeyAsync(user, assertion.Passkey)).Succeeded)
+        {
+            return new PasskeySignIn(SignInResult.Failed, user, assertion.Passkey.CredentialId);
+        }
+
+        await SignInWithClaimsAsync(user, new AuthenticationProperties { IsPersistent = false },
+            [new Claim(IdentityHubClaims.AuthenticationMethods, "hwk"), new Claim(IdentityHubClaims.AuthenticationMethods, "mfa")]);
+        return new PasskeySignIn(SignInResult.Success, user, assertion.Passkey.CredentialId);
+    }
+
     public static string NewSessionId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
 }
+
+/// <summary>What a passkey sign-in came to, and whose passkey it was when the assertion was genuine.</summary>
+public sealed record PasskeySignIn(SignInResult Result, UserAccount? User, byte[]? CredentialId);

@@ -16,7 +16,7 @@ namespace IdentityHub.Server.Account;
 /// (unknown name, wrong password, locked or suspended account), so accounts cannot be probed.
 /// </summary>
 [AllowAnonymous]
-public sealed class LoginModel(
+public sealed partial class LoginModel(
     SignInManager<UserAccount> signIn, SignInLimits limits, ThemeMessages messages, AuditTrail audit, CurrentActor actor, ServerMetrics metrics,
     ILogger<LoginModel> logger) : PageModel
 {

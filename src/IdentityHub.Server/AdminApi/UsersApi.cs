@@ -29,6 +29,9 @@ public sealed record EntitlementDto(
     Guid RoleId, string RoleName, Guid AssignmentId, Guid? DepartmentId, string? DepartmentName, DateTimeOffset? ValidUntil, string Reason,
     string? RoleDisplayName, DateTimeOffset ValidFrom);
 
+/// <summary>One of a person's passkeys: <see cref="Id"/> is the WebAuthn credential id (base64url).</summary>
+public sealed record PasskeyDto(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
+
 /// <summary>/users: the people who sign in, their status, their rights and why they hold them.</summary>
 public static class UsersApi
 {
@@ -56,6 +59,8 @@ public static class UsersApi
         users.MapPost("/{id}/end-sessions", EndSessionsAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("End a user's sessions and revoke their tokens");
         users.MapPost("/{id}/mfa/reset", ResetFactorsAsync).RequireAuthorization(AdminApiPolicies.Security)
             .WithSummary("Remove a user's second factors (authenticator, recovery codes, passkeys) and end their sessions");
+        users.MapGet("/{id}/passkeys", PasskeysAsync).WithSummary("List a user's passkeys");
+        users.MapDelete("/{id}/passkeys", RemovePasskeysAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Remove every passkey of a user (audited)");
         users.MapGet("/{id}/admin-roles", AdminRolesAsync).WithSummary("Get a user's admin roles");
         users.MapPut("/{id}/admin-roles", SetAdminRolesAsync).RequireAuthorization(AdminApiPolicies.SuperAdmin).WithSummary("Set a user's admin roles and administered departments");
     }
@@ -156,6 +161,15 @@ public static class UsersApi
     private static async Task<NoContent> ResetFactorsAsync(string id, IdentityHub.Core.Factors.AccountFactors factors, CancellationToken cancellationToken)
     {
         await factors.ResetAsync(id, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<IReadOnlyList<PasskeyDto>>> PasskeysAsync(string id, UserPasskeys passkeys, CancellationToken cancellationToken) =>
+        TypedResults.Ok<IReadOnlyList<PasskeyDto>>([.. (await passkeys.ListAsync(id, cancellationToken)).Select(p => new PasskeyDto(p.Id, p.Name, p.CreatedAt, p.LastUsedAt))]);
+
+    private static async Task<NoContent> RemovePasskeysAsync(string id, UserPasskeys passkeys, CancellationToken cancellationToken)
+    {
+        await passkeys.RemoveAllAsync(id, cancellationToken);
         return TypedResults.NoContent();
     }
 

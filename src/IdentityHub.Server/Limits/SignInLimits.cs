@@ -56,6 +56,25 @@ public sealed class SignInLimits(RateLimitSettings settings) : IDisposable
         return byAccount.IsAcquired ? null : RequestLimits.WaitOf(byAccount);
     }
 
+    /// <summary>
+    /// A passkey sign-in names no account until its assertion is checked: the address's sign-in limit applies, and its
+    /// failed assertions count among its failures as if for one more account name.
+    /// </summary>
+    public TimeSpan? AdmitPasskey(string address)
+    {
+        using var byIp = _perIp.AttemptAcquire(address);
+        if (!byIp.IsAcquired)
+        {
+            return RequestLimits.WaitOf(byIp);
+        }
+
+        using var failuresLeft = _failuresPerAccountAndIp.AttemptAcquire(Pair(address, PasskeyAttempts), 0);
+        return failuresLeft.IsAcquired ? null : RequestLimits.WaitOf(failuresLeft);
+    }
+
+    /// <summary>A refused passkey assertion from this address spends one of its passkey failures.</summary>
+    public void RecordPasskeyFailure(string address) => RecordFailure(address, PasskeyAttempts);
+
     public void Dispose()
     {
         _mfaPerIp.Dispose();
@@ -64,6 +83,9 @@ public sealed class SignInLimits(RateLimitSettings settings) : IDisposable
         _perAccount.Dispose();
         _failuresPerAccountAndIp.Dispose();
     }
+
+    /// <summary>Lower case: Identity's normalized user names are upper case, so this names no real account.</summary>
+    private const string PasskeyAttempts = "(passkey)";
 
     private static string Pair(string address, string normalizedName) => $"{address}\n{normalizedName}";
 }

@@ -77,6 +77,8 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /users/{id}/leave"] = DirectoryAdmins,
         ["POST /users/{id}/end-sessions"] = SecurityAdmins,
         ["POST /users/{id}/mfa/reset"] = SecurityAdmins,
+        ["GET /users/{id}/passkeys"] = AnyAdmin,
+        ["DELETE /users/{id}/passkeys"] = SecurityAdmins,
         ["PUT /users/{id}/admin-roles"] = SuperOnly,
 
         ["GET /departments"] = AnyAdmin,
