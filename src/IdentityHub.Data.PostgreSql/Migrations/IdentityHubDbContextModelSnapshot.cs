@@ -1330,6 +1330,10 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<string>("NameId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Protocol")
                         .IsRequired()
                         .HasMaxLength(8)

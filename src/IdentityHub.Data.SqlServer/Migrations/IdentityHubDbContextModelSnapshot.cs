@@ -1337,6 +1337,10 @@ namespace IdentityHub.Data.SqlServer.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("nvarchar(256)");
 
+                    b.Property<string>("NameId")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
                     b.Property<string>("Protocol")
                         .IsRequired()
                         .HasMaxLength(8)

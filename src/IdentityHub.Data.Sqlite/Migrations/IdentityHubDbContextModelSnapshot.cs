@@ -1313,6 +1313,10 @@ namespace IdentityHub.Data.Sqlite.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NameId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Protocol")
                         .IsRequired()
                         .HasMaxLength(8)

@@ -27,6 +27,7 @@ public sealed partial class LoginModel
             logger.LogWarning("Passkey sign-in from {Address} refused by the rate limit for {Seconds} s", address, seconds);
             RequestLimits.SetRetryAfter(Response, seconds);
             ErrorMessage = messages["login.error.throttled", seconds];
+            metrics.SignIn("passkey", "throttled");
             return Page();
         }
 
@@ -36,6 +37,7 @@ public sealed partial class LoginModel
         var result = outcome.Result;
         actor.Value = actor.Value with { Id = outcome.User?.Id ?? "anonymous", Name = outcome.User?.UserName ?? "anonymous" };
         var passkeyId = outcome.CredentialId is null ? null : UserPasskeys.IdOf(outcome.CredentialId);
+        metrics.SignIn("passkey", result.Succeeded ? "succeeded" : Describe(result).Replace(' ', '_').Replace('-', '_'));
         await audit.RecordEventAsync(
             result.Succeeded ? "signin.succeeded" : result.IsLockedOut ? "account.locked" : "signin.failed",
             outcome.User is null ? null : "user", outcome.User?.Id,

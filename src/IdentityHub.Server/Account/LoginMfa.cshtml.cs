@@ -3,6 +3,7 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Core.Factors;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.Hosting;
+using IdentityHub.Server.Hosting.Telemetry;
 using IdentityHub.Server.Limits;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -19,7 +20,7 @@ namespace IdentityHub.Server.Account;
 [AllowAnonymous]
 public sealed class LoginMfaModel(
     SignInManager<UserAccount> signIn, AccountFactors factors, SignInLimits limits, ThemeMessages messages,
-    AuditTrail audit, CurrentActor actor, ILogger<LoginMfaModel> logger) : PageModel
+    AuditTrail audit, CurrentActor actor, ServerMetrics metrics, ILogger<LoginMfaModel> logger) : PageModel
 {
     [BindProperty]
     [StringLength(64)]
@@ -79,6 +80,7 @@ public sealed class LoginMfaModel(
             logger.LogWarning("Second factor for {UserId} from {Address} refused by the rate limit for {Seconds} s", user.Id, address, seconds);
             RequestLimits.SetRetryAfter(Response, seconds);
             ErrorMessage = messages["login.error.throttled", seconds];
+            metrics.SignIn(method.Replace('-', '_'), "throttled");
             await PrepareAsync(user);
             return Page();
         }
@@ -87,6 +89,7 @@ public sealed class LoginMfaModel(
         var result = await Manager.SecondFactorSignInAsync(user, () => check(user, code), partial ? [] : User.Claims.ToList());
         SignInActor.Set(actor, user);
         var type = result.Succeeded ? "signin.succeeded" : result.IsLockedOut ? "account.locked" : "signin.failed";
+        metrics.SignIn(method.Replace('-', '_'), result.Succeeded ? "succeeded" : result.IsLockedOut ? "locked_out" : "failed");
         await audit.RecordEventAsync(type, "user", user.Id, new { method, stepUp = !partial, outcome = result.Succeeded ? "signed in" : result.IsLockedOut ? "locked out" : "bad code" }, HttpContext.RequestAborted);
         if (!result.Succeeded)
         {
