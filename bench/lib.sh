@@ -20,12 +20,18 @@ BENCH_ADMIN_SECRET="bench-admin-client-secret-$(head -c 12 /dev/urandom | od -An
 BENCH_ADMIN_PASSWORD="Bench-Admin-Password-1"
 SERVER_PID=""; URL=""; SERVER_LOG=""; SERVER_READY_MS=""
 
-bench_cleanup() {
+# Stops every process started through this library (by its id), and waits for them.
+bench_stop_pids() {
   local pid
   for pid in "${BENCH_PIDS[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
   done
   for pid in "${BENCH_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  BENCH_PIDS=()
+}
+
+bench_cleanup() {
+  bench_stop_pids
   if [[ -n "$BENCH_PGTMP" && -d "$BENCH_PGTMP" ]]; then
     runuser -u postgres -- "$BENCH_PGBIN/pg_ctl" -D "$BENCH_PGTMP/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$BENCH_PGTMP"
