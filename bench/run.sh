@@ -222,7 +222,8 @@ child_rows() { # SCENARIO_PREFIX DB FILE: turns the script's RESULT lines (name=
   local prefix=$2 db=$3 line status
   while read -r line; do
     status=ok; [[ "$(kv errors "$line")" == 0 ]] || status=FAILED
-    row "$prefix$(kv name "$line")" "$db" "$(kv throughput "$line")" "$(kv p50_ms "$line")" "$(kv p99_ms "$line")" "$(kv errors "$line")" \
+    local tp; tp=$(kv throughput "$line")
+    row "$prefix$(kv name "$line")" "$db" "${tp//_/ }" "$(kv p50_ms "$line")" "$(kv p99_ms "$line")" "$(kv errors "$line")" \
       "$(kv cpu_ms "$line")" "$(mib "$(kv peak_kib "$line")")" - "$status"
     [[ "$status" == ok ]] || return 1
   done < <(grep '^RESULT ' "$1")

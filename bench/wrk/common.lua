@@ -24,7 +24,10 @@ function init(args)
 end
 
 function response(status, headers, body)
-  if status < 200 or status > 299 then return end -- wrk counts it in summary.errors.status
+  if status < 200 or status > 299 then -- wrk counts it in summary.errors.status
+    if not shown_failure then io.stderr:write("first failed answer: ", status, " ", body:sub(1, 300), "\n"); shown_failure = true end
+    return
+  end
   if check and not check(body) then
     bad = bad + 1
     return
