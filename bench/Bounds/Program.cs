@@ -29,7 +29,7 @@ await using var services = builder.Services.BuildServiceProvider();
 var hasher = services.GetRequiredService<IPasswordHasher<UserAccount>>();
 var user = new UserAccount { UserName = "bench" };
 var hash = hasher.HashPassword(user, "Bench-Password-123");
-var format = Convert.FromBase64String(hash)[0] == 0x01 ? $"{hasher.GetType().Name} v3 (PBKDF2), {IterationsOf(hash)} iterations" : hasher.GetType().Name;
+var format = Convert.FromBase64String(hash)[0] == 0x01 ? $"{hasher.GetType().Name.Split('`')[0]} v3 (PBKDF2), {IterationsOf(hash)} iterations" : hasher.GetType().Name.Split('`')[0];
 Report("password", Measure(() =>
 {
     if (hasher.VerifyHashedPassword(user, hash, "Bench-Password-123") == PasswordVerificationResult.Failed)
