@@ -96,13 +96,15 @@ wrk_scenario() {
   cat "$BENCH_ROOT/bench/wrk/$lua.lua" "$BENCH_ROOT/bench/wrk/common.lua" >"$BENCH_WORK/$name.lua"
   local runs="$BENCH_WORK/$name-$db.runs" samples="$BENCH_WORK/$name-$db.samples" out cpu0 cpu1 status=ok
   : >"$runs"; : >"$samples"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 10s -s "$BENCH_WORK/$name.lua" "$URL$path" -- - "$@" >"$BENCH_WORK/warmup.out" \
+  # "%RUN%" in an argument becomes the invocation's number (0 for the warm-up): refresh tokens are single use.
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 10s -s "$BENCH_WORK/$name.lua" "$URL$path" -- - "${@//%RUN%/0}" >"$BENCH_WORK/warmup.out" \
     || { cat "$BENCH_WORK/warmup.out" >&2; return 1; }
+  [[ "$(kv errors "$(grep '^RESULT ' "$BENCH_WORK/warmup.out")")" == 0 ]] || { cat "$BENCH_WORK/warmup.out" >&2; return 1; }
   local run
   for run in $(seq "$RUNS"); do
     bench_reset_peak
     cpu0=$(bench_cpu_ticks)
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$BENCH_WORK/$name.lua" "$URL$path" -- "$samples" "$@")
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$BENCH_WORK/$name.lua" "$URL$path" -- "$samples" "${@//%RUN%/$run}")
     cpu1=$(bench_cpu_ticks)
     local line; line=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; return 1; }
     echo "$(kv rps "$line") $(kv p50_ms "$line") $(kv p99_ms "$line") $(kv errors "$line") $(bench_cpu_ms_per_op "$cpu0" "$cpu1" "$(kv requests "$line")") $(bench_hwm_kib)" >>"$runs"
@@ -155,10 +157,17 @@ start_http_server() {
   ADMIN_BASIC=$(printf '%s:%s' identityhub-admin "$BENCH_ADMIN_SECRET" | base64 -w0)
 }
 
-user_tokens() { # refresh tokens for every connection, per run and for the warm-up (each refresh token is used once per chain)
+# User tokens from real code flows: a refresh token for every connection of every wrk invocation (the warm-up and each
+# run: refresh tokens are single use and a reuse revokes the whole chain, so an invocation never inherits the last one's),
+# in refresh-DB-0 .. refresh-DB-RUNS; and, from one more flow whose refresh token is never used, the access token of the
+# introspection and userinfo scenarios (access-DB).
+user_tokens() {
   [[ -s "$BENCH_WORK/access-$1" ]] && return 0
-  IDP="$URL" USERNAME=admin PASSWORD="$BENCH_ADMIN_PASSWORD" CLIENT_ID="$CLIENT_ID" CLIENT_SECRET="$CLIENT_SECRET" COUNT="$CONNECTIONS" \
-    OUT_REFRESH="$BENCH_WORK/refresh-$1" OUT_ACCESS="$BENCH_WORK/access-$1" node "$BENCH_ROOT/bench/loadclient.mjs" tokens >/dev/null
+  local all="$BENCH_WORK/all-refresh-$1" access="$BENCH_WORK/all-access-$1" k
+  IDP="$URL" USERNAME=admin PASSWORD="$BENCH_ADMIN_PASSWORD" CLIENT_ID="$CLIENT_ID" CLIENT_SECRET="$CLIENT_SECRET" \
+    COUNT=$((CONNECTIONS * (RUNS + 1) + 1)) OUT_REFRESH="$all" OUT_ACCESS="$access" node "$BENCH_ROOT/bench/loadclient.mjs" tokens >/dev/null
+  for k in $(seq 0 "$RUNS"); do sed -n "$((k * CONNECTIONS + 1)),$(((k + 1) * CONNECTIONS))p" "$all" >"$BENCH_WORK/refresh-$1-$k"; done
+  tail -1 "$access" >"$BENCH_WORK/access-$1"
 }
 
 scenario_discovery() { wrk_scenario discovery "$1" discovery "req/s" "" "" ""; }
@@ -166,7 +175,7 @@ scenario_jwks() { wrk_scenario jwks "$1" jwks "req/s" "" "" ""; }
 scenario_cc-rs256() { wrk_scenario cc-rs256 "$1" client-credentials "tokens/s" "${BOUND[rsa2048]}" "RSA bound" RS256 "$ADMIN_BASIC"; }
 scenario_refresh() {
   user_tokens "$1"
-  wrk_scenario refresh "$1" refresh "tokens/s" "${BOUND[rsa2048]}" "RSA bound" RS256 "$CLIENT_BASIC" "$BENCH_WORK/refresh-$1" "$THREADS"
+  wrk_scenario refresh "$1" refresh "tokens/s" "${BOUND[rsa2048]}" "RSA bound" RS256 "$CLIENT_BASIC" "$BENCH_WORK/refresh-$1-%RUN%" "$THREADS"
 }
 scenario_introspection() {
   user_tokens "$1"
