@@ -56,7 +56,7 @@ emit() {
   p50=$(awk '{ print $2 }' "$file" | bench_median)
   p99=$(awk '{ print $3 }' "$file" | bench_median)
   errors=$(awk '{ s += $4 } END { print s + 0 }' "$file")
-  cpu=$(awk '{ print $5 }' "$file" | grep -v '^-$' | bench_median)
+  cpu=$(awk '$5 != "-" { print $5 }' "$file" | bench_median)
   hwm=$(awk '{ print $6 }' "$file" | bench_median)
   ((errors == 0)) || status=FAILED
   row "$scenario" "$db" "$(fmt "$rps") $unit" "$(fmt "$p50" 1)" "$(fmt "$p99" 1)" "$errors" "$(fmt "$cpu" 3)" "$(mib "$hwm")" \
