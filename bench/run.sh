@@ -18,7 +18,7 @@ for s in "${SCENARIOS[@]}"; do [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || usag
 
 SMOKE=${SMOKE:-0}
 if [[ "$SMOKE" == 1 ]]; then
-  : "${RUNS:=1}" "${DURATION:=1}" "${WARMUP:=1}" "${CONNECTIONS:=4}" "${SIGNIN_CONCURRENCY:=2}" "${LATENCY_N:=3}"
+  : "${RUNS:=1}" "${DURATION:=1}" "${WARMUP:=0}" "${CONNECTIONS:=4}" "${SIGNIN_CONCURRENCY:=2}" "${LATENCY_N:=3}"
   : "${BACKGROUND:=5}" "${BURST:=40}" "${CSV_USERS:=40}" "${BOUND_SECONDS:=0.3}" "${IDLE_SECONDS:=1}"
 fi
 RUNS=${RUNS:-3}
@@ -97,9 +97,11 @@ wrk_scenario() {
   local runs="$BENCH_WORK/$name-$db.runs" samples="$BENCH_WORK/$name-$db.samples" out cpu0 cpu1 status=ok
   : >"$runs"; : >"$samples"
   # "%RUN%" in an argument becomes the invocation's number (0 for the warm-up): refresh tokens are single use.
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 10s -s "$BENCH_WORK/$name.lua" "$URL$path" -- - "${@//%RUN%/0}" >"$BENCH_WORK/warmup.out" \
-    || { cat "$BENCH_WORK/warmup.out" >&2; return 1; }
-  [[ "$(kv errors "$(grep '^RESULT ' "$BENCH_WORK/warmup.out")")" == 0 ]] || { cat "$BENCH_WORK/warmup.out" >&2; return 1; }
+  if [[ "$WARMUP" != 0 ]]; then
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 10s -s "$BENCH_WORK/$name.lua" "$URL$path" -- - "${@//%RUN%/0}" >"$BENCH_WORK/warmup.out" \
+      || { cat "$BENCH_WORK/warmup.out" >&2; return 1; }
+    [[ "$(kv errors "$(grep '^RESULT ' "$BENCH_WORK/warmup.out")")" == 0 ]] || { cat "$BENCH_WORK/warmup.out" >&2; return 1; }
+  fi
   local run
   for run in $(seq "$RUNS"); do
     bench_reset_peak
@@ -127,7 +129,7 @@ flow_scenario() {
   flow() { IDP="$URL" USERNAME=admin PASSWORD="$BENCH_ADMIN_PASSWORD" CLIENT_ID="$CLIENT_ID" CLIENT_SECRET="$CLIENT_SECRET" \
     SP_KEY="$BENCH_WORK/sp.key" SP_CERT="$BENCH_WORK/sp.crt" CONCURRENCY="$SIGNIN_CONCURRENCY" DURATION="$1" \
     node "$BENCH_ROOT/bench/loadclient.mjs" "$command"; }
-  flow "$WARMUP" >/dev/null || return 1
+  [[ "$WARMUP" == 0 ]] || flow "$WARMUP" >/dev/null || return 1
   for run in $(seq "$RUNS"); do
     bench_reset_peak
     cpu0=$(bench_cpu_ticks)
