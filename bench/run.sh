@@ -281,45 +281,48 @@ run_scenario() {
   fi
 }
 
-# ---- the run ----
-bench_require_wrk
-bench_require_node_modules
-bench_build
-measure_bounds
-[[ " $DATABASES " == *" postgresql "* ]] && bench_postgres
-for db in $DATABASES; do
-  needs_http=0
-  for s in "${SCENARIOS[@]}"; do [[ "$HTTP_SCENARIOS" == *" $s "* ]] && needs_http=1; done
-  if ((needs_http)); then start_http_server "$db"; fi
-  for s in "${SCENARIOS[@]}"; do
-    run_scenario "$s" "$db"
+# ---- the run (one function, so bash has read the whole file before running any of it) ----
+main() {
+  bench_require_wrk
+  bench_require_node_modules
+  bench_build
+  measure_bounds
+  [[ " $DATABASES " == *" postgresql "* ]] && bench_postgres
+  for db in $DATABASES; do
+    needs_http=0
+    for s in "${SCENARIOS[@]}"; do [[ "$HTTP_SCENARIOS" == *" $s "* ]] && needs_http=1; done
+    if ((needs_http)); then start_http_server "$db"; fi
+    for s in "${SCENARIOS[@]}"; do
+      run_scenario "$s" "$db"
+    done
+    bench_server_stop
   done
-  bench_server_stop
-done
 
-# ---- the report ----
-COMMIT=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=""; [[ -z "$(git -C "$BENCH_ROOT" status --porcelain 2>/dev/null)" ]] || DIRTY=" (with uncommitted changes)"
-if [[ "$SMOKE" == 1 ]]; then OUT_DIR=${BENCH_OUT:-$BENCH_ROOT/test-artifacts/bench}; else OUT_DIR=${BENCH_OUT:-$BENCH_ROOT/bench/results}; fi
-mkdir -p "$OUT_DIR"
-REPORT="$OUT_DIR/$(date -u +%Y-%m-%d)-$COMMIT$([[ "$SMOKE" == 1 ]] && echo -smoke).md"
-{
-  echo "# Benchmark $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$DIRTY$([[ "$SMOKE" == 1 ]] && echo ', SMOKE (tiny counts: not figures)')"
-  echo
-  echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
-  echo "- RAM: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r)"
-  echo "- .NET: runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), SDK $(dotnet --version)"
-  echo "- load average before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- settings: RUNS=$RUNS (medians), DURATION=${DURATION}s, WARMUP=${WARMUP}s, wrk $THREADS threads x $CONNECTIONS connections," \
-    "sign-in/SAML $SIGNIN_CONCURRENCY flows at a time, propagation N=$LATENCY_N with $BACKGROUND background changes/s," \
-    "burst $BURST changes, CSV $CSV_USERS users"
-  echo "- machine bounds on $(nproc) threads: RSA-2048 ${BOUND[rsa2048]:-?} signatures/s, P-256 ${BOUND[p256]:-?} signatures/s," \
-    "password hashes ${BOUND[password]:-?}/s ($(sed -n 's/.*name=password.*detail=//p' "$BENCH_WORK/bounds.txt"))"
-  echo
-  echo "| scenario | database | throughput | p50 (ms) | p99 (ms) | errors | server CPU per op (ms) | peak RSS (MiB) | ratio to bound | status |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
-  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$ROWS"
-} >"$REPORT"
-cat "$REPORT"
-echo "report: $REPORT" >&2
-if ((FAILED)) || grep -q $'\tFAILED$' "$ROWS"; then echo "bench: some scenarios FAILED" >&2; exit 1; fi
+  # ---- the report ----
+  COMMIT=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  DIRTY=""; [[ -z "$(git -C "$BENCH_ROOT" status --porcelain 2>/dev/null)" ]] || DIRTY=" (with uncommitted changes)"
+  if [[ "$SMOKE" == 1 ]]; then OUT_DIR=${BENCH_OUT:-$BENCH_ROOT/test-artifacts/bench}; else OUT_DIR=${BENCH_OUT:-$BENCH_ROOT/bench/results}; fi
+  mkdir -p "$OUT_DIR"
+  REPORT="$OUT_DIR/$(date -u +%Y-%m-%d)-$COMMIT$([[ "$SMOKE" == 1 ]] && echo -smoke).md"
+  {
+    echo "# Benchmark $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$DIRTY$([[ "$SMOKE" == 1 ]] && echo ', SMOKE (tiny counts: not figures)')"
+    echo
+    echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+    echo "- RAM: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r)"
+    echo "- .NET: runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), SDK $(dotnet --version)"
+    echo "- load average before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- settings: RUNS=$RUNS (medians), DURATION=${DURATION}s, WARMUP=${WARMUP}s, wrk $THREADS threads x $CONNECTIONS connections," \
+      "sign-in/SAML $SIGNIN_CONCURRENCY flows at a time, propagation N=$LATENCY_N with $BACKGROUND background changes/s," \
+      "burst $BURST changes, CSV $CSV_USERS users"
+    echo "- machine bounds on $(nproc) threads: RSA-2048 ${BOUND[rsa2048]:-?} signatures/s, P-256 ${BOUND[p256]:-?} signatures/s," \
+      "password hashes ${BOUND[password]:-?}/s ($(sed -n 's/.*name=password.*detail=//p' "$BENCH_WORK/bounds.txt"))"
+    echo
+    echo "| scenario | database | throughput | p50 (ms) | p99 (ms) | errors | server CPU per op (ms) | peak RSS (MiB) | ratio to bound | status |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$ROWS"
+  } >"$REPORT"
+  cat "$REPORT"
+  echo "report: $REPORT" >&2
+  if ((FAILED)) || grep -q $'\tFAILED$' "$ROWS"; then echo "bench: some scenarios FAILED" >&2; exit 1; fi
+}
+main
