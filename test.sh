@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds IdentityHub and runs every test project against a throwaway PostgreSQL cluster.
-# Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, openssl, node/npm, redis-server) with apt-get.
+# Installs missing prerequisites (PostgreSQL 15, chromium, xmlsec1, openssl, node/npm, redis-server, nginx, wrk, sqlite3)
+# with apt-get.
 # Once the tests have run, the last line is "N passed, N failed[, N skipped]"; non-zero exit on any
 # failure, any skipped test, a dotnet test error, no tests at all, or a failed benchmark smoke run (SMOKE=1 bench/run.sh).
 set -euo pipefail
@@ -41,6 +42,9 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # nginx: the proxy the multi-node tests start themselves (nginx -p <dir>); the package's own service is not wanted.
 [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing+=(nginx)
+# The benchmark smoke run (bench/run.sh): wrk for HTTP load, sqlite3 to write the provisioning burst into a SQLite file.
+command -v wrk >/dev/null || missing+=(wrk)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
 mkdir -p "$ARTIFACTS"
 APTLOG="$ARTIFACTS/apt.log"
 apt_install() {  # quiet apt-get; show the log only when it fails
