@@ -18,7 +18,7 @@ for s in "${SCENARIOS[@]}"; do [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || usag
 
 SMOKE=${SMOKE:-0}
 if [[ "$SMOKE" == 1 ]]; then
-  : "${RUNS:=1}" "${DURATION:=1}" "${WARMUP:=0}" "${CONNECTIONS:=4}" "${SIGNIN_CONCURRENCY:=2}" "${LATENCY_N:=3}"
+  : "${RUNS:=1}" "${DURATION:=2}" "${WARMUP:=0}" "${CONNECTIONS:=4}" "${SIGNIN_CONCURRENCY:=2}" "${LATENCY_N:=3}"
   : "${BACKGROUND:=5}" "${BURST:=40}" "${CSV_USERS:=40}" "${BOUND_SECONDS:=0.3}" "${IDLE_SECONDS:=1}"
 fi
 RUNS=${RUNS:-3}
@@ -109,7 +109,8 @@ wrk_scenario() {
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s "$BENCH_WORK/$name.lua" "$URL$path" -- "$samples" "${@//%RUN%/$run}")
     cpu1=$(bench_cpu_ticks)
     local line; line=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; return 1; }
-    echo "$(kv rps "$line") $(kv p50_ms "$line") $(kv p99_ms "$line") $(kv errors "$line") $(bench_cpu_ms_per_op "$cpu0" "$cpu1" "$(kv requests "$line")") $(bench_hwm_kib)" >>"$runs"
+    # A run in which nothing completed is an error too.
+    echo "$(kv rps "$line") $(kv p50_ms "$line") $(kv p99_ms "$line") $(($(kv errors "$line") + ($(kv requests "$line") == 0))) $(bench_cpu_ms_per_op "$cpu0" "$cpu1" "$(kv requests "$line")") $(bench_hwm_kib)" >>"$runs"
     bench_log "$name $db run $run: $line"
   done
   if [[ -n "$alg" ]]; then
@@ -136,7 +137,8 @@ flow_scenario() {
     out=$(flow "$DURATION") || true
     cpu1=$(bench_cpu_ticks)
     line=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; return 1; }
-    echo "$(kv rps "$line") $(kv p50_ms "$line") $(kv p99_ms "$line") $(kv errors "$line") $(bench_cpu_ms_per_op "$cpu0" "$cpu1" "$(kv requests "$line")") $(bench_hwm_kib)" >>"$runs"
+    # A run in which nothing completed is an error too.
+    echo "$(kv rps "$line") $(kv p50_ms "$line") $(kv p99_ms "$line") $(($(kv errors "$line") + ($(kv requests "$line") == 0))) $(bench_cpu_ms_per_op "$cpu0" "$cpu1" "$(kv requests "$line")") $(bench_hwm_kib)" >>"$runs"
     bench_log "$name $db run $run: $line"
   done
   emit "$runs" "$name" "$db" "flows/s" "${BOUND[password]}" "hash bound"
@@ -194,6 +196,8 @@ scenario_cc-es256() {
   local alg
   alg=$(curl -fsS "$URL/.well-known/jwks" | sed -n 's/.*"alg":"\([^"]*\)".*/\1/p' | head -1)
   [[ "$alg" == ES256 ]] || { echo "the JWKS publishes $alg, not ES256" >&2; return 1; }
+  curl -fsS -o /dev/null -H "Authorization: Basic $ADMIN_BASIC" -d grant_type=client_credentials "$URL/connect/token" \
+    || { echo "the ES256 server refused a client credentials request" >&2; return 1; }
   wrk_scenario cc-es256 "$1" client-credentials "tokens/s" "${BOUND[p256]}" "P-256 bound" ES256 "$ADMIN_BASIC"
 }
 
