@@ -30,7 +30,21 @@ bench_stop_pids() {
   BENCH_PIDS=()
 }
 
+# On a failed exit, the server logs' errors go to stderr before the work directory is removed.
+bench_show_server_errors() {
+  local log
+  for log in "$BENCH_WORK"/server-*.log; do
+    [[ -f "$log" ]] || continue
+    if grep -qiE '\b(fail|error|crit|exception)' "$log"; then
+      echo "--- errors in $(basename "$log") (last 40 lines that name one, with what follows):" >&2
+      grep -iE -A3 '\b(fail|error|crit|exception)' "$log" | tail -n 40 >&2
+    fi
+  done
+}
+
 bench_cleanup() {
+  local rc=$?
+  ((rc == 0)) || bench_show_server_errors
   bench_stop_pids
   if [[ -n "$BENCH_PGTMP" && -d "$BENCH_PGTMP" ]]; then
     runuser -u postgres -- "$BENCH_PGBIN/pg_ctl" -D "$BENCH_PGTMP/data" -m immediate stop >/dev/null 2>&1 || true
