@@ -152,7 +152,7 @@ bench_server_start() {
       dotnet "$BENCH_DLL" --urls "$URL" >"$SERVER_LOG" 2>&1) &
   SERVER_PID=$!
   BENCH_PIDS+=("$SERVER_PID")
-  local deadline=$((SECONDS + ${BENCH_READY_TIMEOUT:-180}))
+  local deadline=$((SECONDS + ${BENCH_READY_TIMEOUT:-600}))
   until curl -fs -o /dev/null "$URL/health/ready" 2>/dev/null; do
     if ! kill -0 "$SERVER_PID" 2>/dev/null || ((SECONDS > deadline)); then
       cat "$SERVER_LOG" >&2
