@@ -35,9 +35,9 @@ bench_show_server_errors() {
   local log
   for log in "$BENCH_WORK"/server-*.log; do
     [[ -f "$log" ]] || continue
-    if grep -qiE '\b(fail|error|crit|exception)' "$log"; then
-      echo "--- errors in $(basename "$log") (last 40 lines that name one, with what follows):" >&2
-      grep -iE -A3 '\b(fail|error|crit|exception)' "$log" | tail -n 40 >&2
+    if grep -qE '(ERR|FTL)\]|Unhandled exception' "$log"; then
+      echo "--- errors in $(basename "$log") (the last 60 lines of errors and what follows each):" >&2
+      grep -E -A6 '(ERR|FTL)\]|Unhandled exception' "$log" | tail -n 60 >&2
     fi
   done
 }
