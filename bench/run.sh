@@ -45,7 +45,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; }
 kv() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<" $2" | head -1; }
 mib() { awk -v k="$1" 'BEGIN { if (k == "" || k == "-") print "-"; else printf "%.0f", k / 1024 }'; }
-fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "" || v == "-") print "-"; else printf "%." d "f", v }'; }
+fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "" || v == "-") print "-"; else { if (d == 0 && v < 10) d = 1; printf "%." d "f", v } }'; }
 ratio() { awk -v a="$1" -v b="$2" -v what="$3" 'BEGIN { if (a == "" || a == "-" || b == "" || b <= 0) print "-"; else printf "%.2f of %s", a / b, what }'; }
 
 # collect: per run "rps p50 p99 errors cpu_ms hwm_kib" lines in $1; writes the row (medians; errors summed).
@@ -330,3 +330,4 @@ main() {
   if ((FAILED)) || grep -q $'\tFAILED$' "$ROWS"; then echo "bench: some scenarios FAILED" >&2; exit 1; fi
 }
 main
+exit
