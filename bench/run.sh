@@ -307,9 +307,10 @@ main() {
   DIRTY=""; [[ -z "$(git -C "$BENCH_ROOT" status --porcelain 2>/dev/null)" ]] || DIRTY=" (with uncommitted changes)"
   if [[ "$SMOKE" == 1 ]]; then OUT_DIR=${BENCH_OUT:-$BENCH_ROOT/test-artifacts/bench}; else OUT_DIR=${BENCH_OUT:-$BENCH_ROOT/bench/results}; fi
   mkdir -p "$OUT_DIR"
-  REPORT="$OUT_DIR/$(date -u +%Y-%m-%d)-$COMMIT$([[ "$SMOKE" == 1 ]] && echo -smoke).md"
+  SUFFIX=""; [[ "$SMOKE" != 1 ]] || SUFFIX=-smoke
+  REPORT="$OUT_DIR/$(date -u +%Y-%m-%d)-$COMMIT$SUFFIX.md"
   {
-    echo "# Benchmark $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$DIRTY$([[ "$SMOKE" == 1 ]] && echo ', SMOKE (tiny counts: not figures)')"
+    echo "# Benchmark $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$DIRTY${SUFFIX:+, SMOKE (tiny counts: not figures)}"
     echo
     echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
     echo "- RAM: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r)"
