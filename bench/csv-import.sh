@@ -1,12 +1,54 @@
 #!/usr/bin/env bash
-# Times the CSV import of 10,000 users through the admin API (dry run, then commit) on SQLite and,
-# when IDENTITYHUB_TEST_POSTGRES is set, PostgreSQL; prints one line per database.
+# CSV import of USERS users through the admin API of a real Release server: 100 departments first, then one text/csv
+# file of USERS users (every column, a department code per row, a manager on 49 rows of 50) POSTed to
+# /api/admin/v1/import/users twice: a dry run (the default), then dryRun=false. Every row goes through the same
+# validation and directory service as one created by hand, in one transaction; the dry run rolls it back.
+# Fails unless both answers report USERS rows created. DATABASE=sqlite (a fresh file) or postgresql (a throwaway cluster,
+# or PGURL). Prints the times, rows/s, server CPU per row and peak working set, and RESULT lines for run.sh.
+#   USERS=10000 DATABASE=sqlite ./bench/csv-import.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-dotnet build tests/IdentityHub.Server.IntegrationTests -v q -nologo >/dev/null
-IDENTITYHUB_BENCH_USERS=10000 IDENTITYHUB_BENCH_OUT="$out" \
-  dotnet test tests/IdentityHub.Server.IntegrationTests --no-build -v q -nologo \
-  --filter "FullyQualifiedName~CsvImportBenchmark" >/dev/null
-cat "$out"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+USERS=${USERS:-10000}
+DATABASE=${DATABASE:-sqlite}
+
+bench_build
+[[ "$DATABASE" == postgresql ]] && bench_postgres
+bench_server_start csv "$DATABASE"
+TOKEN=$(bench_admin_token)
+RUN="B$$"
+awk -v run="$RUN" 'BEGIN { print "code,name,parentCode"; for (d = 0; d < 100; d++) printf "%s-D%d,Department %d,%s\n", run, d, d, (d == 0 ? "" : run "-D0") }' \
+  >"$BENCH_WORK/departments.csv"
+awk -v run="$RUN" -v n="$USERS" 'BEGIN {
+  print "employeeNumber,userName,displayName,email,phoneNumber,departmentCode,managerEmployeeNumber"
+  for (u = 0; u < n; u++)
+    printf "%s-%05d,%s-user%05d,Person %d,p%d.%s@example.com,+86 10 5555 %04d,%s-D%d,%s\n", run, u, run, u, u, u, run, u % 10000, run, u % 100,
+      (u % 50 == 0 ? "" : sprintf("%s-%05d", run, u - u % 50))
+}' >"$BENCH_WORK/users.csv"
+
+post() { # PATH_AND_QUERY FILE -> prints "seconds created status"
+  curl -sS -o "$BENCH_WORK/answer.json" -w '%{time_total} %{http_code}\n' --max-time 3600 -H "Authorization: Bearer $TOKEN" \
+    -H 'content-type: text/csv' --data-binary "@$2" "$URL/api/admin/v1/import/$1" >"$BENCH_WORK/timing"
+  read -r seconds status <"$BENCH_WORK/timing"
+  echo "$seconds $(sed -n 's/.*"created":\([0-9]*\).*/\1/p' "$BENCH_WORK/answer.json" | head -1) $status"
+}
+read -r _ created status < <(post "departments?dryRun=false" "$BENCH_WORK/departments.csv")
+[[ "$status" == 200 && "$created" == 100 ]] || bench_die "department import answered $status: $(head -c 500 "$BENCH_WORK/answer.json")"
+
+ERRORS=0
+for mode in dry-run commit; do
+  query=users; [[ "$mode" == commit ]] && query="users?dryRun=false"
+  bench_reset_peak
+  cpu0=$(bench_cpu_ticks)
+  read -r seconds created status < <(post "$query" "$BENCH_WORK/users.csv")
+  cpu1=$(bench_cpu_ticks)
+  errors=0
+  if [[ "$status" != 200 || "$created" != "$USERS" ]]; then
+    echo "the $mode answered $status with created=$created: $(head -c 500 "$BENCH_WORK/answer.json")" >&2
+    errors=$USERS; ERRORS=1
+  fi
+  rate=$(awk -v n="$USERS" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
+  echo "csv-import $DATABASE $mode: $USERS users in ${seconds} s ($rate rows/s), server CPU $(bench_cpu_ms_per_op "$cpu0" "$cpu1" "$USERS") ms per row" >&2
+  echo "RESULT name=csv-import-$mode throughput=${rate}_rows/s_(${USERS}_in_$(printf '%.1f' "$seconds")_s) p50_ms=- p99_ms=- errors=$errors cpu_ms=$(bench_cpu_ms_per_op "$cpu0" "$cpu1" "$USERS") peak_kib=$(bench_hwm_kib)"
+done
+((ERRORS == 0))

@@ -3,10 +3,14 @@
 // the target has removed them. The latency of a change is the target's own record of it (the receiver's message time,
 // scimmy's meta.created or its DELETE answer) minus the instant the admin API call returned; both clocks are this
 // machine's Date.now(). A change that lands before the API's answer reaches the client counts as negative.
-// Env: IDP (server URL), TOKEN (admin API bearer), RECEIVER (webhook receiver URL), SCIM (scimmy base URL), N, KINDS.
+// BACKGROUND other changes per second go on meanwhile (another user created and granted the same role, not awaited in
+// turn; each one reaches the target too); a failed background change counts as an error.
+// Env: IDP (server URL), TOKEN (admin API bearer), RECEIVER (webhook receiver URL), SCIM (scimmy base URL), N, KINDS,
+// BACKGROUND. Prints one JSON line per kind and change (with the values of grant and end), and one for the background.
 const { IDP, TOKEN, RECEIVER, SCIM } = process.env;
 const N = Number(process.env.N ?? 200);
 const KINDS = (process.env.KINDS ?? "webhook,scim").split(",");
+const BACKGROUND = Number(process.env.BACKGROUND ?? 0);
 const POLL_MS = 10;
 const PATIENCE_MS = 30000;
 
@@ -79,6 +83,16 @@ for (const kind of KINDS) {
   const { role, suffix } = await setUp(kind);
   const target = targets[kind];
   const measured = { grant: [], grantFromRequest: [], end: [], endFromRequest: [] };
+  const background = { sent: 0, errors: 0, pending: new Set() };
+  const timer = BACKGROUND > 0 ? setInterval(() => {
+    const name = `bg-${kind}-${suffix}-${background.sent++}`;
+    const change = (async () => {
+      const user = await api("POST", "/api/admin/v1/users", { userName: name, displayName: `Background ${name}`, email: `${name}@example.test`, employeeNumber: name.toUpperCase() });
+      await api("POST", "/api/admin/v1/assignments", { userId: user.id, roleId: role, reason: "latency bench background" });
+    })().catch((error) => { background.errors++; console.error(`background change: ${error}`); });
+    background.pending.add(change);
+    change.finally(() => background.pending.delete(change));
+  }, 1000 / BACKGROUND) : null;
   // A few unmeasured rounds first: JIT, connection pools and the first claims are not what is measured.
   for (let i = -5; i < N; i++) {
     const name = `lat-${kind}-${suffix}-${i + 5}`;
@@ -98,7 +112,10 @@ for (const kind of KINDS) {
     measured.end.push(removed - endReturned);
     measured.endFromRequest.push(removed - endSent);
   }
+  if (timer) clearInterval(timer);
+  await Promise.all([...background.pending]);
   for (const [change, values] of Object.entries(measured)) {
-    console.log(JSON.stringify({ kind, change, unit: "ms", ...summary(values) }));
+    console.log(JSON.stringify({ kind, change, unit: "ms", ...summary(values), ...(change === "grant" || change === "end" ? { values } : {}) }));
   }
+  console.log(JSON.stringify({ kind, change: "background", sent: background.sent, errors: background.errors, perSecond: BACKGROUND }));
 }

@@ -1,68 +1,58 @@
 #!/usr/bin/env bash
-# Provisioning burst: 10,000 changes land in the outbox in one commit and the dispatcher drains them to a
-# webhook receiver (tests/interop/webhook-receiver.mjs, which verifies every signature with `standardwebhooks`).
-# Builds Release, starts the server on a fresh PostgreSQL database (IDENTITYHUB_TEST_POSTGRES, server-level
-# connection string) with logging at Warning, creates the connector through the admin API, inserts USERS users holding
-# a role of the application (a connector hears only of users in its scope) and one outbox row each with SQL (the burst
-# a role edit with USERS holders writes), then prints the drain time, the
-# deliveries per second, the server's CPU time per delivery and its peak working set (VmHWM).
-# One connector, so PER_CONNECTOR (Provisioning:MaxParallelPerConnector, default 4) bounds the deliveries in flight.
-#   USERS=10000 PARALLEL=8 PER_CONNECTOR=4 PGURL=postgresql://postgres@127.0.0.1:55432 ./bench/provisioning-burst.sh
+# Provisioning burst: USERS changes land in the outbox in one commit and the dispatcher drains them to one target:
+# TARGET=webhook (tests/interop/webhook-receiver.mjs, which verifies every signature with `standardwebhooks`) or
+# TARGET=scim (tests/interop/scim-server.mjs, scimmy). Builds Release, starts the server on a fresh database
+# (DATABASE=postgresql: a throwaway cluster, or PGURL; DATABASE=sqlite: a file) with logging at Warning, creates the
+# connector through the admin API, inserts USERS users holding a role of the application (a connector hears only of
+# users in its scope) and one outbox row each with SQL in one commit (the burst a role edit with USERS holders writes).
+# The clock stops when the target has accepted exactly USERS deliveries (webhook: messages accepted; SCIM: users held),
+# asserted with a timeout (TIMEOUT seconds); then the outbox must be empty and the target must not have got more.
+# Prints the drain time, deliveries/s, the server's CPU time per delivery and its peak working set (VmHWM), and a
+# RESULT line for run.sh. One connector, so PER_CONNECTOR (Provisioning:MaxParallelPerConnector) bounds the deliveries
+# in flight, not PARALLEL (Provisioning:MaxParallelDeliveries).
+#   USERS=10000 TARGET=webhook DATABASE=postgresql PARALLEL=8 PER_CONNECTOR=4 BATCH=64 ./bench/provisioning-burst.sh
 set -euo pipefail
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USERS=${USERS:-10000}
+TARGET=${TARGET:-webhook}
+DATABASE=${DATABASE:-postgresql}
 PARALLEL=${PARALLEL:-8}
 PER_CONNECTOR=${PER_CONNECTOR:-4}
 BATCH=${BATCH:-64}
-PORT=${PORT:-5392}
-PGURL=${PGURL:-postgresql://postgres@127.0.0.1:55432}
-PSQL=${PSQL:-/usr/lib/postgresql/15/bin/psql}
-DB="ih_burst_$$"
-URL="http://127.0.0.1:$PORT"
-SECRET="burst-admin-client-secret-0123456789abcdef0123"
+TIMEOUT=${TIMEOUT:-$((120 + USERS / 20))}
+SCIM_TOKEN="burst-scim-bearer-token-0123456789"
 
-WORK=$(mktemp -d /tmp/identityhub-burst.XXXXXX)
-SERVER_PID=""; RECEIVER_PID=""
-cleanup() {
-  for pid in "$SERVER_PID" "$RECEIVER_PID"; do
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  done
-  "$PSQL" "$PGURL/postgres" -qAtc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-sql() { "$PSQL" "$PGURL/$DB" -qAtc "$1"; }
+bench_build
+bench_require_node_modules
+[[ "$DATABASE" == postgresql ]] && bench_postgres
+if [[ "$TARGET" == webhook ]]; then
+  bench_node_peer receiver webhook-receiver.mjs
+else
+  bench_node_peer scim scim-server.mjs SCIM_TOKEN="$SCIM_TOKEN"
+fi
+PEER="http://127.0.0.1:$PEER_PORT"
+bench_server_start burst "$DATABASE" Provisioning__MaxParallelDeliveries="$PARALLEL" Provisioning__MaxParallelPerConnector="$PER_CONNECTOR" \
+  Provisioning__BatchSize="$BATCH" Provisioning__PollInterval=00:00:00.200
 
-echo "Building Release..." >&2
-dotnet build "$ROOT/src/IdentityHub.Server" -c Release -nologo -v quiet >/dev/null
-[[ -d "$ROOT/tests/interop/node_modules" ]] || (cd "$ROOT/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
-
-# PORT=0: the receiver takes any free port (an exported PORT is the server's).
-(cd "$ROOT/tests/interop" && PORT=0 exec node webhook-receiver.mjs >"$WORK/receiver.out" 2>&1) & RECEIVER_PID=$!
-for _ in $(seq 50); do [[ -s "$WORK/receiver.out" ]] && break; sleep 0.1; done
-RPORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$WORK/receiver.out" | head -1)
-
-PGHOSTPORT=${PGURL#postgresql://postgres@}
-Database__Provider=PostgreSql \
-ConnectionStrings__IdentityHub="Host=${PGHOSTPORT%:*};Port=${PGHOSTPORT#*:};Username=postgres;Database=$DB" \
-Bootstrap__AdminPassword="Burst-Admin-Password-1" Bootstrap__AdminClientSecret="$SECRET" Oidc__RequireHttps=false RateLimits__TokenPerClient__PermitLimit=100000000 RateLimits__TokenPerIp__PermitLimit=100000000 RateLimits__AdminApiPerClient__PermitLimit=100000000 RateLimits__AdminApiPerIp__PermitLimit=100000000 RateLimits__ScimPerClient__PermitLimit=100000000 RateLimits__ScimPerIp__PermitLimit=100000000 \
-Serilog__MinimumLevel__Default=Warning Provisioning__MaxParallelDeliveries="$PARALLEL" Provisioning__MaxParallelPerConnector="$PER_CONNECTOR" Provisioning__BatchSize="$BATCH" Provisioning__PollInterval=00:00:00.200 \
-  dotnet "$ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll" --urls "$URL" >"$WORK/server.log" 2>&1 & SERVER_PID=$!
-for _ in $(seq 300); do curl -fs "$URL/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-
-TOKEN=$(curl -fs -u "identityhub-admin:$SECRET" -d grant_type=client_credentials -d scope=identityhub.admin "$URL/connect/token" \
-  | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-APP=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"Burst"}' "$URL/api/admin/v1/applications" \
-  | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
-CONNECTOR_JSON=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
-  -d "{\"kind\":\"webhook\",\"name\":\"burst\",\"settings\":{\"url\":\"http://127.0.0.1:$RPORT/hooks\"}}" "$URL/api/admin/v1/applications/$APP/connectors")
+TOKEN=$(bench_admin_token)
+api() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' "$@"; }
+APP=$(api -d '{"name":"Burst"}' "$URL/api/admin/v1/applications" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+if [[ "$TARGET" == webhook ]]; then
+  CONNECTOR_JSON=$(api -d "{\"kind\":\"webhook\",\"name\":\"burst\",\"settings\":{\"url\":\"$PEER/hooks\"}}" "$URL/api/admin/v1/applications/$APP/connectors")
+  WHSEC=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$CONNECTOR_JSON")
+  curl -fs -H 'content-type: application/json' -d "{\"secret\":\"$WHSEC\"}" "$PEER/control/secret" >/dev/null
+else
+  CONNECTOR_JSON=$(api -d "{\"kind\":\"scim\",\"name\":\"burst\",\"settings\":{\"baseUrl\":\"$PEER/scim/v2\",\"authentication\":\"bearer\",\"groupsMode\":false},\"secret\":\"$SCIM_TOKEN\"}" \
+    "$URL/api/admin/v1/applications/$APP/connectors")
+fi
 CONNECTOR=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' <<<"$CONNECTOR_JSON")
-WHSEC=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' <<<"$CONNECTOR_JSON")
-curl -fs -H 'content-type: application/json' -d "{\"secret\":\"$WHSEC\"}" "http://127.0.0.1:$RPORT/control/secret" >/dev/null
+[[ -n "$APP" && -n "$CONNECTOR" ]] || bench_die "could not create the application and connector: $CONNECTOR_JSON"
 
-echo "Inserting $USERS users and the burst of $USERS outbox rows in one commit..." >&2
-sql "BEGIN;
+bench_log "inserting $USERS users and the burst of $USERS outbox rows in one commit ($DATABASE, target $TARGET)"
+if [[ "$DATABASE" == postgresql ]]; then
+  DBNAME=$(sed -n 's/.*Database=\([^;]*\).*/\1/p' <<<"$(bench_connection_string burst postgresql)")
+  bench_psql "$DBNAME" "BEGIN;
 INSERT INTO \"AspNetUsers\" (\"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", \"NormalizedEmail\", \"EmailConfirmed\",
   \"PhoneNumberConfirmed\", \"TwoFactorEnabled\", \"LockoutEnabled\", \"AccessFailedCount\", \"EmployeeNumber\", \"DisplayName\",
   \"Status\", \"CreatedAt\", \"UpdatedAt\", \"SecurityStamp\", \"ConcurrencyStamp\")
@@ -81,22 +71,78 @@ FROM generate_series(1, $USERS) AS i;
 INSERT INTO \"ProvisioningOutbox\" (\"ConnectorId\", \"UserId\", \"Change\", \"CreatedAt\", \"DueAt\", \"Attempts\", \"Status\")
 SELECT '$CONNECTOR', 'burst-' || i, 'bench.burst', now(), now(), 0, 'Pending' FROM generate_series(1, $USERS) AS i;
 COMMIT;"
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
-CPU0=$(cpu_ticks)
+  outbox_count() { bench_psql "$DBNAME" 'SELECT count(*) FROM "ProvisioningOutbox"'; }
+else
+  DBFILE="$BENCH_WORK/burst.db"
+  # Dates are stored as EF Core's binary DateTimeOffset and ids as the provider writes them: take both from the
+  # application the admin API just created, so the rows look like the server's own.
+  NOW=$(sqlite3 "$DBFILE" "SELECT \"CreatedAt\" FROM \"Applications\" WHERE lower(\"Id\") = lower('$APP')")
+  APPID=$(sqlite3 "$DBFILE" "SELECT \"Id\" FROM \"Applications\" WHERE lower(\"Id\") = lower('$APP')")
+  CONNID=$(sqlite3 "$DBFILE" "SELECT \"Id\" FROM \"Connectors\" WHERE lower(\"Id\") = lower('$CONNECTOR')" 2>/dev/null || true)
+  [[ -n "$CONNID" ]] || CONNID=$CONNECTOR
+  upper() { [[ "$APPID" == "${APPID^^}" ]] && echo "${1^^}" || echo "$1"; }
+  PERM=$(upper 00000000-0000-7000-8000-00000000b001); ROLE=$(upper 00000000-0000-7000-8000-00000000b002)
+  sqlite3 "$DBFILE" "PRAGMA busy_timeout = 30000; BEGIN;
+CREATE TEMP TABLE n(i INTEGER PRIMARY KEY);
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < $USERS) INSERT INTO n SELECT i FROM s;
+INSERT INTO \"AspNetUsers\" (\"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", \"NormalizedEmail\", \"EmailConfirmed\",
+  \"PhoneNumberConfirmed\", \"TwoFactorEnabled\", \"LockoutEnabled\", \"AccessFailedCount\", \"EmployeeNumber\", \"DisplayName\",
+  \"Status\", \"CreatedAt\", \"UpdatedAt\", \"SecurityStamp\", \"ConcurrencyStamp\")
+SELECT 'burst-' || i, 'burst' || i, 'BURST' || i, 'burst' || i || '@example.test', 'BURST' || i || '@EXAMPLE.TEST', 1,
+  0, 0, 1, 0, 'B' || i, 'Burst user ' || i, 'Active', $NOW, $NOW, hex(randomblob(16)), hex(randomblob(16)) FROM n;
+INSERT INTO \"Permissions\" (\"Id\", \"ApplicationId\", \"Name\", \"Parameters\", \"CreatedAt\", \"UpdatedAt\")
+VALUES ('$PERM', '$APPID', 'burst.use', '{}', $NOW, $NOW);
+INSERT INTO \"AccessRoles\" (\"Id\", \"ApplicationId\", \"Name\", \"Delegable\", \"CreatedAt\", \"UpdatedAt\")
+VALUES ('$ROLE', '$APPID', 'burst-member', 0, $NOW, $NOW);
+INSERT INTO \"RolePermissions\" (\"RoleId\", \"PermissionId\", \"Parameters\") VALUES ('$ROLE', '$PERM', '{}');
+INSERT INTO \"RoleAssignments\" (\"Id\", \"UserId\", \"RoleId\", \"ValidFrom\", \"Reason\", \"GrantedBy\", \"GrantedAt\", \"UpdatedAt\")
+SELECT $(if [[ "$APPID" == "${APPID^^}" ]]; then echo upper; else echo lower; fi)(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-8' || substr(h, 18, 3) || '-' || substr(h, 21, 12)),
+  'burst-' || i, '$ROLE', $NOW, 'bench', 'bench', $NOW, $NOW FROM (SELECT i, hex(randomblob(16)) AS h FROM n);
+INSERT INTO \"ProvisioningOutbox\" (\"ConnectorId\", \"UserId\", \"Change\", \"CreatedAt\", \"DueAt\", \"Attempts\", \"Status\")
+SELECT '$CONNID', 'burst-' || i, 'bench.burst', $NOW, $NOW, 0, 'Pending' FROM n;
+COMMIT;"
+  outbox_count() { sqlite3 "$DBFILE" 'PRAGMA busy_timeout = 30000; SELECT count(*) FROM "ProvisioningOutbox"' | tail -1; }
+fi
+CPU0=$(bench_cpu_ticks)
 START=$(date +%s.%N)
-while [[ $(sql "SELECT count(*) FROM \"ProvisioningOutbox\"") != 0 ]]; do sleep 0.2; done
+# Wake the dispatcher now rather than at its next poll: not needed (PollInterval 200 ms) and not done, so the figure
+# includes at most one poll interval.
+accepted() {
+  if [[ "$TARGET" == webhook ]]; then
+    curl -fsS "$PEER/state" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["accepted"], s["badSignatures"])'
+  else
+    curl -fsS "$PEER/_store" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(len(s["users"]), 0)'
+  fi
+}
+DEADLINE=$((SECONDS + TIMEOUT))
+while :; do
+  read -r GOT BAD < <(accepted)
+  ((GOT >= USERS)) && break
+  ((SECONDS < DEADLINE)) || bench_die "the $TARGET target has accepted $GOT of $USERS deliveries after ${TIMEOUT}s"
+  sleep 0.1
+done
 END=$(date +%s.%N)
-CPU1=$(cpu_ticks)
-
-RECEIVED=$(curl -fs "http://127.0.0.1:$RPORT/state" | sed -n 's/^{"received":\([0-9]*\),"accepted":\([0-9]*\).*/\1 \2/p')
-PEAK=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$SERVER_PID/status")
-ATTEMPTS=$(sql "SELECT count(*) FILTER (WHERE \"Succeeded\"), count(*) FILTER (WHERE NOT \"Succeeded\") FROM \"DeliveryAttempts\"")
-python3 - "$START" "$END" "$USERS" "$CPU0" "$CPU1" "$(getconf CLK_TCK)" <<'PY'
+CPU1=$(bench_cpu_ticks)
+PEAK=$(bench_hwm_kib)
+# Exactly USERS: none more arrives, none was refused for its signature, and the outbox is empty.
+for _ in $(seq 100); do [[ $(outbox_count) == 0 ]] && break; sleep 0.1; done
+sleep 1
+read -r GOT BAD < <(accepted)
+LEFT=$(outbox_count)
+ERRORS=0
+if ((GOT != USERS || BAD != 0)) || [[ "$LEFT" != 0 ]]; then
+  echo "expected exactly $USERS deliveries: the target holds $GOT ($BAD bad signatures); $LEFT outbox rows left" >&2
+  ERRORS=$((GOT > USERS ? GOT - USERS : USERS - GOT)); ((ERRORS)) || ERRORS=1
+fi
+python3 - "$START" "$END" "$USERS" "$CPU0" "$CPU1" "$(getconf CLK_TCK)" "$PEAK" "$TARGET" "$ERRORS" <<'PY'
 import sys
-start, end, n, cpu0, cpu1, hz = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-print(f"drained {n} changes in {end - start:.1f} s ({n / (end - start):.0f} deliveries/s)")
+start, end, n, cpu0, cpu1, hz, peak, target, errors = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), sys.argv[8], int(sys.argv[9])
+seconds = end - start
+cpu = (cpu1 - cpu0) / hz * 1000 / n
+print(f"drained {n} changes to the {target} target in {seconds:.1f} s ({n / seconds:.0f} deliveries/s)")
 # CPU per delivery hardly depends on what else the machine runs: compare this figure across machines.
-print(f"server CPU: {(cpu1 - cpu0) / hz:.1f} s, {(cpu1 - cpu0) / hz * 1000 / n:.2f} ms per delivery")
+print(f"server CPU: {(cpu1 - cpu0) / hz:.1f} s, {cpu:.2f} ms per delivery; peak working set {peak / 1024:.0f} MiB")
+print(f"RESULT name=burst-{target} throughput={n / seconds:.0f}_deliveries/s_({n}_in_{seconds:.1f}_s) p50_ms=- p99_ms=- errors={errors} cpu_ms={cpu:.3f} peak_kib={peak}")
 PY
-echo "receiver: received/accepted $RECEIVED; delivery attempts ok|failed: $ATTEMPTS"
-echo "server peak working set (VmHWM): $PEAK; cores: $(nproc); parallel deliveries: $PARALLEL, per connector: $PER_CONNECTOR; batch: $BATCH"
+echo "cores: $(nproc); database: $DATABASE; parallel deliveries: $PARALLEL, per connector: $PER_CONNECTOR; batch: $BATCH" >&2
+((ERRORS == 0))
