@@ -145,10 +145,14 @@ bench_server_start() {
   fi
   local t0 t1
   t0=$(date +%s%N)
+  # The receivers listen on 127.0.0.1 (an operator lists such targets in Outbound:AllowedNetworks); the samlify SP signs
+  # its requests (its metadata must then want them signed); the load client signs in as the bootstrap admin with a
+  # password only (a second factor per sign-in would be a scenario of its own).
   (cd "$BENCH_WORK" && exec env ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1 \
       Database__Provider="$provider" ConnectionStrings__IdentityHub="$cs" \
       Bootstrap__AdminPassword="$BENCH_ADMIN_PASSWORD" Bootstrap__AdminClientSecret="$BENCH_ADMIN_SECRET" \
-      Oidc__RequireHttps=false Serilog__MinimumLevel__Default=Warning "${BENCH_RATE_LIMITS[@]}" "$@" \
+      Oidc__RequireHttps=false Serilog__MinimumLevel__Default=Warning "${BENCH_RATE_LIMITS[@]}" \
+      Outbound__AllowedNetworks__0=127.0.0.1 Saml__RequireSignedAuthnRequests=true Account__Mfa__RequireForAdministrators=false "$@" \
       dotnet "$BENCH_DLL" --urls "$URL" >"$SERVER_LOG" 2>&1) &
   SERVER_PID=$!
   BENCH_PIDS+=("$SERVER_PID")

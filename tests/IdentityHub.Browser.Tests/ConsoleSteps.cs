@@ -27,6 +27,9 @@ public static class ConsoleSteps
         await form.GetByLabel(t["admin.oidc.redirectUris"], new() { Exact = true }).FillAsync(RelyingParty.RedirectUriOf(port).ToString());
         await form.GetByLabel(t["admin.oidc.postLogoutRedirectUris"], new() { Exact = true }).FillAsync(new Uri(RelyingParty.AddressOf(port), "signout-callback-oidc").ToString());
         Assert.Equal("confidential", await form.GetByLabel(t["admin.oidc.clientType"], new() { Exact = true }).InputValueAsync());
+        // ASP.NET Core's OpenID Connect handler sends its secret in the form body (token and PAR requests), and a client
+        // authenticates only the way it is registered.
+        await form.GetByLabel(t["admin.oidc.authMethod"], new() { Exact = true }).SelectOptionAsync("client_secret_post");
         await form.GetByRole(AriaRole.Button, new() { Name = t["admin.oidc.register"], Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("oidc-secret-issued")).ToContainTextAsync(t["admin.oidc.secretHint"]);
         return (await page.GetByTestId("oidc-client-id").InnerTextAsync(), await page.GetByTestId("oidc-secret").InputValueAsync());

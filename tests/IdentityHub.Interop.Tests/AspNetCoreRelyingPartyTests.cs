@@ -32,7 +32,9 @@ public sealed class AspNetCoreRelyingPartyTests(InteropServer idp) : IClassFixtu
         var (clientId, secret) = await idp.RegisterClientAsync("aspnetcore relying party", new JsonObject
         {
             ["clientType"] = "confidential",
-            ["tokenEndpointAuthMethod"] = "client_secret_basic",
+            // ASP.NET Core's handler sends its secret in the form body (token and PAR requests), and a client
+            // authenticates only the way it is registered.
+            ["tokenEndpointAuthMethod"] = "client_secret_post",
             ["redirectUris"] = new JsonArray($"{relyingParty}signin-oidc"),
             ["postLogoutRedirectUris"] = new JsonArray($"{relyingParty}signout-callback-oidc"),
             ["grantTypes"] = new JsonArray("authorization_code", "refresh_token"),

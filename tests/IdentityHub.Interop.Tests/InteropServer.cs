@@ -34,6 +34,9 @@ public sealed class InteropServer : IAsyncLifetime
                 ["Bootstrap:AdminPassword"] = AdminPassword,
                 ["Bootstrap:AdminClientSecret"] = AdminClientSecret,
                 ["Oidc:RequireHttps"] = "false",
+                // samlify refuses to send a signed AuthnRequest to an IdP whose metadata does not want one (and the
+                // reverse): every SP of this server signs, so the metadata says WantAuthnRequestsSigned="true".
+                ["Saml:RequireSignedAuthnRequests"] = "true",
             },
             _workDirectory);
         await _server.WaitUntilReadyAsync(ServerProcess.StartPatience);

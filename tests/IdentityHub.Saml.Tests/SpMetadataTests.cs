@@ -43,12 +43,22 @@ public sealed class SpMetadataTests
     }
 
     [Fact]
-    public void Read_SeveralNameIdFormats_TakesTheFirstOneIdentityHubIssues()
+    public void Read_SeveralNameIdFormats_TakesAStableOneBeforeTransient()
     {
         var xml = Metadata(
             Endpoint("AssertionConsumerService", Saml2Names.HttpPostBinding, Acs, 0),
-            $"<md:NameIDFormat>{NameIdFormats.Transient}</md:NameIDFormat><md:NameIDFormat>{NameIdFormats.Unspecified}</md:NameIDFormat>");
+            $"<md:NameIDFormat>{NameIdFormats.Transient}</md:NameIDFormat><md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos</md:NameIDFormat><md:NameIDFormat>{NameIdFormats.Unspecified}</md:NameIDFormat>");
 
         Assert.Equal(NameIdFormats.Unspecified, SpMetadata.Read(xml).NameIdFormat);
+    }
+
+    [Fact]
+    public void Read_OnlyTransientOffered_TakesTransient()
+    {
+        var xml = Metadata(
+            Endpoint("AssertionConsumerService", Saml2Names.HttpPostBinding, Acs, 0),
+            $"<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos</md:NameIDFormat><md:NameIDFormat>{NameIdFormats.Transient}</md:NameIDFormat>");
+
+        Assert.Equal(NameIdFormats.Transient, SpMetadata.Read(xml).NameIdFormat);
     }
 }

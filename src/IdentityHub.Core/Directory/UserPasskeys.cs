@@ -12,7 +12,8 @@ public sealed record PasskeySummary(string Id, string Name, DateTimeOffset Creat
 
 /// <summary>
 /// A user's passkeys (ASP.NET Core Identity's WebAuthn credentials): named, renamed, removed, each change an audit
-/// event of the user. The WebAuthn ceremonies themselves are the sign-in manager's; this is what is kept of them.
+/// event of the user; adding and removing change the security stamp, so the user's other sessions end (the page renews
+/// the current one). The WebAuthn ceremonies themselves are the sign-in manager's; this is what is kept of them.
 /// </summary>
 public sealed class UserPasskeys(IdentityHubDbContext db, UserManager<UserAccount> users, AuditTrail audit, CurrentActor actor, TimeProvider clock)
 {
@@ -46,6 +47,8 @@ public sealed class UserPasskeys(IdentityHubDbContext db, UserManager<UserAccoun
             }
 
             Check(await users.AddOrUpdatePasskeyAsync(user, passkey));
+            // A factor change: the user's other sessions end (the security stamp), as with the authenticator app.
+            Check(await users.UpdateSecurityStampAsync(user));
             await audit.RecordAsync("mfa.passkey-added", "user", user.Id, null, new { passkey = IdOf(passkey.CredentialId), passkey.Name }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
@@ -74,6 +77,7 @@ public sealed class UserPasskeys(IdentityHubDbContext db, UserManager<UserAccoun
         await db.InTransactionAsync(async () =>
         {
             Check(await users.RemovePasskeyAsync(user, passkey.CredentialId));
+            Check(await users.UpdateSecurityStampAsync(user));
             await audit.RecordAsync("mfa.passkey-removed", "user", user.Id, new { passkey = passkeyId, passkey.Name }, null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
@@ -106,6 +110,7 @@ public sealed class UserPasskeys(IdentityHubDbContext db, UserManager<UserAccoun
                 Check(await users.RemovePasskeyAsync(user, passkey.CredentialId));
             }
 
+            Check(await users.UpdateSecurityStampAsync(user));
             await audit.RecordAsync("mfa.passkeys-removed", "user", user.Id,
                 new { passkeys = passkeys.Select(p => new { passkey = IdOf(p.CredentialId), p.Name }) }, null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);

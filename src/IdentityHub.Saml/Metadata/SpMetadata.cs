@@ -61,10 +61,13 @@ public static class SpMetadata
         var slo = Endpoints(sp, ns, "SingleLogoutService", SloBindings, skipped)
             .OrderBy(e => e.GetAttribute("Binding") == Saml2Names.HttpRedirectBinding ? 0 : 1)
             .FirstOrDefault();
-        // Metadata §2.4.1: NameIDFormat elements list what the SP supports, in no required order; take the first IdentityHub issues.
-        var nameIdFormat = sp.SelectNodes("md:NameIDFormat", ns)!.OfType<XmlElement>()
+        // Metadata §2.4.1: NameIDFormat elements list what the SP supports, in no required order; take the first IdentityHub
+        // issues, a stable one before transient (which changes every session; an SP may still ask for it per request).
+        var offered = sp.SelectNodes("md:NameIDFormat", ns)!.OfType<XmlElement>()
             .Select(e => e.InnerText.Trim())
-            .FirstOrDefault(NameIdFormats.Supported.Contains);
+            .Where(NameIdFormats.Supported.Contains)
+            .ToList();
+        var nameIdFormat = offered.FirstOrDefault(format => format != NameIdFormats.Transient) ?? offered.FirstOrDefault();
 
         return new SpMetadataInfo(
             entity.GetAttribute("entityID"),

@@ -64,6 +64,7 @@ public sealed class PasskeysModel(UserPasskeys passkeys, ActiveUserSignInManager
         try
         {
             var added = await passkeys.AddAsync(UserId, attestation.Passkey, Input.Name, cancellationToken);
+            await RenewSessionAsync();
             return await ShowAsync(new ConsoleAlert(texts["passkeys.added", added.Name], [], IsError: false));
         }
         catch (RuleViolation violation)
@@ -92,6 +93,7 @@ public sealed class PasskeysModel(UserPasskeys passkeys, ActiveUserSignInManager
         try
         {
             await passkeys.RemoveAsync(UserId, id, HttpContext.RequestAborted);
+            await RenewSessionAsync();
             return await ShowAsync(new ConsoleAlert(texts["passkeys.removed"], [], IsError: false));
         }
         catch (RuleViolation violation)
@@ -102,6 +104,15 @@ public sealed class PasskeysModel(UserPasskeys passkeys, ActiveUserSignInManager
     }
 
     private string UserId => User.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("No user id in the session.");
+
+    /// <summary>The factor change ended the user's other sessions (security stamp); this one goes on with the new stamp.</summary>
+    private async Task RenewSessionAsync()
+    {
+        if (await signIn.UserManager.FindByIdAsync(UserId) is { } user)
+        {
+            await signIn.RenewSessionAsync(user, User);
+        }
+    }
 
     private async Task<IActionResult> ShowAsync(ConsoleAlert alert, int status = StatusCodes.Status200OK)
     {

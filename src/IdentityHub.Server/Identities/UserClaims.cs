@@ -120,7 +120,7 @@ public sealed class UserClaims(IdentityHubDbContext db, EffectiveEntitlements en
     [
         Claims.Subject, Claims.Name, Claims.PreferredUsername, Claims.Email, Claims.EmailVerified,
         IdentityHubClaims.EmployeeNumber, IdentityHubClaims.Department, IdentityHubClaims.Roles, IdentityHubClaims.Permissions,
-        IdentityHubClaims.SessionId, Claims.AuthenticationTime, IdentityHubClaims.AuthenticationMethods,
+        IdentityHubClaims.SessionId, Claims.AuthenticationTime, Claims.AuthenticationMethodReference, Claims.AuthenticationContextReference,
         Claims.Issuer, Claims.Audience, Claims.ExpiresAt, Claims.IssuedAt, Claims.Nonce, Claims.AuthorizedParty,
         Claims.AccessTokenHash, Claims.CodeHash,
     ];

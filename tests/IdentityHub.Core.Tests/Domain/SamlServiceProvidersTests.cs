@@ -26,7 +26,7 @@ public abstract class SamlServiceProvidersTests<TDatabase>(TDatabase database) :
     [InlineData("unknown SLO binding", "singleLogoutBinding")]
     [InlineData("not a certificate", "signingCertificate")]
     [InlineData("signed requests without a certificate", "signingCertificate")]
-    [InlineData("transient NameID", "nameIdFormat")]
+    [InlineData("kerberos NameID", "nameIdFormat")]
     [InlineData("unknown attribute source", "attributeMappings[0].source")]
     [InlineData("empty attribute name", "attributeMappings[0].name")]
     [InlineData("unknown attribute NameFormat", "attributeMappings[0].nameFormat")]
@@ -178,7 +178,7 @@ public abstract class SamlServiceProvidersTests<TDatabase>(TDatabase database) :
             "unknown SLO binding" => valid with { SingleLogoutBinding = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP" },
             "not a certificate" => valid with { SigningCertificate = "bm90IGEgY2VydGlmaWNhdGU=" },
             "signed requests without a certificate" => valid with { SigningCertificate = null },
-            "transient NameID" => valid with { NameIdFormat = NameIdFormats.Transient },
+            "kerberos NameID" => valid with { NameIdFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos" },
             "unknown attribute source" => valid with { AttributeMappings = [new SamlAttributeMappingDto("salary", "salary")] },
             "empty attribute name" => valid with { AttributeMappings = [new SamlAttributeMappingDto("email", " ")] },
             "unknown attribute NameFormat" => valid with { AttributeMappings = [new SamlAttributeMappingDto("email", "mail", "x500")] },

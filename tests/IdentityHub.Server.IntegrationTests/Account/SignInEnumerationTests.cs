@@ -94,8 +94,9 @@ public sealed partial class SignInEnumerationTests(SqliteFactory<QuickLockout> f
         await UpdateUserAsync(id, user => user.LockoutEnd = DateTimeOffset.UtcNow.AddSeconds(-1));
         var second = await LockFromAsync("10.7.0.2", id, name);
 
-        Assert.InRange(first.TotalSeconds, 55, 61);
-        Assert.InRange(second.TotalSeconds, 115, 121);
+        // From the start of the locking attempt: the lockout begins during that request, which a loaded machine may take long over.
+        Assert.InRange(first.TotalSeconds, 59, 90);
+        Assert.InRange(second.TotalSeconds, 119, 150);
     }
 
     [PrerequisiteFact]

@@ -62,6 +62,22 @@ public sealed class RateLimitTests(SqliteFactory<SmallRateLimits> factory) : ICl
     }
 
     [PrerequisiteFact]
+    public async Task PasskeySignIn_OneAddressPastItsLimit_GetsTheFormAgainWith429()
+    {
+        using var client = TestUsers.BrowserFrom(factory, "10.7.0.1");
+        for (var attempt = 0; attempt < SmallRateLimits.SignInPerIp; attempt++)
+        {
+            var refused = await PasskeySignInAsync(client);
+            Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+            Assert.Contains("That passkey could not sign you in.", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await AssertSignInThrottledAsync(await PasskeySignInAsync(client));
+        // The address is held back for passwords too: one budget per address for every way of signing in.
+        await AssertSignInThrottledAsync(await BrowserSession.SignInAsync(client, "nobody-" + Guid.NewGuid().ToString("N"), "Some-Password-123"));
+    }
+
+    [PrerequisiteFact]
     public async Task SignIn_OneAccountPastItsLimitFromManyAddresses_Is429EvenWithTheRightPassword()
     {
         const string password = "Rate-Limited-Password-1";
@@ -164,6 +180,17 @@ public sealed class RateLimitTests(SqliteFactory<SmallRateLimits> factory) : ICl
         // Another source keeps its own budget.
         var other = await ScimWorld.CreateAsync(factory);
         Assert.Equal(HttpStatusCode.OK, (await other.SendAsync(HttpMethod.Get, "/Users")).Status);
+    }
+
+    /// <summary>A passkey answer no authenticator made, posted from the sign-in page as its script would.</summary>
+    private static async Task<HttpResponseMessage> PasskeySignInAsync(HttpClient client)
+    {
+        var page = await client.GetStringAsync("/account/login");
+        return await client.PostAsync("/account/login?handler=Passkey", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
+            ["credential"] = """{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}""",
+        }));
     }
 
     private static HttpClient Through(SqliteFactory<SmallRateLimits> factory, string address)

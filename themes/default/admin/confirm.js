@@ -15,6 +15,12 @@ document.querySelectorAll("dialog[data-confirm][open]").forEach(dialog => {
     event.preventDefault();
     back();
   });
+  // Escape itself, before Chromium's close watcher decides whether this page may be sent a cancel event at all.
+  dialog.addEventListener("keydown", event => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    back();
+  });
   // Chromium closes a dialog on Escape without a cancel event when the page has had no user activation (a page just
   // opened by a link); the close event still comes. The close() above queues one too, seen while the dialog is open again.
   dialog.addEventListener("close", () => {
