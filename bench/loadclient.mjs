@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { IdpBrowser, field } from '../tests/interop/idp-browser.mjs';
 
 const interop = createRequire(new URL('../tests/interop/package.json', import.meta.url));
 const load = async (name) => import(pathToFileURL(interop.resolve(name)).href);
@@ -35,46 +36,6 @@ const IDP = env('IDP');
 const issuer = new URL(IDP.endsWith('/') ? IDP : `${IDP}/`);
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const b64url = (buffer) => buffer.toString('base64url');
-
-/** The cookies a browser keeps for the IdP; redirects followed by hand so every hop is checked. */
-class Browser {
-  cookies = new Map();
-
-  async request(url, init = {}) {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair.indexOf('=');
-      const name = pair.slice(0, at).trim();
-      const value = pair.slice(at + 1).trim();
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-
-  /** Follows redirects on the IdP until one leaves it or a page is shown. */
-  async follow(url) {
-    let current = new URL(url);
-    for (let hop = 0; hop < 10; hop++) {
-      const response = await this.request(current);
-      if (response.status < 300 || response.status >= 400) return { url: current, response };
-      await response.arrayBuffer();
-      const next = new URL(response.headers.get('location'), current);
-      if (next.origin !== issuer.origin) return { url: next, response };
-      current = next;
-    }
-    throw new Error(`too many redirects from ${url}`);
-  }
-}
-
-const field = (html, name) => {
-  const match = html.match(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="([^"]*)"`));
-  if (!match) throw new Error(`the page has no ${name} field:\n${html.slice(0, 300)}`);
-  return match[1].replaceAll('&amp;', '&').replaceAll('&#x2B;', '+').replaceAll('&#x3D;', '=').replaceAll('&#x2F;', '/');
-};
 
 /** The sign-in page reached from `start`, filled in and posted; returns where the IdP sends the browser afterwards. */
 async function signIn(browser, start) {
@@ -124,7 +85,7 @@ async function codeFlow() {
     client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid profile email roles offline_access',
     state, nonce, code_challenge: b64url(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256',
   });
-  const browser = new Browser();
+  const browser = new IdpBrowser(issuer);
   const callback = await signIn(browser, authorize);
   if (!callback.url.href.startsWith(REDIRECT_URI)) throw new Error(`expected the redirect URI, got ${callback.response.status} ${callback.url}`);
   if (callback.url.searchParams.get('state') !== state) throw new Error('the state came back changed');
@@ -243,7 +204,7 @@ switch (command) {
       let verifiedInFull = false;
       return async () => {
         const { id, context } = sp.createLoginRequest(idp, 'redirect', { relayState: 'bench' });
-        const page = await signIn(new Browser(), context);
+        const page = await signIn(new IdpBrowser(issuer), context);
         if (page.response.status !== 200) throw new Error(`expected the auto-posting page, got ${page.response.status} ${page.url}`);
         const html = await page.response.text();
         const action = html.match(/<form[^>]*action="([^"]*)"/)?.[1]?.replaceAll('&amp;', '&');

@@ -3,6 +3,7 @@
 // standing in for the browser), ID token validation, userinfo, refresh, revocation, RP-initiated logout.
 // Input: environment variables; output: one JSON object on stdout; exit code 1 on any failure.
 import * as client from 'openid-client';
+import { IdpBrowser, field } from './idp-browser.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -15,45 +16,6 @@ const redirectUri = env('IH_REDIRECT_URI');
 const postLogoutRedirectUri = env('IH_POST_LOGOUT_REDIRECT_URI');
 const scope = process.env.IH_SCOPE ?? 'openid profile email employee roles offline_access';
 const authMethod = process.env.IH_AUTH_METHOD ?? 'client_secret_basic';
-
-/** The cookies a browser would keep for the IdP, and redirects followed by hand so every hop is visible. */
-class Browser {
-  cookies = new Map();
-
-  async request(url, init = {}) {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair.indexOf('=');
-      const name = pair.slice(0, at).trim();
-      const value = pair.slice(at + 1).trim();
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-
-  /** Follows redirects on the IdP until one leaves it (to the relying party) or a page is shown. */
-  async follow(url) {
-    let current = new URL(url);
-    for (let hop = 0; hop < 10; hop++) {
-      const response = await this.request(current);
-      if (response.status < 300 || response.status >= 400) return { url: current, response };
-      const next = new URL(response.headers.get('location'), current);
-      if (next.origin !== issuer.origin) return { url: next, response };
-      current = next;
-    }
-    throw new Error(`too many redirects from ${url}`);
-  }
-}
-
-const field = (html, name) => {
-  const match = html.match(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="([^"]*)"`));
-  if (!match) throw new Error(`the page has no ${name} field:\n${html.slice(0, 500)}`);
-  return match[1].replaceAll('&amp;', '&');
-};
 
 async function signIn(browser, authorizationUrl) {
   const toLogin = await browser.follow(authorizationUrl);
@@ -101,7 +63,7 @@ const authorizationUrl = client.buildAuthorizationUrl(config, {
   nonce,
 });
 
-const browser = new Browser();
+const browser = new IdpBrowser(issuer);
 const callbackUrl = await signIn(browser, authorizationUrl);
 
 // The library checks state, the code exchange with the verifier, and the ID token (signature from the
