@@ -37,7 +37,7 @@ public sealed partial class LoginModel
         var result = outcome.Result;
         actor.Value = actor.Value with { Id = outcome.User?.Id ?? "anonymous", Name = outcome.User?.UserName ?? "anonymous" };
         var passkeyId = outcome.CredentialId is null ? null : UserPasskeys.IdOf(outcome.CredentialId);
-        metrics.SignIn("passkey", result.Succeeded ? "succeeded" : Describe(result).Replace(' ', '_').Replace('-', '_'));
+        metrics.SignIn("passkey", MetricOutcome(result));
         await audit.RecordEventAsync(
             result.Succeeded ? "signin.succeeded" : result.IsLockedOut ? "account.locked" : "signin.failed",
             outcome.User is null ? null : "user", outcome.User?.Id,

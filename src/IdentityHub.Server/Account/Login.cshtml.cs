@@ -81,9 +81,13 @@ public sealed partial class LoginModel(
         var user = await signIn.UserManager.FindByNameAsync(Input.UserName);
         actor.Value = actor.Value with { Id = user?.Id ?? "anonymous", Name = Input.UserName.Length > 256 ? Input.UserName[..256] : Input.UserName };
         var type = result.Succeeded ? "signin.succeeded" : result.RequiresTwoFactor ? "signin.password-verified" : result.IsLockedOut ? "account.locked" : "signin.failed";
-        metrics.SignIn("password", result.Succeeded ? "succeeded" : Describe(result).Replace(' ', '_').Replace('-', '_'));
+        metrics.SignIn("password", MetricOutcome(result));
         await audit.RecordEventAsync(type, user is null ? null : "user", user?.Id, new { method = "password", outcome = result.Succeeded ? "signed in" : Describe(result) }, HttpContext.RequestAborted);
     }
+
+    /// <summary>The sign-in metric's outcome label: succeeded, or <see cref="Describe"/> in snake case (locked_out, two_factor_required…).</summary>
+    private static string MetricOutcome(Microsoft.AspNetCore.Identity.SignInResult result) =>
+        result.Succeeded ? "succeeded" : Describe(result).Replace(' ', '_').Replace('-', '_');
 
     private static string Describe(Microsoft.AspNetCore.Identity.SignInResult result) =>
         result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed" : result.RequiresTwoFactor ? "two-factor required" : "bad credentials";
