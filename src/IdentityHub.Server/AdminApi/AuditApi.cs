@@ -24,8 +24,20 @@ public sealed record AuditEventDto(
 public sealed record AuditVerificationDto(bool Intact, long Checked, long? FirstBrokenSequence, string? Problem);
 
 /// <summary>The filters shared by the audit list and its export (the list's <c>q</c> is the free-text search).</summary>
-public sealed record AuditFilter(string? Actor, string? TargetType, string? Target, string? Type, DateTimeOffset? From, DateTimeOffset? To)
+public sealed record AuditFilter
 {
+    public string? Actor { get; init; }
+
+    public string? TargetType { get; init; }
+
+    public string? Target { get; init; }
+
+    public string? Type { get; init; }
+
+    public DateTimeOffset? From { get; init; }
+
+    public DateTimeOffset? To { get; init; }
+
     public AuditSearch With(string? text) => new(Actor, TargetType, Target, Type, From, To, text);
 }
 

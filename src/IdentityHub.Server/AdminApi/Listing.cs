@@ -11,10 +11,18 @@ public sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, in
 /// The query parameters every list takes: <c>page</c> (from 1), <c>pageSize</c> (1–100), <c>sort</c>
 /// (comma-separated fields, <c>-field</c> for descending) and <c>q</c> (free-text search).
 /// </summary>
-public sealed record ListQuery(int? Page, int? PageSize, string? Sort, string? Q)
+public sealed record ListQuery
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
+
+    public int? Page { get; init; }
+
+    public int? PageSize { get; init; }
+
+    public string? Sort { get; init; }
+
+    public string? Q { get; init; }
 
     public int PageNumber => Page ?? 1;
 
