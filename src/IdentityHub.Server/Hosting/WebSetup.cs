@@ -57,6 +57,7 @@ public static class WebSetup
         app.UseIdentityHubRequestLogging();
         // People get the error page; admin API callers get RFC 9457 problem details, SCIM clients SCIM errors.
         app.UseIdentityHubApiErrors();
+        app.UseIdentityHubPublishedDocuments();
         app.UseWhen(
             context => !context.Request.Path.StartsWithSegments(AdminApiSetup.BasePath) && !context.Request.Path.StartsWithSegments(ScimSetup.BasePath),
             pages => pages.UseStatusCodePagesWithReExecute("/error", "?status={0}"));

@@ -17,6 +17,7 @@ public static class SigningKeysSetup
         services.AddSingleton(KeySettings.Read(builder.Configuration));
         services.AddScoped<SigningKeyStore>();
         services.AddSingleton<KeyRing>();
+        services.AddSingleton<PublishedDocuments>();
         services.AddSingleton(NodeRegistrySettings.Read(builder.Configuration));
         services.AddSingleton<NodeRegistry>();
         services.AddHostedService(provider => provider.GetRequiredService<NodeRegistry>());
