@@ -70,6 +70,7 @@ public static class CoreServices
         services.AddScoped<DepartmentQueries>();
         services.AddScoped<AssignmentQueries>();
         services.AddScoped<AuditQueries>();
+        services.AddScoped<AccountActivity>();
         services.AddScoped<SodRuleQueries>();
         services.AddScoped<DirectoryLookup>();
         services.AddScoped<Consequences>();
