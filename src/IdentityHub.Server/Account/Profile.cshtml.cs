@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
 using IdentityHub.Core;
@@ -84,11 +85,15 @@ public sealed class ProfileModel(UserManager<UserAccount> users, UserDirectory d
         Person = User.FindFirstValue(ClaimTypes.NameIdentifier) is { } id ? await users.FindByIdAsync(id) : null;
 }
 
+/// <summary>A field posted empty means "clear it" (kept as ""); a field not posted (not editable, so not on the form) stays null: unchanged.</summary>
 public sealed class ProfileForm
 {
+    [DisplayFormat(ConvertEmptyStringToNull = false)]
     public string? DisplayName { get; set; }
 
+    [DisplayFormat(ConvertEmptyStringToNull = false)]
     public string? Email { get; set; }
 
+    [DisplayFormat(ConvertEmptyStringToNull = false)]
     public string? PhoneNumber { get; set; }
 }
