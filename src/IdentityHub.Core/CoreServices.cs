@@ -35,6 +35,7 @@ public static class CoreServices
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
+        services.TryAddSingleton(SelfServiceSettings.Default);
         services.TryAddSingleton(new Factors.MfaSettings());
         services.AddScoped<Factors.MfaPolicy>();
         services.AddScoped<Factors.AccountFactors>();
@@ -56,7 +57,9 @@ public static class CoreServices
         services.AddScoped<SamlServiceProviders>();
         services.AddScoped<SamlServiceProviderQueries>();
         SamlServiceProviders.AddMetadataClient(services);
+        services.TryAddSingleton(new WebAddressPolicy(AllowPlainHttp: false));
         services.AddScoped<Applications>();
+        services.AddScoped<PortalApplications>();
         services.AddScoped<OidcClients>();
         services.TryAddSingleton<ClientCache>();
         services.AddScoped<ApplicationQueries>();
@@ -67,6 +70,7 @@ public static class CoreServices
         services.AddScoped<DepartmentQueries>();
         services.AddScoped<AssignmentQueries>();
         services.AddScoped<AuditQueries>();
+        services.AddScoped<AccountActivity>();
         services.AddScoped<SodRuleQueries>();
         services.AddScoped<DirectoryLookup>();
         services.AddScoped<Consequences>();

@@ -25,7 +25,7 @@ public sealed record ApplicationSnapshot(
 /// The connected systems. An application owns its OIDC client, its SAML service provider and its permissions;
 /// roles, separation-of-duty rules and connectors attached to it are decisions of their own and block its delete.
 /// </summary>
-public sealed partial class Applications(IdentityHubDbContext db, OidcClients clients, AuditTrail audit, TimeProvider clock)
+public sealed partial class Applications(IdentityHubDbContext db, OidcClients clients, AuditTrail audit, TimeProvider clock, WebAddressPolicy addresses)
 {
     // An icon is shown in an <img>: a picture format, base64-encoded, nothing a browser would run or navigate to.
     public const string MfaDefault = "default";
@@ -200,7 +200,7 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
             errors.Add("mfa", "mfa must be \"default\" (the user's policy decides) or \"required\" (always a second factor).", "application.mfa");
         }
 
-        CheckLaunchUrl(Blank(input.LaunchUrl), errors);
+        CheckLaunchUrl(Blank(input.LaunchUrl), addresses, errors);
         CheckIconUrl(Blank(input.IconUrl), errors);
         if (Blank(input.Theme) is { } theme && !ThemePattern().IsMatch(theme))
         {
@@ -210,8 +210,11 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         errors.ThrowIfAny();
     }
 
-    /// <summary>The portal opens it in the employee's browser: an absolute https address (http only on this machine, for development).</summary>
-    private static void CheckLaunchUrl(string? value, FieldErrors errors)
+    /// <summary>
+    /// The portal opens it in the employee's browser: an absolute https address (http only on this machine, or anywhere when
+    /// the deployment itself runs without TLS, <see cref="WebAddressPolicy"/>).
+    /// </summary>
+    private static void CheckLaunchUrl(string? value, WebAddressPolicy addresses, FieldErrors errors)
     {
         if (value is null)
         {
@@ -222,7 +225,7 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         {
             errors.Add("launchUrl", $"launchUrl must be at most {Application.LaunchUrlMaxLength} characters.", "application.launchUrlLength", $"{Application.LaunchUrlMaxLength}");
         }
-        else if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || !uri.IsWellFormedOriginalString() || !WebAddresses.IsHttpsOrLoopback(uri))
+        else if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || !uri.IsWellFormedOriginalString() || !addresses.Accepts(uri))
         {
             errors.Add("launchUrl", "launchUrl must be an absolute https URL (http only for localhost or 127.0.0.1), for example https://expense.example.com/.",
                 "application.launchUrl");

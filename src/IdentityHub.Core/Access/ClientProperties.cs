@@ -12,6 +12,12 @@ public static class ClientProperties
     /// <summary>OpenID Connect Back-Channel Logout 1.0 <c>backchannel_logout_uri</c> (string).</summary>
     public const string BackchannelLogoutUri = "backchannel_logout_uri";
 
+    /// <summary>
+    /// OpenID Connect Registration 1.0 §2 <c>initiate_login_uri</c> (string, https): where a third party (the portal) starts the
+    /// client's own login, which then sends an authorization request.
+    /// </summary>
+    public const string InitiateLoginUri = "initiate_login_uri";
+
     /// <summary>Admin roles a client acting for itself (client credentials) holds: JSON array of strings.</summary>
     public const string AdminRoles = "admin_roles";
 

@@ -80,6 +80,12 @@ public static partial class ClientRegistration
             Add("backchannelLogoutUri", backchannelProblem);
         }
 
+        // OpenID Connect Registration 1.0 §2: initiate_login_uri MUST use https (http only on loopback, as for redirect URIs).
+        if (request.InitiateLoginUri is { } initiateLogin && CheckCallbackUri(initiateLogin) is { } initiateLoginProblem)
+        {
+            Add("initiateLoginUri", initiateLoginProblem);
+        }
+
         var scopes = request.Scopes ?? [];
         foreach (var scope in scopes.Where(s => !KnownScopes.Contains(s, StringComparer.Ordinal)))
         {

@@ -25,7 +25,8 @@ public sealed record ClientRegistrationRequest(
     int? IdentityTokenLifetimeSeconds,
     int? AuthorizationCodeLifetimeSeconds,
     IReadOnlyList<string>? AdminRoles,
-    bool? Enabled = null);
+    bool? Enabled = null,
+    string? InitiateLoginUri = null);
 
 /// <summary>The OIDC client as stored (RFC 7591 §3.2.1); <see cref="ClientSecret"/> only right after the server generated one.</summary>
 public sealed record ClientRegistrationResponse(
@@ -47,7 +48,8 @@ public sealed record ClientRegistrationResponse(
     int? AuthorizationCodeLifetimeSeconds,
     IReadOnlyList<string> AdminRoles,
     bool Enabled,
-    string? ClientSecret = null);
+    string? ClientSecret = null,
+    string? InitiateLoginUri = null);
 
 /// <summary>
 /// Checks a client registration and maps it to and from OpenIddict's application model (permissions,
@@ -180,6 +182,11 @@ public static partial class ClientRegistration
             descriptor.Properties[ClientProperties.BackchannelLogoutUri] = JsonSerializer.SerializeToElement(backchannel);
         }
 
+        if (request.InitiateLoginUri is { } initiateLogin)
+        {
+            descriptor.Properties[ClientProperties.InitiateLoginUri] = JsonSerializer.SerializeToElement(initiateLogin);
+        }
+
         if (request.Enabled == false)
         {
             descriptor.Properties[ClientProperties.Disabled] = JsonSerializer.SerializeToElement(true);
@@ -223,7 +230,8 @@ public static partial class ClientRegistration
             IdentityTokenLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.IdentityToken),
             AuthorizationCodeLifetimeSeconds: Lifetime(descriptor, Settings.TokenLifetimes.AuthorizationCode),
             AdminRoles: ClientProperties.AdminRolesOf(descriptor.Properties),
-            Enabled: !ClientProperties.IsDisabled(descriptor.Properties));
+            Enabled: !ClientProperties.IsDisabled(descriptor.Properties),
+            InitiateLoginUri: StringProperty(descriptor, ClientProperties.InitiateLoginUri));
     }
 
     /// <summary>The registration a stored client answers to, to submit again with one thing changed.</summary>
@@ -234,7 +242,7 @@ public static partial class ClientRegistration
             client.ClientType, client.RedirectUris, client.PostLogoutRedirectUris, client.GrantTypes, client.Scopes,
             client.TokenEndpointAuthMethod, client.Jwks, client.FirstParty, client.RequirePkce, client.RequirePushedAuthorization,
             client.BackchannelLogoutUri, client.AccessTokenLifetimeSeconds, client.RefreshTokenLifetimeSeconds,
-            client.IdentityTokenLifetimeSeconds, client.AuthorizationCodeLifetimeSeconds, client.AdminRoles, client.Enabled);
+            client.IdentityTokenLifetimeSeconds, client.AuthorizationCodeLifetimeSeconds, client.AdminRoles, client.Enabled, client.InitiateLoginUri);
     }
 
     /// <summary>

@@ -57,6 +57,23 @@ public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider 
         return new Entitlements(roles, permissions);
     }
 
+    /// <summary>
+    /// The applications in which the user holds anything now: the application's own roles, and global roles that grant
+    /// one of its permissions (<see cref="RoleAssignment.GrantsIn"/>, the rule <see cref="ForApplicationAsync"/> reads).
+    /// </summary>
+    public async Task<IReadOnlySet<Guid>> ApplicationsHeldAsync(string userId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var held = await ActiveAssignments(userId, now)
+            .Select(a => new
+            {
+                Own = a.Role!.ApplicationId,
+                Granted = a.Role.ApplicationId == null ? a.Role.Permissions.Select(p => p.Permission!.ApplicationId).ToList() : new List<Guid>(),
+            })
+            .ToListAsync(cancellationToken);
+        return held.SelectMany(h => h.Own is { } own ? [own] : h.Granted).ToHashSet();
+    }
+
     /// <summary>Every permission the user holds now (in one application, or all), each with the assignment that grants it.</summary>
     public async Task<IReadOnlyList<EntitlementGrant>> ExplainAsync(string userId, Guid? applicationId, CancellationToken cancellationToken)
     {

@@ -11,3 +11,16 @@ public static class WebAddresses
         return uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && loopback);
     }
 }
+
+/// <summary>
+/// Whether addresses IdentityHub opens in a browser (an application's launch URL) may use plain http off this machine:
+/// only when the deployment itself runs without TLS (<c>Oidc:RequireHttps=false</c>, a test or lab network).
+/// </summary>
+public sealed record WebAddressPolicy(bool AllowPlainHttp)
+{
+    public bool Accepts(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        return WebAddresses.IsHttpsOrLoopback(uri) || (AllowPlainHttp && uri.Scheme == Uri.UriSchemeHttp);
+    }
+}

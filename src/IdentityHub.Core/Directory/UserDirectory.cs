@@ -25,7 +25,7 @@ public sealed record UserSnapshot(
 }
 
 /// <summary>The people in the directory: create and edit, suspend, mark as left (everything they held ends), end sessions.</summary>
-public sealed class UserDirectory(
+public sealed partial class UserDirectory(
     IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
     RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, Delegation delegation, AttributeOwnership ownership, CurrentActor actor,
     BrowserSessions sessions, TimeProvider clock)
@@ -82,6 +82,13 @@ public sealed class UserDirectory(
             return user;
         }
 
+        return await SaveUpdateAsync(user, before, cancellationToken);
+    }
+
+    /// <summary>Saves an edited user with its audit event and the outbox rows, in one transaction (the source's attributes stay its own).</summary>
+    private async Task<UserAccount> SaveUpdateAsync(UserAccount user, UserSnapshot before, CancellationToken cancellationToken)
+    {
+        var id = user.Id;
         user.UpdatedAt = Revision.After(user.UpdatedAt, clock);
         return await db.InTransactionAsync(async () =>
         {

@@ -84,6 +84,14 @@ public sealed class BrowserSessions(IdentityHubDbContext db, BackchannelLogoutNo
     public Task<int> EndOthersAsync(string userId, string keepSid, CancellationToken cancellationToken) =>
         EndLiveAsync(userId, keepSid, UserSessionEndReasons.SignedOutElsewhere, cancellationToken);
 
+    /// <summary>Every live session of the user but <paramref name="keepSid"/> (none kept when null), for <paramref name="reason"/>; returns how many.</summary>
+    public Task<int> EndOthersAsync(string userId, string? keepSid, string reason, CancellationToken cancellationToken) =>
+        EndLiveAsync(userId, keepSid, reason, cancellationToken);
+
+    /// <summary>One live session of the user (null when it is not theirs, or has ended).</summary>
+    public Task<UserSession?> LiveAsync(string userId, string sid, CancellationToken cancellationToken) =>
+        db.UserSessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == sid && s.UserId == userId && s.EndedAt == null, cancellationToken);
+
     /// <summary>The user's sessions that have not ended, newest first (for the account page).</summary>
     public async Task<IReadOnlyList<UserSession>> LiveOfAsync(string userId, CancellationToken cancellationToken) =>
         await db.UserSessions.AsNoTracking().Where(s => s.UserId == userId && s.EndedAt == null)

@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using IdentityHub.Core.Audit;
+using IdentityHub.Core.Directory;
 using IdentityHub.Core.Factors;
 using IdentityHub.Core.Sessions;
 using IdentityHub.Data.Directory;
@@ -25,7 +27,8 @@ public sealed class ActiveUserSignInManager(
     AccountLockout lockout,
     BrowserSessions sessions,
     IOptionsMonitor<OpenIddictServerOptions> oidc,
-    MfaPolicy mfaPolicy)
+    MfaPolicy mfaPolicy,
+    AuditTrail audit)
     : SignInManager<UserAccount>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     private static string? _dummyHash;
@@ -34,14 +37,29 @@ public sealed class ActiveUserSignInManager(
     public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
     {
         var user = await UserManager.FindByNameAsync(userName);
+        SignInResult result;
         if (user is null)
         {
             VerifyWithoutEffect(null, password);
-            return SignInResult.Failed;
+            result = SignInResult.Failed;
+        }
+        else
+        {
+            result = await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
         }
 
-        return await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
+        // Every refusal is recorded alike (an unknown name too, with no target), so the write does not tell names apart.
+        if (!result.Succeeded && !result.RequiresTwoFactor)
+        {
+            await RecordFailureAsync(user, "password");
+        }
+
+        return result;
     }
+
+    /// <summary>A refused sign-in as a security event of the account (the person's activity page lists it).</summary>
+    private Task RecordFailureAsync(UserAccount? user, string step) =>
+        audit.RecordEventAsync(AccountEventTypes.SignInFailed, user is null ? null : "user", user?.Id, new { step }, Context.RequestAborted);
 
     /// <summary>
     /// Suspended and locked accounts are refused only after a password verification like any other attempt, and a
@@ -114,6 +132,7 @@ public sealed class ActiveUserSignInManager(
 
         if (!await verify())
         {
+            await RecordFailureAsync(user, "second-factor");
             return UserManager.SupportsUserLockout && await lockout.RecordFailureAsync(UserManager, user) ? SignInResult.LockedOut : SignInResult.Failed;
         }
 
@@ -180,6 +199,8 @@ public sealed class ActiveUserSignInManager(
             claims.Add(new Claim(IdentityHubClaims.SessionId, sid));
             await sessions.StartAsync(sid, user.Id, Context.Connection.RemoteIpAddress?.ToString(), Context.Request.Headers.UserAgent.ToString(),
                 SessionSignOut.IssuerOf(oidc.CurrentValue, Context), Context.RequestAborted);
+            var methods = claims.Where(c => c.Type == IdentityHubClaims.AuthenticationMethods).Select(c => c.Value).DefaultIfEmpty("pwd").ToArray();
+            await audit.RecordEventAsync(AccountEventTypes.SignedIn, "user", user.Id, new { methods }, Context.RequestAborted);
         }
 
         // When the user really authenticated: the cookie's IssuedUtc moves on every renewal (SAML ForceAuthn needs this).

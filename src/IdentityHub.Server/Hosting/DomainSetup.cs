@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Claims;
 using IdentityHub.Core;
+using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Core.Outbound;
@@ -21,8 +22,36 @@ public static class DomainSetup
             return new CurrentActor(() => accessor.HttpContext is { } http ? ActorOf(http) : null);
         });
         builder.Services.AddOptions<OutboundOptions>().Bind(builder.Configuration.GetSection(OutboundOptions.Section));
+        // A deployment without TLS (Oidc:RequireHttps=false) may point launch URLs at plain http hosts too.
+        builder.Services.AddSingleton(new WebAddressPolicy(AllowPlainHttp: !builder.Configuration.GetValue("Oidc:RequireHttps", defaultValue: true)));
+        builder.Services.AddSingleton(ReadSelfService(builder.Configuration));
         builder.Services.AddIdentityHubCore();
         builder.Services.AddHostedService<AssignmentExpiryService>();
+    }
+
+    /// <summary>
+    /// <c>Account:SelfService:Editable</c>: the profile fields people edit themselves, as a list or comma-separated
+    /// (<c>displayName</c>, <c>email</c>, <c>phone</c>); the display name and phone when it is not set.
+    /// </summary>
+    public static SelfServiceSettings ReadSelfService(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection("Account:SelfService:Editable");
+        if (!section.Exists())
+        {
+            return SelfServiceSettings.Default;
+        }
+
+        var listed = section.Value is { } text ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : section.GetChildren().Select(c => c.Value ?? "").ToArray();
+        var unknown = listed.Where(f => !SelfServiceSettings.Fields.Contains(f, StringComparer.Ordinal)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new StartupException(
+                $"Account:SelfService:Editable names {string.Join(", ", unknown)}; the fields people may edit are {string.Join(", ", SelfServiceSettings.Fields)}.");
+        }
+
+        return new SelfServiceSettings(listed.ToHashSet(StringComparer.Ordinal));
     }
 
     /// <summary>The actor of a request: a signed-in person, a client using its own token, or an anonymous caller.</summary>

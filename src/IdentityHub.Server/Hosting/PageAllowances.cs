@@ -16,6 +16,8 @@ public sealed class PageAllowances
 
     public HashSet<string> ScriptHashes { get; } = new(StringComparer.Ordinal);
 
+    public HashSet<string> ImageSources { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>A page our own front-channel logout page loads in a frame (an SP's LogoutResponse coming back).</summary>
     public bool FramedBySelf { get; private set; }
 
@@ -29,6 +31,9 @@ public sealed class PageAllowances
 
     /// <summary>A form of the response is submitted to, or redirected after submission to, <paramref name="target"/>.</summary>
     public static void AllowFormTarget(HttpContext context, Uri target) => Of(context).FormTargets.Add(OriginOf(target));
+
+    /// <summary>The response shows an image of <paramref name="source"/> (an application's icon in the portal).</summary>
+    public static void AllowImage(HttpContext context, Uri source) => Of(context).ImageSources.Add(OriginOf(source));
 
     /// <summary>The response frames a page of <paramref name="source"/>.</summary>
     public static void AllowFrame(HttpContext context, Uri source) => Of(context).FrameSources.Add(OriginOf(source));

@@ -73,7 +73,12 @@ public static class SecurityHeadersSetup
 
         csp.AddStyleSrc().Self();
         // QR codes and small icons may come as data: images; data: is never allowed for scripts.
-        csp.AddImgSrc().Self().Data();
+        var images = csp.AddImgSrc().Self().Data();
+        if (allowances is { ImageSources.Count: > 0 })
+        {
+            images.From(allowances.ImageSources);
+        }
+
         csp.AddObjectSrc().None();
         csp.AddBaseUri().Self();
         if (allowances?.FramedBySelf == true)

@@ -34,7 +34,7 @@ public sealed class CrossNodeBehaviourTests(CrossNodePair nodes) : IClassFixture
         Assert.Equal("/", signIn.Headers.Location!.OriginalString);
         using var home = await browser.GetAsync(nodes.A, "/");
         Assert.Equal(HttpStatusCode.OK, home.StatusCode);
-        Assert.Contains($"Welcome, {user.UserName}", await home.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains($"Welcome, {user.DisplayName}", await home.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [PrerequisiteFact]

@@ -38,6 +38,8 @@ public sealed class OidcForm
 
     public string? BackchannelLogoutUri { get; set; }
 
+    public string? InitiateLoginUri { get; set; }
+
     // Lifetimes as typed: a number input can still post text, which is refused on its field rather than lost.
     public string? AccessTokenLifetimeSeconds { get; set; }
 
@@ -84,6 +86,7 @@ public sealed class OidcForm
             RequirePkce = client.RequirePkce,
             RequirePushedAuthorization = client.RequirePushedAuthorization,
             BackchannelLogoutUri = client.BackchannelLogoutUri,
+            InitiateLoginUri = client.InitiateLoginUri,
             AccessTokenLifetimeSeconds = Text(client.AccessTokenLifetimeSeconds),
             RefreshTokenLifetimeSeconds = Text(client.RefreshTokenLifetimeSeconds),
             IdentityTokenLifetimeSeconds = Text(client.IdentityTokenLifetimeSeconds),
@@ -120,7 +123,8 @@ public sealed class OidcForm
             identity,
             code,
             [.. AdminRoles.Distinct(StringComparer.Ordinal)],
-            Enabled);
+            Enabled,
+            string.IsNullOrWhiteSpace(InitiateLoginUri) ? null : InitiateLoginUri.Trim());
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
