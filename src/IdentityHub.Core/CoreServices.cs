@@ -56,6 +56,8 @@ public static class CoreServices
         services.AddScoped<SamlServiceProviders>();
         services.AddScoped<SamlServiceProviderQueries>();
         SamlServiceProviders.AddMetadataClient(services);
+        // The host registers the configured themes folder; this default is the one shipped next to the binaries.
+        services.TryAddSingleton(sp => new Themes.ThemeFolders(Path.Combine(AppContext.BaseDirectory, "themes"), sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<Applications>();
         services.AddScoped<OidcClients>();
         services.TryAddSingleton<ClientCache>();
