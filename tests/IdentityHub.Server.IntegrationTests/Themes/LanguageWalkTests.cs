@@ -76,18 +76,19 @@ public sealed partial class LanguageWalkTests(SqliteFactory factory) : IClassFix
             var html = await response.Content.ReadAsStringAsync();
             Assert.True((int)response.StatusCode < 500, $"{address} answered {(int)response.StatusCode}");
             walked++;
-            if (!html.Contains($"<html lang=\"{culture}\">", StringComparison.Ordinal))
+            if (html.Contains("<html", StringComparison.Ordinal) && !html.Contains($"<html lang=\"{culture}\">", StringComparison.Ordinal))
             {
                 problems.Add($"{address}: <html lang> is not {culture}");
             }
 
             foreach (var text in TextNodes(html).Where(t => !IsData(t, data.Values)))
             {
-                if (culture == ThemeMessages.Chinese && englishOnly.Any(e => e.Matches(text)))
+                if (culture == ThemeMessages.Chinese && englishOnly.Any(e => e.Matches(text) || e.IsPhraseIn(text)))
                 {
                     problems.Add($"{address}: English message \"{text}\" on the Chinese page");
                 }
-                else if ((EnglishPhrase().IsMatch(text) || (culture == ThemeMessages.English && Cjk().IsMatch(text))) && !mine.Any(m => m.Matches(text)))
+                else if (!mine.Any(m => m.Matches(text)) && Residue(text, mine) is var residue
+                    && (EnglishPhrase().IsMatch(residue) || (culture == ThemeMessages.English && Cjk().IsMatch(residue))))
                 {
                     problems.Add($"{address}: \"{text}\" is not one of the {culture} messages");
                 }
@@ -126,16 +127,17 @@ public sealed partial class LanguageWalkTests(SqliteFactory factory) : IClassFix
     private async Task<WalkData> CreateDataAsync()
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
-        var department = await AdminCallers.CreateDepartmentAsync(admin, name: "walk-department");
-        var user = await AdminCallers.CreateUserAsync(admin, department, displayName: "walk-person");
-        var application = await AdminApiClient.CreateApplicationAsync(admin, "walk-application");
-        var permission = (await AdminCallers.PostAsync(admin, $"{AdminApiClient.Applications}/{application}/permissions", new { name = "walk.permission", description = "walk-permission" }))
+        var n = Guid.NewGuid().ToString("N")[..6];
+        var department = await AdminCallers.CreateDepartmentAsync(admin, name: $"walk-department-{n}");
+        var user = await AdminCallers.CreateUserAsync(admin, department, displayName: $"walk-person-{n}");
+        var application = await AdminApiClient.CreateApplicationAsync(admin, $"walk-application-{n}");
+        var permission = (await AdminCallers.PostAsync(admin, $"{AdminApiClient.Applications}/{application}/permissions", new { name = $"walk.permission{n}", description = $"walk-permission-{n}" }))
             .GetProperty("id").GetGuid();
-        var role = (await AdminCallers.PostAsync(admin, AdminCallers.Roles, new { applicationId = application, name = "walk-role", permissions = new[] { new { permissionId = permission } } }))
+        var role = (await AdminCallers.PostAsync(admin, AdminCallers.Roles, new { applicationId = application, name = $"walk-role-{n}", permissions = new[] { new { permissionId = permission } } }))
             .GetProperty("id").GetGuid();
         var connector = (await AdminCallers.PostAsync(admin, $"{AdminApiClient.Applications}/{application}/connectors",
-            new { kind = "webhook", name = "walk-connector", settings = new { url = "https://hooks.example.com/walk" } })).GetProperty("id").GetGuid();
-        var source = (await AdminCallers.PostAsync(admin, SourcesApiTests<SqliteFactory>.Sources, new { name = "walk-source", kind = "scim", subtrees = new[] { department } }))
+            new { kind = "webhook", name = $"walk-connector-{n}", settings = new { url = "https://hooks.example.com/walk" } })).GetProperty("id").GetGuid();
+        var source = (await AdminCallers.PostAsync(admin, SourcesApiTests<SqliteFactory>.Sources, new { name = $"walk-source-{n}", kind = "scim", subtrees = new[] { department } }))
             .GetProperty("id").GetGuid();
         return new WalkData(
             new Dictionary<string, string>(StringComparer.Ordinal)
@@ -149,8 +151,8 @@ public sealed partial class LanguageWalkTests(SqliteFactory factory) : IClassFix
                 ["provisioning/id"] = connector.ToString(),
                 ["sources/id"] = source.ToString(),
             },
-            ["walk-department", "walk-person", "walk-application", "walk.permission", "walk-permission", "walk-role", "walk-connector", "walk-source",
-                "hooks.example.com"]);
+            // The seeded admin API client's name, and the vendors' own names in the REST presets' titles.
+            ["walk-", "walk.", "hooks.example.com", "IdentityHub administration (bootstrap)", "i人事", "合思"]);
     }
 
     /// <summary>Data, not text: names this test created, numbers, dates, ids, addresses, codes.</summary>
@@ -163,6 +165,11 @@ public sealed partial class LanguageWalkTests(SqliteFactory factory) : IClassFix
         var visible = Hidden().Replace(html, " ");
         return Tag().Split(visible).Select(t => Whitespace().Replace(WebUtility.HtmlDecode(t), " ").Trim()).Where(t => t.Length > 0);
     }
+
+    /// <summary>What is left of a text node made of several messages side by side once their fixed parts are taken out.</summary>
+    private static string Residue(string text, IEnumerable<Template> messages) =>
+        messages.SelectMany(m => m.Fragments).OrderByDescending(f => f.Length)
+            .Aggregate(text, (rest, fragment) => rest.Replace(fragment, " ", StringComparison.Ordinal));
 
     private static List<Template> Templates(string culture) =>
         [.. ThemeMessages.Load(DefaultFolder, culture).Values.Distinct().Select(v => new Template(v))];
@@ -186,6 +193,12 @@ public sealed partial class LanguageWalkTests(SqliteFactory factory) : IClassFix
         public string Text { get; } = text;
 
         public bool HasWords { get; } = PlaceholderText().Replace(text, "").Count(char.IsLetter) >= 2;
+
+        /// <summary>The message's fixed parts between its placeholders.</summary>
+        public IReadOnlyList<string> Fragments { get; } = [.. PlaceholderText().Split(text).Select(f => f.Trim()).Where(f => f.Count(char.IsLetter) >= 2)];
+
+        /// <summary>Whether a fixed part of two words or more appears inside <paramref name="node"/>.</summary>
+        public bool IsPhraseIn(string node) => Fragments.Any(f => f.Contains(' ', StringComparison.Ordinal) && EnglishPhrase().IsMatch(f) && node.Contains(f, StringComparison.Ordinal));
 
         public bool Matches(string node) => _pattern.IsMatch(Strip(node));
 
