@@ -58,6 +58,8 @@ public static class CoreServices
         services.AddScoped<SamlServiceProviderQueries>();
         SamlServiceProviders.AddMetadataClient(services);
         services.TryAddSingleton(new WebAddressPolicy(AllowPlainHttp: false));
+        // The host registers the configured themes folder; this default is the one shipped next to the binaries.
+        services.TryAddSingleton(sp => new Themes.ThemeFolders(Path.Combine(AppContext.BaseDirectory, "themes"), sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<Applications>();
         services.AddScoped<PortalApplications>();
         services.AddScoped<OidcClients>();

@@ -7,11 +7,14 @@ namespace IdentityHub.Browser.Tests;
 /// One real server process (SQLite file, known admin password) and one headless Debian Chromium,
 /// shared by every test of a class.
 /// </summary>
-public sealed class ServerAndBrowser : IAsyncLifetime
+public class ServerAndBrowser : IAsyncLifetime
 {
     public const string AdminPassword = "Browser-Admin-Password-1";
 
     private readonly string _workDirectory = Directory.CreateTempSubdirectory("identityhub-browser-").FullName;
+
+    /// <summary>The server's working directory, removed with it.</summary>
+    protected string WorkDirectory => _workDirectory;
     private ServerProcess? _server;
     private HeadlessChromium? _chromium;
 
@@ -30,17 +33,22 @@ public sealed class ServerAndBrowser : IAsyncLifetime
             return;
         }
 
-        _server = ServerProcess.Start(
-            new Dictionary<string, string>
-            {
-                ["ConnectionStrings:IdentityHub"] = $"Data Source={DatabaseFile}",
-                ["Bootstrap:AdminPassword"] = AdminPassword,
-                ["Oidc:RequireHttps"] = "false",
-            },
-            _workDirectory);
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:IdentityHub"] = $"Data Source={DatabaseFile}",
+            ["Bootstrap:AdminPassword"] = AdminPassword,
+            ["Oidc:RequireHttps"] = "false",
+        };
+        Configure(settings);
+        _server = ServerProcess.Start(settings, _workDirectory);
         await _server.WaitUntilReadyAsync(ServerProcess.StartPatience);
 
         _chromium = await HeadlessChromium.LaunchAsync();
+    }
+
+    /// <summary>More settings for the server of a derived fixture (a themes folder of its own...).</summary>
+    protected virtual void Configure(Dictionary<string, string> settings)
+    {
     }
 
     /// <summary>A new browser context whose actions and navigations wait up to <see cref="HeadlessChromium.Patience"/>.</summary>

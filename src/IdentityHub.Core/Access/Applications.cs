@@ -1,5 +1,5 @@
-using System.Text.RegularExpressions;
 using IdentityHub.Core.Audit;
+using IdentityHub.Core.Themes;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +25,7 @@ public sealed record ApplicationSnapshot(
 /// The connected systems. An application owns its OIDC client, its SAML service provider and its permissions;
 /// roles, separation-of-duty rules and connectors attached to it are decisions of their own and block its delete.
 /// </summary>
-public sealed partial class Applications(IdentityHubDbContext db, OidcClients clients, AuditTrail audit, TimeProvider clock, WebAddressPolicy addresses)
+public sealed partial class Applications(IdentityHubDbContext db, OidcClients clients, AuditTrail audit, TimeProvider clock, WebAddressPolicy addresses, ThemeFolders themes)
 {
     // An icon is shown in an <img>: a picture format, base64-encoded, nothing a browser would run or navigate to.
     public const string MfaDefault = "default";
@@ -36,7 +36,7 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
     public async Task<Application> CreateAsync(ApplicationInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        await ValidateAsync(input, id: null, cancellationToken);
+        await ValidateAsync(input, id: null, currentTheme: null, cancellationToken);
         var now = Revision.Now(clock);
         var application = new Application { Id = Guid.CreateVersion7(), Name = "", CreatedAt = now, UpdatedAt = now };
         Apply(application, input);
@@ -58,7 +58,7 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         var application = await db.Applications.SingleOrDefaultAsync(a => a.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("application", id);
         // RFC 9110 §13.1.1: a stale If-Match means someone else changed it since the caller read it.
         Revision.Check("application", application.UpdatedAt, expectedRevision);
-        await ValidateAsync(input, id, cancellationToken);
+        await ValidateAsync(input, id, application.Theme, cancellationToken);
         var before = ApplicationSnapshot.Of(application);
         Apply(application, input);
         application.RevokeTokensOnAccessLoss = input.RevokeTokensOnAccessLoss ?? application.RevokeTokensOnAccessLoss;
@@ -171,7 +171,8 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
         application.Theme = Blank(input.Theme);
     }
 
-    private async Task ValidateAsync(ApplicationInput input, Guid? id, CancellationToken cancellationToken)
+    /// <param name="currentTheme">The theme it has now: kept even when its folder was removed since (the pages fall back to default).</param>
+    private async Task ValidateAsync(ApplicationInput input, Guid? id, string? currentTheme, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         var name = input.Name?.Trim();
@@ -202,9 +203,17 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
 
         CheckLaunchUrl(Blank(input.LaunchUrl), addresses, errors);
         CheckIconUrl(Blank(input.IconUrl), errors);
-        if (Blank(input.Theme) is { } theme && !ThemePattern().IsMatch(theme))
+        if (Blank(input.Theme) is { } theme)
         {
-            errors.Add("theme", "theme must be the name of a theme folder: 1 to 64 lower-case letters, digits or '-'.", "application.theme");
+            if (!ThemeFolders.IsValidName(theme))
+            {
+                errors.Add("theme", "theme must be the name of a theme folder: 1 to 64 lower-case letters, digits or '-'.", "application.theme");
+            }
+            else if (theme != currentTheme && !themes.Exists(theme))
+            {
+                errors.Add("theme", $"theme \"{theme}\" is not a theme folder; the themes are: {string.Join(", ", themes.Names)}.",
+                    "application.themeUnknown", theme, string.Join(", ", themes.Names));
+            }
         }
 
         errors.ThrowIfAny();
@@ -308,7 +317,4 @@ public sealed partial class Applications(IdentityHubDbContext db, OidcClients cl
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    [GeneratedRegex("^[a-z0-9-]{1,64}$")]
-    private static partial Regex ThemePattern();
 }

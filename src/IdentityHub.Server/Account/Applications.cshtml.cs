@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHub.Server.Hosting;
 using IdentityHub.Server.Identities;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -11,7 +12,7 @@ namespace IdentityHub.Server.Account;
 /// <summary>The applications a user has allowed (remembered consent), each with a way to withdraw it.</summary>
 [Authorize]
 public sealed class ApplicationsModel(
-    IOpenIddictAuthorizationManager authorizations, IOpenIddictApplicationManager applications, IOpenIddictTokenManager tokens) : PageModel
+    IOpenIddictAuthorizationManager authorizations, IOpenIddictApplicationManager applications, IOpenIddictTokenManager tokens, ThemeMessages texts) : PageModel
 {
     public IReadOnlyList<ConsentedApplication> Consents { get; private set; } = [];
 
@@ -32,7 +33,7 @@ public sealed class ApplicationsModel(
 
         await authorizations.TryRevokeAsync(authorization, cancellationToken);
         await tokens.RevokeByAuthorizationIdAsync(authorizationId, cancellationToken);
-        Message = "Access withdrawn.";
+        Message = texts["consents.withdrawn"];
         Consents = await ListAsync(cancellationToken);
         return Page();
     }
@@ -52,7 +53,7 @@ public sealed class ApplicationsModel(
 
             var applicationId = await authorizations.GetApplicationIdAsync(authorization, cancellationToken);
             var application = applicationId is null ? null : await applications.FindByIdAsync(applicationId, cancellationToken);
-            var name = application is null ? "Unknown application" : await applications.GetLocalizedDisplayNameAsync(application, cancellationToken)
+            var name = application is null ? texts["consents.unknown"].Value : await applications.GetLocalizedDisplayNameAsync(application, cancellationToken)
                 ?? await applications.GetClientIdAsync(application, cancellationToken) ?? "";
             list.Add(new ConsentedApplication(
                 (await authorizations.GetIdAsync(authorization, cancellationToken))!,
@@ -63,8 +64,8 @@ public sealed class ApplicationsModel(
         return list;
     }
 
-    private static IReadOnlyList<string> ScopeDescriptionsOf(IEnumerable<string> scopes) =>
-        [.. ScopeDescription.Describe(scopes).Select(s => s.Text)];
+    private IReadOnlyList<string> ScopeDescriptionsOf(IEnumerable<string> scopes) =>
+        [.. ScopeDescription.Describe(scopes, texts).Select(s => s.Text)];
 }
 
 public sealed record ConsentedApplication(string AuthorizationId, string Name, IReadOnlyList<string> Scopes);

@@ -37,6 +37,7 @@ public sealed partial class LoginModel(
 
     public async Task<IActionResult> OnPostAsync()
     {
+        CheckInput();
         if (!ModelState.IsValid)
         {
             return Page();
@@ -92,15 +93,40 @@ public sealed partial class LoginModel(
     private static string Describe(Microsoft.AspNetCore.Identity.SignInResult result) =>
         result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed" : result.RequiresTwoFactor ? "two-factor required" : "bad credentials";
 
+    /// <summary>The form's own checks, in the reader's language (data annotations would answer in English).</summary>
+    private void CheckInput()
+    {
+        // A non-nullable string is implicitly required: that English error is replaced by the ones below.
+        ModelState.Remove("Input.UserName");
+        ModelState.Remove("Input.Password");
+        Input.UserName ??= "";
+        Input.Password ??= "";
+        if (string.IsNullOrEmpty(Input.UserName))
+        {
+            ModelState.AddModelError("Input.UserName", messages["login.error.usernameRequired"]);
+        }
+        else if (Input.UserName.Length > LoginInput.UserNameMaxLength)
+        {
+            ModelState.AddModelError("Input.UserName", messages["login.error.usernameLength"]);
+        }
+
+        if (string.IsNullOrEmpty(Input.Password))
+        {
+            ModelState.AddModelError("Input.Password", messages["login.error.passwordRequired"]);
+        }
+        else if (Input.Password.Length > LoginInput.PasswordMaxLength)
+        {
+            ModelState.AddModelError("Input.Password", messages["login.error.passwordLength"]);
+        }
+    }
+
     public sealed class LoginInput
     {
-        [Required(ErrorMessage = "Enter your user name.")]
-        [StringLength(256, ErrorMessage = "The user name is too long.")]
-        [Display(Name = "User name")]
+        public const int UserNameMaxLength = 256;
+        public const int PasswordMaxLength = 1024;
+
         public string UserName { get; set; } = "";
 
-        [Required(ErrorMessage = "Enter your password.")]
-        [StringLength(1024, ErrorMessage = "The password is too long.")]
         [DataType(DataType.Password)]
         public string Password { get; set; } = "";
     }

@@ -19,15 +19,15 @@ public static class ConsoleSetup
         var services = builder.Services;
         // Chinese text goes out as text, not as &#x...; entities.
         services.Configure<WebEncoderOptions>(options => options.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
-        services.AddSingleton(new ThemeMessages(Themes.FolderOf(builder.Configuration, builder.Environment.ContentRootPath)));
+        builder.AddIdentityHubThemes();
         services.AddScoped<Pickers>();
         services.Configure<RequestLocalizationOptions>(options =>
         {
             options.DefaultRequestCulture = new RequestCulture(ThemeMessages.English);
             options.SupportedCultures = [.. ThemeMessages.Cultures];
             options.SupportedUICultures = [.. ThemeMessages.Cultures];
-            // The language switch's cookie first, then the browser's Accept-Language.
-            options.RequestCultureProviders = [new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
+            // The sign-in flow's ui_locales first, then the language switch's cookie, then the browser's Accept-Language.
+            options.RequestCultureProviders = [new UiLocalesCultureProvider(), new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
         });
 
         var authorization = services.AddAuthorizationBuilder();

@@ -67,6 +67,23 @@ public static class SamlLoginResume
         return token.Pending;
     }
 
+    /// <summary>
+    /// The service provider a resume token is for, to theme the sign-in page on the way (no browser check: the token is
+    /// only read, and a page's look is no secret); null when the token is not genuine or has expired.
+    /// </summary>
+    public static Guid? ServiceProviderOf(HttpContext context, string protectedToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            return JsonSerializer.Deserialize<Token>(Protector(context).Unprotect(protectedToken))?.Pending.ServiceProviderId;
+        }
+        catch (Exception ex) when (ex is CryptographicException or JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Marks the pending login as answered; false when it already was (one AuthnRequest, one Response).</summary>
     public static Task<bool> TryConsumeAsync(SamlReplayCache replays, PendingLogin pending, CancellationToken cancellationToken)
     {

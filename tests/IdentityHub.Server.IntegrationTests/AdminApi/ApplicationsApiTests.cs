@@ -90,7 +90,7 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
 
         var created = await admin.PostAsJsonAsync(AdminApiClient.Applications, new
         {
-            name, launchUrl = "https://expense.example.com/start", iconUrl = Icon, theme = "expense-green",
+            name, launchUrl = "https://expense.example.com/start", iconUrl = Icon, theme = "default",
         });
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -98,7 +98,7 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
         var read = await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}");
         Assert.Equal("https://expense.example.com/start", read.GetProperty("launchUrl").GetString());
         Assert.Equal(Icon, read.GetProperty("iconUrl").GetString());
-        Assert.Equal("expense-green", read.GetProperty("theme").GetString());
+        Assert.Equal("default", read.GetProperty("theme").GetString());
         var replaced = await admin.PutAsJsonAsync($"{AdminApiClient.Applications}/{id}", new { name, launchUrl = "http://localhost:5173/", iconUrl = "https://cdn.example.com/expense.png" });
         Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
         var after = await admin.GetFromJsonAsync<JsonElement>($"{AdminApiClient.Applications}/{id}");
@@ -116,6 +116,7 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
     [InlineData("iconUrl", "data:image/svg+xml,<svg onload=alert(1)>")]
     [InlineData("theme", "../default")]
     [InlineData("theme", "Dark")]
+    [InlineData("theme", "no-such-theme")]
     public async Task Create_BadLaunchUrlIconOrTheme_Returns400NamingTheFieldAndCreatesNothing(string field, string value)
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);

@@ -132,7 +132,7 @@ public sealed class AuthorizeEndpoint(
             }
 
             ApplicationName = await applications.GetLocalizedDisplayNameAsync(application, cancellationToken) ?? request.ClientId!;
-            Scopes = ScopeDescription.Describe(scopes);
+            Scopes = ScopeDescription.Describe(scopes, HttpContext.RequestServices.GetRequiredService<IdentityHub.Server.Hosting.ThemeMessages>());
             Parameters = RequestParameters().Where(p => p.Key is not (AcceptField or DenyField or "__RequestVerificationToken")).ToList();
             return Page();
         }
