@@ -35,6 +35,10 @@ public static class CoreServices
         services.AddScoped<Delegation>();
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
+        services.TryAddSingleton(new Mail.AccountMailSettings());
+        services.TryAddSingleton<Mail.MailSignal>();
+        services.AddScoped<Mail.MailOutbox>();
+        services.AddScoped<AccountRecovery>();
         services.TryAddSingleton(new Factors.MfaSettings());
         services.AddScoped<Factors.MfaPolicy>();
         services.AddScoped<Factors.AccountFactors>();
