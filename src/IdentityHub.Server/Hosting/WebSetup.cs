@@ -66,6 +66,7 @@ public static class WebSetup
         app.UseIdentityHubProtocolLimits();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UsePasswordChangeGate();
         app.UseIdentityHubApiLimits();
         app.UseIdentityHubAuthorizationFormTargets();
         app.UseAntiforgery();
