@@ -27,7 +27,10 @@ public static class AccountTokens
 public static class MailTemplates
 {
     public const string Invitation = "invitation";
-    public const string PasswordReset = "password-reset";
+    public const string PasswordReset = "reset";
+
+    /// <summary>The prefix of a mail's texts in <c>email/messages.*.json</c>; its subject is <c>&lt;prefix&gt;.subject</c>.</summary>
+    public static string TextPrefix(string template) => template == Invitation ? "invite" : template;
 }
 
 /// <summary>

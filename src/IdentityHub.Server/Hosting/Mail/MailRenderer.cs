@@ -11,7 +11,7 @@ namespace IdentityHub.Server.Hosting.Mail;
 /// <summary>
 /// Turns a queued mail into a MIME message: <c>email/&lt;template&gt;.liquid</c> (HTML) and <c>email/&lt;template&gt;.txt.liquid</c>
 /// (plain text) of the theme, with the texts of <c>email/messages.&lt;locale&gt;.json</c> as <c>t["key"]</c> (themselves Liquid
-/// over the mail's values) and the subject from <c>t["&lt;template&gt;.subject"]</c>. Files are read when a mail is rendered,
+/// over the mail's values) and the subject from <c>t["&lt;prefix&gt;.subject"]</c>. Files are read when a mail is rendered,
 /// so a theme's change shows without a restart.
 /// </summary>
 public sealed class MailRenderer(MailTemplateFiles files, MailSettings settings)
@@ -39,7 +39,7 @@ public sealed class MailRenderer(MailTemplateFiles files, MailSettings settings)
 
         values["origin"] = origin.GetLeftPart(UriPartial.Authority);
         var texts = Messages(culture).ToDictionary(m => m.Key, m => RenderText(m.Value, values, culture), StringComparer.Ordinal);
-        var subject = texts.GetValueOrDefault($"{mail.Template}.subject") ?? mail.Template;
+        var subject = texts.GetValueOrDefault($"{Core.Directory.MailTemplates.TextPrefix(mail.Template)}.subject") ?? mail.Template;
         var body = new BodyBuilder
         {
             HtmlBody = RenderFile($"{mail.Template}.liquid", values, texts, culture, HtmlEncoder.Default),
