@@ -26,6 +26,7 @@ public static class AccountTokenSetup
     public static IdentityBuilder AddAccountLinkTokens(this IdentityBuilder identity, IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(identity);
+        services.AddHostedService<DataProtectionWarmUp>();
         services.AddOptions<InvitationTokenOptions>().Configure<AccountMailSettings>((o, s) =>
         {
             o.Name = AccountTokens.InvitationProvider;
@@ -40,4 +41,19 @@ public static class AccountTokenSetup
             .AddTokenProvider<InvitationTokenProvider>(AccountTokens.InvitationProvider)
             .AddTokenProvider<ResetTokenProvider>(AccountTokens.ResetProvider);
     }
+}
+
+/// <summary>
+/// Loads (or creates) the Data Protection key ring before requests arrive: the first token would otherwise create a key
+/// inside the transaction that issues it (an invitation queued with the user's creation), on the same database.
+/// </summary>
+public sealed class DataProtectionWarmUp(IDataProtectionProvider protection) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        protection.CreateProtector("IdentityHub.WarmUp").Protect([1]);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
