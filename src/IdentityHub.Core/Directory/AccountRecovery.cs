@@ -80,7 +80,7 @@ public sealed class AccountRecovery(
             ["link"] = AccountTokens.Link(AccountTokens.InvitationPath, user.Id, token),
             ["expiresAt"] = (clock.GetUtcNow() + settings.InvitationLifetime).ToString("O"),
         }, user.Id);
-        await audit.RecordEventAsync("user.invited", "user", user.Id, new { email = user.Email }, cancellationToken);
+        await audit.RecordAsync("user.invited", "user", user.Id, null, new { email = user.Email }, cancellationToken);
     }
 
     /// <summary>
@@ -119,7 +119,7 @@ public sealed class AccountRecovery(
                     ["link"] = AccountTokens.Link(AccountTokens.ResetPath, user.Id, token),
                     ["expiresAt"] = (clock.GetUtcNow() + settings.ResetLifetime).ToString("O"),
                 }, user.Id);
-                await audit.RecordEventAsync("account.password-reset-requested", "user", user.Id, new { email = user.Email }, cancellationToken);
+                await audit.RecordAsync("account.password-reset-requested", "user", user.Id, null, new { email = user.Email }, cancellationToken);
             }
 
             await db.SaveChangesAsync(cancellationToken);
@@ -156,7 +156,7 @@ public sealed class AccountRecovery(
             user.EmailConfirmed = true;
             await sessions.EndAllAsync(user.Id, UserSessionEndReasons.PasswordChanged, cancellationToken);
             ThrowIfFailed(await users.UpdateSecurityStampAsync(user), "password");
-            await audit.RecordEventAsync(kind == LinkKind.Invitation ? "account.invitation-accepted" : "account.password-reset", "user", user.Id, null, cancellationToken);
+            await audit.RecordAsync(kind == LinkKind.Invitation ? "account.invitation-accepted" : "account.password-reset", "user", user.Id, null, null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         return user;
@@ -176,7 +176,7 @@ public sealed class AccountRecovery(
             user.MustChangePassword = mustChange;
             await sessions.EndAllAsync(user.Id, UserSessionEndReasons.PasswordChanged, cancellationToken);
             ThrowIfFailed(await users.UpdateSecurityStampAsync(user), "password");
-            await audit.RecordEventAsync("user.password-set", "user", user.Id, new { mustChange }, cancellationToken);
+            await audit.RecordAsync("user.password-set", "user", user.Id, null, new { mustChange }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
     }
@@ -201,7 +201,7 @@ public sealed class AccountRecovery(
             user.PasswordHash = users.PasswordHasher.HashPassword(user, newPassword);
             user.MustChangePassword = false;
             ThrowIfFailed(await users.UpdateSecurityStampAsync(user), "newPassword");
-            await audit.RecordEventAsync("account.password-changed", "user", user.Id, null, cancellationToken);
+            await audit.RecordAsync("account.password-changed", "user", user.Id, null, null, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
     }
