@@ -36,6 +36,10 @@ public static class CoreServices
         services.AddScoped<Departments>();
         services.AddScoped<UserDirectory>();
         services.TryAddSingleton(SelfServiceSettings.Default);
+        services.TryAddSingleton(new Mail.AccountMailSettings());
+        services.TryAddSingleton<Mail.MailSignal>();
+        services.AddScoped<Mail.MailOutbox>();
+        services.AddScoped<AccountRecovery>();
         services.TryAddSingleton(new Factors.MfaSettings());
         services.AddScoped<Factors.MfaPolicy>();
         services.AddScoped<Factors.AccountFactors>();

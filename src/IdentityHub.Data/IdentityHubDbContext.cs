@@ -4,6 +4,7 @@ using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Inbound;
 using IdentityHub.Data.Keys;
+using IdentityHub.Data.Mail;
 using IdentityHub.Data.Provisioning;
 using IdentityHub.Data.Sessions;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -80,6 +81,8 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
     public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();
 
     public DbSet<PasskeyUse> PasskeyUses => Set<PasskeyUse>();
+
+    public DbSet<MailMessage> MailOutbox => Set<MailMessage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

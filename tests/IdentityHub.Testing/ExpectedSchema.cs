@@ -6,6 +6,6 @@ public static class ExpectedSchema
     public static ISet<string> CoreTables => new HashSet<string>
     {
         "AspNetUsers", "AspNetRoles", "AspNetUserPasskeys", "OpenIddictApplications", "OpenIddictTokens",
-        "DataProtectionKeys", "SigningKeys", "Departments", "ClusterSignals", "ClusterNodes",
+        "DataProtectionKeys", "SigningKeys", "Departments", "ClusterSignals", "ClusterNodes", "MailOutbox",
     };
 }

@@ -28,15 +28,24 @@ public sealed record UserSnapshot(
 public sealed partial class UserDirectory(
     IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
     RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, Delegation delegation, AttributeOwnership ownership, CurrentActor actor,
-    BrowserSessions sessions, TimeProvider clock)
+    BrowserSessions sessions, AccountRecovery recovery, Mail.MailSignal mailSignal, TimeProvider clock)
 {
     public const int DisplayNameMaxLength = 200;
     public const int EmployeeNumberMaxLength = 64;
 
-    public async Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, CancellationToken cancellationToken)
+    public Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, CancellationToken cancellationToken) =>
+        CreateAsync(input, initialPassword, invite: false, cancellationToken);
+
+    /// <summary>Creates the user; with <paramref name="invite"/> their invitation mail is queued in the same transaction.</summary>
+    public async Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, bool invite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         var errors = await ValidateAsync(input, existingId: null, cancellationToken);
+        if (invite && string.IsNullOrWhiteSpace(input.Email))
+        {
+            errors.Add("email", "An invitation is sent by e-mail: enter the e-mail address.");
+        }
+
         errors.ThrowIfAny();
         await delegation.EnsureInsideAsync(input.DepartmentId, "departmentId", cancellationToken);
         await EnsureUniqueAsync(input, existingId: null, cancellationToken);
@@ -44,15 +53,26 @@ public sealed partial class UserDirectory(
         var now = Revision.Now(clock);
         var user = new UserAccount { CreatedAt = now, UpdatedAt = now };
         Apply(user, input);
-        return await db.InTransactionAsync(async () =>
+        var result = await db.InTransactionAsync(async () =>
         {
             var created = initialPassword is null ? await users.CreateAsync(user) : await users.CreateAsync(user, initialPassword);
             ThrowIfFailed(created, initialPassword is null ? "userName" : "initialPassword");
             await audit.RecordAsync("user.created", "user", user.Id, null, UserSnapshot.Of(user), cancellationToken);
             await changes.UsersChangedAsync([user.Id], "user.created", cancellationToken);
+            if (invite)
+            {
+                await recovery.QueueInvitationAsync(user, cancellationToken);
+            }
+
             await db.SaveChangesAsync(cancellationToken);
             return user;
         }, cancellationToken);
+        if (invite)
+        {
+            mailSignal.Notify();
+        }
+
+        return result;
     }
 
     public async Task<UserAccount> UpdateAsync(string id, UserInput input, long? expectedRevision, CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ internal sealed class UserAccountConfiguration : IEntityTypeConfiguration<UserAc
         builder.Property(u => u.ManagerId).HasMaxLength(450);
         builder.Property(u => u.ExternalId).HasMaxLength(256);
         builder.Property(u => u.PendingManagerRef).HasMaxLength(256);
+        builder.Property(u => u.PreferredLocale).HasMaxLength(16);
         // A source names each of its people once; the same push twice finds the same person.
         builder.HasIndex(u => new { u.SourceId, u.ExternalId }).IsUnique();
         builder.HasOne<Inbound.InboundSource>().WithMany().HasForeignKey(u => u.SourceId).OnDelete(DeleteBehavior.SetNull);

@@ -27,6 +27,12 @@ public sealed class UserAccount : IdentityUser
     /// <summary>The manager a source named who is not in IdentityHub yet; linked when they arrive.</summary>
     public string? PendingManagerRef { get; set; }
 
+    /// <summary>The password was set by an administrator: the next sign-in leads to a change of password first.</summary>
+    public bool MustChangePassword { get; set; }
+
+    /// <summary>The language the person reads (<c>en</c>, <c>zh-CN</c>); mails to them use it. Null: the configured default.</summary>
+    public string? PreferredLocale { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -5,6 +5,7 @@ using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Hosting;
+using IdentityHub.Server.Hosting.Mail;
 using IdentityHub.Server.Identities;
 using IdentityHub.Server.Sessions;
 using Microsoft.AspNetCore.Authentication;
@@ -23,6 +24,7 @@ public static class AccountSetup
         services.AddSingleton(lockout);
         services.AddSingleton<AccountLockout>();
         services.AddSingleton(ReadMfaSettings(builder.Configuration));
+        builder.AddIdentityHubMail();
         services.AddIdentity<UserAccount, IdentityRole>(options =>
             {
                 IdentityHubSchema.ConfigureStores(options.Stores);
@@ -38,7 +40,9 @@ public static class AccountSetup
             .AddEntityFrameworkStores<IdentityHubDbContext>()
             .AddSignInManager<ActiveUserSignInManager>()
             .AddDefaultTokenProviders()
-            .AddTokenProvider<TotpCodes>(TotpCodes.ProviderName);
+            .AddTokenProvider<TotpCodes>(TotpCodes.ProviderName)
+            .AddAccountLinkTokens(services)
+            .AddClaimsPrincipalFactory<IdentityHubClaimsFactory>();
         // The passkey pages need the manager's own passkey sign-in (it reports whose passkey it was).
         services.AddScoped(provider => (ActiveUserSignInManager)provider.GetRequiredService<SignInManager<UserAccount>>());
 

@@ -18,7 +18,7 @@ namespace IdentityHub.Server.Account;
 [AllowAnonymous]
 public sealed partial class LoginModel(
     SignInManager<UserAccount> signIn, SignInLimits limits, ThemeMessages messages, AuditTrail audit, CurrentActor actor, ServerMetrics metrics,
-    ILogger<LoginModel> logger) : PageModel
+    AccountLockout lockout, ILogger<LoginModel> logger) : PageModel
 {
     /// <summary>The English text of <c>login.error.invalid</c>, the one answer to every failed sign-in.</summary>
     public const string InvalidCredentials = "The user name or password is incorrect.";
@@ -30,6 +30,17 @@ public sealed partial class LoginModel(
     public string? ReturnUrl { get; set; }
 
     public string? ErrorMessage { get; private set; }
+
+    /// <summary>
+    /// How long a lockout lasts, said with every failed sign-in: telling only the locked account would tell which accounts
+    /// exist (the one answer above is the same for all).
+    /// </summary>
+    public string? LockoutPolicy { get; private set; }
+
+    [BindProperty(SupportsGet = true, Name = "reset")]
+    public string? Reset { get; set; }
+
+    public bool ResetDone => Reset == "done";
 
     public void OnGet()
     {
@@ -73,8 +84,11 @@ public sealed partial class LoginModel(
         limits.RecordFailure(address, account);
         logger.LogWarning("Password sign-in failed for {UserName}: {Outcome}", Input.UserName, Describe(result));
         ErrorMessage = messages["login.error.invalid"];
+        LockoutPolicy = messages["login.error.lockoutPolicy", lockout.MaxFailedAttempts, Minutes(lockout.Duration), Minutes(lockout.MaxDuration)];
         return Page();
     }
+
+    private static string Minutes(TimeSpan span) => Math.Max(1, (int)Math.Round(span.TotalMinutes)).ToString(System.Globalization.CultureInfo.CurrentCulture);
 
     /// <summary>Security events go to the audit trail: who tried, from where, and what came of it.</summary>
     private async Task RecordAsync(Microsoft.AspNetCore.Identity.SignInResult result)

@@ -9,12 +9,16 @@ namespace IdentityHub.Server.AdminApi;
 
 public sealed record UserRequest(
     string? UserName, string? DisplayName, string? Email, string? PhoneNumber, string? EmployeeNumber,
-    Guid? DepartmentId, string? ManagerId, string? InitialPassword = null);
+    Guid? DepartmentId, string? ManagerId, string? InitialPassword = null, bool? Invite = null);
+
+/// <summary>A password an administrator sets; with <see cref="MustChange"/> the person chooses their own at the next sign-in.</summary>
+public sealed record SetPasswordRequest(string? Password, bool? MustChange);
 
 /// <summary>A person; <see cref="DepartmentName"/> and <see cref="ManagerName"/> (the manager's display name) name the ids beside them.</summary>
 public sealed record UserDto(
     string Id, string? UserName, string DisplayName, string? Email, string? PhoneNumber, string? EmployeeNumber, string Status,
-    Guid? DepartmentId, string? ManagerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? DepartmentName, string? ManagerName);
+    Guid? DepartmentId, string? ManagerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? DepartmentName, string? ManagerName,
+    DateTimeOffset? LockedUntil = null, bool MustChangePassword = false);
 
 /// <summary>Why a status change happened, recorded in the audit trail.</summary>
 public sealed record StatusChangeRequest(string? Reason);
@@ -61,13 +65,19 @@ public static class UsersApi
             .WithSummary("Remove a user's second factors (authenticator, recovery codes, passkeys) and end their sessions");
         users.MapGet("/{id}/passkeys", PasskeysAsync).WithSummary("List a user's passkeys");
         users.MapDelete("/{id}/passkeys", RemovePasskeysAsync).RequireAuthorization(AdminApiPolicies.Security).WithSummary("Remove every passkey of a user (audited)");
+        users.MapPost("/{id}/invitation", InviteAsync).RequireAuthorization(AdminApiPolicies.Directory)
+            .WithSummary("Send (again) the invitation mail whose link lets the user set their password");
+        users.MapPost("/{id}/password", SetPasswordAsync).RequireAuthorization(AdminApiPolicies.Directory)
+            .WithSummary("Set a user's password, optionally to be changed at the next sign-in (their sessions end)");
+        users.MapPost("/{id}/unlock", UnlockAsync).RequireAuthorization(AdminApiPolicies.Directory).WithSummary("End a user's lockout now");
         users.MapGet("/{id}/admin-roles", AdminRolesAsync).WithSummary("Get a user's admin roles");
         users.MapPut("/{id}/admin-roles", SetAdminRolesAsync).RequireAuthorization(AdminApiPolicies.SuperAdmin).WithSummary("Set a user's admin roles and administered departments");
     }
 
     private static UserDto ToDto(UserAccount u, string? managerName) => new(
         u.Id, u.UserName, u.DisplayName, u.Email, u.PhoneNumber, u.EmployeeNumber, u.Status.ToString().ToLowerInvariant(),
-        u.DepartmentId, u.ManagerId, u.CreatedAt, u.UpdatedAt, u.Department?.Name, managerName);
+        u.DepartmentId, u.ManagerId, u.CreatedAt, u.UpdatedAt, u.Department?.Name, managerName,
+        u.LockoutEnd is { } end && end > DateTimeOffset.UtcNow ? end : null, u.MustChangePassword);
 
     /// <summary>Lists users; <c>q</c> searches names, user name, email and employee number; <c>department</c> includes its subtree.</summary>
     private static async Task<Results<Ok<Paged<UserDto>>, ValidationProblem>> ListAsync(
@@ -117,7 +127,7 @@ public static class UsersApi
     private static async Task<CreatedAtRoute<UserDto>> CreateAsync(
         UserRequest request, UserDirectory directory, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
     {
-        var user = await directory.CreateAsync(InputOf(request), request.InitialPassword, cancellationToken);
+        var user = await directory.CreateAsync(InputOf(request), request.InitialPassword, request.Invite ?? false, cancellationToken);
         var view = await queries.GetAsync(user.Id, cancellationToken);
         ETags.Set(http, user.UpdatedAt);
         return TypedResults.CreatedAtRoute(ToDto(view?.Account ?? user, view?.ManagerName), "GetUser", new { id = user.Id });
@@ -156,6 +166,25 @@ public static class UsersApi
     {
         await directory.EndSessionsAsync(id, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    private static async Task<Accepted> InviteAsync(string id, AccountRecovery recovery, CancellationToken cancellationToken)
+    {
+        await recovery.InviteAsync(id, cancellationToken);
+        return TypedResults.Accepted((string?)null);
+    }
+
+    private static async Task<NoContent> SetPasswordAsync(string id, SetPasswordRequest request, AccountRecovery recovery, CancellationToken cancellationToken)
+    {
+        await recovery.SetPasswordAsync(id, request.Password ?? "", request.MustChange ?? false, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<UserDto>, NotFound>> UnlockAsync(
+        string id, AccountRecovery recovery, UserQueries queries, HttpContext http, CancellationToken cancellationToken)
+    {
+        await recovery.UnlockAsync(id, cancellationToken);
+        return await GetAsync(id, queries, http, cancellationToken);
     }
 
     private static async Task<NoContent> ResetFactorsAsync(string id, IdentityHub.Core.Factors.AccountFactors factors, CancellationToken cancellationToken)

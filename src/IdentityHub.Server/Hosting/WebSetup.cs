@@ -67,6 +67,7 @@ public static class WebSetup
         app.UseIdentityHubProtocolLimits();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UsePasswordChangeGate();
         app.UseIdentityHubApiLimits();
         app.UseIdentityHubAuthorizationFormTargets();
         app.UseAntiforgery();

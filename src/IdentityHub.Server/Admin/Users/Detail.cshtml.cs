@@ -16,8 +16,15 @@ namespace IdentityHub.Server.Admin.Users;
 /// </summary>
 public sealed class DetailModel(
     UserQueries queries, AssignmentQueries assignments, AuditQueries audit, DepartmentQueries departments, UserDirectory directory,
-    EffectiveEntitlements entitlements, UserManager<UserAccount> users, Consequences consequences, DirectoryLookup lookup, TimeProvider clock) : ConsolePageModel
+    EffectiveEntitlements entitlements, UserManager<UserAccount> users, Consequences consequences, DirectoryLookup lookup, TimeProvider clock,
+    IdentityHub.Server.Hosting.Mail.MailSettings mail) : ConsolePageModel
 {
+    /// <summary>Where mails go as .eml files when no SMTP server is configured (the page says so); null with SMTP.</summary>
+    public string? MailPickupDirectory => mail.UsesSmtp ? null : mail.PickupDirectory;
+
+    /// <summary>The field the set-password form's refusal is shown next to.</summary>
+    public string? Password { get; set; }
+
     /// <summary>What <c>?confirm=</c> asks for: signing the person out everywhere.</summary>
     public const string ConfirmEndSessions = "endSessions";
 
@@ -114,6 +121,31 @@ public sealed class DetailModel(
         {
             await factors.ResetAsync(id, cancellationToken);
             return ThemeTexts["admin.done.factorsReset", await NameAsync(id, cancellationToken)];
+        }, cancellationToken);
+
+    /// <summary>Mails (again) the invitation whose link lets the person set their password.</summary>
+    public Task<IActionResult> OnPostInviteAsync(string id, [FromServices] AccountRecovery recovery, CancellationToken cancellationToken) =>
+        WriteAsync(id, async () =>
+        {
+            await recovery.InviteAsync(id, cancellationToken);
+            return ThemeTexts["admin.done.invited", await NameAsync(id, cancellationToken)];
+        }, cancellationToken);
+
+    /// <summary>Ends the lockout now.</summary>
+    public Task<IActionResult> OnPostUnlockAsync(string id, [FromServices] AccountRecovery recovery, CancellationToken cancellationToken) =>
+        WriteAsync(id, async () =>
+        {
+            await recovery.UnlockAsync(id, cancellationToken);
+            return ThemeTexts["admin.done.unlocked", await NameAsync(id, cancellationToken)];
+        }, cancellationToken);
+
+    /// <summary>Sets a (temporary) password; the person's sessions end.</summary>
+    public Task<IActionResult> OnPostPasswordAsync(
+        string id, string? newPassword, bool mustChange, [FromServices] AccountRecovery recovery, CancellationToken cancellationToken) =>
+        WriteAsync(id, async () =>
+        {
+            await recovery.SetPasswordAsync(id, newPassword ?? "", mustChange, cancellationToken);
+            return ThemeTexts[mustChange ? "admin.done.passwordSetTemporary" : "admin.done.passwordSet", await NameAsync(id, cancellationToken)];
         }, cancellationToken);
 
     public Task<IActionResult> OnPostAdminRolesAsync(string id, string[] roles, Guid[] departments, CancellationToken cancellationToken) =>

@@ -66,7 +66,7 @@ public sealed class EditModel(UserQueries queries, UserDirectory directory, Pick
         {
             if (id is null)
             {
-                var created = await directory.CreateAsync(input, string.IsNullOrEmpty(Input.InitialPassword) ? null : Input.InitialPassword, cancellationToken);
+                var created = await directory.CreateAsync(input, string.IsNullOrEmpty(Input.InitialPassword) ? null : Input.InitialPassword, Input.Invite, cancellationToken);
                 return Done(created.UserName, $"/admin/users/{created.Id}");
             }
 
@@ -114,4 +114,7 @@ public sealed class UserForm
 
     /// <summary>Only when creating; left empty, the user gets no password (another sign-in method, or a reset).</summary>
     public string? InitialPassword { get; set; }
+
+    /// <summary>Only when creating: mail the person an invitation link to set their password.</summary>
+    public bool Invite { get; set; }
 }
