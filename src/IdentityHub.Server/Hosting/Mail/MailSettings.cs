@@ -61,8 +61,8 @@ public sealed record MailSettings
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var section = configuration.GetSection(Section);
-        var host = section["Smtp:Host"];
-        var securityText = section["Smtp:Security"];
+        var host = configuration["Mail:Smtp:Host"];
+        var securityText = configuration["Mail:Smtp:Security"];
         var security = SmtpSecurity.Auto;
         if (!string.IsNullOrEmpty(securityText)
             && (!Enum.TryParse(securityText, ignoreCase: true, out security) || !Enum.IsDefined(security) || int.TryParse(securityText, out _)))
@@ -70,7 +70,7 @@ public sealed record MailSettings
             throw new StartupException($"Mail:Smtp:Security '{securityText}' is not one of None, StartTls, SslOnConnect, Auto.");
         }
 
-        var portText = section["Smtp:Port"];
+        var portText = configuration["Mail:Smtp:Port"];
         var port = 0;
         if (!string.IsNullOrEmpty(portText)
             && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
@@ -83,14 +83,14 @@ public sealed record MailSettings
             port = security switch { SmtpSecurity.None => 25, SmtpSecurity.SslOnConnect => 465, _ => 587 };
         }
 
-        var userName = section["Smtp:UserName"];
-        var password = section["Smtp:Password"];
+        var userName = configuration["Mail:Smtp:UserName"];
+        var password = configuration["Mail:Smtp:Password"];
         if (!string.IsNullOrEmpty(userName) && string.IsNullOrEmpty(password))
         {
             throw new StartupException("Mail:Smtp:Password is required when Mail:Smtp:UserName is set.");
         }
 
-        var fromAddress = section["From:Address"];
+        var fromAddress = configuration["Mail:From:Address"];
         if (string.IsNullOrWhiteSpace(fromAddress))
         {
             fromAddress = !string.IsNullOrWhiteSpace(host)
@@ -103,7 +103,7 @@ public sealed record MailSettings
             throw new StartupException($"Mail:From:Address '{fromAddress}' is not an e-mail address.");
         }
 
-        var from = new MailboxAddress(section["From:DisplayName"] is { Length: > 0 } name ? name : "IdentityHub", parsed.Address);
+        var from = new MailboxAddress(configuration["Mail:From:DisplayName"] is { Length: > 0 } name ? name : "IdentityHub", parsed.Address);
         var origin = section["PublicOrigin"] is { Length: > 0 } o ? o : configuration["Oidc:Issuer"];
         Uri? publicOrigin = null;
         if (!string.IsNullOrEmpty(origin) && (!Uri.TryCreate(origin, UriKind.Absolute, out publicOrigin) || publicOrigin.Scheme is not ("http" or "https")))
