@@ -2,6 +2,7 @@ using IdentityHub.Core.Access;
 using IdentityHub.Core.Audit;
 using IdentityHub.Core.Cluster;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Themes;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
 using IdentityHub.Data.Directory;
@@ -31,6 +32,9 @@ public abstract class DomainDatabase : IAsyncLifetime
 {
     private ServiceProvider _services = null!;
 
+    /// <summary>Theme folders the tests name (an application's theme must be one of them).</summary>
+    private readonly string _themes = System.IO.Directory.CreateTempSubdirectory("identityhub-themes-").FullName;
+
     public AdjustableClock Clock { get; } = new();
 
     public Actor Actor { get; set; } = Actor.System;
@@ -54,6 +58,12 @@ public abstract class DomainDatabase : IAsyncLifetime
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<IdentityHubDbContext>();
         services.AddScoped(_ => new CurrentActor(() => Actor));
+        foreach (var theme in new[] { ThemeFolders.Default, "expense-green", "old" })
+        {
+            System.IO.Directory.CreateDirectory(Path.Combine(_themes, theme));
+        }
+
+        services.AddSingleton(new ThemeFolders(_themes, Clock));
         services.AddIdentityHubCore();
         services.AddIdentityHubConnectors();
         // OIDC clients live in OpenIddict's store, managed as the server does it (SHA-256 secrets, the client cache).
@@ -130,7 +140,11 @@ public abstract class DomainDatabase : IAsyncLifetime
         return (application, approve, submit);
     }
 
-    public virtual async Task DisposeAsync() => await _services.DisposeAsync();
+    public virtual async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        System.IO.Directory.Delete(_themes, recursive: true);
+    }
 }
 
 public sealed class SqliteDomainDatabase : DomainDatabase
