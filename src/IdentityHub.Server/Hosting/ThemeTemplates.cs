@@ -10,7 +10,7 @@ namespace IdentityHub.Server.Hosting;
 /// Looked up in the request's theme, then in <c>default</c> (which ships none, so the Razor page is the default). A
 /// parsed template is kept until its file changes; one that does not parse is logged once per version and not used.
 /// </summary>
-public sealed partial class ThemeTemplates(ThemeFiles files, ILogger<ThemeTemplates> logger)
+public sealed partial class ThemeTemplates(ThemeFiles files, HtmlEncoder encoder, ILogger<ThemeTemplates> logger)
 {
     /// <summary>The sign-in page's template.</summary>
     public const string Login = "login/login.liquid";
@@ -42,7 +42,8 @@ public sealed partial class ThemeTemplates(ThemeFiles files, ILogger<ThemeTempla
 
     /// <summary>
     /// Renders <paramref name="template"/> with <paramref name="model"/> as its top-level values, every output HTML-encoded
-    /// unless the template says <c>| raw</c>; null (logged) when rendering fails, so the caller shows its built-in page.
+    /// unless the template says <c>| raw</c> (with the encoder Razor pages use: markup characters encoded, Chinese kept as
+    /// text); null (logged) when rendering fails, so the caller shows its built-in page.
     /// </summary>
     public async Task<string?> RenderAsync(IFluidTemplate template, IReadOnlyDictionary<string, object?> model, string name)
     {
@@ -57,7 +58,7 @@ public sealed partial class ThemeTemplates(ThemeFiles files, ILogger<ThemeTempla
 
         try
         {
-            return await template.RenderAsync(context, HtmlEncoder.Default);
+            return await template.RenderAsync(context, encoder);
         }
         catch (Exception e) when (e is InvalidOperationException or ParseException or ArgumentException or FormatException)
         {
