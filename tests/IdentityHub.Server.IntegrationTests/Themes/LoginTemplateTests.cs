@@ -156,7 +156,7 @@ public sealed class LoginTemplateTests(LoginTemplateFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.BadRequest, withoutToken.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         Assert.Equal(authorize, signedIn.Headers.Location?.OriginalString);
-        Assert.Contains(signedIn.Headers.GetValues("Set-Cookie"), cookie => cookie.StartsWith(".AspNetCore.Identity.Application=", StringComparison.Ordinal));
+        Assert.Contains(signedIn.Headers.GetValues("Set-Cookie"), cookie => cookie.StartsWith("identityhub.session=", StringComparison.Ordinal));
     }
 
     [Fact]
