@@ -132,6 +132,64 @@ public sealed class ThemeTests(ThemedServerAndBrowser fixture) : IClassFixture<T
         Assert.Equal("en", await page.Locator("html").GetAttributeAsync("lang"));
     }
 
+    [PrerequisiteFact]
+    public async Task LoginLiquid_InTheApplicationsTheme_IsItsSignInPage_AndAPersonSignsInThroughIt()
+    {
+        var t = ThemeTexts.Of("en");
+        var login = ThemeTexts.Of("en", "login");
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var theme = $"liquid-{suffix}";
+        var userName = $"theme.liquid.{suffix}";
+        var folder = Directory.CreateDirectory(Path.Combine(fixture.ThemesRoot, theme, "login")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "login.liquid"), """
+            <!DOCTYPE html>
+            <html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ messages["login.title"] }}</title>
+            <link rel="stylesheet" href="{{ theme_url }}login/site.css"></head>
+            <body><p data-testid="liquid-marker">Liquid sign-in for {{ application }}</p>
+            <h1>{{ messages["login.title"] }}</h1>
+            {% for error in errors %}<p data-testid="login-error">{{ error }}</p>{% endfor %}
+            <form method="post" action="{{ form.action }}">
+            <input name="{{ antiforgery.field_name }}" type="hidden" value="{{ antiforgery.token }}">
+            <input type="hidden" name="{{ form.return_url_field }}" value="{{ form.return_url }}">
+            <label for="u">{{ messages["login.username"] }}</label><input id="u" name="{{ form.username_field }}" value="{{ form.username }}">
+            <label for="p">{{ messages["login.password"] }}</label><input id="p" type="password" name="{{ form.password_field }}">
+            <button type="submit">{{ messages["login.submit"] }}</button></form></body></html>
+            """);
+        await using (var admin = await fixture.SignInAsync())
+        {
+            var page = admin.Page;
+            await CreateEmployeeAsync(page, userName);
+            var themedUrl = await ConsoleSteps.CreateApplicationAsync(page, t, $"Liquid {suffix}");
+            var (themedClient, _) = await ConsoleSteps.RegisterRelyingPartyClientAsync(page, t, ServerProcess.FreePort());
+            await page.GotoAsync(themedUrl);
+            var select = page.GetByLabel(t["admin.applications.theme"], new() { Exact = true });
+            var deadline = DateTime.UtcNow + Deadline;
+            while (await select.Locator($"option[value='{theme}']").CountAsync() == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+                await page.ReloadAsync();
+            }
+
+            await select.SelectOptionAsync(theme);
+            await page.GetByTestId("edit-application").GetByRole(AriaRole.Button, new() { Name = t["common.save"], Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("form-notice")).ToBeVisibleAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+            await using var visitor = await fixture.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString(), Locale = "en-US" });
+            var signIn = await visitor.NewPageAsync();
+            await signIn.GotoAsync(SignInPageOf(themedClient));
+            await Assertions.Expect(signIn.GetByTestId("liquid-marker")).ToHaveTextAsync($"Liquid sign-in for Liquid {suffix}");
+            await Assertions.Expect(signIn.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(login["login.title"]);
+            await ConsoleSteps.ShotAsync(signIn, "theme-4-liquid-sign-in");
+            await signIn.GetByLabel(login["login.username"], new() { Exact = true }).FillAsync(userName);
+            await signIn.GetByLabel(login["login.password"], new() { Exact = true }).FillAsync(Password);
+            await signIn.GetByRole(AriaRole.Button, new() { Name = login["login.submit"], Exact = true }).ClickAsync();
+            await signIn.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal), new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+            await signIn.GotoAsync("/account/applications");
+            await Assertions.Expect(signIn.GetByTestId("signed-in-as")).ToHaveTextAsync(userName);
+        }
+    }
+
     /// <summary>The sign-in page as an authorize request of <paramref name="clientId"/> sends the browser to it.</summary>
     private static string SignInPageOf(string clientId, string? uiLocales = null) =>
         "/account/login?ReturnUrl=" + Uri.EscapeDataString(

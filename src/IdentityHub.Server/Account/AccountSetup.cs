@@ -23,6 +23,7 @@ public static class AccountSetup
         var lockout = AccountLockout.Read(builder.Configuration);
         services.AddSingleton(lockout);
         services.AddSingleton<AccountLockout>();
+        services.AddSingleton<LoginTemplate>();
         services.AddSingleton(ReadMfaSettings(builder.Configuration));
         builder.AddIdentityHubMail();
         services.AddIdentity<UserAccount, IdentityRole>(options =>

@@ -28,7 +28,7 @@ public sealed partial class LoginModel
             RequestLimits.SetRetryAfter(Response, seconds);
             ErrorMessage = messages["login.error.throttled", seconds];
             metrics.SignIn("passkey", "throttled");
-            return Page();
+            return await ShowAsync();
         }
 
         var outcome = string.IsNullOrEmpty(credential)
@@ -54,6 +54,6 @@ public sealed partial class LoginModel
         limits.RecordPasskeyFailure(address);
         logger.LogWarning("Passkey sign-in failed for {UserId}: {Outcome}", outcome.User?.Id ?? "an unknown credential", Describe(result));
         ErrorMessage = messages["login.error.passkey"];
-        return Page();
+        return await ShowAsync();
     }
 }

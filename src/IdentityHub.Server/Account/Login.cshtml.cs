@@ -18,7 +18,7 @@ namespace IdentityHub.Server.Account;
 [AllowAnonymous]
 public sealed partial class LoginModel(
     SignInManager<UserAccount> signIn, SignInLimits limits, ThemeMessages messages, AuditTrail audit, CurrentActor actor, ServerMetrics metrics,
-    AccountLockout lockout, ILogger<LoginModel> logger) : PageModel
+    AccountLockout lockout, LoginTemplate template, ILogger<LoginModel> logger) : PageModel
 {
     /// <summary>The English text of <c>login.error.invalid</c>, the one answer to every failed sign-in.</summary>
     public const string InvalidCredentials = "The user name or password is incorrect.";
@@ -42,16 +42,14 @@ public sealed partial class LoginModel(
 
     public bool ResetDone => Reset == "done";
 
-    public void OnGet()
-    {
-    }
+    public Task<IActionResult> OnGetAsync() => ShowAsync();
 
     public async Task<IActionResult> OnPostAsync()
     {
         CheckInput();
         if (!ModelState.IsValid)
         {
-            return Page();
+            return await ShowAsync();
         }
 
         var address = RequestLimits.ClientAddress(HttpContext);
@@ -63,7 +61,7 @@ public sealed partial class LoginModel(
             RequestLimits.SetRetryAfter(Response, seconds);
             metrics.SignIn("password", "throttled");
             ErrorMessage = messages["login.error.throttled", seconds];
-            return Page();
+            return await ShowAsync();
         }
 
         var result = await signIn.PasswordSignInAsync(Input.UserName, Input.Password, isPersistent: false, lockoutOnFailure: true);
@@ -85,10 +83,13 @@ public sealed partial class LoginModel(
         logger.LogWarning("Password sign-in failed for {UserName}: {Outcome}", Input.UserName, Describe(result));
         ErrorMessage = messages["login.error.invalid"];
         LockoutPolicy = messages["login.error.lockoutPolicy", lockout.MaxFailedAttempts, Minutes(lockout.Duration), Minutes(lockout.MaxDuration)];
-        return Page();
+        return await ShowAsync();
     }
 
     private static string Minutes(TimeSpan span) => Math.Max(1, (int)Math.Round(span.TotalMinutes)).ToString(System.Globalization.CultureInfo.CurrentCulture);
+
+    /// <summary>The theme's <c>login/login.liquid</c> when it has a usable one, else this Razor page.</summary>
+    private async Task<IActionResult> ShowAsync() => await template.RenderAsync(this) is { } themed ? themed : Page();
 
     /// <summary>Security events go to the audit trail: who tried, from where, and what came of it.</summary>
     private async Task RecordAsync(Microsoft.AspNetCore.Identity.SignInResult result)

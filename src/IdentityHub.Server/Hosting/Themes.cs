@@ -21,6 +21,9 @@ public static class Themes
     /// <summary>The query parameter of a <c>/theme</c> address naming a theme other than the global one.</summary>
     public const string QueryParameter = "theme";
 
+    /// <summary>The first path segment <c>~&lt;name&gt;</c> of a <c>/theme</c> address naming its theme (see <see cref="ThemeFiles.BaseUrl"/>).</summary>
+    public const char PathPrefix = '~';
+
     public static void AddIdentityHubThemes(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -31,6 +34,7 @@ public static class Themes
         services.AddSingleton(sp => new ThemeFolders(root, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ThemeSelection(sp.GetRequiredService<ThemeFolders>(), global));
         services.AddSingleton<ThemeFiles>();
+        services.AddSingleton<ThemeTemplates>();
         services.AddSingleton(sp => new ThemeMessages(
             sp.GetRequiredService<ThemeFolders>(), global, sp.GetRequiredService<IHttpContextAccessor>(), sp.GetRequiredService<TimeProvider>()));
     }
@@ -63,8 +67,17 @@ public static class Themes
                 return;
             }
 
+            var path = rest.Value ?? "";
             var theme = context.Request.Query[QueryParameter].ToString() is { Length: > 0 } asked && folders.Exists(asked) ? asked : selection.Global;
-            await files.ServeAsync(context, theme, rest.Value ?? "");
+            if (path.StartsWith("/" + PathPrefix, StringComparison.Ordinal) && path.IndexOf('/', 1) is > 2 and var end)
+            {
+                // /theme/~acme/login/site.css: the theme named in the path, so a template can append file names to a base address.
+                var named = path[2..end];
+                theme = folders.Exists(named) ? named : selection.Global;
+                path = path[end..];
+            }
+
+            await files.ServeAsync(context, theme, path);
         });
     }
 
@@ -89,6 +102,7 @@ public static class Themes
 public sealed class ThemeSelection(ThemeFolders folders, string global)
 {
     private const string ItemKey = "identityhub.theme";
+    private const string ApplicationKey = "identityhub.theme.application";
 
     public string Global { get; } = global;
 
@@ -106,26 +120,33 @@ public sealed class ThemeSelection(ThemeFolders folders, string global)
             return;
         }
 
-        var theme = await SignInFlow.OfAsync(context) is { } flow ? await ApplicationThemeAsync(context, flow) : null;
-        context.Items[ItemKey] = theme is not null && folders.Exists(theme) ? theme : Global;
+        var application = await SignInFlow.OfAsync(context) is { } flow ? await ApplicationOfAsync(context, flow) : null;
+        context.Items[ApplicationKey] = application?.Name;
+        context.Items[ItemKey] = application?.Theme is { } theme && folders.Exists(theme) ? theme : Global;
     }
 
-    private static async Task<string?> ApplicationThemeAsync(HttpContext context, SignInFlow flow)
+    /// <summary>The name of the application the request's sign-in flow is for, if it has one.</summary>
+    public static string? ApplicationOf(HttpContext? context) => context?.Items[ApplicationKey] as string;
+
+    private static async Task<FlowApplication?> ApplicationOfAsync(HttpContext context, SignInFlow flow)
     {
         var db = context.RequestServices.GetRequiredService<IdentityHubDbContext>();
         if (flow.ClientId is { } clientId)
         {
-            return await db.Applications.AsNoTracking().Where(a => a.OidcClientId == clientId).Select(a => a.Theme).FirstOrDefaultAsync(context.RequestAborted);
+            return await db.Applications.AsNoTracking().Where(a => a.OidcClientId == clientId)
+                .Select(a => new FlowApplication(a.Name, a.Theme)).FirstOrDefaultAsync(context.RequestAborted);
         }
 
         if (flow.SamlResume is { } resume && SamlLoginResume.ServiceProviderOf(context, resume) is { } providerId)
         {
             return await db.SamlServiceProviders.AsNoTracking().Where(s => s.Id == providerId)
-                .Join(db.Applications, s => s.ApplicationId, a => a.Id, (s, a) => a.Theme).FirstOrDefaultAsync(context.RequestAborted);
+                .Join(db.Applications, s => s.ApplicationId, a => a.Id, (s, a) => new FlowApplication(a.Name, a.Theme)).FirstOrDefaultAsync(context.RequestAborted);
         }
 
         return null;
     }
+
+    private sealed record FlowApplication(string Name, string? Theme);
 }
 
 /// <summary>A theme's files with fallback to <c>default</c> file by file, and their addresses under <c>/theme</c>.</summary>
@@ -159,6 +180,13 @@ public sealed class ThemeFiles(ThemeFolders folders, ThemeSelection selection, I
     public string Url(string path) =>
         $"{Themes.RequestPath}/{path}" + (selection.IsApplicationTheme(http.HttpContext)
             ? $"?{Themes.QueryParameter}={Uri.EscapeDataString(selection.Of(http.HttpContext))}" : "");
+
+    /// <summary>
+    /// The base address of the current request's theme files, ending in '/': <c>/theme/</c>, or <c>/theme/~acme/</c> for an
+    /// application's own theme; a file's address is this followed by <c>login/site.css</c>.
+    /// </summary>
+    public string BaseUrl() =>
+        selection.IsApplicationTheme(http.HttpContext) ? $"{Themes.RequestPath}/{Themes.PathPrefix}{selection.Of(http.HttpContext)}/" : $"{Themes.RequestPath}/";
 
     public async Task ServeAsync(HttpContext context, string theme, string path)
     {
