@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using IdentityHub.Core.Themes;
 using IdentityHub.Data;
 using IdentityHub.Server.IntegrationTests.AdminApi;
 using IdentityHub.Testing;
@@ -76,7 +77,7 @@ public abstract class ApplicationPageTests<TFactory>(TFactory factory) : IClassF
             ["Edit.Description"] = "Leave and overtime",
             ["Edit.LaunchUrl"] = "https://attendance.example.com/start",
             ["Edit.IconUrl"] = PngIcon,
-            ["Edit.Theme"] = "attendance-blue",
+            ["Edit.Theme"] = ThemeFolders.Default,
             ["Edit.RevokeTokensOnAccessLoss"] = "true",
         });
 
@@ -85,7 +86,7 @@ public abstract class ApplicationPageTests<TFactory>(TFactory factory) : IClassF
         Assert.Equal(name, read.GetProperty("name").GetString());
         Assert.Equal("https://attendance.example.com/start", read.GetProperty("launchUrl").GetString());
         Assert.Equal(PngIcon, read.GetProperty("iconUrl").GetString());
-        Assert.Equal("attendance-blue", read.GetProperty("theme").GetString());
+        Assert.Equal(ThemeFolders.Default, read.GetProperty("theme").GetString());
         var shown = await browser.GetStringAsync($"/admin/applications/{id}");
         Assert.Contains("value=\"https://attendance.example.com/start\"", shown, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"application-icon\"", shown, StringComparison.Ordinal);
@@ -93,7 +94,7 @@ public abstract class ApplicationPageTests<TFactory>(TFactory factory) : IClassF
 
     /// <summary>One set of rules: the console's form and the admin API refuse the same bad input on the same field with the same words.</summary>
     [PrerequisiteTheory]
-    [InlineData("launchUrl", "http://expense.example.com/start")]
+    [InlineData("launchUrl", "ftp://expense.example.com/start")]
     [InlineData("launchUrl", "expense.example.com")]
     [InlineData("iconUrl", "javascript:alert(1)")]
     [InlineData("iconUrl", "data:text/html;base64,PGgxPmhpPC9oMT4=")]
@@ -118,7 +119,7 @@ public abstract class ApplicationPageTests<TFactory>(TFactory factory) : IClassF
     }
 
     [PrerequisiteFact]
-    public async Task EditForm_HttpLaunchUrlInTheChineseConsole_IsRefusedInChinese()
+    public async Task EditForm_NonWebLaunchUrlInTheChineseConsole_IsRefusedInChinese()
     {
         using var admin = await AdminApiClient.CreateAdminAsync(factory);
         var id = await AdminApiClient.CreateApplicationAsync(admin);
@@ -128,7 +129,7 @@ public abstract class ApplicationPageTests<TFactory>(TFactory factory) : IClassF
         var page = await browser.GetStringAsync($"/admin/applications/{id}");
         Assert.Contains("编辑应用", page, StringComparison.Ordinal);
 
-        var refused = await PostEditAsync(browser, page, id, new() { ["Edit.LaunchUrl"] = "http://expense.example.com/" });
+        var refused = await PostEditAsync(browser, page, id, new() { ["Edit.LaunchUrl"] = "ftp://expense.example.com/" });
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("启动地址必须是完整的 https 地址", FieldError(await refused.Content.ReadAsStringAsync(), "Edit.LaunchUrl"), StringComparison.Ordinal);
