@@ -58,7 +58,13 @@ public sealed class AccountRecovery(
     /// Queues the invitation mail in the caller's unit of work (creating a user with an invitation calls it in the creation's
     /// transaction) and audits it; the caller saves.
     /// </summary>
-    public async Task QueueInvitationAsync(UserAccount user, CancellationToken cancellationToken)
+    public Task QueueInvitationAsync(UserAccount user, CancellationToken cancellationToken) => QueueInvitationAsync(user, cause: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="QueueInvitationAsync(UserAccount, CancellationToken)"/>; <paramref name="cause"/> names what sent it
+    /// when it was not an administrator's own request (<c>import:users</c>, <c>source:&lt;id&gt;</c>) and is kept in the audit event.
+    /// </summary>
+    public async Task QueueInvitationAsync(UserAccount user, string? cause, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         if (string.IsNullOrWhiteSpace(user.Email))
@@ -80,7 +86,8 @@ public sealed class AccountRecovery(
             ["link"] = AccountTokens.Link(AccountTokens.InvitationPath, user.Id, token),
             ["expiresAt"] = (clock.GetUtcNow() + settings.InvitationLifetime).ToString("O"),
         }, user.Id);
-        await audit.RecordAsync("user.invited", "user", user.Id, null, new { email = user.Email }, cancellationToken);
+        object after = cause is null ? new { email = user.Email } : new { email = user.Email, cause };
+        await audit.RecordAsync("user.invited", "user", user.Id, null, after, cancellationToken);
     }
 
     /// <summary>

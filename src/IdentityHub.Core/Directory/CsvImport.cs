@@ -10,8 +10,16 @@ namespace IdentityHub.Core.Directory;
 /// <summary>A problem with one row of an import file: the line number (the header is line 1), the column and what is wrong.</summary>
 public sealed record CsvRowError(int Row, string Field, string Message);
 
-/// <summary>What an import did, or would do on a dry run: rows read, created, updated, and every row's problems.</summary>
-public sealed record CsvImportResult(bool DryRun, bool Committed, int Rows, int Created, int Updated, int Unchanged, IReadOnlyList<CsvRowError> Errors);
+/// <summary>Something to know about one row that is not a problem (a created user who was not invited: no e-mail address).</summary>
+public sealed record CsvRowNote(int Row, string Field, string Message);
+
+/// <summary>
+/// What an import did, or would do on a dry run: rows read, created, updated, invited (users created with an invitation, or on a
+/// dry run those who would be), every row's problems, and notes that are not problems.
+/// </summary>
+public sealed record CsvImportResult(
+    bool DryRun, bool Committed, int Rows, int Created, int Updated, int Unchanged, IReadOnlyList<CsvRowError> Errors, int Invited = 0,
+    IReadOnlyList<CsvRowNote>? Notes = null);
 
 /// <summary>One department line: <c>code,name,parentCode</c>.</summary>
 public sealed record DepartmentCsvRow(int Row, string Code, string Name, string? ParentCode);
@@ -27,8 +35,14 @@ public sealed record UserCsvRow(
 /// calls an administrator's change does, inside ONE transaction: a dry run rolls it back and reports, a commit
 /// keeps it only when no row failed. So a dry run finds exactly the problems a commit would.
 /// </summary>
-public sealed class CsvImport(IdentityHubDbContext db, Departments departments, UserDirectory users, AuditTrail audit)
+public sealed class CsvImport(IdentityHubDbContext db, Departments departments, UserDirectory users, AuditTrail audit, Mail.MailSignal mailSignal)
 {
+    /// <summary>What the audit event of an invitation sent by a user import names as its cause.</summary>
+    public const string InvitationCause = "import:users";
+
+    /// <summary>The note on a created user's row when an invitation was asked for but they have no e-mail address.</summary>
+    public const string NotInvitedNoEmail = "not invited: no e-mail";
+
     public const int MaxRows = 100_000;
 
     public static readonly IReadOnlyList<string> DepartmentColumns = ["code", "name", "parentCode"];
@@ -117,14 +131,23 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
         }, cancellationToken);
     }
 
-    public async Task<CsvImportResult> ImportUsersAsync(TextReader csv, bool dryRun, CancellationToken cancellationToken)
+    public Task<CsvImportResult> ImportUsersAsync(TextReader csv, bool dryRun, CancellationToken cancellationToken) =>
+        ImportUsersAsync(csv, dryRun, invite: false, cancellationToken);
+
+    /// <summary>
+    /// Imports users; with <paramref name="invite"/> every user the import creates who has an e-mail address is mailed an
+    /// invitation in the import's transaction (nothing for updated rows; a created user without e-mail gets a note, not an
+    /// error). A dry run counts who would be invited and queues nothing.
+    /// </summary>
+    public async Task<CsvImportResult> ImportUsersAsync(TextReader csv, bool dryRun, bool invite, CancellationToken cancellationToken)
     {
         var (rows, errors) = ParseUsers(csv);
         var ordered = ParentsFirst(rows, r => r.EmployeeNumber, r => r.ManagerEmployeeNumber, r => r.Row, "managerEmployeeNumber", errors);
         var failed = errors.Select(e => e.Row).ToHashSet();
-        int created = 0, updated = 0, unchanged = 0;
+        int created = 0, updated = 0, unchanged = 0, invited = 0;
+        var notes = new List<CsvRowNote>();
 
-        return await InOneTransactionAsync(dryRun, rows.Count, errors, "users", async () =>
+        var result = await InOneTransactionAsync(dryRun, rows.Count, errors, "users", async () =>
         {
             var departmentIds = await db.Departments.AsNoTracking()
                 .ToDictionaryAsync(d => d.Code, d => d.Id, StringComparer.Ordinal, cancellationToken);
@@ -175,14 +198,29 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
                     }
                     else
                     {
-                        userIds[row.EmployeeNumber] = (await users.CreateAsync(input, initialPassword: null, cancellationToken)).Id;
+                        var invites = invite && !string.IsNullOrWhiteSpace(row.Email);
+                        userIds[row.EmployeeNumber] = (await users.CreateAsync(input, initialPassword: null, invites && !dryRun, InvitationCause, cancellationToken)).Id;
                         created++;
+                        if (invites)
+                        {
+                            invited++;
+                        }
+                        else if (invite)
+                        {
+                            notes.Add(new CsvRowNote(row.Row, "email", NotInvitedNoEmail));
+                        }
                     }
                 });
             }
 
             return (created, updated, unchanged);
-        }, cancellationToken);
+        }, cancellationToken, () => invited);
+        if (result.Committed && result.Invited > 0)
+        {
+            mailSignal.Notify();
+        }
+
+        return result with { Notes = [.. notes.OrderBy(n => n.Row)] };
     }
 
     /// <summary>
@@ -191,13 +229,15 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
     /// </summary>
     private async Task<CsvImportResult> InOneTransactionAsync(
         bool dryRun, int rowCount, List<CsvRowError> errors, string kind,
-        Func<Task<(int Created, int Updated, int Unchanged)>> apply, CancellationToken cancellationToken)
+        Func<Task<(int Created, int Updated, int Unchanged)>> apply, CancellationToken cancellationToken, Func<int>? invited = null)
     {
         if (rowCount > MaxRows)
         {
             errors.Add(new CsvRowError(MaxRows + 2, "", $"A file may hold at most {MaxRows} rows; split it."));
             return Result(dryRun, committed: false, rowCount, (0, 0, 0), errors);
         }
+
+        CsvImportResult Counted(CsvImportResult result) => invited is null ? result : result with { Invited = invited() };
 
         var autoDetect = db.ChangeTracker.AutoDetectChangesEnabled;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -207,14 +247,17 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
             if (dryRun || errors.Count > 0)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return Result(dryRun, committed: false, rowCount, counts, errors);
+                return Counted(Result(dryRun, committed: false, rowCount, counts, errors));
             }
 
             await audit.RecordAsync("import.committed", "import", kind, before: null,
-                after: new { kind, rows = rowCount, counts.Created, counts.Updated, counts.Unchanged }, cancellationToken);
+                after: invited is null
+                    ? (object)new { kind, rows = rowCount, counts.Created, counts.Updated, counts.Unchanged }
+                    : new { kind, rows = rowCount, counts.Created, counts.Updated, counts.Unchanged, Invited = invited() },
+                cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return Result(dryRun, committed: true, rowCount, counts, errors);
+            return Counted(Result(dryRun, committed: true, rowCount, counts, errors));
         }
         finally
         {
@@ -264,7 +307,7 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
 
     private static CsvImportResult Result(bool dryRun, bool committed, int rows, (int Created, int Updated, int Unchanged) counts, List<CsvRowError> errors) =>
         new(dryRun, committed, rows, counts.Created, counts.Updated, counts.Unchanged,
-            [.. errors.OrderBy(e => e.Row).ThenBy(e => e.Field, StringComparer.Ordinal)]);
+            [.. errors.OrderBy(e => e.Row).ThenBy(e => e.Field, StringComparer.Ordinal)], Notes: []);
 
     /// <summary>Reads the header and every record, handing each record's trimmed values (null when empty) to <paramref name="read"/>.</summary>
     private static List<CsvRowError> ReadRows(

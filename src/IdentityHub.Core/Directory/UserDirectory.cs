@@ -37,7 +37,15 @@ public sealed partial class UserDirectory(
         CreateAsync(input, initialPassword, invite: false, cancellationToken);
 
     /// <summary>Creates the user; with <paramref name="invite"/> their invitation mail is queued in the same transaction.</summary>
-    public async Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, bool invite, CancellationToken cancellationToken)
+    public Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, bool invite, CancellationToken cancellationToken) =>
+        CreateAsync(input, initialPassword, invite, invitationCause: null, cancellationToken);
+
+    /// <summary>
+    /// Creates the user; with <paramref name="invite"/> their invitation mail is queued in the same transaction, audited with
+    /// <paramref name="invitationCause"/> (an import, a source). Inside a caller's transaction the caller wakes the mail
+    /// sender after its commit: woken earlier, it would find nothing yet.
+    /// </summary>
+    public async Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, bool invite, string? invitationCause, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         var errors = await ValidateAsync(input, existingId: null, cancellationToken);
@@ -53,6 +61,7 @@ public sealed partial class UserDirectory(
         var now = Revision.Now(clock);
         var user = new UserAccount { CreatedAt = now, UpdatedAt = now };
         Apply(user, input);
+        var ownsTransaction = db.Database.CurrentTransaction is null;
         var result = await db.InTransactionAsync(async () =>
         {
             var created = initialPassword is null ? await users.CreateAsync(user) : await users.CreateAsync(user, initialPassword);
@@ -61,13 +70,13 @@ public sealed partial class UserDirectory(
             await changes.UsersChangedAsync([user.Id], "user.created", cancellationToken);
             if (invite)
             {
-                await recovery.QueueInvitationAsync(user, cancellationToken);
+                await recovery.QueueInvitationAsync(user, invitationCause, cancellationToken);
             }
 
             await db.SaveChangesAsync(cancellationToken);
             return user;
         }, cancellationToken);
-        if (invite)
+        if (invite && ownsTransaction)
         {
             mailSignal.Notify();
         }

@@ -35,7 +35,8 @@ public sealed record IntakeResult<T>(T Value, IntakeOutcome Outcome);
 /// writes only the attributes it owns (all of them when it creates someone); a manager who is not in yet is linked
 /// when they arrive.
 /// </summary>
-public sealed class OrganisationIntake(IdentityHubDbContext db, UserDirectory directory, Departments departments, CurrentActor actor)
+public sealed class OrganisationIntake(
+    IdentityHubDbContext db, UserDirectory directory, Departments departments, CurrentActor actor, Mail.MailSignal mailSignal)
 {
     public const int ReferenceMaxLength = 256;
 
@@ -53,8 +54,11 @@ public sealed class OrganisationIntake(IdentityHubDbContext db, UserDirectory di
         var departmentId = await ResolveDepartmentAsync(source, person.DepartmentRef, "department", cancellationToken);
         var (managerId, pendingManager) = await ResolveManagerAsync(source, person.ManagerRef, existing?.Id, cancellationToken);
         var owned = SourceAttributes.Parse(source.OwnedAttributes);
+        // Only a person the source creates, active and with an address, is invited: once, at creation, never on an update.
+        var invite = existing is null && source.InviteNewUsers && person.Active && !string.IsNullOrWhiteSpace(person.Email);
+        var ownsTransaction = db.Database.CurrentTransaction is null;
 
-        return await db.InTransactionAsync(async () =>
+        var applied = await db.InTransactionAsync(async () =>
         {
             UserAccount user;
             IntakeOutcome outcome;
@@ -62,7 +66,7 @@ public sealed class OrganisationIntake(IdentityHubDbContext db, UserDirectory di
             {
                 user = await directory.CreateAsync(new UserInput(
                     person.UserName ?? person.EmployeeNumber ?? person.ExternalId, person.DisplayName, person.Email, person.PhoneNumber,
-                    person.EmployeeNumber, departmentId, managerId), initialPassword: null, cancellationToken);
+                    person.EmployeeNumber, departmentId, managerId), initialPassword: null, invite, SourceActor.IdOf(source.Id), cancellationToken);
                 outcome = IntakeOutcome.Created;
             }
             else
@@ -101,6 +105,13 @@ public sealed class OrganisationIntake(IdentityHubDbContext db, UserDirectory di
             await LinkWaitingReportsAsync(source, user, cancellationToken);
             return new IntakeResult<UserAccount>(user, outcome);
         }, cancellationToken);
+        if (invite && ownsTransaction)
+        {
+            // Woken after the commit; inside a run's transaction (a dry run) nothing is committed, so nothing is sent.
+            mailSignal.Notify();
+        }
+
+        return applied;
     }
 
     /// <summary>The person left in the source: marked as left as an administrator would (sessions, tokens and assignments end); never deleted.</summary>

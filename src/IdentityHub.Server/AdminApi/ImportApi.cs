@@ -7,6 +7,9 @@ namespace IdentityHub.Server.AdminApi;
 /// <summary>
 /// /import: departments and users from CSV (a <c>text/csv</c> body, or a multipart form with one file). A dry
 /// run (the default) reports every row's problems; <c>dryRun=false</c> writes all rows in one transaction, or none.
+/// <c>invite=true</c> on /users mails an invitation to every user the import creates who has an e-mail address, in the same
+/// transaction (updated users are not invited; a created user without e-mail is listed in <c>notes</c>, not as an error); the
+/// report's <c>invited</c> counts them (on a dry run: who would be invited; nothing is sent).
 /// </summary>
 public static class ImportApi
 {
@@ -16,8 +19,9 @@ public static class ImportApi
         var import = api.MapGroup("/import").RequireAuthorization(AdminApiPolicies.Directory);
         import.MapPost("/departments", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true) =>
                 ImportAsync(request, (reader, ct) => csv.ImportDepartmentsAsync(reader, dryRun, ct), cancellationToken)).WithSummary("Import departments from CSV (dry run by default)");
-        import.MapPost("/users", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true) =>
-                ImportAsync(request, (reader, ct) => csv.ImportUsersAsync(reader, dryRun, ct), cancellationToken)).WithSummary("Import users from CSV (dry run by default)");
+        import.MapPost("/users", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true, bool invite = false) =>
+                ImportAsync(request, (reader, ct) => csv.ImportUsersAsync(reader, dryRun, invite, ct), cancellationToken))
+            .WithSummary("Import users from CSV (dry run by default; invite=true mails an invitation to each created user with an e-mail address)");
     }
 
     /// <summary>200 with the report when every row is fine (committed or not), 422 with the same report when a row is not.</summary>
