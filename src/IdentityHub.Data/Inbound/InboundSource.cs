@@ -38,6 +38,9 @@ public sealed class InboundSource
 
     public OwnershipConflictPolicy ConflictPolicy { get; set; }
 
+    /// <summary>Whether a person this source creates (with an e-mail address) is mailed an invitation to set their first password.</summary>
+    public bool InviteNewUsers { get; set; }
+
     /// <summary>Pull settings as JSON (URL templates, paging, field mapping, authentication); never a secret.</summary>
     public string Settings { get; set; } = "{}";
 

@@ -14,11 +14,12 @@ namespace IdentityHub.Provisioning.Inbound;
 /// <summary>
 /// A source as an administrator sends it. <see cref="Subtrees"/> are the departments (with everything below) it may
 /// write; <see cref="OwnedAttributes"/> null means <see cref="SourceAttributes.DefaultOwned"/>; <see cref="Settings"/>
-/// and the write-only <see cref="Secret"/> are for pull (REST) sources.
+/// and the write-only <see cref="Secret"/> are for pull (REST) sources; <see cref="InviteNewUsers"/> mails an invitation to each
+/// person the source creates with an e-mail address.
 /// </summary>
 public sealed record InboundSourceInput(
     string? Name, string? Kind, IReadOnlyList<Guid>? Subtrees, IReadOnlyList<string>? OwnedAttributes, string? ConflictPolicy,
-    bool Enabled = true, JsonElement Settings = default, string? Secret = null);
+    bool Enabled = true, JsonElement Settings = default, string? Secret = null, bool InviteNewUsers = false);
 
 /// <summary>A push source's bearer token, shown once; <see cref="Hint"/> is what the console shows afterwards.</summary>
 public sealed record IssuedToken(string Token, string Hint);
@@ -52,6 +53,7 @@ public sealed class InboundSources(
             Enabled = input.Enabled,
             OwnedAttributes = owned,
             ConflictPolicy = policy,
+            InviteNewUsers = input.InviteNewUsers,
             Settings = settings,
             ProtectedSecret = string.IsNullOrEmpty(input.Secret) ? null : secrets.Protect(input.Secret),
             NextIncrementAt = kind == InboundSourceKind.Rest ? now : null,
@@ -86,6 +88,7 @@ public sealed class InboundSources(
         source.Enabled = input.Enabled;
         source.OwnedAttributes = owned;
         source.ConflictPolicy = policy;
+        source.InviteNewUsers = input.InviteNewUsers;
         source.Settings = settings;
         if (!string.IsNullOrEmpty(input.Secret))
         {
@@ -285,16 +288,18 @@ public sealed class InboundSources(
         ?? throw RuleViolation.NotFound("source", id);
 
     private static SourceSnapshot SnapshotOf(InboundSource s) =>
-        new(s.Name, s.Kind.ToString(), s.Enabled, s.OwnedAttributes, s.ConflictPolicy.ToString(), [.. s.Subtrees.Select(t => t.DepartmentId).Order()], s.Settings);
+        new(s.Name, s.Kind.ToString(), s.Enabled, s.OwnedAttributes, s.ConflictPolicy.ToString(), [.. s.Subtrees.Select(t => t.DepartmentId).Order()], s.Settings,
+            s.InviteNewUsers);
 
     private sealed record SourceSnapshot(
-        string Name, string Kind, bool Enabled, string OwnedAttributes, string ConflictPolicy, IReadOnlyList<Guid> Subtrees, string Settings)
+        string Name, string Kind, bool Enabled, string OwnedAttributes, string ConflictPolicy, IReadOnlyList<Guid> Subtrees, string Settings, bool InviteNewUsers)
     {
         public bool SecretChanged { get; init; }
 
         public bool Equals(SourceSnapshot? other) =>
             other is not null && Name == other.Name && Kind == other.Kind && Enabled == other.Enabled && OwnedAttributes == other.OwnedAttributes
-            && ConflictPolicy == other.ConflictPolicy && Subtrees.SequenceEqual(other.Subtrees) && Settings == other.Settings;
+            && ConflictPolicy == other.ConflictPolicy && Subtrees.SequenceEqual(other.Subtrees) && Settings == other.Settings
+            && InviteNewUsers == other.InviteNewUsers;
 
         public override int GetHashCode() => HashCode.Combine(Name, Kind, OwnedAttributes);
     }

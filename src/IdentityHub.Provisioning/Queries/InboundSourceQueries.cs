@@ -61,7 +61,7 @@ public sealed record InboundSourceDetail(
     IReadOnlyList<string> OwnedAttributes, OwnershipConflictPolicy ConflictPolicy, string Settings, bool HasSecret, string? TokenHint,
     DateTimeOffset? TokenIssuedAt, string? Cursor, bool FirstImportApproved, DateTimeOffset? NextIncrementAt, DateTimeOffset? NextReconciliationAt,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int People, int Departments, IReadOnlyList<InboundRunView> Runs, IReadOnlyList<string> LastErrors,
-    SourceReport? Report, IReadOnlyList<InboundConflictView> Conflicts)
+    SourceReport? Report, IReadOnlyList<InboundConflictView> Conflicts, bool InviteNewUsers = false)
 {
     /// <summary>Whether a dry run has finished and the first import still waits for an administrator's approval.</summary>
     public bool AwaitsApproval => Kind == InboundSourceKind.Rest && !FirstImportApproved && Runs.Any(r => r.Kind == InboundRunKind.DryRun && r.Finished && r.Failure is null);
@@ -127,7 +127,8 @@ public sealed class InboundSourceQueries(IdentityHubDbContext db, DirectoryLooku
             source.ConflictPolicy, source.Settings, source.ProtectedSecret is not null, source.TokenHint, source.TokenIssuedAt, source.Cursor,
             source.FirstImportApproved, source.NextIncrementAt, source.NextReconciliationAt, source.CreatedAt, source.UpdatedAt,
             await db.Users.CountAsync(u => u.SourceId == id, cancellationToken), await db.Departments.CountAsync(d => d.SourceId == id, cancellationToken),
-            runs, lastErrors, await LatestReportAsync(id, cancellationToken), await ConflictsAsync(id, 0, RecentConflicts, cancellationToken));
+            runs, lastErrors, await LatestReportAsync(id, cancellationToken), await ConflictsAsync(id, 0, RecentConflicts, cancellationToken),
+            source.InviteNewUsers);
     }
 
     public Task<bool> ExistsAsync(Guid id, CancellationToken cancellationToken) => db.InboundSources.AnyAsync(s => s.Id == id, cancellationToken);

@@ -9,12 +9,13 @@ namespace IdentityHub.Server.AdminApi;
 /// <summary>
 /// An inbound source as sent: <c>kind</c> "scim" (the source pushes to <c>/scim/v2</c> with its own token) or "rest" (IdentityHub
 /// pulls it); <c>subtrees</c> the departments it writes (with everything below); <c>ownedAttributes</c> the attributes it owns
-/// (omitted: displayName, department, manager, status); <c>conflictPolicy</c> "refuse" or "overwrite"; <c>settings</c> and the
+/// (omitted: displayName, department, manager, status); <c>conflictPolicy</c> "refuse" or "overwrite"; <c>inviteNewUsers</c>
+/// true mails an invitation to each person the source creates with an e-mail address (omitted: false); <c>settings</c> and the
 /// write-only <c>secret</c> for REST sources. A PUT sends the whole source (kind may be left out: it cannot change).
 /// </summary>
 public sealed record SourceRequest(
     string? Name, string? Kind, IReadOnlyList<Guid>? Subtrees, IReadOnlyList<string>? OwnedAttributes, string? ConflictPolicy, bool? Enabled,
-    JsonElement Settings, string? Secret);
+    JsonElement Settings, string? Secret, bool? InviteNewUsers = null);
 
 /// <summary>One run: <c>kind</c> push, increment, reconciliation or dry-run; <c>report</c> only where a run has one (GET /runs).</summary>
 public sealed record SourceRunDto(
@@ -35,11 +36,12 @@ public sealed record SourceReportDto(Guid RunId, string Kind, DateTimeOffset Sta
 /// <summary>
 /// A source with everything the console shows. <see cref="Token"/> is set once, in the answer to the creation of a SCIM source
 /// (and to a rotation, see <see cref="SourceTokenDto"/>); afterwards only <see cref="TokenHint"/> tells which token it holds.
-/// <see cref="ScimUrl"/> is the base URL to give the OA or HR system.
+/// <see cref="ScimUrl"/> is the base URL to give the OA or HR system. <see cref="InviteNewUsers"/>: the people the source creates
+/// with an e-mail address are mailed an invitation.
 /// </summary>
 public sealed record SourceDto(
     Guid Id, string Name, string Kind, bool Enabled, string Health, IReadOnlyList<SourceSubtreeDto> Subtrees, IReadOnlyList<string> OwnedAttributes,
-    string ConflictPolicy, JsonElement Settings, bool HasSecret, string? TokenHint, DateTimeOffset? TokenIssuedAt, string? Cursor, bool FirstImportApproved,
+    string ConflictPolicy, bool InviteNewUsers, JsonElement Settings, bool HasSecret, string? TokenHint, DateTimeOffset? TokenIssuedAt, string? Cursor, bool FirstImportApproved,
     DateTimeOffset? NextIncrementAt, DateTimeOffset? NextReconciliationAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int People, int Departments,
     IReadOnlyList<SourceRunDto> Runs, IReadOnlyList<string> LastErrors, SourceReportDto? Report, IReadOnlyList<SourceConflictDto> Conflicts,
     string? ScimUrl, string? Token = null);
@@ -97,7 +99,7 @@ public static class SourcesApi
         return new SourceDto(
             s.Id, s.Name, s.Kind.ToString().ToLowerInvariant(), s.Enabled, NameOf(s.Health),
             [.. s.Subtrees.Select(t => new SourceSubtreeDto(t.DepartmentId, t.Code, t.Name, t.Path))], s.OwnedAttributes,
-            s.ConflictPolicy.ToString().ToLowerInvariant(), settings.RootElement.Clone(), s.HasSecret, s.TokenHint, s.TokenIssuedAt, s.Cursor,
+            s.ConflictPolicy.ToString().ToLowerInvariant(), s.InviteNewUsers, settings.RootElement.Clone(), s.HasSecret, s.TokenHint, s.TokenIssuedAt, s.Cursor,
             s.FirstImportApproved, s.NextIncrementAt, s.NextReconciliationAt, s.CreatedAt, s.UpdatedAt, s.People, s.Departments,
             [.. s.Runs.Select(ToDto)], s.LastErrors, null, [.. s.Conflicts.Select(ToDto)],
             s.Kind == InboundSourceKind.Scim ? ScimUrlOf(request) : null, token);
@@ -278,5 +280,6 @@ public static class SourcesApi
     }
 
     private static InboundSourceInput InputOf(SourceRequest r, string? kind) =>
-        new(r.Name, kind, r.Subtrees, r.OwnedAttributes, r.ConflictPolicy, r.Enabled ?? true, r.Settings, string.IsNullOrEmpty(r.Secret) ? null : r.Secret);
+        new(r.Name, kind, r.Subtrees, r.OwnedAttributes, r.ConflictPolicy, r.Enabled ?? true, r.Settings, string.IsNullOrEmpty(r.Secret) ? null : r.Secret,
+            r.InviteNewUsers ?? false);
 }
