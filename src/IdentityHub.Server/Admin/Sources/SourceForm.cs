@@ -38,6 +38,9 @@ public sealed class SourceForm
 
     public string? ConflictPolicy { get; set; } = "refuse";
 
+    /// <summary>Whether the people the source creates (with an e-mail address) are mailed an invitation.</summary>
+    public bool InviteNewUsers { get; set; }
+
     /// <summary>The REST settings object as JSON text.</summary>
     public string? Settings { get; set; }
 
@@ -61,6 +64,7 @@ public sealed class SourceForm
             SubtreeTexts = [.. source.Subtrees.Select(t => (string?)t.Label)],
             OwnedAttributes = [.. source.OwnedAttributes],
             ConflictPolicy = source.ConflictPolicy.ToString().ToLowerInvariant(),
+            InviteNewUsers = source.InviteNewUsers,
             Settings = ConnectorForm.Pretty(source.Settings),
             Revision = IdentityHub.Core.Revision.Of(source.UpdatedAt),
         };
@@ -79,7 +83,8 @@ public sealed class SourceForm
 
         return new InboundSourceInput(
             Name, string.IsNullOrWhiteSpace(Kind) ? null : Kind.Trim(), subtrees, OwnedAttributes ?? (OwnedPosted ? [] : null),
-            string.IsNullOrWhiteSpace(ConflictPolicy) ? null : ConflictPolicy.Trim(), Enabled, settings, string.IsNullOrEmpty(Secret) ? null : Secret);
+            string.IsNullOrWhiteSpace(ConflictPolicy) ? null : ConflictPolicy.Trim(), Enabled, settings, string.IsNullOrEmpty(Secret) ? null : Secret,
+            InviteNewUsers);
     }
 
     /// <summary>The departments the subtree pickers name; false (with a field error on the picker) when one names none or several.</summary>
