@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using IdentityHub.Core.Directory;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using static IdentityHub.Server.IntegrationTests.AdminApi.AdminCallers;
@@ -129,6 +130,83 @@ public abstract class ImportApiTests<TFactory>(TFactory factory) : IClassFixture
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         await AdminApiClient.ProblemAsync(response);
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportUsers_InviteCommit_InvitesExactlyTheCreatedUsersWithAnEmail()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var existing = await JsonAsync(await admin.GetAsync($"{Users}/{await CreateUserAsync(admin)}"), HttpStatusCode.OK);
+        var (withEmail, withoutEmail) = (NewCode("E"), NewCode("E"));
+        var csv = $"""
+            employeeNumber,userName,displayName,email
+            {withEmail},{NewCode("u")},Invited Person,{withEmail.ToLowerInvariant()}@example.test
+            {withoutEmail},{NewCode("u")},No Mail Person,
+            {existing.GetProperty("employeeNumber").GetString()},{existing.GetProperty("userName").GetString()},Updated Not Invited,{existing.GetProperty("email").GetString()}
+            """;
+
+        var report = await JsonAsync(await PostCsvAsync(admin, "users?dryRun=false&invite=true", csv), HttpStatusCode.OK);
+
+        Assert.Equal((2, 1, 1), (report.GetProperty("created").GetInt32(), report.GetProperty("updated").GetInt32(), report.GetProperty("invited").GetInt32()));
+        Assert.Empty(report.GetProperty("errors").EnumerateArray());
+        var note = Assert.Single(report.GetProperty("notes").EnumerateArray());
+        Assert.Equal((3, CsvImport.NotInvitedNoEmail), (note.GetProperty("row").GetInt32(), note.GetProperty("message").GetString()));
+        var ids = await InDatabaseAsync(factory, db => db.Users.Where(u => u.EmployeeNumber == withEmail || u.EmployeeNumber == withoutEmail)
+            .ToDictionaryAsync(u => u.EmployeeNumber!, u => u.Id));
+        string[] people = [ids[withEmail], ids[withoutEmail], existing.GetProperty("id").GetString()!];
+        var invitations = await InDatabaseAsync(factory, db => db.MailOutbox.Where(m => m.UserId != null && people.Contains(m.UserId)).ToListAsync());
+        var invitation = Assert.Single(invitations);
+        Assert.Equal((ids[withEmail], MailTemplates.Invitation), (invitation.UserId, invitation.Template));
+        var audited = await InDatabaseAsync(factory, db => db.AuditEvents.Where(e => e.Type == "user.invited" && people.Contains(e.TargetId!)).ToListAsync());
+        Assert.Equal(ids[withEmail], Assert.Single(audited).TargetId);
+        Assert.Contains(CsvImport.InvitationCause, audited[0].After, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportUsers_InviteDryRun_CountsWhoWouldBeInvitedAndQueuesNothing()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var (first, second) = (NewCode("E"), NewCode("E"));
+        var addresses = new[] { $"{first.ToLowerInvariant()}@example.test", $"{second.ToLowerInvariant()}@example.test" };
+        var csv = $"employeeNumber,userName,displayName,email\n{first},{NewCode("u")},First,{addresses[0]}\n{second},{NewCode("u")},Second,{addresses[1]}\n";
+
+        var report = await JsonAsync(await PostCsvAsync(admin, "users?invite=true", csv), HttpStatusCode.OK);
+
+        Assert.True(report.GetProperty("dryRun").GetBoolean());
+        Assert.Equal((2, 2), (report.GetProperty("created").GetInt32(), report.GetProperty("invited").GetInt32()));
+        Assert.False(await InDatabaseAsync(factory, db => db.MailOutbox.AnyAsync(m => addresses.Contains(m.ToAddress))));
+        Assert.False(await InDatabaseAsync(factory, db => db.Users.AnyAsync(u => u.EmployeeNumber == first || u.EmployeeNumber == second)));
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportUsers_InviteWithARowRefused_CommitsAndQueuesNothing()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var good = NewCode("E");
+        var address = $"{good.ToLowerInvariant()}@example.test";
+        var csv = $"employeeNumber,userName,displayName,email,departmentCode\n{good},{NewCode("u")},Good,{address},\n{NewCode("E")},{NewCode("u")},Lost,lost-{good}@example.test,NO-SUCH-DEPT\n";
+
+        var report = await JsonAsync(await PostCsvAsync(admin, "users?dryRun=false&invite=true", csv), HttpStatusCode.UnprocessableEntity);
+
+        Assert.False(report.GetProperty("committed").GetBoolean());
+        Assert.False(await InDatabaseAsync(factory, db => db.MailOutbox.AnyAsync(m => m.ToAddress == address)));
+        Assert.False(await InDatabaseAsync(factory, db => db.Users.AnyAsync(u => u.EmployeeNumber == good)));
+    }
+
+    [PrerequisiteTheory]
+    [InlineData("maybe")]
+    [InlineData("2")]
+    public async Task ImportUsers_InviteNotABoolean_Is400NamingInviteAndWritesNothing(string value)
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var employee = NewCode("E");
+
+        var response = await PostCsvAsync(admin, $"users?dryRun=false&invite={value}", $"employeeNumber,userName,displayName,email\n{employee},{NewCode("u")},P,{employee}@example.test\n");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await AdminApiClient.ProblemAsync(response);
+        Assert.Contains("invite", problem.ToString(), StringComparison.Ordinal);
+        Assert.False(await InDatabaseAsync(factory, db => db.Users.AnyAsync(u => u.EmployeeNumber == employee)));
     }
 
     private static Task<HttpResponseMessage> PostCsvAsync(HttpClient client, string pathAndQuery, string csv) =>

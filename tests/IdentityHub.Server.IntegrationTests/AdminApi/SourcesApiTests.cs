@@ -2,9 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using IdentityHub.Core.Directory;
+using IdentityHub.Core.Inbound;
 using IdentityHub.Data;
 using IdentityHub.Data.Inbound;
 using IdentityHub.Provisioning.Inbound;
+using IdentityHub.Server.IntegrationTests.Scim;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -104,6 +106,7 @@ public abstract class SourcesApiTests<TFactory>(TFactory factory) : IClassFixtur
     [InlineData("""{"name": "{name}", "kind": "scim", "subtrees": ["{dept}"], "ownedAttributes": ["salary"]}""", "ownedAttributes")]
     [InlineData("""{"name": "{name}", "kind": "scim", "subtrees": ["{dept}"], "conflictPolicy": "fight"}""", "conflictPolicy")]
     [InlineData("""{"name": "{name}", "kind": "scim", "subtrees": ["{dept}"], "settings": [1, 2]}""", "settings")]
+    [InlineData("""{"name": "{name}", "kind": "scim", "subtrees": ["{dept}"], "inviteNewUsers": "yes"}""", "inviteNewUsers")]
     public async Task Create_BadInput_Is400NamingTheFieldAndWritesNothing(string body, string field)
     {
         var admin = await AdminApiClient.CreateAdminAsync(factory);
@@ -221,6 +224,49 @@ public abstract class SourcesApiTests<TFactory>(TFactory factory) : IClassFixtur
         Assert.Equal((person.DisplayName, "displayName", "refused"),
             (conflict.GetProperty("userDisplayName").GetString(), conflict.GetProperty("attribute").GetString(), conflict.GetProperty("resolution").GetString()));
     }
+
+    [PrerequisiteTheory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public async Task Push_NewPerson_IsInvitedOnlyWhenTheSourceInvitesNewUsers(bool inviteNewUsers, int invitations)
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var world = await ScimWorld.CreateAsync(factory);
+        var saved = await JsonAsync(await admin.PutAsJsonAsync($"{Sources}/{world.SourceId}", AllOwned(world, inviteNewUsers)), HttpStatusCode.OK);
+        var read = await JsonAsync(await admin.GetAsync($"{Sources}/{world.SourceId}"), HttpStatusCode.OK);
+
+        var person = await world.CreateUserAsync("ann");
+        var id = person.Text("id");
+
+        Assert.Equal((inviteNewUsers, inviteNewUsers), (saved.GetProperty("inviteNewUsers").GetBoolean(), read.GetProperty("inviteNewUsers").GetBoolean()));
+        Assert.Equal(invitations, await InDatabaseAsync(factory, db => db.MailOutbox.CountAsync(m => m.UserId == id && m.Template == MailTemplates.Invitation)));
+        var audited = await InDatabaseAsync(factory, db => db.AuditEvents.Where(e => e.Type == "user.invited" && e.TargetId == id).ToListAsync());
+        Assert.Equal(invitations, audited.Count);
+        Assert.All(audited, e => Assert.Equal((SourceActor.IdOf(world.SourceId), true), (e.ActorId, e.After!.Contains(SourceActor.IdOf(world.SourceId), StringComparison.Ordinal))));
+    }
+
+    [PrerequisiteFact]
+    public async Task Push_UpdateAndSecondPushOfAnInvitedPerson_SendNoFurtherInvitation()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var world = await ScimWorld.CreateAsync(factory);
+        await JsonAsync(await admin.PutAsJsonAsync($"{Sources}/{world.SourceId}", AllOwned(world, inviteNewUsers: true)), HttpStatusCode.OK);
+        var id = (await world.CreateUserAsync("bo")).Text("id");
+        var changed = world.User("bo");
+        changed["displayName"] = "Bo Renamed " + world.Prefix;
+
+        var update = await world.SendAsync(HttpMethod.Put, $"/Users/{id}", changed);
+        var again = await world.SendAsync(HttpMethod.Post, "/Users", world.User("bo"));
+
+        Assert.Equal(HttpStatusCode.OK, update.Status);
+        Assert.NotEqual(HttpStatusCode.Created, again.Status);
+        Assert.Equal("Bo Renamed " + world.Prefix, await InDatabaseAsync(factory, db => db.Users.Where(u => u.Id == id).Select(u => u.DisplayName).SingleAsync()));
+        Assert.Equal(1, await InDatabaseAsync(factory, db => db.MailOutbox.CountAsync(m => m.UserId == id && m.Template == MailTemplates.Invitation)));
+    }
+
+    /// <summary>The PUT body of a <see cref="ScimWorld"/>'s source as it was created (every attribute owned), with <paramref name="inviteNewUsers"/>.</summary>
+    private static object AllOwned(ScimWorld world, bool inviteNewUsers) =>
+        new { name = "HR " + world.Prefix, subtrees = new[] { world.RootId }, ownedAttributes = SourceAttributes.All, conflictPolicy = "refuse", inviteNewUsers };
 
     internal static async Task<(Guid Id, string Token)> CreateScimSourceAsync(HttpClient admin, Guid? department = null)
     {
