@@ -876,6 +876,9 @@ namespace IdentityHub.Data.PostgreSql.Migrations
                     b.Property<bool>("FirstImportApproved")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("InviteNewUsers")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)

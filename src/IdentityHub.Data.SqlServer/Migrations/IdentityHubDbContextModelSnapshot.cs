@@ -882,6 +882,9 @@ namespace IdentityHub.Data.SqlServer.Migrations
                     b.Property<bool>("FirstImportApproved")
                         .HasColumnType("bit");
 
+                    b.Property<bool>("InviteNewUsers")
+                        .HasColumnType("bit");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -867,6 +867,9 @@ namespace IdentityHub.Data.Sqlite.Migrations
                     b.Property<bool>("FirstImportApproved")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("InviteNewUsers")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
