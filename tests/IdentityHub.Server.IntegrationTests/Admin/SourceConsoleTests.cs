@@ -77,6 +77,26 @@ public abstract partial class SourceConsoleTests<TFactory>(TFactory factory) : I
     }
 
     [PrerequisiteFact]
+    public async Task NewSourceForm_InviteNewUsersChecked_IsStoredAndShownOnTheSourcePage()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var department = await AdminCallers.CreateDepartmentAsync(admin);
+        var browser = await _console.AdminAsync();
+        var name = AdminCallers.NewCode("OA");
+        var fields = Form("scim", name, department);
+        fields["Input.InviteNewUsers"] = "true";
+
+        var created = await ConsoleDriver.PostAsync(browser, NewPage, NewPage, fields);
+
+        Assert.True(created.StatusCode == HttpStatusCode.OK, ConsoleDriver.Text(await created.Content.ReadAsStringAsync()));
+        var source = await SourceNamedAsync(name);
+        Assert.True(source.InviteNewUsers);
+        var page = await browser.GetStringAsync($"/admin/sources/{source.Id}");
+        Assert.Contains("data-testid=\"source-invites\">Yes", page, StringComparison.Ordinal);
+        Assert.Contains("name=\"Input.InviteNewUsers\" value=\"true\" checked=\"checked\"", page, StringComparison.Ordinal);
+    }
+
+    [PrerequisiteFact]
     public async Task NewSourceForm_PostedWithoutAntiforgeryToken_IsRefusedAndCreatesNothing()
     {
         using var admin = await AdminApiClient.CreateAdminAsync(factory);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using IdentityHub.Core.Directory;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
 using static IdentityHub.Server.IntegrationTests.AdminApi.AdminCallers;
@@ -150,16 +149,16 @@ public abstract class ImportApiTests<TFactory>(TFactory factory) : IClassFixture
         Assert.Equal((2, 1, 1), (report.GetProperty("created").GetInt32(), report.GetProperty("updated").GetInt32(), report.GetProperty("invited").GetInt32()));
         Assert.Empty(report.GetProperty("errors").EnumerateArray());
         var note = Assert.Single(report.GetProperty("notes").EnumerateArray());
-        Assert.Equal((3, CsvImport.NotInvitedNoEmail), (note.GetProperty("row").GetInt32(), note.GetProperty("message").GetString()));
+        Assert.Equal((3, IdentityHub.Core.Directory.CsvImport.NotInvitedNoEmail), (note.GetProperty("row").GetInt32(), note.GetProperty("message").GetString()));
         var ids = await InDatabaseAsync(factory, db => db.Users.Where(u => u.EmployeeNumber == withEmail || u.EmployeeNumber == withoutEmail)
             .ToDictionaryAsync(u => u.EmployeeNumber!, u => u.Id));
         string[] people = [ids[withEmail], ids[withoutEmail], existing.GetProperty("id").GetString()!];
         var invitations = await InDatabaseAsync(factory, db => db.MailOutbox.Where(m => m.UserId != null && people.Contains(m.UserId)).ToListAsync());
         var invitation = Assert.Single(invitations);
-        Assert.Equal((ids[withEmail], MailTemplates.Invitation), (invitation.UserId, invitation.Template));
+        Assert.Equal((ids[withEmail], IdentityHub.Core.Directory.MailTemplates.Invitation), (invitation.UserId, invitation.Template));
         var audited = await InDatabaseAsync(factory, db => db.AuditEvents.Where(e => e.Type == "user.invited" && people.Contains(e.TargetId!)).ToListAsync());
         Assert.Equal(ids[withEmail], Assert.Single(audited).TargetId);
-        Assert.Contains(CsvImport.InvitationCause, audited[0].After, StringComparison.Ordinal);
+        Assert.Contains(IdentityHub.Core.Directory.CsvImport.InvitationCause, audited[0].After, StringComparison.Ordinal);
     }
 
     [PrerequisiteFact]
