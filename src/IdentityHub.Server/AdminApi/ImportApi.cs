@@ -19,9 +19,21 @@ public static class ImportApi
         var import = api.MapGroup("/import").RequireAuthorization(AdminApiPolicies.Directory);
         import.MapPost("/departments", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true) =>
                 ImportAsync(request, (reader, ct) => csv.ImportDepartmentsAsync(reader, dryRun, ct), cancellationToken)).WithSummary("Import departments from CSV (dry run by default)");
-        import.MapPost("/users", (HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true, bool invite = false) =>
-                ImportAsync(request, (reader, ct) => csv.ImportUsersAsync(reader, dryRun, invite, ct), cancellationToken))
+        import.MapPost("/users", ImportUsersAsync)
             .WithSummary("Import users from CSV (dry run by default; invite=true mails an invitation to each created user with an e-mail address)");
+    }
+
+    /// <summary><c>invite</c> is read by hand so a value that is not true or false is refused by name, like a body field.</summary>
+    private static async Task<Results<Ok<CsvImportResult>, UnprocessableEntity<CsvImportResult>, ValidationProblem, ProblemHttpResult>> ImportUsersAsync(
+        HttpRequest request, CsvImport csv, CancellationToken cancellationToken, bool dryRun = true, string? invite = null)
+    {
+        var inviting = false;
+        if (!string.IsNullOrEmpty(invite) && !bool.TryParse(invite, out inviting))
+        {
+            return Problems.Invalid("invite", "invite must be true (invite each created user with an e-mail address) or false.");
+        }
+
+        return await ImportAsync(request, (reader, ct) => csv.ImportUsersAsync(reader, dryRun, inviting, ct), cancellationToken);
     }
 
     /// <summary>200 with the report when every row is fine (committed or not), 422 with the same report when a row is not.</summary>

@@ -204,7 +204,8 @@ public abstract class ImportApiTests<TFactory>(TFactory factory) : IClassFixture
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await AdminApiClient.ProblemAsync(response);
-        Assert.Contains("invite", problem.ToString(), StringComparison.Ordinal);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("invite", out var messages), problem.ToString());
+        Assert.NotEmpty(messages.EnumerateArray());
         Assert.False(await InDatabaseAsync(factory, db => db.Users.AnyAsync(u => u.EmployeeNumber == employee)));
     }
 
