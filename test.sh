@@ -45,6 +45,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 # The benchmark smoke run (bench/run.sh): wrk for HTTP load, sqlite3 to write the provisioning burst into a SQLite file.
 command -v wrk >/dev/null || missing+=(wrk)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
+# A Chinese font, so the zh-CN screenshots in test-artifacts show the text and not empty boxes.
+[[ -n "$(fc-list :lang=zh 2>/dev/null)" ]] || missing+=(fonts-wqy-microhei)
 mkdir -p "$ARTIFACTS"
 APTLOG="$ARTIFACTS/apt.log"
 apt_install() {  # quiet apt-get; show the log only when it fails

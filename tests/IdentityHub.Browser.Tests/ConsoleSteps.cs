@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IdentityHub.Testing;
 using Microsoft.Playwright;
 using Xunit;
@@ -14,7 +15,38 @@ public static class ConsoleSteps
         await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"{name}.png"), FullPage = true });
     }
 
-    /// <summary>Creates an application on the applications page; ends on its page, whose address it returns.</summary>
+    /// <summary>
+    /// A full-page screenshot named <paramref name="name"/>, then the check that the page does not scroll sideways at its
+    /// viewport's width (a phone's 390 px): <c>document.documentElement.scrollWidth &lt;= innerWidth</c>.
+    /// </summary>
+    public static async Task AssertNoSidewaysScrollAsync(IPage page, string name)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var widths = await page.EvaluateAsync<int[]>("[document.documentElement.scrollWidth, window.innerWidth]");
+        await ShotAsync(page, name);
+        Assert.True(widths[0] <= widths[1], $"{new Uri(page.Url).AbsolutePath} ({name}) is {widths[0]} px wide at a {widths[1]} px viewport.");
+    }
+
+    /// <summary>
+    /// Calls the admin API with the console's cookie and antiforgery token of <paramref name="page"/> (signed in to the
+    /// console), as the console's own scripts do: for arranging what a test does not look at in the browser.
+    /// </summary>
+    public static async Task<JsonElement> AdminApiAsync(IPage page, string method, string path, object? body)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await page.GotoAsync("/admin");
+        var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
+        var response = await page.APIRequest.FetchAsync(path, new()
+        {
+            Method = method,
+            DataObject = body,
+            Headers = new Dictionary<string, string> { ["RequestVerificationToken"] = token! },
+        });
+        var text = await response.TextAsync();
+        Assert.True(response.Ok, $"{method} {path}: {response.Status} {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     /// <summary>
     /// On an application's page: registers a confidential OIDC client (the form's defaults) for a <see cref="RelyingParty"/>
     /// on <paramref name="port"/>, and reads its client id and its secret, which the page shows this once.
@@ -35,6 +67,7 @@ public static class ConsoleSteps
         return (await page.GetByTestId("oidc-client-id").InnerTextAsync(), await page.GetByTestId("oidc-secret").InputValueAsync());
     }
 
+    /// <summary>Creates an application on the applications page; ends on its page, whose address it returns.</summary>
     public static async Task<string> CreateApplicationAsync(IPage page, ThemeTexts t, string name)
     {
         ArgumentNullException.ThrowIfNull(page);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using IdentityHub.Testing;
 using Microsoft.Playwright;
 
@@ -109,10 +108,7 @@ public sealed class PortalAndAccountTests(ServerAndBrowser fixture) : IClassFixt
         {
             await page.GotoAsync(path);
             await page.GetByTestId("account-nav").WaitForAsync();
-            var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
-            var name = path == "/" ? "portal" : path.Split('/')[^1];
-            await page.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, $"account-{name}-{locale}.png"), FullPage = true });
-            Assert.True(width <= 390, $"{path} in {locale} is {width} px wide at a 390 px viewport.");
+            await ConsoleSteps.AssertNoSidewaysScrollAsync(page, $"account-{(path == "/" ? "portal" : path.Split('/')[^1])}-{locale}");
         }
     }
 
@@ -125,16 +121,16 @@ public sealed class PortalAndAccountTests(ServerAndBrowser fixture) : IClassFixt
     {
         await using var admin = await fixture.SignInAsync();
         var userName = "portal." + Suffix();
-        var user = await ApiAsync(admin.Page, "POST", "/api/admin/v1/users",
+        var user = await ConsoleSteps.AdminApiAsync(admin.Page, "POST", "/api/admin/v1/users",
             new { userName, displayName = "Portal Person " + userName[^6..], employeeNumber = "P-" + userName[^6..], initialPassword = Password });
         foreach (var (name, (launch, rights)) in applications)
         {
-            var application = await ApiAsync(admin.Page, "POST", "/api/admin/v1/applications", new { name, launchUrl = launch });
+            var application = await ConsoleSteps.AdminApiAsync(admin.Page, "POST", "/api/admin/v1/applications", new { name, launchUrl = launch });
             if (rights)
             {
-                var role = await ApiAsync(admin.Page, "POST", "/api/admin/v1/roles",
+                var role = await ConsoleSteps.AdminApiAsync(admin.Page, "POST", "/api/admin/v1/roles",
                     new { applicationId = application.GetProperty("id").GetString(), name = "user-" + Suffix() });
-                await ApiAsync(admin.Page, "POST", "/api/admin/v1/assignments",
+                await ConsoleSteps.AdminApiAsync(admin.Page, "POST", "/api/admin/v1/assignments",
                     new { userId = user.GetProperty("id").GetString(), roleId = role.GetProperty("id").GetString(), reason = "portal browser test" });
             }
         }
@@ -157,22 +153,6 @@ public sealed class PortalAndAccountTests(ServerAndBrowser fixture) : IClassFixt
         await page.Locator("button.primary").ClickAsync();
         await page.GetByTestId("portal-greeting").WaitForAsync();
         return new SignedIn(context, page);
-    }
-
-    /// <summary>Calls the admin API with the console's cookie and antiforgery token, as the console's own scripts do.</summary>
-    private static async Task<JsonElement> ApiAsync(IPage page, string method, string path, object? body)
-    {
-        await page.GotoAsync("/admin");
-        var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
-        var response = await page.APIRequest.FetchAsync(path, new()
-        {
-            Method = method,
-            DataObject = body,
-            Headers = new Dictionary<string, string> { ["RequestVerificationToken"] = token! },
-        });
-        var text = await response.TextAsync();
-        Assert.True(response.Ok, $"{method} {path}: {response.Status} {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
     /// <summary>An application's start page on a loopback port: answers every request with its name.</summary>

@@ -16,6 +16,9 @@ public class ServerAndBrowser : IAsyncLifetime
     /// <summary>The server's working directory, removed with it.</summary>
     protected string WorkDirectory => _workDirectory;
     private ServerProcess? _server;
+
+    /// <summary>The port the server will listen on, known before it starts (for settings naming its own address).</summary>
+    protected int Port { get; } = ServerProcess.FreePort();
     private HeadlessChromium? _chromium;
 
     public IBrowser Browser => _chromium?.Browser ?? throw new InvalidOperationException("Chromium is not started.");
@@ -25,7 +28,7 @@ public class ServerAndBrowser : IAsyncLifetime
     /// <summary>The server's SQLite file, for tests that seed more than a browser could type (10,000 people).</summary>
     public string DatabaseFile => Path.Combine(_workDirectory, "identityhub.db");
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         // Outside ./test.sh the tests are skipped when Chromium is missing; under it they fail with the reason.
         if (TestEnvironment.MissingReason(Prerequisite.Browser) is not null && !TestEnvironment.Strict)
@@ -40,7 +43,7 @@ public class ServerAndBrowser : IAsyncLifetime
             ["Oidc:RequireHttps"] = "false",
         };
         Configure(settings);
-        _server = ServerProcess.Start(settings, _workDirectory);
+        _server = ServerProcess.Start(settings, _workDirectory, Port);
         await _server.WaitUntilReadyAsync(ServerProcess.StartPatience);
 
         _chromium = await HeadlessChromium.LaunchAsync();
@@ -55,7 +58,7 @@ public class ServerAndBrowser : IAsyncLifetime
     public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options) =>
         (_chromium ?? throw new InvalidOperationException("Chromium is not started.")).NewContextAsync(options);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_chromium is not null)
         {

@@ -10,8 +10,9 @@ public sealed class SqliteFile : IDisposable
 {
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"identityhub-test-{Guid.NewGuid():N}.db");
 
-    // No pooling, so the file is free to delete when the test ends.
-    public string ConnectionString => $"Data Source={Path};Pooling=False";
+    // Pooled like a real deployment (opening a SQLite connection reads the schema again); Dispose empties this
+    // file's pool so the file is free to delete.
+    public string ConnectionString => $"Data Source={Path}";
 
     public IdentityHubDbContext CreateContext()
     {
@@ -30,7 +31,11 @@ public sealed class SqliteFile : IDisposable
 
     public void Dispose()
     {
-        SqliteConnection.ClearAllPools();
+        using (var connection = new SqliteConnection(ConnectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
         File.Delete(Path);
     }
 }

@@ -40,6 +40,7 @@ public static class AccountSetup
             })
             .AddEntityFrameworkStores<IdentityHubDbContext>()
             .AddSignInManager<ActiveUserSignInManager>()
+            .AddErrorDescriber<ThemedIdentityErrorDescriber>()
             .AddDefaultTokenProviders()
             .AddTokenProvider<TotpCodes>(TotpCodes.ProviderName)
             .AddAccountLinkTokens(services)

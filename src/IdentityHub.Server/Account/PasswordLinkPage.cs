@@ -30,6 +30,9 @@ public abstract class PasswordLinkPage(AccountRecovery recovery, SignInLimits li
 
     public string? ErrorMessage { get; protected set; }
 
+    /// <summary>The rules the password broke, in Identity's words (<see cref="ThemedIdentityErrorDescriber"/>).</summary>
+    public IReadOnlyList<string> Problems { get; private set; } = [];
+
     public async Task<IActionResult> OnGetAsync()
     {
         var user = await recovery.CheckLinkAsync(UserId, Token, kind);
@@ -69,6 +72,7 @@ public abstract class PasswordLinkPage(AccountRecovery recovery, SignInLimits li
         catch (RuleViolation violation)
         {
             ErrorMessage = violation.Errors.ContainsKey("password") ? texts["reset.error.policy"] : texts["reset.error.link"];
+            Problems = violation.Errors.GetValueOrDefault("password") ?? [];
             return Show(violation.Errors.ContainsKey("password") ? user : null, StatusCodes.Status400BadRequest);
         }
 

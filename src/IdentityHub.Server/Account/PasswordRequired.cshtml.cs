@@ -26,6 +26,9 @@ public sealed class PasswordRequiredModel(AccountRecovery recovery, ActiveUserSi
 
     public string? ErrorMessage { get; private set; }
 
+    /// <summary>The rules the new password broke, in Identity's words (<see cref="ThemedIdentityErrorDescriber"/>).</summary>
+    public IReadOnlyList<string> Problems { get; private set; } = [];
+
     public IActionResult OnGet() =>
         User.HasClaim(c => c.Type == PasswordChangeGate.Claim) ? Page() : LocalRedirect(Target);
 
@@ -53,6 +56,11 @@ public sealed class PasswordRequiredModel(AccountRecovery recovery, ActiveUserSi
             ErrorMessage = violation.Errors.ContainsKey("currentPassword") ? texts["reset.error.current"]
                 : violation.Errors.ContainsKey("newPassword") && violation.Codes.Values.Any(c => c.Code == "password.same") ? texts["reset.error.same"]
                 : texts["reset.error.policy"];
+            if (violation.Codes.Count == 0)
+            {
+                Problems = violation.Errors.GetValueOrDefault("newPassword") ?? [];
+            }
+
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }

@@ -84,6 +84,25 @@ public sealed class ThemeMessages : IStringLocalizer
         return loaded.Messages;
     }
 
+    /// <summary>
+    /// Every text <paramref name="theme"/> shows in <paramref name="culture"/>, outside a request (a mail): the same rule as
+    /// the indexer — the culture's text, else the English one; each of them the theme's, else default's.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Texts(string theme, CultureInfo culture)
+    {
+        ArgumentNullException.ThrowIfNull(culture);
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in LookupOrder(culture).Reverse())
+        {
+            foreach (var (key, value) in Messages(theme, name))
+            {
+                texts[key] = value;
+            }
+        }
+
+        return texts;
+    }
+
     /// <summary>Reads <c>messages.&lt;culture&gt;.json</c> of every section of one folder; a key defined twice keeps the later section's text.</summary>
     public static FrozenDictionary<string, string> Load(string themeFolder, string culture)
     {
@@ -131,15 +150,31 @@ public sealed class ThemeMessages : IStringLocalizer
     private string? Find(string name)
     {
         var theme = Theme;
-        for (var culture = CultureInfo.CurrentUICulture; !Equals(culture, CultureInfo.InvariantCulture); culture = culture.Parent)
+        foreach (var culture in LookupOrder(CultureInfo.CurrentUICulture))
         {
-            if (Cultures.Any(c => c.Name == culture.Name) && Messages(theme, culture.Name).TryGetValue(name, out var text))
+            if (Messages(theme, culture).TryGetValue(name, out var text))
             {
                 return text;
             }
         }
 
-        return Messages(theme, English).GetValueOrDefault(name);
+        return null;
+    }
+
+    /// <summary>The cultures a text is looked up in, first to last: <paramref name="culture"/> and its parents that have messages, then English.</summary>
+    private static IEnumerable<string> LookupOrder(CultureInfo culture)
+    {
+        var order = new List<string>();
+        for (var c = culture; !Equals(c, CultureInfo.InvariantCulture); c = c.Parent)
+        {
+            if (Cultures.Any(known => known.Name == c.Name))
+            {
+                order.Add(c.Name);
+            }
+        }
+
+        order.Add(English);
+        return order.Distinct(StringComparer.Ordinal);
     }
 
     private sealed record Loaded(FrozenDictionary<string, string> Messages, string Stamp, DateTimeOffset CheckedAt);

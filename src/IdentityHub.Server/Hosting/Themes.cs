@@ -89,13 +89,6 @@ public static class Themes
             ? Path.GetFullPath(configured, contentRoot)
             : Path.Combine(AppContext.BaseDirectory, "themes");
     }
-
-    /// <summary>The global theme's folder, from <c>Themes:Path</c> and <c>Themes:Name</c>.</summary>
-    public static string FolderOf(IConfiguration configuration, string contentRoot)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        return Path.Combine(RootOf(configuration, contentRoot), configuration["Themes:Name"] is { Length: > 0 } name ? name : ThemeFolders.Default);
-    }
 }
 
 /// <summary>The theme of each request: its sign-in flow's application's, when that has one that exists, else the global one.</summary>

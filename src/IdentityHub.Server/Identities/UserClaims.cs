@@ -32,6 +32,18 @@ public static class IdentityHubClaims
     /// AuthnContextClassRef come from it.
     /// </summary>
     public const string AuthenticationMethods = "amr";
+
+    /// <summary>
+    /// When the session's user signed in: the <see cref="AuthenticationTime"/> claim, not the cookie's IssuedUtc, which
+    /// moves on every renewal and is cleared when a change of the user makes the cookie due for a check.
+    /// </summary>
+    public static DateTimeOffset? AuthenticatedAt(Microsoft.AspNetCore.Authentication.AuthenticateResult session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return long.TryParse(session.Principal?.FindFirst(AuthenticationTime)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : session.Properties?.IssuedUtc;
+    }
 }
 
 /// <summary>

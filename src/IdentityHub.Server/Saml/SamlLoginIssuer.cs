@@ -75,7 +75,7 @@ public sealed class SamlLoginIssuer(
             NameIdFormat = format,
             // The browser session id: a LogoutRequest naming it ends exactly this session.
             SessionIndex = sid,
-            AuthnInstant = AuthenticatedAt(session) ?? now,
+            AuthnInstant = IdentityHubClaims.AuthenticatedAt(session) ?? now,
             AuthnContextClass = AuthnContextClasses.ForMethods(session.Principal.FindAll(IdentityHubClaims.AuthenticationMethods).Select(c => c.Value)),
             Attributes = await AttributesAsync(sp, user, cancellationToken),
             Now = now,
@@ -87,15 +87,6 @@ public sealed class SamlLoginIssuer(
             EncryptFor = sp.EncryptionCertificate is { } der ? X509CertificateLoader.LoadCertificate(der) : null,
         };
         return SamlPostPage.Response(context, acs, LoginResponse.Build(content, certificate).OuterXml, pending.RelayState);
-    }
-
-    /// <summary>When the session's user signed in (not when the cookie was last renewed).</summary>
-    public static DateTimeOffset? AuthenticatedAt(AuthenticateResult session)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        return long.TryParse(session.Principal?.FindFirst(IdentityHubClaims.AuthenticationTime)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
-            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
-            : session.Properties?.IssuedUtc;
     }
 
     private async Task<IReadOnlyList<AttributeValues>> AttributesAsync(SamlServiceProvider sp, UserAccount user, CancellationToken cancellationToken)

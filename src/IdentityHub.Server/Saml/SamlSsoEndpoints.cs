@@ -223,7 +223,7 @@ public static class SamlSsoEndpoints
         var users = services.GetRequiredService<UserManager<UserAccount>>();
         var user = session.Succeeded ? await users.GetUserAsync(session.Principal!) : null;
         // Core §3.4.1: ForceAuthn means a sign-in that happened after the request arrived.
-        var fresh = !pending.ForceAuthn || (session.Succeeded && SamlLoginIssuer.AuthenticatedAt(session) >= pending.ReceivedAt);
+        var fresh = !pending.ForceAuthn || (session.Succeeded && IdentityHubClaims.AuthenticatedAt(session) >= pending.ReceivedAt);
         if (user is null || !fresh || !await services.GetRequiredService<SignInManager<UserAccount>>().CanSignInAsync(user) || await users.IsLockedOutAsync(user))
         {
             if (pending.IsPassive)

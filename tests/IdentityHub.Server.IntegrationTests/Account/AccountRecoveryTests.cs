@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Mail;
+using IdentityHub.Server.Hosting;
 using IdentityHub.Server.IntegrationTests.AdminApi;
 using IdentityHub.Testing;
 using Microsoft.AspNetCore.Hosting;
@@ -18,7 +19,7 @@ namespace IdentityHub.Server.IntegrationTests.Account;
 /// live 4 s, answers forgot-password after 0.5 s, and trusts X-Forwarded-For from 127.0.0.1 with 3 sign-in failures per
 /// address and name.
 /// </summary>
-public sealed class MailServer : SqliteFactory
+public class MailServer : SqliteFactory
 {
     private readonly int _port = new SmtpSink().Port;
 
@@ -198,6 +199,45 @@ public sealed class AccountRecoveryTests(MailServer factory) : IClassFixture<Mai
     }
 
     [PrerequisiteFact]
+    public async Task Reset_TooShortPasswordInChinese_ShowsIdentitysRuleInChinese()
+    {
+        var (_, name, email) = await CreateWithPasswordAsync("Old-Password-123");
+        using var browser = TestUsers.BrowserFrom(factory, "10.43.0.1");
+        browser.DefaultRequestHeaders.AcceptLanguage.ParseAdd(ThemeMessages.Chinese);
+        await ForgotAsync(browser, name);
+        var link = SmtpSink.LinkIn(await factory.Sink.WaitForAsync(email, m => m.Subject?.Contains("Reset", StringComparison.Ordinal) == true), "/account/reset");
+
+        var refused = await SetPasswordAsync(browser, link, "Short-1");
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        AssertShowsTooShortInChinese(await refused.Content.ReadAsStringAsync());
+    }
+
+    [PrerequisiteFact]
+    public async Task TemporaryPassword_TooShortNewPasswordInChinese_ShowsIdentitysRuleInChinese()
+    {
+        var (id, name, _) = await CreateWithPasswordAsync("First-Password-123");
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await admin.PostAsJsonAsync($"{Users}/{id}/password", new { password = "Temporary-Password-1", mustChange = true })).StatusCode);
+        using var browser = TestUsers.BrowserFrom(factory, "10.43.0.2");
+        browser.DefaultRequestHeaders.AcceptLanguage.ParseAdd(ThemeMessages.Chinese);
+        Assert.Equal(HttpStatusCode.Redirect, (await BrowserSession.SignInAsync(browser, name, "Temporary-Password-1")).StatusCode);
+
+        var form = await browser.GetStringAsync("/account/password/required");
+        var refused = await browser.PostAsync("/account/password/required", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.CurrentPassword"] = "Temporary-Password-1",
+            ["Input.NewPassword"] = "Short-1",
+            ["Input.Confirm"] = "Short-1",
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(form),
+        }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        AssertShowsTooShortInChinese(await refused.Content.ReadAsStringAsync());
+    }
+
+    [PrerequisiteFact]
     public async Task Unlock_LockedUser_EndsLockoutAndIsAudited()
     {
         var (id, name, _) = await CreateWithPasswordAsync("Locked-Password-123");
@@ -308,6 +348,16 @@ public sealed class AccountRecoveryTests(MailServer factory) : IClassFixture<Mai
         }));
         var took = Stopwatch.GetElapsedTime(started);
         return (response.StatusCode, await response.Content.ReadAsStringAsync(), took);
+    }
+
+    /// <summary>Identity's "too short" in the theme's Chinese words, with the configured length (12), and not in Identity's English.</summary>
+    private static void AssertShowsTooShortInChinese(string page)
+    {
+        var html = WebUtility.HtmlDecode(page);
+        var chinese = ThemeMessages.Load(Path.Combine(TestEnvironment.SolutionRoot, "themes", "default"), ThemeMessages.Chinese);
+        Assert.Contains("<html lang=\"zh-CN\">", html, StringComparison.Ordinal);
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, chinese["identity.PasswordTooShort"], 12), html, StringComparison.Ordinal);
+        Assert.DoesNotContain(new Microsoft.AspNetCore.Identity.IdentityErrorDescriber().PasswordTooShort(12).Description, html, StringComparison.Ordinal);
     }
 
     /// <summary>The page without its antiforgery token and nonces, which differ per request.</summary>

@@ -109,7 +109,7 @@ public abstract class ApplicationsApiTests<TFactory>(TFactory factory) : IClassF
 
     [PrerequisiteTheory]
     [InlineData("launchUrl", "ftp://expense.example.com/")]
-    [InlineData("launchUrl", "http://intranet.example.com/")]
+    [InlineData("launchUrl", "javascript:alert(document.cookie)")]
     [InlineData("launchUrl", "/relative/start")]
     [InlineData("iconUrl", "http://cdn.example.com/icon.png")]
     [InlineData("iconUrl", "data:image/png;base64,not base64!")]

@@ -45,6 +45,8 @@ public sealed class RequestBodyFuzzTests(SqliteFactory factory) : IClassFixture<
         ["PUT /users/{id}"] = async admin => ($"/users/{await CreateUserAsync(admin)}", UserBody()),
         ["POST /users/{id}/suspend"] = async admin => ($"/users/{await CreateUserAsync(admin)}/suspend", Body(new { reason = "fuzz" })),
         ["POST /users/{id}/leave"] = async admin => ($"/users/{await CreateUserAsync(admin)}/leave", Body(new { reason = "fuzz" })),
+        ["POST /users/{id}/password"] = async admin =>
+            ($"/users/{await CreateUserAsync(admin)}/password", Body(new { password = "Fz-" + Guid.NewGuid().ToString("N") + "!A1", mustChange = true })),
         ["PUT /users/{id}/admin-roles"] = async admin =>
             ($"/users/{await CreateUserAsync(admin)}/admin-roles", Body(new { roles = new[] { AdminRoles.Auditor }, administeredDepartments = new[] { await CreateDepartmentAsync(admin) } })),
         ["POST /departments"] = _ => Task.FromResult(("/departments", Body(new { code = NewCode("D"), name = NewCode("Dept") }))),

@@ -79,6 +79,10 @@ public abstract class RouteTableTests<TFactory>(TFactory factory) : IClassFixtur
         ["POST /users/{id}/mfa/reset"] = SecurityAdmins,
         ["GET /users/{id}/passkeys"] = AnyAdmin,
         ["DELETE /users/{id}/passkeys"] = SecurityAdmins,
+        // An administrator's own account is guarded inside (EnsureMayManageAdministrator), as for suspend and leave.
+        ["POST /users/{id}/invitation"] = DirectoryAdmins,
+        ["POST /users/{id}/password"] = DirectoryAdmins,
+        ["POST /users/{id}/unlock"] = DirectoryAdmins,
         ["PUT /users/{id}/admin-roles"] = SuperOnly,
 
         ["GET /departments"] = AnyAdmin,

@@ -52,7 +52,7 @@ public sealed class ThemesFactory : SqliteFactory
         builder.UseSetting("Themes:Path", Root);
     }
 
-    private static void CopyFolder(string from, string to)
+    internal static void CopyFolder(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {

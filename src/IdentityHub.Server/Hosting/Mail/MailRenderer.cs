@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Fluid;
+using IdentityHub.Core.Themes;
 using IdentityHub.Data.Mail;
 using MimeKit;
 
@@ -10,11 +11,12 @@ namespace IdentityHub.Server.Hosting.Mail;
 
 /// <summary>
 /// Turns a queued mail into a MIME message: <c>email/&lt;template&gt;.liquid</c> (HTML) and <c>email/&lt;template&gt;.txt.liquid</c>
-/// (plain text) of the theme, with the texts of <c>email/messages.&lt;locale&gt;.json</c> as <c>t["key"]</c> (themselves Liquid
-/// over the mail's values) and the subject from <c>t["&lt;prefix&gt;.subject"]</c>. Files are read when a mail is rendered,
-/// so a theme's change shows without a restart.
+/// (plain text) of the global theme (<c>Themes:Name</c>: a mail has no application's sign-in flow), with the theme's texts
+/// as <c>t["key"]</c> (themselves Liquid over the mail's values) and the subject from <c>t["&lt;prefix&gt;.subject"]</c>.
+/// Files and texts fall back to <c>default</c> by the rules of <see cref="ThemeFiles"/> and <see cref="ThemeMessages"/>, and are
+/// read when a mail is rendered, so a theme's change shows without a restart.
 /// </summary>
-public sealed class MailRenderer(MailTemplateFiles files, MailSettings settings)
+public sealed class MailRenderer(ThemeFiles files, ThemeSelection selection, ThemeMessages messages, MailSettings settings)
 {
     private static readonly FluidParser Parser = new();
     private static readonly TemplateOptions Options = new TemplateOptionsBuilder().WithMaxSteps(100_000).WithMaxOutputSize(512 * 1024).Build();
@@ -38,7 +40,7 @@ public sealed class MailRenderer(MailTemplateFiles files, MailSettings settings)
         }
 
         values["origin"] = origin.GetLeftPart(UriPartial.Authority);
-        var texts = Messages(culture).ToDictionary(m => m.Key, m => RenderText(m.Value, values, culture), StringComparer.Ordinal);
+        var texts = messages.Texts(selection.Global, culture).ToDictionary(m => m.Key, m => RenderText(m.Value, values, culture), StringComparer.Ordinal);
         var subject = texts.GetValueOrDefault($"{Core.Directory.MailTemplates.TextPrefix(mail.Template)}.subject") ?? mail.Template;
         var body = new BodyBuilder
         {
@@ -59,35 +61,16 @@ public sealed class MailRenderer(MailTemplateFiles files, MailSettings settings)
         ?? ThemeMessages.Cultures.FirstOrDefault(c => locale.StartsWith(c.TwoLetterISOLanguageName, StringComparison.OrdinalIgnoreCase))
         ?? ThemeMessages.Cultures[0];
 
-    /// <summary>English first, then the locale's texts over it; the default theme's, then the active theme's over them.</summary>
-    private Dictionary<string, string> Messages(CultureInfo culture)
-    {
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in new[] { ThemeMessages.English, culture.Name }.Distinct(StringComparer.Ordinal))
-        {
-            foreach (var folder in files.Folders.Reverse())
-            {
-                var file = Path.Combine(folder, $"messages.{name}.json");
-                if (File.Exists(file))
-                {
-                    foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file)) ?? [])
-                    {
-                        merged[key] = value;
-                    }
-                }
-            }
-        }
-
-        return merged;
-    }
-
     private string RenderFile(string fileName, Dictionary<string, string> values, Dictionary<string, string> texts, CultureInfo culture, TextEncoder encoder)
     {
-        var path = files.Find(fileName) ?? throw new InvalidOperationException($"The mail template '{fileName}' is in no theme's email folder.");
-        var written = File.GetLastWriteTimeUtc(path);
+        var file = files.Find(selection.Global, $"email/{fileName}")
+            ?? throw new InvalidOperationException($"The mail template 'email/{fileName}' is neither in theme '{selection.Global}' nor in '{ThemeFolders.Default}'.");
+        var path = file.PhysicalPath ?? file.Name;
+        var written = file.LastModified.UtcDateTime;
         if (!_parsed.TryGetValue(path, out var cached) || cached.Written != written)
         {
-            cached = (written, Parse(File.ReadAllText(path), path));
+            using var reader = new StreamReader(file.CreateReadStream());
+            cached = (written, Parse(reader.ReadToEnd(), path));
             _parsed[path] = cached;
         }
 

@@ -4,14 +4,13 @@ namespace IdentityHub.Server.Hosting.Mail;
 
 public static class MailSetup
 {
-    /// <summary>The <c>Mail</c> settings (checked now), the template lookup, the renderer and this node's sender.</summary>
+    /// <summary>The <c>Mail</c> settings (checked now), the renderer (over the themes' files and texts) and this node's sender.</summary>
     public static void AddIdentityHubMail(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var contentRoot = builder.Environment.ContentRootPath;
         var settings = MailSettings.Read(configuration, contentRoot, DataDirectory(configuration, contentRoot));
         builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(new MailTemplateFiles(Themes.FolderOf(configuration, contentRoot)));
         builder.Services.AddSingleton<MailRenderer>();
         builder.Services.AddSingleton<MailSender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MailSender>());

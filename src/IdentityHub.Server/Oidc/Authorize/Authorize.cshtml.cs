@@ -151,7 +151,7 @@ public sealed class AuthorizeEndpoint(
             await participants.RecordAsync(sid, SessionParticipants.OidcProtocol, request.ClientId!, user.Id, cancellationToken);
         }
 
-        if (session.Properties?.IssuedUtc is { } issued)
+        if (IdentityHubClaims.AuthenticatedAt(session) is { } issued)
         {
             identity.SetClaim(Claims.AuthenticationTime, System.Text.Json.JsonSerializer.SerializeToElement(issued.ToUnixTimeSeconds()));
         }
@@ -197,7 +197,7 @@ public sealed class AuthorizeEndpoint(
     /// <summary>OpenID Connect Core §3.1.2.1: prompt=login and max_age ask for a fresh authentication.</summary>
     private bool NeedsFreshLogin(OpenIddictRequest request, AuthenticateResult session) =>
         request.HasPromptValue(PromptValues.Login)
-        || (request.MaxAge is { } maxAge && session.Properties?.IssuedUtc is { } issued
+        || (request.MaxAge is { } maxAge && IdentityHubClaims.AuthenticatedAt(session) is { } issued
             && clock.GetUtcNow() - issued > TimeSpan.FromSeconds(maxAge));
 
     /// <summary>
