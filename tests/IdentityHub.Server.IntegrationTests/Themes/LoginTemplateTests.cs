@@ -56,11 +56,8 @@ public sealed class LoginTemplateFactory : SqliteFactory
 
     /// <summary>A whole portal document written with the documented model only.</summary>
     public const string PortalTemplate = """
-        <!DOCTYPE html>
-        <html lang="{{ lang }}">
-        <head><title>{{ messages["portal.title"] }}</title><link rel="stylesheet" href="{{ theme_url }}login/site.css"></head>
-        <body>
-        <p id="marker">LIQUID-PORTAL-MARKER</p>
+        <!DOCTYPE html><html lang="{{ lang }}"><link rel="stylesheet" href="{{ theme_url }}login/site.css">
+        <title>{{ messages["portal.title"] }}</title><p id="marker">LIQUID-PORTAL-MARKER</p>
         <h1 id="greeting">{{ user.display_name }} ({{ user.user_name }})</h1>
         <ul>{% for app in applications %}<li><a class="app" href="{{ app.launch_url }}">{% if app.icon_url %}<img src="{{ app.icon_url }}" alt="">{% else %}<span class="initials">{{ app.initials }}</span>{% endif %}<span class="name">{{ app.name }}</span></a></li>{% endfor %}</ul>
         <nav><a href="{{ links.profile }}">{{ messages["account.nav.profile"] }}</a> <a href="{{ links.password }}">{{ messages["account.nav.password"] }}</a>
@@ -69,8 +66,6 @@ public sealed class LoginTemplateFactory : SqliteFactory
         <input name="{{ antiforgery.field_name }}" type="hidden" value="{{ antiforgery.token }}">
         <button type="submit">{{ messages["login.signout"] }}</button>
         </form>
-        </body>
-        </html>
         """;
 
     private int _portalVersion;
