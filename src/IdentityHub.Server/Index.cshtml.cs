@@ -19,12 +19,14 @@ public sealed record PortalTile(Guid Id, string Name, string? Description, strin
 /// they hold rights in that can be started from a link (<see cref="PortalApplications"/>), and links to their account.
 /// </summary>
 [Authorize]
-public sealed class IndexModel(IAuthorizationService authorization, UserManager<UserAccount> users, PortalApplications portal) : PageModel
+public sealed class IndexModel(IAuthorizationService authorization, UserManager<UserAccount> users, PortalApplications portal, PortalTemplate template) : PageModel
 {
     /// <summary>How many colours the stylesheet has for initials (<c>.tile-icon.c0</c> …).</summary>
     public const int Colours = 12;
 
     public string DisplayName { get; private set; } = "";
+
+    public string UserName { get; private set; } = "";
 
     public IReadOnlyList<PortalTile> Tiles { get; private set; } = [];
 
@@ -42,10 +44,12 @@ public sealed class IndexModel(IAuthorizationService authorization, UserManager<
             return Challenge();
         }
 
-        DisplayName = string.IsNullOrWhiteSpace(user.DisplayName) ? user.UserName ?? "" : user.DisplayName;
+        UserName = user.UserName ?? "";
+        DisplayName = string.IsNullOrWhiteSpace(user.DisplayName) ? UserName : user.DisplayName;
         var applications = await portal.ForUserAsync(user.Id, HttpContext.RequestAborted);
         Tiles = [.. applications.Select(Tile)];
-        return Page();
+        // The global theme's account/portal.liquid when it has a usable one, else this Razor page.
+        return await template.RenderAsync(this) is { } themed ? themed : Page();
     }
 
     private PortalTile Tile(PortalApplication application)

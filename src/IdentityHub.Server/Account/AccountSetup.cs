@@ -24,6 +24,7 @@ public static class AccountSetup
         services.AddSingleton(lockout);
         services.AddSingleton<AccountLockout>();
         services.AddSingleton<LoginTemplate>();
+        services.AddSingleton<PortalTemplate>();
         services.AddSingleton(ReadMfaSettings(builder.Configuration));
         builder.AddIdentityHubMail();
         services.AddIdentity<UserAccount, IdentityRole>(options =>

@@ -1,6 +1,4 @@
-using System.Globalization;
 using IdentityHub.Server.Hosting;
-using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
 
 namespace IdentityHub.Server.Account;
@@ -10,32 +8,20 @@ namespace IdentityHub.Server.Account;
 /// rendered from the model documented in the README ("Themes", overriding the sign-in page). Null when there is no
 /// usable template, and the Razor page is shown.
 /// </summary>
-public sealed class LoginTemplate(ThemeTemplates templates, ThemeSelection selection, ThemeMessages messages, ThemeFiles files, IAntiforgery antiforgery)
+public sealed class LoginTemplate(ThemePages pages, ThemeFiles files)
 {
-    public async Task<ContentResult?> RenderAsync(LoginModel page)
+    public Task<ContentResult?> RenderAsync(LoginModel page)
     {
         ArgumentNullException.ThrowIfNull(page);
-        var context = page.HttpContext;
-        var theme = selection.Of(context);
-        if (templates.Find(theme, ThemeTemplates.Login) is not { } template)
-        {
-            return null;
-        }
-
-        var html = await templates.RenderAsync(template, Model(page, theme), $"{theme}:{ThemeTemplates.Login}");
-        return html is null ? null : new ContentResult { Content = html, ContentType = "text/html; charset=utf-8" };
+        return pages.RenderAsync(page.HttpContext, ThemeTemplates.Login, () => Model(page));
     }
 
-    private Dictionary<string, object?> Model(LoginModel page, string theme)
+    private Dictionary<string, object?> Model(LoginModel page)
     {
         var url = page.Url;
-        // The cookie half goes out with this response; the form half must be posted back as antiforgery.field_name.
-        var tokens = antiforgery.GetAndStoreTokens(page.HttpContext);
         var login = url.Page("/Account/Login") ?? "/account/login";
         return new(StringComparer.Ordinal)
         {
-            ["messages"] = Texts(theme),
-            ["lang"] = CultureInfo.CurrentUICulture.Name,
             ["form"] = new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["action"] = login,
@@ -44,11 +30,6 @@ public sealed class LoginTemplate(ThemeTemplates templates, ThemeSelection selec
                 ["username_field"] = "Input.UserName",
                 ["password_field"] = "Input.Password",
                 ["return_url_field"] = "ReturnUrl",
-            },
-            ["antiforgery"] = new Dictionary<string, object?>(StringComparer.Ordinal)
-            {
-                ["field_name"] = tokens.FormFieldName,
-                ["token"] = tokens.RequestToken,
             },
             ["errors"] = Errors(page),
             ["links"] = new Dictionary<string, object?>(StringComparer.Ordinal)
@@ -61,29 +42,8 @@ public sealed class LoginTemplate(ThemeTemplates templates, ThemeSelection selec
                     ["script"] = files.BaseUrl() + "login/passkeys.js",
                 },
             },
-            ["theme_url"] = files.BaseUrl(),
             ["application"] = ThemeSelection.ApplicationOf(page.HttpContext),
         };
-    }
-
-    /// <summary>The theme's texts in the reader's language, English for a key that language lacks (as the Razor page shows them).</summary>
-    private Dictionary<string, object?> Texts(string theme)
-    {
-        var texts = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var (key, text) in messages.Messages(theme, ThemeMessages.English))
-        {
-            texts[key] = text;
-        }
-
-        if (ThemeMessages.Cultures.FirstOrDefault(c => c.Name == CultureInfo.CurrentUICulture.Name || c.Name == CultureInfo.CurrentUICulture.Parent.Name) is { Name: not ThemeMessages.English } culture)
-        {
-            foreach (var (key, text) in messages.Messages(theme, culture.Name))
-            {
-                texts[key] = text;
-            }
-        }
-
-        return texts;
     }
 
     /// <summary>The page's error, then the fields' (in the reader's language already: see <c>LoginModel.CheckInput</c>).</summary>

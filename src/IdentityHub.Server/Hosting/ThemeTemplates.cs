@@ -6,7 +6,8 @@ using Fluid.Values;
 namespace IdentityHub.Server.Hosting;
 
 /// <summary>
-/// Page templates a theme may hold, in Liquid (Fluid): <c>login/login.liquid</c> replaces the sign-in page's Razor markup.
+/// Page templates a theme may hold, in Liquid (Fluid): <c>login/login.liquid</c> replaces the sign-in page's Razor markup,
+/// <c>account/portal.liquid</c> the portal's (see <see cref="ThemePages"/>).
 /// Looked up in the request's theme, then in <c>default</c> (which ships none, so the Razor page is the default). A
 /// parsed template is kept until its file changes; one that does not parse is logged once per version and not used.
 /// </summary>
@@ -14,6 +15,9 @@ public sealed partial class ThemeTemplates(ThemeFiles files, HtmlEncoder encoder
 {
     /// <summary>The sign-in page's template.</summary>
     public const string Login = "login/login.liquid";
+
+    /// <summary>The portal's template (<c>/</c>).</summary>
+    public const string Portal = "account/portal.liquid";
 
     private static readonly FluidParser Parser = new();
 

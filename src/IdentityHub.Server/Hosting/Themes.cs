@@ -35,6 +35,7 @@ public static class Themes
         services.AddSingleton(sp => new ThemeSelection(sp.GetRequiredService<ThemeFolders>(), global));
         services.AddSingleton<ThemeFiles>();
         services.AddSingleton<ThemeTemplates>();
+        services.AddSingleton<ThemePages>();
         services.AddSingleton(sp => new ThemeMessages(
             sp.GetRequiredService<ThemeFolders>(), global, sp.GetRequiredService<IHttpContextAccessor>(), sp.GetRequiredService<TimeProvider>()));
     }

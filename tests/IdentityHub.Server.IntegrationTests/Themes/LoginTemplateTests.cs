@@ -2,18 +2,21 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using IdentityHub.Server.Hosting;
 using IdentityHub.Server.IntegrationTests.AdminApi;
 using IdentityHub.Server.IntegrationTests.Oidc;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace IdentityHub.Server.IntegrationTests.Themes;
 
 /// <summary>
-/// A server whose themes folder holds a copy of default, <c>liquid</c> (only a <c>login/login.liquid</c>) and
-/// <c>broken</c> (a <c>login/login.liquid</c> that does not parse); the template engine's errors are kept.
+/// A server whose themes folder holds a copy of default, <c>liquid</c> (only a <c>login/login.liquid</c>),
+/// <c>broken</c> (a <c>login/login.liquid</c> that does not parse) and the global theme <c>portal</c> (only an
+/// <c>account/portal.liquid</c>); the template engine's errors are kept.
 /// </summary>
 public sealed class LoginTemplateFactory : SqliteFactory
 {
@@ -46,6 +49,27 @@ public sealed class LoginTemplateFactory : SqliteFactory
         </html>
         """;
 
+    public const string PortalMarker = "LIQUID-PORTAL-MARKER";
+
+    /// <summary>The global theme, whose only file is the portal's template.</summary>
+    public const string PortalTheme = "portal";
+
+    /// <summary>A whole portal document written with the documented model only.</summary>
+    public const string PortalTemplate = """
+        <!DOCTYPE html><html lang="{{ lang }}"><link rel="stylesheet" href="{{ theme_url }}login/site.css">
+        <title>{{ messages["portal.title"] }}</title><p id="marker">LIQUID-PORTAL-MARKER</p>
+        <h1 id="greeting">{{ user.display_name }} ({{ user.user_name }})</h1>
+        <ul>{% for app in applications %}<li><a class="app" href="{{ app.launch_url }}">{% if app.icon_url %}<img src="{{ app.icon_url }}" alt="">{% else %}<span class="initials">{{ app.initials }}</span>{% endif %}<span class="name">{{ app.name }}</span></a></li>{% endfor %}</ul>
+        <nav><a href="{{ links.profile }}">{{ messages["account.nav.profile"] }}</a> <a href="{{ links.password }}">{{ messages["account.nav.password"] }}</a>
+        <a href="{{ links.sessions }}">{{ messages["account.nav.sessions"] }}</a> <a href="{{ links.activity }}">{{ messages["account.nav.activity"] }}</a></nav>
+        <form id="signout" method="post" action="{{ links.sign_out }}">
+        <input name="{{ antiforgery.field_name }}" type="hidden" value="{{ antiforgery.token }}">
+        <button type="submit">{{ messages["login.signout"] }}</button>
+        </form>
+        """;
+
+    private int _portalVersion;
+
     public string Root { get; } = Directory.CreateTempSubdirectory("identityhub-login-templates-").FullName;
 
     public ConcurrentQueue<string> Errors { get; } = new();
@@ -61,11 +85,22 @@ public sealed class LoginTemplateFactory : SqliteFactory
 
         WriteTemplate("liquid", Template);
         WriteTemplate("broken", "<html><body>LIQUID-SIGN-IN-MARKER {% if errors %}never closed</body></html>");
+        WritePortalTemplate(PortalTemplate);
     }
 
-    public string WriteTemplate(string theme, string source)
+    public string WriteTemplate(string theme, string source) => Write(Path.Combine(Root, theme, ThemeTemplates.Login), source);
+
+    /// <summary>Writes the global theme's portal template, dated later than any version before it (the cache compares dates and sizes).</summary>
+    public string WritePortalTemplate(string source)
     {
-        var file = Path.Combine(Directory.CreateDirectory(Path.Combine(Root, theme, "login")).FullName, "login.liquid");
+        var file = Write(Path.Combine(Root, PortalTheme, ThemeTemplates.Portal), source);
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(Interlocked.Increment(ref _portalVersion)));
+        return file;
+    }
+
+    private static string Write(string file, string source)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, source);
         return file;
     }
@@ -80,6 +115,7 @@ public sealed class LoginTemplateFactory : SqliteFactory
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Themes:Path", Root);
+        builder.UseSetting("Themes:Name", PortalTheme);
         builder.ConfigureServices(services => services.AddSingleton<ILogger<ThemeTemplates>>(new ErrorLog(Errors)));
     }
 
@@ -100,7 +136,7 @@ public sealed class LoginTemplateFactory : SqliteFactory
     }
 }
 
-public sealed class LoginTemplateTests(LoginTemplateFactory factory) : IClassFixture<LoginTemplateFactory>
+public sealed partial class LoginTemplateTests(LoginTemplateFactory factory) : IClassFixture<LoginTemplateFactory>
 {
     [Theory]
     [InlineData("en-US,en;q=0.9", ThemeMessages.English)]
@@ -209,6 +245,86 @@ public sealed class LoginTemplateTests(LoginTemplateFactory factory) : IClassFix
         Assert.Contains("second, longer version", await http.GetStringAsync(LoginFor(clientId)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Portal_GlobalThemeHasPortalLiquid_IsTheTemplateWithTheApplicationsWithRightsAndTheNameEncoded()
+    {
+        using var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var user = await new OidcDriver(factory).CreateUserAsync(configure: u => u.DisplayName = "<b>x</b>");
+        var (held, heldName) = await LaunchedApplicationAsync(admin, "https://expense.example.com/start");
+        var (_, otherName) = await LaunchedApplicationAsync(admin, "https://travel.example.com/");
+        await GrantAsync(admin, user.Id, held);
+        var (browser, _) = await SignedInAsync(user.UserName!);
+
+        var response = await browser.GetAsync("/");
+        var page = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/html", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+        Assert.Contains(LoginTemplateFactory.PortalMarker, page, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"portal-greeting\"", page, StringComparison.Ordinal);
+        Assert.Contains($"<h1 id=\"greeting\">&lt;b&gt;x&lt;/b&gt; ({user.UserName})</h1>", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>x", page, StringComparison.Ordinal);
+        var tile = Assert.Single(PortalTiles().Matches(page));
+        Assert.Equal(("https://expense.example.com/start", heldName), (tile.Groups[1].Value, tile.Groups[2].Value));
+        Assert.DoesNotContain(otherName, page, StringComparison.Ordinal);
+        foreach (var link in new[] { "/account/profile", "/account/password", "/account/sessions", "/account/activity" })
+        {
+            Assert.Contains($"<a href=\"{link}\">", page, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("<html lang=\"en\">", page, StringComparison.Ordinal);
+        Assert.Contains("href=\"/theme/login/site.css\"", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PortalTemplateSignOutForm_PostedWithItsToken_EndsTheSession_WithoutTheToken_IsRefused()
+    {
+        var user = await new OidcDriver(factory).CreateUserAsync();
+        var (browser, cookie) = await SignedInAsync(user.UserName!);
+        var page = await browser.GetStringAsync("/");
+        Assert.Contains(LoginTemplateFactory.PortalMarker, page, StringComparison.Ordinal);
+        Assert.Contains("<form id=\"signout\" method=\"post\" action=\"/account/logout\">", page, StringComparison.Ordinal);
+
+        var withoutToken = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>()));
+        Assert.Equal(HttpStatusCode.BadRequest, withoutToken.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/")).StatusCode);
+        var signedOut = await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = BrowserSession.AntiforgeryToken(page),
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        // The old cookie, replayed by another client, no longer opens the portal: the session ended on the server.
+        var replay = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("Cookie", cookie);
+        var replayed = await replay.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, replayed.StatusCode);
+        Assert.Equal("/account/login", new Uri(replay.BaseAddress!, replayed.Headers.Location!).AbsolutePath);
+    }
+
+    [Fact]
+    public async Task PortalTemplate_WithASyntaxError_RazorPortalAnd200AndAnErrorNamingTheFile()
+    {
+        var user = await new OidcDriver(factory).CreateUserAsync();
+        var (browser, _) = await SignedInAsync(user.UserName!);
+        var file = factory.WritePortalTemplate("<html><body>LIQUID-PORTAL-MARKER {% for app in applications %}never closed</body></html>");
+        try
+        {
+            var response = await browser.GetAsync("/");
+            var page = await response.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.DoesNotContain(LoginTemplateFactory.PortalMarker, page, StringComparison.Ordinal);
+            Assert.Contains("data-testid=\"portal-greeting\"", page, StringComparison.Ordinal);
+            Assert.Contains(factory.Errors, error => error.Contains(file, StringComparison.Ordinal));
+        }
+        finally
+        {
+            factory.WritePortalTemplate(LoginTemplateFactory.PortalTemplate);
+        }
+    }
+
     private static async Task<HttpResponseMessage> GetAsync(HttpClient http, string path, string acceptLanguage)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -250,4 +366,29 @@ public sealed class LoginTemplateTests(LoginTemplateFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.OK, registration.StatusCode);
         return ((await registration.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientId").GetString()!, name);
     }
+
+    private static async Task<(Guid Id, string Name)> LaunchedApplicationAsync(HttpClient admin, string launchUrl)
+    {
+        var name = "Tile " + Guid.NewGuid().ToString("N")[..8];
+        var created = await AdminCallers.PostAsync(admin, AdminApiClient.Applications, new { name, launchUrl });
+        return (created.GetProperty("id").GetGuid(), name);
+    }
+
+    /// <summary>A role of the application granted to the user: rights in it, so its tile shows.</summary>
+    private static async Task GrantAsync(HttpClient admin, string userId, Guid application)
+    {
+        var role = await AdminCallers.PostAsync(admin, AdminCallers.Roles, new { applicationId = application, name = "user-" + Guid.NewGuid().ToString("N")[..8], delegable = false });
+        await AdminCallers.PostAsync(admin, AdminCallers.Assignments, new { userId, roleId = role.GetProperty("id").GetGuid(), reason = "portal template test" });
+    }
+
+    private async Task<(HttpClient Browser, string Cookie)> SignedInAsync(string userName)
+    {
+        var browser = factory.CreateBrowserLikeClient();
+        var signedIn = await BrowserSession.SignInAsync(browser, userName, OidcDriver.Password);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return (browser, signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("identityhub.session=", StringComparison.Ordinal)).Split(';')[0]);
+    }
+
+    [GeneratedRegex("<a class=\"app\" href=\"([^\"]*)\"><span class=\"initials\">[^<]*</span><span class=\"name\">([^<]*)</span></a>")]
+    private static partial Regex PortalTiles();
 }
