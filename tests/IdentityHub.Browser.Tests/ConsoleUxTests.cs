@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using IdentityHub.Data.Sqlite;
@@ -188,8 +187,8 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
     /// <summary>A person with long names in a department, an application with permissions, roles and an assignment, and a paused connector.</summary>
     private static async Task<(string User, string Application, string Connector)> ArrangeWideContentAsync(IPage page, string suffix)
     {
-        var department = await ApiAsync(page, "POST", "/api/admin/v1/departments", new { code = "WIDE-" + suffix, name = "Procurement and Vendor Management " + suffix });
-        var user = await ApiAsync(page, "POST", "/api/admin/v1/users", new
+        var department = await AdminApiAsync(page, "POST", "/api/admin/v1/departments", new { code = "WIDE-" + suffix, name = "Procurement and Vendor Management " + suffix });
+        var user = await AdminApiAsync(page, "POST", "/api/admin/v1/users", new
         {
             userName = "alexandra.konstantinopoulou." + suffix,
             displayName = "Alexandra Konstantinopoulou-Vasilakopoulou " + suffix,
@@ -198,27 +197,27 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
             phoneNumber = "+86 10 5555 0100",
             departmentId = department.GetProperty("id").GetString(),
         });
-        var application = await ApiAsync(page, "POST", "/api/admin/v1/applications", new
+        var application = await AdminApiAsync(page, "POST", "/api/admin/v1/applications", new
         {
             name = "Expense Reimbursement and Travel Approval " + suffix,
             description = "Submits, approves and pays expense claims and travel requests across every department",
             launchUrl = "https://expense-reimbursement.internal.example.com/start/with/a/long/path",
         });
         var applicationId = application.GetProperty("id").GetString()!;
-        var permission = await ApiAsync(page, "POST", $"/api/admin/v1/applications/{applicationId}/permissions", new
+        var permission = await AdminApiAsync(page, "POST", $"/api/admin/v1/applications/{applicationId}/permissions", new
         {
             name = "expense.approve.cross-department",
             description = "Approve expense claims of other departments up to the amount limit",
             parameters = new Dictionary<string, string> { ["amountLimit"] = "50000", ["currency"] = "CNY" },
         });
-        var role = await ApiAsync(page, "POST", "/api/admin/v1/roles", new
+        var role = await AdminApiAsync(page, "POST", "/api/admin/v1/roles", new
         {
             applicationId,
             name = "cross-department-expense-approver-" + suffix,
             displayName = "Cross-department expense approver",
             permissions = new[] { new { permissionId = permission.GetProperty("id").GetString() } },
         });
-        await ApiAsync(page, "POST", "/api/admin/v1/assignments", new
+        await AdminApiAsync(page, "POST", "/api/admin/v1/assignments", new
         {
             userId = user.GetProperty("id").GetString(),
             roleId = role.GetProperty("id").GetString(),
@@ -226,7 +225,7 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
             validUntil = DateTimeOffset.UtcNow.AddDays(60).Date.ToString("yyyy-MM-dd'T'00:00:00'Z'", CultureInfo.InvariantCulture),
             reason = "Approves the procurement department's travel and expense claims while the finance lead is away",
         });
-        var connector = await ApiAsync(page, "POST", $"/api/admin/v1/applications/{applicationId}/connectors", new
+        var connector = await AdminApiAsync(page, "POST", $"/api/admin/v1/applications/{applicationId}/connectors", new
         {
             kind = "webhook",
             name = "expense-webhook-" + suffix,
@@ -234,30 +233,14 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
         });
         var connectorId = connector.GetProperty("id").GetString()!;
         // Paused: nothing is sent to the dead address.
-        await ApiAsync(page, "POST", $"/api/admin/v1/connectors/{connectorId}/pause", null);
+        await AdminApiAsync(page, "POST", $"/api/admin/v1/connectors/{connectorId}/pause", null);
         return (user.GetProperty("id").GetString()!, applicationId, connectorId);
-    }
-
-    /// <summary>Calls the admin API with the console's cookie and antiforgery token, as the console's own scripts do.</summary>
-    private static async Task<JsonElement> ApiAsync(IPage page, string method, string path, object? body)
-    {
-        await page.GotoAsync("/admin");
-        var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
-        var response = await page.APIRequest.FetchAsync(path, new()
-        {
-            Method = method,
-            DataObject = body,
-            Headers = new Dictionary<string, string> { ["RequestVerificationToken"] = token! },
-        });
-        var text = await response.TextAsync();
-        Assert.True(response.Ok, $"{method} {path}: {response.Status} {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
     private static async Task<string> CreateRoleAsync(IPage page, string name)
     {
-        var application = await ApiAsync(page, "POST", "/api/admin/v1/applications", new { name = "Keyboard " + name });
-        await ApiAsync(page, "POST", "/api/admin/v1/roles", new { applicationId = application.GetProperty("id").GetString(), name });
+        var application = await AdminApiAsync(page, "POST", "/api/admin/v1/applications", new { name = "Keyboard " + name });
+        await AdminApiAsync(page, "POST", "/api/admin/v1/roles", new { applicationId = application.GetProperty("id").GetString(), name });
         return name;
     }
 
