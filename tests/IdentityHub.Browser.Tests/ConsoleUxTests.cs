@@ -79,7 +79,8 @@ public sealed class ConsoleUxTests(ServerAndBrowser fixture) : IClassFixture<Ser
             }
             catch (TimeoutException) when (attempt < 3)
             {
-                Assert.True(await dialog.EvaluateAsync<bool>("d => d.matches(':modal')"), "Escape closed the dialog without going back.");
+                // The press was lost, or the navigation it started is slow to commit (then the dialog is already gone and
+                // another press is harmless). A dialog that closed without leaving the address fails the last wait.
             }
         }
 

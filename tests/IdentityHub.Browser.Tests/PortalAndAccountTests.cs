@@ -94,14 +94,14 @@ public sealed class PortalAndAccountTests(ServerAndBrowser fixture) : IClassFixt
     [PrerequisiteTheory]
     [InlineData("en-US")]
     [InlineData("zh-CN")]
-    public async Task PortalAndAccountPages_At390Pixels_DoNotScrollSideways(string locale)
+    public async Task SignInPortalAndAccountPages_At390Pixels_DoNotScrollSideways(string locale)
     {
         var person = await ArrangePersonAsync(new()
         {
             ["Expense Reimbursement and Travel Approval " + Suffix()] = ("https://expense-reimbursement.internal.example.com/start/with/a/long/path", true),
             ["考勤系统 " + Suffix()] = ("https://attendance.example.com/", true),
         });
-        await using var signedIn = await SignInAsPersonAsync(person.UserName, locale, 390);
+        await using var signedIn = await SignInAsPersonAsync(person.UserName, locale, 390, signInShot: $"account-signin-{locale}");
         var page = signedIn.Page;
 
         foreach (var path in AccountPages)
@@ -138,7 +138,8 @@ public sealed class PortalAndAccountTests(ServerAndBrowser fixture) : IClassFixt
         return new Person(userName, applications);
     }
 
-    private async Task<SignedIn> SignInAsPersonAsync(string userName, string locale, int width, string password = Password)
+    /// <summary>Signs in through the real page; with <paramref name="signInShot"/>, first checks that page for sideways scrolling.</summary>
+    private async Task<SignedIn> SignInAsPersonAsync(string userName, string locale, int width, string password = Password, string? signInShot = null)
     {
         var context = await fixture.NewContextAsync(new BrowserNewContextOptions
         {
@@ -148,6 +149,12 @@ public sealed class PortalAndAccountTests(ServerAndBrowser fixture) : IClassFixt
         });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
+        if (signInShot is not null)
+        {
+            await page.Locator("#Input_UserName").WaitForAsync();
+            await ConsoleSteps.AssertNoSidewaysScrollAsync(page, signInShot);
+        }
+
         await page.Locator("#Input_UserName").FillAsync(userName);
         await page.Locator("#Input_Password").FillAsync(password);
         await page.Locator("button.primary").ClickAsync();
