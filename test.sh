@@ -115,12 +115,20 @@ test_rc=0
 dotnet test IdentityHub.sln -c Release --no-build --results-directory "$RESULTS" --filter "Category!=Benchmark" \
   --logger trx --logger "console;verbosity=normal" </dev/null || test_rc=$?
 
+# ---- 6. Benchmark smoke run: every bench/run.sh scenario with tiny counts, on SQLite and this PostgreSQL cluster ----
+# It proves the scenarios still work (any error fails it); the figures mean nothing and are kept as an artefact.
+phase "benchmark smoke run"
+smoke_rc=0
+SMOKE=1 BENCH_BUILT=1 PGURL="postgresql://postgres@127.0.0.1:$PGPORT" BENCH_OUT="$ARTIFACTS/bench" \
+  bash bench/run.sh >"$ARTIFACTS/bench-smoke.log" 2>&1 </dev/null || smoke_rc=$?
+((smoke_rc == 0)) || { echo "bench/run.sh SMOKE=1 failed (exit $smoke_rc); the end of its log:"; tail -n 40 "$ARTIFACTS/bench-smoke.log"; }
+
 phase "results"
 ((test_rc == 0)) || echo "dotnet test exited with code $test_rc"
 
-# ---- 6. Total every .trx file; the last line is the summary ----
+# ---- 7. Total every .trx file and the smoke run; the last line is the summary ----
 summary_rc=0
-python3 - "$RESULTS" <<'PY' || summary_rc=$?
+python3 - "$RESULTS" "$smoke_rc" <<'PY' || summary_rc=$?
 import pathlib, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 failed_names, skipped_names = [], []
@@ -138,6 +146,9 @@ for trx in sorted(pathlib.Path(sys.argv[1]).rglob("*.trx")):
             skipped += 1; skipped_names.append(name)
         else:
             failed += 1; failed_names.append(f"{name} ({outcome})")
+# The benchmark smoke run counts as one test.
+if sys.argv[2] == "0": passed += 1
+else: failed += 1; failed_names.append(f"bench/run.sh SMOKE=1 (exit {sys.argv[2]}; test-artifacts/bench-smoke.log)")
 for title, names in (("Failed", failed_names), ("Skipped (not allowed here)", skipped_names)):
     if names:
         print(f"{title}:"); print("\n".join("  " + n for n in names))

@@ -21,9 +21,11 @@ public static class TokenEndpoint
     public static void MapTokenEndpoint(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/connect/token", ExchangeAsync).DisableAntiforgery().AllowAnonymous();
 
-    private static async Task<IResult> ExchangeAsync(
-        HttpContext context, IOpenIddictApplicationManager applications, UserManager<UserAccount> users,
-        SignInManager<UserAccount> signIn, UserClaims userClaims)
+    /// <remarks>
+    /// The user services are resolved only for the user grants: a UserManager and a SignInManager are costly to build
+    /// (validators, metrics, claims factory), and client credentials, the busiest grant, needs neither.
+    /// </remarks>
+    private static async Task<IResult> ExchangeAsync(HttpContext context, IOpenIddictApplicationManager applications)
     {
         var request = context.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The OpenID Connect request cannot be retrieved.");
@@ -35,7 +37,9 @@ public static class TokenEndpoint
 
         if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
         {
-            return await RedeemUserGrantAsync(context, request, users, signIn, userClaims);
+            var services = context.RequestServices;
+            return await RedeemUserGrantAsync(context, request, services.GetRequiredService<UserManager<UserAccount>>(),
+                services.GetRequiredService<SignInManager<UserAccount>>(), services.GetRequiredService<UserClaims>());
         }
 
         return Forbid(Errors.UnsupportedGrantType, "This grant type is not supported by IdentityHub.");
