@@ -35,7 +35,11 @@ function response(status, headers, body)
   if sample_path and sample_path ~= "-" and sampled < SAMPLES then
     local f = io.open(sample_path, "a")
     if f then
-      f:write((body:gsub("\n", " ")), "\n")
+      -- One write() per answer: wrk's threads append to the same file, and a line longer than the default 4 KiB
+      -- buffer (a refresh answer with its three tokens) would otherwise reach it in pieces interleaved with another's.
+      local line = body:gsub("\n", " ") .. "\n"
+      f:setvbuf("full", #line + 1)
+      f:write(line)
       f:close()
     end
     sampled = sampled + 1
