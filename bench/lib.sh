@@ -10,7 +10,8 @@
 # shellcheck shell=bash
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DLL="$BENCH_ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll"
+# BENCH_BUILT=1 BENCH_DLL=<a copy of an earlier build> runs that build instead: old and new code back to back.
+BENCH_DLL=${BENCH_DLL:-"$BENCH_ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll"}
 BENCH_PGBIN=${BENCH_PGBIN:-/usr/lib/postgresql/15/bin}
 BENCH_WORK=$(mktemp -d /tmp/identityhub-bench.XXXXXX)
 BENCH_PIDS=()          # every background process started through this library
@@ -18,7 +19,7 @@ BENCH_PGTMP=""         # the throwaway cluster's directory, when this process cr
 BENCH_PG_DATABASES=()  # databases created on an existing server (PGURL), dropped at exit
 BENCH_ADMIN_SECRET="bench-admin-client-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BENCH_ADMIN_PASSWORD="Bench-Admin-Password-1"
-SERVER_PID=""; URL=""; SERVER_LOG=""; SERVER_READY_MS=""
+SERVER_PID=""; URL=""; SERVER_LOG=""; SERVER_READY_MS=""; SERVER_READY_CPU_MS=""
 
 # Stops every process started through this library (by its id), and waits for them.
 bench_stop_pids() {
@@ -131,7 +132,8 @@ bench_connection_string() {
 
 # bench_server_start NAME DB [Var=value...]: starts the Release server on database NAME (fresh the first time, existing
 # the next), Production environment, Serilog at Warning, plain HTTP on a free loopback port. Sets SERVER_PID, URL,
-# SERVER_LOG and SERVER_READY_MS (process start to the first 200 from /health/ready, in ms).
+# SERVER_LOG, SERVER_READY_MS (process start to the first 200 from /health/ready, in ms) and SERVER_READY_CPU_MS (the
+# server's CPU time, user + system, spent by then: the cold start's figure that hardly depends on the machine's load).
 bench_server_start() {
   local name=$1 db=$2; shift 2
   local port provider cs
@@ -166,6 +168,7 @@ bench_server_start() {
   done
   t1=$(date +%s%N)
   SERVER_READY_MS=$(((t1 - t0) / 1000000))
+  SERVER_READY_CPU_MS=$(awk -v t="$(bench_cpu_ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", 1000 * t / hz }')
 }
 
 bench_server_stop() {
