@@ -1,16 +1,19 @@
 # Shared by every benchmark script (source it; bash only). What each scenario needs and none should repeat:
-#  - one Release build of the server (bench_build, once per process tree: BENCH_BUILT=1 is exported);
+#  - one Release build of the server, published as the README deploys it (framework-dependent for linux-x64, ReadyToRun)
+#    (bench_build, once per process tree: BENCH_BUILT=1 is exported);
 #  - a database: a fresh SQLite file in the work directory, or a database on a throwaway PostgreSQL cluster
 #    (initdb as postgres in a temp dir on a random port, like test.sh; PGURL=postgresql://postgres@host:port uses an
 #    existing server instead, where each script's database is dropped at exit);
-#  - the server started from the built dll, waited for until /health/ready answers 200 (the time it took is kept:
+#  - the server started from the published dll, waited for until /health/ready answers 200 (the time it took is kept:
 #    cold start), its CPU time and resident memory read from /proc;
 #  - node peers from tests/interop (webhook receiver, SCIM server) on free ports;
 #  - one cleanup on every exit path: every process started here is stopped by its id, the cluster removed.
 # shellcheck shell=bash
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DLL="$BENCH_ROOT/src/IdentityHub.Server/bin/Release/net10.0/IdentityHub.Server.dll"
+BENCH_RID=${BENCH_RID:-linux-x64}
+# BENCH_BUILT=1 BENCH_DLL=<a copy of an earlier build> runs that build instead: old and new code back to back.
+BENCH_DLL=${BENCH_DLL:-"$BENCH_ROOT/src/IdentityHub.Server/bin/Release/net10.0/$BENCH_RID/publish/IdentityHub.Server.dll"}
 BENCH_PGBIN=${BENCH_PGBIN:-/usr/lib/postgresql/15/bin}
 BENCH_WORK=$(mktemp -d /tmp/identityhub-bench.XXXXXX)
 BENCH_PIDS=()          # every background process started through this library
@@ -18,7 +21,7 @@ BENCH_PGTMP=""         # the throwaway cluster's directory, when this process cr
 BENCH_PG_DATABASES=()  # databases created on an existing server (PGURL), dropped at exit
 BENCH_ADMIN_SECRET="bench-admin-client-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BENCH_ADMIN_PASSWORD="Bench-Admin-Password-1"
-SERVER_PID=""; URL=""; SERVER_LOG=""; SERVER_READY_MS=""
+SERVER_PID=""; URL=""; SERVER_LOG=""; SERVER_READY_MS=""; SERVER_READY_CPU_MS=""
 
 # Stops every process started through this library (by its id), and waits for them.
 bench_stop_pids() {
@@ -80,11 +83,14 @@ bench_require_node_modules() {
     || (cd "$BENCH_ROOT/tests/interop" && npm ci --no-audit --no-fund --loglevel=error) || bench_die "npm ci failed"
 }
 
-# Release build of the server, once (exported BENCH_BUILT=1 lets child scripts skip it).
+# Release build of the server, once (exported BENCH_BUILT=1 lets child scripts skip it): published the way the README's
+# "Production notes" deploy it, framework-dependent for BENCH_RID with ReadyToRun code (the server's csproj turns
+# PublishReadyToRun on whenever a runtime identifier is given), so cold start and the first requests are the deployed ones.
 bench_build() {
   [[ "${BENCH_BUILT:-}" == 1 && -f "$BENCH_DLL" ]] && return 0
-  bench_log "building Release"
-  dotnet build "$BENCH_ROOT/src/IdentityHub.Server" -c Release -nologo -v quiet --disable-build-servers >"$BENCH_WORK/build.log" 2>&1 \
+  bench_log "building Release (publish -r $BENCH_RID, ReadyToRun)"
+  dotnet publish "$BENCH_ROOT/src/IdentityHub.Server" -c Release -r "$BENCH_RID" --self-contained false -nologo -v quiet \
+      --disable-build-servers >"$BENCH_WORK/build.log" 2>&1 \
     || { cat "$BENCH_WORK/build.log" >&2; bench_die "the Release build failed"; }
   export BENCH_BUILT=1
 }
@@ -131,7 +137,8 @@ bench_connection_string() {
 
 # bench_server_start NAME DB [Var=value...]: starts the Release server on database NAME (fresh the first time, existing
 # the next), Production environment, Serilog at Warning, plain HTTP on a free loopback port. Sets SERVER_PID, URL,
-# SERVER_LOG and SERVER_READY_MS (process start to the first 200 from /health/ready, in ms).
+# SERVER_LOG, SERVER_READY_MS (process start to the first 200 from /health/ready, in ms) and SERVER_READY_CPU_MS (the
+# server's CPU time, user + system, spent by then: the cold start's figure that hardly depends on the machine's load).
 bench_server_start() {
   local name=$1 db=$2; shift 2
   local port provider cs
@@ -166,6 +173,7 @@ bench_server_start() {
   done
   t1=$(date +%s%N)
   SERVER_READY_MS=$(((t1 - t0) / 1000000))
+  SERVER_READY_CPU_MS=$(awk -v t="$(bench_cpu_ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", 1000 * t / hz }')
 }
 
 bench_server_stop() {
