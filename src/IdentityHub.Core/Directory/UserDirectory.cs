@@ -386,7 +386,8 @@ public sealed partial class UserDirectory(
     /// </summary>
     private async Task<IdentityResult> CreateUnsavedAsync(UserAccount user)
     {
-        if (userStore is not UserStore<UserAccount, IdentityRole, IdentityHubDbContext, string> store)
+        if (userStore is not UserStore<UserAccount, IdentityRole, IdentityHubDbContext, string, IdentityUserClaim<string>, IdentityUserRole<string>,
+            IdentityUserLogin<string>, IdentityUserToken<string>, IdentityRoleClaim<string>, IdentityUserPasskey<string>> store)
         {
             return await users.CreateAsync(user);
         }
