@@ -4,6 +4,7 @@ using System.Text.Json;
 using IdentityHub.Data;
 using IdentityHub.Data.Audit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace IdentityHub.Core.Audit;
 
@@ -18,6 +19,8 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
 {
     private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
 
+    private HeldHead? _held;
+
     /// <summary>
     /// Adds an event to the caller's transaction (saved by the caller's SaveChanges). Taking the chain head
     /// first serializes writers on every provider (row lock on PostgreSQL/SQL Server, write lock on SQLite).
@@ -30,14 +33,25 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
             throw new InvalidOperationException("Audit events are written in the transaction of the change they record.");
         }
 
-        await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Sequence, h => h.Sequence + 1), cancellationToken);
-        var head = await db.AuditChainHead.AsNoTracking().SingleAsync(h => h.Id == AuditChainHead.SingletonId, cancellationToken);
+        var held = _held is { } chain && ReferenceEquals(chain.Transaction, db.Database.CurrentTransaction) ? chain : null;
+        long sequence;
+        string previousHash;
+        if (held is { Head: { } last })
+        {
+            (sequence, previousHash) = (last.Sequence + 1, last.Hash);
+        }
+        else
+        {
+            await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
+                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Sequence, h => h.Sequence + 1), cancellationToken);
+            var head = await db.AuditChainHead.AsNoTracking().SingleAsync(h => h.Id == AuditChainHead.SingletonId, cancellationToken);
+            (sequence, previousHash) = (head.Sequence, head.Hash);
+        }
 
         var who = actor.Value;
         var entry = new AuditEvent
         {
-            Sequence = head.Sequence,
+            Sequence = sequence,
             OccurredAt = Revision.Now(clock),
             Type = type,
             ActorId = Truncate(who.Id, 450)!,
@@ -49,15 +63,52 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
             IpAddress = Truncate(who.IpAddress, 64),
             UserAgent = Truncate(who.UserAgent, 512),
             CorrelationId = Truncate(who.CorrelationId, 128),
-            PreviousHash = head.Hash,
+            PreviousHash = previousHash,
             Hash = "",
         };
         entry.Hash = HashOf(entry);
-        await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, entry.Hash), cancellationToken);
+        if (held is not null)
+        {
+            held.Head = (entry.Sequence, entry.Hash);
+        }
+        else
+        {
+            await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
+                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, entry.Hash), cancellationToken);
+        }
+
         db.AuditEvents.Add(entry);
         return entry;
     }
+
+    /// <summary>
+    /// For many events in one transaction (a CSV import): from now on in the caller's transaction, the chain head is taken
+    /// (locked) and read by the first event only, each later event links to the one before in memory, and
+    /// <see cref="WriteHeldHeadAsync"/> stores the head they end at before the caller saves and commits. The events,
+    /// their sequence numbers and hashes are the ones an update of the head per event gives; the lock is held from the
+    /// first event to the commit, as it is then.
+    /// </summary>
+    public void HoldHead()
+    {
+        var transaction = db.Database.CurrentTransaction
+            ?? throw new InvalidOperationException("The chain head is held only inside a transaction.");
+        _held = new HeldHead(transaction);
+    }
+
+    /// <summary>Stores the head of the events chained in memory since <see cref="HoldHead"/> (if any) and stops holding it.</summary>
+    public async Task WriteHeldHeadAsync(CancellationToken cancellationToken)
+    {
+        var held = _held;
+        _held = null;
+        if (held?.Head is { } head)
+        {
+            await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
+                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Sequence, head.Sequence).SetProperty(h => h.Hash, head.Hash), cancellationToken);
+        }
+    }
+
+    /// <summary>Stops holding the head without storing it: the caller rolls its transaction back.</summary>
+    public void ForgetHeldHead() => _held = null;
 
     /// <summary>
     /// Takes the chain head's lock now, in the caller's transaction, before it reads what its change depends on:
@@ -139,4 +190,12 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+
+    /// <summary>The chain head held in memory for one transaction: null until its first event took and read the real one.</summary>
+    private sealed class HeldHead(IDbContextTransaction transaction)
+    {
+        public IDbContextTransaction Transaction { get; } = transaction;
+
+        public (long Sequence, string Hash)? Head { get; set; }
+    }
 }

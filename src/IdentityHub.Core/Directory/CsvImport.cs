@@ -45,6 +45,9 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
 
     public const int MaxRows = 100_000;
 
+    /// <summary>How many created users wait in the unit of work before they are saved together.</summary>
+    private const int BatchSize = 500;
+
     public static readonly IReadOnlyList<string> DepartmentColumns = ["code", "name", "parentCode"];
 
     public static readonly IReadOnlyList<string> UserColumns =
@@ -155,6 +158,23 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
                 .Select(u => new { u.Id, u.EmployeeNumber, u.UserName, u.DisplayName, u.Email, u.PhoneNumber, u.DepartmentId, u.ManagerId })
                 .ToDictionaryAsync(u => u.EmployeeNumber!, StringComparer.Ordinal, cancellationToken);
             var userIds = existing.ToDictionary(e => e.Key, e => e.Value.Id, StringComparer.Ordinal);
+            var known = await users.LoadKnownAsync(
+                rows.Select(r => r.UserName),
+                rows.Select(r => r.EmployeeNumber).Concat(rows.Select(r => r.ManagerEmployeeNumber).OfType<string>()),
+                cancellationToken);
+            var batch = new List<string>(BatchSize);
+
+            // Created users wait in the unit of work and are saved a batch at a time (with their audit events), then
+            // their outbox rows are queued; a row that updates a user goes through the service's own save.
+            async Task SaveBatchAsync()
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await users.QueueCreatedAsync(batch, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                batch.Clear();
+            }
+
             foreach (var row in ordered.Where(r => !failed.Contains(r.Row)))
             {
                 Guid? departmentId = null;
@@ -182,37 +202,48 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
                 }
 
                 var input = new UserInput(row.UserName, row.DisplayName, row.Email, row.PhoneNumber, row.EmployeeNumber, departmentId, managerId);
+                if (existing.TryGetValue(row.EmployeeNumber, out var current))
+                {
+                    if (current.UserName == input.UserName && current.DisplayName == input.DisplayName && current.Email == input.Email
+                        && current.PhoneNumber == input.PhoneNumber && current.DepartmentId == departmentId && current.ManagerId == managerId)
+                    {
+                        unchanged++;
+                        continue;
+                    }
+
+                    // The update's own checks read the database: the users created before it must be there.
+                    await SaveBatchAsync();
+                    await RowAsync(row.Row, UserField, errors, async () =>
+                    {
+                        known.Saw(await users.UpdateAsync(current.Id, input, expectedRevision: null, cancellationToken));
+                        updated++;
+                    });
+                    continue;
+                }
+
                 await RowAsync(row.Row, UserField, errors, async () =>
                 {
-                    if (existing.TryGetValue(row.EmployeeNumber, out var current))
+                    var invites = invite && !string.IsNullOrWhiteSpace(row.Email);
+                    var user = await users.CreateInBatchAsync(input, known, invites && !dryRun, InvitationCause, cancellationToken);
+                    userIds[row.EmployeeNumber] = user.Id;
+                    batch.Add(user.Id);
+                    created++;
+                    if (invites)
                     {
-                        if (current.UserName == input.UserName && current.DisplayName == input.DisplayName && current.Email == input.Email
-                            && current.PhoneNumber == input.PhoneNumber && current.DepartmentId == departmentId && current.ManagerId == managerId)
-                        {
-                            unchanged++;
-                            return;
-                        }
-
-                        await users.UpdateAsync(current.Id, input, expectedRevision: null, cancellationToken);
-                        updated++;
+                        invited++;
                     }
-                    else
+                    else if (invite)
                     {
-                        var invites = invite && !string.IsNullOrWhiteSpace(row.Email);
-                        userIds[row.EmployeeNumber] = (await users.CreateAsync(input, initialPassword: null, invites && !dryRun, InvitationCause, cancellationToken)).Id;
-                        created++;
-                        if (invites)
-                        {
-                            invited++;
-                        }
-                        else if (invite)
-                        {
-                            notes.Add(new CsvRowNote(row.Row, "email", NotInvitedNoEmail));
-                        }
+                        notes.Add(new CsvRowNote(row.Row, "email", NotInvitedNoEmail));
                     }
-                });
+                }, clear: false);
+                if (batch.Count == BatchSize)
+                {
+                    await SaveBatchAsync();
+                }
             }
 
+            await SaveBatchAsync();
             return (created, updated, unchanged);
         }, cancellationToken, () => invited);
         if (result.Committed && result.Invited > 0)
@@ -243,6 +274,8 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
+            // One read of the chain head for the whole file; the rows' events link in memory.
+            audit.HoldHead();
             var counts = await apply();
             if (dryRun || errors.Count > 0)
             {
@@ -255,19 +288,24 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
                     ? (object)new { kind, rows = rowCount, counts.Created, counts.Updated, counts.Unchanged }
                     : new { kind, rows = rowCount, counts.Created, counts.Updated, counts.Unchanged, Invited = invited() },
                 cancellationToken);
+            await audit.WriteHeldHeadAsync(cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return Counted(Result(dryRun, committed: true, rowCount, counts, errors));
         }
         finally
         {
+            audit.ForgetHeldHead();
             db.ChangeTracker.Clear();
             db.ChangeTracker.AutoDetectChangesEnabled = autoDetect;
         }
     }
 
-    /// <summary>One row's write; a rule the service refuses becomes that row's error, naming the CSV column.</summary>
-    private async Task RowAsync(int row, Func<string, string> column, List<CsvRowError> errors, Func<Task> write)
+    /// <summary>
+    /// One row's write; a rule the service refuses becomes that row's error, naming the CSV column. The unit of work is
+    /// cleared after it unless <paramref name="clear"/> is false (a row of a batch saved later).
+    /// </summary>
+    private async Task RowAsync(int row, Func<string, string> column, List<CsvRowError> errors, Func<Task> write, bool clear = true)
     {
         try
         {
@@ -288,7 +326,10 @@ public sealed class CsvImport(IdentityHubDbContext db, Departments departments, 
         finally
         {
             // Thousands of rows in one context would make every save re-scan all of them.
-            db.ChangeTracker.Clear();
+            if (clear)
+            {
+                db.ChangeTracker.Clear();
+            }
         }
     }
 

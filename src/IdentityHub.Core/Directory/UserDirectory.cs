@@ -7,6 +7,7 @@ using IdentityHub.Core.Sessions;
 using IdentityHub.Data;
 using IdentityHub.Data.Directory;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -26,7 +27,7 @@ public sealed record UserSnapshot(
 
 /// <summary>The people in the directory: create and edit, suspend, mark as left (everything they held ends), end sessions.</summary>
 public sealed partial class UserDirectory(
-    IdentityHubDbContext db, UserManager<UserAccount> users, RoleManager<IdentityRole> identityRoles,
+    IdentityHubDbContext db, UserManager<UserAccount> users, IUserStore<UserAccount> userStore, RoleManager<IdentityRole> identityRoles,
     RoleAssignments assignments, EntitlementChanges changes, AuditTrail audit, Delegation delegation, AttributeOwnership ownership, CurrentActor actor,
     BrowserSessions sessions, AccountRecovery recovery, Mail.MailSignal mailSignal, TimeProvider clock)
 {
@@ -47,20 +48,7 @@ public sealed partial class UserDirectory(
     /// </summary>
     public async Task<UserAccount> CreateAsync(UserInput input, string? initialPassword, bool invite, string? invitationCause, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var errors = await ValidateAsync(input, existingId: null, cancellationToken);
-        if (invite && string.IsNullOrWhiteSpace(input.Email))
-        {
-            errors.Add("email", "An invitation is sent by e-mail: enter the e-mail address.");
-        }
-
-        errors.ThrowIfAny();
-        await delegation.EnsureInsideAsync(input.DepartmentId, "departmentId", cancellationToken);
-        await EnsureUniqueAsync(input, existingId: null, cancellationToken);
-
-        var now = Revision.Now(clock);
-        var user = new UserAccount { CreatedAt = now, UpdatedAt = now };
-        Apply(user, input);
+        var user = await NewUserAsync(input, invite, known: null, cancellationToken);
         var ownsTransaction = db.Database.CurrentTransaction is null;
         var result = await db.InTransactionAsync(async () =>
         {
@@ -83,6 +71,53 @@ public sealed partial class UserDirectory(
 
         return result;
     }
+
+    /// <summary>
+    /// Loads what <see cref="CreateInBatchAsync"/> checks a batch's rows against: every department, and who holds the
+    /// batch's user names and employee numbers (managers' numbers too). Call it inside the batch's transaction.
+    /// </summary>
+    public async Task<KnownDirectory> LoadKnownAsync(IEnumerable<string> userNames, IEnumerable<string> employeeNumbers, CancellationToken cancellationToken)
+    {
+        var names = userNames.Select(n => users.NormalizeName(n.Trim())).Distinct(StringComparer.Ordinal).ToList();
+        var numbers = employeeNumbers.Select(n => n.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        var departments = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Id, cancellationToken);
+        var named = await db.Users.AsNoTracking().Where(u => names.Contains(u.NormalizedUserName!))
+            .Select(u => new { u.Id, u.NormalizedUserName }).ToListAsync(cancellationToken);
+        var numbered = await db.Users.AsNoTracking().Where(u => u.EmployeeNumber != null && numbers.Contains(u.EmployeeNumber))
+            .Select(u => new { u.Id, u.EmployeeNumber }).ToListAsync(cancellationToken);
+        return new KnownDirectory(departments, names, named.Select(u => (u.Id, u.NormalizedUserName!)), numbers, numbered.Select(u => (u.Id, u.EmployeeNumber!)));
+    }
+
+    /// <summary>
+    /// Creates a user in a batch (a CSV import), inside the caller's transaction, with every rule of
+    /// <see cref="CreateAsync(UserInput, string?, bool, string?, CancellationToken)"/> checked the same way, the look-ups
+    /// answered by <paramref name="known"/>. Nothing is saved: the caller saves the batch, then calls
+    /// <see cref="QueueCreatedAsync"/> for its outbox rows (a connector's audience is read from the saved users).
+    /// A refused row adds nothing to the unit of work.
+    /// </summary>
+    public async Task<UserAccount> CreateInBatchAsync(UserInput input, KnownDirectory known, bool invite, string? invitationCause, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("A batch of users is created inside the caller's transaction.");
+        }
+
+        var user = await NewUserAsync(input, invite, known, cancellationToken);
+        ThrowIfFailed(await CreateUnsavedAsync(user), "userName");
+        await audit.RecordAsync("user.created", "user", user.Id, null, UserSnapshot.Of(user), cancellationToken);
+        if (invite)
+        {
+            await recovery.QueueInvitationAsync(user, invitationCause, cancellationToken);
+        }
+
+        known.Saw(user);
+        return user;
+    }
+
+    /// <summary>The outbox rows of users created by <see cref="CreateInBatchAsync"/>, once they are saved, in the order they were created.</summary>
+    public Task QueueCreatedAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken) =>
+        changes.UsersChangedAsync(userIds, "user.created", cancellationToken);
 
     public async Task<UserAccount> UpdateAsync(string id, UserInput input, long? expectedRevision, CancellationToken cancellationToken)
     {
@@ -317,6 +352,58 @@ public sealed partial class UserDirectory(
         return (ended, revoked);
     }
 
+    /// <summary>Checks a new user's input (validation, delegation, uniqueness, in that order) and builds the account.</summary>
+    private async Task<UserAccount> NewUserAsync(UserInput input, bool invite, KnownDirectory? known, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = await ValidateAsync(input, existingId: null, cancellationToken, known);
+        if (invite && string.IsNullOrWhiteSpace(input.Email))
+        {
+            errors.Add("email", "An invitation is sent by e-mail: enter the e-mail address.");
+        }
+
+        errors.ThrowIfAny();
+        if (known is not null && input.DepartmentId is { } departmentId && known.Department(departmentId) is { } department)
+        {
+            await delegation.EnsureInsideAsync(department, "departmentId", cancellationToken);
+        }
+        else
+        {
+            await delegation.EnsureInsideAsync(input.DepartmentId, "departmentId", cancellationToken);
+        }
+
+        await EnsureUniqueAsync(input, existingId: null, cancellationToken, known);
+
+        var now = Revision.Now(clock);
+        var user = new UserAccount { CreatedAt = now, UpdatedAt = now };
+        Apply(user, input);
+        return user;
+    }
+
+    /// <summary>
+    /// Identity's own creation (security stamp, its validators, normalized names) with the store's save left to the
+    /// caller's batch (the scope's store is the manager's). A store other than Identity's EF store saves as it always does.
+    /// </summary>
+    private async Task<IdentityResult> CreateUnsavedAsync(UserAccount user)
+    {
+        if (userStore is not UserStore<UserAccount, IdentityRole, IdentityHubDbContext, string, IdentityUserClaim<string>, IdentityUserRole<string>,
+            IdentityUserLogin<string>, IdentityUserToken<string>, IdentityRoleClaim<string>, IdentityUserPasskey<string>> store)
+        {
+            return await users.CreateAsync(user);
+        }
+
+        var autoSave = store.AutoSaveChanges;
+        store.AutoSaveChanges = false;
+        try
+        {
+            return await users.CreateAsync(user);
+        }
+        finally
+        {
+            store.AutoSaveChanges = autoSave;
+        }
+    }
+
     private async Task<UserAccount> FindAsync(string id, CancellationToken cancellationToken) =>
         await db.Users.SingleOrDefaultAsync(u => u.Id == id, cancellationToken) ?? throw RuleViolation.NotFound("user", id);
 
@@ -331,7 +418,7 @@ public sealed partial class UserDirectory(
         user.ManagerId = string.IsNullOrWhiteSpace(input.ManagerId) ? null : input.ManagerId;
     }
 
-    private async Task<FieldErrors> ValidateAsync(UserInput input, string? existingId, CancellationToken cancellationToken)
+    private async Task<FieldErrors> ValidateAsync(UserInput input, string? existingId, CancellationToken cancellationToken, KnownDirectory? known = null)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(input.UserName))
@@ -367,7 +454,8 @@ public sealed partial class UserDirectory(
             errors.Add("employeeNumber", $"The employee number may have up to {EmployeeNumberMaxLength} characters.");
         }
 
-        if (input.DepartmentId is { } departmentId && !await db.Departments.AnyAsync(d => d.Id == departmentId, cancellationToken))
+        if (input.DepartmentId is { } departmentId
+            && (known?.Department(departmentId) is null && !await db.Departments.AnyAsync(d => d.Id == departmentId, cancellationToken)))
         {
             errors.Add("departmentId", $"No department with id '{departmentId}'.");
         }
@@ -378,7 +466,7 @@ public sealed partial class UserDirectory(
             {
                 errors.Add("managerId", "A user cannot be their own manager.");
             }
-            else if (!await db.Users.AnyAsync(u => u.Id == input.ManagerId, cancellationToken))
+            else if (known?.UserExists(input.ManagerId) is null && !await db.Users.AnyAsync(u => u.Id == input.ManagerId, cancellationToken))
             {
                 errors.Add("managerId", $"No user with id '{input.ManagerId}'.");
             }
@@ -409,16 +497,19 @@ public sealed partial class UserDirectory(
         return false;
     }
 
-    private async Task EnsureUniqueAsync(UserInput input, string? existingId, CancellationToken cancellationToken)
+    private async Task EnsureUniqueAsync(UserInput input, string? existingId, CancellationToken cancellationToken, KnownDirectory? known = null)
     {
         var normalized = users.NormalizeName(input.UserName!.Trim());
-        if (await db.Users.AnyAsync(u => u.NormalizedUserName == normalized && u.Id != existingId, cancellationToken))
+        if (known?.NameTaken(normalized, existingId)
+            ?? await db.Users.AnyAsync(u => u.NormalizedUserName == normalized && u.Id != existingId, cancellationToken))
         {
             throw RuleViolation.Field("userName", $"The user name '{input.UserName!.Trim()}' is taken.", ViolationKind.Conflict);
         }
 
         var employeeNumber = input.EmployeeNumber?.Trim();
-        if (!string.IsNullOrEmpty(employeeNumber) && await db.Users.AnyAsync(u => u.EmployeeNumber == employeeNumber && u.Id != existingId, cancellationToken))
+        if (!string.IsNullOrEmpty(employeeNumber)
+            && (known?.EmployeeNumberTaken(employeeNumber, existingId)
+                ?? await db.Users.AnyAsync(u => u.EmployeeNumber == employeeNumber && u.Id != existingId, cancellationToken)))
         {
             throw RuleViolation.Field("employeeNumber", $"Employee number '{employeeNumber}' already belongs to another user.", ViolationKind.Conflict,
                 "user.employeeNumberTaken", employeeNumber);

@@ -272,6 +272,33 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
     }
 
     [PrerequisiteFact]
+    public async Task CreateInBatchAsync_SavesNothingItself_AndTheNextRowMeetsTheUnsavedUserAsTakingTheName()
+    {
+        var name = $"batch-{Guid.NewGuid():N}";
+
+        var (savedByTheRow, savedByTheBatch, clash) = await database.RunAsync(async s =>
+        {
+            var db = DomainDatabase.Db(s);
+            var directory = s.GetRequiredService<UserDirectory>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var known = await directory.LoadKnownAsync([name, name.ToUpperInvariant()], [], CancellationToken.None);
+            var user = await directory.CreateInBatchAsync(
+                new UserInput(name, "Batched", null, null, null, null, null), known, invite: false, invitationCause: null, CancellationToken.None);
+            var savedByTheRow = await db.Users.AsNoTracking().AnyAsync(u => u.Id == user.Id);
+            var clash = await Assert.ThrowsAsync<RuleViolation>(() => directory.CreateInBatchAsync(
+                new UserInput(name.ToUpperInvariant(), "Clash", null, null, null, null, null), known, invite: false, invitationCause: null, CancellationToken.None));
+            await db.SaveChangesAsync();
+            var savedByTheBatch = await db.Users.AsNoTracking().AnyAsync(u => u.Id == user.Id);
+            await transaction.RollbackAsync();
+            return (savedByTheRow, savedByTheBatch, clash);
+        });
+
+        Assert.False(savedByTheRow);
+        Assert.True(savedByTheBatch);
+        Assert.Equal($"The user name '{name.ToUpperInvariant()}' is taken.", Assert.Single(clash.Errors["userName"]));
+    }
+
+    [PrerequisiteFact]
     public async Task VerifyAsync_AfterARowIsEdited_ReportsThatRowAsTheFirstBrokenLink()
     {
         await database.CreateDepartmentAsync("Audited");

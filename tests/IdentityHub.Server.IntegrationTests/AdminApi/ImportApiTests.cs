@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -118,6 +119,75 @@ public abstract class ImportApiTests<TFactory>(TFactory factory) : IClassFixture
         Assert.Equal(users[manager].Id, users[report].ManagerId);
         Assert.Equal(department.GetProperty("id").GetGuid(), users[report].DepartmentId);
         Assert.Equal("Renamed By Import", (await JsonAsync(await admin.GetAsync($"{Users}/{existing.GetProperty("id").GetString()}"), HttpStatusCode.OK)).GetProperty("displayName").GetString());
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportUsers_SameUserNameInAnotherCaseOnALaterRow_RefusesTheLaterRowAsTaken()
+    {
+        // Created users are saved a batch at a time: the second row must still meet the first, unsaved, as taken.
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var name = NewCode("Same");
+        var csv = $"employeeNumber,userName,displayName\n{NewCode("E")},{name},First\n{NewCode("E")},{name.ToLowerInvariant()},Second\n";
+
+        var report = await JsonAsync(await PostCsvAsync(admin, "users", csv), HttpStatusCode.UnprocessableEntity);
+
+        var error = Assert.Single(report.GetProperty("errors").EnumerateArray());
+        Assert.Equal((3, "userName"), (error.GetProperty("row").GetInt32(), error.GetProperty("field").GetString()));
+        Assert.Equal($"The user name '{name.ToLowerInvariant()}' is taken.", error.GetProperty("message").GetString());
+        Assert.Equal(1, report.GetProperty("created").GetInt32());
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportUsers_RowRenamingAUser_FreesTheOldNameForALaterRow()
+    {
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var existing = await JsonAsync(await admin.GetAsync($"{Users}/{await CreateUserAsync(admin)}"), HttpStatusCode.OK);
+        var (oldName, newcomer) = (existing.GetProperty("userName").GetString(), NewCode("E"));
+        var csv = $"""
+            employeeNumber,userName,displayName
+            {existing.GetProperty("employeeNumber").GetString()},{NewCode("renamed")},Renamed
+            {newcomer},{oldName},Takes The Old Name
+            """;
+
+        var report = await JsonAsync(await PostCsvAsync(admin, "users?dryRun=false", csv), HttpStatusCode.OK);
+
+        Assert.Equal((1, 1), (report.GetProperty("created").GetInt32(), report.GetProperty("updated").GetInt32()));
+        Assert.Equal(oldName, await InDatabaseAsync(factory, db => db.Users.Where(u => u.EmployeeNumber == newcomer).Select(u => u.UserName).SingleAsync()));
+    }
+
+    [PrerequisiteFact]
+    public async Task ImportUsers_ManyBatchesWithManagersOnEarlierRows_OneAuditEventPerUserAndTheChainVerifies()
+    {
+        const int Count = 1_234;
+        var admin = await AdminApiClient.CreateAdminAsync(factory);
+        var code = (await JsonAsync(await admin.GetAsync($"{Departments}/{await CreateDepartmentAsync(admin)}"), HttpStatusCode.OK)).GetProperty("code").GetString();
+        var run = NewCode("B");
+        var csv = new StringBuilder("employeeNumber,userName,displayName,email,departmentCode,managerEmployeeNumber\n");
+        for (var i = 0; i < Count; i++)
+        {
+            // Each row's manager is the first row of its block of 50, often saved in an earlier batch.
+            csv.Append(CultureInfo.InvariantCulture, $"{run}-{i:D5},{run}-u{i:D5},Person {i},p{i}.{run}@example.com,{code},{(i % 50 == 0 ? "" : $"{run}-{i - i % 50:D5}")}\n");
+        }
+
+        var dryRun = await JsonAsync(await PostCsvAsync(admin, "users", csv.ToString()), HttpStatusCode.OK);
+        var report = await JsonAsync(await PostCsvAsync(admin, "users?dryRun=false", csv.ToString()), HttpStatusCode.OK);
+
+        Assert.Equal((Count, Count), (dryRun.GetProperty("created").GetInt32(), report.GetProperty("created").GetInt32()));
+        var users = await InDatabaseAsync(factory, db => db.Users.Where(u => u.EmployeeNumber!.StartsWith(run + "-"))
+            .Select(u => new { u.Id, u.EmployeeNumber, u.ManagerId }).ToDictionaryAsync(u => u.EmployeeNumber!));
+        Assert.Equal(Count, users.Count);
+        Assert.Equal(users[$"{run}-01200"].Id, users[$"{run}-01233"].ManagerId);
+        var ids = users.Values.Select(u => u.Id).ToList();
+        var created = await InDatabaseAsync(factory, db => db.AuditEvents.Where(e => e.Type == "user.created" && ids.Contains(e.TargetId!))
+            .OrderBy(e => e.Sequence).Select(e => new { e.Sequence, e.TargetId }).ToListAsync());
+        Assert.Equal(Count, created.Count);
+        Assert.Equal(Count, created.Select(e => e.TargetId).Distinct().Count());
+        // One transaction holding the chain head: the file's events follow each other, the import's own event last.
+        Assert.Equal(created[0].Sequence + Count - 1, created[^1].Sequence);
+        Assert.Equal(created[^1].Sequence + 1, await InDatabaseAsync(factory, db => db.AuditEvents.Where(e => e.Type == "import.committed" && e.Sequence > created[0].Sequence)
+            .OrderBy(e => e.Sequence).Select(e => e.Sequence).FirstAsync()));
+        var verification = await JsonAsync(await admin.GetAsync($"{Audit}/verify"), HttpStatusCode.OK);
+        Assert.True(verification.GetProperty("intact").GetBoolean(), verification.ToString());
     }
 
     [PrerequisiteFact]
