@@ -16,6 +16,7 @@ public sealed class KnownDirectory
     private readonly Dictionary<string, string> _nameHolders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _numberHolders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string?> _namesOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _numbersOf = new(StringComparer.Ordinal);
 
     internal KnownDirectory(
         Dictionary<Guid, Department> departments, IEnumerable<string> normalizedNames, IEnumerable<(string Id, string NormalizedName)> nameHolders,
@@ -33,6 +34,7 @@ public sealed class KnownDirectory
         foreach (var (id, number) in numberHolders)
         {
             _numberHolders[number] = id;
+            _numbersOf[id] = number;
             _namesOf.TryAdd(id, null);
         }
     }
@@ -70,9 +72,17 @@ public sealed class KnownDirectory
             _loadedNames.Add(name);
         }
 
+        // A changed employee number frees the old one, as a renamed user frees their old name.
+        if (_numbersOf.TryGetValue(user.Id, out var previousNumber) && _numberHolders.GetValueOrDefault(previousNumber) == user.Id)
+        {
+            _numberHolders.Remove(previousNumber);
+            _numbersOf.Remove(user.Id);
+        }
+
         if (user.EmployeeNumber is { } number)
         {
             _numberHolders[number] = user.Id;
+            _numbersOf[user.Id] = number;
             _loadedNumbers.Add(number);
         }
     }
