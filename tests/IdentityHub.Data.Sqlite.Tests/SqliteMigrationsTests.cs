@@ -57,3 +57,29 @@ public sealed class SqliteMigrateTests : IDisposable
     private static string Insert(string id, string name) =>
         $"INSERT INTO \"Applications\" (\"Id\", \"Name\", \"CreatedAt\", \"UpdatedAt\") VALUES ('{id}', '{name}', 0, 0)";
 }
+
+public sealed class SqliteBusyWaitTests : IDisposable
+{
+    private readonly SqliteFile _file = new();
+
+    [Fact]
+    public async Task Open_EveryConnection_LetsSqliteWaitForTheWriteLockUpToTheDefaultTimeout()
+    {
+        // Twice: the second open takes the pooled native connection again, and the wait must hold there too.
+        for (var open = 0; open < 2; open++)
+        {
+            await using var db = _file.CreateContext();
+            await db.Database.OpenConnectionAsync();
+            var connection = (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection();
+
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA busy_timeout";
+
+            var waitMs = await pragma.ExecuteScalarAsync();
+
+            Assert.Equal(connection.DefaultTimeout * 1000L, waitMs);
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
