@@ -58,7 +58,7 @@ bench_cleanup() {
       "$BENCH_PGBIN/psql" "$PGURL/postgres" -qAtc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
     done
   fi
-  rm -rf "$BENCH_WORK"
+  if [[ "${BENCH_KEEP_WORK:-}" == 1 ]]; then echo "bench: work directory kept: $BENCH_WORK" >&2; else rm -rf "$BENCH_WORK"; fi
 }
 trap bench_cleanup EXIT
 trap 'exit 130' INT
