@@ -55,9 +55,11 @@ bench_cleanup() {
   elif [[ -n "${PGURL:-}" ]]; then
     local db
     for db in "${BENCH_PG_DATABASES[@]}"; do
+      [[ "${BENCH_KEEP_WORK:-}" != 1 ]] || { echo "bench: database kept: $db" >&2; continue; }
       "$BENCH_PGBIN/psql" "$PGURL/postgres" -qAtc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
     done
   fi
+  # BENCH_KEEP_WORK=1 (to look into a failed run): the work directory (server logs) and, on an existing server (PGURL), the PostgreSQL databases stay.
   if [[ "${BENCH_KEEP_WORK:-}" == 1 ]]; then echo "bench: work directory kept: $BENCH_WORK" >&2; else rm -rf "$BENCH_WORK"; fi
 }
 trap bench_cleanup EXIT
