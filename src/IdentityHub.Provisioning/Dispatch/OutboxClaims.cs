@@ -81,6 +81,33 @@ public sealed class OutboxClaims(IdentityHubDbContext db, IOutboxLocking locking
         return renewed > 0 ? until : null;
     }
 
+    /// <summary>
+    /// <see cref="RenewAsync(ClaimedPair, TimeSpan, CancellationToken)"/> for a batch of one connector's pairs in two
+    /// statements: returns the pairs whose claim still held and now ends at the returned time. Run inside the transaction
+    /// that fixes their versions; a row of this claim still live after the update was renewed by it (no other claim
+    /// writes this claim's token).
+    /// </summary>
+    public async Task<(IReadOnlyList<ClaimedPair> Renewed, DateTimeOffset Until)> RenewAsync(
+        IReadOnlyList<ClaimedPair> pairs, TimeSpan claimTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var now = clock.GetUtcNow();
+        var until = now + claimTimeout;
+        var connectorId = pairs[0].ConnectorId;
+        var tokens = pairs.Select(p => p.ClaimToken).Distinct().ToList();
+        var users = pairs.Select(p => p.UserId).Distinct().ToList();
+        await db.Outbox
+            .Where(o => o.ConnectorId == connectorId && tokens.Contains(o.ClaimedBy!) && users.Contains(o.UserId) && o.ClaimedUntil > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.ClaimedUntil, until), cancellationToken);
+        var held = await db.Outbox.AsNoTracking()
+            .Where(o => o.ConnectorId == connectorId && tokens.Contains(o.ClaimedBy!) && users.Contains(o.UserId) && o.ClaimedUntil > now)
+            .Select(o => new { o.ClaimedBy, o.UserId })
+            .Distinct()
+            .ToListAsync(cancellationToken);
+        var live = held.Select(h => (h.ClaimedBy, h.UserId)).ToHashSet();
+        return ([.. pairs.Where(p => p.ConnectorId == connectorId && live.Contains((p.ClaimToken, p.UserId)))], until);
+    }
+
     /// <summary>Gives rows back without counting an attempt (the connector was paused, or the dispatcher stops).</summary>
     public Task ReleaseAsync(ClaimedPair pair, CancellationToken cancellationToken)
     {

@@ -17,7 +17,8 @@ namespace IdentityHub.Provisioning.Dispatch;
 /// interval (other nodes' changes, retries); claims due rows per (connector, user) and delivers them. Connectors are
 /// independent: each has its own lane with at most <see cref="ProvisioningOptions.MaxParallelPerConnector"/> deliveries
 /// in flight and its own share of every claim, slots are handed out round-robin, and there is no batch barrier, so a
-/// hanging target delays only its own users. One user's deliveries are one at a time; rows are deleted only after
+/// hanging target delays only its own users. A slot delivers a few of its lane's users one after another (as many as its
+/// pace lets it finish well within a claim), sharing their database work (<see cref="PairDelivery"/>). One user's deliveries are one at a time; rows are deleted only after
 /// success, so a crash loses nothing. On stop it claims nothing new and lets deliveries in flight finish and record their
 /// outcome until <see cref="NodeShutdown.InFlightDeadline"/>, so a restart neither loses nor repeats them.
 /// </summary>
@@ -173,7 +174,7 @@ public sealed class OutboxDispatcher(
                 var lane = lanes[(i + _rotation) % lanes.Count];
                 if (lane.Waiting.Count > 0 && lane.InFlight < settings.MaxParallelPerConnector)
                 {
-                    Start(lane, lane.Waiting.Dequeue());
+                    Start(lane, lane.TakeBatch(settings));
                     started = true;
                 }
             }
@@ -184,37 +185,41 @@ public sealed class OutboxDispatcher(
     /// A delivery is not cancelled by the stopping token: a call cut off after the target took it would be sent again with
     /// the same version on the next node. It gives up only when the shutdown timeout is nearly spent.
     /// </summary>
-    private void Start(Lane lane, ClaimedPair pair)
+    private void Start(Lane lane, List<ClaimedPair> batch)
     {
         lane.InFlight++;
+        lane.InFlightPairs += batch.Count;
         _inFlight++;
         var deadline = shutdown.InFlightDeadline;
-        _running.Add(Task.Run(() => DeliverAsync(pair, deadline), CancellationToken.None));
+        _running.Add(Task.Run(() => DeliverAsync(batch, deadline), CancellationToken.None));
     }
 
-    private async Task DeliverAsync(ClaimedPair pair, CancellationToken deadline)
+    private async Task DeliverAsync(List<ClaimedPair> batch, CancellationToken deadline)
     {
         var took = TimeSpan.Zero;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var result = await scope.ServiceProvider.GetRequiredService<PairDelivery>().DeliverAsync(pair, deadline);
-            took = result.Attempted ? result.Duration : TimeSpan.Zero;
+            var attempted = (await scope.ServiceProvider.GetRequiredService<PairDelivery>().DeliverAsync(batch, deadline)).Where(r => r.Attempted).ToList();
+            took = attempted.Count > 0 ? attempted.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Duration) / attempted.Count : TimeSpan.Zero;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            // The shutdown timeout is nearly spent: give the pair back now rather than when the claim lapses, so a restart
+            // The shutdown timeout is nearly spent: give the pairs back now rather than when the claims lapse, so a restart
             // resumes at once. A delivery cut off mid-flight is sent again with the same version: a harmless duplicate.
-            await ReleaseAsync(pair);
+            foreach (var pair in batch)
+            {
+                await ReleaseAsync(pair);
+            }
         }
         catch (Exception ex)
         {
-            // One user's failure must not stop the others; its rows come back when the claim lapses.
-            logger.LogError(ex, "Delivering user {UserId} to connector {ConnectorId} failed unexpectedly.", pair.UserId, pair.ConnectorId);
+            // One batch's failure must not stop the others; its rows come back when the claims lapse.
+            logger.LogError(ex, "Delivering {Count} user(s) to connector {ConnectorId} failed unexpectedly (first user {UserId}).", batch.Count, batch[0].ConnectorId, batch[0].UserId);
         }
         finally
         {
-            _finished.Writer.TryWrite(new Finished(pair.ConnectorId, took));
+            _finished.Writer.TryWrite(new Finished(batch[0].ConnectorId, batch.Count, took));
         }
     }
 
@@ -226,6 +231,7 @@ public sealed class OutboxDispatcher(
             if (_lanes.TryGetValue(done.ConnectorId, out var lane))
             {
                 lane.InFlight--;
+                lane.InFlightPairs -= done.Pairs;
                 lane.Observe(done.Took);
             }
         }
@@ -344,21 +350,29 @@ public sealed class OutboxDispatcher(
         }
     }
 
-    private sealed record Finished(Guid ConnectorId, TimeSpan Took);
+    /// <summary>A slot's deliveries ended: how many pairs it held, and how long one attempt took on average.</summary>
+    private sealed record Finished(Guid ConnectorId, int Pairs, TimeSpan Took);
 
     /// <summary>One connector's share of this dispatcher: claimed pairs waiting for a slot, deliveries in flight, and its pace.</summary>
     private sealed class Lane
     {
+        /// <summary>The most users one slot delivers in a row: enough to share the database work, few enough to keep slots busy.</summary>
+        private const int MaxBatch = 16;
+
         private double _secondsPerDelivery = -1;
 
         public Queue<ClaimedPair> Waiting { get; } = new();
 
+        /// <summary>Slots in use (deliveries in flight, each of one or more pairs).</summary>
         public int InFlight { get; set; }
+
+        /// <summary>Pairs in flight across the slots.</summary>
+        public int InFlightPairs { get; set; }
 
         /// <summary>The last claim gave fewer pairs than asked: nothing more is due until a commit or the poll says otherwise.</summary>
         public bool Exhausted { get; set; }
 
-        public int Claimed => Waiting.Count + InFlight;
+        public int Claimed => Waiting.Count + InFlightPairs;
 
         /// <summary>A first claim for a connector whose pace is not known yet: enough to fill its slots twice.</summary>
         public static int InitialClaim(ProvisioningOptions settings) => Math.Min(settings.BatchSize, 2 * settings.MaxParallelPerConnector);
@@ -385,6 +399,25 @@ public sealed class OutboxDispatcher(
             }
 
             return Math.Max(0, ahead - Claimed);
+        }
+
+        /// <summary>
+        /// The next pairs for one slot, oldest first: the waiting pairs shared among the free slots, at most what the pace
+        /// seen so far delivers in a quarter of a claim (one while the pace is unknown), one pair per user.
+        /// </summary>
+        public List<ClaimedPair> TakeBatch(ProvisioningOptions settings)
+        {
+            var freeSlots = Math.Max(1, settings.MaxParallelPerConnector - InFlight);
+            var withinClaim = _secondsPerDelivery > 0 ? (int)Math.Min(MaxBatch, settings.ClaimTimeout.TotalSeconds / 4 / _secondsPerDelivery) : 1;
+            var size = Math.Clamp((Waiting.Count + freeSlots - 1) / freeSlots, 1, Math.Max(1, withinClaim));
+            var batch = new List<ClaimedPair> { Waiting.Dequeue() };
+            // Two claims of one user (the first lapsed while waiting) go in separate deliveries, in order.
+            while (batch.Count < size && Waiting.TryPeek(out var next) && batch.TrueForAll(p => p.UserId != next.UserId))
+            {
+                batch.Add(Waiting.Dequeue());
+            }
+
+            return batch;
         }
 
         /// <summary>Moving average of how long this connector's deliveries take (attempts that reached the connector).</summary>

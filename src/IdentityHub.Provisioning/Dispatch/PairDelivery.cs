@@ -23,72 +23,168 @@ public sealed class PairDelivery(
 {
     private const int MaxErrorLength = 2000;
 
-    /// <summary>What came of <see cref="DeliverAsync"/>: whether the connector was called, and the attempt's duration.</summary>
+    /// <summary>What came of <see cref="DeliverAsync(ClaimedPair, CancellationToken)"/>: whether the connector was called, and the attempt's duration.</summary>
     public sealed record Result(bool Attempted, TimeSpan Duration);
 
     public async Task<Result> DeliverAsync(ClaimedPair pair, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pair);
-        var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == pair.ConnectorId, cancellationToken);
+        return (await DeliverAsync([pair], cancellationToken))[0];
+    }
+
+    /// <summary>
+    /// Delivers a batch of one connector's claimed pairs, one user each, as <see cref="DeliverAsync(ClaimedPair, CancellationToken)"/>
+    /// delivers one: every rule holds per pair (its own claim, version, call, outcome and attempt row), only the database
+    /// work is shared: one read of the rows and states, one transaction fixing the versions, one recording the outcomes.
+    /// The connector is called for one pair after another. Returns one result per pair, in order.
+    /// </summary>
+    public async Task<IReadOnlyList<Result>> DeliverAsync(IReadOnlyList<ClaimedPair> pairs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (pairs.Count == 0)
+        {
+            return [];
+        }
+
+        if (pairs.Any(p => p.ConnectorId != pairs[0].ConnectorId) || pairs.DistinctBy(p => p.UserId, StringComparer.Ordinal).Count() != pairs.Count)
+        {
+            throw new ArgumentException("A batch holds pairs of one connector, one per user.", nameof(pairs));
+        }
+
+        var skipped = new Result(false, TimeSpan.Zero);
+        var connector = await db.Connectors.AsNoTracking().SingleOrDefaultAsync(c => c.Id == pairs[0].ConnectorId, cancellationToken);
         if (connector is null)
         {
-            return new Result(false, TimeSpan.Zero); // Deleted meanwhile; its rows went with it.
+            return [.. pairs.Select(_ => skipped)]; // Deleted meanwhile; its rows went with it.
         }
 
         if (connector.Paused)
         {
-            await claims.ReleaseAsync(pair, cancellationToken);
-            return new Result(false, TimeSpan.Zero);
+            foreach (var pair in pairs)
+            {
+                await claims.ReleaseAsync(pair, cancellationToken);
+            }
+
+            return [.. pairs.Select(_ => skipped)];
         }
 
-        // The rows, then the state, from one snapshot: each row was committed together with its change, so the state holds
+        // The rows, then the states, from one snapshot: each row was committed together with its change, so the state holds
         // all of these; a row committed after the snapshot is not in the list and its change not in the state, so it
         // survives the delivery and goes out next as a version of its own: nothing is lost, nothing is sent twice.
-        List<long> covered;
-        ProvisionedUser state;
+        ILookup<string, long> covered;
+        IReadOnlyDictionary<string, ProvisionedUser> built;
         await using (await locking.BeginSnapshotAsync(db, cancellationToken))
         {
-            covered = await CoveredRowsAsync(pair, cancellationToken);
-            state = await states.BuildAsync(connector.ApplicationId, pair.UserId, cancellationToken);
+            covered = await CoveredRowsAsync(pairs, cancellationToken);
+            built = await states.BuildAsync(connector.ApplicationId, [.. pairs.Select(p => p.UserId)], cancellationToken);
         }
 
-        var fixedVersion = await FixVersionAsync(pair, state, cancellationToken);
-        if (fixedVersion is not { } version)
+        var versions = await FixVersionsAsync(pairs, built, cancellationToken);
+        var sent = new List<Sent>();
+        foreach (var pair in pairs)
         {
-            logger.LogDebug("The claim on user {UserId} at connector {ConnectorId} lapsed before its delivery started; nothing was sent.", pair.UserId, pair.ConnectorId);
-            return new Result(false, TimeSpan.Zero);
+            if (!versions.TryGetValue(pair, out var version))
+            {
+                logger.LogDebug("The claim on user {UserId} at connector {ConnectorId} lapsed before its delivery started; nothing was sent.", pair.UserId, pair.ConnectorId);
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var (outcome, cutShort) = await CallWithinClaimAsync(connector, version, cancellationToken);
+            sent.Add(new Sent(pair, [.. covered[pair.UserId]], version, outcome, Stopwatch.GetElapsedTime(started), cutShort ? version.ClaimedUntil : null));
         }
 
-        var started = Stopwatch.GetTimestamp();
-        var (outcome, cutShort) = await CallWithinClaimAsync(connector, version, cancellationToken);
-        var duration = Stopwatch.GetElapsedTime(started);
-        await RecordAsync(connector, pair, covered, version.Known, version.State.Version, outcome, duration, cutShort ? version.ClaimedUntil : null, cancellationToken);
+        await RecordAsync(connector, sent, cancellationToken);
         // Nothing sent: no call whose duration says anything about the target's pace.
-        return outcome is DeliveryOutcome.NothingToSend ? new Result(false, TimeSpan.Zero) : new Result(true, duration);
+        var results = sent.ToDictionary(d => d.Pair, d => d.Outcome is DeliveryOutcome.NothingToSend ? skipped : new Result(true, d.Duration));
+        return [.. pairs.Select(p => results.GetValueOrDefault(p, skipped))];
     }
 
     /// <summary>
-    /// The user's pending rows at this connector whose change is in effect now: due ones (claimed or committed since the
-    /// claim) and ones waiting out a backoff (they were due when they failed). A row scheduled for later (an assignment
-    /// that starts tomorrow, a report waiting for their manager to go first) is not, and keeps its own delivery.
+    /// The pairs' pending rows whose change is in effect now, per user: due ones (claimed or committed since the claim) and
+    /// ones waiting out a backoff (they were due when they failed). A row scheduled for later (an assignment that starts
+    /// tomorrow, a report waiting for their manager to go first) is not, and keeps its own delivery.
     /// </summary>
-    private async Task<List<long>> CoveredRowsAsync(ClaimedPair pair, CancellationToken cancellationToken)
+    private async Task<ILookup<string, long>> CoveredRowsAsync(IReadOnlyList<ClaimedPair> pairs, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        return await db.Outbox.AsNoTracking()
-            .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId && o.Status == OutboxStatus.Pending && (o.DueAt <= now || o.Attempts > 0))
-            .Select(o => o.Id)
+        var connectorId = pairs[0].ConnectorId;
+        var users = pairs.Select(p => p.UserId).ToList();
+        var rows = await db.Outbox.AsNoTracking()
+            .Where(o => o.ConnectorId == connectorId && users.Contains(o.UserId) && o.Status == OutboxStatus.Pending && (o.DueAt <= now || o.Attempts > 0))
+            .Select(o => new { o.Id, o.UserId })
             .ToListAsync(cancellationToken);
+        return rows.ToLookup(r => r.UserId, r => r.Id, StringComparer.Ordinal);
     }
 
     /// <summary>The state with its version, the user's record as saved, what the connector is told (the last version, this one's event), and the renewed claim's end.</summary>
     private sealed record VersionedState(ProvisionedUser State, ConnectorUserState Known, ConnectorUserState Previous, DateTimeOffset ClaimedUntil);
 
+    /// <summary>One pair's call and what came of it, to be recorded.</summary>
+    private sealed record Sent(ClaimedPair Pair, List<long> Covered, VersionedState Version, DeliveryOutcome Outcome, TimeSpan Duration, DateTimeOffset? HoldUntil);
+
     /// <summary>
-    /// Renews the claim and assigns the version in one transaction: the version is saved BEFORE sending (after a crash the
-    /// next delivery never reuses it for another state), and only while this claim holds; a second writer that read the same
-    /// version fails on the concurrency token instead of naming a different state with it. Null: the claim is lost.
+    /// Renews the claims and assigns the versions in one transaction: a version is saved BEFORE sending (after a crash the
+    /// next delivery never reuses it for another state), and only while its claim holds; a second writer that read the same
+    /// version fails on the concurrency token instead of naming a different state with it. A pair whose claim is lost is
+    /// left out. When the batch's save fails, each pair is tried alone, so one pair another writer owns stands down alone.
     /// </summary>
+    private async Task<Dictionary<ClaimedPair, VersionedState>> FixVersionsAsync(
+        IReadOnlyList<ClaimedPair> pairs, IReadOnlyDictionary<string, ProvisionedUser> built, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var fixedVersions = new Dictionary<ClaimedPair, VersionedState>();
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var (renewed, until) = await claims.RenewAsync(pairs, settings.ClaimTimeout, cancellationToken);
+            if (renewed.Count == 0)
+            {
+                return fixedVersions;
+            }
+
+            var connectorId = pairs[0].ConnectorId;
+            var users = renewed.Select(p => p.UserId).ToList();
+            var known = await db.ConnectorUserStates.Where(s => s.ConnectorId == connectorId && users.Contains(s.UserId))
+                .ToDictionaryAsync(s => s.UserId, StringComparer.Ordinal, cancellationToken);
+            foreach (var pair in renewed)
+            {
+                if (!known.TryGetValue(pair.UserId, out var state))
+                {
+                    state = new ConnectorUserState { ConnectorId = pair.ConnectorId, UserId = pair.UserId };
+                    db.ConnectorUserStates.Add(state);
+                }
+
+                fixedVersions[pair] = Assign(state, built[pair.UserId], until);
+            }
+
+            try
+            {
+                // The transaction is all or nothing already; a savepoint would only cost two more round trips per batch.
+                db.Database.AutoSavepointsEnabled = false;
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return fixedVersions;
+            }
+            catch (DbUpdateException ex) when (pairs.Count > 1)
+            {
+                logger.LogDebug(ex, "Fixing the versions of {Count} users at connector {ConnectorId} together failed; each is tried alone.", pairs.Count, connectorId);
+                db.ChangeTracker.Clear();
+            }
+        }
+
+        fixedVersions.Clear();
+        foreach (var pair in pairs)
+        {
+            if (await FixVersionAsync(pair, built[pair.UserId], cancellationToken) is { } version)
+            {
+                fixedVersions[pair] = version;
+            }
+        }
+
+        return fixedVersions;
+    }
+
+    /// <summary>One pair's <see cref="FixVersionsAsync"/>: null when its claim is lost or another sender fixed a version first.</summary>
     private async Task<VersionedState?> FixVersionAsync(ClaimedPair pair, ProvisionedUser state, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -105,17 +201,9 @@ public sealed class PairDelivery(
             db.ConnectorUserStates.Add(known);
         }
 
-        var lastVersion = known.Version;
-        state = StateVersions.Assign(known, state);
-        // The connector sees the version before this one and what this one is (SentState: its event).
-        var previous = new ConnectorUserState
-        {
-            ConnectorId = known.ConnectorId, UserId = known.UserId, Version = lastVersion, ExternalId = known.ExternalId,
-            LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState, DeliveredState = known.DeliveredState,
-        };
+        var version = Assign(known, state, until);
         try
         {
-            // The transaction is all or nothing already; a savepoint would only cost two more round trips per delivery.
             db.Database.AutoSavepointsEnabled = false;
             await db.SaveChangesAsync(cancellationToken);
         }
@@ -128,7 +216,20 @@ public sealed class PairDelivery(
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new VersionedState(state, known, previous, until);
+        return version;
+    }
+
+    /// <summary>Assigns the state's version in <paramref name="known"/>; the connector sees the version before this one and what this one is (SentState: its event).</summary>
+    private static VersionedState Assign(ConnectorUserState known, ProvisionedUser state, DateTimeOffset claimedUntil)
+    {
+        var lastVersion = known.Version;
+        state = StateVersions.Assign(known, state);
+        var previous = new ConnectorUserState
+        {
+            ConnectorId = known.ConnectorId, UserId = known.UserId, Version = lastVersion, ExternalId = known.ExternalId,
+            LastDeliveredAt = known.LastDeliveredAt, SentState = known.SentState, DeliveredState = known.DeliveredState,
+        };
+        return new VersionedState(state, known, previous, claimedUntil);
     }
 
     /// <summary>
@@ -188,20 +289,87 @@ public sealed class PairDelivery(
         }
     }
 
-    /// <param name="covered">The pair's rows whose change the delivered state held (<see cref="CoveredRowsAsync"/>): a success settles them too.</param>
-    /// <param name="holdUntil">Set when the delivery was cut short at its claim's deadline: the retry waits at least until
-    /// the claim would have ended, so a target still busy with the abandoned call never sees the next one overlap it.</param>
-    private async Task RecordAsync(
-        Connector connector, ClaimedPair pair, List<long> covered, ConnectorUserState known, long version, DeliveryOutcome outcome, TimeSpan duration,
-        DateTimeOffset? holdUntil, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the outcomes of a batch's calls in one save: per pair, the rows are deleted, or scheduled for the retry, or
+    /// dead-lettered, with an attempt row. When the batch's save fails (a row or state another writer changed meanwhile),
+    /// each pair is recorded alone, so only the pair concerned is left to its claim's lapse.
+    /// </summary>
+    private async Task RecordAsync(Connector connector, List<Sent> sent, CancellationToken cancellationToken)
     {
+        if (sent.Count == 0)
+        {
+            return;
+        }
+
+        var connectorId = connector.Id;
+        var users = sent.Select(d => d.Pair.UserId).ToList();
+        var tokens = sent.Select(d => d.Pair.ClaimToken).Distinct().ToList();
+        var covered = sent.SelectMany(d => d.Covered).ToList();
+        // The claimed rows, and what a success makes obsolete: the pairs' dead letters and the rows the sent states covered (one query).
+        var rows = await db.Outbox
+            .Where(o => o.ConnectorId == connectorId && users.Contains(o.UserId)
+                && (tokens.Contains(o.ClaimedBy!) || o.Status == OutboxStatus.Dead || covered.Contains(o.Id)))
+            .ToListAsync(cancellationToken);
+        var recorded = sent.Select(d => Apply(connector, d, [.. rows.Where(o => o.UserId == d.Pair.UserId
+            && (o.ClaimedBy == d.Pair.ClaimToken || o.Status == OutboxStatus.Dead || d.Covered.Contains(o.Id)))])).ToList();
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (sent.Count > 1)
+        {
+            logger.LogDebug(ex, "Recording {Count} deliveries to connector {ConnectorId} together failed; each is recorded alone.", sent.Count, connectorId);
+            db.ChangeTracker.Clear();
+            foreach (var one in sent)
+            {
+                await RecordAloneAsync(connector, one, cancellationToken);
+            }
+
+            return;
+        }
+
+        foreach (var done in recorded)
+        {
+            done();
+        }
+    }
+
+    /// <summary>
+    /// One pair's outcome after its batch's save failed: its state record is read again and must still be the version this
+    /// delivery fixed (else another writer owns the pair now, and its rows come back when the claim lapses).
+    /// </summary>
+    private async Task RecordAloneAsync(Connector connector, Sent sent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var known = await db.ConnectorUserStates.SingleOrDefaultAsync(s => s.ConnectorId == sent.Pair.ConnectorId && s.UserId == sent.Pair.UserId, cancellationToken);
+            if (known is null || known.Version != sent.Version.Known.Version)
+            {
+                logger.LogWarning("Another sender fixed a version for user {UserId} at connector {ConnectorId} during this delivery; its outcome is not recorded.", sent.Pair.UserId, sent.Pair.ConnectorId);
+                return;
+            }
+
+            await RecordAsync(connector, [sent with { Version = sent.Version with { Known = known } }], cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            // As a delivery that failed unexpectedly: its rows come back when the claim lapses.
+            logger.LogError(ex, "Recording the delivery of user {UserId} to connector {ConnectorId} failed.", sent.Pair.UserId, sent.Pair.ConnectorId);
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Applies one pair's outcome to its rows (<paramref name="pairRows"/>: claimed ones, its dead letters, the ones the sent
+    /// state covered) and its state record, and adds its attempt row; returns what to do once saved (metrics, the log).
+    /// A cut-short delivery's retry waits at least until the claim would have ended, so a target still busy with the
+    /// abandoned call never sees the next one overlap it.
+    /// </summary>
+    private Action Apply(Connector connector, Sent sent, List<OutboxEntry> pairRows)
+    {
+        var (pair, known, version, outcome, duration, holdUntil) = (sent.Pair, sent.Version.Known, sent.Version.State.Version, sent.Outcome, sent.Duration, sent.HoldUntil);
         var settings = options.Value;
         var now = clock.GetUtcNow();
-        // The claimed rows, and what a success makes obsolete: the pair's dead letters and the rows the sent state covered (one query).
-        var pairRows = await db.Outbox
-            .Where(o => o.ConnectorId == pair.ConnectorId && o.UserId == pair.UserId
-                && (o.ClaimedBy == pair.ClaimToken || o.Status == OutboxStatus.Dead || covered.Contains(o.Id)))
-            .ToListAsync(cancellationToken);
         var rows = pairRows.Where(o => o.ClaimedBy == pair.ClaimToken).ToList();
         var attempt = new DeliveryAttempt
         {
@@ -273,7 +441,11 @@ public sealed class PairDelivery(
         }
 
         db.DeliveryAttempts.Add(attempt);
-        await db.SaveChangesAsync(cancellationToken);
+        return () => Recorded(connector, pair, attempt, metric, duration, now, pairRows);
+    }
+
+    private void Recorded(Connector connector, ClaimedPair pair, DeliveryAttempt attempt, string metric, TimeSpan duration, DateTimeOffset now, List<OutboxEntry> pairRows)
+    {
         if (metric == "nothing")
         {
             return;
