@@ -18,8 +18,8 @@ namespace IdentityHub.Provisioning.Dispatch;
 /// independent: each has its own lane with at most <see cref="ProvisioningOptions.MaxParallelPerConnector"/> deliveries
 /// in flight and its own share of every claim, slots are handed out round-robin, and there is no batch barrier, so a
 /// hanging target delays only its own users. A slot delivers a few of its lane's users one after another (as many as its
-/// pace lets it finish well within a claim), sharing their database work (<see cref="PairDelivery"/>). One user's deliveries are one at a time; rows are deleted only after
-/// success, so a crash loses nothing. On stop it claims nothing new and lets deliveries in flight finish and record their
+/// pace lets it finish well within a claim), sharing their database work (<see cref="PairDelivery"/>). One user's
+/// deliveries are one at a time; rows are deleted only after success, so a crash loses nothing. On stop it claims nothing new and lets deliveries in flight finish and record their
 /// outcome until <see cref="NodeShutdown.InFlightDeadline"/>, so a restart neither loses nor repeats them.
 /// </summary>
 public sealed class OutboxDispatcher(
