@@ -165,8 +165,9 @@ public sealed class PairDelivery(
                 await transaction.CommitAsync(cancellationToken);
                 return fixedVersions;
             }
-            catch (DbUpdateException ex) when (pairs.Count > 1)
+            catch (DbUpdateException ex)
             {
+                // Each alone renews its claim again: a pair whose claim another writer took now stands down, as one alone would.
                 logger.LogDebug(ex, "Fixing the versions of {Count} users at connector {ConnectorId} together failed; each is tried alone.", pairs.Count, connectorId);
                 db.ChangeTracker.Clear();
             }
