@@ -24,6 +24,12 @@ public sealed class AuditChainGate
 {
     private static readonly ConcurrentDictionary<string, AuditChainGate> Gates = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The gate whose turn runs in a transaction and on a connection (both are keys): the end of a transaction is seen by
+    /// its transaction or connection alone, its context may be gone by then.
+    /// </summary>
+    private static readonly ConcurrentDictionary<object, AuditChainGate> Running = new(ReferenceEqualityComparer.Instance);
+
     private readonly SemaphoreSlim _turn = new(1, 1);
     private Holder? _holder;
 
@@ -62,7 +68,10 @@ public sealed class AuditChainGate
             throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for the audit chain: another change of this node held it all that time.");
         }
 
-        var turn = new Holder(transaction, transaction.Connection);
+        var connection = db.Database.GetDbConnection();
+        var turn = new Holder(transaction, connection);
+        Running[transaction] = this;
+        Running[connection] = this;
         Volatile.Write(ref _holder, turn);
         return turn;
     }
@@ -78,19 +87,21 @@ public sealed class AuditChainGate
             return false;
         }
 
+        Running.TryRemove(new KeyValuePair<object, AuditChainGate>(holder.Transaction, this));
+        Running.TryRemove(new KeyValuePair<object, AuditChainGate>(holder.Connection, this));
         _turn.Release();
         return true;
     }
 
-    private static void Ended(DbContext? context, Func<Holder, bool> owns)
+    private static void Ended(object key, Func<Holder, bool> owns)
     {
-        if (context is not null && Gates.TryGetValue(context.Database.GetConnectionString() ?? "", out var gate))
+        if (Running.TryGetValue(key, out var gate))
         {
             gate.LeaveIf(owns);
         }
     }
 
-    private sealed record Holder(DbTransaction Transaction, DbConnection? Connection);
+    private sealed record Holder(DbTransaction Transaction, DbConnection Connection);
 
     /// <summary>Ends a turn when its transaction ends: commit, rollback, a failed commit or rollback, or its connection closing.</summary>
     public sealed class Release : DbTransactionInterceptor, IDbConnectionInterceptor
@@ -102,7 +113,7 @@ public sealed class AuditChainGate
         }
 
         public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) =>
-            Ended(eventData?.Context, h => h.Transaction == transaction);
+            Ended(transaction, h => h.Transaction == transaction);
 
         public override Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
         {
@@ -111,7 +122,7 @@ public sealed class AuditChainGate
         }
 
         public override void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) =>
-            Ended(eventData?.Context, h => h.Transaction == transaction);
+            Ended(transaction, h => h.Transaction == transaction);
 
         public override Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
         {
@@ -120,7 +131,7 @@ public sealed class AuditChainGate
         }
 
         public override void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) =>
-            Ended(eventData?.Context, h => h.Transaction == transaction);
+            Ended(transaction, h => h.Transaction == transaction);
 
         public override Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
         {
@@ -129,7 +140,7 @@ public sealed class AuditChainGate
         }
 
         public void ConnectionClosed(DbConnection connection, ConnectionEndEventData eventData) =>
-            Ended(eventData?.Context, h => h.Connection == connection);
+            Ended(connection, h => h.Connection == connection);
 
         public Task ConnectionClosedAsync(DbConnection connection, ConnectionEndEventData eventData)
         {
