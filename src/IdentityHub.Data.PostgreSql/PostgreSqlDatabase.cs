@@ -1,3 +1,4 @@
+using IdentityHub.Data.Audit;
 using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +14,8 @@ public static class PostgreSqlDatabase
     public static DbContextOptionsBuilder UseIdentityHubPostgreSql(this DbContextOptionsBuilder options, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.UseNpgsql(connectionString, o => o.MigrationsAssembly(typeof(PostgreSqlDatabase).Assembly.GetName().Name));
+        return options.UseNpgsql(connectionString, o => o.MigrationsAssembly(typeof(PostgreSqlDatabase).Assembly.GetName().Name))
+            .AddInterceptors(AuditChainGate.Release.Instance);
     }
 
     /// <summary>What IdentityHub does differently on PostgreSql: the outbox claims' row locking, the start-up lock, changes between nodes by LISTEN/NOTIFY.</summary>

@@ -1,3 +1,4 @@
+using IdentityHub.Data.Audit;
 using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Provisioning;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +14,8 @@ public static class SqlServerDatabase
     public static DbContextOptionsBuilder UseIdentityHubSqlServer(this DbContextOptionsBuilder options, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.UseSqlServer(connectionString, o => o.MigrationsAssembly(typeof(SqlServerDatabase).Assembly.GetName().Name));
+        return options.UseSqlServer(connectionString, o => o.MigrationsAssembly(typeof(SqlServerDatabase).Assembly.GetName().Name))
+            .AddInterceptors(AuditChainGate.Release.Instance);
     }
 
     /// <summary>What IdentityHub does differently on SqlServer: the outbox claims' row locking, the start-up lock, changes between nodes through the polled ClusterSignals table.</summary>

@@ -1,3 +1,4 @@
+using IdentityHub.Data.Audit;
 using System.Data.Common;
 using IdentityHub.Data.Cluster;
 using IdentityHub.Data.Provisioning;
@@ -17,7 +18,7 @@ public static class SqliteDatabase
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.UseSqlite(connectionString, o => o.MigrationsAssembly(typeof(SqliteDatabase).Assembly.GetName().Name))
-            .AddInterceptors(SqliteBusyWait.Instance);
+            .AddInterceptors(SqliteBusyWait.Instance, AuditChainGate.Release.Instance);
     }
 
     /// <summary>

@@ -13,13 +13,15 @@ public sealed record AuditVerification(bool Intact, long Checked, long? FirstBro
 
 /// <summary>
 /// Appends audit events to a hash chain: each row's hash covers its content and the previous row's hash,
-/// so editing, inserting or deleting a row afterwards breaks every later link.
+/// so editing, inserting or deleting a row afterwards breaks every later link. Writers of this process queue for the
+/// head in <see cref="AuditChainGate"/> before they take its database lock.
 /// </summary>
-public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, TimeProvider clock)
+public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, TimeProvider clock) : IDisposable
 {
     private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
 
     private HeldHead? _held;
+    private (AuditChainGate Gate, object Turn)? _turn;
 
     /// <summary>
     /// Adds an event to the caller's transaction (saved by the caller's SaveChanges). Taking the chain head
@@ -42,6 +44,7 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
         }
         else
         {
+            await TakeTurnAsync(cancellationToken);
             await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
                 .ExecuteUpdateAsync(s => s.SetProperty(h => h.Sequence, h => h.Sequence + 1), cancellationToken);
             var head = await db.AuditChainHead.AsNoTracking().SingleAsync(h => h.Id == AuditChainHead.SingletonId, cancellationToken);
@@ -122,8 +125,29 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
             throw new InvalidOperationException("Serialising only holds inside a transaction.");
         }
 
+        await TakeTurnAsync(cancellationToken);
         await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
             .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, h => h.Hash), cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends a turn at the gate that the end of its transaction did not (a transaction dropped without commit or rollback
+    /// on a connection left open): the next writer of this process must not wait for this scope's lock forever.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_turn is { } turn)
+        {
+            _turn = null;
+            turn.Gate.Leave(turn.Turn);
+        }
+    }
+
+    /// <summary>This process's turn at the head for the current transaction, before its database lock (<see cref="AuditChainGate"/>).</summary>
+    private async Task TakeTurnAsync(CancellationToken cancellationToken)
+    {
+        var gate = AuditChainGate.Of(db);
+        _turn = (gate, await gate.EnterAsync(db, cancellationToken));
     }
 
     /// <summary>Records a standalone event (sign-in, key rotation) in a transaction of its own.</summary>

@@ -82,6 +82,9 @@ public abstract class DomainDatabase : IAsyncLifetime
         return await work(scope.ServiceProvider);
     }
 
+    /// <summary>A scope the caller ends, for work that must outlive one call (two writers at once).</summary>
+    public AsyncServiceScope CreateScope() => _services.CreateAsyncScope();
+
     public Task RunAsync(Func<IServiceProvider, Task> work) => RunAsync(async s => { await work(s); return true; });
 
     /// <summary>Runs <paramref name="work"/> as <paramref name="actor"/>, then acts as IdentityHub again.</summary>
