@@ -67,11 +67,14 @@ function candidates(filter, all) {
   const only = filter.length === 1 ? Object.entries(filter[0]) : [];
   if (only.length !== 1) return all;
   const [attribute, comparison] = only[0];
-  if (attribute.toLowerCase() !== "username" || !Array.isArray(comparison) || comparison[0] !== "eq" || typeof comparison[1] !== "string") {
+  const name = attribute.toLowerCase();
+  if ((name !== "username" && name !== "externalid") || !Array.isArray(comparison) || comparison[0] !== "eq" || typeof comparison[1] !== "string") {
     return all;
   }
+  // Compared without case: a superset of what scimmy's match keeps whatever the attribute's caseExact.
   const wanted = comparison[1].toLowerCase();
-  return all.filter((u) => u.userName?.toLowerCase() === wanted);
+  const key = name === "username" ? "userName" : "externalId";
+  return all.filter((u) => u[key]?.toLowerCase() === wanted);
 }
 
 // scimmy accepts only urn:ietf:params:scim:schemas: ids at construction; RFC 7643 §3.3 lets vendors use their own URN.
@@ -84,7 +87,14 @@ provisioning.id = ProvisioningSchema;
 SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false).extend(provisioning, false))
   .ingress((resource, instance) => {
     const data = copy(instance);
-    const clash = [...users.values()].find((u) => u.userName?.toLowerCase() === data.userName?.toLowerCase() && u.id !== resource.id);
+    const wanted = data.userName?.toLowerCase();
+    let clash = false;
+    for (const u of users.values()) {
+      if (u.userName?.toLowerCase() === wanted && u.id !== resource.id) {
+        clash = true;
+        break;
+      }
+    }
     if (clash) {
       throw new SCIMMY.Types.Error(409, "uniqueness", `userName "${data.userName}" is already taken`);
     }
