@@ -109,9 +109,9 @@ START=$(date +%s.%N)
 # includes at most one poll interval.
 accepted() {
   if [[ "$TARGET" == webhook ]]; then
-    curl -fsS "$PEER/state" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["accepted"], s["badSignatures"])'
+    curl -fsS "$PEER/summary" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["accepted"], s["badSignatures"])'
   else
-    curl -fsS "$PEER/_store" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(len(s["users"]), 0)'
+    curl -fsS "$PEER/_summary" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["users"], 0)'
   fi
 }
 DEADLINE=$((SECONDS + TIMEOUT))

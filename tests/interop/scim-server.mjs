@@ -4,7 +4,8 @@
 // tamper with its store through the /_store side endpoints (outside SCIM, no auth) to create drift. /_store also
 // counts SCIM requests in flight at once ("traffic"): a request is in flight until answered or until its client gives
 // up (a stalled one is then dropped); and logs every request with the status it was answered with ("requests"), so a
-// test sees what was refused (401) or not found (404). POST /_hold {after} lets the next `after` SCIM requests through
+// test sees what was refused (401) or not found (404). For load runs, whose polling must not cost the server the whole
+// store each time: GET /_summary (counts), GET /_users?externalId=X (that user, if held) and GET /_requests?method=M. POST /_hold {after} lets the next `after` SCIM requests through
 // and holds every later one in flight (counted in traffic.held) until POST /_release or until its client gives up.
 //
 // Environment: SCIM_TOKEN (a static bearer token, required), PORT (default 0 = any free port),
@@ -287,6 +288,11 @@ app.post("/_oauth/revoke", (_req, res) => {
 app.get("/_store", (_req, res) => res.json({
   users: [...users.values()], groups: [...groups.values()], requests, versions, backwards, duplicates, tokenRequests, traffic,
 }));
+app.get("/_summary", (_req, res) => res.json({
+  users: users.size, groups: groups.size, requests: requests.length, backwards: backwards.length, duplicates, tokenRequests, traffic,
+}));
+app.get("/_users", (req, res) => res.json([...users.values()].filter((u) => u.externalId === req.query.externalId)));
+app.get("/_requests", (req, res) => res.json(requests.filter((r) => r.method === req.query.method)));
 app.patch("/_store/users/:id", express.json(), (req, res) => {
   const user = users.get(req.params.id);
   if (!user) return res.sendStatus(404);

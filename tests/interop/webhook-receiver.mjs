@@ -6,7 +6,8 @@
 // for a gone client would. Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} |
 // {hangMs} | {hold: true, status}: held until POST /control/release, then answered with status] (used in order, then 200s); POST /control/delay {ms}; POST /control/hold {after} (the next `after` messages
 // pass, every later one is held in flight, counted in `held`, until POST /control/release or until its sender gives up);
-// GET /state. Prints {"port": N} once listening.
+// GET /state. Prints {"port": N} once listening. For load runs, whose polling must not cost the receiver the whole store
+// each time: GET /summary (the counters of /state without users and messages) and GET /messages?user=ID (that user's).
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
 
@@ -101,6 +102,14 @@ const server = http.createServer(async (req, res) => {
     const body = await readBody(req);
     const url = new URL(req.url, "http://localhost");
     if (req.method === "GET" && url.pathname === "/state") return json(res, 200, state);
+    if (req.method === "GET" && url.pathname === "/summary") {
+      const { users: _users, messages: _messages, ...counters } = state;
+      return json(res, 200, { ...counters, backwards: state.backwards.length, overlaps: state.overlaps.length });
+    }
+    if (req.method === "GET" && url.pathname === "/messages") {
+      const user = url.searchParams.get("user");
+      return json(res, 200, state.messages.filter((m) => m.user === user));
+    }
     if (req.method === "POST" && url.pathname === "/control/secret") { webhook = new Webhook(JSON.parse(body).secret); return json(res, 200, {}); }
     if (req.method === "POST" && url.pathname === "/control/faults") { faults = JSON.parse(body); return json(res, 200, {}); }
     if (req.method === "POST" && url.pathname === "/control/delay") { delayMs = JSON.parse(body).ms; return json(res, 200, {}); }
