@@ -19,7 +19,8 @@ SCIM_TOKEN="latency-scim-bearer-token-0123456789"
 bench_build
 bench_require_node_modules
 [[ "$DATABASE" == postgresql ]] && bench_postgres
-bench_node_peer receiver webhook-receiver.mjs; RPORT=$PEER_PORT
+# Node's default keep-alive (5 s), as in provisioning-burst.sh.
+bench_node_peer receiver webhook-receiver.mjs KEEPALIVE_MS=5000; RPORT=$PEER_PORT
 bench_node_peer scim scim-server.mjs SCIM_TOKEN="$SCIM_TOKEN"; SPORT=$PEER_PORT
 bench_server_start latency "$DATABASE"
 TOKEN=$(bench_admin_token)

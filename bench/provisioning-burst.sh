@@ -27,7 +27,8 @@ bench_build
 bench_require_node_modules
 [[ "$DATABASE" == postgresql ]] && bench_postgres
 if [[ "$TARGET" == webhook ]]; then
-  bench_node_peer receiver webhook-receiver.mjs
+  # Node's default keep-alive (5 s), not the tests' 1 s: .NET does not reuse a connection whose server keeps it 1 s.
+  bench_node_peer receiver webhook-receiver.mjs KEEPALIVE_MS=5000
 else
   bench_node_peer scim scim-server.mjs SCIM_TOKEN="$SCIM_TOKEN"
 fi
@@ -129,6 +130,7 @@ for _ in $(seq 100); do [[ $(outbox_count) == 0 ]] && break; sleep 0.1; done
 sleep 1
 read -r GOT BAD < <(accepted)
 LEFT=$(outbox_count)
+[[ "$TARGET" == webhook ]] && bench_log "the receiver accepted $(curl -fsS "$PEER/summary" | python3 -c 'import json, sys; print(json.load(sys.stdin)["connections"])') TCP connections"
 ERRORS=0
 if ((GOT != USERS || BAD != 0)) || [[ "$LEFT" != 0 ]]; then
   echo "expected exactly $USERS deliveries: the target holds $GOT ($BAD bad signatures); $LEFT outbox rows left" >&2

@@ -6,7 +6,7 @@
 // for a gone client would. Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} |
 // {hangMs} | {hold: true, status}: held until POST /control/release, then answered with status] (used in order, then 200s); POST /control/delay {ms}; POST /control/hold {after} (the next `after` messages
 // pass, every later one is held in flight, counted in `held`, until POST /control/release or until its sender gives up);
-// GET /state. Prints {"port": N} once listening. For load runs, whose polling must not cost the receiver the whole store
+// GET /state. Prints {"port": N} once listening. KEEPALIVE_MS: how long an idle connection is kept (default 1000). For load runs, whose polling must not cost the receiver the whole store
 // each time: GET /summary (the counters of /state without users and messages) and GET /messages?user=ID (that user's).
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -16,8 +16,9 @@ let faults = [];
 let delayMs = 0;
 let hold = null;
 const held = new Set();
-const state = { received: 0, accepted: 0, duplicates: 0, badSignatures: 0, abandoned: 0, held: 0, backwards: [], overlaps: [], faultsServed: 0, maxInFlight: 0, users: {}, messages: [] };
-const inFlight = new Map();
+const state = { connections: 0, received: 0, accepted: 0, duplicates: 0, badSignatures: 0, abandoned: 0, held: 0, backwards: [], overlaps: [], faultsServed: 0, maxInFlight: 0, users: {}, messages: [] };
+const inFlight = new Map(); // per user, while their messages are in flight
+let inFlightTotal = 0;
 
 // Held until released or abandoned, whichever comes first; `held` counts the messages waiting right now.
 function holdUntilReleased(abandoned) {
@@ -54,10 +55,17 @@ async function receive(req, res, body) {
   const now = (inFlight.get(user) ?? 0) + 1;
   inFlight.set(user, now);
   if (now > 1) state.overlaps.push({ user, version: message.data.version });
-  const total = [...inFlight.values()].reduce((a, b) => a + b, 0);
-  state.maxInFlight = Math.max(state.maxInFlight, total);
+  inFlightTotal++;
+  state.maxInFlight = Math.max(state.maxInFlight, inFlightTotal);
   let ended = false;
-  const end = () => { if (!ended) { ended = true; inFlight.set(user, inFlight.get(user) - 1); } };
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    inFlightTotal--;
+    const left = inFlight.get(user) - 1;
+    if (left > 0) inFlight.set(user, left);
+    else inFlight.delete(user);
+  };
   let gone = false;
   const abandoned = new Promise((resolve) => res.on("close", () => {
     if (!res.writableFinished) { gone = true; state.abandoned++; end(); }
@@ -129,7 +137,9 @@ const server = http.createServer(async (req, res) => {
     json(res, 500, { error: String(e) });
   }
 });
-server.keepAliveTimeout = 1000;
+server.keepAliveTimeout = Number(process.env.KEEPALIVE_MS ?? 1000);
+// TCP connections accepted: a sender that reuses its connections opens a few, not one per message.
+server.on("connection", () => { state.connections++; });
 server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
   console.log(JSON.stringify({ port: server.address().port }));
 });

@@ -282,6 +282,12 @@ public abstract class WebhookProvisioningTests<TFactory>(TFactory factory) : ICl
         await driver.PostJsonAsync($"/api/admin/v1/connectors/{connectorId}/resume");
         await receiver.WaitForAsync(s => ProvisioningDriver.HasUser(s, userId), Patience);
         await driver.WaitForAsync(db => db.DeliveryAttempts.CountAsync(a => a.ConnectorId == connectorId && a.Succeeded), n => n == 1, Patience);
+        // The measurements follow the attempt row's commit: wait for them as well, not for the thread that records them.
+        var deadline = DateTime.UtcNow + Patience;
+        while (!measured.Any(m => m.Instrument == "identityhub.provisioning.change.latency") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
 
         var latencies = measured.Where(m => m.Instrument == "identityhub.provisioning.change.latency").Select(m => m.Seconds).ToList();
         var durations = measured.Where(m => m.Instrument == "identityhub.provisioning.delivery.duration").Select(m => m.Seconds).ToList();
