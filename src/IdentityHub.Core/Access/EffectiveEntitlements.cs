@@ -104,40 +104,15 @@ public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider 
     }
 
     /// <summary>Every permission the user holds now (in one application, or all), each with the assignment that grants it.</summary>
-    public async Task<IReadOnlyList<EntitlementGrant>> ExplainAsync(string userId, Guid? applicationId, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var rows = await ActiveAssignments(userId, now)
-            .SelectMany(a => a.Role!.Permissions, (a, p) => new
-            {
-                p.Permission!.ApplicationId,
-                ApplicationName = p.Permission.Application!.Name,
-                Permission = p.Permission.Name,
-                Defaults = p.Permission.Parameters,
-                Overrides = p.Parameters,
-                a.RoleId,
-                RoleName = a.Role!.Name,
-                RoleDisplayName = a.Role.DisplayName,
-                AssignmentId = a.Id,
-                a.DepartmentId,
-                DepartmentName = a.Department == null ? null : a.Department.Name,
-                a.ValidFrom,
-                a.ValidUntil,
-            })
-            .Where(r => applicationId == null || r.ApplicationId == applicationId)
-            .ToListAsync(cancellationToken);
-        return [.. rows
-            .OrderBy(r => r.ApplicationName, StringComparer.Ordinal).ThenBy(r => r.Permission, StringComparer.Ordinal).ThenBy(r => r.RoleName, StringComparer.Ordinal)
-            .Select(r => new EntitlementGrant(r.ApplicationId, r.ApplicationName, r.Permission, Merge(r.Defaults, r.Overrides), r.RoleId, r.RoleName,
-                r.AssignmentId, r.DepartmentId, r.DepartmentName, r.ValidUntil, r.RoleDisplayName, r.ValidFrom))];
-    }
+    public async Task<IReadOnlyList<EntitlementGrant>> ExplainAsync(string userId, Guid? applicationId, CancellationToken cancellationToken) =>
+        (await ExplainAsync([userId], applicationId, cancellationToken))[userId];
 
     /// <summary>
-    /// <see cref="ExplainAsync(string, Guid?, CancellationToken)"/> for many users in one query, each user's grants in the
-    /// same order; a user who holds nothing gets an empty list.
+    /// Every permission each of the users holds now (in one application, or all), each with the assignment that grants it,
+    /// in one query: per user ordered by application, permission and role; a user who holds nothing gets an empty list.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<EntitlementGrant>>> ExplainAsync(
-        IReadOnlyCollection<string> userIds, Guid applicationId, CancellationToken cancellationToken)
+        IReadOnlyCollection<string> userIds, Guid? applicationId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(userIds);
         var now = clock.GetUtcNow();
@@ -159,7 +134,7 @@ public sealed class EffectiveEntitlements(IdentityHubDbContext db, TimeProvider 
                 a.ValidFrom,
                 a.ValidUntil,
             })
-            .Where(r => r.ApplicationId == applicationId)
+            .Where(r => applicationId == null || r.ApplicationId == applicationId)
             .ToListAsync(cancellationToken);
         var byUser = rows.ToLookup(r => r.UserId, StringComparer.Ordinal);
         return userIds.Distinct(StringComparer.Ordinal).ToDictionary(
