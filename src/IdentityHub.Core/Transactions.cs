@@ -1,4 +1,5 @@
 using IdentityHub.Data;
+using IdentityHub.Data.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHub.Core;
@@ -13,6 +14,25 @@ public static class Transactions
             return await work();
         }
 
+        // Audited writes are one at a time (the audit chain head): wait for this node's turn before the transaction takes a
+        // pooled connection, so writers queued behind one another hold no connections (AuditChainGate).
+        var gate = AuditChainGate.Of(db);
+        var turn = await gate.EnterAsync(db, cancellationToken);
+        try
+        {
+            return await RunAsync(db, work, cancellationToken);
+        }
+        finally
+        {
+            gate.Leave(turn);
+        }
+    }
+
+    public static Task InTransactionAsync(this IdentityHubDbContext db, Func<Task> work, CancellationToken cancellationToken) =>
+        db.InTransactionAsync(async () => { await work(); return true; }, cancellationToken);
+
+    private static async Task<T> RunAsync<T>(IdentityHubDbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
+    {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         try
         {
@@ -33,7 +53,4 @@ public static class Transactions
             throw;
         }
     }
-
-    public static Task InTransactionAsync(this IdentityHubDbContext db, Func<Task> work, CancellationToken cancellationToken) =>
-        db.InTransactionAsync(async () => { await work(); return true; }, cancellationToken);
 }

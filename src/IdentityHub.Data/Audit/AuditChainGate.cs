@@ -14,9 +14,12 @@ namespace IdentityHub.Data.Audit;
 /// fight for it again, so a hand-over gets slower the longer the queue (at 100 admin writes/s the queue grew until the
 /// connection pool ran dry and the provisioning dispatcher could not get a connection); SQLite's waiters poll. A writer
 /// of this process therefore waits here first, in arrival order, and reaches the database lock alone; the database lock
-/// still orders the writers of different nodes. One gate per database; the turn ends when the transaction that took it
-/// commits, rolls back or fails, or its connection closes (a transaction disposed without either)
-/// (<see cref="Release"/>, added to every context by the providers' Use methods).
+/// still orders the writers of different nodes. One gate per database. A write run by <c>Transactions.InTransactionAsync</c>
+/// takes its turn before its transaction opens a connection, so the queue holds no pooled connections (a crowd of admin
+/// writes must not take the connections the provisioning dispatcher needs); other writers take it at their first audit
+/// event. The turn ends when the transaction commits, rolls back or fails, or its connection closes (a transaction
+/// disposed without either) (<see cref="Release"/>, added to every context by the providers' Use methods), or when its
+/// taker leaves it.
 /// </summary>
 [SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
     Justification = "A gate lives as long as the process; its SemaphoreSlim holds no handle unless AvailableWaitHandle is read.")]
@@ -40,25 +43,31 @@ public sealed class AuditChainGate
         return Gates.GetOrAdd(db.Database.GetConnectionString() ?? "", _ => new AuditChainGate());
     }
 
-    /// <summary>True while the context's current transaction has this process's turn.</summary>
+    /// <summary>True while the context (its connection, in its current transaction if it has one) has this process's turn.</summary>
     public bool IsHeldBy(DbContext db)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return db.Database.CurrentTransaction?.GetDbTransaction() is { } transaction && Volatile.Read(ref _holder)?.Transaction == transaction;
+        return Volatile.Read(ref _holder) is { } held && held.Connection == db.Database.GetDbConnection()
+            && (held.Transaction is null || held.Transaction == db.Database.CurrentTransaction?.GetDbTransaction());
     }
 
     /// <summary>
-    /// Waits for this process's turn for the context's current transaction (at once when it has it already); gives up with
-    /// a <see cref="TimeoutException"/> after the context's command timeout, as a database lock wait would. Returns the
-    /// turn, for <see cref="Leave"/> when the transaction's end might not be seen (the caller's scope ends).
+    /// Waits for this process's turn for the context: for its current transaction, or, before the transaction begins
+    /// (<c>Transactions.InTransactionAsync</c>), for the transaction it is about to begin, so that a queue of writers holds
+    /// neither pooled connections nor database lock waits. At once when the context has the turn already (a turn left on
+    /// its connection by an earlier transaction is over, and taken over). Gives up with a <see cref="TimeoutException"/>
+    /// after the context's command timeout, as a database lock wait would. Returns the turn, for <see cref="Leave"/> when
+    /// the transaction's end might not be seen (the caller's scope ends) or the turn was taken before it began.
     /// </summary>
     public async Task<object> EnterAsync(DbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("The audit chain is taken inside a transaction.");
-        if (Volatile.Read(ref _holder) is { } held && held.Transaction == transaction)
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        var connection = db.Database.GetDbConnection();
+        if (Volatile.Read(ref _holder) is { } held && held.Connection == connection)
         {
+            // One connection has one transaction at a time: whatever transaction the turn names has ended or is this one.
+            Bind(held, transaction);
             return held;
         }
 
@@ -68,12 +77,25 @@ public sealed class AuditChainGate
             throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for the audit chain: another change of this node held it all that time.");
         }
 
-        var connection = db.Database.GetDbConnection();
-        var turn = new Holder(transaction, connection);
-        Running[transaction] = this;
+        var turn = new Holder(connection);
         Running[connection] = this;
+        Bind(turn, transaction);
         Volatile.Write(ref _holder, turn);
         return turn;
+    }
+
+    private void Bind(Holder turn, DbTransaction? transaction)
+    {
+        if (transaction is not null && turn.Transaction != transaction)
+        {
+            if (turn.Transaction is { } ended)
+            {
+                Running.TryRemove(new KeyValuePair<object, AuditChainGate>(ended, this));
+            }
+
+            turn.Transaction = transaction;
+            Running[transaction] = this;
+        }
     }
 
     /// <summary>Ends <paramref name="turn"/> if it is still running; true when it did.</summary>
@@ -87,7 +109,11 @@ public sealed class AuditChainGate
             return false;
         }
 
-        Running.TryRemove(new KeyValuePair<object, AuditChainGate>(holder.Transaction, this));
+        if (holder.Transaction is { } transaction)
+        {
+            Running.TryRemove(new KeyValuePair<object, AuditChainGate>(transaction, this));
+        }
+
         Running.TryRemove(new KeyValuePair<object, AuditChainGate>(holder.Connection, this));
         _turn.Release();
         return true;
@@ -101,7 +127,13 @@ public sealed class AuditChainGate
         }
     }
 
-    private sealed record Holder(DbTransaction Transaction, DbConnection Connection);
+    /// <summary>A turn: the connection it runs on and, once known, its transaction.</summary>
+    private sealed class Holder(DbConnection connection)
+    {
+        public DbConnection Connection { get; } = connection;
+
+        public DbTransaction? Transaction { get; set; }
+    }
 
     /// <summary>Ends a turn when its transaction ends: commit, rollback, a failed commit or rollback, or its connection closing.</summary>
     public sealed class Release : DbTransactionInterceptor, IDbConnectionInterceptor

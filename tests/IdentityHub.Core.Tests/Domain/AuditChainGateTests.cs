@@ -1,3 +1,4 @@
+using IdentityHub.Core;
 using IdentityHub.Core.Audit;
 using IdentityHub.Data;
 using IdentityHub.Data.Audit;
@@ -34,6 +35,41 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         await waiting.WaitAsync(Patience);
         Assert.True(second.HoldsTurn);
         Assert.False(first.HoldsTurn);
+    }
+
+    [PrerequisiteFact]
+    public async Task InTransaction_WriterQueuedBehindAnother_WaitsWithoutAConnection()
+    {
+        var firstHolds = new TaskCompletionSource();
+        var firstMayEnd = new TaskCompletionSource();
+        await using var firstScope = database.CreateScope();
+        var firstDb = firstScope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var first = Task.Run(() => firstDb.InTransactionAsync(async () =>
+        {
+            await firstScope.ServiceProvider.GetRequiredService<AuditTrail>().SerializeAsync(CancellationToken.None);
+            firstHolds.SetResult();
+            await firstMayEnd.Task;
+        }, CancellationToken.None));
+        await firstHolds.Task.WaitAsync(Patience);
+
+        await using var secondScope = database.CreateScope();
+        var secondDb = secondScope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var secondRan = false;
+        var second = Task.Run(() => secondDb.InTransactionAsync(async () =>
+        {
+            await secondScope.ServiceProvider.GetRequiredService<AuditTrail>().SerializeAsync(CancellationToken.None);
+            secondRan = true;
+        }, CancellationToken.None));
+        await Task.Delay(200);
+        Assert.False(second.IsCompleted);
+        // Queued in the process, not in the database: its transaction has not even opened a connection.
+        Assert.Equal(System.Data.ConnectionState.Closed, secondDb.Database.GetDbConnection().State);
+
+        firstMayEnd.SetResult();
+        await first.WaitAsync(Patience);
+        await second.WaitAsync(Patience);
+        Assert.True(secondRan);
+        Assert.False(AuditChainGate.Of(secondDb).IsHeldBy(secondDb));
     }
 
     [PrerequisiteFact]
