@@ -74,7 +74,7 @@ public sealed class AuditChainGate
         var timeout = TimeSpan.FromSeconds(db.Database.GetCommandTimeout() ?? 30);
         if (!await _turn.WaitAsync(timeout, cancellationToken))
         {
-            throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for the audit chain: another change of this node held it all that time.");
+            throw new AuditChainBusyException(timeout);
         }
 
         var turn = new Holder(connection);
@@ -181,3 +181,10 @@ public sealed class AuditChainGate
         }
     }
 }
+
+/// <summary>
+/// A change waited the whole command timeout for its turn at the audit chain (more audited writes arrive than the node
+/// writes) and was not made: the admin API answers 503 with Retry-After.
+/// </summary>
+public sealed class AuditChainBusyException(TimeSpan waited)
+    : TimeoutException($"Too many changes at once: this one waited {waited.TotalSeconds:0} s for its turn to be written and was not made; try again.");

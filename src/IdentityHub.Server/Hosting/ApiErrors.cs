@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IdentityHub.Data.Audit;
 using IdentityHub.Server.AdminApi;
 using IdentityHub.Server.Scim;
 using Microsoft.AspNetCore.Mvc;
@@ -57,6 +58,17 @@ public static class ApiErrors
 
     private static async Task HandleAsync(HttpContext http, Exception error)
     {
+        if (error is AuditChainBusyException busy)
+        {
+            // Overload, not a fault: the change was not made, and the caller may send it again shortly.
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiErrors))
+                .LogWarning("{Method} {Path} refused: {Reason}", http.Request.Method, http.Request.Path, busy.Message);
+            http.Response.Clear();
+            http.Response.Headers.RetryAfter = "1";
+            await WriteAsync(http, StatusCodes.Status503ServiceUnavailable, busy.Message);
+            return;
+        }
+
         var status = error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
         if (status >= 500)
         {

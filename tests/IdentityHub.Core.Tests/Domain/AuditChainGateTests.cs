@@ -73,6 +73,22 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
     }
 
     [PrerequisiteFact]
+    public async Task InTransaction_TurnNotFreedWithinTheCommandTimeout_RefusedAsBusyAndChangesNothing()
+    {
+        await using var first = await Writer.StartAsync(database);
+        await using var scope = database.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        db.Database.SetCommandTimeout(1);
+        var ran = false;
+
+        var busy = await Assert.ThrowsAsync<AuditChainBusyException>(() => db.InTransactionAsync(() => { ran = true; return Task.CompletedTask; }, CancellationToken.None));
+
+        Assert.False(ran);
+        Assert.Contains("try again", busy.Message, StringComparison.Ordinal);
+        Assert.True(first.HoldsTurn);
+    }
+
+    [PrerequisiteFact]
     public async Task Serialize_FirstRollsBack_NextWriterGetsItsTurn()
     {
         await using (var first = await Writer.StartAsync(database))
