@@ -5,7 +5,8 @@
 // counts SCIM requests in flight at once ("traffic"): a request is in flight until answered or until its client gives
 // up (a stalled one is then dropped); and logs every request with the status it was answered with ("requests"), so a
 // test sees what was refused (401) or not found (404). For load runs, whose polling must not cost the server the whole
-// store each time: GET /_summary (counts), GET /_users?externalId=X (that user, if held) and GET /_requests?method=M. POST /_hold {after} lets the next `after` SCIM requests through
+// store each time: GET /_summary (counts), GET /_users?externalId=X (that user, if held) and GET /_requests?method=M.
+// POST /_hold {after} lets the next `after` SCIM requests through
 // and holds every later one in flight (counted in traffic.held) until POST /_release or until its client gives up.
 //
 // Environment: SCIM_TOKEN (a static bearer token, required), PORT (default 0 = any free port),
@@ -62,8 +63,9 @@ function observeVersion(data) {
   versions[data.externalId] = Math.max(version, had ?? version);
 }
 
-// The users a filter can match: for `userName eq "x"` alone (the look-up before each write) only those whose userName
-// equals x ignoring case, a superset of what scimmy's own match (applied after this) accepts; for any other filter, all.
+// The users a filter can match: for `userName eq "x"` or `externalId eq "x"` alone (the look-ups before each write) only
+// those whose attribute equals x ignoring case, a superset of what scimmy's own match (applied after this) accepts; for
+// any other filter, all.
 function candidates(filter, all) {
   const only = filter.length === 1 ? Object.entries(filter[0]) : [];
   if (only.length !== 1) return all;

@@ -6,8 +6,9 @@
 // for a gone client would. Control (JSON): POST /control/secret {secret}; POST /control/faults [{status, retryAfter?} |
 // {hangMs} | {hold: true, status}: held until POST /control/release, then answered with status] (used in order, then 200s); POST /control/delay {ms}; POST /control/hold {after} (the next `after` messages
 // pass, every later one is held in flight, counted in `held`, until POST /control/release or until its sender gives up);
-// GET /state. Prints {"port": N} once listening. KEEPALIVE_MS: how long an idle connection is kept (default 1000). For load runs, whose polling must not cost the receiver the whole store
-// each time: GET /summary (the counters of /state without users and messages) and GET /messages?user=ID (that user's).
+// GET /state. Prints {"port": N} once listening. KEEPALIVE_MS: how long an idle connection is kept (default 1000).
+// For load runs, whose polling must not cost the receiver the whole store each time: GET /summary (the counters of
+// /state without users and messages) and GET /messages?user=ID (that user's).
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
 

@@ -55,8 +55,8 @@ public sealed class AuditChainGate
     /// Waits for this process's turn for the context: for its current transaction, or, before the transaction begins
     /// (<c>Transactions.InTransactionAsync</c>), for the transaction it is about to begin, so that a queue of writers holds
     /// neither pooled connections nor database lock waits. At once when the context has the turn already (a turn left on
-    /// its connection by an earlier transaction is over, and taken over). Gives up with a <see cref="TimeoutException"/>
-    /// after the context's command timeout, as a database lock wait would. Returns the turn, for <see cref="Leave"/> when
+    /// its connection by an earlier transaction is over, and taken over). Gives up with an
+    /// <see cref="AuditChainBusyException"/> after the context's command timeout, as a database lock wait would. Returns the turn, for <see cref="Leave"/> when
     /// the transaction's end might not be seen (the caller's scope ends) or the turn was taken before it began.
     /// </summary>
     public async Task<object> EnterAsync(DbContext db, CancellationToken cancellationToken)
