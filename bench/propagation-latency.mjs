@@ -51,7 +51,8 @@ const targets = {
     },
     removed: async (userId, scimId) => {
       if ((await get(`${SCIM}/_users?externalId=${encodeURIComponent(userId)}`)).length > 0) return undefined;
-      return (await get(`${SCIM}/_requests?method=DELETE`)).find((r) => r.path.endsWith(`/Users/${scimId}`) && r.answeredAt)?.answeredAt;
+      const path = encodeURIComponent(`/scim/v2/Users/${scimId}`);
+      return (await get(`${SCIM}/_requests?method=DELETE&path=${path}`)).find((r) => r.answeredAt)?.answeredAt;
     },
   },
 };

@@ -4,8 +4,10 @@
 // tamper with its store through the /_store side endpoints (outside SCIM, no auth) to create drift. /_store also
 // counts SCIM requests in flight at once ("traffic"): a request is in flight until answered or until its client gives
 // up (a stalled one is then dropped); and logs every request with the status it was answered with ("requests"), so a
-// test sees what was refused (401) or not found (404). For load runs, whose polling must not cost the server the whole
-// store each time: GET /_summary (counts), GET /_users?externalId=X (that user, if held) and GET /_requests?method=M.
+// test sees what was refused (401) or not found (404); the side endpoints' own requests are not logged. For load runs,
+// whose polling must not cost the server the whole store each time: GET /_summary (counts), GET /_users?externalId=X
+// (that user, if held) and GET /_requests?method=M[&path=P]; users are indexed by userName and externalId, so neither
+// these nor the look-ups before each write cost more as the store grows.
 // POST /_hold {after} lets the next `after` SCIM requests through
 // and holds every later one in flight (counted in traffic.held) until POST /_release or until its client gives up.
 //
@@ -32,14 +34,45 @@ if (!token) {
 const ProvisioningSchema = "urn:identityhub:params:scim:schemas:extension:2.0:Provisioning";
 const storeFile = process.env.SCIM_STORE_FILE;
 const saved = storeFile && existsSync(storeFile) ? JSON.parse(readFileSync(storeFile, "utf8")) : {};
-const users = new Map(Object.entries(saved.users ?? {}));
+const users = new Map();
 const groups = new Map(Object.entries(saved.groups ?? {}));
 const versions = saved.versions ?? {};
 const backwards = saved.backwards ?? [];
 const requests = [];
+const requestsByMethod = new Map();
 let duplicates = saved.duplicates ?? 0;
 
 const copy = (value) => JSON.parse(JSON.stringify(value));
+
+// Users by lower-cased userName and externalId: sets of ids, since the side door may store duplicates.
+const byUserName = new Map();
+const byExternalId = new Map();
+const index = (map, key, id, add) => {
+  if (typeof key !== "string") return;
+  const ids = map.get(key) ?? new Set();
+  if (add) ids.add(id); else ids.delete(id);
+  if (ids.size > 0) map.set(key, ids); else map.delete(key);
+};
+const indexUser = (user, add) => {
+  index(byUserName, user.userName?.toLowerCase(), user.id, add);
+  index(byExternalId, user.externalId?.toLowerCase(), user.id, add);
+};
+// Every write to `users` goes through these two, so the indexes stay exact.
+function putUser(user) {
+  const previous = users.get(user.id);
+  if (previous) indexUser(previous, false);
+  users.set(user.id, user);
+  indexUser(user, true);
+  return user;
+}
+function removeUser(id) {
+  const previous = users.get(id);
+  if (!previous) return false;
+  indexUser(previous, false);
+  return users.delete(id);
+}
+const usersIn = (ids) => [...(ids ?? [])].map((id) => users.get(id));
+for (const user of Object.values(saved.users ?? {})) putUser(user);
 
 function persist() {
   if (!storeFile) return;
@@ -66,18 +99,16 @@ function observeVersion(data) {
 // The users a filter can match: for `userName eq "x"` or `externalId eq "x"` alone (the look-ups before each write) only
 // those whose attribute equals x ignoring case, a superset of what scimmy's own match (applied after this) accepts; for
 // any other filter, all.
-function candidates(filter, all) {
+function candidates(filter) {
   const only = filter.length === 1 ? Object.entries(filter[0]) : [];
-  if (only.length !== 1) return all;
-  const [attribute, comparison] = only[0];
-  const name = attribute.toLowerCase();
+  const [attribute, comparison] = only.length === 1 ? only[0] : [];
+  const name = attribute?.toLowerCase();
   if ((name !== "username" && name !== "externalid") || !Array.isArray(comparison) || comparison[0] !== "eq" || typeof comparison[1] !== "string") {
-    return all;
+    return [...users.values()];
   }
   // Compared without case: a superset of what scimmy's match keeps whatever the attribute's caseExact.
   const wanted = comparison[1].toLowerCase();
-  const key = name === "username" ? "userName" : "externalId";
-  return all.filter((u) => u[key]?.toLowerCase() === wanted);
+  return usersIn((name === "username" ? byUserName : byExternalId).get(wanted));
 }
 
 // scimmy accepts only urn:ietf:params:scim:schemas: ids at construction; RFC 7643 §3.3 lets vendors use their own URN.
@@ -90,14 +121,7 @@ provisioning.id = ProvisioningSchema;
 SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false).extend(provisioning, false))
   .ingress((resource, instance) => {
     const data = copy(instance);
-    const wanted = data.userName?.toLowerCase();
-    let clash = false;
-    for (const u of users.values()) {
-      if (u.userName?.toLowerCase() === wanted && u.id !== resource.id) {
-        clash = true;
-        break;
-      }
-    }
+    const clash = usersIn(byUserName.get(data.userName?.toLowerCase())).some((u) => u.id !== resource.id);
     if (clash) {
       throw new SCIMMY.Types.Error(409, "uniqueness", `userName "${data.userName}" is already taken`);
     }
@@ -107,14 +131,12 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
         throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
       }
       observeVersion(data);
-      const replaced = { ...data, id: resource.id, meta: stamp("User", existing) };
-      users.set(resource.id, replaced);
+      const replaced = putUser({ ...data, id: resource.id, meta: stamp("User", existing) });
       persist();
       return replaced;
     }
     observeVersion(data);
-    const created = { ...data, id: randomUUID(), meta: stamp("User") };
-    users.set(created.id, created);
+    const created = putUser({ ...data, id: randomUUID(), meta: stamp("User") });
     persist();
     return created;
   })
@@ -128,12 +150,11 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
     }
     // Filtered first, then sorted: the same list in the same order, without sorting every user for each look-up
     // (a provisioning client looks a user up by userName before each write; with 10,000 users the sort was the server's cost).
-    const all = [...users.values()];
-    const matched = resource.filter ? resource.filter.match(candidates(resource.filter, all)) : all;
+    const matched = resource.filter ? resource.filter.match(candidates(resource.filter)) : [...users.values()];
     return matched.sort((a, b) => a.meta.created.localeCompare(b.meta.created) || a.id.localeCompare(b.id));
   })
   .degress((resource) => {
-    if (!users.delete(resource.id)) {
+    if (!removeUser(resource.id)) {
       throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
     }
     for (const group of groups.values()) {
@@ -201,8 +222,11 @@ const scimError = (res, status, detail, scimType) => res.status(status).type("ap
 
 const app = express();
 app.use((req, res, next) => {
+  if (req.path.startsWith("/_")) return next();
   const entry = { method: req.method, path: req.originalUrl, at: Date.now(), status: null, answeredAt: null };
   requests.push(entry);
+  if (!requestsByMethod.has(req.method)) requestsByMethod.set(req.method, []);
+  requestsByMethod.get(req.method).push(entry);
   res.on("finish", () => { entry.status = res.statusCode; entry.answeredAt = Date.now(); });
   next();
 });
@@ -239,8 +263,7 @@ app.use("/scim/v2", (req, res, next) => {
   if (fault.delayMs) return setTimeout(slowed, fault.delayMs);
   if (fault.race) {
     return express.json({ type: ["application/scim+json", "application/json"] })(req, res, () => {
-      const user = { ...req.body, id: randomUUID(), meta: stamp("User") };
-      users.set(user.id, user);
+      const user = putUser({ ...req.body, id: randomUUID(), meta: stamp("User") });
       persist();
       scimError(res, 409, `userName "${user.userName}" is already taken`, "uniqueness");
     });
@@ -293,23 +316,24 @@ app.get("/_store", (_req, res) => res.json({
 app.get("/_summary", (_req, res) => res.json({
   users: users.size, groups: groups.size, requests: requests.length, backwards: backwards.length, duplicates, tokenRequests, traffic,
 }));
-app.get("/_users", (req, res) => res.json([...users.values()].filter((u) => u.externalId === req.query.externalId)));
-app.get("/_requests", (req, res) => res.json(requests.filter((r) => r.method === req.query.method)));
+app.get("/_users", (req, res) => res.json(
+  usersIn(byExternalId.get(String(req.query.externalId).toLowerCase())).filter((u) => u.externalId === req.query.externalId)));
+app.get("/_requests", (req, res) => res.json(
+  (requestsByMethod.get(req.query.method) ?? []).filter((r) => req.query.path === undefined || r.path === req.query.path)));
 app.patch("/_store/users/:id", express.json(), (req, res) => {
   const user = users.get(req.params.id);
   if (!user) return res.sendStatus(404);
-  users.set(user.id, { ...user, ...req.body });
+  putUser({ ...user, ...req.body, id: user.id });
   persist();
   res.json(users.get(user.id));
 });
 app.post("/_store/users", express.json(), (req, res) => {
-  const user = { ...req.body, id: randomUUID(), meta: stamp("User") };
-  users.set(user.id, user);
+  const user = putUser({ ...req.body, id: randomUUID(), meta: stamp("User") });
   persist();
   res.status(201).json(user);
 });
 app.delete("/_store/users/:id", (req, res) => {
-  const removed = users.delete(req.params.id);
+  const removed = removeUser(req.params.id);
   persist();
   res.sendStatus(removed ? 204 : 404);
 });
