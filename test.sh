@@ -146,6 +146,9 @@ for trx in sorted(pathlib.Path(sys.argv[1]).rglob("*.trx")):
             skipped += 1; skipped_names.append(name)
         else:
             failed += 1; failed_names.append(f"{name} ({outcome})")
+            # Why, in a few lines: CI shows only the end of this output, and the .trx may not outlive the run.
+            message = next((m.text or "" for m in r.iter() if m.tag.split("}")[-1] == "Message"), "")
+            failed_names.extend("    " + line for line in message.strip().splitlines()[:15])
 # The benchmark smoke run counts as one test.
 if sys.argv[2] == "0": passed += 1
 else: failed += 1; failed_names.append(f"bench/run.sh SMOKE=1 (exit {sys.argv[2]}; test-artifacts/bench-smoke.log)")
