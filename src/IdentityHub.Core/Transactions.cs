@@ -14,18 +14,10 @@ public static class Transactions
             return await work();
         }
 
-        // Audited writes are one at a time (the audit chain head): wait for this node's turn before the transaction takes a
-        // pooled connection, so writers queued behind one another hold no connections (AuditChainGate).
-        var gate = AuditChainGate.Of(db);
-        var turn = await gate.EnterAsync(db, cancellationToken);
-        try
-        {
-            return await RunAsync(db, work, cancellationToken);
-        }
-        finally
-        {
-            gate.Leave(turn);
-        }
+        // Audited writes are one at a time from the chain head to the commit: a crowd of them waits here for a writer slot
+        // before its transaction takes a pooled connection, so it holds few connections (AuditChainGate).
+        using var writer = await AuditChainGate.Of(db).EnterWriterAsync(db, cancellationToken);
+        return await RunAsync(db, work, cancellationToken);
     }
 
     public static Task InTransactionAsync(this IdentityHubDbContext db, Func<Task> work, CancellationToken cancellationToken) =>

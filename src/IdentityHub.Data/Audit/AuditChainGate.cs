@@ -14,12 +14,17 @@ namespace IdentityHub.Data.Audit;
 /// fight for it again, so a hand-over gets slower the longer the queue (at 100 admin writes/s the queue grew until the
 /// connection pool ran dry and the provisioning dispatcher could not get a connection); SQLite's waiters poll. A writer
 /// of this process therefore waits here first, in arrival order, and reaches the database lock alone; the database lock
-/// still orders the writers of different nodes. One gate per database. A write run by <c>Transactions.InTransactionAsync</c>
-/// takes its turn before its transaction opens a connection, so the queue holds no pooled connections (a crowd of admin
-/// writes must not take the connections the provisioning dispatcher needs); other writers take it at their first audit
-/// event. The turn ends when the transaction commits, rolls back or fails, or its connection closes (a transaction
-/// disposed without either) (<see cref="Release"/>, added to every context by the providers' Use methods), or when its
-/// taker leaves it.
+/// still orders the writers of different nodes. One gate per database.
+/// <para>
+/// A write run by <c>Transactions.InTransactionAsync</c> first takes one of the gate's <see cref="WriterSlots"/> before its
+/// transaction opens a connection, so a crowd of writers holds at most that many pooled connections (the provisioning
+/// dispatcher must still get its own); it takes its turn at its first audit event, so the reads and checks before it run
+/// beside the turn holder's and only the head-to-commit part is one at a time. On SQLite, whose transaction takes the
+/// database's write lock when it begins, the slot is the turn itself: there is one. Other writers take their turn at their
+/// first audit event. The turn ends when the transaction commits, rolls back or fails, or its connection closes (a
+/// transaction disposed without either) (<see cref="Release"/>, added to every context by the providers' Use methods), or
+/// when its taker leaves it.
+/// </para>
 /// </summary>
 [SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
     Justification = "A gate lives as long as the process; its SemaphoreSlim holds no handle unless AvailableWaitHandle is read.")]
@@ -33,14 +38,61 @@ public sealed class AuditChainGate
     /// </summary>
     private static readonly ConcurrentDictionary<object, AuditChainGate> Running = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>
+    /// Writers in their transaction at once, per database and process, where the turn is taken at the first audit event:
+    /// enough that the next writers' reads overlap the turn holder's head-to-commit part (a few milliseconds against their
+    /// reads' several), few against a connection pool of 100.
+    /// </summary>
+    public const int ConcurrentWriters = 8;
+
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly SemaphoreSlim _writers;
+    private readonly bool _turnBeforeTransaction;
     private Holder? _holder;
+
+    private AuditChainGate(bool turnBeforeTransaction)
+    {
+        _turnBeforeTransaction = turnBeforeTransaction;
+        WriterSlots = turnBeforeTransaction ? 1 : ConcurrentWriters;
+        _writers = new SemaphoreSlim(WriterSlots, WriterSlots);
+    }
+
+    /// <summary>How many <c>InTransactionAsync</c> writers may be in their transactions at once (<see cref="EnterWriterAsync"/>).</summary>
+    public int WriterSlots { get; }
 
     /// <summary>The gate of the context's database (its connection string).</summary>
     public static AuditChainGate Of(DbContext db)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return Gates.GetOrAdd(db.Database.GetConnectionString() ?? "", _ => new AuditChainGate());
+        return Gates.GetOrAdd(db.Database.GetConnectionString() ?? "", _ => new AuditChainGate(db.Database.ProviderName == IdentityHubDbContext.SqliteProviderName));
+    }
+
+    /// <summary>
+    /// Before an audited write's transaction begins: waits for one of the <see cref="WriterSlots"/> (on SQLite, for the
+    /// turn). Refused with an <see cref="AuditChainBusyException"/> after the context's command timeout. Dispose the result
+    /// once the transaction has ended: it gives the slot back, and ends a turn its transaction's end left on the connection.
+    /// </summary>
+    public async Task<IDisposable> EnterWriterAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        if (_turnBeforeTransaction)
+        {
+            var turn = await EnterAsync(db, cancellationToken);
+            return new Pass(() => Leave(turn));
+        }
+
+        var timeout = CommandTimeout(db);
+        if (!await _writers.WaitAsync(timeout, cancellationToken))
+        {
+            throw new AuditChainBusyException(timeout);
+        }
+
+        var connection = db.Database.GetDbConnection();
+        return new Pass(() =>
+        {
+            LeaveIf(h => h.Connection == connection);
+            _writers.Release();
+        });
     }
 
     /// <summary>True while the context (its connection, in its current transaction if it has one) has this process's turn.</summary>
@@ -71,7 +123,7 @@ public sealed class AuditChainGate
             return held;
         }
 
-        var timeout = TimeSpan.FromSeconds(db.Database.GetCommandTimeout() ?? 30);
+        var timeout = CommandTimeout(db);
         if (!await _turn.WaitAsync(timeout, cancellationToken))
         {
             throw new AuditChainBusyException(timeout);
@@ -83,6 +135,8 @@ public sealed class AuditChainGate
         Volatile.Write(ref _holder, turn);
         return turn;
     }
+
+    private static TimeSpan CommandTimeout(DbContext db) => TimeSpan.FromSeconds(db.Database.GetCommandTimeout() ?? 30);
 
     private void Bind(Holder turn, DbTransaction? transaction)
     {
@@ -125,6 +179,14 @@ public sealed class AuditChainGate
         {
             gate.LeaveIf(owns);
         }
+    }
+
+    /// <summary>A writer's slot (or SQLite's turn), given back once.</summary>
+    private sealed class Pass(Action leave) : IDisposable
+    {
+        private Action? _leave = leave;
+
+        public void Dispose() => Interlocked.Exchange(ref _leave, null)?.Invoke();
     }
 
     /// <summary>A turn: the connection it runs on and, once known, its transaction.</summary>

@@ -38,38 +38,40 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
     }
 
     [PrerequisiteFact]
-    public async Task InTransaction_WriterQueuedBehindAnother_WaitsWithoutAConnection()
+    public async Task InTransaction_WritersBeyondTheSlots_WaitWithoutAConnection()
     {
-        var firstHolds = new TaskCompletionSource();
+        // The first writer holds the turn; the others of the gate's slots wait for it in their transactions (on SQLite the
+        // one slot is the turn); one writer more waits for a slot, before its transaction.
         var firstMayEnd = new TaskCompletionSource();
         await using var firstScope = database.CreateScope();
-        var firstDb = firstScope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
-        var first = Task.Run(() => firstDb.InTransactionAsync(async () =>
-        {
-            await firstScope.ServiceProvider.GetRequiredService<AuditTrail>().SerializeAsync(CancellationToken.None);
-            firstHolds.SetResult();
-            await firstMayEnd.Task;
-        }, CancellationToken.None));
-        await firstHolds.Task.WaitAsync(Patience);
+        var first = InTransactionWriter.Start(firstScope, () => firstMayEnd.Task);
+        await first.HoldsTurn.WaitAsync(Patience);
 
-        await using var secondScope = database.CreateScope();
-        var secondDb = secondScope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
-        var secondRan = false;
-        var second = Task.Run(() => secondDb.InTransactionAsync(async () =>
+        var slots = AuditChainGate.Of(first.Db).WriterSlots;
+        var scopes = Enumerable.Range(0, slots).Select(_ => database.CreateScope()).ToList();
+        try
         {
-            await secondScope.ServiceProvider.GetRequiredService<AuditTrail>().SerializeAsync(CancellationToken.None);
-            secondRan = true;
-        }, CancellationToken.None));
-        await Task.Delay(200);
-        Assert.False(second.IsCompleted);
-        // Queued in the process, not in the database: its transaction has not even opened a connection.
-        Assert.Equal(System.Data.ConnectionState.Closed, secondDb.Database.GetDbConnection().State);
+            var others = scopes.Select(scope => InTransactionWriter.Start(scope, () => Task.CompletedTask)).ToList();
+            var beyond = others[^1];
+            await WaitUntilAsync(() => others.SkipLast(1).All(o => o.Db.Database.GetDbConnection().State == System.Data.ConnectionState.Open));
+            await Task.Delay(200);
+            Assert.All(others, o => Assert.False(o.Done.IsCompleted));
+            // Queued in the process, not in the database: its transaction has not even opened a connection.
+            Assert.Equal(System.Data.ConnectionState.Closed, beyond.Db.Database.GetDbConnection().State);
 
-        firstMayEnd.SetResult();
-        await first.WaitAsync(Patience);
-        await second.WaitAsync(Patience);
-        Assert.True(secondRan);
-        Assert.False(AuditChainGate.Of(secondDb).IsHeldBy(secondDb));
+            firstMayEnd.SetResult();
+            await first.Done.WaitAsync(Patience);
+            await Task.WhenAll(others.Select(o => o.Done)).WaitAsync(Patience);
+            Assert.All(others, o => Assert.False(AuditChainGate.Of(o.Db).IsHeldBy(o.Db)));
+        }
+        finally
+        {
+            firstMayEnd.TrySetResult();
+            foreach (var scope in scopes)
+            {
+                await scope.DisposeAsync();
+            }
+        }
     }
 
     [PrerequisiteFact]
@@ -81,7 +83,11 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         db.Database.SetCommandTimeout(1);
         var ran = false;
 
-        var busy = await Assert.ThrowsAsync<AuditChainBusyException>(() => db.InTransactionAsync(() => { ran = true; return Task.CompletedTask; }, CancellationToken.None));
+        var busy = await Assert.ThrowsAsync<AuditChainBusyException>(() => db.InTransactionAsync(async () =>
+        {
+            await scope.ServiceProvider.GetRequiredService<AuditTrail>().SerializeAsync(CancellationToken.None);
+            ran = true;
+        }, CancellationToken.None));
 
         Assert.False(ran);
         Assert.Contains("try again", busy.Message, StringComparison.Ordinal);
@@ -140,6 +146,43 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
 
         var verified = await database.RunAsync(s => s.GetRequiredService<AuditTrail>().VerifyAsync(CancellationToken.None));
         Assert.True(verified.Intact, verified.Problem);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The writers did not reach their transactions in time.");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>A write through <c>InTransactionAsync</c> in its own scope, on its own thread: takes its turn, then waits for <c>end</c>.</summary>
+    private sealed class InTransactionWriter
+    {
+        private readonly TaskCompletionSource _holds = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private InTransactionWriter(AsyncServiceScope scope, Func<Task> end)
+        {
+            Db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            var audit = scope.ServiceProvider.GetRequiredService<AuditTrail>();
+            // On its own thread: SQLite's provider waits for the write lock inside BeginTransactionAsync, synchronously.
+            Done = Task.Run(() => Db.InTransactionAsync(async () =>
+            {
+                await audit.SerializeAsync(CancellationToken.None);
+                _holds.SetResult();
+                await end();
+            }, CancellationToken.None));
+        }
+
+        public IdentityHubDbContext Db { get; }
+
+        public Task HoldsTurn => _holds.Task;
+
+        public Task Done { get; }
+
+        public static InTransactionWriter Start(AsyncServiceScope scope, Func<Task> end) => new(scope, end);
     }
 
     /// <summary>One writer: its own scope (context, audit trail) and transaction, like a request.</summary>
