@@ -23,6 +23,19 @@ public static class Transactions
     public static Task InTransactionAsync(this IdentityHubDbContext db, Func<Task> work, CancellationToken cancellationToken) =>
         db.InTransactionAsync(async () => { await work(); return true; }, cancellationToken);
 
+    private static AuditChainBusyException? BusyIn(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is AuditChainBusyException busy)
+            {
+                return busy;
+            }
+        }
+
+        return null;
+    }
+
     private static async Task<T> RunAsync<T>(IdentityHubDbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -31,6 +44,14 @@ public static class Transactions
             var result = await work();
             await transaction.CommitAsync(cancellationToken);
             return result;
+        }
+        catch (Exception ex) when (ex is not AuditChainBusyException && BusyIn(ex) is { } busy)
+        {
+            // A save's first write waited the whole command timeout for the turn (AuditChainGate), and EF wrapped that
+            // (DbUpdateException, and the execution strategy's "transient failure"): refused as busy, not as a conflict.
+            db.ChangeTracker.Clear();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(busy);
+            throw;
         }
         catch (DbUpdateException ex)
         {

@@ -18,8 +18,10 @@ namespace IdentityHub.Data.Audit;
 /// <para>
 /// A write run by <c>Transactions.InTransactionAsync</c> first takes one of the gate's <see cref="WriterSlots"/> before its
 /// transaction opens a connection, so a crowd of writers holds at most that many pooled connections (the provisioning
-/// dispatcher must still get its own); it takes its turn at its first audit event, so the reads and checks before it run
-/// beside the turn holder's and only the head-to-commit part is one at a time. On SQLite, whose transaction takes the
+/// dispatcher must still get its own); it takes its turn at its first write (an audit event writes the head), so the reads
+/// and checks before it run beside the turn holder's and only the part from the first write to the commit is one at a
+/// time. Never later than the first write: a writer holding row locks while it waits for the turn could wait for a turn
+/// holder that waits for those rows, and only the timeout would part them. On SQLite, whose transaction takes the
 /// database's write lock when it begins, the slot is the turn itself: there is one. Other writers take their turn at their
 /// first audit event. The turn ends when the transaction commits, rolls back or fails, or its connection closes (a
 /// transaction disposed without either) (<see cref="Release"/>, added to every context by the providers' Use methods), or
@@ -37,6 +39,9 @@ public sealed class AuditChainGate
     /// its transaction or connection alone, its context may be gone by then.
     /// </summary>
     private static readonly ConcurrentDictionary<object, AuditChainGate> Running = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The connections of <c>InTransactionAsync</c> writers holding a slot, whose turn comes at their first write.</summary>
+    private static readonly ConcurrentDictionary<DbConnection, AuditChainGate> SlotWriters = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// Writers in their transaction at once, per database and process, where the turn is taken at the first audit event:
@@ -88,11 +93,32 @@ public sealed class AuditChainGate
         }
 
         var connection = db.Database.GetDbConnection();
+        SlotWriters[connection] = this;
         return new Pass(() =>
         {
+            SlotWriters.TryRemove(new KeyValuePair<DbConnection, AuditChainGate>(connection, this));
             LeaveIf(h => h.Connection == connection);
             _writers.Release();
         });
+    }
+
+    /// <summary>Before a command of a slot writer's transaction: its turn, if the command may write and it has none yet.</summary>
+    private static async ValueTask TurnBeforeWriteAsync(DbCommand command, DbContext? context, CancellationToken cancellationToken)
+    {
+        if (context is not null && command.Transaction is not null && command.Connection is { } connection
+            && SlotWriters.TryGetValue(connection, out var gate) && !gate.IsHeldBy(context) && MayWrite(command.CommandText))
+        {
+            await gate.EnterAsync(context, cancellationToken);
+        }
+    }
+
+    /// <summary>Anything but a query or a savepoint counts as a write (taking the turn early is only slower, never wrong).</summary>
+    private static bool MayWrite(string text)
+    {
+        var start = text.AsSpan().TrimStart();
+        return !(start.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) || start.StartsWith("SAVEPOINT", StringComparison.OrdinalIgnoreCase)
+            || start.StartsWith("RELEASE", StringComparison.OrdinalIgnoreCase) || start.StartsWith("SAVE TRANSACTION", StringComparison.OrdinalIgnoreCase)
+            || start.StartsWith("ROLLBACK TO", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>True while the context (its connection, in its current transaction if it has one) has this process's turn.</summary>
@@ -197,8 +223,11 @@ public sealed class AuditChainGate
         public DbTransaction? Transaction { get; set; }
     }
 
-    /// <summary>Ends a turn when its transaction ends: commit, rollback, a failed commit or rollback, or its connection closing.</summary>
-    public sealed class Release : DbTransactionInterceptor, IDbConnectionInterceptor
+    /// <summary>
+    /// Ends a turn when its transaction ends: commit, rollback, a failed commit or rollback, or its connection closing; and
+    /// gives a slot writer its turn before its transaction's first write.
+    /// </summary>
+    public sealed class Release : DbTransactionInterceptor, IDbConnectionInterceptor, IDbCommandInterceptor
     {
         public static readonly Release Instance = new();
 
@@ -240,6 +269,45 @@ public sealed class AuditChainGate
         {
             ConnectionClosed(connection, eventData);
             return Task.CompletedTask;
+        }
+
+        public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
+        {
+            TurnBeforeWriteAsync(command, eventData.Context, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            return result;
+        }
+
+        public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            await TurnBeforeWriteAsync(command, eventData.Context, cancellationToken);
+            return result;
+        }
+
+        public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
+        {
+            TurnBeforeWriteAsync(command, eventData.Context, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            return result;
+        }
+
+        public async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            await TurnBeforeWriteAsync(command, eventData.Context, cancellationToken);
+            return result;
+        }
+
+        public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
+        {
+            TurnBeforeWriteAsync(command, eventData.Context, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            return result;
+        }
+
+        public async ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
+        {
+            await TurnBeforeWriteAsync(command, eventData.Context, cancellationToken);
+            return result;
         }
     }
 }

@@ -49,15 +49,17 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
 
         var slots = AuditChainGate.Of(first.Db).WriterSlots;
         var scopes = Enumerable.Range(0, slots).Select(_ => database.CreateScope()).ToList();
+        var others = new List<InTransactionWriter>();
         try
         {
-            var others = scopes.Select(scope => InTransactionWriter.Start(scope, () => Task.CompletedTask)).ToList();
-            var beyond = others[^1];
-            await WaitUntilAsync(() => others.SkipLast(1).All(o => o.Db.Database.GetDbConnection().State == System.Data.ConnectionState.Open));
+            others.AddRange(scopes.Select(scope => InTransactionWriter.Start(scope, () => Task.CompletedTask)));
+            bool Open(InTransactionWriter o) => o.Db.Database.GetDbConnection().State == System.Data.ConnectionState.Open;
+            await WaitUntilAsync(() => others.Count(Open) == slots - 1);
             await Task.Delay(200);
             Assert.All(others, o => Assert.False(o.Done.IsCompleted));
-            // Queued in the process, not in the database: its transaction has not even opened a connection.
-            Assert.Equal(System.Data.ConnectionState.Closed, beyond.Db.Database.GetDbConnection().State);
+            // The one beyond the slots is queued in the process, not in the database: its transaction has not opened a connection.
+            Assert.Equal(slots - 1, others.Count(Open));
+            Assert.Single(others, o => o.Db.Database.GetDbConnection().State == System.Data.ConnectionState.Closed);
 
             firstMayEnd.SetResult();
             await first.Done.WaitAsync(Patience);
@@ -66,12 +68,66 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         }
         finally
         {
+            // Writers still running when an assertion failed end before their scopes go.
             firstMayEnd.TrySetResult();
+            await Task.WhenAny(Task.WhenAll(others.Select(o => o.Done)), Task.Delay(Patience));
             foreach (var scope in scopes)
             {
                 await scope.DisposeAsync();
             }
         }
+    }
+
+    [PrerequisiteFact]
+    public async Task InTransaction_FirstWriteBeforeAnyAuditEvent_WaitsForTheTurnItsReadsDoNot()
+    {
+        // A writer must not hold row locks while it waits for the turn: its first write, audited or not, takes the turn.
+        await using var first = await Writer.StartAsync(database);
+        await using var scope = database.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var wrote = false;
+        var writing = Task.Run(() => db.InTransactionAsync(async () =>
+        {
+            await db.Users.CountAsync();
+            read.SetResult();
+            await db.Users.Where(u => u.Id == "nobody").ExecuteUpdateAsync(s => s.SetProperty(u => u.DisplayName, "nobody"));
+            wrote = true;
+        }, CancellationToken.None));
+
+        if (AuditChainGate.Of(db).WriterSlots > 1)
+        {
+            // Its reads run beside the turn holder's transaction (on SQLite the one slot is the turn: nothing runs).
+            await read.Task.WaitAsync(Patience);
+        }
+
+        await Task.Delay(200);
+        Assert.False(wrote);
+        Assert.False(AuditChainGate.Of(db).IsHeldBy(db));
+
+        await first.Transaction.CommitAsync();
+        await writing.WaitAsync(Patience);
+        Assert.True(wrote);
+        Assert.False(AuditChainGate.Of(db).IsHeldBy(db));
+    }
+
+    [PrerequisiteFact]
+    public async Task InTransaction_SaveWaitingTooLongForTheTurn_RefusedAsBusyNotAsAConflict()
+    {
+        await using var first = await Writer.StartAsync(database);
+        await using var scope = database.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        db.Database.SetCommandTimeout(1);
+        var name = $"busy-{Guid.NewGuid():N}";
+
+        await Assert.ThrowsAsync<AuditChainBusyException>(() => db.InTransactionAsync(async () =>
+        {
+            db.Departments.Add(new IdentityHub.Data.Directory.Department { Name = name, Code = name, Path = "/" + name });
+            await db.SaveChangesAsync();
+        }, CancellationToken.None));
+
+        await first.Transaction.RollbackAsync();
+        Assert.False(await database.RunAsync(s => s.GetRequiredService<IdentityHubDbContext>().Departments.AnyAsync(d => d.Name == name)));
     }
 
     [PrerequisiteFact]
