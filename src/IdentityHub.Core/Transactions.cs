@@ -14,8 +14,8 @@ public static class Transactions
             return await work();
         }
 
-        // Audited writes are one at a time from the chain head to the commit: a crowd of them waits here for a writer slot
-        // before its transaction takes a pooled connection, so it holds few connections (AuditChainGate).
+        // Audited writes are one at a time from their first write to the commit: a crowd of them waits here for a writer
+        // slot before its transaction takes a pooled connection, so it holds few connections (AuditChainGate).
         using var writer = await AuditChainGate.Of(db).EnterWriterAsync(db, cancellationToken);
         return await RunAsync(db, work, cancellationToken);
     }

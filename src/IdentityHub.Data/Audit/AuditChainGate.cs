@@ -44,9 +44,8 @@ public sealed class AuditChainGate
     private static readonly ConcurrentDictionary<DbConnection, AuditChainGate> SlotWriters = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
-    /// Writers in their transaction at once, per database and process, where the turn is taken at the first audit event:
-    /// enough that the next writers' reads overlap the turn holder's head-to-commit part (a few milliseconds against their
-    /// reads' several), few against a connection pool of 100.
+    /// Writers in their transaction at once, per database and process, where the turn is taken at the first write: enough
+    /// that the next writers' reads overlap the turn holder's serial part, few against a connection pool of 100.
     /// </summary>
     public const int ConcurrentWriters = 8;
 
