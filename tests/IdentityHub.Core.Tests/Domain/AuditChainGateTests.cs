@@ -53,13 +53,13 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         try
         {
             others.AddRange(scopes.Select(scope => InTransactionWriter.Start(scope, () => Task.CompletedTask)));
-            bool Open(InTransactionWriter o) => o.Db.Database.GetDbConnection().State == System.Data.ConnectionState.Open;
+            bool Open(InTransactionWriter o) => o.Connection.State == System.Data.ConnectionState.Open;
             await WaitUntilAsync(() => others.Count(Open) == slots - 1);
             await Task.Delay(200);
             Assert.All(others, o => Assert.False(o.Done.IsCompleted));
             // The one beyond the slots is queued in the process, not in the database: its transaction has not opened a connection.
             Assert.Equal(slots - 1, others.Count(Open));
-            Assert.Single(others, o => o.Db.Database.GetDbConnection().State == System.Data.ConnectionState.Closed);
+            Assert.Single(others, o => o.Connection.State == System.Data.ConnectionState.Closed);
 
             firstMayEnd.SetResult();
             await first.Done.WaitAsync(Patience);
@@ -85,6 +85,8 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         await using var first = await Writer.StartAsync(database);
         await using var scope = database.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+        // Set up here, before the writer's thread uses the context: a context is not for two threads at once.
+        var gate = AuditChainGate.Of(db);
         var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var wrote = false;
         var writing = Task.Run(() => db.InTransactionAsync(async () =>
@@ -95,7 +97,7 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
             wrote = true;
         }, CancellationToken.None));
 
-        if (AuditChainGate.Of(db).WriterSlots > 1)
+        if (gate.WriterSlots > 1)
         {
             // Its reads run beside the turn holder's transaction (on SQLite the one slot is the turn: nothing runs).
             await read.Task.WaitAsync(Patience);
@@ -103,12 +105,12 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
 
         await Task.Delay(200);
         Assert.False(wrote);
-        Assert.False(AuditChainGate.Of(db).IsHeldBy(db));
+        Assert.False(writing.IsCompleted);
 
         await first.Transaction.CommitAsync();
         await writing.WaitAsync(Patience);
         Assert.True(wrote);
-        Assert.False(AuditChainGate.Of(db).IsHeldBy(db));
+        Assert.False(gate.IsHeldBy(db));
     }
 
     [PrerequisiteFact]
@@ -222,6 +224,8 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         private InTransactionWriter(AsyncServiceScope scope, Func<Task> end)
         {
             Db = scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            // Read here, before the writer's thread uses the context: a context is not for two threads at once.
+            Connection = Db.Database.GetDbConnection();
             var audit = scope.ServiceProvider.GetRequiredService<AuditTrail>();
             // On its own thread: SQLite's provider waits for the write lock inside BeginTransactionAsync, synchronously.
             Done = Task.Run(() => Db.InTransactionAsync(async () =>
@@ -233,6 +237,9 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         }
 
         public IdentityHubDbContext Db { get; }
+
+        /// <summary>The context's connection, whose state the test reads while the writer runs.</summary>
+        public System.Data.Common.DbConnection Connection { get; }
 
         public Task HoldsTurn => _holds.Task;
 
@@ -251,6 +258,8 @@ public abstract class AuditChainGateTests<TDatabase>(TDatabase database) : IClas
         {
             _scope = database.CreateScope();
             Db = _scope.ServiceProvider.GetRequiredService<IdentityHubDbContext>();
+            // Set up now, on the test's thread: a test reads HoldsTurn while TakeTurnAsync runs on another one.
+            _ = AuditChainGate.Of(Db);
             Audit = _scope.ServiceProvider.GetRequiredService<AuditTrail>();
         }
 
