@@ -270,40 +270,34 @@ public sealed class AuditChainGate
             return Task.CompletedTask;
         }
 
-        public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
+        public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result) =>
+            Before(command, eventData, result);
+
+        public ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+            BeforeAsync(command, eventData, result, cancellationToken);
+
+        public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result) =>
+            Before(command, eventData, result);
+
+        public ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default) =>
+            BeforeAsync(command, eventData, result, cancellationToken);
+
+        public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result) =>
+            Before(command, eventData, result);
+
+        public ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
+            DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default) =>
+            BeforeAsync(command, eventData, result, cancellationToken);
+
+        private static T Before<T>(DbCommand command, CommandEventData eventData, T result)
         {
             TurnBeforeWriteAsync(command, eventData.Context, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             return result;
         }
 
-        public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
-            DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-        {
-            await TurnBeforeWriteAsync(command, eventData.Context, cancellationToken);
-            return result;
-        }
-
-        public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
-        {
-            TurnBeforeWriteAsync(command, eventData.Context, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            return result;
-        }
-
-        public async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
-            DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-        {
-            await TurnBeforeWriteAsync(command, eventData.Context, cancellationToken);
-            return result;
-        }
-
-        public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
-        {
-            TurnBeforeWriteAsync(command, eventData.Context, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            return result;
-        }
-
-        public async ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
-            DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
+        private static async ValueTask<T> BeforeAsync<T>(DbCommand command, CommandEventData eventData, T result, CancellationToken cancellationToken)
         {
             await TurnBeforeWriteAsync(command, eventData.Context, cancellationToken);
             return result;
