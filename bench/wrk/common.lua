@@ -35,10 +35,11 @@ function response(status, headers, body)
   if sample_path and sample_path ~= "-" and sampled < SAMPLES then
     local f = io.open(sample_path, "a")
     if f then
-      -- One write() per answer: wrk's threads append to the same file, and a line longer than the default 4 KiB
+      -- One write() per answer: wrk's threads append to the same file, and a line longer than the C library's 4 KiB
       -- buffer (a refresh answer with its three tokens) would otherwise reach it in pieces interleaved with another's.
+      -- Unbuffered, the whole line goes in one call (glibc ignores setvbuf's size when it allocates the buffer itself).
       local line = body:gsub("\n", " ") .. "\n"
-      f:setvbuf("full", #line + 1)
+      f:setvbuf("no")
       f:write(line)
       f:close()
     end
