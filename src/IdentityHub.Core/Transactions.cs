@@ -39,6 +39,10 @@ public static class Transactions
     private static async Task<T> RunAsync<T>(IdentityHubDbContext db, Func<Task<T>> work, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // All or nothing: a failed save ends in the rollback below, so EF's savepoint around each save would only cost two
+        // round trips, holding the turn (a step that must undo part of its work takes a savepoint of its own).
+        var autoSavepoints = db.Database.AutoSavepointsEnabled;
+        db.Database.AutoSavepointsEnabled = false;
         try
         {
             var result = await work();
@@ -64,6 +68,10 @@ public static class Transactions
             // Nothing half-written: the tracked changes go too, or a later save on this context would replay them.
             db.ChangeTracker.Clear();
             throw;
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = autoSavepoints;
         }
     }
 }

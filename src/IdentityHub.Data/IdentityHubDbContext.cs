@@ -24,6 +24,8 @@ public sealed class IdentityHubDbContext(DbContextOptions<IdentityHubDbContext> 
 {
     public const string SqliteProviderName = "Microsoft.EntityFrameworkCore.Sqlite";
 
+    public const string PostgreSqlProviderName = "Npgsql.EntityFrameworkCore.PostgreSQL";
+
     public DbSet<Department> Departments => Set<Department>();
 
     public DbSet<Application> Applications => Set<Application>();

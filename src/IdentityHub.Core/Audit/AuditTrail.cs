@@ -21,6 +21,8 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
     private static readonly JsonSerializerOptions SnapshotJson = new(JsonSerializerDefaults.Web);
 
     private HeldHead? _held;
+    private IDbContextTransaction? _locked;
+    private AuditChainHead? _head;
     private (AuditChainGate Gate, object Turn)? _turn;
 
     /// <summary>
@@ -36,25 +38,27 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
         }
 
         var held = _held is { } chain && ReferenceEquals(chain.Transaction, db.Database.CurrentTransaction) ? chain : null;
-        long sequence;
-        string previousHash;
-        if (held is { Head: { } last })
+        AuditChainHead? staged = null;
+        (long Sequence, string Hash) last;
+        if (held is { Head: { } heldLast })
         {
-            (sequence, previousHash) = (last.Sequence + 1, last.Hash);
+            last = heldLast;
+        }
+        else if (held is not null)
+        {
+            var head = await LockHeadAsync(cancellationToken);
+            last = (head.Sequence, head.Hash);
         }
         else
         {
-            await TakeTurnAsync(cancellationToken);
-            await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
-                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Sequence, h => h.Sequence + 1), cancellationToken);
-            var head = await db.AuditChainHead.AsNoTracking().SingleAsync(h => h.Id == AuditChainHead.SingletonId, cancellationToken);
-            (sequence, previousHash) = (head.Sequence, head.Hash);
+            staged = await StagedHeadAsync(cancellationToken);
+            last = (staged.Sequence, staged.Hash);
         }
 
         var who = actor.Value;
         var entry = new AuditEvent
         {
-            Sequence = sequence,
+            Sequence = last.Sequence + 1,
             OccurredAt = Revision.Now(clock),
             Type = type,
             ActorId = Truncate(who.Id, 450)!,
@@ -66,7 +70,7 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
             IpAddress = Truncate(who.IpAddress, 64),
             UserAgent = Truncate(who.UserAgent, 512),
             CorrelationId = Truncate(who.CorrelationId, 128),
-            PreviousHash = previousHash,
+            PreviousHash = last.Hash,
             Hash = "",
         };
         entry.Hash = HashOf(entry);
@@ -76,8 +80,9 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
         }
         else
         {
-            await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
-                .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, entry.Hash), cancellationToken);
+            // The head moves in the caller's save, with the event: one statement of its batch, not a round trip of its own.
+            (staged!.Sequence, staged.Hash) = (entry.Sequence, entry.Hash);
+            db.Entry(staged).State = EntityState.Modified;
         }
 
         db.AuditEvents.Add(entry);
@@ -125,9 +130,7 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
             throw new InvalidOperationException("Serialising only holds inside a transaction.");
         }
 
-        await TakeTurnAsync(cancellationToken);
-        await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
-            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, h => h.Hash), cancellationToken);
+        await StagedHeadAsync(cancellationToken);
     }
 
     /// <summary>
@@ -141,6 +144,56 @@ public sealed class AuditTrail(IdentityHubDbContext db, CurrentActor actor, Time
             _turn = null;
             turn.Gate.Leave(turn.Turn);
         }
+    }
+
+    /// <summary>
+    /// The chain's end as this transaction sees it, tracked in the context: the head this transaction locked and read, or
+    /// the one its last event (saved or still to be saved) left. Nobody else moves the head while this transaction holds
+    /// its lock, so after the first read the tracked row is the truth; a context cleared after a failure reads it again.
+    /// </summary>
+    private async Task<AuditChainHead> StagedHeadAsync(CancellationToken cancellationToken)
+    {
+        var transaction = db.Database.CurrentTransaction;
+        if (_head is { } known && ReferenceEquals(_locked, transaction) && db.Entry(known).State != EntityState.Detached)
+        {
+            return known;
+        }
+
+        var head = await LockHeadAsync(cancellationToken);
+        if (db.AuditChainHead.Local.FindEntry(AuditChainHead.SingletonId) is { } entry)
+        {
+            entry.CurrentValues.SetValues(head);
+            entry.OriginalValues.SetValues(head);
+            entry.State = EntityState.Unchanged;
+            head = entry.Entity;
+        }
+        else
+        {
+            db.AuditChainHead.Attach(head);
+        }
+
+        (_head, _locked) = (head, transaction);
+        return head;
+    }
+
+    /// <summary>
+    /// Takes this process's turn, then the head's row lock (write lock on SQLite) and reads it: one statement where the
+    /// provider returns an update's row (PostgreSQL, SQLite), a lock and a read elsewhere.
+    /// </summary>
+    private async Task<AuditChainHead> LockHeadAsync(CancellationToken cancellationToken)
+    {
+        await TakeTurnAsync(cancellationToken);
+        if (db.Database.ProviderName is IdentityHubDbContext.SqliteProviderName or IdentityHubDbContext.PostgreSqlProviderName)
+        {
+            var rows = await db.AuditChainHead
+                .FromSql($"UPDATE \"AuditChainHead\" SET \"Hash\" = \"Hash\" WHERE \"Id\" = {AuditChainHead.SingletonId} RETURNING *")
+                .AsNoTracking().ToListAsync(cancellationToken);
+            return rows.Single();
+        }
+
+        await db.AuditChainHead.Where(h => h.Id == AuditChainHead.SingletonId)
+            .ExecuteUpdateAsync(s => s.SetProperty(h => h.Hash, h => h.Hash), cancellationToken);
+        return await db.AuditChainHead.AsNoTracking().SingleAsync(h => h.Id == AuditChainHead.SingletonId, cancellationToken);
     }
 
     /// <summary>This process's turn at the head for the current transaction, before its database lock (<see cref="AuditChainGate"/>).</summary>

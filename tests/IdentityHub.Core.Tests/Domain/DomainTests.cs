@@ -3,6 +3,7 @@ using IdentityHub.Core.Audit;
 using IdentityHub.Core.Directory;
 using IdentityHub.Data;
 using IdentityHub.Data.Access;
+using IdentityHub.Data.Audit;
 using IdentityHub.Data.Directory;
 using IdentityHub.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -318,6 +319,41 @@ public abstract class DomainTests<TDatabase>(TDatabase database) : IClassFixture
         {
             await database.RunAsync(s => DomainDatabase.Db(s).AuditEvents.Where(e => e.Sequence == victim).ExecuteUpdateAsync(u => u.SetProperty(e => e.ActorName, Actor.System.Name)));
         }
+    }
+
+    [PrerequisiteFact]
+    public async Task RecordAsync_SeveralEventsInOneTransaction_LinkInOrderAcrossSavesAndAClearedContext()
+    {
+        // The head is read once per transaction and moves with each save; an event dropped with a cleared context (a
+        // failed save) leaves no gap: the next event reads the head again.
+        var recorded = await database.RunAsync(async s =>
+        {
+            var db = DomainDatabase.Db(s);
+            var audit = s.GetRequiredService<AuditTrail>();
+            Task<AuditEvent> Record(string type) => audit.RecordAsync(type, "test", null, null, new { type }, CancellationToken.None);
+            return await db.InTransactionAsync(async () =>
+            {
+                await audit.SerializeAsync(CancellationToken.None);
+                var first = await Record("test.first");
+                var second = await Record("test.second");
+                await db.SaveChangesAsync();
+                await Record("test.dropped");
+                db.ChangeTracker.Clear();
+                var third = await Record("test.third");
+                await db.SaveChangesAsync();
+                return new[] { first, second, third }.Select(e => (e.Sequence, e.Type)).ToList();
+            }, CancellationToken.None);
+        });
+
+        var start = recorded[0].Sequence;
+        Assert.Equal([(start, "test.first"), (start + 1, "test.second"), (start + 2, "test.third")], recorded);
+        var stored = await database.RunAsync(s => DomainDatabase.Db(s).AuditEvents.Where(e => e.Sequence >= start)
+            .OrderBy(e => e.Sequence).Select(e => new { e.Sequence, e.Type }).ToListAsync());
+        Assert.Equal(recorded, stored.Select(e => (e.Sequence, e.Type)).Take(3).ToList());
+        var head = await database.RunAsync(s => DomainDatabase.Db(s).AuditChainHead.AsNoTracking().SingleAsync());
+        Assert.True(head.Sequence >= start + 2);
+        var verification = await database.RunAsync(s => s.GetRequiredService<AuditTrail>().VerifyAsync(CancellationToken.None));
+        Assert.True(verification.Intact, verification.Problem);
     }
 
     [PrerequisiteFact]
