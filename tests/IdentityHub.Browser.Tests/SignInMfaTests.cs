@@ -15,7 +15,7 @@ public sealed partial class SignInMfaTests(ServerAndBrowser fixture) : IClassFix
         await using var first = await fixture.NewContextAsync(options);
         var page = await first.NewPageAsync();
         await SignInWithPasswordAsync(page);
-        await page.WaitForURLAsync("**/admin");
+        await page.WaitForURLAsync("**/admin", Committed);
 
         await page.GotoAsync("/account/security");
         Assert.True(await page.GetByTestId("totp-qr").IsVisibleAsync());
@@ -29,14 +29,20 @@ public sealed partial class SignInMfaTests(ServerAndBrowser fixture) : IClassFix
         await using var second = await fixture.NewContextAsync(options);
         var again = await second.NewPageAsync();
         await SignInWithPasswordAsync(again);
-        await again.WaitForURLAsync("**/account/login/mfa**");
+        await again.WaitForURLAsync("**/account/login/mfa**", Committed);
         await again.GetByLabel("Code from your authenticator app").FillAsync(await app.NextCodeAsync());
         await again.ScreenshotAsync(new() { Path = Path.Combine(TestEnvironment.ArtifactsDirectory, "mfa-code.png") });
         await again.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
 
-        await again.WaitForURLAsync("**/admin");
-        Assert.Equal("admin", await again.GetByTestId("signed-in-as").InnerTextAsync());
+        await again.WaitForURLAsync("**/admin", Committed);
+        await Assertions.Expect(again.GetByTestId("signed-in-as")).ToHaveTextAsync("admin");
     }
+
+    /// <summary>
+    /// The new address is committed; what the test reads next is found by locators, which wait for it. The page's load
+    /// event proves nothing more, and CI once saw a code page whose address matched wait 120 s for it (network idle).
+    /// </summary>
+    private static readonly PageWaitForURLOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
 
     private static async Task SignInWithPasswordAsync(IPage page)
     {
