@@ -18,12 +18,16 @@ for s in "${SCENARIOS[@]}"; do [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || usag
 
 SMOKE=${SMOKE:-0}
 if [[ "$SMOKE" == 1 ]]; then
-  : "${RUNS:=1}" "${DURATION:=2}" "${WARMUP:=0}" "${CONNECTIONS:=4}" "${SIGNIN_CONCURRENCY:=2}" "${LATENCY_N:=3}"
+  : "${RUNS:=1}" "${DURATION:=2}" "${WARMUP:=0}" "${FLOW_WARMUP:=0}" "${CONNECTIONS:=4}" "${SIGNIN_CONCURRENCY:=2}" "${LATENCY_N:=3}"
   : "${BACKGROUND:=5}" "${BURST:=40}" "${CSV_USERS:=40}" "${BOUND_SECONDS:=0.3}" "${IDLE_SECONDS:=1}"
 fi
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-10}
+# The sign-in and SAML flows warm up longer: at 15-25 flows/s a flow runs much code few times a second, and a JIT summary
+# showed tiered compilation still promoting about 100 methods a second 30-40 s into sign-in load (settled after about
+# 50 s); the first 20 s of flows cost the server about 40 % more CPU than the later ones.
+FLOW_WARMUP=${FLOW_WARMUP:-40}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 SIGNIN_CONCURRENCY=${SIGNIN_CONCURRENCY:-8}
@@ -130,7 +134,7 @@ flow_scenario() {
   flow() { IDP="$URL" USERNAME=admin PASSWORD="$BENCH_ADMIN_PASSWORD" CLIENT_ID="$CLIENT_ID" CLIENT_SECRET="$CLIENT_SECRET" \
     SP_KEY="$BENCH_WORK/sp.key" SP_CERT="$BENCH_WORK/sp.crt" CONCURRENCY="$SIGNIN_CONCURRENCY" DURATION="$1" \
     node "$BENCH_ROOT/bench/loadclient.mjs" "$command"; }
-  [[ "$WARMUP" == 0 ]] || flow "$WARMUP" >/dev/null || return 1
+  [[ "$FLOW_WARMUP" == 0 ]] || flow "$FLOW_WARMUP" >/dev/null || return 1
   for run in $(seq "$RUNS"); do
     bench_reset_peak
     cpu0=$(bench_cpu_ticks)
@@ -324,7 +328,7 @@ main() {
     echo "- RAM: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r)"
     echo "- .NET: runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), SDK $(dotnet --version)"
     echo "- load average before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "- settings: RUNS=$RUNS (medians), DURATION=${DURATION}s, WARMUP=${WARMUP}s, wrk $THREADS threads x $CONNECTIONS connections," \
+    echo "- settings: RUNS=$RUNS (medians), DURATION=${DURATION}s, WARMUP=${WARMUP}s (flows ${FLOW_WARMUP}s), wrk $THREADS threads x $CONNECTIONS connections," \
       "sign-in/SAML $SIGNIN_CONCURRENCY flows at a time, propagation N=$LATENCY_N with $BACKGROUND background changes/s," \
       "burst $BURST changes, CSV $CSV_USERS users"
     echo "- machine bounds on $(nproc) threads: RSA-2048 ${BOUND[rsa2048]:-?} signatures/s, P-256 ${BOUND[p256]:-?} signatures/s," \
