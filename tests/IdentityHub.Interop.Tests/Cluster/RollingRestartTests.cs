@@ -52,7 +52,7 @@ public sealed partial class RollingRestartTests(RollingRestartTests.Nodes nodes,
             load.RunAsync("client_credentials", () => ClientCredentialsAsync(nodes.Proxy.BaseAddress), stop.Token),
             load.RunAsync("client_credentials", () => ClientCredentialsAsync(nodes.Proxy.BaseAddress), stop.Token),
         };
-        loops.AddRange(people.Select(person => load.RunAsync("sign-in", () => SignInAsync(nodes.Proxy.BaseAddress, clientId, person), stop.Token)));
+        loops.AddRange(people.Select(person => load.RunAsync("sign-in", () => SignInAsync(nodes.Proxy.BaseAddress, clientId, person, load), stop.Token)));
         var lastRound = string.Empty;
         var changes = Task.Run(async () =>
         {
@@ -230,10 +230,11 @@ public sealed partial class RollingRestartTests(RollingRestartTests.Nodes nodes,
     /// <summary>
     /// One virtual user's sign-in with a cookie jar of its own: authorize → login page → form POST with the antiforgery
     /// token → authorize again → code → token (PKCE). Null when every hop answered as expected, else what went wrong.
+    /// Its connections are kept alive between hops, as a browser's are, and resent like a browser's (<see cref="ResendOnClosedConnection"/>).
     /// </summary>
-    private static async Task<string?> SignInAsync(Uri proxy, string clientId, string userName)
+    private static async Task<string?> SignInAsync(Uri proxy, string clientId, string userName, Load load)
     {
-        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() };
+        using var handler = new ResendOnClosedConnection(load, new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() });
         using var browser = new HttpClient(handler) { BaseAddress = proxy, Timeout = TimeSpan.FromSeconds(60) };
         var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
         var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
@@ -325,11 +326,38 @@ public sealed partial class RollingRestartTests(RollingRestartTests.Nodes nodes,
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
 
+    /// <summary>
+    /// What a browser does when the proxy closes a kept-alive connection just as its next request goes out on it: nginx's
+    /// graceful reload (the test's SetDownAsync) closes the idle connections of its old workers, and a request already on
+    /// its way on one gets no answer at all (CI saw it once: "An error occurred while sending the request" at the reload
+    /// that took node B out). Such a request never reached a node, so it is sent once more on a new connection (RFC 9112
+    /// §9.3.1; browsers resend on a reused connection that closed without any response). Anything that answered, 502 and
+    /// 503 included, is the answer; a second failure is a failure; every resend is counted in the summary.
+    /// </summary>
+    private sealed class ResendOnClosedConnection(Load load, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            catch (HttpRequestException closed) when (closed.StatusCode is null && closed.InnerException is IOException or System.Net.Sockets.SocketException)
+            {
+                load.Resent(closed);
+                return await base.SendAsync(request, cancellationToken);
+            }
+        }
+    }
+
     /// <summary>Counts of what the load's loops did, per kind; every unexpected answer or exception is a failure.</summary>
     private sealed class Load
     {
         private readonly ConcurrentDictionary<string, int> _succeeded = new();
+        private readonly ConcurrentQueue<string> _resent = new();
         private int _total;
+
+        public void Resent(Exception closed) => _resent.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {closed.InnerException?.Message}");
 
         public ConcurrentQueue<string> Failures { get; } = new();
 
@@ -364,7 +392,8 @@ public sealed partial class RollingRestartTests(RollingRestartTests.Nodes nodes,
         }, CancellationToken.None);
 
         public string Summary() =>
-            $"Load: {string.Join(", ", _succeeded.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key} flow(s) succeeded"))}; {Failures.Count} failed.";
+            $"Load: {string.Join(", ", _succeeded.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key} flow(s) succeeded"))}; {Failures.Count} failed; "
+            + $"{_resent.Count} request(s) resent after the proxy closed their kept-alive connection{(_resent.IsEmpty ? "" : ": " + string.Join("; ", _resent))}.";
     }
 
     /// <summary>Two nodes on one PostgreSQL, the webhook receiver, and nginx in front; node A and B are replaced when restarted.</summary>
