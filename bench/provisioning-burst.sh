@@ -124,6 +124,7 @@ accepted() {
     curl -fsS "$PEER/_summary" | python3 -c 'import json, sys; s = json.load(sys.stdin); print(s["users"], 0)'
   fi
 }
+outbox_emptied() { for _ in $(seq 100); do [[ $(outbox_count) == 0 ]] && break; sleep 0.1; done; } # up to 10 s
 DEADLINE=$((SECONDS + TIMEOUT))
 wait_for() { # N: until the target has accepted N deliveries in all
   while :; do
@@ -137,7 +138,7 @@ if ((WARM > 0)); then
   bench_log "warming up: a burst of $WARM other users, not measured"
   insert_burst 1 "$WARM"
   wait_for "$WARM"
-  for _ in $(seq 100); do [[ $(outbox_count) == 0 ]] && break; sleep 0.1; done
+  outbox_emptied
 fi
 EXPECTED=$((WARM + USERS))
 bench_log "inserting $USERS users and the burst of $USERS outbox rows in one commit ($DATABASE, target $TARGET)"
@@ -154,7 +155,7 @@ CPU1=$(bench_cpu_ticks)
 TARGET_CPU1=$(bench_cpu_ticks "$PEER_PID")
 PEAK=$(bench_hwm_kib)
 # Exactly WARM + USERS: none more arrives, none was refused for its signature, and the outbox is empty.
-for _ in $(seq 100); do [[ $(outbox_count) == 0 ]] && break; sleep 0.1; done
+outbox_emptied
 sleep 1
 read -r GOT BAD < <(accepted)
 LEFT=$(outbox_count)
