@@ -148,6 +148,9 @@ flow_scenario() {
   emit "$runs" "$name" "$db" "flows/s" "${BOUND[password]}" "hash bound"
 }
 
+# The built-in admin client (client credentials): cc-rs256 on the shared server, cc-es256 on its own.
+ADMIN_BASIC=$(printf '%s:%s' identityhub-admin "$BENCH_ADMIN_SECRET" | base64 -w0)
+
 # The shared server of the HTTP scenarios: RS256 (the default), one OIDC client and one SAML SP registered through the
 # admin API, CONNECTIONS refresh tokens and a user access token from real code flows.
 start_http_server() {
@@ -162,7 +165,6 @@ start_http_server() {
   CLIENT_ID=$(sed -n 's/.*"clientId":"\([^"]*\)".*/\1/p' <<<"$setup")
   CLIENT_SECRET=$(sed -n 's/.*"clientSecret":"\([^"]*\)".*/\1/p' <<<"$setup")
   CLIENT_BASIC=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
-  ADMIN_BASIC=$(printf '%s:%s' identityhub-admin "$BENCH_ADMIN_SECRET" | base64 -w0)
 }
 
 # User tokens from real code flows: a refresh token for every connection of every wrk invocation (the warm-up and each

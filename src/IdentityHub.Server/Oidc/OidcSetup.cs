@@ -124,6 +124,7 @@ public static class OidcSetup
                 validation.EnableAuthorizationEntryValidation();
                 validation.UseAspNetCore();
             });
+        builder.Services.UseIndexedServerDispatcher();
 
         builder.AddIdentityHubSigningKeys();
         builder.AddIdentityHubTokenPruning();
