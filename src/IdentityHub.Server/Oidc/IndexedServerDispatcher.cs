@@ -96,7 +96,8 @@ public sealed class IndexedServerDispatcher(
 /// <summary>
 /// Each event's handler descriptors in OpenIddict's order (the options sort them at start-up), with the singleton
 /// handlers and filters resolved once. Lifetimes come from the service registrations (the last one of a type wins,
-/// as in the container); a type registered otherwise is resolved per request. Rebuilt if the options' list changes.
+/// as in the container); a type registered otherwise is resolved per request. Rebuilt when the options hand over another
+/// list or their list's length changes (OpenIddict builds it once, at start-up).
 /// </summary>
 public sealed class ServerHandlerIndex(IServiceProvider root, IServiceCollection services)
 {
